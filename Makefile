@@ -1,0 +1,126 @@
+# postern - top-level build.
+#
+#   make            build the four daemons and the tools
+#   make check      install missing Debian packages, build, run every test
+#   make asan       the same with AddressSanitizer + UBSan (build-asan/)
+#   make demo       bring up the private stack with the sample data
+#   make install    install under $(DESTDIR)$(PREFIX)
+#   make bench      run the benchmarks in bench/ (not part of check)
+
+PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc/postern
+BUILD   ?= build
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CSTD    = -std=c11 -D_GNU_SOURCE
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Ilib $(CFLAGS)
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+
+# pkg-config finds what ships a .pc file; libmilter, libspf2 and libopendkim
+# ship none on Debian and are linked by name (docs/dependencies.md).
+PC_DB    = $(shell $(PKG_CONFIG) --cflags --libs libmariadb 2>/dev/null)
+DB_CFLAGS = $(shell $(PKG_CONFIG) --cflags libmariadb 2>/dev/null)
+DB_LIBS   = $(shell $(PKG_CONFIG) --libs libmariadb 2>/dev/null)
+LDAP_CFLAGS = $(shell $(PKG_CONFIG) --cflags ldap 2>/dev/null)
+LDAP_LIBS   = $(shell $(PKG_CONFIG) --libs ldap lber 2>/dev/null)
+SSL_CFLAGS  = $(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
+SSL_LIBS    = $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null)
+MILTER_LIBS = -lmilter -lpthread
+SPF_LIBS    = -lspf2
+DKIM_CFLAGS = -I/usr/include/opendkim
+DKIM_LIBS   = -lopendkim
+
+LIB_SRC  = $(wildcard lib/*.c)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_A    = $(BUILD)/libpostern.a
+
+PROGS = postern-maps postern-policyd postern-milter postern-lda
+BINS  = $(PROGS:%=$(BUILD)/%)
+
+MAPS_SRC    = $(wildcard maps/*.c)
+POLICYD_SRC = $(wildcard policyd/*.c)
+MILTER_SRC  = $(wildcard milter/*.c)
+LDA_SRC     = $(wildcard lda/*.c)
+
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+EXTRA_CFLAGS = $(DB_CFLAGS) $(LDAP_CFLAGS) $(SSL_CFLAGS) $(DKIM_CFLAGS)
+
+.PHONY: all check asan test deps install demo demo-stop bench clean
+all: $(BINS) $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h) $(wildcard $(dir $<)*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(EXTRA_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/postern-maps: $(MAPS_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SSL_LIBS) -lpthread
+
+$(BUILD)/postern-policyd: $(POLICYD_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SPF_LIBS) $(LDAP_LIBS) -lpthread
+
+$(BUILD)/postern-milter: $(MILTER_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(MILTER_LIBS) $(DKIM_LIBS) $(SPF_LIBS) $(LDAP_LIBS) $(DB_LIBS) $(SSL_LIBS)
+
+$(BUILD)/postern-lda: $(LDA_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SSL_LIBS)
+
+# Unit tests link the whole library; a test of a daemon module names it in
+# its first line as "// links: maps/cache.c ..." (see tests/unit/README.md).
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(EXTRA_CFLAGS) -Itests/unit -o $@ $< \
+	    $(shell sed -n '1s|^// links: ||p' $<) $(LIB_A) \
+	    $(LDFLAGS_ALL) $(DB_LIBS) $(SSL_LIBS) $(LDAP_LIBS) -lpthread
+
+deps:
+	@scripts/deps
+
+test: all
+	BUILD=$(BUILD) tests/run
+
+check: deps
+	$(MAKE) all
+	BUILD=$(BUILD) tests/run
+
+asan: deps
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    BUILD=build-asan tests/run
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) scripts/demo $(DEMO_ARGS)
+
+demo-stop:
+	scripts/demo --stop
+
+bench: all
+	@for b in bench/*; do [ -x "$$b" ] && echo "== $$b" && "$$b"; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR) \
+	    $(DESTDIR)$(PREFIX)/share/postern/sql/migrations \
+	    $(DESTDIR)$(PREFIX)/share/doc/postern \
+	    $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 640 conf/postern.conf $(DESTDIR)$(SYSCONFDIR)/postern.conf.example
+	install -m 644 sql/*.sql $(DESTDIR)$(PREFIX)/share/postern/sql/
+	install -m 755 sql/migrate $(DESTDIR)$(PREFIX)/share/postern/sql/
+	install -m 644 sql/migrations/*.sql $(DESTDIR)$(PREFIX)/share/postern/sql/migrations/
+	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/postern/
+	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,206 @@
+/*
+ * addr - mail address helpers.  See addr.h.
+ */
+#include "addr.h"
+#include "str.h"
+
+#include <string.h>
+
+/* utf8_seq_len - length of the well-formed UTF-8 sequence at p, or 0. */
+static size_t utf8_seq_len(const unsigned char *p, size_t left)
+{
+    size_t n, i;
+    unsigned cp;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2, cp = p[0] & 0x1f;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        n = 3, cp = p[0] & 0x0f;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        n = 4, cp = p[0] & 0x07;
+    else
+        return 0;
+    if (left < n)
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+static int local_char_ok(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && c != '<' && c != '>' && c != '(' &&
+           c != ')' && c != ',' && c != ';' && c != ':' && c != '\\' &&
+           c != '"' && c != '[' && c != ']' && c != '@';
+}
+
+int addr_local_valid(const char *l, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)l;
+    size_t i = 0, n;
+
+    if (len == 0 || len > ADDR_LOCAL_MAX)
+        return 0;
+    if (p[0] == '"') { /* quoted-string: printable, backslash escapes */
+        if (len < 2 || p[len - 1] != '"')
+            return 0;
+        for (i = 1; i < len - 1; i++) {
+            if (p[i] == '\\') {
+                if (++i >= len - 1 || p[i] < 0x20 || p[i] == 0x7f)
+                    return 0;
+            } else if (p[i] == '"' || p[i] < 0x20 || p[i] == 0x7f) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    if (p[0] == '.' || p[len - 1] == '.')
+        return 0;
+    while (i < len) {
+        if (p[i] >= 0x80) {
+            if ((n = utf8_seq_len(p + i, len - i)) == 0)
+                return 0;
+            i += n;
+            continue;
+        }
+        if (!local_char_ok(p[i]) || (p[i] == '.' && p[i + 1] == '.'))
+            return 0;
+        i++;
+    }
+    return 1;
+}
+
+int addr_domain_valid(const char *d, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)d;
+    size_t i, label = 0, n;
+
+    if (len == 0 || len > ADDR_DOMAIN_MAX)
+        return 0;
+    if (p[0] == '[') { /* address literal: [1.2.3.4] or [IPv6:...] */
+        if (p[len - 1] != ']' || len < 3)
+            return 0;
+        for (i = 1; i < len - 1; i++)
+            if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f') ||
+                  (p[i] >= 'A' && p[i] <= 'F') || p[i] == '.' || p[i] == ':' ||
+                  ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z')))
+                return 0;
+        return 1;
+    }
+    for (i = 0; i < len;) {
+        if (p[i] == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+            i++;
+            continue;
+        }
+        if (p[i] >= 0x80) {
+            if ((n = utf8_seq_len(p + i, len - i)) == 0)
+                return 0;
+        } else if ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+                   (p[i] >= '0' && p[i] <= '9') || p[i] == '_' ||
+                   (p[i] == '-' && label > 0 && i + 1 < len && p[i + 1] != '.')) {
+            n = 1;
+        } else {
+            return 0;
+        }
+        label += n;
+        if (label > ADDR_LABEL_MAX)
+            return 0;
+        i += n;
+    }
+    return label > 0;
+}
+
+static void addr_split_ext(struct addr *a, size_t *llen, const char *delims)
+{
+    size_t i;
+
+    a->ext[0] = '\0';
+    a->delim = 0;
+    if (delims == NULL || *delims == '\0' || a->local[0] == '"')
+        return;
+    for (i = 1; i < *llen; i++) { /* a leading delimiter is part of the name */
+        if (a->local[i] != '\0' && strchr(delims, a->local[i]) != NULL) {
+            a->delim = a->local[i];
+            memcpy(a->ext, a->local + i + 1, *llen - i - 1);
+            a->ext[*llen - i - 1] = '\0';
+            a->local[i] = '\0';
+            *llen = i;
+            return;
+        }
+    }
+}
+
+int addr_parse(const char *in, size_t len, const char *delims, int flags,
+               struct addr *a, const char **err)
+{
+    const char *at = NULL;
+    size_t llen, dlen, i;
+
+    memset(a, 0, sizeof(*a));
+    if (len == 0) {
+        if (flags & ADDR_ALLOW_EMPTY)
+            return 0;
+        *err = "empty address";
+        return -1;
+    }
+    if (len > ADDR_MAX) {
+        *err = "address too long";
+        return -1;
+    }
+    if (memchr(in, '\0', len) != NULL) {
+        *err = "NUL byte in address";
+        return -1;
+    }
+    for (i = len; i > 0; i--)
+        if (in[i - 1] == '@') {
+            at = in + i - 1;
+            break;
+        }
+    llen = at ? (size_t)(at - in) : len;
+    dlen = at ? len - llen - 1 : 0;
+    if (dlen > 0 && in[len - 1] == '.') /* trailing root dot */
+        dlen--;
+    if (at == NULL && (flags & ADDR_NEED_DOMAIN)) {
+        *err = "address has no domain";
+        return -1;
+    }
+    if (!addr_local_valid(in, llen)) {
+        *err = llen > ADDR_LOCAL_MAX ? "local part too long"
+                                     : "invalid local part";
+        return -1;
+    }
+    if (at && !addr_domain_valid(at + 1, dlen)) {
+        *err = dlen > ADDR_DOMAIN_MAX ? "domain too long" : "invalid domain";
+        return -1;
+    }
+    memcpy(a->local, in, llen);
+    a->local[llen] = '\0';
+    if (flags & ADDR_LOWER_LOCAL)
+        str_lower(a->local, llen);
+    addr_split_ext(a, &llen, delims);
+    if (at) {
+        memcpy(a->domain, at + 1, dlen);
+        a->domain[dlen] = '\0';
+        str_lower(a->domain, dlen);
+        a->has_domain = 1;
+    }
+    memcpy(a->full, a->local, llen);
+    if (at) {
+        a->full[llen] = '@';
+        memcpy(a->full + llen + 1, a->domain, dlen + 1);
+    } else {
+        a->full[llen] = '\0';
+    }
+    return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * addr - mail address helpers: split local part and domain, lower-case the
+ * domain (and optionally the local part), strip a recipient-delimiter
+ * extension ("user+ext" -> "user"), and validate length and characters.
+ *
+ * Limits (RFC 5321 4.5.3.1): local part ADDR_LOCAL_MAX octets, domain
+ * ADDR_DOMAIN_MAX octets, labels 63.  Accepted local parts: printable ASCII
+ * except space, or a quoted string; UTF-8 (RFC 6531) when well-formed.
+ * Domains: LDH labels, '_' (seen in the wild), UTF-8 labels, or an address
+ * literal in brackets.  The split is at the last '@'.
+ */
+#ifndef POSTERN_ADDR_H
+#define POSTERN_ADDR_H
+
+#include <stddef.h>
+
+#define ADDR_LOCAL_MAX 64
+#define ADDR_DOMAIN_MAX 253
+#define ADDR_LABEL_MAX 63
+#define ADDR_MAX (ADDR_LOCAL_MAX + 1 + ADDR_DOMAIN_MAX)
+#define ADDR_DELIM_MAX 8 /* distinct recipient delimiter characters */
+
+/* flags for addr_parse */
+#define ADDR_LOWER_LOCAL 0x01 /* lower-case the local part too */
+#define ADDR_NEED_DOMAIN 0x02 /* "user" without "@domain" is an error */
+#define ADDR_ALLOW_EMPTY 0x04 /* "" (the null sender <>) is accepted */
+
+struct addr {
+    char local[ADDR_LOCAL_MAX + 1];  /* without extension */
+    char ext[ADDR_LOCAL_MAX + 1];    /* extension without the delimiter */
+    char domain[ADDR_DOMAIN_MAX + 1];/* lower-case, no trailing dot */
+    char full[ADDR_MAX + 1];         /* local@domain (or local) */
+    char delim;                      /* the delimiter found, or 0 */
+    int has_domain;
+};
+
+/*
+ * addr_parse - parse in[0..len) into *a.  delims is the set of recipient
+ * delimiter characters ("" or NULL: no extension stripping).  Returns 0, or
+ * -1 with *err set to a static message.
+ */
+int addr_parse(const char *in, size_t len, const char *delims, int flags,
+               struct addr *a, const char **err);
+
+/* addr_domain_valid - 1 if d[0..len) is an acceptable domain name. */
+int addr_domain_valid(const char *d, size_t len);
+
+/* addr_local_valid - 1 if l[0..len) is an acceptable local part. */
+int addr_local_valid(const char *l, size_t len);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * db - MariaDB access over mariadb-connector-c: prepared statements only,
+ * a host list with failover and reconnection, connect/read/write and
+ * statement timeouts, and lookups that keep three outcomes apart:
+ *
+ *   DB_FOUND (1)     at least one row
+ *   DB_NOTFOUND (0)  the query ran and returned no row
+ *   DB_TEMP (-1)     anything else: no server reachable, timeout, lost
+ *                    connection, deadlock after retries, bad statement.
+ *                    Callers answer "try again later", never "not found".
+ *
+ * Hosts: "[database] hosts = db1:3306, db2:3306, unix:/run/mysqld/mysqld.sock".
+ * On a failure the connection moves on to the next host; after every host
+ * failed, no new attempt is made for retry_interval (requests get DB_TEMP at
+ * once instead of each waiting for a connect timeout).
+ *
+ * Statements are prepared once per connection and cached (DB_STMT_CACHE_MAX);
+ * they are identified by the address and text of the SQL string.  Parameters
+ * are strings (length-counted), integers or NULL.  Result values are handed
+ * to a row callback as NUL-terminated strings (NULL for SQL NULL), valid only
+ * during the call.
+ *
+ * One struct db is used by one thread at a time.  Call db_global_init()
+ * once before starting threads.
+ */
+#ifndef POSTERN_DB_H
+#define POSTERN_DB_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "str.h"
+
+#define DB_FOUND 1
+#define DB_NOTFOUND 0
+#define DB_TEMP (-1)
+
+#define DB_STMT_CACHE_MAX 64  /* prepared statements per connection */
+#define DB_PARAMS_MAX 32      /* parameters per statement */
+#define DB_COLS_MAX 64        /* result columns per statement */
+#define DB_HOSTS_MAX 8        /* hosts in the failover list */
+#define DB_VALUE_MAX (16u * 1024 * 1024) /* one result value */
+
+struct db_config {
+    char *hosts;
+    char *name;
+    char *user;
+    char *password_file;
+    long long connect_timeout; /* ms */
+    long long query_timeout;   /* ms: read/write and max_statement_time */
+    long long retry_interval;  /* ms */
+};
+
+/* The [database] section, for struct db_config at member m of struct T. */
+#define DB_CFG_DEFS(T, m)                                                      \
+    {"hosts", CFG_STR, "127.0.0.1:3306", 1, 1024, offsetof(T, m.hosts), NULL}, \
+    {"name", CFG_STR, "postern", 1, 64, offsetof(T, m.name), NULL},            \
+    {"user", CFG_STR, "postern", 1, 80, offsetof(T, m.user), NULL},            \
+    {"password_file", CFG_STR, "", 0, 1024, offsetof(T, m.password_file),      \
+     NULL},                                                                    \
+    {"connect_timeout", CFG_TIME, "2s", 100, 60000,                            \
+     offsetof(T, m.connect_timeout), NULL},                                    \
+    {"query_timeout", CFG_TIME, "3s", 1000, 600000,                            \
+     offsetof(T, m.query_timeout), NULL},                                      \
+    {"retry_interval", CFG_TIME, "1s", 0, 60000,                               \
+     offsetof(T, m.retry_interval), NULL},                                     \
+    {NULL, 0, NULL, 0, 0, 0, NULL}
+
+enum db_param_type { DBP_NULL, DBP_STR, DBP_INT };
+
+struct db_param {
+    enum db_param_type type;
+    const char *s;
+    size_t len;
+    long long i;
+};
+
+#define DBP_S(str) ((struct db_param){DBP_STR, (str), strlen(str), 0})
+#define DBP_SN(str, n) ((struct db_param){DBP_STR, (str), (n), 0})
+#define DBP_I(n) ((struct db_param){DBP_INT, NULL, 0, (long long)(n)})
+#define DBP_NUL ((struct db_param){DBP_NULL, NULL, 0, 0})
+
+/* Row callback: return 0 to go on, non-zero to stop (the lookup still
+   counts as DB_FOUND). */
+typedef int (*db_row_fn)(void *ctx, unsigned ncols, char **vals,
+                         const unsigned long *lens);
+
+struct db;
+
+void db_global_init(void);
+/* db_open - read the password file and prepare (no connection yet). */
+struct db *db_open(const struct db_config *cfg, struct str *err);
+void db_close(struct db *db);
+/* db_thread_init/end - call in every thread that uses a struct db. */
+void db_thread_init(void);
+void db_thread_end(void);
+
+/* db_query - run a SELECT; DB_FOUND / DB_NOTFOUND / DB_TEMP (+ *err). */
+int db_query(struct db *db, const char *sql, const struct db_param *params,
+             size_t nparams, db_row_fn fn, void *ctx, struct str *err);
+
+/*
+ * db_exec - run a statement that changes data; 0 or DB_TEMP.  *affected
+ * (may be NULL) gets the affected row count.  A statement is re-run after a
+ * deadlock (Galera certification failure) or a connection that was gone
+ * before the statement was sent, never after a connection lost mid-way.
+ */
+int db_exec(struct db *db, const char *sql, const struct db_param *params,
+            size_t nparams, unsigned long long *affected, struct str *err);
+
+/* Transactions: 0 or DB_TEMP. */
+int db_begin(struct db *db, struct str *err);
+int db_commit(struct db *db, struct str *err);
+void db_rollback(struct db *db);
+
+/* db_ping - connect if needed and check the server; 0 or DB_TEMP. */
+int db_ping(struct db *db, struct str *err);
+/* Which host the connection uses now ("" when disconnected). */
+const char *db_current_host(const struct db *db);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * log - logging to syslog or stderr, with a severity ladder.
+ *
+ * log_info/log_warn/log_error report; log_fatal is for a broken environment
+ * (exit 75 = EX_TEMPFAIL so a caller like Postfix pipe retries); log_panic is
+ * for a programming bug (abort).  Untrusted text must pass through
+ * log_sanitize() before it is logged: control and non-ASCII bytes become '?'
+ * and the text is cut at LOG_UNTRUSTED_MAX bytes with a "..." marker.
+ */
+#ifndef POSTERN_LOG_H
+#define POSTERN_LOG_H
+
+#include <stddef.h>
+
+#define LOG_LINE_MAX 2048       /* one log record, bytes */
+#define LOG_UNTRUSTED_MAX 512   /* one untrusted field, bytes */
+
+enum log_target { LOG_TO_STDERR, LOG_TO_SYSLOG };
+
+void log_open(const char *ident, enum log_target target, int verbose);
+void log_set_verbose(int verbose);
+int log_verbose(void);
+
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+void log_panic(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * log_sanitize - copy untrusted bytes into buf (size bufsize) so they are
+ * safe to log: printable ASCII kept, everything else '?', cut at
+ * min(bufsize - 1, LOG_UNTRUSTED_MAX) with "..." appended when cut.
+ * Returns buf.
+ */
+char *log_sanitize(char *buf, size_t bufsize, const char *src, size_t len);
+
+/* Convenience: sanitize into one of a few rotating thread-local buffers. */
+const char *log_safe(const char *src, size_t len);
+const char *log_safe_cstr(const char *src);
+
+#endif

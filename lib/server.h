@@ -1,0 +1,118 @@
+/*
+ * server - the shared server skeleton: listen on inet (IPv4, IPv6) and unix
+ * sockets, serve many concurrent connections from one epoll event loop,
+ * enforce idle timeouts and per-connection input/output limits, stop
+ * gracefully on SIGTERM/SIGINT, call a reload hook on SIGHUP, and drop
+ * privileges to a configured user after binding.
+ *
+ * A daemon supplies callbacks (struct server_ops).  Input arrives through
+ * ops->input() with every byte buffered so far; the callback consumes whole
+ * requests and returns how many bytes it used.  If a connection's buffered
+ * input reaches limits.max_input without a request being consumed, it is
+ * logged and closed.  Output beyond limits.max_output pauses reading from
+ * that connection until it drains (back-pressure, never unbounded memory).
+ *
+ * Listen specs: "inet:127.0.0.1:10031", "inet:[::1]:10031", "inet:*:10031"
+ * (all IPv4), "unix:/run/postern/maps.sock" (mode from limits.unix_mode).
+ * Several specs may be given separated by commas or blanks.
+ *
+ * Not thread-safe: all calls from the loop thread, except server_wakeup().
+ */
+#ifndef POSTERN_SERVER_H
+#define POSTERN_SERVER_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+#define SERVER_LISTEN_MAX 16  /* listen sockets per server */
+#define SERVER_SPEC_MAX 256   /* one listen spec */
+
+struct server;
+struct conn;
+
+struct server_ops {
+    /* A connection was accepted; return its context (may be NULL). */
+    void *(*open)(struct conn *c, void *app);
+    /* Buffered input; return bytes consumed (0 = need more), -1 to close. */
+    ssize_t (*input)(struct conn *c, void *ctx, const char *buf, size_t len);
+    /* The connection is going away (peer closed, timeout, error, stop). */
+    void (*close)(struct conn *c, void *ctx);
+    /* Called every limits.tick_ms milliseconds (may be NULL). */
+    void (*tick)(void *app);
+    /* SIGHUP: reload configuration; return 0 on success (may be NULL). */
+    int (*reload)(void *app);
+    /* server_wakeup() was called from another thread (may be NULL). */
+    void (*wakeup)(void *app);
+};
+
+struct server_limits {
+    size_t max_input;     /* buffered, unconsumed input per connection */
+    size_t max_output;    /* pending output before reading pauses */
+    long long idle_ms;    /* close after this long without input */
+    int max_conns;        /* concurrent connections; more wait in backlog */
+    int tick_ms;          /* period of ops->tick */
+    int unix_mode;        /* permission bits of unix sockets */
+};
+
+/* The per-daemon settings every server section shares ([maps], [policyd]..). */
+struct server_config {
+    char *listen;
+    char *user;
+    long long max_connections;
+    long long idle_timeout; /* ms */
+    long long unix_mode;    /* octal digits parsed as decimal */
+};
+
+/*
+ * SERVER_CFG_DEFS - the rows of a cfg_def table for struct server_config
+ * stored as member `m` of struct `T`, with the default listen spec `listen`.
+ */
+#define SERVER_CFG_DEFS(T, m, dflt)                                           \
+    {"listen", CFG_STR, dflt, 0, 1024, offsetof(T, m.listen), NULL},          \
+    {"user", CFG_STR, "", 0, 64, offsetof(T, m.user), NULL},                    \
+    {"max_connections", CFG_INT, "4096", 1, 65536,                              \
+     offsetof(T, m.max_connections), NULL},                                     \
+    {"idle_timeout", CFG_TIME, "300s", 1000, 86400000,                          \
+     offsetof(T, m.idle_timeout), NULL},                                        \
+    {"unix_socket_mode", CFG_INT, "666", 0, 777, offsetof(T, m.unix_mode),      \
+     NULL}
+
+struct server *server_create(const struct server_ops *ops, void *app,
+                             const struct server_limits *lim);
+void server_free(struct server *s);
+/* server_set_app - the pointer handed to open/tick/wakeup callbacks. */
+void server_set_app(struct server *s, void *app);
+
+/* server_apply_config - copy max_connections/idle/unix mode into limits. */
+void server_limits_from_config(struct server_limits *lim,
+                               const struct server_config *cfg);
+
+/* server_listen - bind and listen on every spec in a list. 0 or -1 + *err. */
+int server_listen(struct server *s, const char *specs, struct str *err);
+
+/*
+ * server_drop_privileges - when running as root and user is not empty:
+ * initgroups, setgid, setuid to that user, and verify root cannot be
+ * regained.  0, or -1 + *err (the caller must exit: never serve as root by
+ * accident).  Not root and user empty or equal to the current user: 0.
+ */
+int server_drop_privileges(const char *user, struct str *err);
+
+/* server_run - serve until SIGTERM/SIGINT or server_stop().  0 or -1. */
+int server_run(struct server *s);
+void server_stop(struct server *s);
+/* server_wakeup - thread-safe: makes the loop call ops->wakeup soon. */
+void server_wakeup(struct server *s);
+/* server_set_limits - apply new limits (after a reload). */
+void server_set_limits(struct server *s, const struct server_limits *lim);
+int server_conn_count(const struct server *s);
+
+/* Per-connection operations, from callbacks. */
+int conn_write(struct conn *c, const void *data, size_t len);
+void conn_close_after_write(struct conn *c);
+const char *conn_peer(const struct conn *c); /* "127.0.0.1:4711" or "unix" */
+unsigned long conn_id(const struct conn *c);
+
+#endif

@@ -1,0 +1,12 @@
+/*
+ * postern-policyd - Postfix policy delegation server (SMTPD_POLICY_README).
+ *
+ * This is the program's entry point: it hands the policy protocol callbacks
+ * to the shared server skeleton (lib/daemon.c).
+ */
+#include "policyd.h"
+
+int main(int argc, char **argv)
+{
+    return daemon_main(argc, argv, &policyd_app);
+}

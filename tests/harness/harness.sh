@@ -1,0 +1,894 @@
+# shellcheck shell=bash
+# tests/harness/harness.sh - real-server test harness for postern.
+#
+# Source it from a bash test script (it is `set -u` friendly):
+#
+#     . "$(dirname "$0")/../harness/harness.sh"
+#     h_init
+#     h_start_mariadb; h_start_slapd; h_start_postfix
+#     t_eq "one" 1 "$(h_sql 'SELECT 1')"
+#     t_summary
+#
+# It starts private, throw-away instances of MariaDB, OpenLDAP slapd, Postfix
+# and Python SMTP sinks, all bound to 127.0.0.1 (::1 optionally for Postfix),
+# on free ports, with everything under one run directory H_DIR, and tears all
+# of them down from an EXIT/INT/TERM trap, also when a test fails (the trap
+# keeps the script's exit status).  See tests/harness/README.md for the API,
+# the exported variables and the sample LDAP directory.
+#
+# Limits:
+# - Needs root (servers run as root or drop to their own users), Debian 12
+#   paths (/usr/sbin/mariadbd, /usr/lib/ldap, /etc/ldap/schema, /etc/postfix
+#   as meta_directory), python3, and `script` (bsdutils), `openssl` for TLS.
+# - h_start_* exit the whole test script on failure (after printing the
+#   server's log tail) unless H_START_FATAL=0, in which case they return 1.
+# - Start/stop functions must run in the test script's own shell, not in a
+#   subshell or $(...), or the teardown list and exported variables are lost.
+# - The assertion counters live in the calling shell: call t_* functions in
+#   the main shell, not in pipelines or $(...).
+# - Postfix resolves next-hop names with getaddrinfo (DNS disabled in Postfix,
+#   but /etc/nsswitch.conf may still ask DNS): route tests to [127.0.0.1]:PORT
+#   literals only.  The default relayhost is [127.0.0.1]:9 (nothing listens),
+#   so stray external mail is deferred, never sent out.
+
+H_HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+H_PYTHON=${H_PYTHON:-python3}
+H_START_FATAL=${H_START_FATAL:-1}
+H_KEEP=${H_KEEP:-0}
+H_DIR=${H_DIR:-}
+H_T_PASS=0
+H_T_FAIL=0
+H__SERVICES=()          # "kind:name" entries, in start order
+H__TRAP_DONE=0
+
+# ------------------------------------------------------------------ basics
+
+h_log() { printf '# harness: %s\n' "$*" >&2; }
+
+h__err() { printf 'harness: ERROR: %s\n' "$*" >&2; }
+
+# h__fatal MSG [LOGFILE] - report a start failure: log tail, then exit or return 1
+h__fatal() {
+    h__err "$1"
+    if [ -n "${2:-}" ] && [ -f "$2" ]; then
+        printf '%s\n' "---- last lines of $2:" >&2
+        tail -n 30 "$2" >&2
+        printf '%s\n' "----" >&2
+    fi
+    if [ "$H_START_FATAL" = 1 ]; then
+        exit 1
+    fi
+    return 1
+}
+
+# h__alive PID - true if PID exists and is not a zombie
+h__alive() {
+    local st
+    [ -n "${1:-}" ] || return 1
+    [ -r "/proc/$1/stat" ] || return 1
+    st=$(sed -e 's/^.*) //' -e 's/ .*//' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# h__wait_gone PID SECS - wait until PID is gone; reap it if it is our child
+h__wait_gone() {
+    local pid=$1 n=$(( ${2:-10} * 20 ))
+    while [ "$n" -gt 0 ] && h__alive "$pid"; do
+        sleep 0.05
+        n=$((n - 1))
+    done
+    if h__alive "$pid"; then
+        return 1
+    fi
+    wait "$pid" 2>/dev/null
+    return 0
+}
+
+# h__kill_pid PID [SECS] - SIGTERM, wait, then SIGKILL
+h__kill_pid() {
+    local pid=$1
+    h__alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
+    kill -TERM "$pid" 2>/dev/null
+    if ! h__wait_gone "$pid" "${2:-10}"; then
+        h_log "pid $pid ignored SIGTERM, sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null
+        h__wait_gone "$pid" 5
+    fi
+}
+
+h__svc_add() {
+    local e
+    for e in "${H__SERVICES[@]+"${H__SERVICES[@]}"}"; do
+        [ "$e" = "$1" ] && return 0
+    done
+    H__SERVICES+=("$1")
+}
+
+h__svc_del() {
+    local e keep=()
+    for e in "${H__SERVICES[@]+"${H__SERVICES[@]}"}"; do
+        [ "$e" = "$1" ] || keep+=("$e")
+    done
+    H__SERVICES=("${keep[@]+"${keep[@]}"}")
+}
+
+# h__upper NAME - NAME upper-cased, non-alphanumerics turned into _
+h__upper() { printf '%s' "$1" | tr 'a-z' 'A-Z' | tr -c 'A-Z0-9_\n' '_'; }
+
+# h__check_name NAME - names become directory and variable parts
+h__check_name() {
+    case "$1" in
+        ''|*[!A-Za-z0-9_-]*) h__err "bad instance name '$1' (use [A-Za-z0-9_-])"; return 1 ;;
+    esac
+}
+
+# h_wait_for SECS CMD... - run CMD every 0.1 s until it succeeds; 1 on timeout
+h_wait_for() {
+    local n=$(( $1 * 10 ))
+    shift
+    while [ "$n" -gt 0 ]; do
+        if "$@" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+        n=$((n - 1))
+    done
+    "$@" >/dev/null 2>&1
+}
+
+# h_init - create H_DIR and install the teardown trap.  Call once, first.
+h_init() {
+    if [ "$(id -u)" != 0 ]; then
+        h__err "the harness needs root (servers run as their own users)"
+        exit 1
+    fi
+    H_DIR=$(mktemp -d /tmp/postern-test.XXXXXX) || { h__err "mktemp failed"; exit 1; }
+    chmod 755 "$H_DIR"
+    # service users (postfix, nobody, mysql, openldap) must traverse every parent
+    local d=$H_DIR
+    while [ "$d" != / ]; do
+        d=$(dirname "$d")
+        [ -d "$d" ] && chmod o+x "$d" 2>/dev/null
+    done
+    : > "$H_DIR/ports"
+    export H_DIR
+    trap 'h__on_exit' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    h_log "run directory $H_DIR"
+}
+
+h__on_exit() {
+    local rc=$?
+    [ "$H__TRAP_DONE" = 1 ] && return "$rc"
+    H__TRAP_DONE=1
+    trap - INT TERM
+    h_teardown
+    exit "$rc"
+}
+
+# h_teardown - stop everything started, newest first; remove H_DIR unless H_KEEP=1
+h_teardown() {
+    local i e kind name
+    for (( i=${#H__SERVICES[@]}-1; i>=0; i-- )); do
+        e=${H__SERVICES[$i]}
+        kind=${e%%:*}
+        name=${e#*:}
+        case "$kind" in
+            postfix) h_stop_postfix ;;
+            sink)    h_stop_smtp_sink "$name" ;;
+            slapd)   h_stop_slapd ;;
+            mariadb) h_stop_mariadb "$name" ;;
+            pid)     h__kill_pid "$name" 5 ;;
+        esac
+    done
+    H__SERVICES=()
+    if [ -n "$H_DIR" ] && [ -d "$H_DIR" ]; then
+        if [ "$H_KEEP" = 1 ]; then
+            h_log "H_KEEP=1: keeping $H_DIR"
+        else
+            rm -rf "$H_DIR"
+        fi
+    fi
+}
+
+# h_track_pid PID - have the teardown SIGTERM (then SIGKILL) a process a test started
+h_track_pid() { h__svc_add "pid:$1"; }
+
+# h_free_port - print a free 127.0.0.1 (and ::1) TCP port, never one handed out before
+# in this run.  Ports come from 20000-32767, below the kernel's ephemeral range.
+h_free_port() {
+    local p
+    p=$("$H_PYTHON" - "$H_DIR/ports" <<'EOF'
+import random, socket, sys
+used = set()
+try:
+    used = {int(x) for x in open(sys.argv[1]).read().split()}
+except (OSError, ValueError):
+    pass
+def free(port):
+    for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            if fam == socket.AF_INET6 and e.errno in (99, 97):   # no ::1 here
+                continue
+            return False
+        finally:
+            s.close()
+        c = socket.socket(fam, socket.SOCK_STREAM)
+        c.settimeout(0.2)
+        try:
+            if c.connect_ex((host, port)) == 0:
+                return False
+        except OSError:
+            pass
+        finally:
+            c.close()
+    return True
+for _ in range(500):
+    p = random.randint(20000, 32767)
+    if p not in used and free(p):
+        print(p)
+        sys.exit(0)
+sys.exit(1)
+EOF
+    ) || { h__err "no free port found"; return 1; }
+    echo "$p" >> "$H_DIR/ports"
+    echo "$p"
+}
+
+# h__wait_port HOST PORT SECS - until something accepts TCP connections there
+h__port_open() {
+    "$H_PYTHON" -c 'import socket,sys
+s=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1); s.close()' "$1" "$2" 2>/dev/null
+}
+
+# h__smtp_banner HOST PORT - true if the port greets with 220
+h__smtp_banner() {
+    "$H_PYTHON" -c 'import socket,sys
+s=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+f=s.makefile("rb"); l=f.readline()
+s.sendall(b"QUIT\r\n"); s.close()
+sys.exit(0 if l.startswith(b"220") else 1)' "$1" "$2" 2>/dev/null
+}
+
+# ------------------------------------------------------------------ assertions
+
+t_pass() { H_T_PASS=$((H_T_PASS + 1)); printf 'ok - %s\n' "$1"; }
+
+t_fail() {
+    H_T_FAIL=$((H_T_FAIL + 1))
+    if [ -n "${2:-}" ]; then
+        printf 'not ok - %s (%s)\n' "$1" "$2"
+    else
+        printf 'not ok - %s\n' "$1"
+    fi
+}
+
+# t_ok DESC CMD... - passes if CMD exits 0 (its output is shown only on failure)
+t_ok() {
+    local desc=$1 out rc
+    shift
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" = 0 ]; then
+        t_pass "$desc"
+    else
+        t_fail "$desc" "exit $rc: $(printf '%s' "$out" | tail -n 5 | tr '\n' ' ')"
+    fi
+}
+
+# t_not DESC CMD... - passes if CMD exits non-zero
+t_not() {
+    local desc=$1 out rc
+    shift
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" != 0 ]; then
+        t_pass "$desc"
+    else
+        t_fail "$desc" "unexpected success: $(printf '%s' "$out" | tail -n 5 | tr '\n' ' ')"
+    fi
+}
+
+# t_eq DESC EXPECTED ACTUAL
+t_eq() {
+    if [ "$2" = "$3" ]; then
+        t_pass "$1"
+    else
+        t_fail "$1" "expected '$2', got '$3'"
+    fi
+}
+
+# t_match DESC REGEX ACTUAL - bash ERE match (unanchored unless REGEX anchors)
+t_match() {
+    if [[ $3 =~ $2 ]]; then
+        t_pass "$1"
+    else
+        t_fail "$1" "'$3' does not match /$2/"
+    fi
+}
+
+# t_wait DESC SECS CMD... - passes once CMD succeeds within SECS
+t_wait() {
+    local desc=$1 secs=$2
+    shift 2
+    if h_wait_for "$secs" "$@"; then
+        t_pass "$desc"
+    else
+        t_fail "$desc" "not true within ${secs}s: $*"
+    fi
+}
+
+# t_summary - prints "N passed, N failed"; returns 1 if anything failed
+t_summary() {
+    printf '%d passed, %d failed\n' "$H_T_PASS" "$H_T_FAIL"
+    [ "$H_T_FAIL" = 0 ]
+}
+
+# ------------------------------------------------------------------ MariaDB
+# Instance NAME (default "db") lives in $H_DIR/mariadb-NAME and exports
+#   H_<NAME>_HOST=127.0.0.1 H_<NAME>_PORT H_<NAME>_SOCKET H_<NAME>_NAME=postern
+#   H_<NAME>_USER=postern H_<NAME>_PASSWORD_FILE H_<NAME>_PID
+# with <NAME> upper-cased ("db" -> H_DB_PORT, "db2" -> H_DB2_PORT).
+
+H_DB_PASSWORD=postern-test
+
+h__mdb_set() { printf -v "H_$(h__upper "$1")_$2" '%s' "$3"; export "H_$(h__upper "$1")_$2"; }
+h__mdb_get() { local v="H_$(h__upper "$1")_$2"; printf '%s' "${!v:-}"; }
+
+h__mariadbd_launch() {
+    local name=$1 d="$H_DIR/mariadb-$1" port pid
+    port=$(h__mdb_get "$name" PORT)
+    mariadbd --no-defaults --datadir="$d/data" --socket="$d/mysqld.sock" \
+        --port="$port" --bind-address=127.0.0.1 --user=root \
+        --log-error="$d/error.log" --pid-file="$d/mysqld.pid" \
+        --innodb-log-file-size=8M --innodb-buffer-pool-size=64M --skip-log-bin \
+        --skip-name-resolve --max-connections=500 \
+        </dev/null >>"$d/stdout.log" 2>&1 &
+    pid=$!
+    h__mdb_set "$name" PID "$pid"
+    local n=200   # 20 s
+    while [ "$n" -gt 0 ]; do
+        if ! h__alive "$pid"; then
+            wait "$pid" 2>/dev/null
+            h__fatal "mariadbd '$name' died during start" "$d/error.log"
+            return 1
+        fi
+        if mariadb-admin --no-defaults -uroot --socket="$d/mysqld.sock" \
+                --connect-timeout=1 ping >/dev/null 2>&1 \
+            && h__port_open 127.0.0.1 "$port"; then
+            return 0
+        fi
+        sleep 0.1
+        n=$((n - 1))
+    done
+    h__fatal "mariadbd '$name' did not answer within 20 s (port $port)" "$d/error.log"
+}
+
+# h_start_mariadb [NAME] - install, start, create database/user postern
+h_start_mariadb() {
+    local name=${1:-db} d port
+    h__check_name "$name" || return 1
+    d="$H_DIR/mariadb-$name"
+    if h__alive "$(h__mdb_get "$name" PID)"; then
+        h__err "mariadb '$name' is already running"
+        return 1
+    fi
+    mkdir -p "$d"
+    if ! mariadb-install-db --no-defaults --datadir="$d/data" --user=root \
+            --auth-root-authentication-method=normal --skip-test-db \
+            --innodb-log-file-size=8M >"$d/install.log" 2>&1; then
+        h__fatal "mariadb-install-db failed for '$name'" "$d/install.log"
+        return 1
+    fi
+    port=$(h_free_port) || { h__fatal "no free port"; return 1; }
+    h__mdb_set "$name" HOST 127.0.0.1
+    h__mdb_set "$name" PORT "$port"
+    h__mdb_set "$name" SOCKET "$d/mysqld.sock"
+    h__mdb_set "$name" NAME postern
+    h__mdb_set "$name" USER postern
+    printf '%s\n' "$H_DB_PASSWORD" > "$d/password"
+    chmod 600 "$d/password"
+    h__mdb_set "$name" PASSWORD_FILE "$d/password"
+    h__svc_add "mariadb:$name"
+    h__mariadbd_launch "$name" || return 1
+    if ! mariadb --no-defaults -uroot --socket="$d/mysqld.sock" >"$d/setup.log" 2>&1 <<EOF
+CREATE DATABASE postern CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER 'postern'@'localhost' IDENTIFIED BY '$H_DB_PASSWORD';
+CREATE USER 'postern'@'127.0.0.1' IDENTIFIED BY '$H_DB_PASSWORD';
+GRANT ALL PRIVILEGES ON postern.* TO 'postern'@'localhost';
+GRANT ALL PRIVILEGES ON postern.* TO 'postern'@'127.0.0.1';
+FLUSH PRIVILEGES;
+EOF
+    then
+        h__fatal "creating database/user in mariadb '$name' failed" "$d/setup.log"
+        return 1
+    fi
+    h_log "mariadb '$name' on 127.0.0.1:$port (socket $d/mysqld.sock)"
+}
+
+# h_stop_mariadb [NAME] - clean shutdown (SIGTERM, SIGKILL after 20 s)
+h_stop_mariadb() {
+    local name=${1:-db} pid
+    pid=$(h__mdb_get "$name" PID)
+    if [ -n "$pid" ]; then
+        h__kill_pid "$pid" 20
+    fi
+    h__svc_del "mariadb:$name"
+}
+
+# h_kill_mariadb [NAME] - SIGKILL (a crash); h_restart_mariadb brings it back
+h_kill_mariadb() {
+    local name=${1:-db} pid
+    pid=$(h__mdb_get "$name" PID)
+    [ -n "$pid" ] || { h__err "mariadb '$name' was never started"; return 1; }
+    kill -KILL "$pid" 2>/dev/null
+    h__wait_gone "$pid" 5
+}
+
+# h_restart_mariadb [NAME] - (stop if running and) start again, same port and datadir
+h_restart_mariadb() {
+    local name=${1:-db}
+    [ -n "$(h__mdb_get "$name" PORT)" ] || { h__err "mariadb '$name' was never started"; return 1; }
+    h_stop_mariadb "$name"
+    h__svc_add "mariadb:$name"
+    h__mariadbd_launch "$name" || return 1
+    h_log "mariadb '$name' restarted on port $(h__mdb_get "$name" PORT)"
+}
+
+# h_sql "SQL" - run SQL as root over the socket in database postern of instance "db";
+# output is tab-separated without column names (mariadb -N -B).
+h_sql() { h_sql_on db "$@"; }
+
+# h_sql_file FILE - run an SQL file the same way
+h_sql_file() { h_sql_file_on db "$1"; }
+
+# h_sql_on NAME "SQL" / h_sql_file_on NAME FILE - the same against instance NAME
+h_sql_on() {
+    local name=$1
+    shift
+    mariadb --no-defaults -uroot --socket="$(h__mdb_get "$name" SOCKET)" \
+        -N -B postern -e "$*"
+}
+
+h_sql_file_on() {
+    mariadb --no-defaults -uroot --socket="$(h__mdb_get "$1" SOCKET)" -N -B postern < "$2"
+}
+
+# ------------------------------------------------------------------ slapd
+# Exports H_LDAP_URI H_LDAP_PORT H_LDAP_BASE H_LDAP_BINDDN H_LDAP_BINDPW H_LDAP_PID
+
+H_LDAP_BASE=dc=school,dc=example
+H_LDAP_BINDDN=cn=admin,dc=school,dc=example
+H_LDAP_BINDPW=ldap-test
+export H_LDAP_BASE H_LDAP_BINDDN H_LDAP_BINDPW
+
+h__slapd_launch() {
+    local d="$H_DIR/slapd" pid n
+    slapd -d 0 -h "ldap://127.0.0.1:$H_LDAP_PORT/" -f "$d/slapd.conf" \
+        </dev/null >>"$d/slapd.log" 2>&1 &
+    pid=$!
+    H_LDAP_PID=$pid
+    export H_LDAP_PID
+    n=200   # 20 s
+    while [ "$n" -gt 0 ]; do
+        if ! h__alive "$pid"; then
+            wait "$pid" 2>/dev/null
+            h__fatal "slapd died during start" "$d/slapd.log"
+            return 1
+        fi
+        if ldapsearch -x -LLL -o nettimeout=1 -H "$H_LDAP_URI" -b "" -s base \
+                '(objectClass=*)' namingContexts >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.05
+        n=$((n - 1))
+    done
+    h__fatal "slapd did not answer within 10 s on $H_LDAP_URI" "$d/slapd.log"
+}
+
+# h_start_slapd [LDIF] - start slapd and load tests/harness/ldap/school.ldif (or LDIF)
+h_start_slapd() {
+    local d="$H_DIR/slapd" ldif=${1:-$H_HARNESS_DIR/ldap/school.ldif} memberof=""
+    if h__alive "${H_LDAP_PID:-}"; then
+        h__err "slapd is already running"
+        return 1
+    fi
+    mkdir -p "$d/db"
+    if [ -e /usr/lib/ldap/memberof.la ] || [ -e /usr/lib/ldap/memberof.so ]; then
+        memberof=yes
+    fi
+    H_LDAP_PORT=$(h_free_port) || { h__fatal "no free port"; return 1; }
+    H_LDAP_URI="ldap://127.0.0.1:$H_LDAP_PORT"
+    export H_LDAP_PORT H_LDAP_URI
+    {
+        echo "# private slapd for postern tests (generated by harness.sh)"
+        for s in core cosine nis inetorgperson; do
+            echo "include /etc/ldap/schema/$s.schema"
+        done
+        echo "include $H_HARNESS_DIR/ldap/postern-test.schema"
+        echo "pidfile $d/slapd.pid"
+        echo "argsfile $d/slapd.args"
+        echo "modulepath /usr/lib/ldap"
+        echo "moduleload back_mdb"
+        [ -n "$memberof" ] && echo "moduleload memberof"
+        echo "sizelimit unlimited"
+        echo "database mdb"
+        echo "maxsize 16777216"
+        echo "suffix \"$H_LDAP_BASE\""
+        echo "rootdn \"$H_LDAP_BINDDN\""
+        echo "rootpw $H_LDAP_BINDPW"
+        echo "directory $d/db"
+        echo "index objectClass eq"
+        echo "index cn,uid,mail,mailPrimaryAddress,mailAlternativeAddress eq"
+        echo "index member,uniqueMember,memberUid eq"
+        echo "access to * by * read"
+        [ -n "$memberof" ] && echo "overlay memberof"
+    } > "$d/slapd.conf"
+    if ! slaptest -u -f "$d/slapd.conf" >"$d/slaptest.log" 2>&1; then
+        h__fatal "slapd.conf does not pass slaptest" "$d/slaptest.log"
+        return 1
+    fi
+    h__svc_add "slapd:slapd"
+    h__slapd_launch || return 1
+    if [ -n "$ldif" ]; then
+        if ! ldapadd -x -H "$H_LDAP_URI" -D "$H_LDAP_BINDDN" -w "$H_LDAP_BINDPW" \
+                -f "$ldif" >"$d/load.log" 2>&1; then
+            h__fatal "loading $ldif failed" "$d/load.log"
+            return 1
+        fi
+    fi
+    h_log "slapd on $H_LDAP_URI (memberof overlay: ${memberof:-no})"
+}
+
+# h_stop_slapd - SIGTERM slapd (the database stays for h_restart_slapd)
+h_stop_slapd() {
+    [ -n "${H_LDAP_PID:-}" ] && h__kill_pid "$H_LDAP_PID" 10
+    h__svc_del "slapd:slapd"
+}
+
+# h_restart_slapd - (stop if running and) start again on the same port and database
+h_restart_slapd() {
+    [ -n "${H_LDAP_PORT:-}" ] || { h__err "slapd was never started"; return 1; }
+    h_stop_slapd
+    h__svc_add "slapd:slapd"
+    h__slapd_launch || return 1
+    h_log "slapd restarted on $H_LDAP_URI"
+}
+
+# h_ldapsearch ARGS... - ldapsearch -x -LLL against the test directory (as admin)
+h_ldapsearch() {
+    ldapsearch -x -LLL -o ldif-wrap=no -H "$H_LDAP_URI" -D "$H_LDAP_BINDDN" \
+        -w "$H_LDAP_BINDPW" -b "$H_LDAP_BASE" "$@"
+}
+
+# ------------------------------------------------------------------ Postfix
+# Exports H_PF_CONF H_PF_SMTP_PORT H_PF_LOG H_PF_QUEUE H_PF_DIR
+
+# h_start_postfix [--ipv6] [EXTRA_MAIN_CF_FILE|- [EXTRA_MASTER_CF_FILE]]
+#   EXTRA_MAIN_CF_FILE "-" reads the extra main.cf lines from stdin.  Extra
+#   main.cf lines are appended (later settings win); extra master.cf lines too.
+h_start_postfix() {
+    local ipv6=0 extra_main="" extra_master="" d port
+    if [ "${1:-}" = --ipv6 ]; then
+        ipv6=1
+        shift
+    fi
+    extra_main=${1:-}
+    extra_master=${2:-}
+    d="$H_DIR/postfix"
+    if [ -n "${H_PF_CONF:-}" ] && [ -f "$H_PF_DIR/spool/pid/master.pid" ] \
+            && h__alive "$(tr -d ' ' < "$H_PF_DIR/spool/pid/master.pid")"; then
+        h__err "postfix is already running"
+        return 1
+    fi
+    mkdir -p "$d/etc" "$d/spool" "$d/data" "$d/log"
+    chown root:root "$d/etc" "$d/spool"
+    chmod 755 "$d" "$d/etc" "$d/spool" "$d/log"
+    chown postfix:postfix "$d/data"
+    chmod 700 "$d/data"
+    port=$(h_free_port) || { h__fatal "no free port"; return 1; }
+    H_PF_DIR=$d
+    H_PF_CONF="$d/etc"
+    H_PF_SMTP_PORT=$port
+    H_PF_LOG="$d/log/maillog"
+    H_PF_QUEUE="$d/spool"
+    export H_PF_DIR H_PF_CONF H_PF_SMTP_PORT H_PF_LOG H_PF_QUEUE
+    : > "$H_PF_LOG"
+    {
+        cat <<EOF
+# private Postfix for postern tests (generated by harness.sh)
+compatibility_level = 3.6
+queue_directory = $d/spool
+data_directory = $d/data
+meta_directory = /etc/postfix
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.test.example
+mydomain = test.example
+myorigin = \$myhostname
+mydestination =
+mynetworks = 127.0.0.0/8 [::1]/128
+relay_domains =
+relayhost = [127.0.0.1]:9
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+append_dot_mydomain = no
+smtp_dns_support_level = disabled
+smtp_connect_timeout = 2s
+smtp_helo_timeout = 10s
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+in_flow_delay = 0
+smtpd_error_sleep_time = 0
+smtpd_soft_error_limit = 100
+smtpd_hard_error_limit = 200
+maillog_file_prefixes = $d/log
+maillog_file = $H_PF_LOG
+EOF
+        if [ "$ipv6" = 1 ]; then
+            echo "inet_interfaces = 127.0.0.1, [::1]"
+            echo "inet_protocols = ipv4, ipv6"
+        else
+            echo "inet_interfaces = 127.0.0.1"
+            echo "inet_protocols = ipv4"
+        fi
+        if [ "$extra_main" = - ]; then
+            echo "# ---- extra lines from the test (stdin)"
+            cat
+        elif [ -n "$extra_main" ]; then
+            echo "# ---- extra lines from $extra_main"
+            cat "$extra_main"
+        fi
+    } > "$d/etc/main.cf" || { h__fatal "cannot write main.cf (extra file '$extra_main'?)"; return 1; }
+    {
+        cat <<EOF
+# private Postfix for postern tests (generated by harness.sh); nothing chrooted
+127.0.0.1:$port inet n - n - - smtpd
+EOF
+        [ "$ipv6" = 1 ] && echo "[::1]:$port inet n - n - - smtpd"
+        cat <<'EOF'
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+        if [ -n "$extra_master" ]; then
+            echo "# ---- extra lines from $extra_master"
+            cat "$extra_master"
+        fi
+    } > "$d/etc/master.cf" || { h__fatal "cannot write master.cf ('$extra_master'?)"; return 1; }
+    touch -d '-1 min' "$d/etc/main.cf" "$d/etc/master.cf"
+    h__svc_add "postfix:postfix"
+    local out
+    # postfix prints some errors only to a terminal: give it one
+    out=$(script -qec "postfix -c '$d/etc' start" /dev/null 2>&1)
+    if [ $? != 0 ]; then
+        printf '%s\n' "$out" > "$d/log/start.out"
+        cat "$H_PF_LOG" >> "$d/log/start.out" 2>/dev/null
+        h__fatal "postfix start failed" "$d/log/start.out"
+        return 1
+    fi
+    if ! h_wait_for 20 h__smtp_banner 127.0.0.1 "$port"; then
+        h__fatal "postfix smtpd does not greet on 127.0.0.1:$port within 20 s" "$H_PF_LOG"
+        return 1
+    fi
+    if [ "$ipv6" = 1 ] && ! h_wait_for 5 h__smtp_banner ::1 "$port"; then
+        h__fatal "postfix smtpd does not greet on [::1]:$port" "$H_PF_LOG"
+        return 1
+    fi
+    h_log "postfix smtpd on 127.0.0.1:$port$([ "$ipv6" = 1 ] && echo " and [::1]:$port"), config $H_PF_CONF"
+}
+
+# h_postconf ARGS... - postconf -c $H_PF_CONF; backdates main.cf/master.cf after edits
+h_postconf() {
+    local rc a
+    postconf -c "$H_PF_CONF" "$@"
+    rc=$?
+    for a in "$@"; do
+        case "$a" in
+            -e|-X|-\#|-M*|-F*|-P*|-*e*) touch -d '-1 min' "$H_PF_CONF/main.cf" "$H_PF_CONF/master.cf"; break ;;
+        esac
+    done
+    return "$rc"
+}
+
+# h_postfix_reload - reload configuration (after h_postconf -e ...)
+h_postfix_reload() {
+    touch -d '-1 min' "$H_PF_CONF/main.cf" "$H_PF_CONF/master.cf"
+    postfix -c "$H_PF_CONF" reload >/dev/null 2>&1 || {
+        h__err "postfix reload failed"; tail -n 5 "$H_PF_LOG" >&2; return 1; }
+    # reload is asynchronous; give master a moment to re-read its files
+    sleep 0.3
+}
+
+# h_postmap_q KEY TABLE - prints the lookup result, returns postmap's exit code
+h_postmap_q() { postmap -c "$H_PF_CONF" -q "$1" "$2"; }
+
+# h_sendmail ARGS... - Postfix sendmail with the test config (message on stdin)
+h_sendmail() { sendmail -C "$H_PF_CONF" "$@"; }
+
+# h_postqueue_flush - attempt delivery of all queued mail now
+h_postqueue_flush() { postqueue -c "$H_PF_CONF" -f; }
+
+# h_queue_count - number of messages in the queue (maildrop, incoming, active,
+# deferred; hold is not counted)
+h_queue_count() {
+    find "$H_PF_QUEUE/maildrop" "$H_PF_QUEUE/incoming" "$H_PF_QUEUE/active" \
+        "$H_PF_QUEUE/deferred" -type f 2>/dev/null | wc -l
+}
+
+h__queue_empty() { [ "$(h_queue_count)" = 0 ]; }
+
+# h_wait_queue_empty [SECS] - wait (default 20 s) until the queue is empty; on
+# timeout print the queue (postqueue -p) to stderr and return 1
+h_wait_queue_empty() {
+    local secs=${1:-20}
+    if h_wait_for "$secs" h__queue_empty; then
+        return 0
+    fi
+    h__err "queue not empty after ${secs}s:"
+    postqueue -c "$H_PF_CONF" -p >&2
+    return 1
+}
+
+# h_stop_postfix - postfix stop, wait for master to exit (abort/SIGKILL as fallback)
+h_stop_postfix() {
+    local pidf pid
+    [ -n "${H_PF_CONF:-}" ] || return 0
+    pidf="$H_PF_DIR/spool/pid/master.pid"
+    pid=""
+    [ -f "$pidf" ] && pid=$(tr -d ' \n' < "$pidf")
+    if [ -n "$pid" ] && h__alive "$pid"; then
+        postfix -c "$H_PF_CONF" stop >/dev/null 2>&1
+        if ! h__wait_gone "$pid" 10; then
+            postfix -c "$H_PF_CONF" abort >/dev/null 2>&1
+            h__wait_gone "$pid" 3 || { kill -KILL "$pid" 2>/dev/null; h__wait_gone "$pid" 3; }
+        fi
+    fi
+    h__svc_del "postfix:postfix"
+}
+
+# ------------------------------------------------------------------ SMTP sink / client
+
+# h_start_smtp_sink NAME [SINK_OPTIONS...] - start tests/harness/smtp_sink.py.
+#   Messages land in $H_DIR/sink-NAME/NNN.eml (+ NNN.env).  Exports
+#   H_SINK_<NAME>_PORT, H_SINK_<NAME>_DIR, H_SINK_<NAME>_PID (<NAME> upper-cased).
+#   Options are passed to smtp_sink.py: --fail-rcpt CODE, --fail-rcpt-match S,
+#   --fail-mail CODE, --fail-data CODE, --require-auth user:pass, --tls
+#   (shorthand: use the harness's self-signed cert, see h_tls_cert),
+#   --tls-cert F --tls-key F, --host ::1.
+h_start_smtp_sink() {
+    local name=$1 up d pid n args=() host=127.0.0.1
+    shift
+    h__check_name "$name" || return 1
+    up=$(h__upper "$name")
+    d="$H_DIR/sink-$name"
+    mkdir -p "$d"
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --tls) h_tls_cert || return 1
+                   args+=(--tls-cert "$H_TLS_CERT" --tls-key "$H_TLS_KEY") ;;
+            --host) host=$2; args+=("$1" "$2"); shift ;;
+            *) args+=("$1") ;;
+        esac
+        shift
+    done
+    rm -f "$d.port"
+    "$H_PYTHON" "$H_HARNESS_DIR/smtp_sink.py" --dir "$d" --name "$name" \
+        --port-file "$d.port" "${args[@]+"${args[@]}"}" \
+        </dev/null >>"$d.log" 2>&1 &
+    pid=$!
+    printf -v "H_SINK_${up}_PID" '%s' "$pid"
+    printf -v "H_SINK_${up}_DIR" '%s' "$d"
+    export "H_SINK_${up}_PID" "H_SINK_${up}_DIR"
+    h__svc_add "sink:$name"
+    n=100
+    while [ "$n" -gt 0 ] && [ ! -s "$d.port" ]; do
+        h__alive "$pid" || break
+        sleep 0.05
+        n=$((n - 1))
+    done
+    if [ ! -s "$d.port" ]; then
+        h__fatal "smtp sink '$name' did not start" "$d.log"
+        return 1
+    fi
+    printf -v "H_SINK_${up}_PORT" '%s' "$(cat "$d.port")"
+    export "H_SINK_${up}_PORT"
+    if ! h_wait_for 5 h__smtp_banner "$host" "$(cat "$d.port")"; then
+        h__fatal "smtp sink '$name' does not greet" "$d.log"
+        return 1
+    fi
+    h_log "smtp sink '$name' on $host:$(cat "$d.port") -> $d"
+}
+
+# h_stop_smtp_sink NAME
+h_stop_smtp_sink() {
+    local up v
+    up=$(h__upper "$1")
+    v="H_SINK_${up}_PID"
+    [ -n "${!v:-}" ] && h__kill_pid "${!v}" 5
+    h__svc_del "sink:$1"
+}
+
+# h_sink_count NAME - number of messages the sink stored
+h_sink_count() {
+    local n
+    n=$(find "$H_DIR/sink-$1" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l)
+    echo "$n"
+}
+
+# h_wait_sink_count NAME N [SECS] - wait until the sink holds at least N messages
+h_wait_sink_count() {
+    local name=$1 want=$2 secs=${3:-20} n=$(( ${3:-20} * 10 ))
+    while [ "$n" -gt 0 ]; do
+        [ "$(h_sink_count "$name")" -ge "$want" ] && return 0
+        sleep 0.1
+        n=$((n - 1))
+    done
+    h__err "sink '$name' has $(h_sink_count "$name") messages, wanted $want within ${secs}s"
+    return 1
+}
+
+# h_sink_last NAME [eml|env] - path of the newest stored message (or its envelope)
+h_sink_last() {
+    local f
+    f=$(find "$H_DIR/sink-$1" -maxdepth 1 -name '*.eml' 2>/dev/null | sort | tail -n 1)
+    [ -n "$f" ] || return 1
+    if [ "${2:-eml}" = env ]; then
+        echo "${f%.eml}.env"
+    else
+        echo "$f"
+    fi
+}
+
+# h_tls_cert - create (once) a self-signed cert for localhost in $H_DIR/tls;
+# exports H_TLS_CERT H_TLS_KEY
+h_tls_cert() {
+    local d="$H_DIR/tls"
+    if [ ! -s "$d/cert.pem" ]; then
+        mkdir -p "$d"
+        if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+                -keyout "$d/key.pem" -out "$d/cert.pem" >"$d/openssl.log" 2>&1; then
+            h__fatal "openssl could not create a test certificate" "$d/openssl.log"
+            return 1
+        fi
+        chmod 644 "$d/cert.pem"
+        chmod 600 "$d/key.pem"
+    fi
+    H_TLS_CERT="$d/cert.pem"
+    H_TLS_KEY="$d/key.pem"
+    export H_TLS_CERT H_TLS_KEY
+}
+
+# h_smtp --port P [--host H] --from A --to B [--to C] [--auth u:p --starttls]
+#        [--data FILE | --subject S] [--header 'N: v'] [--stop-after rcpt] [-v]
+# Prints one line "STEP CODE TEXT" (e.g. "RCPT 450 4.7.1 ..." or
+# "DATA 250 2.0.0 Ok: queued as ..."); exit 0 if accepted, 1 otherwise.
+h_smtp() { "$H_PYTHON" "$H_HARNESS_DIR/smtp_client.py" "$@"; }
