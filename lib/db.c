@@ -279,7 +279,8 @@ static int is_conn_error(unsigned e)
            e == 4031 /* disconnected for inactivity */;
 }
 
-static MYSQL_STMT *stmt_get(struct db *db, const char *sql, struct str *err)
+static MYSQL_STMT *stmt_get(struct db *db, const char *sql, unsigned *errnum,
+                            struct str *err)
 {
     struct db_stmt *slot = NULL, *oldest = &db->stmts[0];
 
@@ -302,6 +303,7 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql, struct str *err)
     if ((slot->stmt = mysql_stmt_init(db->conn)) == NULL)
         return str_appendf(err, "out of memory"), NULL;
     if (mysql_stmt_prepare(slot->stmt, sql, strlen(sql)) != 0) {
+        *errnum = mysql_stmt_errno(slot->stmt);
         str_appendf(err, "prepare on %s: %s", db->host_label,
                     mysql_stmt_error(slot->stmt));
         mysql_stmt_close(slot->stmt);
@@ -431,10 +433,8 @@ static int run_once(struct db *db, const char *sql,
     *errnum = 0;
     if (db_connect(db, err) < 0)
         return DB_TEMP;
-    if ((st = stmt_get(db, sql, err)) == NULL) {
-        *errnum = mysql_errno(db->conn);
+    if ((st = stmt_get(db, sql, errnum, err)) == NULL)
         return DB_TEMP;
-    }
     if (bind_params(st, params, nparams, pb, plens, pnulls, err) < 0)
         return DB_TEMP;
     if (mysql_stmt_execute(st) != 0) {

@@ -32,9 +32,12 @@
 #   so stray external mail is deferred, never sent out.
 
 H_HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-H_PYTHON=${H_PYTHON:-python3}
+if [ -z "${H_PYTHON:-}" ]; then
+    if [ -x /usr/bin/python3 ]; then H_PYTHON=/usr/bin/python3; else H_PYTHON=python3; fi
+fi
 H_START_FATAL=${H_START_FATAL:-1}
 H_KEEP=${H_KEEP:-0}
+H_PERSIST=${H_PERSIST:-0}
 H_DIR=${H_DIR:-}
 H_T_PASS=0
 H_T_FAIL=0
@@ -80,19 +83,19 @@ h__wait_gone() {
     if h__alive "$pid"; then
         return 1
     fi
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
     return 0
 }
 
 # h__kill_pid PID [SECS] - SIGTERM, wait, then SIGKILL
 h__kill_pid() {
     local pid=$1
-    h__alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
-    kill -TERM "$pid" 2>/dev/null
+    h__alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
     if ! h__wait_gone "$pid" "${2:-10}"; then
         h_log "pid $pid ignored SIGTERM, sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null
-        h__wait_gone "$pid" 5
+        kill -KILL "$pid" 2>/dev/null || true
+        h__wait_gone "$pid" 5 || true
     fi
 }
 
@@ -113,7 +116,7 @@ h__svc_del() {
 }
 
 # h__upper NAME - NAME upper-cased, non-alphanumerics turned into _
-h__upper() { printf '%s' "$1" | tr 'a-z' 'A-Z' | tr -c 'A-Z0-9_\n' '_'; }
+h__upper() { printf '%s' "$1" | LC_ALL=C tr '[:lower:]' '[:upper:]' | LC_ALL=C tr -c 'A-Z0-9_\n' '_'; }
 
 # h__check_name NAME - names become directory and variable parts
 h__check_name() {
@@ -137,12 +140,24 @@ h_wait_for() {
 }
 
 # h_init - create H_DIR and install the teardown trap.  Call once, first.
+# H_PERSIST=1 (off by default; for scripts/demo): use the given absolute
+# H_DIR (created if missing) and install no trap, so the servers outlive the
+# script; the caller stops them later (h_teardown in a shell that restored
+# the H_* variables and H__SERVICES).
 h_init() {
     if [ "$(id -u)" != 0 ]; then
         h__err "the harness needs root (servers run as their own users)"
         exit 1
     fi
-    H_DIR=$(mktemp -d /tmp/postern-test.XXXXXX) || { h__err "mktemp failed"; exit 1; }
+    if [ "$H_PERSIST" = 1 ]; then
+        case "$H_DIR" in
+            /?*) ;;
+            *) h__err "H_PERSIST=1 needs an absolute H_DIR"; exit 1 ;;
+        esac
+        mkdir -p "$H_DIR" || { h__err "cannot create $H_DIR"; exit 1; }
+    else
+        H_DIR=$(mktemp -d /tmp/postern-test.XXXXXX) || { h__err "mktemp failed"; exit 1; }
+    fi
     chmod 755 "$H_DIR"
     # service users (postfix, nobody, mysql, openldap) must traverse every parent
     local d=$H_DIR
@@ -152,14 +167,17 @@ h_init() {
     done
     : > "$H_DIR/ports"
     export H_DIR
-    trap 'h__on_exit' EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
+    if [ "$H_PERSIST" != 1 ]; then
+        trap 'h__on_exit' EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+    fi
     h_log "run directory $H_DIR"
 }
 
 h__on_exit() {
     local rc=$?
+    set +e
     [ "$H__TRAP_DONE" = 1 ] && return "$rc"
     H__TRAP_DONE=1
     trap - INT TERM
@@ -271,8 +289,7 @@ t_fail() {
 t_ok() {
     local desc=$1 out rc
     shift
-    out=$("$@" 2>&1)
-    rc=$?
+    if out=$("$@" 2>&1); then rc=0; else rc=$?; fi
     if [ "$rc" = 0 ]; then
         t_pass "$desc"
     else
@@ -284,8 +301,7 @@ t_ok() {
 t_not() {
     local desc=$1 out rc
     shift
-    out=$("$@" 2>&1)
-    rc=$?
+    if out=$("$@" 2>&1); then rc=0; else rc=$?; fi
     if [ "$rc" != 0 ]; then
         t_pass "$desc"
     else
@@ -337,7 +353,7 @@ t_summary() {
 H_DB_PASSWORD=postern-test
 
 h__mdb_set() { printf -v "H_$(h__upper "$1")_$2" '%s' "$3"; export "H_$(h__upper "$1")_$2"; }
-h__mdb_get() { local v="H_$(h__upper "$1")_$2"; printf '%s' "${!v:-}"; }
+h__mdb_get() { local v; v="H_$(h__upper "$1")_$2"; printf '%s' "${!v:-}"; }
 
 h__mariadbd_launch() {
     local name=$1 d="$H_DIR/mariadb-$1" port pid
@@ -353,7 +369,7 @@ h__mariadbd_launch() {
     local n=200   # 20 s
     while [ "$n" -gt 0 ]; do
         if ! h__alive "$pid"; then
-            wait "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null || true
             h__fatal "mariadbd '$name' died during start" "$d/error.log"
             return 1
         fi
@@ -425,7 +441,7 @@ h_kill_mariadb() {
     local name=${1:-db} pid
     pid=$(h__mdb_get "$name" PID)
     [ -n "$pid" ] || { h__err "mariadb '$name' was never started"; return 1; }
-    kill -KILL "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null || true
     h__wait_gone "$pid" 5
 }
 
@@ -476,7 +492,7 @@ h__slapd_launch() {
     n=200   # 20 s
     while [ "$n" -gt 0 ]; do
         if ! h__alive "$pid"; then
-            wait "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null || true
             h__fatal "slapd died during start" "$d/slapd.log"
             return 1
         fi
@@ -568,9 +584,32 @@ h_ldapsearch() {
 # ------------------------------------------------------------------ Postfix
 # Exports H_PF_CONF H_PF_SMTP_PORT H_PF_LOG H_PF_QUEUE H_PF_DIR
 
+# h__cf_settings FILE - main.cf lines as NUL-separated "name = value" items
+# (continuation lines joined, comments and blank lines dropped)
+h__cf_settings() {
+    "$H_PYTHON" - "$1" <<'EOF'
+import re, sys
+items = []
+for line in open(sys.argv[1]).read().splitlines():
+    if not line.strip() or line.lstrip().startswith("#"):
+        continue
+    if line[0] in " \t" and items:
+        items[-1] += " " + line.strip()
+    else:
+        items.append(line.strip())
+for it in items:
+    if not re.match(r"^[A-Za-z0-9_.-]+\s*=", it):
+        sys.stderr.write("harness: not a main.cf setting: %s\n" % it)
+        sys.exit(1)
+    sys.stdout.write(it + "\0")
+EOF
+}
+
 # h_start_postfix [--ipv6] [EXTRA_MAIN_CF_FILE|- [EXTRA_MASTER_CF_FILE]]
 #   EXTRA_MAIN_CF_FILE "-" reads the extra main.cf lines from stdin.  Extra
-#   main.cf lines are appended (later settings win); extra master.cf lines too.
+#   main.cf settings replace the harness defaults (applied with postconf -e;
+#   continuation lines allowed, comments dropped).  Extra master.cf lines are
+#   appended; to change the smtpd service use h_postconf -P afterwards.
 h_start_postfix() {
     local ipv6=0 extra_main="" extra_master="" d port
     if [ "${1:-}" = --ipv6 ]; then
@@ -639,14 +678,28 @@ EOF
             echo "inet_interfaces = 127.0.0.1"
             echo "inet_protocols = ipv4"
         fi
+    } > "$d/etc/main.cf" || { h__fatal "cannot write main.cf"; return 1; }
+    # extra settings replace the defaults above (postconf -e), so there are no
+    # "overriding earlier entry" warnings
+    if [ -n "$extra_main" ]; then
+        local settings=()
         if [ "$extra_main" = - ]; then
-            echo "# ---- extra lines from the test (stdin)"
-            cat
-        elif [ -n "$extra_main" ]; then
-            echo "# ---- extra lines from $extra_main"
-            cat "$extra_main"
+            cat > "$d/etc/main.cf.extra"
+        else
+            cat "$extra_main" > "$d/etc/main.cf.extra" || {
+                h__fatal "cannot read extra main.cf lines from '$extra_main'"; return 1; }
         fi
-    } > "$d/etc/main.cf" || { h__fatal "cannot write main.cf (extra file '$extra_main'?)"; return 1; }
+        if ! h__cf_settings "$d/etc/main.cf.extra" > "$d/etc/main.cf.extra.nul" 2>"$d/log/postconf.err"; then
+            h__fatal "bad extra main.cf lines" "$d/log/postconf.err"
+            return 1
+        fi
+        mapfile -d '' settings < "$d/etc/main.cf.extra.nul"
+        if [ "${#settings[@]}" -gt 0 ] && ! postconf -c "$d/etc" -e "${settings[@]}" 2>"$d/log/postconf.err"; then
+            h__fatal "postconf -e of the extra main.cf lines failed" "$d/log/postconf.err"
+            return 1
+        fi
+        rm -f "$d/etc/main.cf.extra.nul"
+    fi
     {
         cat <<EOF
 # private Postfix for postern tests (generated by harness.sh); nothing chrooted
@@ -688,8 +741,7 @@ EOF
     h__svc_add "postfix:postfix"
     local out
     # postfix prints some errors only to a terminal: give it one
-    out=$(script -qec "postfix -c '$d/etc' start" /dev/null 2>&1)
-    if [ $? != 0 ]; then
+    if ! out=$(script -qec "postfix -c '$d/etc' start" /dev/null 2>&1); then
         printf '%s\n' "$out" > "$d/log/start.out"
         cat "$H_PF_LOG" >> "$d/log/start.out" 2>/dev/null
         h__fatal "postfix start failed" "$d/log/start.out"
@@ -709,8 +761,7 @@ EOF
 # h_postconf ARGS... - postconf -c $H_PF_CONF; backdates main.cf/master.cf after edits
 h_postconf() {
     local rc a
-    postconf -c "$H_PF_CONF" "$@"
-    rc=$?
+    if postconf -c "$H_PF_CONF" "$@"; then rc=0; else rc=$?; fi
     for a in "$@"; do
         case "$a" in
             -e|-X|-\#|-M*|-F*|-P*|-*e*) touch -d '-1 min' "$H_PF_CONF/main.cf" "$H_PF_CONF/master.cf"; break ;;

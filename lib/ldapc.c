@@ -1,0 +1,392 @@
+/*
+ * ldapc - LDAP client with failover, timeouts and three lookup outcomes.
+ * See ldapc.h.
+ *
+ * Implementation: the URI list is handed to ldap_initialize() as one
+ * blank-separated list, so libldap tries the servers in order on every
+ * (re)connect; LDAP_OPT_NETWORK_TIMEOUT bounds each connect attempt and the
+ * search time limit bounds each search (client side, plus the server-side
+ * time limit).  Protocol version 3, no referral chasing.
+ *
+ * Diagnostics: none logged here; every failure is a message in *err for the
+ * caller, with the LDAP error text.
+ */
+#include "ldapc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ldap.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ldapc {
+    char *uris;        /* blank-separated */
+    char *base;
+    char *bind_dn;
+    char *password;    /* NULL = anonymous */
+    long long connect_ms, query_ms, retry_ms;
+    LDAP *ld;          /* NULL while disconnected */
+    long long down_until; /* monotonic ms; no attempt before */
+};
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int read_password(const char *path, char **out, struct str *err)
+{
+    char buf[LDAPC_PASSWORD_MAX + 2];
+    ssize_t n, total = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        str_appendf(err, "ldap: cannot open password file %s: %s", path,
+                    strerror(errno));
+        return -1;
+    }
+    while (total < (ssize_t)sizeof(buf) - 1 &&
+           (n = read(fd, buf + total, sizeof(buf) - 1 - (size_t)total)) > 0)
+        total += n;
+    close(fd);
+    if (total > LDAPC_PASSWORD_MAX) {
+        str_appendf(err, "ldap: password file %s is too long", path);
+        return -1;
+    }
+    while (total > 0 && (buf[total - 1] == '\n' || buf[total - 1] == '\r'))
+        total--;
+    buf[total] = '\0';
+    if ((*out = strdup(buf)) == NULL) {
+        str_appendf(err, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* uri_list - "a, b c" -> "a b c", checking count and each URI's syntax. */
+static char *uri_list(const char *in, struct str *err)
+{
+    struct str out = STR_INIT;
+    char item[1025];
+    const char *cur = in;
+    int n = 0, rc;
+
+    while ((rc = cfg_list_next(&cur, item, sizeof(item))) > 0) {
+        if (++n > LDAPC_URIS_MAX) {
+            str_appendf(err, "ldap: more than %d URIs", LDAPC_URIS_MAX);
+            str_free(&out);
+            return NULL;
+        }
+        if (!ldap_is_ldap_url(item)) {
+            str_appendf(err, "ldap: not an LDAP URI: %s", item);
+            str_free(&out);
+            return NULL;
+        }
+        if ((out.len && str_append_char(&out, ' ') < 0) ||
+            str_append_cstr(&out, item) < 0) {
+            str_free(&out);
+            return NULL;
+        }
+    }
+    if (rc < 0 || n == 0) {
+        str_appendf(err, "ldap: bad uri list '%s'", in);
+        str_free(&out);
+        return NULL;
+    }
+    return out.data;
+}
+
+struct ldapc *ldapc_open(const struct ldapc_config *cfg, struct str *err)
+{
+    struct ldapc *lc = calloc(1, sizeof(*lc));
+
+    if (lc == NULL)
+        return str_appendf(err, "out of memory"), NULL;
+    lc->connect_ms = cfg->connect_timeout;
+    lc->query_ms = cfg->query_timeout;
+    lc->retry_ms = cfg->retry_interval;
+    if ((lc->uris = uri_list(cfg->uri, err)) == NULL ||
+        (lc->base = strdup(cfg->base)) == NULL ||
+        (lc->bind_dn = strdup(cfg->bind_dn)) == NULL ||
+        (cfg->password_file[0] &&
+         read_password(cfg->password_file, &lc->password, err) < 0)) {
+        if (err->len == 0)
+            str_appendf(err, "out of memory");
+        ldapc_close(lc);
+        return NULL;
+    }
+    return lc;
+}
+
+static void disconnect(struct ldapc *lc)
+{
+    if (lc->ld)
+        ldap_unbind_ext_s(lc->ld, NULL, NULL);
+    lc->ld = NULL;
+}
+
+void ldapc_close(struct ldapc *lc)
+{
+    if (lc == NULL)
+        return;
+    disconnect(lc);
+    free(lc->uris);
+    free(lc->base);
+    free(lc->bind_dn);
+    if (lc->password) {
+        explicit_bzero(lc->password, strlen(lc->password));
+        free(lc->password);
+    }
+    free(lc);
+}
+
+static struct timeval ms_tv(long long ms)
+{
+    return (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+}
+
+static int set_options(struct ldapc *lc, struct str *err)
+{
+    int version = LDAP_VERSION3;
+    struct timeval ctv = ms_tv(lc->connect_ms), qtv = ms_tv(lc->query_ms);
+
+    if (ldap_set_option(lc->ld, LDAP_OPT_PROTOCOL_VERSION, &version) ||
+        ldap_set_option(lc->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) ||
+        ldap_set_option(lc->ld, LDAP_OPT_NETWORK_TIMEOUT, &ctv) ||
+        ldap_set_option(lc->ld, LDAP_OPT_TIMEOUT, &qtv) ||
+        ldap_set_option(lc->ld, LDAP_OPT_RESTART, LDAP_OPT_ON)) {
+        str_appendf(err, "ldap: cannot set connection options");
+        return -1;
+    }
+    return 0;
+}
+
+static int connect_bind(struct ldapc *lc, struct str *err)
+{
+    struct berval cred = {0, NULL};
+    int rc;
+
+    if (lc->ld)
+        return 0;
+    if (mono_ms() < lc->down_until) {
+        str_appendf(err, "ldap: no server reachable (retrying later)");
+        return LDAPC_TEMP;
+    }
+    if ((rc = ldap_initialize(&lc->ld, lc->uris)) != LDAP_SUCCESS) {
+        str_appendf(err, "ldap: %s: %s", lc->uris, ldap_err2string(rc));
+        lc->ld = NULL;
+        return LDAPC_TEMP;
+    }
+    if (set_options(lc, err) < 0)
+        goto fail;
+    if (lc->password) {
+        cred.bv_val = lc->password;
+        cred.bv_len = strlen(lc->password);
+    }
+    rc = ldap_sasl_bind_s(lc->ld, lc->bind_dn[0] ? lc->bind_dn : NULL,
+                          LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+    if (rc != LDAP_SUCCESS) {
+        str_appendf(err, "ldap: bind%s%s at %s: %s", lc->bind_dn[0] ? " as " : "",
+                    lc->bind_dn, lc->uris, ldap_err2string(rc));
+        goto fail;
+    }
+    return 0;
+fail:
+    disconnect(lc);
+    lc->down_until = mono_ms() + lc->retry_ms;
+    return LDAPC_TEMP;
+}
+
+int ldapc_ping(struct ldapc *lc, struct str *err)
+{
+    return connect_bind(lc, err) < 0 ? LDAPC_TEMP : 0;
+}
+
+struct search_state {
+    struct str value; /* NUL-terminated copy of the current value */
+    size_t entries, max_entries;
+    ldapc_entry_fn fn;
+    void *ctx;
+    int stopped;
+};
+
+/* deliver_entry - hand one entry to the callback; 0, 1 stop, -1 error. */
+static int deliver_entry(LDAP *ld, LDAPMessage *e, struct search_state *st,
+                         struct str *err)
+{
+    BerElement *ber = NULL;
+    char *dn = ldap_get_dn(ld, e), *attr;
+    int rc = 0;
+
+    if (dn == NULL) {
+        str_appendf(err, "ldap: entry without DN");
+        return -1;
+    }
+    if (st->fn(st->ctx, dn, NULL, NULL, 0) != 0)
+        rc = 1;
+    for (attr = ldap_first_attribute(ld, e, &ber); attr && rc == 0;
+         attr = ldap_next_attribute(ld, e, ber)) {
+        struct berval **vals = ldap_get_values_len(ld, e, attr);
+        for (size_t i = 0; vals && vals[i] && rc == 0; i++) {
+            if (vals[i]->bv_len > LDAPC_VALUE_MAX ||
+                str_set(&st->value, vals[i]->bv_val, vals[i]->bv_len) < 0) {
+                str_appendf(err, "ldap: value of %s longer than %d bytes", attr,
+                            LDAPC_VALUE_MAX);
+                rc = -1;
+                break;
+            }
+            if (st->fn(st->ctx, dn, attr, str_cstr(&st->value),
+                       st->value.len) != 0)
+                rc = 1;
+        }
+        ldap_value_free_len(vals);
+        ldap_memfree(attr);
+    }
+    if (ber)
+        ber_free(ber, 0);
+    ldap_memfree(dn);
+    return rc;
+}
+
+/* search_once - one attempt; LDAPC_* or -2 for "connection dead, retry". */
+static int search_once(struct ldapc *lc, const char *base, int scope,
+                       const char *filter, const char *const *attrs,
+                       struct search_state *st, struct str *err)
+{
+    static const int scopes[] = {LDAP_SCOPE_BASE, LDAP_SCOPE_ONELEVEL,
+                                 LDAP_SCOPE_SUBTREE};
+    struct timeval tv = ms_tv(lc->query_ms);
+    char *noattrs[] = {(char *)LDAP_NO_ATTRS, NULL};
+    LDAPMessage *res = NULL, *e;
+    int rc, limit = st->max_entries + 1 > 0x7fffffff
+                        ? 0
+                        : (int)st->max_entries + 1;
+
+    rc = ldap_search_ext_s(lc->ld, base, scopes[scope], filter,
+                           attrs ? (char **)attrs : noattrs, 0, NULL, NULL,
+                           &tv, limit, &res);
+    if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
+        rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY) {
+        if (res)
+            ldap_msgfree(res);
+        str_appendf(err, "ldap: search %s: %s", filter, ldap_err2string(rc));
+        return -2;
+    }
+    if (rc == LDAP_NO_SUCH_OBJECT) {
+        if (res)
+            ldap_msgfree(res);
+        return LDAPC_NOTFOUND;
+    }
+    if (rc != LDAP_SUCCESS) {
+        str_appendf(err, "ldap: search %s: %s%s", filter, ldap_err2string(rc),
+                    rc == LDAP_SIZELIMIT_EXCEEDED ? " (over the entry limit)"
+                                                  : "");
+        if (res)
+            ldap_msgfree(res);
+        return LDAPC_TEMP;
+    }
+    for (e = ldap_first_entry(lc->ld, res); e && !st->stopped;
+         e = ldap_next_entry(lc->ld, e)) {
+        if (++st->entries > st->max_entries) {
+            str_appendf(err, "ldap: search %s: more than %zu entries", filter,
+                        st->max_entries);
+            ldap_msgfree(res);
+            return LDAPC_TEMP;
+        }
+        rc = deliver_entry(lc->ld, e, st, err);
+        if (rc < 0) {
+            ldap_msgfree(res);
+            return LDAPC_TEMP;
+        }
+        if (rc > 0)
+            st->stopped = 1;
+    }
+    ldap_msgfree(res);
+    return st->entries ? LDAPC_FOUND : LDAPC_NOTFOUND;
+}
+
+int ldapc_search(struct ldapc *lc, const char *base, int scope,
+                 const char *filter, const char *const *attrs,
+                 size_t max_entries, ldapc_entry_fn fn, void *ctx,
+                 struct str *err)
+{
+    struct search_state st = {STR_INIT, 0, max_entries, fn, ctx, 0};
+    int rc, had_conn;
+
+    if (scope < LDAPC_SCOPE_BASE || scope > LDAPC_SCOPE_SUB || max_entries == 0) {
+        str_appendf(err, "ldap: bad search arguments");
+        return LDAPC_TEMP;
+    }
+    if (base == NULL || base[0] == '\0')
+        base = lc->base;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        had_conn = lc->ld != NULL;
+        if (connect_bind(lc, err) < 0)
+            return LDAPC_TEMP;
+        rc = search_once(lc, base, scope, filter, attrs, &st, err);
+        if (rc != -2) {
+            str_free(&st.value);
+            return rc;
+        }
+        disconnect(lc);
+        if (!had_conn || st.entries > 0) {
+            lc->down_until = mono_ms() + lc->retry_ms;
+            str_free(&st.value);
+            return LDAPC_TEMP;
+        }
+        str_reset(err); /* a stale connection: one fresh attempt */
+    }
+    str_free(&st.value);
+    return LDAPC_TEMP;
+}
+
+int ldapc_escape(struct str *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '*' || c == '(' || c == ')' || c == '\\' || c == '\0') {
+            char esc[3] = {'\\', hex[c >> 4], hex[c & 15]};
+            if (str_append(out, esc, 3) < 0)
+                return -1;
+        } else if (str_append_char(out, (char)c) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int ldapc_filter(struct str *out, const char *tmpl, const char *value,
+                 struct str *err)
+{
+    const char *at = strrchr(value, '@');
+    size_t vlen = strlen(value);
+    size_t llen = at ? (size_t)(at - value) : vlen;
+    int rc = 0;
+
+    for (const char *p = tmpl; *p && rc == 0; p++) {
+        if (*p != '%') {
+            rc = str_append_char(out, *p);
+            continue;
+        }
+        switch (*++p) {
+        case 's': rc = ldapc_escape(out, value, vlen); break;
+        case 'u': rc = ldapc_escape(out, value, llen); break;
+        case 'd': rc = at ? ldapc_escape(out, at + 1, strlen(at + 1)) : 0; break;
+        case '%': rc = str_append_char(out, '%'); break;
+        default:
+            str_appendf(err, "ldap: bad %% escape in filter template '%s'",
+                        tmpl);
+            return -1;
+        }
+    }
+    if (rc < 0)
+        str_appendf(err, "ldap: filter too long");
+    return rc;
+}

@@ -1,0 +1,220 @@
+/*
+ * loader - the thread that keeps postern-maps' snapshot current.
+ *
+ * Every [maps] poll_interval it reads the change_counter table (bumped by
+ * triggers on every routing table); when the sum of generations moved, or
+ * there is no snapshot yet, it loads a new snapshot and hands it to the
+ * event loop (loader_take, after server_wakeup).  Each successful poll
+ * records the time, so the loop can tell whether its data is fresh
+ * (loader_fresh); when the database cannot be reached the old snapshot is
+ * kept but answers turn TEMP after max_staleness.
+ *
+ * The thread owns its own database connection; the handover of snapshots
+ * is protected by a mutex.  Database errors are logged once per outage.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "maps.h"
+
+int snapshot_generation(struct db *db, unsigned long long *sum,
+                        struct str *err);
+
+struct loader {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct server *srv;
+    struct db_config dbcfg;   /* strings owned by the loader */
+    int dbcfg_changed;
+    long long poll_ms;
+    struct snapshot *pending; /* handed over, not yet taken */
+    int stop;
+    _Atomic long long last_ok_ms;
+};
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void dbcfg_copy(struct db_config *dst, const struct db_config *src)
+{
+    *dst = *src;
+    dst->hosts = strdup(src->hosts);
+    dst->name = strdup(src->name);
+    dst->user = strdup(src->user);
+    dst->password_file = strdup(src->password_file);
+    if (!dst->hosts || !dst->name || !dst->user || !dst->password_file)
+        log_fatal("out of memory");
+}
+
+static void dbcfg_free(struct db_config *c)
+{
+    free(c->hosts);
+    free(c->name);
+    free(c->user);
+    free(c->password_file);
+}
+
+static void publish(struct loader *l, struct snapshot *s)
+{
+    pthread_mutex_lock(&l->lock);
+    snapshot_free(l->pending); /* never taken: replaced by a newer one */
+    l->pending = s;
+    pthread_mutex_unlock(&l->lock);
+    server_wakeup(l->srv);
+}
+
+/* poll_once - one round; returns the generation now served. */
+static unsigned long long poll_once(struct loader *l, struct db *db,
+                                    unsigned long long have, int *have_any,
+                                    int *down)
+{
+    struct str err = STR_INIT;
+    unsigned long long gen;
+    struct snapshot *s;
+
+    if (snapshot_generation(db, &gen, &err) < 0) {
+        if (!*down)
+            log_error("database: %s (answering TEMP after max_staleness)",
+                      str_cstr(&err));
+        *down = 1;
+        str_free(&err);
+        return have;
+    }
+    if (*have_any && gen == have) {
+        atomic_store(&l->last_ok_ms, mono_ms());
+        if (*down)
+            log_info("database reachable again (%s)", db_current_host(db));
+        *down = 0;
+        str_free(&err);
+        return have;
+    }
+    if ((s = snapshot_load(db, &err)) == NULL) {
+        if (!*down)
+            log_error("database: loading the routing tables: %s",
+                      str_cstr(&err));
+        *down = 1;
+        str_free(&err);
+        return have;
+    }
+    if (*down)
+        log_info("database reachable again (%s)", db_current_host(db));
+    *down = 0;
+    log_info("routing tables loaded: %zu rows in %lld ms, %zu KiB "
+             "(generation %llu)", s->rows, s->load_ms,
+             s->arena.used_total / 1024, s->gen_sum);
+    gen = s->gen_sum;
+    publish(l, s);
+    atomic_store(&l->last_ok_ms, mono_ms());
+    *have_any = 1;
+    str_free(&err);
+    return gen;
+}
+
+static void *loader_main(void *arg)
+{
+    struct loader *l = arg;
+    struct str err = STR_INIT;
+    struct db *db = NULL;
+    unsigned long long gen = 0;
+    int have_any = 0, down = 0;
+
+    db_thread_init();
+    pthread_mutex_lock(&l->lock);
+    while (!l->stop) {
+        struct timespec until;
+        if (l->dbcfg_changed || db == NULL) {
+            db_close(db);
+            str_reset(&err);
+            if ((db = db_open(&l->dbcfg, &err)) == NULL)
+                log_error("database: %s", str_cstr(&err));
+            l->dbcfg_changed = 0;
+        }
+        pthread_mutex_unlock(&l->lock);
+        if (db)
+            gen = poll_once(l, db, gen, &have_any, &down);
+        pthread_mutex_lock(&l->lock);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (l->poll_ms % 1000) * 1000000;
+        until.tv_sec += l->poll_ms / 1000 + until.tv_nsec / 1000000000;
+        until.tv_nsec %= 1000000000;
+        if (!l->stop)
+            pthread_cond_timedwait(&l->cond, &l->lock, &until);
+    }
+    pthread_mutex_unlock(&l->lock);
+    db_close(db);
+    str_free(&err);
+    db_thread_end();
+    return NULL;
+}
+
+struct loader *loader_start(const struct maps_config *cfg, struct server *srv,
+                            struct str *err)
+{
+    struct loader *l = calloc(1, sizeof(*l));
+
+    if (l == NULL)
+        return str_appendf(err, "out of memory"), NULL;
+    pthread_mutex_init(&l->lock, NULL);
+    pthread_cond_init(&l->cond, NULL);
+    l->srv = srv;
+    l->poll_ms = cfg->poll_interval;
+    atomic_store(&l->last_ok_ms, -1000000000LL);
+    dbcfg_copy(&l->dbcfg, &cfg->db);
+    if (pthread_create(&l->thread, NULL, loader_main, l) != 0) {
+        dbcfg_free(&l->dbcfg);
+        free(l);
+        return str_appendf(err, "cannot start the loader thread"), NULL;
+    }
+    return l;
+}
+
+struct snapshot *loader_take(struct loader *l)
+{
+    struct snapshot *s;
+
+    pthread_mutex_lock(&l->lock);
+    s = l->pending;
+    l->pending = NULL;
+    pthread_mutex_unlock(&l->lock);
+    return s;
+}
+
+int loader_fresh(struct loader *l, long long max_ms)
+{
+    return mono_ms() - atomic_load(&l->last_ok_ms) <= max_ms;
+}
+
+void loader_reconfigure(struct loader *l, const struct maps_config *cfg)
+{
+    pthread_mutex_lock(&l->lock);
+    dbcfg_free(&l->dbcfg);
+    dbcfg_copy(&l->dbcfg, &cfg->db);
+    l->poll_ms = cfg->poll_interval;
+    l->dbcfg_changed = 1;
+    pthread_cond_signal(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+}
+
+void loader_stop(struct loader *l)
+{
+    pthread_mutex_lock(&l->lock);
+    l->stop = 1;
+    pthread_cond_signal(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+    pthread_join(l->thread, NULL);
+    snapshot_free(l->pending);
+    dbcfg_free(&l->dbcfg);
+    pthread_mutex_destroy(&l->lock);
+    pthread_cond_destroy(&l->cond);
+    free(l);
+}

@@ -1,0 +1,120 @@
+/*
+ * maps - shared declarations of postern-maps, the socketmap routing service.
+ *
+ * Data flow: a loader thread (loader.c) polls the change_counter table and,
+ * when a generation moved, reads the routing tables into a new immutable
+ * snapshot (snapshot.c) and hands it to the event loop, which swaps it in.
+ * Requests (proto.c) are answered by resolve.c from the current snapshot
+ * only; the database is never queried on the request path.  When the loader
+ * has not reached the database for [maps] max_staleness, answers are TEMP.
+ */
+#ifndef POSTERN_MAPS_H
+#define POSTERN_MAPS_H
+
+#include <stddef.h>
+
+#include "arena.h"
+#include "daemon.h"
+#include "db.h"
+#include "str.h"
+#include "strmap.h"
+
+#define MAPS_MAX_REQUEST 10000 /* socketmap request, bytes (Postfix's own) */
+#define MAPS_MAX_REPLY 100000  /* socketmap reply, bytes (Postfix's own) */
+#define MAPS_NAME_MAX 32
+
+struct maps_config {
+    struct server_config srv;
+    char *recipient_delimiter;
+    long long poll_interval;  /* ms */
+    long long max_staleness;  /* ms */
+    struct db_config db;
+};
+
+/* --- the snapshot -------------------------------------------------------- */
+
+enum dom_kind { DOM_LOCAL, DOM_ALIAS, DOM_RELAY, DOM_LEGACY };
+
+struct dom {
+    const char *name;
+    enum dom_kind kind;
+    const char *alias_target;     /* DOM_ALIAS */
+    const char *transport;        /* override or NULL */
+    const char *legacy_transport; /* or NULL */
+    const char *relayhost;        /* or NULL */
+};
+
+struct mbox {
+    const char *address;
+    const char *maildir;
+    int legacy;                   /* migration_state = 'legacy' */
+    const char *transport;        /* override or NULL */
+    const char *relayhost;        /* or NULL */
+};
+
+/* A list of strings with a flag (alias targets with keep_copy, logins). */
+struct sval {
+    const char *s;
+    int flag;
+    struct sval *next;
+};
+
+struct slist {
+    struct sval *head, *tail;
+    size_t n;
+};
+
+struct snapshot {
+    struct arena arena;
+    struct strmap domains;      /* name -> struct dom */
+    struct strmap mailboxes;    /* address -> struct mbox */
+    struct strmap aliases;      /* "local@dom" or "@dom" -> struct slist */
+    struct strmap tr_addr;      /* address -> transport */
+    struct strmap tr_dom;       /* "dom" or ".dom" -> transport */
+    const char *tr_default, *tr_local, *tr_legacy;
+    struct strmap rh_addr;      /* address -> [host]:port */
+    struct strmap rh_dom;       /* dom -> [host]:port */
+    const char *rh_default;
+    struct strmap grant_addr;   /* sender address -> struct slist of logins */
+    struct strmap grant_dom;    /* sender domain -> struct slist of logins */
+    struct strmap alias_owner;  /* alias source -> owning mailbox address */
+    unsigned long long gen_sum; /* sum of change_counter generations */
+    size_t rows;
+    long long load_ms;          /* how long the load took */
+};
+
+/* snapshot_load - read every routing table; NULL + *err on failure. */
+struct snapshot *snapshot_load(struct db *db, struct str *err);
+void snapshot_free(struct snapshot *s);
+/* slist_add - append to a list kept in the snapshot's arena. */
+void slist_add(struct arena *a, struct slist *l, const char *s, int flag);
+
+/* --- lookups --------------------------------------------------------------- */
+
+enum lookup_status { LK_FOUND, LK_NOTFOUND, LK_TEMP, LK_PERM };
+
+/*
+ * maps_lookup - answer one socketmap request (name, key) from snapshot s
+ * into out (the reply data: the value for LK_FOUND, a reason otherwise).
+ */
+enum lookup_status maps_lookup(const struct snapshot *s, const char *delims,
+                               const char *name, const char *key,
+                               size_t keylen, struct str *out);
+
+/* --- the loader thread ------------------------------------------------------ */
+
+struct loader;
+
+struct loader *loader_start(const struct maps_config *cfg, struct server *srv,
+                            struct str *err);
+/* loader_take - the newest snapshot if one is waiting, else NULL. */
+struct snapshot *loader_take(struct loader *l);
+/* loader_fresh - 1 if the database was reached within max_ms. */
+int loader_fresh(struct loader *l, long long max_ms);
+/* loader_reconfigure - use new database settings from the next poll on. */
+void loader_reconfigure(struct loader *l, const struct maps_config *cfg);
+void loader_stop(struct loader *l);
+
+extern const struct daemon_app maps_app;
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * proto - the Postfix socketmap protocol of postern-maps (socketmap_table(5)):
+ * each request is a netstring "name key", each reply a netstring
+ * "OK data", "NOTFOUND ", "TEMP reason" or "PERM reason", on a connection
+ * Postfix reuses for many requests.
+ *
+ * Limits: a request over MAPS_MAX_REQUEST bytes or a malformed netstring is
+ * logged and the connection closed (the client cannot resynchronize);
+ * replies are kept under MAPS_MAX_REPLY by resolve.c.  Answers come from the
+ * current snapshot only, or TEMP when it is missing or stale.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "maps.h"
+#include "netstring.h"
+
+struct maps_state {
+    struct maps_config *cfg;
+    struct loader *loader;
+    struct snapshot *snap;
+    struct str reply, value;
+    unsigned long requests;
+};
+
+static const struct cfg_def maps_defs[] = {
+    SERVER_CFG_DEFS(struct maps_config, srv, "inet:127.0.0.1:10031"),
+    {"recipient_delimiter", CFG_STR, "+", 0, 8,
+     offsetof(struct maps_config, recipient_delimiter), NULL},
+    {"poll_interval", CFG_TIME, "250ms", 10, 60000,
+     offsetof(struct maps_config, poll_interval), NULL},
+    {"max_staleness", CFG_TIME, "3s", 100, 3600000,
+     offsetof(struct maps_config, max_staleness), NULL},
+    {NULL, 0, NULL, 0, 0, 0, NULL}};
+
+static const struct cfg_def maps_db_defs[] = {
+    DB_CFG_DEFS(struct maps_config, db)};
+
+static size_t maps_sections(void *cfg, struct cfg_section *s)
+{
+    s[0] = (struct cfg_section){"maps", maps_defs, cfg};
+    s[1] = (struct cfg_section){"database", maps_db_defs, cfg};
+    return 2;
+}
+
+static int maps_check(void *cfgp, struct str *err)
+{
+    struct maps_config *cfg = cfgp;
+
+    if (cfg->max_staleness < cfg->poll_interval * 2)
+        return str_appendf(err, "[maps] max_staleness must be at least twice "
+                           "poll_interval"), -1;
+    return 0;
+}
+
+static struct server_config *maps_srvcfg(void *cfg)
+{
+    return &((struct maps_config *)cfg)->srv;
+}
+
+static void reply(struct conn *c, struct maps_state *st, const char *status,
+                  const char *data, size_t len)
+{
+    str_reset(&st->reply);
+    str_append_cstr(&st->reply, status);
+    str_append(&st->reply, data, len);
+    str_reset(&st->value);
+    netstring_encode(&st->value, st->reply.data, st->reply.len);
+    conn_write(c, st->value.data, st->value.len);
+}
+
+static void answer(struct conn *c, struct maps_state *st, const char *req,
+                   size_t len)
+{
+    char name[MAPS_NAME_MAX + 1];
+    const char *sp = memchr(req, ' ', len);
+    struct str out = STR_INIT;
+    enum lookup_status ls;
+
+    st->requests++;
+    if (sp == NULL || (size_t)(sp - req) > MAPS_NAME_MAX) {
+        reply(c, st, "PERM ", "malformed request", 17);
+        return;
+    }
+    memcpy(name, req, (size_t)(sp - req));
+    name[sp - req] = '\0';
+    if (st->snap == NULL ||
+        !loader_fresh(st->loader, st->cfg->max_staleness)) {
+        reply(c, st, "TEMP ", "routing database unavailable", 28);
+        return;
+    }
+    ls = maps_lookup(st->snap, st->cfg->recipient_delimiter, name, sp + 1,
+                     len - (size_t)(sp + 1 - req), &out);
+    switch (ls) {
+    case LK_FOUND:
+        reply(c, st, "OK ", out.data, out.len);
+        break;
+    case LK_NOTFOUND:
+        reply(c, st, "NOTFOUND ", "", 0);
+        break;
+    case LK_TEMP:
+        log_warn("%s %s: %s", log_safe_cstr(name),
+                 log_safe(sp + 1, len - (size_t)(sp + 1 - req)),
+                 str_cstr(&out));
+        reply(c, st, "TEMP ", str_cstr(&out), out.len);
+        break;
+    case LK_PERM:
+        log_warn("%s: request for unknown map '%s'", conn_peer(c),
+                 log_safe_cstr(name));
+        reply(c, st, "PERM ", str_cstr(&out), out.len);
+        break;
+    }
+    log_debug("%s %s -> %d %s", name, log_safe(sp + 1, len - (size_t)(sp + 1 - req)),
+              (int)ls, log_safe(str_cstr(&out), out.len));
+    str_free(&out);
+}
+
+static ssize_t maps_input(struct conn *c, void *ctx, const char *buf,
+                          size_t len)
+{
+    struct maps_state *st = ctx;
+    const char *data;
+    size_t dlen, used;
+    enum netstring_status ns;
+
+    ns = netstring_decode(buf, len, MAPS_MAX_REQUEST, &data, &dlen, &used);
+    if (ns == NETSTRING_INCOMPLETE)
+        return 0;
+    if (ns != NETSTRING_OK) {
+        log_warn("%s: %s, closing", conn_peer(c), netstring_strerror(ns));
+        return -1;
+    }
+    answer(c, st, data, dlen);
+    return (ssize_t)used;
+}
+
+static void *maps_open(struct conn *c, void *app)
+{
+    (void)c;
+    return app;
+}
+
+static void maps_wakeup(void *app)
+{
+    struct maps_state *st = app;
+    struct snapshot *s = loader_take(st->loader);
+
+    if (s) {
+        snapshot_free(st->snap);
+        st->snap = s;
+    }
+}
+
+static void *maps_init(void *cfg, struct server *srv, struct str *err)
+{
+    struct maps_state *st = calloc(1, sizeof(*st));
+
+    if (st == NULL)
+        return str_appendf(err, "out of memory"), NULL;
+    st->cfg = cfg;
+    /* the loader starts before the privilege drop so it can read the
+       password file; the file is read once, at db_open */
+    if ((st->loader = loader_start(cfg, srv, err)) == NULL) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void *maps_reconfigure(void *app, void *newcfg)
+{
+    struct maps_state *st = app;
+    void *old = st->cfg;
+
+    st->cfg = newcfg;
+    loader_reconfigure(st->loader, newcfg);
+    return old;
+}
+
+static void maps_fini(void *app)
+{
+    struct maps_state *st = app;
+
+    loader_stop(st->loader);
+    snapshot_free(st->snap);
+    str_free(&st->reply);
+    str_free(&st->value);
+    free(st);
+}
+
+static const struct server_ops maps_ops = {
+    maps_open, maps_input, NULL, NULL, NULL, maps_wakeup};
+
+const struct daemon_app maps_app = {
+    "postern-maps", sizeof(struct maps_config), maps_sections, maps_check,
+    maps_srvcfg, &maps_ops, maps_init, NULL, maps_reconfigure, maps_fini,
+    1000, MAPS_MAX_REQUEST + 16, 4 * MAPS_MAX_REPLY};

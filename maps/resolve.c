@@ -1,0 +1,415 @@
+/*
+ * resolve - the routing semantics of every postern-maps map name, answered
+ * from one snapshot.  Postfix sends socketmaps the full key only; this module
+ * does extension stripping, alias domains, catch-alls and defaults itself.
+ *
+ *   domain       any domain postern hosts or relays (local, alias, relay,
+ *                legacy)                                    -> OK kind
+ *   mailboxdomain local and alias domains (virtual_mailbox_domains)
+ *   relaydomain  relay and legacy domains (relay_domains)
+ *   mailbox      an existing mailbox (alias domains resolved) -> OK maildir
+ *   alias        virtual_alias_maps: explicit aliases and forwards (with
+ *                keep_copy the mailbox itself is kept), an existing mailbox
+ *                maps to itself so a catch-all never swallows it, alias
+ *                domains map to the target domain only where the target
+ *                resolves, then the domain's catch-all
+ *   transport    address rows, mailbox override, migration switch (legacy
+ *                mailboxes to the domain's or the default legacy route),
+ *                domain rows (".parent" matches subdomains), domain column,
+ *                by kind: local -> default local route, legacy -> legacy
+ *                route, relay -> NOTFOUND (Postfix relay_transport); other
+ *                domains -> the default delivery route (the smarthost)
+ *   relayhost    address row, mailbox column, domain row, domain column,
+ *                default; key "<>" (null sender) gets the default
+ *   senderlogin  the mailbox itself, the owner of an alias with one local
+ *                mailbox target, explicit grants for the address or domain
+ *   maildir      the derived maildir path of a mailbox
+ *
+ * Invalid keys are NOTFOUND (no such address can exist); a rule that cannot
+ * be answered safely (a legacy mailbox without a legacy route, a reply over
+ * MAPS_MAX_REPLY) is TEMP so mail waits for the admin instead of bouncing.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "maps.h"
+
+#define ALIAS_DOMAIN_DEPTH 4 /* alias domain of an alias domain ... */
+
+struct key {
+    struct addr a;       /* parsed, lower-cased, extension split off */
+    char raw[ADDR_MAX + 1]; /* the key lower-cased, extension kept */
+    int is_catchall;     /* "@domain" */
+    int is_domain;       /* "domain" without '@' */
+};
+
+static int key_parse(const char *delims, const char *k, size_t len,
+                     struct key *out)
+{
+    const char *err;
+
+    memset(out, 0, sizeof(*out));
+    if (len == 0 || len > ADDR_MAX)
+        return -1;
+    memcpy(out->raw, k, len);
+    out->raw[len] = '\0';
+    str_lower(out->raw, len);
+    if (k[0] == '@') {
+        if (!addr_domain_valid(k + 1, len - 1))
+            return -1;
+        out->is_catchall = 1;
+        memcpy(out->a.domain, out->raw + 1, len);
+        out->a.has_domain = 1;
+        return 0;
+    }
+    if (memchr(k, '@', len) == NULL) {
+        if (!addr_domain_valid(k, len))
+            return -1;
+        out->is_domain = 1;
+        memcpy(out->a.domain, out->raw, len + 1);
+        if (len > 0 && out->a.domain[len - 1] == '.')
+            out->a.domain[len - 1] = '\0';
+        return 0;
+    }
+    return addr_parse(k, len, delims, ADDR_LOWER_LOCAL | ADDR_NEED_DOMAIN,
+                      &out->a, &err);
+}
+
+static const struct dom *dom_get(const struct snapshot *s, const char *name)
+{
+    return strmap_get(&s->domains, name);
+}
+
+/* dom_final - follow alias domains to the domain that holds the data. */
+static const struct dom *dom_final(const struct snapshot *s,
+                                   const struct dom *d)
+{
+    for (int i = 0; d && d->kind == DOM_ALIAS && i < ALIAS_DOMAIN_DEPTH; i++)
+        d = dom_get(s, d->alias_target);
+    return d && d->kind == DOM_ALIAS ? NULL : d;
+}
+
+static const struct mbox *mbox_get(const struct snapshot *s, const char *local,
+                                   const char *domain)
+{
+    char buf[2 * ADDR_MAX + 4];
+
+    snprintf(buf, sizeof(buf), "%s@%s", local, domain);
+    return strmap_get(&s->mailboxes, buf);
+}
+
+/* mbox_find - the mailbox a parsed address names, through alias domains. */
+static const struct mbox *mbox_find(const struct snapshot *s,
+                                    const struct key *k)
+{
+    const struct dom *d = dom_final(s, dom_get(s, k->a.domain));
+
+    if (d == NULL || k->is_domain || k->is_catchall)
+        return NULL;
+    return mbox_get(s, k->a.local, d->name);
+}
+
+static const struct slist *alias_get(const struct snapshot *s,
+                                     const char *local, const char *domain)
+{
+    char buf[2 * ADDR_MAX + 4];
+
+    snprintf(buf, sizeof(buf), "%s@%s", local, domain);
+    return strmap_get(&s->aliases, buf);
+}
+
+static int put_list(struct str *out, const struct slist *l)
+{
+    for (const struct sval *v = l->head; v; v = v->next)
+        if ((out->len && str_append_char(out, ',') < 0) ||
+            str_append_cstr(out, v->s) < 0)
+            return -1;
+    return 0;
+}
+
+/* --- the maps -------------------------------------------------------------- */
+
+static enum lookup_status lk_domain(const struct snapshot *s,
+                                    const struct key *k, int which,
+                                    struct str *out)
+{
+    static const char *const kinds[] = {"local", "alias", "relay", "legacy"};
+    const struct dom *d = dom_get(s, k->a.domain);
+
+    if (d == NULL || (!k->is_domain && !k->is_catchall && which != 0))
+        return LK_NOTFOUND;
+    if (which == 1 && d->kind != DOM_LOCAL && d->kind != DOM_ALIAS)
+        return LK_NOTFOUND;
+    if (which == 2 && d->kind != DOM_RELAY && d->kind != DOM_LEGACY)
+        return LK_NOTFOUND;
+    str_append_cstr(out, kinds[d->kind]);
+    return LK_FOUND;
+}
+
+static enum lookup_status lk_mailbox(const struct snapshot *s,
+                                     const struct key *k, struct str *out)
+{
+    const struct mbox *m = mbox_find(s, k);
+
+    if (m == NULL)
+        return LK_NOTFOUND;
+    str_append_cstr(out, m->maildir);
+    return LK_FOUND;
+}
+
+/* alias_in_domain - resolve local@d (d not an alias domain); 1 if found. */
+static int alias_in_domain(const struct snapshot *s, const struct key *k,
+                           const struct dom *d, struct str *out)
+{
+    const struct slist *l = NULL;
+    const struct mbox *m = mbox_get(s, k->a.local, d->name);
+
+    if (k->a.delim) { /* the full key with extension wins, as in Postfix */
+        char full[2 * ADDR_LOCAL_MAX + 4];
+        snprintf(full, sizeof(full), "%s%c%s", k->a.local, k->a.delim,
+                 k->a.ext);
+        l = alias_get(s, full, d->name);
+    }
+    if (l == NULL)
+        l = alias_get(s, k->a.local, d->name);
+    if (l) {
+        int keep = 0;
+        for (const struct sval *v = l->head; v; v = v->next)
+            keep |= v->flag;
+        if (put_list(out, l) < 0)
+            return -1;
+        if (keep && m) /* forward with a copy: the mailbox keeps one */
+            return str_appendf(out, ",%s", m->address) < 0 ? -1 : 1;
+        return 1;
+    }
+    if (m) { /* a mailbox maps to itself: no catch-all takes its mail */
+        str_append_cstr(out, k->raw);
+        return 1;
+    }
+    if ((l = alias_get(s, "", d->name)) != NULL)
+        return put_list(out, l) < 0 ? -1 : 1;
+    return 0;
+}
+
+static enum lookup_status lk_alias(const struct snapshot *s,
+                                   const struct key *k, struct str *out)
+{
+    const struct dom *d = dom_get(s, k->a.domain), *t;
+    const struct slist *l;
+    int r;
+
+    if (d == NULL || k->is_domain)
+        return LK_NOTFOUND;
+    if (k->is_catchall) {
+        if (d->kind == DOM_ALIAS || (l = alias_get(s, "", d->name)) == NULL)
+            return LK_NOTFOUND;
+        return put_list(out, l) < 0 ? LK_TEMP : LK_FOUND;
+    }
+    if (d->kind != DOM_ALIAS) {
+        r = alias_in_domain(s, k, d, out);
+        return r < 0 ? LK_TEMP : r ? LK_FOUND : LK_NOTFOUND;
+    }
+    /* alias domain: rewrite to the target domain where the target resolves */
+    if ((t = dom_final(s, d)) == NULL)
+        return LK_NOTFOUND;
+    r = alias_in_domain(s, k, t, out);
+    if (r <= 0)
+        return r < 0 ? LK_TEMP : LK_NOTFOUND;
+    str_reset(out);
+    if (k->a.delim)
+        str_appendf(out, "%s%c%s@%s", k->a.local, k->a.delim, k->a.ext, t->name);
+    else
+        str_appendf(out, "%s@%s", k->a.local, t->name);
+    return LK_FOUND;
+}
+
+/* tr_domain - a domain row for d or a ".parent" row above it. */
+static const char *tr_domain(const struct snapshot *s, const char *d)
+{
+    const char *t = strmap_get(&s->tr_dom, d);
+    char buf[2 * ADDR_DOMAIN_MAX + 4];
+
+    for (const char *p = d; t == NULL && (p = strchr(p, '.')) != NULL; p++) {
+        snprintf(buf, sizeof(buf), "%s", p);
+        t = strmap_get(&s->tr_dom, buf);
+    }
+    return t;
+}
+
+static enum lookup_status answer(struct str *out, const char *v)
+{
+    if (v == NULL)
+        return LK_NOTFOUND;
+    str_append_cstr(out, v);
+    return LK_FOUND;
+}
+
+static enum lookup_status lk_transport(const struct snapshot *s,
+                                       const struct key *k, struct str *out)
+{
+    const struct dom *d0 = dom_get(s, k->a.domain), *d = dom_final(s, d0);
+    const struct mbox *m = NULL;
+    const char *t;
+
+    if (k->is_catchall)
+        return LK_NOTFOUND;
+    if (!k->is_domain) {
+        if ((t = strmap_get(&s->tr_addr, k->raw)) != NULL ||
+            (t = strmap_get(&s->tr_addr, k->a.full)) != NULL)
+            return answer(out, t);
+        if ((m = mbox_find(s, k)) != NULL) {
+            if (m->transport)
+                return answer(out, m->transport);
+            if (m->legacy) {
+                t = d && d->legacy_transport ? d->legacy_transport
+                                             : s->tr_legacy;
+                if (t == NULL) {
+                    str_appendf(out, "mailbox %s is on the legacy store but "
+                                "no legacy transport is configured", m->address);
+                    return LK_TEMP;
+                }
+                return answer(out, t);
+            }
+        }
+    }
+    if ((t = tr_domain(s, k->a.domain)) != NULL)
+        return answer(out, t);
+    if (d == NULL) /* not ours: everything external leaves by the smarthost */
+        return answer(out, s->tr_default);
+    if (d != d0 && (t = tr_domain(s, d->name)) != NULL)
+        return answer(out, t);
+    if (d->transport)
+        return answer(out, d->transport);
+    switch (d->kind) {
+    case DOM_LEGACY:
+        return answer(out, d->legacy_transport ? d->legacy_transport
+                                               : s->tr_legacy);
+    case DOM_RELAY:
+        return LK_NOTFOUND;
+    default:
+        return answer(out, s->tr_local);
+    }
+}
+
+static enum lookup_status lk_relayhost(const struct snapshot *s,
+                                       const struct key *k, struct str *out)
+{
+    const struct dom *d = dom_get(s, k->a.domain);
+    const struct mbox *m;
+    const char *t;
+
+    if (!k->is_domain && !k->is_catchall) {
+        if ((t = strmap_get(&s->rh_addr, k->raw)) != NULL ||
+            (t = strmap_get(&s->rh_addr, k->a.full)) != NULL)
+            return answer(out, t);
+        if ((m = mbox_find(s, k)) != NULL && m->relayhost)
+            return answer(out, m->relayhost);
+    }
+    if ((t = strmap_get(&s->rh_dom, k->a.domain)) != NULL)
+        return answer(out, t);
+    if (d && d->relayhost)
+        return answer(out, d->relayhost);
+    return answer(out, s->rh_default);
+}
+
+static void login_add(struct str *out, const char *login)
+{
+    size_t n = strlen(login);
+    const char *p = out->data;
+
+    /* skip duplicates: the lists are short */
+    while (p && (p = strstr(p, login)) != NULL) {
+        if ((p == out->data || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return;
+        p += n;
+    }
+    if (out->len)
+        str_append_char(out, ',');
+    str_append_cstr(out, login);
+}
+
+static enum lookup_status lk_senderlogin(const struct snapshot *s,
+                                         const struct key *k, struct str *out)
+{
+    const struct dom *d = dom_final(s, dom_get(s, k->a.domain));
+    const struct slist *l;
+    const struct mbox *m;
+    const char *owner;
+    char buf[2 * ADDR_MAX + 4];
+
+    if (k->is_domain)
+        return LK_NOTFOUND;
+    if (!k->is_catchall) {
+        if ((m = mbox_find(s, k)) != NULL)
+            login_add(out, m->address);
+        if (d) {
+            snprintf(buf, sizeof(buf), "%s@%s", k->a.local, d->name);
+            if ((owner = strmap_get(&s->alias_owner, buf)) != NULL)
+                login_add(out, owner);
+        }
+        if ((l = strmap_get(&s->grant_addr, k->a.full)) != NULL)
+            for (const struct sval *v = l->head; v; v = v->next)
+                login_add(out, v->s);
+    }
+    if ((l = strmap_get(&s->grant_dom, k->a.domain)) != NULL)
+        for (const struct sval *v = l->head; v; v = v->next)
+            login_add(out, v->s);
+    return out->len ? LK_FOUND : LK_NOTFOUND;
+}
+
+static enum lookup_status lk_maildir(const struct snapshot *s,
+                                     const struct key *k, struct str *out)
+{
+    return lk_mailbox(s, k, out);
+}
+
+enum lookup_status maps_lookup(const struct snapshot *s, const char *delims,
+                               const char *name, const char *keybuf,
+                               size_t keylen, struct str *out)
+{
+    struct key k;
+    enum lookup_status st;
+
+    str_reset(out);
+    if (strcmp(name, "domain") && strcmp(name, "mailboxdomain") &&
+        strcmp(name, "relaydomain") && strcmp(name, "mailbox") &&
+        strcmp(name, "alias") && strcmp(name, "transport") &&
+        strcmp(name, "relayhost") && strcmp(name, "senderlogin") &&
+        strcmp(name, "maildir")) {
+        str_appendf(out, "unknown map name");
+        return LK_PERM;
+    }
+    if (!strcmp(name, "relayhost") && keylen == 2 && !memcmp(keybuf, "<>", 2))
+        return answer(out, s->rh_default);
+    if (key_parse(delims, keybuf, keylen, &k) < 0)
+        return LK_NOTFOUND;
+    if (!strcmp(name, "domain"))
+        st = lk_domain(s, &k, 0, out);
+    else if (!strcmp(name, "mailboxdomain"))
+        st = lk_domain(s, &k, 1, out);
+    else if (!strcmp(name, "relaydomain"))
+        st = lk_domain(s, &k, 2, out);
+    else if (!strcmp(name, "mailbox"))
+        st = lk_mailbox(s, &k, out);
+    else if (!strcmp(name, "alias"))
+        st = lk_alias(s, &k, out);
+    else if (!strcmp(name, "transport"))
+        st = lk_transport(s, &k, out);
+    else if (!strcmp(name, "relayhost"))
+        st = lk_relayhost(s, &k, out);
+    else if (!strcmp(name, "senderlogin"))
+        st = lk_senderlogin(s, &k, out);
+    else
+        st = lk_maildir(s, &k, out);
+    if (st == LK_FOUND && out->len > MAPS_MAX_REPLY - 16) {
+        str_reset(out);
+        str_appendf(out, "reply for this key is larger than %d bytes",
+                    MAPS_MAX_REPLY);
+        return LK_TEMP;
+    }
+    if (st == LK_FOUND && out->len == 0) /* an empty route: treat as absent */
+        return LK_NOTFOUND;
+    return st;
+}

@@ -1,0 +1,346 @@
+/*
+ * snapshot - read the routing tables of MariaDB into one immutable
+ * in-memory snapshot, indexed for the lookups in resolve.c.
+ *
+ * Every table is read in full with one prepared SELECT (only active rows);
+ * rows are first collected in the arena, then indexed, because strmap needs
+ * its size up front.  Keys are lower-cased.  The load is all or nothing: any
+ * database error discards the partial snapshot.
+ *
+ * Limits: memory grows with the tables (about 200 bytes per mailbox plus the
+ * index); there is no row limit.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "maps.h"
+
+/* The SQL, one statement per table.  Column order matters to the loaders. */
+static const char SQL_COUNTERS[] =
+    "SELECT tbl, generation FROM change_counter";
+static const char SQL_DOMAINS[] =
+    "SELECT name, kind, alias_target, transport, legacy_transport, relayhost "
+    "FROM domains WHERE active = 1";
+static const char SQL_MAILBOXES[] =
+    "SELECT m.address, m.maildir, m.migration_state, m.transport, m.relayhost "
+    "FROM mailboxes m WHERE m.active = 1";
+static const char SQL_ALIASES[] =
+    "SELECT source, target, keep_copy FROM aliases WHERE active = 1 "
+    "ORDER BY id";
+static const char SQL_TRANSPORTS[] =
+    "SELECT match_type, pattern, purpose, transport FROM transports "
+    "WHERE active = 1";
+static const char SQL_RELAYHOSTS[] =
+    "SELECT match_type, pattern, nexthop FROM relayhosts WHERE active = 1";
+static const char SQL_GRANTS[] =
+    "SELECT login, match_type, pattern FROM sender_grants WHERE active = 1";
+
+/* Rows are collected as a linked list of string vectors before indexing. */
+struct row {
+    struct row *next;
+    char *v[6];
+};
+
+struct rows {
+    struct arena *a;
+    struct row *head;
+    size_t n;
+    unsigned want;
+};
+
+static int collect(void *ctx, unsigned ncols, char **vals,
+                   const unsigned long *lens)
+{
+    struct rows *rs = ctx;
+    struct row *r = arena_alloc(rs->a, sizeof(*r));
+
+    (void)lens;
+    memset(r, 0, sizeof(*r));
+    for (unsigned i = 0; i < ncols && i < rs->want && i < 6; i++)
+        r->v[i] = vals[i] ? arena_strdup(rs->a, vals[i]) : NULL;
+    r->next = rs->head;
+    rs->head = r;
+    rs->n++;
+    return 0;
+}
+
+static int read_table(struct db *db, struct arena *a, const char *sql,
+                      unsigned want, struct rows *rs, struct str *err)
+{
+    *rs = (struct rows){a, NULL, 0, want};
+    if (db_query(db, sql, NULL, 0, collect, rs, err) == DB_TEMP)
+        return -1;
+    return 0;
+}
+
+void slist_add(struct arena *a, struct slist *l, const char *s, int flag)
+{
+    struct sval *v = arena_alloc(a, sizeof(*v));
+
+    v->s = s;
+    v->flag = flag;
+    v->next = NULL;
+    if (l->tail)
+        l->tail->next = v;
+    else
+        l->head = v;
+    l->tail = v;
+    l->n++;
+}
+
+static const char *opt(struct arena *a, const char *s)
+{
+    return s && *s ? arena_strdup(a, s) : NULL;
+}
+
+static int index_init(struct strmap *m, size_t n, struct str *err)
+{
+    if (strmap_init(m, n) < 0)
+        return str_appendf(err, "out of memory"), -1;
+    return 0;
+}
+
+static int load_domains(struct snapshot *s, struct db *db, struct str *err)
+{
+    struct rows rs;
+
+    if (read_table(db, &s->arena, SQL_DOMAINS, 6, &rs, err) < 0 ||
+        index_init(&s->domains, rs.n, err) < 0)
+        return -1;
+    for (struct row *r = rs.head; r; r = r->next) {
+        struct dom *d = arena_alloc(&s->arena, sizeof(*d));
+        const char *k = r->v[1] ? r->v[1] : "";
+        d->name = arena_strdup_lower(&s->arena, r->v[0]);
+        d->kind = !strcmp(k, "alias")    ? DOM_ALIAS
+                  : !strcmp(k, "relay")  ? DOM_RELAY
+                  : !strcmp(k, "legacy") ? DOM_LEGACY
+                                         : DOM_LOCAL;
+        d->alias_target = r->v[2] ? arena_strdup_lower(&s->arena, r->v[2]) : NULL;
+        d->transport = opt(&s->arena, r->v[3]);
+        d->legacy_transport = opt(&s->arena, r->v[4]);
+        d->relayhost = opt(&s->arena, r->v[5]);
+        if (d->kind == DOM_ALIAS && d->alias_target == NULL)
+            d->kind = DOM_LOCAL; /* the schema forbids it; be safe */
+        strmap_put(&s->domains, d->name, d);
+    }
+    s->rows += rs.n;
+    return 0;
+}
+
+static int load_mailboxes(struct snapshot *s, struct db *db, struct str *err)
+{
+    struct rows rs;
+
+    if (read_table(db, &s->arena, SQL_MAILBOXES, 5, &rs, err) < 0 ||
+        index_init(&s->mailboxes, rs.n, err) < 0)
+        return -1;
+    for (struct row *r = rs.head; r; r = r->next) {
+        struct mbox *m = arena_alloc(&s->arena, sizeof(*m));
+        m->address = arena_strdup_lower(&s->arena, r->v[0]);
+        m->maildir = r->v[1] ? r->v[1] : "";
+        m->legacy = r->v[2] && !strcmp(r->v[2], "legacy");
+        m->transport = opt(&s->arena, r->v[3]);
+        m->relayhost = opt(&s->arena, r->v[4]);
+        strmap_put(&s->mailboxes, m->address, m);
+    }
+    s->rows += rs.n;
+    return 0;
+}
+
+/* Rows come back in reverse; put them in SQL order for stable answers. */
+static struct row *reverse(struct row *r)
+{
+    struct row *out = NULL;
+
+    while (r) {
+        struct row *next = r->next;
+        r->next = out;
+        out = r;
+        r = next;
+    }
+    return out;
+}
+
+static struct slist *list_at(struct snapshot *s, struct strmap *m,
+                             const char *key)
+{
+    struct slist *l = strmap_get(m, key);
+
+    if (l == NULL) {
+        l = arena_alloc(&s->arena, sizeof(*l));
+        memset(l, 0, sizeof(*l));
+        strmap_put(m, key, l);
+    }
+    return l;
+}
+
+static int load_aliases(struct snapshot *s, struct db *db, struct str *err)
+{
+    struct rows rs;
+
+    if (read_table(db, &s->arena, SQL_ALIASES, 3, &rs, err) < 0 ||
+        index_init(&s->aliases, rs.n, err) < 0 ||
+        index_init(&s->alias_owner, rs.n, err) < 0)
+        return -1;
+    rs.head = reverse(rs.head);
+    for (struct row *r = rs.head; r; r = r->next) {
+        struct slist *l;
+        str_lower(r->v[0], strlen(r->v[0]));
+        l = list_at(s, &s->aliases, r->v[0]);
+        slist_add(&s->arena, l, arena_strdup_lower(&s->arena, r->v[1]),
+                  r->v[2] && strcmp(r->v[2], "0") != 0);
+    }
+    /* an alias whose only target is a local mailbox belongs to that
+       mailbox's owner, who may send as the alias (senderlogin) */
+    for (struct row *r = rs.head; r; r = r->next) {
+        struct slist *l = strmap_get(&s->aliases, r->v[0]);
+        if (l->n == 1 && strmap_get(&s->mailboxes, l->head->s) != NULL)
+            strmap_put(&s->alias_owner, r->v[0], (void *)l->head->s);
+    }
+    s->rows += rs.n;
+    return 0;
+}
+
+static int load_transports(struct snapshot *s, struct db *db, struct str *err)
+{
+    struct rows rs;
+
+    if (read_table(db, &s->arena, SQL_TRANSPORTS, 4, &rs, err) < 0 ||
+        index_init(&s->tr_addr, rs.n, err) < 0 ||
+        index_init(&s->tr_dom, rs.n, err) < 0)
+        return -1;
+    for (struct row *r = rs.head; r; r = r->next) {
+        const char *type = r->v[0], *purpose = r->v[2] ? r->v[2] : "delivery";
+        const char *pat = arena_strdup_lower(&s->arena, r->v[1] ? r->v[1] : "");
+        const char *tr = arena_strdup(&s->arena, r->v[3] ? r->v[3] : "");
+        if (!strcmp(type, "default")) {
+            if (!strcmp(purpose, "local"))
+                s->tr_local = tr;
+            else if (!strcmp(purpose, "legacy"))
+                s->tr_legacy = tr;
+            else
+                s->tr_default = tr;
+        } else if (strcmp(purpose, "delivery") != 0) {
+            continue; /* address/domain rows route delivery only */
+        } else if (!strcmp(type, "address")) {
+            strmap_put(&s->tr_addr, pat, (void *)tr);
+        } else {
+            strmap_put(&s->tr_dom, pat, (void *)tr);
+        }
+    }
+    s->rows += rs.n;
+    return 0;
+}
+
+static int load_relayhosts(struct snapshot *s, struct db *db, struct str *err)
+{
+    struct rows rs;
+
+    if (read_table(db, &s->arena, SQL_RELAYHOSTS, 3, &rs, err) < 0 ||
+        index_init(&s->rh_addr, rs.n, err) < 0 ||
+        index_init(&s->rh_dom, rs.n, err) < 0)
+        return -1;
+    for (struct row *r = rs.head; r; r = r->next) {
+        const char *pat = arena_strdup_lower(&s->arena, r->v[1] ? r->v[1] : "");
+        const char *nh = arena_strdup(&s->arena, r->v[2] ? r->v[2] : "");
+        if (!strcmp(r->v[0], "default"))
+            s->rh_default = nh;
+        else if (!strcmp(r->v[0], "address"))
+            strmap_put(&s->rh_addr, pat, (void *)nh);
+        else
+            strmap_put(&s->rh_dom, pat, (void *)nh);
+    }
+    s->rows += rs.n;
+    return 0;
+}
+
+static int load_grants(struct snapshot *s, struct db *db, struct str *err)
+{
+    struct rows rs;
+
+    if (read_table(db, &s->arena, SQL_GRANTS, 3, &rs, err) < 0 ||
+        index_init(&s->grant_addr, rs.n, err) < 0 ||
+        index_init(&s->grant_dom, rs.n, err) < 0)
+        return -1;
+    for (struct row *r = reverse(rs.head); r; r = r->next) {
+        const char *login = arena_strdup_lower(&s->arena, r->v[0]);
+        const char *pat = arena_strdup_lower(&s->arena, r->v[2] ? r->v[2] : "");
+        struct strmap *m =
+            !strcmp(r->v[1], "domain") ? &s->grant_dom : &s->grant_addr;
+        slist_add(&s->arena, list_at(s, m, pat), login, 0);
+    }
+    s->rows += rs.n;
+    return 0;
+}
+
+static int sum_generations(void *ctx, unsigned ncols, char **vals,
+                           const unsigned long *lens)
+{
+    unsigned long long *sum = ctx;
+
+    (void)lens;
+    if (ncols >= 2 && vals[1])
+        *sum += strtoull(vals[1], NULL, 10);
+    return 0;
+}
+
+/* snapshot_generation - the sum of all change counters, or -1 (DB_TEMP). */
+int snapshot_generation(struct db *db, unsigned long long *sum,
+                        struct str *err);
+
+int snapshot_generation(struct db *db, unsigned long long *sum,
+                        struct str *err)
+{
+    *sum = 0;
+    return db_query(db, SQL_COUNTERS, NULL, 0, sum_generations, sum, err) ==
+                   DB_TEMP
+               ? -1
+               : 0;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct snapshot *snapshot_load(struct db *db, struct str *err)
+{
+    struct snapshot *s = calloc(1, sizeof(*s));
+    long long t0 = now_ms();
+
+    if (s == NULL)
+        return str_appendf(err, "out of memory"), NULL;
+    /* the generation is read first: a change during the load is seen by
+       the next poll, so nothing is missed */
+    if (snapshot_generation(db, &s->gen_sum, err) < 0 ||
+        load_domains(s, db, err) < 0 || load_mailboxes(s, db, err) < 0 ||
+        load_aliases(s, db, err) < 0 || load_transports(s, db, err) < 0 ||
+        load_relayhosts(s, db, err) < 0 || load_grants(s, db, err) < 0) {
+        snapshot_free(s);
+        return NULL;
+    }
+    s->load_ms = now_ms() - t0;
+    return s;
+}
+
+void snapshot_free(struct snapshot *s)
+{
+    if (s == NULL)
+        return;
+    strmap_free(&s->domains);
+    strmap_free(&s->mailboxes);
+    strmap_free(&s->aliases);
+    strmap_free(&s->tr_addr);
+    strmap_free(&s->tr_dom);
+    strmap_free(&s->rh_addr);
+    strmap_free(&s->rh_dom);
+    strmap_free(&s->grant_addr);
+    strmap_free(&s->grant_dom);
+    strmap_free(&s->alias_owner);
+    arena_free(&s->arena);
+    free(s);
+}
