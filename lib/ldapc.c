@@ -316,6 +316,7 @@ int ldapc_search(struct ldapc *lc, const char *base, int scope,
                  struct str *err)
 {
     struct search_state st = {STR_INIT, 0, max_entries, fn, ctx, 0};
+    size_t errlen0 = err->len;
     int rc, had_conn;
 
     if (scope < LDAPC_SCOPE_BASE || scope > LDAPC_SCOPE_SUB || max_entries == 0) {
@@ -339,7 +340,7 @@ int ldapc_search(struct ldapc *lc, const char *base, int scope,
             str_free(&st.value);
             return LDAPC_TEMP;
         }
-        str_reset(err); /* a stale connection: one fresh attempt */
+        str_truncate(err, errlen0); /* a stale connection: one more try */
     }
     str_free(&st.value);
     return LDAPC_TEMP;

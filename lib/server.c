@@ -54,6 +54,7 @@ struct conn {
     int closing;     /* close once output is flushed */
     int read_paused; /* output over limit */
     int dead;
+    unsigned events; /* the epoll mask registered now */
     unsigned long id;
     char peer[64];
     struct conn *prev, *next; /* activity order: head is the oldest */
@@ -329,6 +330,9 @@ static void conn_update_events(struct conn *c)
 
     ev.events = (c->read_paused || c->closing ? 0 : EPOLLIN) |
                 (c->out.len ? EPOLLOUT : 0);
+    if (ev.events == c->events) /* one syscall less per request */
+        return;
+    c->events = ev.events;
     ev.data.ptr = &c->t;
     epoll_ctl(c->srv->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -422,7 +426,7 @@ static void do_accept(struct server *s, struct listener *l)
         peer_name(fd, c->peer, sizeof(c->peer));
         s->nconns++;
         conn_touch(s, c);
-        ev.events = EPOLLIN;
+        ev.events = c->events = EPOLLIN;
         ev.data.ptr = &c->t;
         epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
         c->ctx = s->ops->open ? s->ops->open(c, s->app) : NULL;

@@ -225,17 +225,33 @@ static enum lookup_status lk_alias(const struct snapshot *s,
     return LK_FOUND;
 }
 
-/* tr_domain - a domain row for d or a ".parent" row above it. */
-static const char *tr_domain(const struct snapshot *s, const char *d)
+/*
+ * dom_rule - the row for domain d in a domain-keyed map, or a ".parent" row
+ * above it, with an optional key prefix ("local:", "legacy:").
+ */
+static const char *dom_rule(const struct strmap *m, const char *prefix,
+                            const char *d)
 {
-    const char *t = strmap_get(&s->tr_dom, d);
-    char buf[2 * ADDR_DOMAIN_MAX + 4];
+    char buf[2 * ADDR_DOMAIN_MAX + 16];
+    const char *t;
 
+    snprintf(buf, sizeof(buf), "%s%s", prefix, d);
+    t = strmap_get(m, buf);
     for (const char *p = d; t == NULL && (p = strchr(p, '.')) != NULL; p++) {
-        snprintf(buf, sizeof(buf), "%s", p);
-        t = strmap_get(&s->tr_dom, buf);
+        snprintf(buf, sizeof(buf), "%s%s", prefix, p);
+        t = strmap_get(m, buf);
     }
     return t;
+}
+
+/* legacy_route - where unmigrated mailboxes of domain d go. */
+static const char *legacy_route(const struct snapshot *s, const struct dom *d)
+{
+    const char *t = d ? dom_rule(&s->tr_dom, "legacy:", d->name) : NULL;
+
+    if (t == NULL && d)
+        t = d->legacy_transport;
+    return t ? t : s->tr_legacy;
 }
 
 static enum lookup_status answer(struct str *out, const char *v)
@@ -263,9 +279,7 @@ static enum lookup_status lk_transport(const struct snapshot *s,
             if (m->transport)
                 return answer(out, m->transport);
             if (m->legacy) {
-                t = d && d->legacy_transport ? d->legacy_transport
-                                             : s->tr_legacy;
-                if (t == NULL) {
+                if ((t = legacy_route(s, d)) == NULL) {
                     str_appendf(out, "mailbox %s is on the legacy store but "
                                 "no legacy transport is configured", m->address);
                     return LK_TEMP;
@@ -274,22 +288,22 @@ static enum lookup_status lk_transport(const struct snapshot *s,
             }
         }
     }
-    if ((t = tr_domain(s, k->a.domain)) != NULL)
+    if ((t = dom_rule(&s->tr_dom, "", k->a.domain)) != NULL)
         return answer(out, t);
     if (d == NULL) /* not ours: everything external leaves by the smarthost */
         return answer(out, s->tr_default);
-    if (d != d0 && (t = tr_domain(s, d->name)) != NULL)
+    if (d != d0 && (t = dom_rule(&s->tr_dom, "", d->name)) != NULL)
         return answer(out, t);
     if (d->transport)
         return answer(out, d->transport);
     switch (d->kind) {
     case DOM_LEGACY:
-        return answer(out, d->legacy_transport ? d->legacy_transport
-                                               : s->tr_legacy);
+        return answer(out, legacy_route(s, d));
     case DOM_RELAY:
         return LK_NOTFOUND;
     default:
-        return answer(out, s->tr_local);
+        t = dom_rule(&s->tr_dom, "local:", d->name);
+        return answer(out, t ? t : s->tr_local);
     }
 }
 
@@ -307,7 +321,7 @@ static enum lookup_status lk_relayhost(const struct snapshot *s,
         if ((m = mbox_find(s, k)) != NULL && m->relayhost)
             return answer(out, m->relayhost);
     }
-    if ((t = strmap_get(&s->rh_dom, k->a.domain)) != NULL)
+    if ((t = dom_rule(&s->rh_dom, "", k->a.domain)) != NULL)
         return answer(out, t);
     if (d && d->relayhost)
         return answer(out, d->relayhost);

@@ -10,6 +10,7 @@
  * Limits: memory grows with the tables (about 200 bytes per mailbox plus the
  * index); there is no row limit.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -221,12 +222,17 @@ static int load_transports(struct snapshot *s, struct db *db, struct str *err)
                 s->tr_legacy = tr;
             else
                 s->tr_default = tr;
-        } else if (strcmp(purpose, "delivery") != 0) {
-            continue; /* address/domain rows route delivery only */
         } else if (!strcmp(type, "address")) {
             strmap_put(&s->tr_addr, pat, (void *)tr);
         } else {
-            strmap_put(&s->tr_dom, pat, (void *)tr);
+            /* domain rows: "dom" routes delivery, "local:dom" and
+               "legacy:dom" override the local and legacy routes */
+            char *key = (char *)pat;
+            if (strcmp(purpose, "delivery") != 0) {
+                key = arena_alloc(&s->arena, strlen(purpose) + strlen(pat) + 2);
+                sprintf(key, "%s:%s", purpose, pat);
+            }
+            strmap_put(&s->tr_dom, key, (void *)tr);
         }
     }
     s->rows += rs.n;

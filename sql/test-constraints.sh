@@ -80,7 +80,9 @@ fi
 latest=0
 for f in "$here"/migrations/[0-9][0-9][0-9][0-9]_*.sql; do
     [ -f "$f" ] || continue
-    n=${f##*/}; n=$(expr "${n%%_*}" + 0)
+    n=${f##*/}
+    # shellcheck disable=SC2003  # expr, because $((0008)) would be read as octal
+    n=$(expr "${n%%_*}" + 0)
     [ "$n" -gt "$latest" ] && latest=$n
 done
 expect_ok "schema_version is at the newest migration ($latest)" "SELECT MAX(version) FROM schema_version;" "$latest"

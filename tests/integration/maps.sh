@@ -105,12 +105,16 @@ t_eq "transport: legacy domain" "smtp:[127.0.0.1]:$H_SINK_LEGACY_PORT" "$(q x@le
 t_eq "transport: external -> smarthost" "relay:[127.0.0.1]:$H_SINK_EXT_PORT" "$(q someone@gmail.example transport)"
 t_eq "transport: .parent row matches subdomains" "smtp:[sub-mx.example]:25" "$(q x@deep.sub.example transport)"
 
+t_eq "transport: per-domain legacy row" "smtp:[old-c.example]:25" "$(q cleg@c.example transport)"
+t_eq "transport: per-domain local row" "lmtp:unix:private/c-store" "$(q cnew@c.example transport)"
+
 # --- relayhost
 t_eq "relayhost: address row" "[alice-relay.example]:587" "$(q alice@a.example relayhost)"
 t_eq "relayhost: domain row" "[relay-a.example]:587" "$(q bob@a.example relayhost)"
 t_eq "relayhost: mailbox column" "[info-relay.example]:587" "$(q info@b.example relayhost)"
 t_eq "relayhost: domain column" "[relay-b.example]:25" "$(q eve@b.example relayhost)"
 t_eq "relayhost: default" "[smarthost.example]:587" "$(q x@elsewhere.example relayhost)"
+t_eq "relayhost: .parent domain row" "[corp-relay.example]:587" "$(q x@eu.corp.example relayhost)"
 t_eq "relayhost: null sender" "[smarthost.example]:587" "$(q '<>' relayhost)"
 
 # --- senderlogin

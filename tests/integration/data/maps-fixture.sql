@@ -49,3 +49,13 @@ INSERT INTO sender_grants (login, match_type, pattern) VALUES
   ('alice@a.example', 'address', 'office@a.example'),
   ('bob@a.example',   'domain',  'b.example'),
   ('eve@b.example',   'address', 'office@a.example');
+
+-- per-domain overrides of the local and legacy routes, and a .parent relayhost
+INSERT INTO domains (name, kind) VALUES ('c.example', 'local');
+INSERT INTO mailboxes (local_part, domain, migration_state) VALUES
+  ('cleg', 'c.example', 'legacy'), ('cnew', 'c.example', 'migrated');
+INSERT INTO transports (match_type, pattern, purpose, transport) VALUES
+  ('domain', 'c.example', 'legacy', 'smtp:[old-c.example]:25'),
+  ('domain', 'c.example', 'local',  'lmtp:unix:private/c-store');
+INSERT INTO relayhosts (match_type, pattern, nexthop) VALUES
+  ('domain', '.corp.example', '[corp-relay.example]:587');
