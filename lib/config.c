@@ -369,3 +369,36 @@ int cfg_list_next(const char **cursor, char *item, size_t itemsize)
     item[n] = '\0';
     return 1;
 }
+
+static const char *type_name(const struct cfg_def *d)
+{
+    switch (d->type) {
+    case CFG_STR: return "string";
+    case CFG_INT: return "integer";
+    case CFG_BOOL: return "yes|no";
+    case CFG_TIME: return "time";
+    case CFG_SIZE: return "size";
+    case CFG_ENUM: return d->choices;
+    }
+    return "?";
+}
+
+void cfg_print_defaults(FILE *fp, const struct cfg_section *sections,
+                        size_t nsections)
+{
+    for (size_t s = 0; s < nsections; s++) {
+        fprintf(fp, "[%s]\n", sections[s].name);
+        for (const struct cfg_def *d = sections[s].defs; d->name; d++) {
+            fprintf(fp, "# %s", type_name(d));
+            if (d->type == CFG_STR)
+                fprintf(fp, ", at most %lld characters",
+                        d->max > 0 ? d->max : (long long)CFG_STR_DEFAULT_MAX);
+            else if (d->type == CFG_TIME)
+                fprintf(fp, ", %lldms..%lldms", d->min, d->max);
+            else if (d->type == CFG_INT || d->type == CFG_SIZE)
+                fprintf(fp, ", %lld..%lld", d->min, d->max);
+            fprintf(fp, "\n%s = %s\n", d->name, d->def);
+        }
+        fprintf(fp, "\n");
+    }
+}

@@ -25,6 +25,7 @@
 #define POSTERN_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "str.h"
 
@@ -62,6 +63,13 @@ int cfg_load(const char *path, const struct cfg_section *sections,
 /* cfg_defaults - set every key of the sections to its default. */
 int cfg_defaults(const struct cfg_section *sections, size_t nsections,
                  struct str *err);
+
+/*
+ * cfg_print_defaults - write every key of the sections with its default,
+ * type and bounds, as a commented configuration file (the -d option).
+ */
+void cfg_print_defaults(FILE *fp, const struct cfg_section *sections,
+                        size_t nsections);
 
 /* cfg_free - free the strings the sections own. */
 void cfg_free(const struct cfg_section *sections, size_t nsections);

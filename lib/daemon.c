@@ -33,10 +33,11 @@ static struct daemon_state *daemon_state;
 static void usage(const char *name)
 {
     fprintf(stderr,
-            "usage: %s [-c FILE] [-f] [-t] [-v]\n"
+            "usage: %s [-c FILE] [-f] [-t] [-d] [-v]\n"
             "  -c FILE  configuration file (default %s)\n"
             "  -f       stay in the foreground and log to stderr\n"
             "  -t       check the configuration and exit\n"
+            "  -d       print every setting with its default and bounds\n"
             "  -v       verbose logging (repeat for more)\n",
             name, DAEMON_DEFAULT_CONFIG);
 }
@@ -58,6 +59,16 @@ static const char **ignored_sections(struct cfg_section *secs, size_t n,
     return out;
 }
 
+/* check_mode - unix_socket_mode is written in octal digits (660). */
+static int check_mode(const struct server_config *sc, struct str *err)
+{
+    for (long long m = sc->unix_mode; m > 0; m /= 10)
+        if (m % 10 > 7)
+            return str_appendf(err, "%s: unix_socket_mode %lld is not an octal "
+                               "mode", "configuration", sc->unix_mode), -1;
+    return 0;
+}
+
 void *daemon_load_config(const struct daemon_app *app, const char *path,
                          struct str *err)
 {
@@ -70,6 +81,7 @@ void *daemon_load_config(const struct daemon_app *app, const char *path,
         log_fatal("out of memory");
     n = app->sections(cfg, secs);
     if (cfg_load(path, secs, n, ignored_sections(secs, n, ign), err) < 0 ||
+        (app->server_config && check_mode(app->server_config(cfg), err) < 0) ||
         (app->check && app->check(cfg, err) < 0)) {
         daemon_free_config(app, cfg);
         return NULL;
@@ -124,6 +136,21 @@ static int daemon_reload(void *unused)
     return 0;
 }
 
+static int daemon_print_defaults(const struct daemon_app *app)
+{
+    struct cfg_section secs[DAEMON_MAX_SECTIONS];
+    void *cfg = calloc(1, app->config_size);
+    size_t n;
+
+    if (cfg == NULL)
+        log_fatal("out of memory");
+    n = app->sections(cfg, secs);
+    printf("# %s: every setting with its default\n\n", app->name);
+    cfg_print_defaults(stdout, secs, n);
+    free(cfg);
+    return 0;
+}
+
 static void daemonize(void)
 {
     pid_t pid = fork();
@@ -157,8 +184,9 @@ int daemon_main(int argc, char **argv, const struct daemon_app *app)
     struct server_limits lim;
     int opt, foreground = 0, test = 0, verbose = 0;
 
-    while ((opt = getopt(argc, argv, "c:ftvh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:ftdvh")) != -1) {
         switch (opt) {
+        case 'd': return daemon_print_defaults(app);
         case 'c': path = optarg; break;
         case 'f': foreground = 1; break;
         case 't': test = 1; break;

@@ -101,6 +101,13 @@ static char *uri_list(const char *in, struct str *err)
     return out.data;
 }
 
+void ldapc_global_init(void)
+{
+    int version = LDAP_VERSION3;
+
+    ldap_set_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &version);
+}
+
 struct ldapc *ldapc_open(const struct ldapc_config *cfg, struct str *err)
 {
     struct ldapc *lc = calloc(1, sizeof(*lc));
@@ -229,8 +236,8 @@ static int deliver_entry(LDAP *ld, LDAPMessage *e, struct search_state *st,
     }
     if (st->fn(st->ctx, dn, NULL, NULL, 0) != 0)
         rc = 1;
-    for (attr = ldap_first_attribute(ld, e, &ber); attr && rc == 0;
-         attr = ldap_next_attribute(ld, e, ber)) {
+    for (attr = ldap_first_attribute(ld, e, &ber); attr != NULL;
+         attr = rc == 0 ? ldap_next_attribute(ld, e, ber) : NULL) {
         struct berval **vals = ldap_get_values_len(ld, e, attr);
         for (size_t i = 0; vals && vals[i] && rc == 0; i++) {
             if (vals[i]->bv_len > LDAPC_VALUE_MAX ||

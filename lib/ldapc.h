@@ -110,6 +110,10 @@ typedef int (*ldapc_entry_fn)(void *ctx, const char *dn, const char *attr,
 
 struct ldapc;
 
+/* ldapc_global_init - initialize libldap; call once before starting
+   threads (its first-use initialization is not thread-safe). */
+void ldapc_global_init(void);
+
 /* ldapc_open - check the URIs and read the password file (no connection). */
 struct ldapc *ldapc_open(const struct ldapc_config *cfg, struct str *err);
 void ldapc_close(struct ldapc *lc);

@@ -247,10 +247,10 @@ static const char *dom_rule(const struct strmap *m, const char *prefix,
 /* legacy_route - where unmigrated mailboxes of domain d go. */
 static const char *legacy_route(const struct snapshot *s, const struct dom *d)
 {
-    const char *t = d ? dom_rule(&s->tr_dom, "legacy:", d->name) : NULL;
+    const char *t = d ? d->legacy_transport : NULL;
 
     if (t == NULL && d)
-        t = d->legacy_transport;
+        t = dom_rule(&s->tr_dom, "legacy:", d->name);
     return t ? t : s->tr_legacy;
 }
 

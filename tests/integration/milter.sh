@@ -10,61 +10,15 @@
 #     normal service.
 set -u
 . "$(dirname "$0")/../harness/harness.sh"
-BUILD=${BUILD:-build}
-MILTER=$PWD/$BUILD/postern-milter
 h_init
+. "$(dirname "$0")/milter-common.sh"
 h_start_mariadb
 h_sql_file sql/schema.sql
 h_start_slapd
 h_start_smtp_sink smarthost
 
-MPORT=$(h_free_port)
-MDIR=$H_DIR/milter
-mkdir -p "$MDIR"
-chmod 755 "$MDIR"
-
-# write_conf FILE [EXTRA [milter] LINES...]
-write_conf() {
-    local f=$1
-    shift
-    {
-        echo "[milter]"
-        echo "listen = inet:127.0.0.1:$MPORT"
-        echo "user = nobody"
-        echo "connections = 4"
-        for l in "$@"; do echo "$l"; done
-        echo "[ldap]"
-        echo "uri = ldap://127.0.0.1:1, $H_LDAP_URI"
-        echo "base = $H_LDAP_BASE"
-        echo "connect_timeout = 1s"
-        echo "query_timeout = 2s"
-        echo "retry_interval = 0"
-        echo "cache_ttl = 0"
-        echo "[database]"
-        echo "hosts = 127.0.0.1:$H_DB_PORT"
-        echo "password_file = $H_DB_PASSWORD_FILE"
-    } > "$f"
-}
-
-MPID=
-milter_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$MPORT") 2>/dev/null; }
-# start_milter CONF - in this shell (MPID), then t_ok "..." milter_up
-start_milter() {
-    "$MILTER" -f -c "$1" >> "$MDIR/milter.log" 2>&1 &
-    MPID=$!
-    h_track_pid "$MPID"
-}
-milter_up() { h_wait_for 10 milter_port_open; }
-stop_milter() {
-    local rc
-    kill -TERM "$MPID"
-    wait "$MPID"
-    rc=$?
-    echo "$rc"
-}
-
 # --- configuration check ------------------------------------------------------
-write_conf "$MDIR/bad.conf" "max_recipients = 0"
+milter_conf "$MDIR/bad.conf" "max_recipients = 0"
 out=$("$MILTER" -t -c "$MDIR/bad.conf" 2>&1); rc=$?
 t_eq "-t: a bad value exits 1" 1 "$rc"
 t_match "-t: the error names file:line" "bad.conf:5: \[milter\] max_recipients" "$out"
@@ -75,7 +29,7 @@ printf '[milter]\nbogus = 1\n' > "$MDIR/bad3.conf"
 out=$("$MILTER" -t -c "$MDIR/bad3.conf" 2>&1)
 t_match "-t: unknown key" "bad3.conf:2: unknown key 'bogus'" "$out"
 
-write_conf "$MDIR/postern.conf"
+milter_conf "$MDIR/postern.conf"
 out=$("$MILTER" -t -c "$MDIR/postern.conf" 2>&1); rc=$?
 t_eq "-t: the test configuration is valid" 0 "$rc"
 
@@ -91,20 +45,6 @@ relayhost = [127.0.0.1]:$H_SINK_SMARTHOST_PORT
 smtpd_milters = inet:127.0.0.1:$MPORT
 milter_default_action = tempfail
 EOF
-
-n=0
-# send FROM TO... ; the reply line in $r
-send() {
-    local from=$1
-    shift
-    local args=()
-    for t in "$@"; do args+=(--to "$t"); done
-    r=$(h_smtp --port "$H_PF_SMTP_PORT" --from "$from" "${args[@]}" --subject "test $n")
-}
-# rcpts: the RCPT lines of the newest message in the sink, sorted, one line
-rcpts() {
-    sed -n 's/^RCPT TO:<\(.*\)>$/\1/p' "$(h_sink_last smarthost env)" | sort | tr '\n' ' '
-}
 
 send outsider@example.org plain@example.net; n=$((n + 1))
 t_match "an ordinary recipient is accepted" '^DATA 250 ' "$r"
@@ -139,12 +79,17 @@ t_eq "three groups in one message" \
     "jonas.schueler@bns.school.example lena.schueler@bns.school.example max.schueler@bns.school.example tim.klein@bns.school.example " "$(rcpts)"
 t_match "expansion is logged" "to=<9a@bns.school.example>: group expanded to 2 addresses" \
     "$(cat "$MDIR/milter.log")"
+t_not "the group address never reaches the smarthost" \
+    grep -rq '^RCPT TO:<\(9a\|9b\|5a\|alle-9\|zyklus-a\|zyklus-b\)@' "$H_SINK_SMARTHOST_DIR"
 
 # --- LDAP down, then back -------------------------------------------------------
 h_stop_slapd
 send outsider@example.org 9a@bns.school.example
 t_match "slapd stopped: 4xx" '^RCPT 451 4\.4\.3 ' "$r"
 t_match "the outage is logged" "group lookup failed: ldap" "$(cat "$MDIR/milter.log")"
+send outsider@example.org plain@example.net
+t_match "slapd stopped: every possible group address waits (group_domains empty)" \
+    '^RCPT 451 ' "$r"
 h_restart_slapd
 send outsider@example.org 9a@bns.school.example; n=$((n + 1))
 t_match "slapd back: accepted again" '^DATA 250 ' "$r"
@@ -152,14 +97,14 @@ t_ok "slapd back: delivered" h_wait_sink_count smarthost $n
 t_eq "slapd back: expanded" \
     "lena.schueler@bns.school.example max.schueler@bns.school.example " "$(rcpts)"
 
-# --- clean stop, then the limit -------------------------------------------------
-kill -TERM "$MPID"; wait "$MPID"; rc=$?
+# --- clean stop, then group_domains and the limit -------------------------------
+stop_milter; rc=$?
 t_eq "SIGTERM: exit status 0" 0 "$rc"
 t_match "stop is logged" "postern-milter stopping" "$(cat "$MDIR/milter.log")"
 send outsider@example.org 9a@bns.school.example
 t_match "milter gone: Postfix tempfails (milter_default_action)" '^[A-Z]+ 4[0-9][0-9] ' "$r"
 
-write_conf "$MDIR/limit.conf" "max_recipients = 2"
+milter_conf "$MDIR/limit.conf" "max_recipients = 2" "group_domains = bns.school.example"
 start_milter "$MDIR/limit.conf"
 t_ok "milter restarts with max_recipients = 2" milter_up
 send outsider@example.org alle-9@bns.school.example
@@ -169,4 +114,9 @@ t_match "over the limit: a clear log line" "to=<alle-9@bns.school.example>: grou
 send outsider@example.org 9a@bns.school.example; n=$((n + 1))
 t_match "at the limit: accepted" '^DATA 250 ' "$r"
 t_ok "at the limit: delivered" h_wait_sink_count smarthost $n
+h_stop_slapd
+send outsider@example.org plain@example.net; n=$((n + 1))
+t_match "slapd stopped, recipient outside group_domains: accepted" '^DATA 250 ' "$r"
+t_ok "... and delivered" h_wait_sink_count smarthost $n
+h_restart_slapd
 t_summary

@@ -1,0 +1,77 @@
+/*
+ * config - the configuration tables of postern-lda: [lda] and [database].
+ *
+ * [lda] holds the delivery settings and the LMTP listener (the shared
+ * SERVER_CFG_DEFS rows: listen, user, max_connections, idle_timeout,
+ * unix_socket_mode).  Every key has a default and bounds; see docs/lda.md.
+ *
+ * Diagnostics: cross-field errors from lda_check ("[lda] mail_root must be
+ * an absolute path"), reported by daemon_load_config with the file name.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "lda.h"
+
+static const struct cfg_def lda_defs[] = {
+    SERVER_CFG_DEFS(struct lda_config, srv, "unix:/run/postern/lda.sock"),
+    {"mail_root", CFG_STR, "/var/mail/postern", 1, 1024,
+     offsetof(struct lda_config, mail_root), NULL},
+    {"max_message_size", CFG_SIZE, "50M", 1024, 2LL * 1024 * 1024 * 1024,
+     offsetof(struct lda_config, max_message_size), NULL},
+    {"default_quota", CFG_SIZE, "0", 0, 1LL << 50,
+     offsetof(struct lda_config, default_quota), NULL},
+    {"quota_full", CFG_ENUM, "bounce", 0, 0,
+     offsetof(struct lda_config, quota_full), "bounce|defer"},
+    {"recipient_delimiter", CFG_STR, "+", 0, ADDR_DELIM_MAX,
+     offsetof(struct lda_config, recipient_delimiter), NULL},
+    {"hostname", CFG_STR, "", 0, 255, offsetof(struct lda_config, hostname),
+     NULL},
+    {"temp_dir", CFG_STR, "/var/tmp", 1, 1024,
+     offsetof(struct lda_config, temp_dir), NULL},
+    {"spool_memory", CFG_SIZE, "1M", 0, 256LL * 1024 * 1024,
+     offsetof(struct lda_config, spool_memory), NULL},
+    {"fsync", CFG_BOOL, "yes", 0, 1, offsetof(struct lda_config, fsync),
+     NULL},
+    {"log", CFG_ENUM, "syslog", 0, 0, offsetof(struct lda_config, log_to),
+     "syslog|stderr"},
+    {"lmtp_max_recipients", CFG_INT, "1000", 1, 100000,
+     offsetof(struct lda_config, lmtp_max_recipients), NULL},
+    {NULL, 0, NULL, 0, 0, 0, NULL}};
+
+static const struct cfg_def lda_db_defs[] = {
+    DB_CFG_DEFS(struct lda_config, db)};
+
+size_t lda_config_sections(void *cfg, struct cfg_section *s)
+{
+    s[0] = (struct cfg_section){"lda", lda_defs, cfg};
+    s[1] = (struct cfg_section){"database", lda_db_defs, cfg};
+    return 2;
+}
+
+static int lda_check(void *cfgp, struct str *err)
+{
+    struct lda_config *cfg = cfgp;
+
+    if (cfg->mail_root[0] != '/')
+        return str_appendf(err, "[lda] mail_root must be an absolute path"),
+               -1;
+    if (cfg->temp_dir[0] != '/')
+        return str_appendf(err, "[lda] temp_dir must be an absolute path"),
+               -1;
+    if (strchr(cfg->hostname, '/') || strchr(cfg->hostname, ' '))
+        return str_appendf(err, "[lda] hostname: no '/' or blanks"), -1;
+    return 0;
+}
+
+static struct server_config *lda_srvcfg(void *cfg)
+{
+    return &((struct lda_config *)cfg)->srv;
+}
+
+/* LMTP: a command line is at most 4096 bytes; DATA is consumed as it comes
+   (see lmtp.c), so the input buffer needs room for one chunk only. */
+const struct daemon_app lda_lmtp_app = {
+    "postern-lda", sizeof(struct lda_config), lda_config_sections, lda_check,
+    lda_srvcfg, &lda_lmtp_ops, lda_lmtp_init, NULL, lda_lmtp_reconfigure,
+    lda_lmtp_fini, 1000, 256 * 1024, 1024 * 1024};

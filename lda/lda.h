@@ -1,0 +1,248 @@
+/*
+ * lda - shared declarations of postern-lda, the delivery agent.
+ *
+ * Structure (one module per file):
+ *   main.c     command line: pipe mode (-f SENDER -a RECIPIENT) or --lmtp
+ *   config.c   the [lda] and [database] configuration tables
+ *   status.c   delivery outcomes -> exit code, SMTP code, enhanced status
+ *              (the ONE switch; nothing else picks an exit code)
+ *   msg.c      reading a message: CRLF -> LF, NUL -> 0x80, size bound,
+ *              spooled in memory then in an unlinked temporary file
+ *   header.c   looking at the kept header section (Delivered-To loops)
+ *   mutf7.c    UTF-8 folder names -> IMAP modified UTF-7 (RFC 3501 5.1.3)
+ *   folder.c   folder names -> Maildir++ directory names (".Sent")
+ *   maildir.c  the crash-safe Maildir write (tmp/ -> fsync -> new/)
+ *   quota.c    Maildir++ quota (maildirsize), Courier/Dovecot compatible
+ *   lookup.c   the mailbox lookup in MariaDB (three outcomes)
+ *   deliver.c  one delivery: lookup result + message -> outcome
+ *   lmtp.c     the LMTP server (RFC 2033) on lib/server.h
+ */
+#ifndef POSTERN_LDA_H
+#define POSTERN_LDA_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "addr.h"
+#include "daemon.h"
+#include "db.h"
+#include "str.h"
+
+#define LDA_HDR_KEEP_MAX (1024 * 1024) /* header bytes kept for inspection */
+#define LDA_PATH_MAX 4096
+#define LDA_FOLDER_MAX 1024            /* encoded folder name, bytes */
+#define LDA_TEXT_MAX 512               /* status text */
+#define LDA_MAILDIR_MAX 400            /* the maildir column */
+
+/* --- configuration (config.c) ---------------------------------------------- */
+
+enum lda_quota_full { LDA_QFULL_BOUNCE, LDA_QFULL_DEFER };
+enum lda_log_to { LDA_LOG_SYSLOG, LDA_LOG_STDERR };
+
+struct lda_config {
+    struct server_config srv;      /* LMTP listener */
+    char *mail_root;
+    long long max_message_size;    /* bytes */
+    long long default_quota;       /* bytes, 0 = unlimited */
+    int quota_full;                /* enum lda_quota_full */
+    char *recipient_delimiter;
+    char *hostname;                /* "" = gethostname() */
+    char *temp_dir;                /* spool for messages over spool_memory */
+    long long spool_memory;        /* bytes kept in memory before spilling */
+    int fsync;                     /* fsync files and directories */
+    int log_to;                    /* pipe mode: enum lda_log_to */
+    long long lmtp_max_recipients;
+    struct db_config db;
+};
+
+extern const struct daemon_app lda_lmtp_app;
+/* the sections of struct lda_config (for daemon_load_config) */
+size_t lda_config_sections(void *cfg, struct cfg_section *secs);
+
+/* --- outcomes (status.c) ----------------------------------------------------- */
+
+enum lda_status {
+    LDA_OK,          /* delivered */
+    LDA_TEMP,        /* any doubt: database down, disk full, I/O error */
+    LDA_NOUSER,      /* no such (active) mailbox */
+    LDA_QUOTA_BOUNCE,/* over quota, configured to bounce */
+    LDA_QUOTA_DEFER, /* over quota, configured to defer */
+    LDA_LOOP,        /* our Delivered-To is already in the header */
+    LDA_TOOBIG,      /* over max_message_size */
+    LDA_USAGE,       /* bad command line or envelope syntax */
+    LDA_CONFIG,      /* configuration error at run time */
+};
+
+struct lda_result {
+    enum lda_status status;
+    char text[LDA_TEXT_MAX]; /* human readable, without the status code */
+};
+
+struct lda_status_info {
+    int exit_code;    /* sysexits(3) */
+    int smtp_code;    /* LMTP reply */
+    const char *dsn;  /* RFC 3463 enhanced status code */
+};
+
+/* lda_status_info - THE mapping of an outcome to codes (one switch). */
+struct lda_status_info lda_status_info(enum lda_status st);
+void lda_result_set(struct lda_result *r, enum lda_status st, const char *fmt,
+                    ...) __attribute__((format(printf, 3, 4)));
+/* "5.2.2 text" for pipe(8) output */
+void lda_result_format(const struct lda_result *r, struct str *out);
+
+/* --- the message (msg.c, header.c) ----------------------------------------- */
+
+struct lda_msg {
+    char *mem;                /* spool while in memory */
+    size_t memlen, memcap, memmax;
+    int fd;                   /* spool file once spilled, else -1 */
+    const char *temp_dir;
+    unsigned long long size;  /* bytes spooled (normalized) */
+    unsigned long long lines; /* LF count (for the W= virtual size) */
+    unsigned long long max_size;
+    int too_big;
+    int io_error;             /* errno of a spool failure, 0 if none */
+    /* parser state */
+    int started;              /* first byte seen */
+    int skipping_from;        /* dropping a leading "From " line */
+    int pending_cr;
+    int at_bol;               /* at the beginning of a line */
+    int in_header;
+    struct str header;        /* the header section (<= LDA_HDR_KEEP_MAX) */
+    int header_truncated;
+    char out[65536];          /* staging buffer */
+    size_t outlen;
+};
+
+void lda_msg_init(struct lda_msg *m, unsigned long long max_size,
+                  size_t memmax, const char *temp_dir);
+/* lda_msg_feed - raw bytes (LF or CRLF lines); 0, or -1 on a spool error. */
+int lda_msg_feed(struct lda_msg *m, const char *buf, size_t len);
+/* lda_msg_finish - flush; 0 or -1 on a spool error (m->io_error). */
+int lda_msg_finish(struct lda_msg *m);
+/* lda_msg_write_to - copy the spooled message to fd; 0 or -1 (errno). */
+int lda_msg_write_to(struct lda_msg *m, int fd);
+void lda_msg_free(struct lda_msg *m);
+
+/* lda_header_has_fields - 1 if the message begins with a header field. */
+int lda_header_has_fields(const struct lda_msg *m);
+/* lda_header_has_value - 1 if a field `name` has the value (trimmed,
+   case-insensitive), e.g. Delivered-To loops. */
+int lda_header_has_value(const struct lda_msg *m, const char *name,
+                         const char *value);
+
+/* --- folders (mutf7.c, folder.c) ---------------------------------------------- */
+
+/* mutf7_encode - append the modified UTF-7 form of UTF-8 in[0..len) to out;
+   0, or -1 for invalid UTF-8. */
+int mutf7_encode(const char *in, size_t len, struct str *out);
+/* mutf7_decode - the reverse; 0 or -1 for invalid modified UTF-7. */
+int mutf7_decode(const char *in, size_t len, struct str *out);
+
+/*
+ * folder_to_maildir - a folder name as a user gives it (UTF-8, hierarchy
+ * separator '/' or '.', optional "INBOX" prefix) -> the Maildir++ directory
+ * name (".Archive.2024", "" for INBOX).  0, or -1 with *err.
+ */
+int folder_to_maildir(const char *name, struct str *out, const char **err);
+
+/* --- Maildir (maildir.c) ------------------------------------------------------ */
+
+struct maildir_ctx {
+    const char *hostname;     /* sanitized for file names */
+    int fsync;
+    unsigned long counter;    /* Q<n>: deliveries by this process */
+};
+
+/*
+ * maildir_deliver - write prefix + message into the Maildir base/rel (the
+ * mailbox; rel relative to base) or its Maildir++ folder (".Sent", "" for
+ * INBOX), via tmp/ then new/.  Directories below base are created when
+ * missing (folders with a maildirfolder file); base itself must exist.
+ * *size_r gets the file size.  0, or -1 with *err and errno (every failure
+ * is temporary).
+ */
+int maildir_deliver(struct maildir_ctx *ctx, const char *base,
+                    const char *rel, const char *folder,
+                    const struct str *prefix, struct lda_msg *m,
+                    unsigned long long *size_r, struct str *err);
+
+/* maildir_mkdirs - create base/rel (below base), then tmp, new, cur (and
+   maildirfolder when is_folder); 0 or -1 with *err. */
+int maildir_mkdirs(const char *base, const char *rel, int is_folder,
+                   struct str *err);
+/* maildir_hostname - the host part of unique names ('/' ':' escaped). */
+void maildir_hostname(const char *in, char *out, size_t outsize);
+
+/* --- quota (quota.c) --------------------------------------------------------------- */
+
+enum quota_check { QUOTA_OK, QUOTA_OVER, QUOTA_TEMP };
+
+/*
+ * quota_check - would adding `size` bytes (one message) exceed `limit`
+ * bytes for the Maildir++ at root?  Reads maildirsize, recalculating it when
+ * missing, when the limit changed, when it grew over 5120 bytes, or when it
+ * says "over" and is older than 15 minutes.  limit 0: QUOTA_OK.
+ */
+enum quota_check quota_check(const char *root, unsigned long long limit,
+                             unsigned long long size, struct str *err);
+/* quota_add - append "bytes count" to maildirsize (if it exists). */
+int quota_add(const char *root, long long bytes, long long count,
+              struct str *err);
+/* quota_recalc - count every message, rewrite maildirsize; 0 or -1. */
+int quota_recalc(const char *root, unsigned long long limit,
+                 unsigned long long *bytes_r, unsigned long long *count_r,
+                 struct str *err);
+
+/* --- lookup (lookup.c) --------------------------------------------------------------- */
+
+struct lda_mailbox {
+    char address[ADDR_MAX + 1];      /* the mailbox, local@domain */
+    char maildir[LDA_MAILDIR_MAX + 1];/* relative to mail_root */
+    unsigned long long quota;        /* bytes, 0 = unlimited */
+};
+
+/*
+ * lda_lookup - the active mailbox for recipient a (extension already
+ * stripped); alias domains are followed once.  DB_FOUND, DB_NOTFOUND or
+ * DB_TEMP (+ *err); a bad maildir value from the database is DB_TEMP.
+ */
+int lda_lookup(struct db *db, const struct lda_config *cfg,
+               const struct addr *a, struct lda_mailbox *mb, struct str *err);
+
+/* --- one delivery (deliver.c) --------------------------------------------------------- */
+
+struct lda_envelope {
+    const char *sender;    /* "" for <> */
+    const char *recipient; /* as given (-a / RCPT TO) */
+    const char *folder;    /* -m, or NULL */
+};
+
+struct lda_ctx {
+    const struct lda_config *cfg;
+    struct db *db;
+    struct maildir_ctx md;
+    char hostname[256];
+};
+
+void lda_ctx_init(struct lda_ctx *ctx, const struct lda_config *cfg,
+                  struct db *db);
+
+/* lda_resolve - parse the recipient and look its mailbox up. */
+void lda_resolve(struct lda_ctx *ctx, const char *recipient,
+                 struct lda_mailbox *mb, struct lda_result *res);
+
+/* lda_deliver - deliver m to mb (after lda_resolve said LDA_OK). */
+void lda_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
+                 const struct lda_mailbox *mb, struct lda_msg *m,
+                 struct lda_result *res);
+
+/* --- LMTP (lmtp.c) -------------------------------------------------------------------- */
+
+extern const struct server_ops lda_lmtp_ops;
+void *lda_lmtp_init(void *cfg, struct server *srv, struct str *err);
+void lda_lmtp_fini(void *app);
+void *lda_lmtp_reconfigure(void *app, void *newcfg);
+
+#endif

@@ -1,0 +1,385 @@
+/*
+ * lmtp - the LMTP server (RFC 2033) of postern-lda on lib/server.h.
+ *
+ * Commands: LHLO, MAIL FROM:<a> [SIZE=n ...], RCPT TO:<b>, DATA, RSET,
+ * NOOP, VRFY (252), QUIT.  Extensions announced: PIPELINING,
+ * ENHANCEDSTATUSCODES, 8BITMIME, SIZE.  Every recipient is looked up at
+ * RCPT (550 5.1.1 unknown, 451 4.3.0 database down); after the final "."
+ * there is one reply per accepted recipient, in RCPT order, each with the
+ * outcome of its own delivery (status.c maps outcomes to codes).
+ *
+ * DATA is consumed as it arrives (dot-unstuffed, CRLF -> LF in msg.c), so
+ * a large message never sits in the connection's input buffer: complete
+ * lines are taken at once, and a line without an end is taken in chunks of
+ * LMTP_CHUNK bytes.
+ *
+ * Blocking: the lookups at RCPT and the Maildir writes after DATA run in
+ * the event loop and block it for their duration (a database round trip,
+ * a few fsyncs per recipient); other connections wait meanwhile.  Postfix
+ * opens several LMTP connections in parallel only as lmtp_destination
+ * concurrency allows; run more postern-lda --lmtp processes for more
+ * parallel disk I/O.
+ *
+ * Limits: a command line LMTP_LINE_MAX bytes (500 5.5.2 and close
+ * otherwise), [lda] lmtp_max_recipients per transaction (452 4.5.3),
+ * [lda] max_message_size (SIZE=, and 552 5.3.4 per recipient after DATA).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lda.h"
+#include "log.h"
+
+#define LMTP_LINE_MAX 4096
+#define LMTP_CHUNK 32768
+
+struct lmtp_app {
+    struct lda_config *cfg;
+    struct db *db;
+    struct lda_ctx ctx;
+};
+
+struct lmtp_rcpt {
+    char *address;
+    struct lda_mailbox mb;
+};
+
+struct lmtp_sess {
+    struct lmtp_app *app;
+    struct conn *c;
+    int greeted, have_mail, in_data, data_bol;
+    char *sender;
+    struct lmtp_rcpt *rcpts;
+    size_t nrcpt, cap;
+    struct lda_msg *msg;
+    struct str out;
+};
+
+static void reply(struct lmtp_sess *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void reply(struct lmtp_sess *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    str_reset(&s->out);
+    va_start(ap, fmt);
+    str_vappendf(&s->out, fmt, ap);
+    va_end(ap);
+    str_append(&s->out, "\r\n", 2);
+    conn_write(s->c, s->out.data, s->out.len);
+}
+
+static void reset_txn(struct lmtp_sess *s)
+{
+    for (size_t i = 0; i < s->nrcpt; i++)
+        free(s->rcpts[i].address);
+    s->nrcpt = 0;
+    free(s->sender);
+    s->sender = NULL;
+    s->have_mail = 0;
+    s->in_data = 0;
+    if (s->msg)
+        lda_msg_free(s->msg);
+}
+
+static void *lmtp_open(struct conn *c, void *appp)
+{
+    struct lmtp_app *app = appp;
+    struct lmtp_sess *s = calloc(1, sizeof(*s));
+
+    if (s == NULL || (s->msg = calloc(1, sizeof(*s->msg))) == NULL) {
+        free(s);
+        log_error("out of memory");
+        conn_close_after_write(c);
+        return NULL;
+    }
+    s->msg->fd = -1;
+    s->app = app;
+    s->c = c;
+    reply(s, "220 %s postern-lda LMTP ready", app->ctx.hostname);
+    return s;
+}
+
+static void lmtp_close(struct conn *c, void *ctx)
+{
+    struct lmtp_sess *s = ctx;
+
+    (void)c;
+    if (s == NULL)
+        return;
+    reset_txn(s);
+    free(s->rcpts);
+    free(s->msg);
+    str_free(&s->out);
+    free(s);
+}
+
+/* path_arg - the address between < and > after "FROM:" / "TO:"; the rest
+   (parameters) in *params.  Returns a malloc'd string or NULL. */
+static char *path_arg(const char *p, const char **params)
+{
+    const char *gt;
+
+    while (*p == ' ')
+        p++;
+    if (*p != '<' || (gt = strchr(p, '>')) == NULL)
+        return NULL;
+    *params = gt + 1;
+    return strndup(p + 1, (size_t)(gt - p - 1));
+}
+
+static void end_of_data(struct lmtp_sess *s)
+{
+    struct lmtp_app *app = s->app;
+    struct lda_result res;
+
+    lda_msg_finish(s->msg);
+    for (size_t i = 0; i < s->nrcpt; i++) {
+        struct lda_envelope env = {s->sender, s->rcpts[i].address, NULL};
+        struct lda_status_info inf;
+        lda_deliver(&app->ctx, &env, &s->rcpts[i].mb, s->msg, &res);
+        inf = lda_status_info(res.status);
+        reply(s, "%d %s %s", inf.smtp_code, inf.dsn, res.text);
+    }
+    reset_txn(s);
+}
+
+static void cmd_mail(struct lmtp_sess *s, const char *arg)
+{
+    const char *params = "", *sz;
+    char *a;
+
+    if (!s->greeted)
+        return reply(s, "503 5.5.1 LHLO first");
+    if (s->have_mail)
+        return reply(s, "503 5.5.1 nested MAIL command");
+    if (strncasecmp(arg, "FROM:", 5) != 0 ||
+        (a = path_arg(arg + 5, &params)) == NULL)
+        return reply(s, "501 5.5.4 syntax: MAIL FROM:<address>");
+    if ((sz = strcasestr(params, "SIZE=")) != NULL &&
+        strtoull(sz + 5, NULL, 10) >
+            (unsigned long long)s->app->cfg->max_message_size) {
+        free(a);
+        return reply(s, "552 5.3.4 message larger than %lld bytes",
+                     s->app->cfg->max_message_size);
+    }
+    for (char *c = a; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    s->sender = a;
+    s->have_mail = 1;
+    reply(s, "250 2.1.0 Ok");
+}
+
+static void cmd_rcpt(struct lmtp_sess *s, const char *arg)
+{
+    const char *params = "";
+    struct lda_result res;
+    struct lmtp_rcpt *r;
+    char *a;
+
+    if (!s->have_mail)
+        return reply(s, "503 5.5.1 MAIL first");
+    if (strncasecmp(arg, "TO:", 3) != 0 ||
+        (a = path_arg(arg + 3, &params)) == NULL)
+        return reply(s, "501 5.5.4 syntax: RCPT TO:<address>");
+    if (s->nrcpt >= (size_t)s->app->cfg->lmtp_max_recipients) {
+        free(a);
+        return reply(s, "452 4.5.3 too many recipients");
+    }
+    if (s->nrcpt == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        struct lmtp_rcpt *n = realloc(s->rcpts, cap * sizeof(*n));
+        if (n == NULL) {
+            free(a);
+            return reply(s, "452 4.3.0 out of memory");
+        }
+        s->rcpts = n;
+        s->cap = cap;
+    }
+    r = &s->rcpts[s->nrcpt];
+    lda_resolve(&s->app->ctx, a, &r->mb, &res);
+    if (res.status != LDA_OK) {
+        struct lda_status_info inf = lda_status_info(res.status);
+        log_info("from=<%s> to=<%s> status=%s %s", log_safe_cstr(s->sender),
+                 log_safe_cstr(a), inf.dsn, res.text);
+        free(a);
+        return reply(s, "%d %s %s", inf.smtp_code, inf.dsn, res.text);
+    }
+    r->address = a;
+    s->nrcpt++;
+    reply(s, "250 2.1.5 Ok");
+}
+
+static void cmd_data(struct lmtp_sess *s)
+{
+    const struct lda_config *cfg = s->app->cfg;
+
+    if (!s->have_mail)
+        return reply(s, "503 5.5.1 MAIL first");
+    if (s->nrcpt == 0)
+        return reply(s, "554 5.5.1 no valid recipients");
+    lda_msg_init(s->msg, (unsigned long long)cfg->max_message_size,
+                 (size_t)cfg->spool_memory, cfg->temp_dir);
+    s->in_data = 1;
+    s->data_bol = 1;
+    reply(s, "354 go ahead, end with <CRLF>.<CRLF>");
+}
+
+static void command(struct lmtp_sess *s, char *line)
+{
+    char *arg = line;
+
+    while (*arg && *arg != ' ')
+        arg++;
+    if (*arg)
+        *arg++ = '\0';
+    if (!strcasecmp(line, "LHLO")) {
+        reset_txn(s);
+        s->greeted = 1;
+        reply(s, "250-%s\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n"
+                 "250-8BITMIME\r\n250 SIZE %lld",
+              s->app->ctx.hostname, s->app->cfg->max_message_size);
+    } else if (!strcasecmp(line, "MAIL")) {
+        cmd_mail(s, arg);
+    } else if (!strcasecmp(line, "RCPT")) {
+        cmd_rcpt(s, arg);
+    } else if (!strcasecmp(line, "DATA")) {
+        cmd_data(s);
+    } else if (!strcasecmp(line, "RSET")) {
+        reset_txn(s);
+        reply(s, "250 2.0.0 Ok");
+    } else if (!strcasecmp(line, "NOOP")) {
+        reply(s, "250 2.0.0 Ok");
+    } else if (!strcasecmp(line, "VRFY")) {
+        reply(s, "252 2.5.0 cannot verify");
+    } else if (!strcasecmp(line, "QUIT")) {
+        reply(s, "221 2.0.0 bye");
+        conn_close_after_write(s->c);
+    } else if (!strcasecmp(line, "HELO") || !strcasecmp(line, "EHLO")) {
+        reply(s, "500 5.5.1 this is LMTP: use LHLO");
+    } else {
+        reply(s, "500 5.5.1 unknown command");
+    }
+}
+
+/* data - consume DATA lines from buf; bytes used. */
+static size_t data(struct lmtp_sess *s, const char *buf, size_t len)
+{
+    size_t used = 0;
+
+    while (s->in_data && used < len) {
+        const char *p = buf + used, *nl = memchr(p, '\n', len - used);
+        size_t n = nl ? (size_t)(nl - p + 1) : len - used;
+        if (nl == NULL && n < LMTP_CHUNK)
+            break; /* wait for the rest of the line */
+        if (s->data_bol && nl && ((n == 2 && p[0] == '.') ||
+                                  (n == 3 && p[0] == '.' && p[1] == '\r'))) {
+            used += n;
+            end_of_data(s);
+            break;
+        }
+        used += n;
+        if (s->data_bol && p[0] == '.')
+            p++, n--;
+        lda_msg_feed(s->msg, p, n);
+        s->data_bol = nl != NULL;
+    }
+    return used;
+}
+
+static ssize_t lmtp_input(struct conn *c, void *ctx, const char *buf,
+                          size_t len)
+{
+    struct lmtp_sess *s = ctx;
+    size_t used = 0;
+    char line[LMTP_LINE_MAX + 1];
+
+    (void)c;
+    if (s == NULL)
+        return -1;
+    while (used < len) {
+        const char *p = buf + used, *nl;
+        size_t n;
+        if (s->in_data) {
+            size_t d = data(s, p, len - used);
+            if (d == 0)
+                break;
+            used += d;
+            continue;
+        }
+        if ((nl = memchr(p, '\n', len - used)) == NULL) {
+            if (len - used > LMTP_LINE_MAX) {
+                reply(s, "500 5.5.2 line too long");
+                conn_close_after_write(s->c);
+                return (ssize_t)len;
+            }
+            break;
+        }
+        n = (size_t)(nl - p);
+        used += n + 1;
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        if (n > LMTP_LINE_MAX) {
+            reply(s, "500 5.5.2 line too long");
+            continue;
+        }
+        memcpy(line, p, n);
+        line[n] = '\0';
+        command(s, line);
+    }
+    return (ssize_t)used;
+}
+
+void *lda_lmtp_init(void *cfgp, struct server *srv, struct str *err)
+{
+    struct lda_config *cfg = cfgp;
+    struct lmtp_app *app = calloc(1, sizeof(*app));
+
+    (void)srv;
+    if (app == NULL)
+        return str_appendf(err, "out of memory"), NULL;
+    app->cfg = cfg;
+    /* opened before the privilege drop: the password file is read here */
+    if ((app->db = db_open(&cfg->db, err)) == NULL) {
+        free(app);
+        return NULL;
+    }
+    lda_ctx_init(&app->ctx, cfg, app->db);
+    return app;
+}
+
+void *lda_lmtp_reconfigure(void *appp, void *newcfg)
+{
+    struct lmtp_app *app = appp;
+    struct str err = STR_INIT;
+    struct db *db = db_open(&((struct lda_config *)newcfg)->db, &err);
+    void *old = app->cfg;
+
+    if (db == NULL) {
+        log_error("reload: database: %s (keeping the old settings)",
+                  str_cstr(&err));
+        str_free(&err);
+        return newcfg;
+    }
+    db_close(app->db);
+    app->db = db;
+    app->cfg = newcfg;
+    lda_ctx_init(&app->ctx, app->cfg, db);
+    str_free(&err);
+    return old;
+}
+
+void lda_lmtp_fini(void *appp)
+{
+    struct lmtp_app *app = appp;
+
+    db_close(app->db);
+    free(app);
+}
+
+const struct server_ops lda_lmtp_ops = {lmtp_open, lmtp_input, lmtp_close,
+                                        NULL, NULL, NULL};

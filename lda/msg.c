@@ -1,0 +1,225 @@
+/*
+ * msg - reading one message into a spool, normalized for a Maildir.
+ *
+ * Input may use CRLF or bare LF line ends (pipe(8) sends LF, LMTP CRLF);
+ * the spool holds LF lines.  A bare CR is kept.  NUL bytes become 0x80 so
+ * no IMAP server ever sees a NUL.  A leading mbox "From " line is dropped.
+ * The message is kept in memory up to memmax bytes, then moved to an
+ * unlinked file in temp_dir (O_TMPFILE, or mkstemp + unlink): a huge
+ * message is streamed, never held in memory.  Bytes beyond max_size are
+ * counted as "too big" and discarded, so the caller can still read its
+ * input to the end and answer cleanly.
+ *
+ * The header section (up to the first empty line, at most
+ * LDA_HDR_KEEP_MAX bytes) is also kept in m->header for header.c.
+ *
+ * Diagnostics: a spool failure sets m->io_error (errno) and makes
+ * lda_msg_feed/lda_msg_finish return -1; the caller answers "temporary".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lda.h"
+
+void lda_msg_init(struct lda_msg *m, unsigned long long max_size,
+                  size_t memmax, const char *temp_dir)
+{
+    /* m is fresh or was released with lda_msg_free() */
+    memset(m, 0, offsetof(struct lda_msg, out));
+    m->outlen = 0;
+    m->fd = -1;
+    m->max_size = max_size;
+    m->memmax = memmax;
+    m->temp_dir = temp_dir;
+    m->at_bol = 1;
+    m->in_header = 1;
+}
+
+void lda_msg_free(struct lda_msg *m)
+{
+    free(m->mem);
+    m->mem = NULL;
+    if (m->fd >= 0)
+        close(m->fd);
+    m->fd = -1;
+    str_free(&m->header);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int spool_open(struct lda_msg *m)
+{
+    char path[LDA_PATH_MAX];
+    int fd;
+
+    fd = open(m->temp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    if ((size_t)snprintf(path, sizeof(path), "%s/postern-lda.XXXXXX",
+                         m->temp_dir) >= sizeof(path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if ((fd = mkstemp(path)) < 0)
+        return -1;
+    unlink(path);
+    return fd;
+}
+
+static int flush_out(struct lda_msg *m)
+{
+    if (m->outlen == 0 || m->io_error)
+        return m->io_error ? -1 : 0;
+    if (m->fd < 0 && m->memlen + m->outlen <= m->memmax) {
+        if (m->memlen + m->outlen > m->memcap) {
+            size_t cap = m->memcap ? m->memcap : 65536;
+            char *p;
+            while (cap < m->memlen + m->outlen)
+                cap *= 2;
+            if ((p = realloc(m->mem, cap)) == NULL)
+                return m->io_error = ENOMEM, -1;
+            m->mem = p;
+            m->memcap = cap;
+        }
+        memcpy(m->mem + m->memlen, m->out, m->outlen);
+        m->memlen += m->outlen;
+        m->outlen = 0;
+        return 0;
+    }
+    if (m->fd < 0) {
+        if ((m->fd = spool_open(m)) < 0 ||
+            write_all(m->fd, m->mem ? m->mem : "", m->memlen) < 0)
+            return m->io_error = errno ? errno : EIO, -1;
+        free(m->mem);
+        m->mem = NULL;
+        m->memlen = m->memcap = 0;
+    }
+    if (write_all(m->fd, m->out, m->outlen) < 0)
+        return m->io_error = errno ? errno : EIO, -1;
+    m->outlen = 0;
+    return 0;
+}
+
+static inline int emit(struct lda_msg *m, unsigned char c)
+{
+    if (m->size >= m->max_size) {
+        m->too_big = 1;
+        return 0;
+    }
+    m->size++;
+    if (m->in_header) {
+        if (m->at_bol && c == '\n')
+            m->in_header = 0;
+        else if (m->header.len < LDA_HDR_KEEP_MAX)
+            str_append_char(&m->header, (char)c);
+        else
+            m->header_truncated = 1;
+    }
+    m->at_bol = c == '\n';
+    if (c == '\n')
+        m->lines++;
+    m->out[m->outlen++] = (char)c;
+    if (m->outlen == sizeof(m->out))
+        return flush_out(m);
+    return 0;
+}
+
+int lda_msg_feed(struct lda_msg *m, const char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+
+    if (m->io_error)
+        return -1;
+    if (!m->started && len > 0) {
+        m->started = 1;
+        if (len >= 5 && memcmp(buf, "From ", 5) == 0)
+            m->skipping_from = 1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        if (m->skipping_from) {
+            if (c == '\n')
+                m->skipping_from = 0;
+            continue;
+        }
+        if (m->pending_cr) {
+            m->pending_cr = 0;
+            if (c == '\n') {
+                if (emit(m, '\n') < 0)
+                    return -1;
+                continue;
+            }
+            if (emit(m, '\r') < 0)
+                return -1;
+        }
+        if (c == '\r') {
+            m->pending_cr = 1;
+            continue;
+        }
+        if (emit(m, c == '\0' ? 0x80 : c) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int lda_msg_finish(struct lda_msg *m)
+{
+    if (m->pending_cr) {
+        m->pending_cr = 0;
+        if (emit(m, '\r') < 0)
+            return -1;
+    }
+    return flush_out(m);
+}
+
+int lda_msg_write_to(struct lda_msg *m, int fd)
+{
+    char buf[65536];
+    loff_t off = 0;
+
+    if (m->fd < 0)
+        return write_all(fd, m->mem ? m->mem : "", m->memlen);
+    while ((unsigned long long)off < m->size) {
+        ssize_t n = copy_file_range(m->fd, &off, fd, NULL,
+                                    (size_t)(m->size - (unsigned long long)off),
+                                    0);
+        if (n > 0)
+            continue;
+        if (n == 0)
+            return errno = EIO, -1; /* the spool shrank */
+        if (errno == EINTR)
+            continue;
+        if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+            errno != EOPNOTSUPP)
+            return -1;
+        /* fall back to plain copying */
+        while ((unsigned long long)off < m->size) {
+            ssize_t r = pread(m->fd, buf, sizeof(buf), off);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return errno = r == 0 ? EIO : errno, -1;
+            if (write_all(fd, buf, (size_t)r) < 0)
+                return -1;
+            off += r;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,445 @@
+/*
+ * callbacks - the libmilter callback table of postern-milter and the state
+ * of one SMTP session (struct mconn, attached with smfi_setpriv).  Each
+ * mlfi_* function is a short dispatcher:
+ *
+ *   connect   remember the client address (trusted_networks for signing)
+ *   envfrom   new message: envelope sender, SASL login ({auth_authen}),
+ *             whether the message is a signing candidate
+ *   envrcpt   a group address?  (LDAP)  may this sender write to it?
+ *             550 5.7.1 when not; 451 4.4.3 when LDAP/SQL cannot answer
+ *   header    buffered for DKIM (bounded by max_headers/max_header_bytes)
+ *   eoh/body  DKIM: pick the key for the From domain, hash the body
+ *   eom       expand every group recipient (delrcpt the group, addrcpt
+ *             each member once, not the sender unless copy_to_sender);
+ *             451 4.4.3 on LDAP trouble, 452 4.5.3 over max_recipients;
+ *             then add the DKIM-Signature header(s)
+ *   abort/close  forget the message / the session
+ *
+ * Diagnostics: one info line per expanded group and per signature, a
+ * warning or error line with the queue ID for every temporary failure.
+ */
+#include <arpa/inet.h>
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "log.h"
+#include "milter.h"
+
+struct mrcpt {
+    char *arg;     /* as Postfix sent it (for smfi_delrcpt) */
+    char *addr;    /* bare, lower-case */
+    char *dn;      /* group DN, NULL for an ordinary recipient */
+};
+
+struct mconn {
+    char client[64];
+    char *login;          /* SASL login or NULL */
+    char *sender;         /* bare envelope sender, lower-case ("" for <>) */
+    struct mrcpt *rcpt;
+    size_t nrcpt, ngroups;
+    struct msign *sign;
+};
+
+static struct mconn *conn_of(SMFICTX *ctx)
+{
+    return smfi_getpriv(ctx);
+}
+
+static const char *queue_id(SMFICTX *ctx)
+{
+    const char *id = smfi_getsymval(ctx, "i");
+
+    return id ? id : "NOQUEUE";
+}
+
+static void message_reset(struct mconn *c)
+{
+    for (size_t i = 0; i < c->nrcpt; i++) {
+        free(c->rcpt[i].arg);
+        free(c->rcpt[i].addr);
+        free(c->rcpt[i].dn);
+    }
+    free(c->rcpt);
+    c->rcpt = NULL;
+    c->nrcpt = c->ngroups = 0;
+    free(c->login);
+    free(c->sender);
+    c->login = c->sender = NULL;
+    sign_free(c->sign);
+    c->sign = NULL;
+}
+
+/* bare_address - "<User@Dom>" -> "user@dom" (local part kept as sent). */
+static char *bare_address(const char *arg)
+{
+    size_t len = strlen(arg);
+    char *a, *at;
+
+    if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>') {
+        arg++;
+        len -= 2;
+    }
+    if (len > MILTER_ADDR_MAX || (a = strndup(arg, len)) == NULL)
+        return NULL;
+    if ((at = strrchr(a, '@')) != NULL)
+        str_lower(at, strlen(at));
+    return a;
+}
+
+static sfsistat tempfail(SMFICTX *ctx, const char *code, const char *xcode,
+                         const char *text)
+{
+    smfi_setreply(ctx, (char *)code, (char *)xcode, (char *)text);
+    return SMFIS_TEMPFAIL;
+}
+
+static sfsistat mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+    struct mconn *c = calloc(1, sizeof(*c));
+
+    (void)host;
+    if (c == NULL)
+        return SMFIS_TEMPFAIL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr,
+                  c->client, sizeof(c->client));
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr,
+                  c->client, sizeof(c->client));
+    smfi_setpriv(ctx, c);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct mconn *c = conn_of(ctx);
+    const struct milter_config *cfg = milter_ctx->cfg;
+    const char *login = smfi_getsymval(ctx, "{auth_authen}");
+
+    if (c == NULL)
+        return SMFIS_TEMPFAIL;
+    message_reset(c);
+    if ((c->sender = bare_address(argv[0] ? argv[0] : "")) == NULL)
+        return tempfail(ctx, "451", "4.3.0", "Sender address too long");
+    str_lower(c->sender, strlen(c->sender));
+    if (login && *login && (c->login = strdup(login)) == NULL)
+        return SMFIS_TEMPFAIL;
+    if (cfg->dkim_sign &&
+        (c->login || (c->client[0] &&
+                      milter_net_match(cfg->trusted_networks, c->client))))
+        c->sign = sign_begin();
+    return SMFIS_CONTINUE;
+}
+
+static int rcpt_add(struct mconn *c, const char *arg, const char *addr,
+                    const char *dn)
+{
+    struct mrcpt *v;
+
+    if (c->nrcpt >= MILTER_RCPT_MAX)
+        return -1;
+    if ((v = realloc(c->rcpt, (c->nrcpt + 1) * sizeof(*v))) == NULL)
+        return -1;
+    c->rcpt = v;
+    v[c->nrcpt] = (struct mrcpt){strdup(arg), strdup(addr),
+                                 dn ? strdup(dn) : NULL};
+    if (!v[c->nrcpt].arg || !v[c->nrcpt].addr || (dn && !v[c->nrcpt].dn)) {
+        free(v[c->nrcpt].arg);
+        free(v[c->nrcpt].addr);
+        free(v[c->nrcpt].dn);
+        return -1;
+    }
+    c->nrcpt++;
+    c->ngroups += dn != NULL;
+    return 0;
+}
+
+/* group_rcpt - the RCPT check for an address that may be a group. */
+static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
+                           const char *addr)
+{
+    struct slist dn = {0}, rules = {0};
+    struct str err = STR_INIT, text = STR_INIT;
+    struct mres *r = mpool_get(milter_ctx->pool, &err);
+    sfsistat st = SMFIS_CONTINUE;
+    int rc = r ? group_lookup(milter_ctx, r, addr, &dn, &rules, &err)
+               : GROUP_TEMP;
+
+    if (rc == GROUP_TEMP) {
+        log_error("%s: to=<%s>: group lookup failed: %s (451)", queue_id(ctx),
+                  log_safe_cstr(addr), str_cstr(&err));
+        st = tempfail(ctx, "451", "4.4.3",
+                      "Group directory unavailable, try again later");
+    } else if (rc == 1) {
+        struct rights_query q = {addr, dn.v[0], &rules, c->login, c->sender};
+        rc = rights_check(milter_ctx, r, &q, &text, &err);
+        if (rc == RIGHTS_TEMP) {
+            log_error("%s: to=<%s>: send rights lookup failed: %s (451)",
+                      queue_id(ctx), log_safe_cstr(addr), str_cstr(&err));
+            st = tempfail(ctx, "451", "4.3.0",
+                          "Cannot check the send rights now, try again later");
+        } else if (rc == RIGHTS_DENY) {
+            log_info("%s: reject: to=<%s> from=<%s> login=%s: not allowed to "
+                     "send to this group", queue_id(ctx), log_safe_cstr(addr),
+                     log_safe_cstr(c->sender),
+                     c->login ? log_safe_cstr(c->login) : "-");
+            smfi_setreply(ctx, "550", "5.7.1", (char *)str_cstr(&text));
+            st = SMFIS_REJECT;
+        } else if (rcpt_add(c, arg, addr, dn.v[0]) < 0) {
+            st = tempfail(ctx, "452", "4.5.3", "Too many recipients");
+        }
+    } else if (rcpt_add(c, arg, addr, NULL) < 0) {
+        st = tempfail(ctx, "452", "4.5.3", "Too many recipients");
+    }
+    mpool_put(milter_ctx->pool, r);
+    slist_free(&dn);
+    slist_free(&rules);
+    str_free(&err);
+    str_free(&text);
+    return st;
+}
+
+static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct mconn *c = conn_of(ctx);
+    char *addr;
+    sfsistat st;
+
+    if (c == NULL || argv[0] == NULL)
+        return SMFIS_TEMPFAIL;
+    if ((addr = bare_address(argv[0])) == NULL)
+        return tempfail(ctx, "452", "4.5.3", "Recipient address too long");
+    str_lower(addr, strlen(addr));
+    if (milter_group_domain(milter_ctx->cfg, addr))
+        st = group_rcpt(ctx, c, argv[0], addr);
+    else if (rcpt_add(c, argv[0], addr, NULL) < 0)
+        st = tempfail(ctx, "452", "4.5.3", "Too many recipients");
+    else
+        st = SMFIS_CONTINUE;
+    free(addr);
+    return st;
+}
+
+static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct mconn *c = conn_of(ctx);
+
+    if (c && c->sign && sign_header(milter_ctx, c->sign, name, value) < 0) {
+        log_error("%s: headers over max_headers/max_header_bytes: message "
+                  "not signed", queue_id(ctx));
+        sign_free(c->sign);
+        c->sign = NULL;
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_eoh(SMFICTX *ctx)
+{
+    struct mconn *c = conn_of(ctx);
+    struct str err = STR_INIT;
+    struct mres *r;
+    int rc;
+
+    if (c == NULL || c->sign == NULL)
+        return SMFIS_CONTINUE;
+    r = mpool_get(milter_ctx->pool, &err);
+    rc = r ? sign_eoh(milter_ctx, r, c->sign, &err) : -1;
+    mpool_put(milter_ctx->pool, r);
+    if (rc < 0) {
+        log_error("%s: DKIM: %s (451)", queue_id(ctx), str_cstr(&err));
+        str_free(&err);
+        return tempfail(ctx, "451", "4.3.0",
+                        "Signing keys unavailable, try again later");
+    }
+    if (err.len)
+        log_error("%s: DKIM: %s", queue_id(ctx), str_cstr(&err));
+    str_free(&err);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
+{
+    struct mconn *c = conn_of(ctx);
+
+    if (c && c->sign && sign_active(c->sign) &&
+        sign_body(c->sign, buf, len) < 0) {
+        log_error("%s: DKIM: body hashing failed: message not signed",
+                  queue_id(ctx));
+        sign_free(c->sign);
+        c->sign = NULL;
+    }
+    return SMFIS_CONTINUE;
+}
+
+/* members_to_add - expand every group recipient into add (once each). */
+static sfsistat expand_all(SMFICTX *ctx, struct mconn *c, struct slist *add,
+                           size_t *excluded)
+{
+    const struct milter_config *cfg = milter_ctx->cfg;
+    struct str err = STR_INIT;
+    struct mres *r = mpool_get(milter_ctx->pool, &err);
+    sfsistat st = SMFIS_CONTINUE;
+
+    for (size_t i = 0; r && i < c->nrcpt && st == SMFIS_CONTINUE; i++) {
+        struct slist members = {0};
+        size_t added = 0;
+        int rc;
+        if (c->rcpt[i].dn == NULL)
+            continue;
+        rc = group_expand(milter_ctx, r, c->rcpt[i].dn, &members, &err);
+        if (rc == GROUP_LIMIT) {
+            log_error("%s: to=<%s>: group expansion over the limit: %s "
+                      "([milter] max_recipients, [ldap] max_nesting): "
+                      "temporary failure", queue_id(ctx),
+                      log_safe_cstr(c->rcpt[i].addr), str_cstr(&err));
+            st = tempfail(ctx, "452", "4.5.3",
+                          "Group too large to expand, try again later");
+        } else if (rc == GROUP_TEMP) {
+            log_error("%s: to=<%s>: group expansion failed: %s (451)",
+                      queue_id(ctx), log_safe_cstr(c->rcpt[i].addr),
+                      str_cstr(&err));
+            st = tempfail(ctx, "451", "4.4.3",
+                          "Group directory unavailable, try again later");
+        }
+        for (size_t j = 0; st == SMFIS_CONTINUE && j < members.n; j++) {
+            const char *mbr = members.v[j];
+            int plain = 0;
+            for (size_t k = 0; k < c->nrcpt; k++)
+                plain |= !c->rcpt[k].dn && !strcasecmp(c->rcpt[k].addr, mbr);
+            if (!cfg->copy_to_sender && !strcasecmp(mbr, c->sender))
+                (*excluded)++;
+            else if (!plain && !slist_has(add, mbr)) {
+                if (slist_add(add, mbr) < 0)
+                    st = SMFIS_TEMPFAIL;
+                added++;
+            }
+        }
+        if (st == SMFIS_CONTINUE)
+            log_info("%s: to=<%s>: group expanded to %zu addresses (%zu new)",
+                     queue_id(ctx), log_safe_cstr(c->rcpt[i].addr), members.n,
+                     added);
+        slist_free(&members);
+    }
+    if (r == NULL) {
+        log_error("%s: %s (451)", queue_id(ctx), str_cstr(&err));
+        st = tempfail(ctx, "451", "4.4.3", "Temporary failure, try again later");
+    }
+    mpool_put(milter_ctx->pool, r);
+    str_free(&err);
+    return st;
+}
+
+static sfsistat apply_expansion(SMFICTX *ctx, struct mconn *c)
+{
+    struct slist add = {0};
+    size_t excluded = 0, remaining = c->nrcpt - c->ngroups;
+    sfsistat st = expand_all(ctx, c, &add, &excluded);
+
+    if (st != SMFIS_CONTINUE) {
+        slist_free(&add);
+        return st;
+    }
+    if (remaining + add.n == 0 && excluded) {
+        /* the sender is the only member: deliver to the sender rather
+           than let the message vanish */
+        log_info("%s: groups have no other member than the sender: "
+                 "delivered to the sender", queue_id(ctx));
+        if (slist_add(&add, c->sender) < 0)
+            st = SMFIS_TEMPFAIL;
+    } else if (remaining + add.n == 0) {
+        log_info("%s: groups have no member addresses: rejected",
+                 queue_id(ctx));
+        slist_free(&add);
+        smfi_setreply(ctx, "550", "5.1.1",
+                      "The group has no members with a mail address");
+        return SMFIS_REJECT;
+    }
+    for (size_t i = 0; i < add.n && st == SMFIS_CONTINUE; i++) {
+        struct str a = STR_INIT;
+        str_appendf(&a, "<%s>", add.v[i]);
+        if (smfi_addrcpt(ctx, a.data) != MI_SUCCESS)
+            st = tempfail(ctx, "451", "4.3.0", "Cannot add recipients");
+        str_free(&a);
+    }
+    for (size_t i = 0; i < c->nrcpt && st == SMFIS_CONTINUE; i++)
+        if (c->rcpt[i].dn && smfi_delrcpt(ctx, c->rcpt[i].arg) != MI_SUCCESS)
+            st = tempfail(ctx, "451", "4.3.0", "Cannot remove recipients");
+    slist_free(&add);
+    return st;
+}
+
+static sfsistat apply_signatures(SMFICTX *ctx, struct mconn *c)
+{
+    struct slist sigs = {0};
+    struct str err = STR_INIT;
+    sfsistat st = SMFIS_CONTINUE;
+
+    if (sign_eom(c->sign, &sigs, &err) < 0)
+        log_error("%s: DKIM: %s: message not signed", queue_id(ctx),
+                  str_cstr(&err));
+    for (size_t i = sigs.n; i-- > 0 && st == SMFIS_CONTINUE;)
+        if (smfi_insheader(ctx, 0, "DKIM-Signature", sigs.v[i]) != MI_SUCCESS)
+            st = tempfail(ctx, "451", "4.3.0", "Cannot add the signature");
+    if (sigs.n)
+        log_info("%s: DKIM: %zu signature(s) added", queue_id(ctx), sigs.n);
+    slist_free(&sigs);
+    str_free(&err);
+    return st;
+}
+
+static sfsistat mlfi_eom(SMFICTX *ctx)
+{
+    struct mconn *c = conn_of(ctx);
+    sfsistat st = SMFIS_CONTINUE;
+
+    if (c == NULL)
+        return SMFIS_TEMPFAIL;
+    if (c->ngroups)
+        st = apply_expansion(ctx, c);
+    if (st == SMFIS_CONTINUE && c->sign && sign_active(c->sign))
+        st = apply_signatures(ctx, c);
+    message_reset(c);
+    return st;
+}
+
+static sfsistat mlfi_abort(SMFICTX *ctx)
+{
+    struct mconn *c = conn_of(ctx);
+
+    if (c)
+        message_reset(c);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_close(SMFICTX *ctx)
+{
+    struct mconn *c = conn_of(ctx);
+
+    if (c) {
+        message_reset(c);
+        free(c);
+        smfi_setpriv(ctx, NULL);
+    }
+    return SMFIS_CONTINUE;
+}
+
+struct smfiDesc milter_desc = {
+    .xxfi_name = "postern-milter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+    .xxfi_connect = mlfi_connect,
+    .xxfi_envfrom = mlfi_envfrom,
+    .xxfi_envrcpt = mlfi_envrcpt,
+    .xxfi_header = mlfi_header,
+    .xxfi_eoh = mlfi_eoh,
+    .xxfi_body = mlfi_body,
+    .xxfi_eom = mlfi_eom,
+    .xxfi_abort = mlfi_abort,
+    .xxfi_close = mlfi_close,
+};

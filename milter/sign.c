@@ -1,0 +1,364 @@
+/*
+ * sign - DKIM signing with libopendkim for mail from authenticated or
+ * trusted clients whose From domain is one of ours.
+ *
+ * Headers are buffered (bounded by [milter] max_headers and
+ * max_header_bytes) until the end of the headers, when the From domain is
+ * known; then the keys of that domain are read from SQL (dkim_keys joined
+ * with domains: active rows, only the domain's dkim_selector when it is
+ * set) and one libopendkim signing handle per key is fed the headers.  The
+ * body chunks go straight to the handles (libmilter's buffer, no copy).
+ * At the end, each handle's DKIM-Signature value is returned.
+ *
+ * Signatures: relaxed/relaxed, rsa-sha256 (generating keys of 2048 bits or
+ * more is the admin's job, see docs/milter.md) and ed25519-sha256 where the
+ * key row says so; signed headers are the RFC 6376 recommended set and
+ * From, To, Cc, Subject, Date, Reply-To, Message-ID, MIME headers,
+ * List-*, are oversigned (an extra empty instance so nobody can add one).
+ *
+ * Outcomes: the From domain is not ours, or there are several From
+ * headers: no signature, no error.  Our domain without a usable key (no
+ * row, unreadable key file, libopendkim refuses it): an error line and, per
+ * [milter] dkim_missing_key, the message passes unsigned or is tempfailed.
+ * SQL unreachable: tempfail (-1 from sign_eoh).
+ *
+ * The DKIM_LIB handle is created once before libmilter starts its threads
+ * and only read afterwards (libopendkim handles are per message).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <dkim.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "milter.h"
+
+#define SIGN_KEYS_MAX 4          /* signatures per message */
+#define SIGN_KEY_FILE_MAX 16384  /* bytes of one PEM key file */
+
+static DKIM_LIB *dkim_lib; /* set once in sign_global_init */
+
+static const char *const sign_headers[] = {
+    "from", "sender", "reply-to", "subject", "date", "message-id", "to", "cc",
+    "mime-version", "content-type", "content-transfer-encoding",
+    "content-id", "content-description", "resent-date", "resent-from",
+    "resent-sender", "resent-to", "resent-cc", "resent-message-id",
+    "in-reply-to", "references", "list-id", "list-help", "list-unsubscribe",
+    "list-unsubscribe-post", "list-subscribe", "list-post", "list-owner",
+    "list-archive", NULL};
+
+static const char *const oversign_headers[] = {
+    "from", "sender", "reply-to", "subject", "date", "message-id", "to", "cc",
+    "mime-version", "content-type", "content-transfer-encoding",
+    "in-reply-to", "references", "list-id", "list-unsubscribe",
+    "list-unsubscribe-post", NULL};
+
+struct msign {
+    struct slist headers;   /* "Name: value" */
+    size_t header_bytes;
+    int from_count;
+    char from_domain[ADDR_DOMAIN_MAX + 1];
+    DKIM *dkim[SIGN_KEYS_MAX];
+    size_t ndkim;
+    struct slist keys;      /* "selector/domain" of each handle, for logs */
+};
+
+int sign_global_init(struct str *err)
+{
+    unsigned int flags = DKIM_LIBFLAGS_FIXCRLF;
+
+    if ((dkim_lib = dkim_init(NULL, NULL)) == NULL) {
+        str_appendf(err, "libopendkim: initialization failed");
+        return -1;
+    }
+    if (dkim_options(dkim_lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
+                     sizeof(flags)) != DKIM_STAT_OK ||
+        dkim_options(dkim_lib, DKIM_OP_SETOPT, DKIM_OPTS_SIGNHDRS,
+                     (void *)sign_headers, sizeof(char **)) != DKIM_STAT_OK ||
+        dkim_options(dkim_lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS,
+                     (void *)oversign_headers,
+                     sizeof(char **)) != DKIM_STAT_OK) {
+        str_appendf(err, "libopendkim: cannot set the signing options");
+        return -1;
+    }
+    return 0;
+}
+
+void sign_global_end(void)
+{
+    if (dkim_lib)
+        dkim_close(dkim_lib);
+    dkim_lib = NULL;
+}
+
+struct msign *sign_begin(void)
+{
+    return calloc(1, sizeof(struct msign));
+}
+
+void sign_free(struct msign *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->ndkim; i++)
+        dkim_free(s->dkim[i]);
+    slist_free(&s->headers);
+    slist_free(&s->keys);
+    free(s);
+}
+
+int sign_active(const struct msign *s)
+{
+    return s && s->ndkim > 0;
+}
+
+/* from_domain - the domain of the (single) address in a From value. */
+static int from_domain(const char *value, char *out, size_t outsize)
+{
+    const char *lt = strrchr(value, '<'), *start = value, *end, *at;
+
+    if (lt) {
+        start = lt + 1;
+        end = strchr(start, '>');
+    } else {
+        end = value + strlen(value);
+    }
+    if (end == NULL)
+        return -1;
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t' ||
+                           end[-1] == '\r' || end[-1] == '\n'))
+        end--;
+    at = memrchr(start, '@', (size_t)(end - start));
+    if (at == NULL || !addr_domain_valid(at + 1, (size_t)(end - at - 1)))
+        return -1;
+    if (str_copy_bounded(out, outsize, at + 1, (size_t)(end - at - 1)) < 0)
+        return -1;
+    str_lower(out, strlen(out));
+    return 0;
+}
+
+int sign_header(struct mctx *m, struct msign *s, const char *name,
+                const char *value)
+{
+    struct str h = STR_INIT;
+    int rc;
+
+    s->header_bytes += strlen(name) + strlen(value) + 2;
+    if ((long long)s->headers.n >= m->cfg->max_headers ||
+        (long long)s->header_bytes > m->cfg->max_header_bytes)
+        return -1;
+    if (!strcasecmp(name, "From") &&
+        (++s->from_count > 1 ||
+         from_domain(value, s->from_domain, sizeof(s->from_domain)) < 0))
+        s->from_domain[0] = '\0';
+    rc = str_appendf(&h, "%s: %s", name, value) < 0 ||
+                 slist_add(&s->headers, h.data) < 0
+             ? -1 : 0;
+    str_free(&h);
+    return rc;
+}
+
+/* --- keys ---------------------------------------------------------------- */
+
+struct keyrows {
+    struct slist selector, algorithm, path;
+    int oom;
+};
+
+static int key_row(void *ctx, unsigned ncols, char **vals,
+                   const unsigned long *lens)
+{
+    struct keyrows *k = ctx;
+
+    (void)lens;
+    if (ncols >= 3 && vals[0] && vals[1] && vals[2] &&
+        k->selector.n < SIGN_KEYS_MAX)
+        k->oom |= slist_add(&k->selector, vals[0]) |
+                  slist_add(&k->algorithm, vals[1]) |
+                  slist_add(&k->path, vals[2]);
+    return 0;
+}
+
+static void keyrows_free(struct keyrows *k)
+{
+    slist_free(&k->selector);
+    slist_free(&k->algorithm);
+    slist_free(&k->path);
+}
+
+static int no_row(void *ctx, unsigned ncols, char **vals,
+                  const unsigned long *lens)
+{
+    (void)ctx;
+    (void)ncols;
+    (void)vals;
+    (void)lens;
+    return 1;
+}
+
+/* our_domain - 1 if the domain is in the domains table; 0; DB_TEMP. */
+static int our_domain(struct mres *r, const char *domain, struct str *err)
+{
+    static const char sql[] =
+        "SELECT 1 FROM domains WHERE name = ? AND active = 1";
+    struct db_param p[] = {DBP_S(domain)};
+    int rc = db_query(r->db, sql, p, 1, no_row, NULL, err);
+
+    return rc == DB_TEMP ? DB_TEMP : rc == DB_FOUND;
+}
+
+static int read_key(const char *path, struct str *key, struct str *err)
+{
+    char buf[4096];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        str_appendf(err, "cannot open key %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        if (key->len + (size_t)n > SIGN_KEY_FILE_MAX ||
+            str_append(key, buf, (size_t)n) < 0) {
+            n = -1;
+            errno = EFBIG;
+            break;
+        }
+    close(fd);
+    if (n < 0 || key->len == 0) {
+        str_appendf(err, "cannot read key %s: %s", path,
+                    n < 0 ? strerror(errno) : "empty file");
+        return -1;
+    }
+    return 0;
+}
+
+/* start_handle - one signing handle fed with the buffered headers. */
+static int start_handle(struct msign *s, const char *selector,
+                        const char *algorithm, const char *path,
+                        struct str *err)
+{
+    struct str key = STR_INIT;
+    DKIM_STAT st = DKIM_STAT_OK;
+    dkim_alg_t alg = !strcmp(algorithm, "ed25519-sha256")
+                         ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256;
+    DKIM *d;
+
+    if (read_key(path, &key, err) < 0)
+        return -1;
+    d = dkim_sign(dkim_lib, (const unsigned char *)"postern", NULL,
+                  (dkim_sigkey_t)key.data, (const unsigned char *)selector,
+                  (const unsigned char *)s->from_domain, DKIM_CANON_RELAXED,
+                  DKIM_CANON_RELAXED, alg, -1, &st);
+    explicit_bzero(key.data, key.len);
+    str_free(&key);
+    if (d == NULL) {
+        str_appendf(err, "key %s (%s._domainkey.%s): %s", path, selector,
+                    s->from_domain, dkim_getresultstr(st));
+        return -1;
+    }
+    for (size_t i = 0; i < s->headers.n && st == DKIM_STAT_OK; i++)
+        st = dkim_header(d, (unsigned char *)s->headers.v[i],
+                         strlen(s->headers.v[i]));
+    if (st == DKIM_STAT_OK)
+        st = dkim_eoh(d);
+    if (st != DKIM_STAT_OK) {
+        str_appendf(err, "headers: %s", dkim_getresultstr(st));
+        dkim_free(d);
+        return -1;
+    }
+    s->dkim[s->ndkim++] = d;
+    return 0;
+}
+
+int sign_eoh(struct mctx *m, struct mres *r, struct msign *s,
+             struct str *err)
+{
+    static const char sql[] =
+        "SELECT k.selector, k.algorithm, k.key_path FROM dkim_keys k"
+        " JOIN domains d ON d.name = k.domain"
+        " WHERE k.domain = ? AND k.active = 1 AND d.active = 1"
+        " AND (d.dkim_selector IS NULL OR d.dkim_selector = k.selector)"
+        " ORDER BY k.algorithm, k.selector";
+    struct keyrows k = {{0}, {0}, {0}, 0};
+    struct db_param p[] = {DBP_S(s->from_domain)};
+    int rc, ours;
+
+    if (s->from_domain[0] == '\0')
+        return 0; /* no (or more than one) usable From: not signed */
+    rc = db_query(r->db, sql, p, 1, key_row, &k, err);
+    if (rc == DB_TEMP || k.oom) {
+        keyrows_free(&k);
+        return -1;
+    }
+    for (size_t i = 0; i < k.selector.n; i++) {
+        size_t before = err->len;
+        if (start_handle(s, k.selector.v[i], k.algorithm.v[i], k.path.v[i],
+                         err) < 0)
+            log_error("DKIM: %s", str_cstr(err) + before);
+        str_truncate(err, before);
+    }
+    keyrows_free(&k);
+    if (s->ndkim > 0)
+        return 0;
+    if ((ours = our_domain(r, s->from_domain, err)) == DB_TEMP)
+        return -1;
+    if (!ours)
+        return 0; /* not our domain: not our signature */
+    str_appendf(err, "no usable DKIM key for %s", s->from_domain);
+    if (m->cfg->dkim_missing_key == MISSING_KEY_TEMPFAIL)
+        return -1;
+    str_appendf(err, ": message passes unsigned");
+    return 0;
+}
+
+int sign_body(struct msign *s, const unsigned char *buf, size_t len)
+{
+    for (size_t i = 0; i < s->ndkim; i++) {
+        DKIM_STAT st = dkim_body(s->dkim[i], (unsigned char *)buf, len);
+        if (st != DKIM_STAT_OK && st != DKIM_STAT_NOTIMPLEMENT)
+            return -1;
+    }
+    return 0;
+}
+
+/* unfold_cr - drop CR characters (Postfix wants LF-folded header values). */
+static void unfold_cr(char *p)
+{
+    char *w = p;
+
+    for (; *p; p++)
+        if (*p != '\r')
+            *w++ = *p;
+    *w = '\0';
+}
+
+int sign_eom(struct msign *s, struct slist *out, struct str *err)
+{
+    for (size_t i = 0; i < s->ndkim; i++) {
+        unsigned char *hdr = NULL;
+        size_t len = 0;
+        DKIM_STAT st = dkim_eom(s->dkim[i], NULL);
+        if (st == DKIM_STAT_OK)
+            st = dkim_getsighdr_d(s->dkim[i], strlen("DKIM-Signature: "),
+                                  &hdr, &len);
+        if (st != DKIM_STAT_OK || hdr == NULL) {
+            str_appendf(err, "signing failed: %s", dkim_getresultstr(st));
+            return -1;
+        }
+        unfold_cr((char *)hdr);
+        if (slist_add(out, (char *)hdr) < 0) {
+            str_appendf(err, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}

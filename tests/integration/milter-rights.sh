@@ -1,0 +1,136 @@
+#!/bin/bash
+# milter-rights.sh - who may send to a group, through a real Postfix with
+# SASL (a Dovecot-protocol auth server, milter-auth.py; password "test"):
+#   - SQL group_send_rules: groups (policy group with an LDAP group and an
+#     address), members, authenticated, members with require_auth = 0;
+#   - the SASL login decides, a forged envelope sender does not pass;
+#   - refused senders get 550 5.7.1 with the rule's text at RCPT;
+#   - an LDAP attribute rule when SQL has no row;
+#   - MariaDB down: 451 4.3.0; back: normal service.
+set -u
+. "$(dirname "$0")/../harness/harness.sh"
+h_init
+. "$(dirname "$0")/milter-common.sh"
+h_start_mariadb
+h_sql_file sql/schema.sql
+h_start_slapd
+h_start_smtp_sink smarthost
+start_auth || { t_fail "the SASL test server starts"; t_summary; exit 1; }
+
+h_sql "
+INSERT INTO domains (name, kind) VALUES ('bns.school.example', 'local');
+INSERT INTO policy_groups (name) VALUES ('bns-teachers'), ('staff'), ('loop-a'), ('loop-b');
+INSERT INTO policy_group_members (group_id, member_type, value)
+  SELECT id, 'ldap_group', 'lehrer@bns.school.example' FROM policy_groups WHERE name = 'bns-teachers'
+  UNION ALL SELECT id, 'address', 'extra.teacher@example.org' FROM policy_groups WHERE name = 'bns-teachers'
+  UNION ALL SELECT id, 'group', 'loop-a' FROM policy_groups WHERE name = 'bns-teachers';
+INSERT INTO policy_group_members (group_id, member_type, value)
+  SELECT id, 'group', 'loop-b' FROM policy_groups WHERE name = 'loop-a'
+  UNION ALL SELECT id, 'group', 'loop-a' FROM policy_groups WHERE name = 'loop-b'
+  UNION ALL SELECT id, 'domain', '.staff.example' FROM policy_groups WHERE name = 'loop-b';
+INSERT INTO group_send_rules (group_address, may_send, require_auth, reject_text) VALUES
+  ('9a@bns.school.example', 'groups', 1, 'Only teachers may write to this class'),
+  ('9b@bns.school.example', 'members', 1, NULL),
+  ('5a@bns.school.example', 'authenticated', 1, NULL),
+  ('lehrer@bns.school.example', 'members', 0, 'Only teachers'),
+  ('ag-robotics@bns.school.example', 'groups', 0, NULL),
+  ('alle-9@bns.school.example', 'anyone', 1, NULL);
+INSERT INTO group_send_allowed (rule_id, policy_group_id)
+  SELECT r.id, g.id FROM group_send_rules r JOIN policy_groups g
+   WHERE (r.group_address = '9a@bns.school.example' AND g.name = 'bns-teachers')
+      OR (r.group_address = 'ag-robotics@bns.school.example' AND g.name = 'bns-teachers');
+" || t_fail "the SQL rules load"
+
+# an LDAP rule for the cycle groups (no SQL row): members only
+ldapmodify -x -H "$H_LDAP_URI" -D "$H_LDAP_BINDDN" -w "$H_LDAP_BINDPW" >/dev/null <<EOF
+dn: cn=bns-zyklus-a,cn=groups,ou=bns,ou=schools,dc=school,dc=example
+changetype: modify
+add: description
+description: members
+EOF
+
+milter_conf "$MDIR/postern.conf" "send_rule_attribute = description" \
+    "group_domains = bns.school.example"
+start_milter "$MDIR/postern.conf"
+t_ok "milter starts" milter_up
+
+h_start_postfix - <<EOF
+relayhost = [127.0.0.1]:$H_SINK_SMARTHOST_PORT
+smtpd_milters = inet:127.0.0.1:$MPORT
+milter_default_action = tempfail
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = inet:127.0.0.1:$AUTH_PORT
+EOF
+
+# --- groups: teachers (LDAP group lehrer@ inside a policy group) -------------
+send outsider@example.org 9a@bns.school.example
+t_match "9a, unauthenticated outsider: 550 5.7.1 with the rule's text" \
+    '^RCPT 550 5\.7\.1 Only teachers may write to this class' "$r"
+send anna.lehrer@bns.school.example 9a@bns.school.example
+t_match "9a, unauthenticated but a teacher's envelope sender: refused (require_auth)" \
+    '^RCPT 550 5\.7\.1 ' "$r"
+send_auth anna.lehrer anna.lehrer@bns.school.example 9a@bns.school.example; n=$((n + 1))
+t_match "9a, teacher logged in by uid: accepted" '^DATA 250 ' "$r"
+t_ok "... and expanded" h_wait_sink_count smarthost $n
+t_eq "... to the class" "lena.schueler@bns.school.example max.schueler@bns.school.example " "$(rcpts)"
+send_auth max.schueler@bns.school.example anna.lehrer@bns.school.example 9a@bns.school.example
+t_match "9a, student logged in with a forged teacher envelope: 550 5.7.1" '^RCPT 550 5\.7\.1 ' "$r"
+t_match "the refusal is logged with the login" \
+    "reject: to=<9a@bns.school.example> from=<anna.lehrer@bns.school.example> login=max.schueler@bns.school.example" \
+    "$(cat "$MDIR/milter.log")"
+send_auth extra.teacher@example.org extra.teacher@example.org 9a@bns.school.example; n=$((n + 1))
+t_match "9a, a login listed by address in the policy group: accepted" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+send_auth someone@x.staff.example someone@x.staff.example 9a@bns.school.example; n=$((n + 1))
+t_match "9a, .domain member of a nested policy group (with a cycle): accepted" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+send_auth someone@staff.example someone@staff.example 9a@bns.school.example
+t_match "9a, the parent domain of .staff.example: refused" '^RCPT 550 5\.7\.1 ' "$r"
+
+# --- members -----------------------------------------------------------------
+send_auth jonas.schueler jonas.schueler@bns.school.example 9b@bns.school.example; n=$((n + 1))
+t_match "9b (members), a member: accepted" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+send_auth max.schueler max.schueler@bns.school.example 9b@bns.school.example
+t_match "9b (members), another class's student: 550 5.7.1 with the default text" \
+    '^RCPT 550 5\.7\.1 You may not send to this group address' "$r"
+send bernd.lehrer@bns.school.example lehrer@bns.school.example; n=$((n + 1))
+t_match "lehrer@ (members, require_auth 0): envelope sender of a member passes" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+t_eq "... to the other teacher only" "anna.lehrer@bns.school.example " "$(rcpts)"
+send max.schueler@bns.school.example lehrer@bns.school.example
+t_match "lehrer@, a student's envelope: 550 5.7.1" '^RCPT 550 5\.7\.1 Only teachers' "$r"
+
+# --- authenticated, anyone, LDAP rule ----------------------------------------------
+send outsider@example.org 5a@bns.school.example
+t_match "5a (authenticated), unauthenticated: 550 5.7.1" '^RCPT 550 5\.7\.1 ' "$r"
+send_auth paul.lehrer@gym.school.example paul.lehrer@gym.school.example 5a@bns.school.example; n=$((n + 1))
+t_match "5a (authenticated), any login: accepted" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+send outsider@example.org alle-9@bns.school.example; n=$((n + 1))
+t_match "alle-9 (anyone): accepted" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+send_auth tim.klein tim.klein@bns.school.example zyklus-a@bns.school.example
+t_match "zyklus-a (LDAP rule: members), a non-member: 550 5.7.1" '^RCPT 550 5\.7\.1 ' "$r"
+send_auth bernd.lehrer bernd.lehrer@bns.school.example zyklus-a@bns.school.example; n=$((n + 1))
+t_match "zyklus-a (LDAP rule), a member through the nested group: accepted" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+send outsider@example.org zyklus-b@bns.school.example; n=$((n + 1))
+t_match "zyklus-b (no rule anywhere): anyone" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+
+# --- database down --------------------------------------------------------------
+h_stop_mariadb
+send_auth anna.lehrer anna.lehrer@bns.school.example 9a@bns.school.example
+t_match "MariaDB stopped: 451 4.3.0 at RCPT" '^RCPT 451 4\.3\.0 ' "$r"
+send outsider@example.org plain@example.net; n=$((n + 1))
+t_match "MariaDB stopped: other mail flows" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+h_restart_mariadb
+send_auth anna.lehrer anna.lehrer@bns.school.example 9a@bns.school.example; n=$((n + 1))
+t_match "MariaDB back: accepted" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+stop_milter; rc=$?
+t_eq "SIGTERM: exit status 0" 0 "$rc"
+t_summary

@@ -1,0 +1,226 @@
+// links: milter/config.c milter/slist.c milter/cache.c
+/*
+ * test_milter_config - postern-milter's configuration helpers: listen spec
+ * conversion to libmilter syntax, trusted network matching, group domains,
+ * the [milter]/[ldap]/[database] tables through daemon_load_config (defaults,
+ * bad values with file:line), the string list and the TTL cache; and
+ * lib/ldapc.c's RFC 4515 escaping and filter templates.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../milter/milter.h"
+#include "ldapc.h"
+#include "unit.h"
+
+struct mctx *milter_ctx;
+
+static const char *spec(const char *in)
+{
+    static char buf[256];
+    struct str out = STR_INIT, err = STR_INIT;
+
+    if (milter_listen_spec(in, &out, &err) < 0)
+        snprintf(buf, sizeof(buf), "ERR");
+    else
+        snprintf(buf, sizeof(buf), "%s", str_cstr(&out));
+    str_free(&out);
+    str_free(&err);
+    return buf;
+}
+
+static void test_listen(void)
+{
+    CHECK_STR(spec("inet:127.0.0.1:10027"), "inet:10027@127.0.0.1", "inet v4");
+    CHECK_STR(spec("inet:[::1]:10027"), "inet6:10027@::1", "inet v6");
+    CHECK_STR(spec("inet:*:10027"), "inet:10027", "inet any");
+    CHECK_STR(spec("unix:/run/postern/milter"), "unix:/run/postern/milter",
+              "unix");
+    CHECK_STR(spec("inet:127.0.0.1"), "ERR", "no port");
+    CHECK_STR(spec("inet:127.0.0.1:99999"), "ERR", "port out of range");
+    CHECK_STR(spec("inet:127.0.0.1:1x"), "ERR", "port not numeric");
+    CHECK_STR(spec("unix:relative"), "ERR", "relative unix path");
+    CHECK_STR(spec("inet:a:1, inet:b:2"), "ERR", "only one spec");
+    CHECK_STR(spec("tcp:1.2.3.4:5"), "ERR", "unknown scheme");
+}
+
+static void test_nets(void)
+{
+    CHECK(milter_net_match("192.0.2.0/24", "192.0.2.77"), "v4 in /24");
+    CHECK(!milter_net_match("192.0.2.0/24", "192.0.3.1"), "v4 not in /24");
+    CHECK(milter_net_match("10.0.0.0/8, 127.0.0.1", "127.0.0.1"), "list, host");
+    CHECK(!milter_net_match("", "127.0.0.1"), "empty list matches nothing");
+    CHECK(milter_net_match("2001:db8::/32", "2001:db8:1::5"), "v6 in /32");
+    CHECK(!milter_net_match("2001:db8::/32", "2001:db9::5"), "v6 not in /32");
+    CHECK(milter_net_match("192.0.2.128/25", "192.0.2.200"), "v4 /25 in");
+    CHECK(!milter_net_match("192.0.2.128/25", "192.0.2.100"), "v4 /25 out");
+    CHECK(!milter_net_match("192.0.2.0/24", "2001:db8::1"), "family mismatch");
+}
+
+static void test_group_domains(void)
+{
+    struct milter_config cfg = {0};
+
+    cfg.group_domains = "";
+    CHECK(milter_group_domain(&cfg, "x@any.example"), "empty: every domain");
+    cfg.group_domains = "bns.school.example, gym.school.example";
+    CHECK(milter_group_domain(&cfg, "9a@bns.school.example"), "listed");
+    CHECK(milter_group_domain(&cfg, "9a@GYM.school.example"), "case");
+    CHECK(!milter_group_domain(&cfg, "x@example.org"), "not listed");
+    CHECK(!milter_group_domain(&cfg, "nodomain"), "no domain");
+}
+
+static char *write_file(const char *text)
+{
+    static char path[] = "/tmp/test_milter_config.XXXXXX";
+    int fd;
+
+    strcpy(path, "/tmp/test_milter_config.XXXXXX");
+    fd = mkstemp(path);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        abort();
+    close(fd);
+    return path;
+}
+
+static void test_load(void)
+{
+    struct str err = STR_INIT;
+    struct milter_config *cfg;
+    char *p;
+
+    p = write_file("[milter]\nlisten = inet:127.0.0.1:10999\n"
+                   "[ldap]\nbase = dc=x\n[maps]\nwhatever = 1\n");
+    cfg = daemon_load_config(&milter_app, p, &err);
+    CHECK(cfg != NULL, "minimal file loads (%s)", str_cstr(&err));
+    if (cfg) {
+        CHECK(cfg->max_recipients == 1000, "max_recipients default");
+        CHECK(cfg->copy_to_sender == 0, "copy_to_sender default");
+        CHECK(cfg->connections == 8, "connections default");
+        CHECK_STR(cfg->ldap.member_attribute, "uniqueMember",
+                  "member_attribute default");
+        CHECK_STR(cfg->ldap.mail_attribute, "mailPrimaryAddress",
+                  "mail_attribute default");
+        CHECK(cfg->ldap.cache_ttl == 60000, "cache_ttl default 60s");
+        CHECK(cfg->dkim_missing_key == MISSING_KEY_PASS, "missing key: pass");
+        daemon_free_config(&milter_app, cfg);
+    }
+    unlink(p);
+
+    str_reset(&err);
+    p = write_file("[milter]\nlisten = inet:127.0.0.1\n");
+    cfg = daemon_load_config(&milter_app, p, &err);
+    CHECK(cfg == NULL && strstr(str_cstr(&err), "listen"),
+          "bad listen refused: %s", str_cstr(&err));
+    daemon_free_config(&milter_app, cfg);
+    unlink(p);
+
+    str_reset(&err);
+    p = write_file("[ldap]\ngroup_filter = (mail=%x)\n");
+    cfg = daemon_load_config(&milter_app, p, &err);
+    CHECK(cfg == NULL && strstr(str_cstr(&err), "group_filter"),
+          "bad filter escape refused: %s", str_cstr(&err));
+    daemon_free_config(&milter_app, cfg);
+    unlink(p);
+
+    str_reset(&err);
+    p = write_file("[milter]\ntrusted_networks = 10.0.0.0/33\n");
+    cfg = daemon_load_config(&milter_app, p, &err);
+    CHECK(cfg == NULL && strstr(str_cstr(&err), "trusted_networks"),
+          "bad network refused: %s", str_cstr(&err));
+    daemon_free_config(&milter_app, cfg);
+    unlink(p);
+
+    str_reset(&err);
+    p = write_file("[milter]\n\nmax_recipients = 0\n");
+    cfg = daemon_load_config(&milter_app, p, &err);
+    CHECK(cfg == NULL && strstr(str_cstr(&err), ":3: [milter] max_recipients"),
+          "out of range with file:line: %s", str_cstr(&err));
+    daemon_free_config(&milter_app, cfg);
+    unlink(p);
+    str_free(&err);
+}
+
+static const char *filt(const char *tmpl, const char *value)
+{
+    static char buf[512];
+    struct str out = STR_INIT, err = STR_INIT;
+
+    if (ldapc_filter(&out, tmpl, value, &err) < 0)
+        snprintf(buf, sizeof(buf), "ERR");
+    else
+        snprintf(buf, sizeof(buf), "%s", str_cstr(&out));
+    str_free(&out);
+    str_free(&err);
+    return buf;
+}
+
+static void test_ldap_filter(void)
+{
+    struct str out = STR_INIT;
+
+    CHECK_STR(filt("(mail=%s)", "a@b.example"), "(mail=a@b.example)", "plain");
+    CHECK_STR(filt("(mail=%s)", "*)(uid=*"), "(mail=\\2a\\29\\28uid=\\2a)",
+              "injection escaped");
+    CHECK_STR(filt("(cn=%s)", "a\\b"), "(cn=a\\5cb)", "backslash escaped");
+    CHECK_STR(filt("(&(uid=%u)(dc=%d))", "max@bns.example"),
+              "(&(uid=max)(dc=bns.example))", "%%u and %%d");
+    CHECK_STR(filt("(uid=%u)(d=%d)", "nodomain"), "(uid=nodomain)(d=)",
+              "%%d without domain");
+    CHECK_STR(filt("(x=100%%)", "v"), "(x=100%)", "%%%%");
+    CHECK_STR(filt("(x=%q)", "v"), "ERR", "unknown escape");
+    CHECK(ldapc_escape(&out, "a\0b", 3) == 0 &&
+              !strcmp(str_cstr(&out), "a\\00b"), "NUL escaped");
+    str_free(&out);
+}
+
+static void test_slist_cache(void)
+{
+    struct slist l = {0}, got = {0};
+    struct mcache *c = mcache_create(60000), *off = mcache_create(0);
+    int found = -1;
+
+    for (int i = 0; i < 100; i++) {
+        char a[32];
+        snprintf(a, sizeof(a), "user%d@example.org", i);
+        slist_add(&l, a);
+    }
+    CHECK(l.n == 100, "slist grows");
+    CHECK(slist_has(&l, "USER42@example.org"), "slist_has is case-insensitive");
+    CHECK(!slist_has(&l, "user100@example.org"), "slist_has misses");
+    CHECK(!mcache_get(c, "g@x", &found, &got), "cache miss");
+    mcache_put(c, "g@x", 1, &l);
+    mcache_put(c, "none@x", 0, NULL);
+    CHECK(mcache_get(c, "G@X", &found, &got) && found == 1 && got.n == 100,
+          "cache hit with values");
+    slist_free(&got);
+    CHECK(mcache_get(c, "none@x", &found, &got) && found == 0 && got.n == 0,
+          "negative entry cached");
+    mcache_put(c, "g@x", 1, NULL);
+    CHECK(mcache_get(c, "g@x", &found, &got) && got.n == 0, "entry replaced");
+    mcache_put(off, "g@x", 1, &l);
+    CHECK(!mcache_get(off, "g@x", &found, &got), "ttl 0: no cache");
+    for (int i = 0; i < 30000; i++) {
+        char k[32];
+        snprintf(k, sizeof(k), "k%d", i);
+        mcache_put(c, k, 1, NULL);
+    }
+    CHECK(mcache_get(c, "k29999", &found, &got), "cache stays usable when full");
+    slist_free(&got);
+    slist_free(&l);
+    mcache_free(c);
+    mcache_free(off);
+}
+
+int main(void)
+{
+    test_listen();
+    test_nets();
+    test_group_domains();
+    test_load();
+    test_ldap_filter();
+    test_slist_cache();
+    return UNIT_END();
+}
