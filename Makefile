@@ -38,13 +38,18 @@ LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_A    = $(BUILD)/libpostern.a
 
-PROGS = postern-maps postern-policyd postern-milter postern-lda
+PROGS = postern-maps postern-policyd postern-milter postern-lda \
+        postern-sieve postern-sieve-test
 BINS  = $(PROGS:%=$(BUILD)/%)
 
 MAPS_SRC    = $(wildcard maps/*.c)
 POLICYD_SRC = $(wildcard policyd/*.c)
 MILTER_SRC  = $(wildcard milter/*.c)
 LDA_SRC     = $(wildcard lda/*.c)
+SIEVE_SRC   = $(wildcard lda/sieve/*.c)
+SIEVE_OBJ   = $(SIEVE_SRC:%.c=$(BUILD)/%.o)
+# the Sieve tools link the engine and postern-lda's modules (not its main)
+SIEVE_TOOL_OBJ = $(filter-out $(BUILD)/lda/main.o,$(LDA_SRC:%.c=$(BUILD)/%.o)) $(SIEVE_OBJ)
 
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -54,9 +59,13 @@ EXTRA_CFLAGS = $(DB_CFLAGS) $(LDAP_CFLAGS) $(SSL_CFLAGS) $(DKIM_CFLAGS)
 .PHONY: all check asan test deps install demo demo-stop bench clean
 all: $(BINS) $(UNIT_BINS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h) $(wildcard $(dir $<)*.h)
+# -MMD -MP: every object depends on the headers it really includes
+# (build/**/*.d, read below), so a changed header rebuilds what uses it.
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(EXTRA_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) $(EXTRA_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
@@ -71,14 +80,20 @@ $(BUILD)/postern-policyd: $(POLICYD_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
 $(BUILD)/postern-milter: $(MILTER_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(MILTER_LIBS) $(DKIM_LIBS) $(SPF_LIBS) $(LDAP_LIBS) $(DB_LIBS) $(SSL_LIBS)
 
-$(BUILD)/postern-lda: $(LDA_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+$(BUILD)/postern-lda: $(LDA_SRC:%.c=$(BUILD)/%.o) $(SIEVE_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SSL_LIBS)
+
+$(BUILD)/postern-sieve: $(BUILD)/lda/tools/sieve.o $(SIEVE_TOOL_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SSL_LIBS)
+
+$(BUILD)/postern-sieve-test: $(BUILD)/lda/tools/sieve-test.o $(SIEVE_TOOL_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SSL_LIBS)
 
 # Unit tests link the whole library; a test of a daemon module names it in
 # its first line as "// links: maps/cache.c ..." (see tests/unit/README.md).
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_A)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_A) $(BINS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(EXTRA_CFLAGS) -Itests/unit -o $@ $< \
+	$(CC) $(CFLAGS_ALL) $(EXTRA_CFLAGS) -MMD -MP -Itests/unit -o $@ $< \
 	    $(shell sed -n '1s|^// links: ||p' $<) $(LIB_A) \
 	    $(LDFLAGS_ALL) $(DB_LIBS) $(SSL_LIBS) $(LDAP_LIBS) -lpthread
 
@@ -112,15 +127,13 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR) \
 	    $(DESTDIR)$(PREFIX)/share/postern/sql/migrations \
-	    $(DESTDIR)$(PREFIX)/share/doc/postern \
-	    $(DESTDIR)$(PREFIX)/share/man/man8
+	    $(DESTDIR)$(PREFIX)/share/doc/postern
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 640 conf/postern.conf $(DESTDIR)$(SYSCONFDIR)/postern.conf.example
 	install -m 644 sql/*.sql $(DESTDIR)$(PREFIX)/share/postern/sql/
 	install -m 755 sql/migrate $(DESTDIR)$(PREFIX)/share/postern/sql/
 	install -m 644 sql/migrations/*.sql $(DESTDIR)$(PREFIX)/share/postern/sql/migrations/
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/postern/
-	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf build build-asan

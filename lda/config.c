@@ -37,6 +37,16 @@ static const struct cfg_def lda_defs[] = {
      "syslog|stderr"},
     {"lmtp_max_recipients", CFG_INT, "1000", 1, 100000,
      offsetof(struct lda_config, lmtp_max_recipients), NULL},
+    {"lmtp_extension_folder", CFG_BOOL, "no", 0, 1,
+     offsetof(struct lda_config, lmtp_extension_folder), NULL},
+    {"sieve_before", CFG_STR, "", 0, 1024,
+     offsetof(struct lda_config, sieve_before), NULL},
+    {"sieve_after", CFG_STR, "", 0, 1024,
+     offsetof(struct lda_config, sieve_after), NULL},
+    {"sieve_global_dir", CFG_STR, "/etc/postern/sieve", 0, 1024,
+     offsetof(struct lda_config, sieve_global_dir), NULL},
+    {"sendmail_path", CFG_STR, "/usr/sbin/sendmail", 1, 1024,
+     offsetof(struct lda_config, sendmail_path), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def lda_db_defs[] = {
@@ -59,6 +69,9 @@ static int lda_check(void *cfgp, struct str *err)
     if (cfg->temp_dir[0] != '/')
         return str_appendf(err, "[lda] temp_dir must be an absolute path"),
                -1;
+    if (cfg->sendmail_path[0] != '/')
+        return str_appendf(err, "[lda] sendmail_path must be an absolute "
+                                "path"), -1;
     if (strchr(cfg->hostname, '/') || strchr(cfg->hostname, ' '))
         return str_appendf(err, "[lda] hostname: no '/' or blanks"), -1;
     return 0;

@@ -5,8 +5,10 @@
  *
  * Order of checks: spool error (temporary) -> over max_message_size
  * (5.3.4) -> loop: our Delivered-To already in the header (5.4.6) ->
- * folder name (an unusable name falls back to INBOX, logged) -> quota
- * (5.2.2 bounce or 4.2.2 defer, [lda] quota_full) -> Maildir write.
+ * folder name (an unusable name falls back to INBOX, logged) -> Sieve
+ * (sieve/bridge.c, when the mailbox or [lda] has a script; each store
+ * comes back here) -> quota (5.2.2 bounce or 4.2.2 defer, [lda]
+ * quota_full) -> Maildir write.
  *
  * Headers added on top: "Return-Path: <sender>" and "Delivered-To:
  * mailbox-address".  A message without a header section gets an empty
@@ -154,8 +156,10 @@ void lda_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
         str_appendf(&root, "%s/%s", ctx->cfg->mail_root, mb->maildir);
         while (root.len > 1 && root.data[root.len - 1] == '/')
             str_truncate(&root, root.len - 1);
-        deliver_checked(ctx, env, mb, m, res, str_cstr(&folder),
-                        str_cstr(&root));
+        if (lda_sieve_deliver(ctx, env, mb, m, str_cstr(&root),
+                              deliver_checked, res) == 0)
+            deliver_checked(ctx, env, mb, m, res, str_cstr(&folder),
+                            str_cstr(&root));
     }
     log_info("from=<%s> to=<%s> size=%llu status=%s %s",
              log_safe_cstr(env->sender), mb->address, m->size,

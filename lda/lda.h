@@ -52,6 +52,11 @@ struct lda_config {
     int fsync;                     /* fsync files and directories */
     int log_to;                    /* pipe mode: enum lda_log_to */
     long long lmtp_max_recipients;
+    int lmtp_extension_folder;     /* LMTP: user+ext@ -> folder ext */
+    char *sieve_before;            /* global Sieve scripts ("" = none) */
+    char *sieve_after;
+    char *sieve_global_dir;        /* include :global */
+    char *sendmail_path;           /* Sieve redirect re-injection */
     struct db_config db;
 };
 
@@ -71,6 +76,7 @@ enum lda_status {
     LDA_TOOBIG,      /* over max_message_size */
     LDA_USAGE,       /* bad command line or envelope syntax */
     LDA_CONFIG,      /* configuration error at run time */
+    LDA_REJECTED,    /* refused by a Sieve reject/ereject */
 };
 
 struct lda_result {
@@ -168,6 +174,20 @@ int maildir_deliver(struct maildir_ctx *ctx, const char *base,
                     const struct str *prefix, struct lda_msg *m,
                     unsigned long long *size_r, struct str *err);
 
+/*
+ * maildir_deliver_flags - the same with IMAP system flags (Sieve
+ * imap4flags): flags holds Maildir flag letters, any of "DFPRST" (D draft,
+ * F flagged, P passed, R replied/answered, S seen, T trashed/deleted);
+ * other characters are ignored.  With at least one flag the message is
+ * published as cur/NAME:2,FLAGS (letters sorted), else as new/NAME;
+ * NULL or "" is maildir_deliver().
+ */
+int maildir_deliver_flags(struct maildir_ctx *ctx, const char *base,
+                          const char *rel, const char *folder,
+                          const char *flags, const struct str *prefix,
+                          struct lda_msg *m, unsigned long long *size_r,
+                          struct str *err);
+
 /* maildir_mkdirs - create base/rel (below base), then tmp, new, cur (and
    maildirfolder when is_folder); 0 or -1 with *err. */
 int maildir_mkdirs(const char *base, const char *rel, int is_folder,
@@ -237,6 +257,25 @@ void lda_resolve(struct lda_ctx *ctx, const char *recipient,
 void lda_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
                  const struct lda_mailbox *mb, struct lda_msg *m,
                  struct lda_result *res);
+
+/* --- Sieve (sieve/bridge.c) ------------------------------------------------------------ */
+
+/* one store into a folder ("" = INBOX): deliver.c's checked delivery */
+typedef void lda_store_fn(struct lda_ctx *ctx, const struct lda_envelope *env,
+                          const struct lda_mailbox *mb, struct lda_msg *m,
+                          struct lda_result *res, const char *folder,
+                          const char *root);
+
+/*
+ * lda_sieve_deliver - run [lda] sieve_before, the mailbox's active script
+ * (root/.postern.sieve) and sieve_after on m and carry out the actions
+ * (store via `store`, redirect via sendmail, reject).  0 if there is no
+ * script at all (the caller delivers as usual), 1 with *res set.
+ */
+int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
+                      const struct lda_mailbox *mb, struct lda_msg *m,
+                      const char *root, lda_store_fn *store,
+                      struct lda_result *res);
 
 /* --- LMTP (lmtp.c) -------------------------------------------------------------------- */
 

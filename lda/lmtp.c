@@ -20,6 +20,11 @@
  * concurrency allows; run more postern-lda --lmtp processes for more
  * parallel disk I/O.
  *
+ * With [lda] lmtp_extension_folder = yes, RCPT TO:<user+Sent@dom> is
+ * delivered into the folder "Sent", as pipe mode does with -m ${extension}
+ * (created on demand; an unusable name goes to INBOX); by default the
+ * extension is only stripped for the lookup.
+ *
  * Limits: a command line LMTP_LINE_MAX bytes (500 5.5.2 and close
  * otherwise), [lda] lmtp_max_recipients per transaction (452 4.5.3),
  * [lda] max_message_size (SIZE=, and 552 5.3.4 per recipient after DATA).
@@ -43,6 +48,7 @@ struct lmtp_app {
 
 struct lmtp_rcpt {
     char *address;
+    char *folder;          /* the extension, with lmtp_extension_folder */
     struct lda_mailbox mb;
 };
 
@@ -74,8 +80,10 @@ static void reply(struct lmtp_sess *s, const char *fmt, ...)
 
 static void reset_txn(struct lmtp_sess *s)
 {
-    for (size_t i = 0; i < s->nrcpt; i++)
+    for (size_t i = 0; i < s->nrcpt; i++) {
         free(s->rcpts[i].address);
+        free(s->rcpts[i].folder);
+    }
     s->nrcpt = 0;
     free(s->sender);
     s->sender = NULL;
@@ -137,8 +145,12 @@ static void end_of_data(struct lmtp_sess *s)
     struct lda_result res;
 
     lda_msg_finish(s->msg);
+    log_info("lmtp: from=<%s> size=%llu recipients=%zu peer=%s",
+             log_safe_cstr(s->sender), s->msg->size, s->nrcpt,
+             conn_peer(s->c));
     for (size_t i = 0; i < s->nrcpt; i++) {
-        struct lda_envelope env = {s->sender, s->rcpts[i].address, NULL};
+        struct lda_envelope env = {s->sender, s->rcpts[i].address,
+                                   s->rcpts[i].folder};
         struct lda_status_info inf;
         lda_deliver(&app->ctx, &env, &s->rcpts[i].mb, s->msg, &res);
         inf = lda_status_info(res.status);
@@ -172,6 +184,20 @@ static void cmd_mail(struct lmtp_sess *s, const char *arg)
     s->sender = a;
     s->have_mail = 1;
     reply(s, "250 2.1.0 Ok");
+}
+
+/* extension - the +extension of address (malloc'd), or NULL for none */
+static char *extension(struct lmtp_sess *s, const char *address)
+{
+    struct addr a;
+    const char *e;
+
+    if (addr_parse(address, strlen(address),
+                   s->app->cfg->recipient_delimiter, ADDR_NEED_DOMAIN, &a,
+                   &e) < 0 || /* not ADDR_LOWER_LOCAL: keep the case */
+        a.ext[0] == '\0')
+        return NULL;
+    return strdup(a.ext);
 }
 
 static void cmd_rcpt(struct lmtp_sess *s, const char *arg)
@@ -210,6 +236,7 @@ static void cmd_rcpt(struct lmtp_sess *s, const char *arg)
         return reply(s, "%d %s %s", inf.smtp_code, inf.dsn, res.text);
     }
     r->address = a;
+    r->folder = s->app->cfg->lmtp_extension_folder ? extension(s, a) : NULL;
     s->nrcpt++;
     reply(s, "250 2.1.5 Ok");
 }

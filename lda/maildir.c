@@ -9,11 +9,15 @@
  *   3. fsync and close the file (close errors count: NFS reports late);
  *   4. link tmp/NAME to new/NAME (never overwrites; on EEXIST a new name),
  *      or rename where the file system has no hard links, then unlink tmp;
- *   5. fsync new/ so the directory entry is on disk before we report 0.
+ *      with IMAP flags (maildir_deliver_flags, for Sieve imap4flags) the
+ *      target is cur/NAME:2,FLAGS instead, as a Maildir reader expects;
+ *   5. fsync new/ (or cur/) so the directory entry is on disk before we
+ *      report 0.
  *
  * A crash before step 4 leaves at most a file in tmp/ (IMAP servers clean
- * those after 36 hours); after it, a whole message in new/.  Nothing
- * partial is ever in new/ or cur/.  fsync can be turned off ([lda] fsync)
+ * those after 36 hours); after it, a whole message in new/ (or cur/).
+ * Nothing partial is ever in new/ or cur/: tests/integration/lda-crash.sh
+ * SIGKILLs the writer at random points to check that.  fsync can be turned off ([lda] fsync)
  * for tests and benchmarks only.
  *
  * Directories below the mail root are created on demand (mode 0700);
@@ -163,11 +167,34 @@ static int write_file(struct maildir_ctx *ctx, int fd,
     return 0;
 }
 
-/* publish - link tmp into new/ under a name nobody uses; 0 or -1. */
-static int publish(struct maildir_ctx *ctx, const char *dir,
-                   const char *tmppath, char *name, size_t namesize,
-                   unsigned long long size, unsigned long long vsize,
-                   struct str *err)
+/*
+ * info_suffix - ":2,FLAGS" for the Maildir system flags in `flags` (in the
+ * order of the Maildir specification, each once; letters other than
+ * D F P R S T are ignored: keywords are not stored here), "" when there is
+ * no known flag.
+ */
+static void info_suffix(const char *flags, char *out, size_t outsize)
+{
+    static const char order[] = "DFPRST";
+    size_t k;
+
+    out[0] = '\0';
+    if (flags == NULL || *flags == '\0' || outsize < sizeof(order) + 3)
+        return;
+    memcpy(out, ":2,", 4);
+    k = 3;
+    for (const char *o = order; *o; o++)
+        if (strchr(flags, *o) != NULL)
+            out[k++] = *o;
+    out[k > 3 ? k : 0] = '\0'; /* no known flag: an unflagged new/ message */
+}
+
+/* publish - link tmp into sub/ ("new" or "cur") under a name nobody uses,
+   with the info suffix; 0 or -1. */
+static int publish(struct maildir_ctx *ctx, const char *dir, const char *sub,
+                   const char *info, const char *tmppath, char *name,
+                   size_t namesize, unsigned long long size,
+                   unsigned long long vsize, struct str *err)
 {
     char newpath[LDA_PATH_MAX];
 
@@ -175,10 +202,10 @@ static int publish(struct maildir_ctx *ctx, const char *dir,
         struct stat st;
         if (i > 0)
             make_name(ctx, size, vsize, name, namesize);
-        if ((size_t)snprintf(newpath, sizeof(newpath), "%s/new/%s", dir,
-                             name) >= sizeof(newpath))
+        if ((size_t)snprintf(newpath, sizeof(newpath), "%s/%s/%s%s", dir,
+                             sub, name, info) >= sizeof(newpath))
             return errno = ENAMETOOLONG,
-                   str_appendf(err, "%s/new: name too long", dir), -1;
+                   str_appendf(err, "%s/%s: name too long", dir, sub), -1;
         if (link(tmppath, newpath) == 0)
             return 0;
         if (errno == EEXIST)
@@ -202,12 +229,25 @@ int maildir_deliver(struct maildir_ctx *ctx, const char *base,
                     const struct str *prefix, struct lda_msg *m,
                     unsigned long long *size_r, struct str *err)
 {
-    char dir[LDA_PATH_MAX], tmppath[LDA_PATH_MAX], name[512];
+    return maildir_deliver_flags(ctx, base, rel, folder, NULL, prefix, m,
+                                 size_r, err);
+}
+
+int maildir_deliver_flags(struct maildir_ctx *ctx, const char *base,
+                          const char *rel, const char *folder,
+                          const char *flags, const struct str *prefix,
+                          struct lda_msg *m, unsigned long long *size_r,
+                          struct str *err)
+{
+    char dir[LDA_PATH_MAX], tmppath[LDA_PATH_MAX], name[512], info[16];
+    const char *sub;
     unsigned long long size = prefix->len + m->size;
     unsigned long long vsize = size + count_lf(prefix) + m->lines;
     int fd = -1, e, created = 0;
     size_t rl = strlen(rel);
 
+    info_suffix(flags, info, sizeof(info));
+    sub = info[0] ? "cur" : "new";
     while (rl > 0 && rel[rl - 1] == '/')
         rl--;
     if ((size_t)snprintf(dir, sizeof(dir), "%s/%.*s%s%s", base, (int)rl, rel,
@@ -253,7 +293,8 @@ int maildir_deliver(struct maildir_ctx *ctx, const char *base,
         e = errno;
         goto fail;
     }
-    if (publish(ctx, dir, tmppath, name, sizeof(name), size, vsize, err) < 0) {
+    if (publish(ctx, dir, sub, info, tmppath, name, sizeof(name), size,
+                vsize, err) < 0) {
         e = errno;
         unlink(tmppath);
         return errno = e, -1;
@@ -261,7 +302,7 @@ int maildir_deliver(struct maildir_ctx *ctx, const char *base,
     unlink(tmppath); /* after a rename there is nothing left: ENOENT */
     if (ctx->fsync) {
         char newdir[LDA_PATH_MAX + 8];
-        snprintf(newdir, sizeof(newdir), "%s/new", dir);
+        snprintf(newdir, sizeof(newdir), "%s/%s", dir, sub);
         if (fsync_dir(newdir) < 0) {
             /* the message is in new/ but perhaps not on disk: say
                "temporary" and accept a possible duplicate over a loss */

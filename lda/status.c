@@ -19,6 +19,7 @@
  *   usage          75 EX_TEMPFAIL     451   4.3.5   (a broken master.cf line
  *                                             must not bounce mail)
  *   config         75 EX_TEMPFAIL     451   4.3.5
+ *   sieve reject   77 EX_NOPERM       550   5.7.1
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ struct lda_status_info lda_status_info(enum lda_status st)
     case LDA_TOOBIG:       return (struct lda_status_info){EX_NOPERM, 552, "5.3.4"};
     case LDA_USAGE:        return (struct lda_status_info){EX_TEMPFAIL, 451, "4.3.5"};
     case LDA_CONFIG:       return (struct lda_status_info){EX_TEMPFAIL, 451, "4.3.5"};
+    case LDA_REJECTED:     return (struct lda_status_info){EX_NOPERM, 550, "5.7.1"};
     }
     /* an unknown value is a bug; never bounce because of one */
     return (struct lda_status_info){EX_TEMPFAIL, 451, "4.3.0"};

@@ -58,6 +58,9 @@ struct conn {
     unsigned long id;
     char peer[64];
     struct conn *prev, *next; /* activity order: head is the oldest */
+    struct conn *flush_next;  /* queued output written outside input() */
+    int flush_queued;
+    int resume;               /* run input() again on buffered input */
 };
 
 struct server {
@@ -74,6 +77,7 @@ struct server {
     unsigned long next_id;
     struct conn *head, *tail;
     struct conn *graveyard; /* closed during this loop iteration */
+    struct conn *flushq;    /* conns with output to flush (conn_write) */
     volatile int stop;
 };
 
@@ -465,13 +469,50 @@ static void conn_flush(struct conn *c)
     conn_update_events(c);
 }
 
+static void flush_enqueue(struct conn *c)
+{
+    if (!c->flush_queued) {
+        c->flush_queued = 1;
+        c->flush_next = c->srv->flushq;
+        c->srv->flushq = c;
+    }
+}
+
 int conn_write(struct conn *c, const void *data, size_t len)
 {
     if (c->dead || str_append(&c->out, data, len) < 0)
         return -1;
     if (c->out.len > c->srv->lim.max_output)
         c->read_paused = 1;
+    /* output written from open(), wakeup() or tick() has no input event to
+       ride on: the loop flushes it before it sleeps again */
+    flush_enqueue(c);
     return 0;
+}
+
+void conn_resume(struct conn *c)
+{
+    if (c->dead)
+        return;
+    c->resume = 1;
+    flush_enqueue(c);
+}
+
+/* flush_queued - write what conn_write queued (before bury frees conns) */
+static void flush_queued(struct server *s)
+{
+    while (s->flushq) {
+        struct conn *c = s->flushq;
+        s->flushq = c->flush_next;
+        c->flush_queued = 0;
+        if (!c->dead && c->resume) {
+            c->resume = 0;
+            if (c->in.len > 0)
+                conn_process(c);
+        }
+        if (!c->dead && c->out.len > 0)
+            conn_flush(c);
+    }
 }
 
 void conn_close_after_write(struct conn *c)
@@ -625,6 +666,7 @@ int server_run(struct server *s)
                     conn_flush(c);
             }
         }
+        flush_queued(s);
         bury(s);
         now = now_ms();
         if (now >= next_tick) {
@@ -632,6 +674,7 @@ int server_run(struct server *s)
             if (s->ops->tick)
                 s->ops->tick(s->app);
             next_tick = now + s->lim.tick_ms;
+            flush_queued(s);
             bury(s);
         }
     }
@@ -657,6 +700,7 @@ void server_free(struct server *s)
 {
     while (s->head)
         conn_destroy(s->head);
+    s->flushq = NULL;
     bury(s);
     for (int i = 0; i < s->nlisteners; i++) {
         close(s->listeners[i].fd);

@@ -112,6 +112,10 @@ int server_conn_count(const struct server *s);
 /* Per-connection operations, from callbacks. */
 int conn_write(struct conn *c, const void *data, size_t len);
 void conn_close_after_write(struct conn *c);
+/* conn_resume - hand the buffered input to input() again soon (after an
+   input() that returned 0 while waiting for something else, such as a
+   worker's answer) */
+void conn_resume(struct conn *c);
 const char *conn_peer(const struct conn *c); /* "127.0.0.1:4711" or "unix" */
 unsigned long conn_id(const struct conn *c);
 

@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "daemon.h"
+#include "reloader.h"
 #include "db.h"
 #include "str.h"
 #include "strmap.h"
@@ -101,19 +102,8 @@ enum lookup_status maps_lookup(const struct snapshot *s, const char *delims,
                                const char *name, const char *key,
                                size_t keylen, struct str *out);
 
-/* --- the loader thread ------------------------------------------------------ */
-
-struct loader;
-
-struct loader *loader_start(const struct maps_config *cfg, struct server *srv,
-                            struct str *err);
-/* loader_take - the newest snapshot if one is waiting, else NULL. */
-struct snapshot *loader_take(struct loader *l);
-/* loader_fresh - 1 if the database was reached within max_ms. */
-int loader_fresh(struct loader *l, long long max_ms);
-/* loader_reconfigure - use new database settings from the next poll on. */
-void loader_reconfigure(struct loader *l, const struct maps_config *cfg);
-void loader_stop(struct loader *l);
+/* the snapshot as the reloader thread loads it (lib/reloader.h) */
+extern const struct reloader_ops maps_reloader_ops;
 
 extern const struct daemon_app maps_app;
 

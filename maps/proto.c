@@ -18,7 +18,7 @@
 
 struct maps_state {
     struct maps_config *cfg;
-    struct loader *loader;
+    struct reloader *loader;
     struct snapshot *snap;
     struct str reply, value;
     unsigned long requests;
@@ -86,7 +86,7 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
     memcpy(name, req, (size_t)(sp - req));
     name[sp - req] = '\0';
     if (st->snap == NULL ||
-        !loader_fresh(st->loader, st->cfg->max_staleness)) {
+        !reloader_fresh(st->loader, st->cfg->max_staleness)) {
         reply(c, st, "TEMP ", "routing database unavailable", 28);
         return;
     }
@@ -144,7 +144,7 @@ static void *maps_open(struct conn *c, void *app)
 static void maps_wakeup(void *app)
 {
     struct maps_state *st = app;
-    struct snapshot *s = loader_take(st->loader);
+    struct snapshot *s = reloader_take(st->loader);
 
     if (s) {
         snapshot_free(st->snap);
@@ -161,7 +161,8 @@ static void *maps_init(void *cfg, struct server *srv, struct str *err)
     st->cfg = cfg;
     /* the loader starts before the privilege drop so it can read the
        password file; the file is read once, at db_open */
-    if ((st->loader = loader_start(cfg, srv, err)) == NULL) {
+    if ((st->loader = reloader_start(&maps_reloader_ops, &((struct maps_config *)cfg)->db,
+                                     ((struct maps_config *)cfg)->poll_interval, srv, err)) == NULL) {
         free(st);
         return NULL;
     }
@@ -174,7 +175,8 @@ static void *maps_reconfigure(void *app, void *newcfg)
     void *old = st->cfg;
 
     st->cfg = newcfg;
-    loader_reconfigure(st->loader, newcfg);
+    reloader_reconfigure(st->loader, &((struct maps_config *)newcfg)->db,
+                         ((struct maps_config *)newcfg)->poll_interval);
     return old;
 }
 
@@ -182,7 +184,7 @@ static void maps_fini(void *app)
 {
     struct maps_state *st = app;
 
-    loader_stop(st->loader);
+    reloader_stop(st->loader);
     snapshot_free(st->snap);
     str_free(&st->reply);
     str_free(&st->value);

@@ -18,8 +18,6 @@
 #include "maps.h"
 
 /* The SQL, one statement per table.  Column order matters to the loaders. */
-static const char SQL_COUNTERS[] =
-    "SELECT tbl, generation FROM change_counter";
 static const char SQL_DOMAINS[] =
     "SELECT name, kind, alias_target, transport, legacy_transport, relayhost "
     "FROM domains WHERE active = 1";
@@ -280,30 +278,6 @@ static int load_grants(struct snapshot *s, struct db *db, struct str *err)
     return 0;
 }
 
-static int sum_generations(void *ctx, unsigned ncols, char **vals,
-                           const unsigned long *lens)
-{
-    unsigned long long *sum = ctx;
-
-    (void)lens;
-    if (ncols >= 2 && vals[1])
-        *sum += strtoull(vals[1], NULL, 10);
-    return 0;
-}
-
-/* snapshot_generation - the sum of all change counters, or -1 (DB_TEMP). */
-int snapshot_generation(struct db *db, unsigned long long *sum,
-                        struct str *err);
-
-int snapshot_generation(struct db *db, unsigned long long *sum,
-                        struct str *err)
-{
-    *sum = 0;
-    return db_query(db, SQL_COUNTERS, NULL, 0, sum_generations, sum, err) ==
-                   DB_TEMP
-               ? -1
-               : 0;
-}
 
 static long long now_ms(void)
 {
@@ -322,7 +296,7 @@ struct snapshot *snapshot_load(struct db *db, struct str *err)
         return str_appendf(err, "out of memory"), NULL;
     /* the generation is read first: a change during the load is seen by
        the next poll, so nothing is missed */
-    if (snapshot_generation(db, &s->gen_sum, err) < 0 ||
+    if (reloader_generation(db, &s->gen_sum, err) < 0 ||
         load_domains(s, db, err) < 0 || load_mailboxes(s, db, err) < 0 ||
         load_aliases(s, db, err) < 0 || load_transports(s, db, err) < 0 ||
         load_relayhosts(s, db, err) < 0 || load_grants(s, db, err) < 0) {
@@ -350,3 +324,24 @@ void snapshot_free(struct snapshot *s)
     arena_free(&s->arena);
     free(s);
 }
+
+static void *snap_load(struct db *db, struct str *err)
+{
+    return snapshot_load(db, err);
+}
+
+static void snap_free(void *s)
+{
+    snapshot_free(s);
+}
+
+static void snap_describe(void *p, struct str *out)
+{
+    const struct snapshot *s = p;
+
+    str_appendf(out, "%zu rows in %lld ms, %zu KiB", s->rows, s->load_ms,
+                s->arena.used_total / 1024);
+}
+
+const struct reloader_ops maps_reloader_ops = {"routing tables", snap_load,
+                                               snap_free, snap_describe};

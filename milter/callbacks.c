@@ -3,21 +3,36 @@
  * of one SMTP session (struct mconn, attached with smfi_setpriv).  Each
  * mlfi_* function is a short dispatcher:
  *
+ *   negotiate ask Postfix for header values with their leading space
+ *             (SMFIP_HDR_LEADSPC), so DKIM "simple" headers verify exactly
  *   connect   remember the client address (trusted_networks for signing)
+ *   helo      remember the HELO name (SPF for MAIL FROM:<>)
  *   envfrom   new message: envelope sender, SASL login ({auth_authen}),
- *             whether the message is a signing candidate
+ *             whether the message is a signing candidate (authenticated or
+ *             trusted client) or inbound (neither, and a client address)
  *   envrcpt   a group address?  (LDAP)  may this sender write to it?
  *             550 5.7.1 when not; 451 4.4.3 when LDAP/SQL cannot answer
- *   header    buffered for DKIM (bounded by max_headers/max_header_bytes)
- *   eoh/body  DKIM: pick the key for the From domain, hash the body
+ *   header    buffered for DKIM signing, or fed to DKIM verification
+ *             (bounded by max_headers/max_header_bytes); Authentication-
+ *             Results headers with our authserv-id are noted by index
+ *   eoh/body  DKIM: pick the key for the From domain / fetch the keys of
+ *             the signatures; hash the body
  *   eom       expand every group recipient (delrcpt the group, addrcpt
  *             each member once, not the sender unless copy_to_sender);
  *             451 4.4.3 on LDAP trouble, 452 4.5.3 over max_recipients;
- *             then add the DKIM-Signature header(s)
+ *             then add the DKIM-Signature header(s); remove every
+ *             Authentication-Results header that claims our authserv-id
+ *             (any message), and for inbound mail add ours at the top:
+ *             SPF (spf.c) and DKIM (verify.c) results
  *   abort/close  forget the message / the session
  *
- * Diagnostics: one info line per expanded group and per signature, a
- * warning or error line with the queue ID for every temporary failure.
+ * Diagnostics: one info line per expanded group and per signature, one
+ * per inbound message with its SPF and DKIM results, a warning or error
+ * line with the queue ID for every temporary failure.
+ *
+ * Limits: Authentication-Results headers with our authserv-id: at most
+ * max_headers per message (more: 550 5.7.0, the message cannot be cleaned).
+ * HELO names over 255 bytes are not used for SPF.
  */
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
@@ -37,13 +52,24 @@ struct mrcpt {
     char *dn;      /* group DN, NULL for an ordinary recipient */
 };
 
+#define MILTER_HELO_MAX 255
+#define AR_NAME "Authentication-Results"
+
 struct mconn {
     char client[64];
+    char helo[MILTER_HELO_MAX + 1];
+    int leadspc;          /* header values keep their leading space */
     char *login;          /* SASL login or NULL */
     char *sender;         /* bare envelope sender, lower-case ("" for <>) */
     struct mrcpt *rcpt;
     size_t nrcpt, ngroups;
     struct msign *sign;
+    int inbound;          /* unauthenticated, untrusted client */
+    struct mverify *verify;
+    size_t ar_seen;       /* Authentication-Results headers so far */
+    int *ar_ours;         /* 1-based indexes of those claiming our id */
+    size_t n_ar_ours;
+    int ar_overflow;
 };
 
 static struct mconn *conn_of(SMFICTX *ctx)
@@ -73,6 +99,12 @@ static void message_reset(struct mconn *c)
     c->login = c->sender = NULL;
     sign_free(c->sign);
     c->sign = NULL;
+    verify_free(c->verify);
+    c->verify = NULL;
+    free(c->ar_ours);
+    c->ar_ours = NULL;
+    c->n_ar_ours = c->ar_seen = 0;
+    c->ar_overflow = c->inbound = 0;
 }
 
 /* bare_address - "<User@Dom>" -> "user@dom" (local part kept as sent). */
@@ -99,20 +131,63 @@ static sfsistat tempfail(SMFICTX *ctx, const char *code, const char *xcode,
     return SMFIS_TEMPFAIL;
 }
 
+/* conn_get - the session state, created on first use */
+static struct mconn *conn_get(SMFICTX *ctx)
+{
+    struct mconn *c = conn_of(ctx);
+
+    if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL)
+        smfi_setpriv(ctx, c);
+    return c;
+}
+
+static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
+                               unsigned long f1, unsigned long f2,
+                               unsigned long f3, unsigned long *pf0,
+                               unsigned long *pf1, unsigned long *pf2,
+                               unsigned long *pf3)
+{
+    struct mconn *c = conn_get(ctx);
+
+    (void)f2;
+    (void)f3;
+    if (c == NULL)
+        return SMFIS_TEMPFAIL;
+    *pf0 = f0 & (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS |
+                 SMFIF_CHGHDRS);
+    *pf1 = f1 & SMFIP_HDR_LEADSPC;
+    *pf2 = *pf3 = 0;
+    c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
+    return SMFIS_CONTINUE;
+}
+
 static sfsistat mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    struct mconn *c = calloc(1, sizeof(*c));
+    struct mconn *c = conn_get(ctx);
 
     (void)host;
     if (c == NULL)
         return SMFIS_TEMPFAIL;
+    message_reset(c); /* a new client on the same session (XCLIENT) */
+    c->client[0] = c->helo[0] = '\0';
     if (sa && sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr,
                   c->client, sizeof(c->client));
     else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr,
                   c->client, sizeof(c->client));
-    smfi_setpriv(ctx, c);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_helo(SMFICTX *ctx, char *name)
+{
+    struct mconn *c = conn_of(ctx);
+
+    if (c == NULL)
+        return SMFIS_TEMPFAIL;
+    if (str_copy_bounded(c->helo, sizeof(c->helo), name ? name : "",
+                         name ? strlen(name) : 0) < 0)
+        c->helo[0] = '\0';
     return SMFIS_CONTINUE;
 }
 
@@ -121,6 +196,7 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     struct mconn *c = conn_of(ctx);
     const struct milter_config *cfg = milter_ctx->cfg;
     const char *login = smfi_getsymval(ctx, "{auth_authen}");
+    int trusted;
 
     if (c == NULL)
         return SMFIS_TEMPFAIL;
@@ -130,10 +206,14 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     str_lower(c->sender, strlen(c->sender));
     if (login && *login && (c->login = strdup(login)) == NULL)
         return SMFIS_TEMPFAIL;
-    if (cfg->dkim_sign &&
-        (c->login || (c->client[0] &&
-                      milter_net_match(cfg->trusted_networks, c->client))))
+    trusted = c->login || (c->client[0] &&
+                           milter_net_match(cfg->trusted_networks, c->client));
+    if (cfg->dkim_sign && trusted)
         c->sign = sign_begin();
+    /* no client address: a local submission (non_smtpd_milters) */
+    c->inbound = !trusted && c->client[0] && (cfg->verify || cfg->spf);
+    if (c->inbound && cfg->verify && (c->verify = verify_begin()) == NULL)
+        return SMFIS_TEMPFAIL;
     return SMFIS_CONTINUE;
 }
 
@@ -226,11 +306,36 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
     return st;
 }
 
+/* note_ar - remember the index of an A-R header that claims our id */
+static void note_ar(struct mconn *c, const char *value)
+{
+    int *v;
+
+    c->ar_seen++;
+    if (!ar_is_ours(value, milter_ctx->cfg->authserv_id))
+        return;
+    if ((long long)c->n_ar_ours >= milter_ctx->cfg->max_headers ||
+        (v = realloc(c->ar_ours, (c->n_ar_ours + 1) * sizeof(*v))) == NULL) {
+        c->ar_overflow = 1;
+        return;
+    }
+    c->ar_ours = v;
+    v[c->n_ar_ours++] = (int)c->ar_seen;
+}
+
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
     struct mconn *c = conn_of(ctx);
+    /* signing was written for values without the leading space */
+    const char *bare = c && c->leadspc && value[0] == ' ' ? value + 1 : value;
 
-    if (c && c->sign && sign_header(milter_ctx, c->sign, name, value) < 0) {
+    if (c == NULL)
+        return SMFIS_TEMPFAIL;
+    if (!strcasecmp(name, AR_NAME))
+        note_ar(c, value);
+    if (c->verify)
+        verify_header(milter_ctx, c->verify, name, value, c->leadspc);
+    if (c->sign && sign_header(milter_ctx, c->sign, name, bare) < 0) {
         log_error("%s: headers over max_headers/max_header_bytes: message "
                   "not signed", queue_id(ctx));
         sign_free(c->sign);
@@ -246,6 +351,8 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
     struct mres *r;
     int rc;
 
+    if (c && c->verify)
+        verify_eoh(c->verify);
     if (c == NULL || c->sign == NULL)
         return SMFIS_CONTINUE;
     r = mpool_get(milter_ctx->pool, &err);
@@ -267,6 +374,8 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 {
     struct mconn *c = conn_of(ctx);
 
+    if (c && c->verify)
+        verify_body(c->verify, buf, len);
     if (c && c->sign && sign_active(c->sign) &&
         sign_body(c->sign, buf, len) < 0) {
         log_error("%s: DKIM: body hashing failed: message not signed",
@@ -374,6 +483,22 @@ static sfsistat apply_expansion(SMFICTX *ctx, struct mconn *c)
     return st;
 }
 
+/* insert_header - at the top; with the leading space when negotiated */
+static int insert_header(SMFICTX *ctx, struct mconn *c, const char *name,
+                         const char *value)
+{
+    struct str v = STR_INIT;
+    int rc;
+
+    if (str_appendf(&v, "%s%s", c->leadspc ? " " : "", value) < 0) {
+        str_free(&v);
+        return MI_FAILURE;
+    }
+    rc = smfi_insheader(ctx, 0, (char *)name, v.data);
+    str_free(&v);
+    return rc;
+}
+
 static sfsistat apply_signatures(SMFICTX *ctx, struct mconn *c)
 {
     struct slist sigs = {0};
@@ -384,12 +509,78 @@ static sfsistat apply_signatures(SMFICTX *ctx, struct mconn *c)
         log_error("%s: DKIM: %s: message not signed", queue_id(ctx),
                   str_cstr(&err));
     for (size_t i = sigs.n; i-- > 0 && st == SMFIS_CONTINUE;)
-        if (smfi_insheader(ctx, 0, "DKIM-Signature", sigs.v[i]) != MI_SUCCESS)
+        if (insert_header(ctx, c, "DKIM-Signature", sigs.v[i]) != MI_SUCCESS)
             st = tempfail(ctx, "451", "4.3.0", "Cannot add the signature");
     if (sigs.n)
         log_info("%s: DKIM: %zu signature(s) added", queue_id(ctx), sigs.n);
     slist_free(&sigs);
     str_free(&err);
+    return st;
+}
+
+/* remove_forged_ar - delete A-R headers with our authserv-id, last first
+   (so the indexes of the others stay valid) */
+static sfsistat remove_forged_ar(SMFICTX *ctx, struct mconn *c)
+{
+    if (c->ar_overflow) {
+        log_error("%s: more than %lld Authentication-Results headers claim "
+                  "our authserv-id: rejected", queue_id(ctx),
+                  milter_ctx->cfg->max_headers);
+        smfi_setreply(ctx, "550", "5.7.0",
+                      "Too many Authentication-Results header fields");
+        return SMFIS_REJECT;
+    }
+    for (size_t i = c->n_ar_ours; i-- > 0;)
+        if (smfi_chgheader(ctx, AR_NAME, c->ar_ours[i], NULL) != MI_SUCCESS)
+            return tempfail(ctx, "451", "4.3.0", "Cannot remove a header");
+    if (c->n_ar_ours)
+        log_info("%s: removed %zu Authentication-Results header(s) claiming "
+                 "authserv-id %s", queue_id(ctx), c->n_ar_ours,
+                 milter_ctx->cfg->authserv_id);
+    return SMFIS_CONTINUE;
+}
+
+/* add_auth_results - SPF and DKIM results of inbound mail, one header */
+static sfsistat add_auth_results(SMFICTX *ctx, struct mconn *c)
+{
+    const struct milter_config *cfg = milter_ctx->cfg;
+    const char *spf = cfg->spf ? spf_check(c->client, c->helo, c->sender)
+                               : NULL;
+    struct str ar = STR_INIT, dkim = STR_INIT;
+    struct slist dlog = {0};
+    sfsistat st = SMFIS_CONTINUE;
+    int oom = str_append_cstr(&ar, cfg->authserv_id);
+
+    if (spf && *c->sender) {
+        oom |= str_appendf(&ar, ";\n\tspf=%s smtp.mailfrom=", spf);
+        oom |= ar_append_value(&ar, c->sender);
+    } else if (spf) {
+        oom |= str_appendf(&ar, ";\n\tspf=%s smtp.helo=", spf);
+        oom |= ar_append_value(&ar, c->helo);
+    }
+    if (c->verify)
+        oom |= verify_eom(c->verify, &dkim, &dlog) |
+               str_append(&ar, dkim.data ? dkim.data : "", dkim.len);
+    if (oom)
+        st = tempfail(ctx, "451", "4.3.0", "Out of memory");
+    else if ((spf || c->verify) && insert_header(ctx, c, AR_NAME, ar.data) !=
+                                       MI_SUCCESS)
+        st = tempfail(ctx, "451", "4.3.0", "Cannot add a header");
+    if (st == SMFIS_CONTINUE && (spf || c->verify)) {
+        struct str line = STR_INIT;
+        for (size_t i = 0; i < dlog.n; i++)
+            str_appendf(&line, "%s%s", i ? ", " : "", dlog.v[i]);
+        log_info("%s: client=%s helo=<%s> from=<%s>: spf=%s; %s",
+                 queue_id(ctx), c->client, log_safe_cstr(c->helo),
+                 log_safe_cstr(c->sender), spf ? spf : "-",
+                 c->verify ? log_safe_cstr(line.data ? line.data
+                                                     : "dkim=none")
+                           : "dkim -");
+        str_free(&line);
+    }
+    str_free(&ar);
+    str_free(&dkim);
+    slist_free(&dlog);
     return st;
 }
 
@@ -404,6 +595,10 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
         st = apply_expansion(ctx, c);
     if (st == SMFIS_CONTINUE && c->sign && sign_active(c->sign))
         st = apply_signatures(ctx, c);
+    if (st == SMFIS_CONTINUE)
+        st = remove_forged_ar(ctx, c);
+    if (st == SMFIS_CONTINUE && c->inbound)
+        st = add_auth_results(ctx, c);
     message_reset(c);
     return st;
 }
@@ -434,6 +629,7 @@ struct smfiDesc milter_desc = {
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS | SMFIF_CHGHDRS,
     .xxfi_connect = mlfi_connect,
+    .xxfi_helo = mlfi_helo,
     .xxfi_envfrom = mlfi_envfrom,
     .xxfi_envrcpt = mlfi_envrcpt,
     .xxfi_header = mlfi_header,
@@ -442,4 +638,5 @@ struct smfiDesc milter_desc = {
     .xxfi_eom = mlfi_eom,
     .xxfi_abort = mlfi_abort,
     .xxfi_close = mlfi_close,
+    .xxfi_negotiate = mlfi_negotiate,
 };

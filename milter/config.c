@@ -2,6 +2,7 @@
  * config - the configuration of postern-milter: the [milter] table, the
  * shared [ldap] and [database] sections, cross-field checks, and helpers
  * that read list-valued settings (group domains, trusted networks).
+ * An empty authserv_id becomes the host name (gethostname) here.
  *
  * Listen specs are written like the other postern daemons'
  * ("inet:127.0.0.1:10027", "inet:[::1]:10027", "unix:/run/postern/milter")
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "milter.h"
 
@@ -45,6 +47,13 @@ static const struct cfg_def milter_defs[] = {
      offsetof(struct milter_config, max_headers), NULL},
     {"max_header_bytes", CFG_SIZE, "1M", 1024, 64LL * 1024 * 1024,
      offsetof(struct milter_config, max_header_bytes), NULL},
+    {"authserv_id", CFG_STR, "", 0, 255,
+     offsetof(struct milter_config, authserv_id), NULL},
+    {"verify", CFG_BOOL, "yes", 0, 0,
+     offsetof(struct milter_config, verify), NULL},
+    {"spf", CFG_BOOL, "yes", 0, 0, offsetof(struct milter_config, spf), NULL},
+    {"max_signatures", CFG_INT, "8", 1, 64,
+     offsetof(struct milter_config, max_signatures), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def ldap_defs[] = {
@@ -107,6 +116,33 @@ bad:
     return -1;
 }
 
+/* check_authserv_id - empty: the host name; else a host-name-like token */
+static int check_authserv_id(struct milter_config *cfg, struct str *err)
+{
+    char host[256];
+
+    if (cfg->authserv_id[0] == '\0') {
+        char *copy;
+        if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0' ||
+            memchr(host, '\0', sizeof(host)) == NULL) {
+            str_appendf(err, "[milter] authserv_id: no host name: set it");
+            return -1;
+        }
+        if ((copy = strdup(host)) == NULL)
+            return -1;
+        free(cfg->authserv_id);
+        cfg->authserv_id = copy;
+    }
+    for (const char *p = cfg->authserv_id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || strchr(".-_", *p))) {
+            str_appendf(err, "[milter] authserv_id: only letters, digits, "
+                             "'.', '-' and '_', not '%s'", cfg->authserv_id);
+            return -1;
+        }
+    return 0;
+}
+
 static int milter_check(void *cfgp, struct str *err)
 {
     struct milter_config *cfg = cfgp;
@@ -117,7 +153,8 @@ static int milter_check(void *cfgp, struct str *err)
         check_filter("group_filter", cfg->ldap.group_filter, err) < 0 ||
         check_filter("user_filter", cfg->ldap.user_filter, err) < 0 ||
         check_filter("uid_filter", cfg->ldap.uid_filter, err) < 0 ||
-        check_networks(cfg->trusted_networks, err) < 0)
+        check_networks(cfg->trusted_networks, err) < 0 ||
+        check_authserv_id(cfg, err) < 0)
         rc = -1;
     str_free(&spec);
     return rc;

@@ -1,14 +1,15 @@
 /*
  * postern-milter - entry point: the command line of every postern daemon
- * (-c FILE, -f, -t, -v), the configuration (lib/daemon.h's loader with
+ * (-c FILE, -f, -t, -v, -d), the configuration (lib/daemon.h's loader with
  * milter_app), then libmilter: smfi_setconn with the [milter] listen spec
  * converted to libmilter syntax, smfi_register, the socket opened as root,
- * privileges dropped to [milter] user, smfi_main until SIGTERM/SIGINT
+ * privileges dropped to [milter] user, libopendkim (signing and
+ * verification) and libspf2 set up, smfi_main until SIGTERM/SIGINT
  * (libmilter's signal thread stops the workers cleanly).
  *
  * Diagnostics: configuration errors on stderr as FILE:LINE: message, exit
  * 1; a broken environment at start (cannot listen, cannot drop
- * privileges, libopendkim) is fatal (exit 75).  Exit 0 after a clean stop.
+ * privileges, libopendkim, libspf2) is fatal (exit 75).  Exit 0 after a clean stop.
  * libmilter handles SIGHUP like SIGTERM: a changed configuration takes
  * effect after a restart.
  */
@@ -30,12 +31,28 @@ struct mctx *milter_ctx;
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: postern-milter [-c FILE] [-f] [-t] [-v]\n"
+            "usage: postern-milter [-c FILE] [-f] [-t] [-v] [-d]\n"
             "  -c FILE  configuration file (default %s)\n"
             "  -f       stay in the foreground and log to stderr\n"
             "  -t       check the configuration and exit\n"
-            "  -v       verbose logging (repeat for more)\n",
+            "  -v       verbose logging (repeat for more)\n"
+            "  -d       print every setting with its default and exit\n",
             DAEMON_DEFAULT_CONFIG);
+}
+
+static int print_defaults(void)
+{
+    struct cfg_section secs[DAEMON_MAX_SECTIONS];
+    void *cfg = calloc(1, milter_app.config_size);
+    size_t n;
+
+    if (cfg == NULL)
+        log_fatal("out of memory");
+    n = milter_app.sections(cfg, secs);
+    printf("# %s: every setting with its default\n\n", milter_app.name);
+    cfg_print_defaults(stdout, secs, n);
+    free(cfg);
+    return 0;
 }
 
 static void daemonize(void)
@@ -97,19 +114,26 @@ static int run(struct milter_config *cfg, int foreground)
         log_fatal("%s", str_cstr(&err));
     if (server_drop_privileges(cfg->srv.user, &err) < 0)
         log_fatal("%s", str_cstr(&err));
-    if (sign_global_init(&err) < 0)
+    if (sign_global_init(&err) < 0 ||
+        verify_global_init(cfg->max_signatures, &err) < 0 ||
+        (cfg->spf && spf_global_init(&err) < 0))
         log_fatal("%s", str_cstr(&err));
     m.groups = mcache_create(cfg->ldap.cache_ttl);
     m.members = mcache_create(cfg->ldap.cache_ttl);
     milter_ctx = &m;
     signal(SIGPIPE, SIG_IGN);
     log_info("postern-milter started (listening on %s)", cfg->srv.listen);
+    log_info("inbound mail: SPF %s, DKIM verification %s, authserv-id %s",
+             cfg->spf ? "on" : "off", cfg->verify ? "on" : "off",
+             cfg->authserv_id);
     rc = smfi_main();
     log_info("postern-milter stopping");
     mcache_free(m.groups);
     mcache_free(m.members);
     mpool_free(m.pool);
     sign_global_end();
+    verify_global_end();
+    spf_global_end();
     str_free(&err);
     return rc == MI_SUCCESS ? 0 : 75;
 }
@@ -133,12 +157,13 @@ int main(int argc, char **argv)
     int opt, foreground = 0, test = 0, verbose = 0, rc;
 
     std_fds_open();
-    while ((opt = getopt(argc, argv, "c:ftvh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:ftvdh")) != -1) {
         switch (opt) {
         case 'c': path = optarg; break;
         case 'f': foreground = 1; break;
         case 't': test = 1; break;
         case 'v': verbose++; break;
+        case 'd': return print_defaults();
         default: usage(); return opt == 'h' ? 0 : 64;
         }
     }

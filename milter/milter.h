@@ -1,6 +1,7 @@
 /*
  * milter - shared declarations of postern-milter, the Postfix milter for
- * LDAP group expansion, group send rights and DKIM signing.
+ * LDAP group expansion, group send rights, DKIM signing and, for inbound
+ * mail, SPF and DKIM verification written as Authentication-Results.
  *
  * Structure:
  *   main.c       command line, configuration, libmilter start and stop
@@ -11,6 +12,10 @@
  *   groups.c     group lookup and recursive expansion in LDAP
  *   rights.c     who may send to a group (SQL rules, LDAP attribute)
  *   sign.c       DKIM signing with libopendkim
+ *   verify.c     DKIM verification with libopendkim (inbound)
+ *   spf.c        SPF with libspf2 (inbound)
+ *   dns.c        the per-thread DNS query service of libopendkim
+ *   authres.c    Authentication-Results: reading authserv-ids, quoting
  *
  * Threads: libmilter runs callbacks in its own threads.  The only shared
  * mutable state is the handle pool and the cache, each behind its mutex;
@@ -50,6 +55,10 @@ struct milter_config {
     int dkim_missing_key;          /* enum missing_key */
     long long max_headers;
     long long max_header_bytes;
+    char *authserv_id;             /* "" in the file = the host name */
+    int verify;                    /* DKIM verification of inbound mail */
+    int spf;                       /* SPF of inbound mail */
+    long long max_signatures;      /* DKIM signatures verified per message */
     struct ldapc_config ldap;
     struct db_config db;
 };
@@ -157,6 +166,40 @@ int sign_body(struct msign *s, const unsigned char *buf, size_t len);
 /* sign_eom - the DKIM-Signature header values (appended to out); 0, -1 */
 int sign_eom(struct msign *s, struct slist *out, struct str *err);
 int sign_active(const struct msign *s);
+
+/* verify.c */
+struct mverify;
+int verify_global_init(long long max_signatures, struct str *err);
+void verify_global_end(void);
+struct mverify *verify_begin(void);
+void verify_free(struct mverify *v);
+/* verify_header - value as Postfix sent it; leadspc: it keeps its space */
+void verify_header(struct mctx *m, struct mverify *v, const char *name,
+                   const char *value, int leadspc);
+void verify_eoh(struct mverify *v);
+void verify_body(struct mverify *v, const unsigned char *buf, size_t len);
+/* verify_eom - append ";\n\tdkim=..." per signature to ar, one log text
+   per result to logs; 0 or -1 (out of memory) */
+int verify_eom(struct mverify *v, struct str *ar, struct slist *logs);
+
+/* dns.c */
+struct dkim_lib;
+void dns_attach(struct dkim_lib *lib);
+
+/* spf.c */
+int spf_global_init(struct str *err);
+void spf_global_end(void);
+/* spf_check - "pass", "fail", ..., "temperror", "permerror"; NULL when SPF
+   does not apply (no or loopback client address) */
+const char *spf_check(const char *ip, const char *helo, const char *sender);
+
+/* authres.c */
+/* ar_authserv_id - the authserv-id of an A-R value; 0, -1 if unreadable */
+int ar_authserv_id(const char *value, char *out, size_t outsize);
+/* ar_is_ours - 1 if the A-R value's authserv-id is ours (ASCII case-less) */
+int ar_is_ours(const char *value, const char *authserv_id);
+/* ar_append_value - v as a token or a quoted-string; 0 or -1 */
+int ar_append_value(struct str *s, const char *v);
 
 /* The program's state, shared by all threads (read-only except pool/cache). */
 struct mctx {

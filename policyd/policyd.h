@@ -1,21 +1,283 @@
 /*
- * policyd - shared declarations of postern-policyd.
+ * policyd - shared declarations of postern-policyd, the Postfix policy
+ * delegation server (SMTPD_POLICY_README).
+ *
+ * Structure (one module per file):
+ *   main.c       the entry point
+ *   config.c     the [policyd], [database] and [ldap] tables
+ *   request.c    one request: "name=value" attributes into struct preq
+ *   proto.c      connections: lines in, one reply out; hands requests to
+ *                the workers and writes their answers
+ *   workers.c    the worker threads (database, DNS and LDAP calls block
+ *                there, never in the event loop)
+ *   rules.c      the in-memory snapshot of the policy tables (reloaded
+ *                within poll_interval of any change, lib/reloader.h)
+ *   groups.c     policy group membership: addresses, domains, nested
+ *                groups, LDAP groups (cached)
+ *   decide.c     the order of the checks and the combined answer
+ *   senderrules.c, greylist.c, ratelimit.c, spf.c   the checks
+ *   prune.c      deleting expired greylisting and rate-limit state
  */
 #ifndef POSTERN_POLICYD_H
 #define POSTERN_POLICYD_H
 
 #include <stddef.h>
+#include <time.h>
 
+#include "addr.h"
+#include "arena.h"
+#include "cidr.h"
 #include "daemon.h"
 #include "db.h"
+#include "ldapc.h"
+#include "reloader.h"
+#include "str.h"
+#include "strmap.h"
+
+#define PD_VALUE_MAX 2048      /* one attribute value kept, bytes */
+#define PD_TEXT_MAX 255        /* reply texts */
+#define PD_NEST_MAX 16         /* nested policy groups */
+#define PD_WINDOWS_MAX 16      /* windows per rate-limit rule */
+#define PD_HEADERS_MAX 4       /* headers pending for one message */
+#define PD_HEADER_MAX 512      /* one pending header */
+
+/* --- configuration (config.c) ---------------------------------------------- */
+
+enum pd_spf_action { SPF_ACT_OFF, SPF_ACT_PREPEND, SPF_ACT_DEFER,
+                     SPF_ACT_REJECT };
 
 struct policyd_config {
     struct server_config srv;
-    long long max_line;       /* one attribute line, bytes */
-    long long max_attrs;      /* attributes per request */
+    long long max_line;        /* one attribute line, bytes */
+    long long max_attrs;       /* attributes per request */
+    long long workers;
+    long long poll_interval;   /* ms */
+    long long max_staleness;   /* ms: rules older than this -> defer */
+    char *checks;              /* RCPT checks in order */
+    int sender_rules_on, greylist_on, ratelimit_on, spf_on;
+    char *reject_text;         /* sender rules: default text */
+    char *defer_text;
+    char *greylist_text;
+    char *ratelimit_text;
+    char *hostname;            /* X-Greylist, Received-SPF; "" = gethostname */
+    long long prune_interval;  /* ms */
+    int spf_fail, spf_softfail, spf_neutral, spf_none, spf_permerror,
+        spf_temperror, spf_helo_fail;
+    int spf_header;            /* PREPEND Received-SPF */
+    char *spf_skip_networks;   /* trusted relays: no SPF check */
+    char *recipient_delimiter;
+    int ldap_on;               /* ldap_group members are looked up */
     struct db_config db;
+    struct ldapc_config ldap;
 };
 
 extern const struct daemon_app policyd_app;
+size_t policyd_config_sections(void *cfg, struct cfg_section *secs);
+int policyd_config_check(void *cfg, struct str *err);
+
+/* --- requests (request.c) --------------------------------------------------- */
+
+enum pd_attr {
+    A_REQUEST, A_PROTOCOL_STATE, A_PROTOCOL_NAME, A_HELO_NAME, A_QUEUE_ID,
+    A_SENDER, A_RECIPIENT, A_RECIPIENT_COUNT, A_CLIENT_ADDRESS, A_CLIENT_NAME,
+    A_REVERSE_CLIENT_NAME, A_INSTANCE, A_SASL_METHOD, A_SASL_USERNAME,
+    A_SASL_SENDER, A_SIZE, A_CCERT_SUBJECT, A_CCERT_ISSUER,
+    A_CCERT_FINGERPRINT, A_CCERT_PUBKEY_FINGERPRINT, A_ENCRYPTION_PROTOCOL,
+    A_ENCRYPTION_CIPHER, A_ENCRYPTION_KEYSIZE, A_ETRN_DOMAIN, A_STRESS,
+    A_CLIENT_PORT, A_POLICY_CONTEXT, A_SERVER_ADDRESS, A_SERVER_PORT,
+    A_COMPATIBILITY_LEVEL, A_MAIL_VERSION,
+    A_COUNT
+};
+
+struct preq {
+    struct str buf;            /* the values, NUL-separated */
+    size_t off[A_COUNT];       /* offset+1 into buf, 0 = absent */
+    int nattrs;
+};
+
+/* preq_add - take one "name=value" line; 0, or -1 + *err (malformed). */
+int preq_add(struct preq *r, const char *line, size_t len, const char **err);
+/* preq_get - the value of attribute a, "" when absent. */
+const char *preq_get(const struct preq *r, enum pd_attr a);
+void preq_reset(struct preq *r);
+void preq_free(struct preq *r);
+
+/* --- the rule snapshot (rules.c) ------------------------------------------ */
+
+enum pd_member { M_ADDRESS, M_DOMAIN, M_LDAP, M_GROUP };
+
+struct pd_member_row {
+    int type;                  /* enum pd_member */
+    const char *value;
+    struct pd_member_row *next;
+};
+
+struct pd_group {
+    unsigned id;
+    const char *name;
+    struct pd_member_row *subs; /* M_GROUP and M_LDAP members */
+    unsigned index;            /* 0..ngroups-1, for cycle marks */
+    int has_domains;           /* some M_DOMAIN member */
+};
+
+enum pd_rule_action { RA_PERMIT, RA_REJECT, RA_DEFER };
+
+struct pd_sender_rule {
+    const char *name;
+    const struct pd_group *sender, *recipient; /* NULL = anyone */
+    int action;                /* enum pd_rule_action */
+    int require_auth, require_spf;
+    const char *text;          /* NULL = the configured default */
+};
+
+struct pd_grey_settings {
+    int enabled, add_header, spf_pool;
+    long long delay, window, expiry, awl_after;
+    int v4prefix, v6prefix;
+};
+
+enum pd_wl_kind { WL_NET, WL_HOST, WL_SENDER_DOMAIN, WL_SENDER,
+                  WL_RECIPIENT, WL_RECIPIENT_DOMAIN, WL_KINDS };
+
+struct pd_wl {
+    int kind;
+    const char *value;         /* names: lower-case, maybe ".suffix" */
+    struct cidr net;
+};
+
+enum pd_rl_key { RK_LOGIN, RK_SENDER, RK_SENDER_DOMAIN, RK_CLIENT,
+                 RK_RECIPIENT };
+enum pd_rl_counts { RC_MESSAGES, RC_RECIPIENTS, RC_BYTES };
+enum pd_rl_action { RL_DEFER, RL_REJECT, RL_HOLD, RL_WARN };
+
+struct pd_rl_window {
+    long long seconds, max;
+};
+
+struct pd_rl_rule {
+    unsigned id;
+    const char *name;
+    int key, counts, action, priority;
+    const char *match;         /* NULL = every key */
+    struct cidr match_net;   /* client_address match_value */
+    const struct pd_group *group;
+    const char *text;
+    int v4prefix, v6prefix;
+    struct pd_rl_window win[PD_WINDOWS_MAX];
+    int nwin;
+};
+
+struct pd_override {
+    long long max;             /* -1 = unlimited */
+};
+
+struct pd_rules {
+    struct arena arena;
+    struct pd_group *groups;
+    size_t ngroups;
+    struct strmap group_by_name;
+    struct strmap members;          /* "index a address", "index d domain" */
+    struct pd_sender_rule *srules;
+    size_t nsrules;
+    struct pd_grey_settings grey_default;
+    struct strmap grey_domain;      /* domain -> struct pd_grey_settings */
+    struct pd_wl *wl;
+    size_t nwl;
+    struct pd_rl_rule *rl;
+    size_t nrl;
+    struct strmap overrides;        /* "rule/window/key" -> pd_override */
+    struct strmap grants;           /* "login address|domain" -> "" */
+    long long max_expiry, max_window;
+    int refs;                       /* jobs using it (loop thread only) */
+};
+
+extern const struct reloader_ops pd_rules_ops;
+void rules_free(struct pd_rules *r);
+/* rules_grey - the greylisting settings for a recipient domain. */
+const struct pd_grey_settings *rules_grey(const struct pd_rules *r,
+                                          const char *domain);
+
+/* --- evaluation context (one request in one worker) ---------------------- */
+
+/* per-worker resources */
+struct pd_worker {
+    struct db *db;
+    struct ldapc *ldap;             /* NULL when [policyd] ldap = no */
+    void *spf;                      /* SPF_server_t */
+    struct pd_ldap_cache *ldcache;  /* shared, locked */
+    const struct policyd_config *cfg;
+    char hostname[256];
+};
+
+/* per-message memory kept on the connection (loop thread) and copied into
+   the job */
+struct pd_msgstate {
+    char instance[64];
+    unsigned char counted[64];      /* rate-limit rules that counted the
+                                       message already (bit per rule index) */
+    int spf_done;
+    int spf_result;                 /* SPF_RESULT_* */
+    char spf_header[PD_HEADER_MAX];
+    char headers[PD_HEADERS_MAX][PD_HEADER_MAX];
+    int nheaders;
+};
+
+struct pd_eval {
+    const struct preq *req;
+    const struct pd_rules *rules;
+    struct pd_worker *w;
+    struct pd_msgstate *ms;
+    time_t now;
+    struct addr sender, rcpt;       /* parsed; full "" for <> */
+    int sender_ok, rcpt_ok;
+    const char *login;              /* SASL login, "" when none */
+    struct str reply;               /* the action line without "action=" */
+    struct str err;
+};
+
+enum pd_verdict { PV_DUNNO, PV_DECIDED, PV_TEMP };
+
+/* the checks: PV_DUNNO (no objection), PV_DECIDED (e->reply set),
+   PV_TEMP (e->err set; the caller defers) */
+int check_sender_rules(struct pd_eval *e);
+int check_greylist(struct pd_eval *e);
+int check_ratelimit(struct pd_eval *e, int eom);
+int check_spf(struct pd_eval *e);
+void *spf_server_new(void);
+void spf_server_free(void *s);
+/* spf_result - run SPF for MAIL FROM (HELO when <>) once per message;
+   the SPF_RESULT_* value or -1 (temporary trouble) */
+int spf_result(struct pd_eval *e);
+
+/* groups.c: 1 member, 0 not, -1 temporary failure (+ e->err) */
+int group_has(struct pd_eval *e, const struct pd_group *g, const char *addr);
+struct pd_ldap_cache *ldap_cache_new(long long ttl_ms);
+void ldap_cache_free(struct pd_ldap_cache *c);
+
+/* decide.c: the answer to one request into e->reply */
+void decide(struct pd_eval *e);
+/* prune.c: delete expired state; 0 or DB_TEMP */
+int prune_state(struct pd_worker *w, const struct pd_rules *r, time_t now);
+
+/* workers.c */
+struct pd_job {
+    struct pd_job *next;
+    void *owner;                    /* the connection context */
+    struct preq req;
+    struct pd_msgstate ms;
+    struct pd_rules *rules;
+    const struct policyd_config *cfg;
+    int prune;                      /* a pruning job, no request */
+    struct str reply;               /* "action=...\n\n" */
+};
+
+struct pd_pool;
+struct pd_pool *pool_start(const struct policyd_config *cfg,
+                           struct server *srv, struct str *err);
+void pool_submit(struct pd_pool *p, struct pd_job *j);
+/* pool_done - finished jobs (loop thread), a list linked by next */
+struct pd_job *pool_done(struct pd_pool *p);
+void pool_stop(struct pd_pool *p);
+int pool_idle(struct pd_pool *p);
 
 #endif

@@ -1,106 +1,259 @@
 /*
  * proto - the Postfix policy delegation protocol (SMTPD_POLICY_README):
- * "name=value" lines ended by an empty line, one "action=..." reply ended by
- * an empty line, on a connection Postfix reuses.
+ * "name=value" lines ended by an empty line, one "action=..." reply ended
+ * by an empty line, on a connection Postfix reuses for many requests.
+ *
+ * The event loop reads and parses; a complete request becomes a job for
+ * the workers (workers.c), whose answer is written back when it is done.
+ * Per connection it keeps what belongs to the message in progress (keyed by
+ * the "instance" attribute): the SPF result, the headers still to prepend,
+ * the rate-limit rules that already counted the message.
  *
  * Limits: [policyd] max_line bytes per line and max_attrs attributes per
- * request; a violation is logged and the connection closed, as the protocol
- * prescribes for a malformed request.  Unknown attributes are ignored.
- *
- * Status: the checks (greylisting, rate limits, sender rules, SPF) are not
- * built yet; every well-formed request is answered "DUNNO".
+ * request; a violation is logged and the connection closed (the protocol
+ * has no error reply; Postfix then retries on a new connection and, after
+ * repeated failures, answers 451 4.3.5 itself: mail is not lost).
+ * Unknown attributes are ignored.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "policyd.h"
 
-static const struct cfg_def policyd_defs[] = {
-    SERVER_CFG_DEFS(struct policyd_config, srv, "inet:127.0.0.1:10040"),
-    {"max_line", CFG_SIZE, "8k", 256, 1024 * 1024,
-     offsetof(struct policyd_config, max_line), NULL},
-    {"max_attrs", CFG_INT, "100", 10, 10000,
-     offsetof(struct policyd_config, max_attrs), NULL},
-    {NULL, 0, NULL, 0, 0, 0, NULL}};
-
-static const struct cfg_def policyd_db_defs[] = {
-    DB_CFG_DEFS(struct policyd_config, db)};
-
-static size_t policyd_sections(void *cfg, struct cfg_section *s)
-{
-    s[0] = (struct cfg_section){"policyd", policyd_defs, cfg};
-    s[1] = (struct cfg_section){"database", policyd_db_defs, cfg};
-    return 2;
-}
-
-static struct server_config *policyd_srvcfg(void *cfg)
-{
-    return &((struct policyd_config *)cfg)->srv;
-}
-
 struct policyd_state {
     struct policyd_config *cfg;
+    struct server *srv;
+    struct reloader *reloader;
+    struct pd_pool *pool;
+    struct pd_rules *rules;          /* current snapshot */
+    struct pd_rules *old[16];        /* replaced, still used by jobs */
+    size_t nold;
+    time_t next_prune;
+    int prune_running;
 };
 
 struct policy_conn {
-    int nattrs;
+    struct conn *c;
+    struct policyd_state *st;
+    struct preq req;
+    struct pd_msgstate ms;
+    int pending;                     /* a job is out */
+    int closed;                      /* the connection went away meanwhile */
 };
 
 static void *policyd_open(struct conn *c, void *app)
 {
-    (void)c;
-    (void)app;
-    return calloc(1, sizeof(struct policy_conn));
+    struct policy_conn *pc = calloc(1, sizeof(*pc));
+
+    if (pc == NULL)
+        return NULL;
+    pc->c = c;
+    pc->st = app;
+    return pc;
 }
 
 static void policyd_close(struct conn *c, void *ctx)
 {
+    struct policy_conn *pc = ctx;
+
     (void)c;
-    free(ctx);
+    if (pc == NULL)
+        return;
+    if (pc->pending) { /* freed when its job comes back */
+        pc->closed = 1;
+        return;
+    }
+    preq_free(&pc->req);
+    free(pc);
 }
 
-/* policyd_input - consume whole lines; answer at the empty line. */
+static struct pd_rules *rules_ref(struct policyd_state *st)
+{
+    if (st->rules == NULL ||
+        !reloader_fresh(st->reloader, st->cfg->max_staleness))
+        return NULL;
+    st->rules->refs++;
+    return st->rules;
+}
+
+static void rules_unref(struct policyd_state *st, struct pd_rules *r)
+{
+    if (r == NULL)
+        return;
+    r->refs--;
+    for (size_t i = 0; i < st->nold; i++) {
+        if (st->old[i] == r && r->refs == 0) {
+            rules_free(r);
+            st->old[i] = st->old[--st->nold];
+            return;
+        }
+    }
+}
+
+static void submit(struct policy_conn *pc)
+{
+    struct policyd_state *st = pc->st;
+    struct pd_job *j = calloc(1, sizeof(*j));
+    const char *inst = preq_get(&pc->req, A_INSTANCE);
+
+    if (j == NULL)
+        log_fatal("out of memory");
+    if (strncmp(inst, pc->ms.instance, sizeof(pc->ms.instance) - 1) != 0) {
+        memset(&pc->ms, 0, sizeof(pc->ms)); /* a new message */
+        str_copy_bounded(pc->ms.instance, sizeof(pc->ms.instance), inst,
+                         strlen(inst));
+    }
+    j->owner = pc;
+    j->req = pc->req; /* the buffer moves into the job */
+    memset(&pc->req, 0, sizeof(pc->req));
+    j->ms = pc->ms;
+    j->rules = rules_ref(st);
+    j->cfg = st->cfg;
+    pc->pending = 1;
+    pool_submit(st->pool, j);
+}
+
+/* policyd_input - consume whole lines; at the empty line, hand the request
+   to a worker.  While a request is out, nothing more is read. */
 static ssize_t policyd_input(struct conn *c, void *ctx, const char *buf,
                              size_t len)
 {
     struct policy_conn *pc = ctx;
-    struct policyd_state *st = NULL;
-    const char *nl = memchr(buf, '\n', len);
+    const struct policyd_config *cfg = pc->st->cfg;
+    const char *nl, *err;
     size_t linelen;
 
-    (void)st;
-    if (nl == NULL)
+    if (pc->pending)
         return 0;
+    if ((nl = memchr(buf, '\n', len)) == NULL) {
+        if (len > (size_t)cfg->max_line) {
+            log_warn("%s: policy line over %lld bytes, closing",
+                     conn_peer(c), cfg->max_line);
+            return -1;
+        }
+        return 0;
+    }
     linelen = (size_t)(nl - buf);
+    if (linelen > (size_t)cfg->max_line) {
+        log_warn("%s: policy line over %lld bytes, closing", conn_peer(c),
+                 cfg->max_line);
+        return -1;
+    }
     if (linelen > 0 && buf[linelen - 1] == '\r')
         linelen--;
     if (linelen == 0) {
-        static const char reply[] = "action=DUNNO\n\n";
-        pc->nattrs = 0;
-        conn_write(c, reply, sizeof(reply) - 1);
+        if (pc->req.nattrs == 0) {
+            log_warn("%s: empty policy request, closing", conn_peer(c));
+            return -1;
+        }
+        submit(pc);
         return (ssize_t)(nl - buf + 1);
     }
-    if (memchr(buf, '=', linelen) == NULL) {
-        log_warn("%s: malformed policy line '%s', closing", conn_peer(c),
-                 log_safe(buf, linelen));
+    if (preq_add(&pc->req, buf, linelen, &err) < 0) {
+        log_warn("%s: malformed policy request (%s): '%s', closing",
+                 conn_peer(c), err, log_safe(buf, linelen));
         return -1;
     }
-    if (++pc->nattrs > 10000) {
-        log_warn("%s: too many attributes, closing", conn_peer(c));
+    if (pc->req.nattrs > cfg->max_attrs) {
+        log_warn("%s: more than %lld attributes in one request, closing",
+                 conn_peer(c), cfg->max_attrs);
         return -1;
     }
     return (ssize_t)(nl - buf + 1);
 }
 
+static void finish(struct policyd_state *st, struct pd_job *j)
+{
+    struct policy_conn *pc = j->owner;
+
+    rules_unref(st, j->rules);
+    if (j->prune) {
+        st->prune_running = 0;
+    } else if (pc->closed) {
+        preq_free(&pc->req);
+        free(pc);
+    } else {
+        pc->pending = 0;
+        pc->ms = j->ms;
+        conn_write(pc->c, j->reply.data, j->reply.len);
+        conn_resume(pc->c); /* a request that came meanwhile */
+    }
+    preq_free(&j->req);
+    str_free(&j->reply);
+    free(j);
+}
+
+static void policyd_wakeup(void *app)
+{
+    struct policyd_state *st = app;
+    struct pd_rules *r = reloader_take(st->reloader);
+    struct pd_job *j;
+
+    if (r) {
+        if (st->rules && st->rules->refs > 0 &&
+            st->nold < sizeof(st->old) / sizeof(st->old[0]))
+            st->old[st->nold++] = st->rules;
+        else if (st->rules && st->rules->refs > 0)
+            log_fatal("too many policy snapshots in use");
+        else
+            rules_free(st->rules);
+        st->rules = r;
+    }
+    while ((j = pool_done(st->pool)) != NULL) {
+        while (j) {
+            struct pd_job *next = j->next;
+            finish(st, j);
+            j = next;
+        }
+    }
+}
+
+static void policyd_tick(void *app)
+{
+    struct policyd_state *st = app;
+    time_t now = time(NULL);
+    struct pd_job *j;
+
+    if (now < st->next_prune || st->prune_running || st->rules == NULL)
+        return;
+    st->next_prune = now + st->cfg->prune_interval / 1000;
+    if ((j = calloc(1, sizeof(*j))) == NULL)
+        return;
+    j->prune = 1;
+    j->rules = rules_ref(st);
+    j->cfg = st->cfg;
+    if (j->rules == NULL) {
+        free(j);
+        return;
+    }
+    st->prune_running = 1;
+    pool_submit(st->pool, j);
+}
+
 static void *policyd_init(void *cfg, struct server *srv, struct str *err)
 {
     struct policyd_state *st = calloc(1, sizeof(*st));
+    struct policyd_config *c = cfg;
 
-    (void)srv;
     if (st == NULL)
         return str_appendf(err, "out of memory"), NULL;
-    st->cfg = cfg;
+    st->cfg = c;
+    st->srv = srv;
+    st->next_prune = time(NULL) + c->prune_interval / 1000;
+    /* before the privilege drop: the password files are read at open */
+    st->reloader = reloader_start(&pd_rules_ops, &c->db, c->poll_interval,
+                                  srv, err);
+    if (st->reloader == NULL) {
+        free(st);
+        return NULL;
+    }
+    if ((st->pool = pool_start(c, srv, err)) == NULL) {
+        reloader_stop(st->reloader);
+        free(st);
+        return NULL;
+    }
     return st;
 }
 
@@ -108,20 +261,39 @@ static void *policyd_reconfigure(void *app, void *newcfg)
 {
     struct policyd_state *st = app;
     void *old = st->cfg;
+    struct timespec pause = {0, 1000000};
 
+    /* queued and running jobs read the configuration: let them finish
+       first (bounded by the database and DNS timeouts; reloads are rare) */
+    while (!pool_idle(st->pool))
+        nanosleep(&pause, NULL);
     st->cfg = newcfg;
+    reloader_reconfigure(st->reloader, &st->cfg->db, st->cfg->poll_interval);
     return old;
 }
 
 static void policyd_fini(void *app)
 {
-    free(app);
+    struct policyd_state *st = app;
+
+    pool_stop(st->pool);
+    reloader_stop(st->reloader);
+    for (size_t i = 0; i < st->nold; i++)
+        rules_free(st->old[i]);
+    rules_free(st->rules);
+    free(st);
+}
+
+static struct server_config *policyd_srvcfg(void *cfg)
+{
+    return &((struct policyd_config *)cfg)->srv;
 }
 
 static const struct server_ops policyd_ops = {
-    policyd_open, policyd_input, policyd_close, NULL, NULL, NULL};
+    policyd_open, policyd_input, policyd_close, policyd_tick, NULL,
+    policyd_wakeup};
 
 const struct daemon_app policyd_app = {
-    "postern-policyd", sizeof(struct policyd_config), policyd_sections, NULL,
-    policyd_srvcfg, &policyd_ops, policyd_init, NULL, policyd_reconfigure,
-    policyd_fini, 1000, 64 * 1024, 256 * 1024};
+    "postern-policyd", sizeof(struct policyd_config), policyd_config_sections,
+    policyd_config_check, policyd_srvcfg, &policyd_ops, policyd_init, NULL,
+    policyd_reconfigure, policyd_fini, 1000, 64 * 1024, 256 * 1024};

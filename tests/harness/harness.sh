@@ -943,3 +943,242 @@ h_tls_cert() {
 # Prints one line "STEP CODE TEXT" (e.g. "RCPT 450 4.7.1 ..." or
 # "DATA 250 2.0.0 Ok: queued as ..."); exit 0 if accepted, 1 otherwise.
 h_smtp() { "$H_PYTHON" "$H_HARNESS_DIR/smtp_client.py" "$@"; }
+
+# ------------------------------------------------------------------ DNS (dnsmasq)
+# A private, authoritative-only DNS server for SPF/DKIM tests: dnsmasq from
+# dnsmasq-base on 127.0.53.N port 53 (UDP and TCP), nothing else.  It never
+# forwards (--no-resolv, no upstream) and answers every name it does not hold
+# with NXDOMAIN (--local=/#/), so no query leaves the machine.  Programs reach
+# it through h_with_resolver, which runs them in a private mount namespace
+# whose /etc/resolv.conf names only this server: glibc's res_* functions (and
+# so libspf2 and libopendkim) query it, the rest of the machine does not.
+# Exports H_DNS_ADDR H_DNS_PID H_DNS_DIR H_DNS_RESOLV.
+
+# h__dns_conf OUT RECORDFILE - write dnsmasq options for the records in
+# RECORDFILE ("NAME TYPE DATA" lines; TXT data split into 255-byte strings)
+h__dns_conf() {
+    "$H_PYTHON" - "$1" "$2" <<'EOF'
+import re, sys
+out, src = sys.argv[1], sys.argv[2]
+lines = []
+def fail(msg, line):
+    sys.stderr.write("harness: DNS record %r: %s\n" % (line, msg))
+    sys.exit(1)
+def qstr(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def txt_data(data, line):
+    # zone-file style "a" "b" (concatenated) or the bare rest of the line
+    if not data.startswith('"'):
+        return data
+    if not re.fullmatch(r'(\s*"(?:[^"\\]|\\.)*")+\s*', data):
+        fail("unbalanced quotes", line)
+    parts = re.findall(r'"((?:[^"\\]|\\.)*)"', data)
+    return "".join(re.sub(r'\\(.)', r'\1', p) for p in parts)
+for raw in open(src, encoding="utf-8"):
+    line = raw.strip()
+    if not line or line.startswith("#"):
+        continue
+    m = re.match(r'(\S+)\s+(?:IN\s+)?([A-Za-z]+)\s+(.*)$', line)
+    if not m:
+        fail("expected NAME TYPE DATA", line)
+    name, typ, data = m.group(1).rstrip(".").lower(), m.group(2).upper(), m.group(3).strip()
+    if not re.fullmatch(r'[a-z0-9_*.-]+', name) or ".." in name:
+        fail("bad name", line)
+    if typ == "TXT":
+        b = txt_data(data, line).encode("utf-8")
+        chunks = [b[i:i + 255] for i in range(0, len(b), 255)] or [b""]
+        # dnsmasq splits on unquoted commas: quote every 255-byte string
+        lines.append("txt-record=%s,%s" % (name, ",".join(
+            qstr(c.decode("utf-8", "surrogateescape")) for c in chunks)))
+    elif typ in ("A", "AAAA"):
+        if not re.fullmatch(r'[0-9a-fA-F:.]+', data):
+            fail("bad address", line)
+        lines.append("host-record=%s,%s" % (name, data))
+    elif typ == "MX":
+        pref, _, host = data.partition(" ")
+        if not pref.isdigit() or not host.strip():
+            fail("expected MX PREF HOST", line)
+        lines.append("mx-host=%s,%s,%s" % (name, host.strip().rstrip("."), pref))
+    elif typ == "CNAME":
+        lines.append("cname=%s,%s" % (name, data.rstrip(".")))
+    else:
+        fail("type must be TXT, A, AAAA, MX or CNAME", line)
+with open(out, "a", encoding="utf-8", errors="surrogateescape") as f:
+    f.write("\n".join(lines) + ("\n" if lines else ""))
+EOF
+}
+
+# h__dns_addr_free ADDR - true if nothing is bound to ADDR port 53 (UDP)
+h__dns_addr_free() {
+    "$H_PYTHON" -c 'import socket,sys
+s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.bind((sys.argv[1], 53))
+except OSError:
+    sys.exit(1)' "$1" 2>/dev/null
+}
+
+# h_dns_query NAME [TYPE] - ask the test DNS server (TYPE A, AAAA, TXT, MX;
+# default A); prints "NOERROR" / "NXDOMAIN" / ... then one answer per line
+# (TXT strings of one record joined), exit 0 if it answered at all
+h_dns_query() {
+    "$H_PYTHON" - "${H_DNS_ADDR:-127.0.53.1}" "$1" "${2:-A}" <<'EOF'
+import random, socket, struct, sys
+server, name, qtype = sys.argv[1], sys.argv[2], sys.argv[3].upper()
+types = {"A": 1, "MX": 15, "TXT": 16, "AAAA": 28}
+qid = random.randint(0, 65535)
+q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+for label in name.rstrip(".").split("."):
+    q += bytes([len(label)]) + label.encode()
+q += b"\0" + struct.pack(">HH", types[qtype], 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+try:
+    s.sendto(q, (server, 53))
+    r = s.recv(65535)
+    if r[2] & 0x02:  # truncated: again over TCP
+        t = socket.create_connection((server, 53), timeout=2)
+        t.sendall(struct.pack(">H", len(q)) + q)
+        f = t.makefile("rb")
+        r = f.read(struct.unpack(">H", f.read(2))[0])
+        t.close()
+except OSError as e:
+    print("NOANSWER (%s)" % e)
+    sys.exit(1)
+rcodes = {0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN", 5: "REFUSED"}
+print(rcodes.get(r[3] & 15, "RCODE%d" % (r[3] & 15)))
+an = struct.unpack(">H", r[6:8])[0]
+def skip_name(p):
+    while True:
+        n = r[p]
+        if n == 0:
+            return p + 1
+        if n & 0xC0:
+            return p + 2
+        p += n + 1
+p = skip_name(12) + 4
+for _ in range(an):
+    p = skip_name(p)
+    typ, _, _, rdlen = struct.unpack(">HHIH", r[p:p + 10])
+    rd = r[p + 10:p + 10 + rdlen]
+    p += 10 + rdlen
+    if typ == 1:
+        print(socket.inet_ntop(socket.AF_INET, rd))
+    elif typ == 28:
+        print(socket.inet_ntop(socket.AF_INET6, rd))
+    elif typ == 16:
+        strs, i = [], 0
+        while i < len(rd):
+            strs.append(rd[i + 1:i + 1 + rd[i]].decode("utf-8", "replace"))
+            i += 1 + rd[i]
+        print("".join(strs) + "  (%d strings)" % len(strs))
+    else:
+        print("type %d, %d bytes" % (typ, rdlen))
+EOF
+}
+
+# h_start_dns [--addr IP] [FILE|-]... ["NAME TYPE DATA"]... - start dnsmasq
+#   with the given records: files ("-" = stdin) of "NAME TYPE DATA" lines
+#   (# comments) and/or single-record arguments (an argument with a blank is
+#   a record, otherwise a file).  Types: TXT (data: the rest of the line, or
+#   zone-style "quoted" "strings" that are concatenated; split into 255-byte
+#   strings), A, AAAA, MX ("PREF HOST"), CNAME.  Names not given answer
+#   NXDOMAIN.  Listens on 127.0.53.1:53, or the next free 127.0.53.N when
+#   another test holds it (or --addr IP); a restart after h_stop_dns keeps the
+#   address.  Writes H_DNS_RESOLV for h_with_resolver.
+h_start_dns() {
+    local d="$H_DIR/dns" addr="${H_DNS_ADDR:-}" n pid src i=0
+    if [ -n "${H_DNS_PID:-}" ] && h__alive "$H_DNS_PID"; then
+        h__err "dnsmasq is already running (h_stop_dns first)"
+        return 1
+    fi
+    command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || {
+        h__fatal "dnsmasq not found (Debian package dnsmasq-base)"; return 1; }
+    mkdir -p "$d"
+    chmod 755 "$d"
+    : > "$d/records"
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --addr) addr=$2; shift ;;
+            -) cat >> "$d/records" ;;
+            *' '*) printf '%s\n' "$1" >> "$d/records" ;;
+            *) cat "$1" >> "$d/records" || { h__fatal "cannot read DNS records '$1'"; return 1; } ;;
+        esac
+        shift
+    done
+    if [ -z "$addr" ]; then
+        for i in $(seq 1 32); do
+            h__dns_addr_free "127.0.53.$i" && { addr="127.0.53.$i"; break; }
+        done
+        [ -n "$addr" ] || { h__fatal "no free address 127.0.53.1-32 for dnsmasq"; return 1; }
+    fi
+    {
+        echo "# private dnsmasq for postern tests (generated by harness.sh)"
+        echo "no-resolv"
+        echo "no-hosts"
+        echo "no-poll"
+        echo "bind-interfaces"
+        echo "listen-address=$addr"
+        echo "port=53"
+        echo "local=/#/"
+        echo "cache-size=0"
+        echo "log-queries"
+        echo "log-facility=$d/dnsmasq.log"
+    } > "$d/dnsmasq.conf"
+    if ! h__dns_conf "$d/dnsmasq.conf" "$d/records" 2>"$d/conf.err"; then
+        h__fatal "bad DNS records" "$d/conf.err"
+        return 1
+    fi
+    : > "$d/dnsmasq.log"
+    src=/usr/sbin/dnsmasq
+    [ -x "$src" ] || src=dnsmasq
+    "$src" --keep-in-foreground --conf-file="$d/dnsmasq.conf" --pid-file= \
+        </dev/null >>"$d/dnsmasq.out" 2>&1 &
+    pid=$!
+    H_DNS_ADDR=$addr
+    H_DNS_PID=$pid
+    H_DNS_DIR=$d
+    H_DNS_RESOLV=$d/resolv.conf
+    export H_DNS_ADDR H_DNS_PID H_DNS_DIR H_DNS_RESOLV
+    printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$addr" > "$H_DNS_RESOLV"
+    chmod 644 "$H_DNS_RESOLV"
+    h_track_pid "$pid"
+    n=50
+    while [ "$n" -gt 0 ]; do
+        h__alive "$pid" || break
+        h_dns_query dnsmasq-ready.test A >/dev/null 2>&1 && break
+        sleep 0.1
+        n=$((n - 1))
+    done
+    if ! h__alive "$pid" || [ "$n" = 0 ]; then
+        cat "$d/dnsmasq.out" >> "$d/dnsmasq.log" 2>/dev/null
+        h__fatal "dnsmasq did not start on $addr:53" "$d/dnsmasq.log"
+        return 1
+    fi
+    h_log "dnsmasq on $addr:53 with $(grep -c . "$d/records") record(s)"
+}
+
+# h_stop_dns - stop dnsmasq (queries then fail: resolvers report a timeout /
+# connection refused, i.e. a temporary DNS error)
+h_stop_dns() {
+    [ -n "${H_DNS_PID:-}" ] || return 0
+    h__kill_pid "$H_DNS_PID" 5
+    h__svc_del "pid:$H_DNS_PID"
+    H_DNS_PID=
+}
+
+# h_with_resolver CMD... - run CMD with /etc/resolv.conf replaced by one that
+# names only the test DNS server: `unshare -m` (a private mount namespace,
+# root only) and a bind mount over /etc/resolv.conf, then exec CMD.  Other
+# processes keep the real resolv.conf.  Called in a subshell (`... &`,
+# `$(...)`) it execs, so `h_with_resolver daemon ... & pid=$!` gives the
+# daemon's own PID (for kill and h_track_pid).
+h_with_resolver() {
+    [ -n "${H_DNS_RESOLV:-}" ] && [ -f "$H_DNS_RESOLV" ] || {
+        h__err "h_with_resolver: call h_start_dns first"; return 1; }
+    local script='mount --bind "$0" /etc/resolv.conf || exit 126; exec "$@"'
+    if [ "$BASHPID" != "$$" ]; then
+        exec unshare -m --propagation private /bin/sh -c "$script" "$H_DNS_RESOLV" "$@"
+    fi
+    unshare -m --propagation private /bin/sh -c "$script" "$H_DNS_RESOLV" "$@"
+}

@@ -6,7 +6,8 @@
 # each one: an SQL round trip, the sample LDAP directory (class 9a and its
 # members, nested and cyclic groups), Postfix relaying a message for a domain
 # routed to a sink, the sink's TLS+AUTH mode, a second MariaDB instance, a
-# MariaDB restart and crash on the same port, a slapd restart.  Ends with
+# MariaDB restart and crash on the same port, a slapd restart, the dnsmasq
+# DNS server and h_with_resolver.  Ends with
 # "N passed, N failed" and exits non-zero if anything failed; everything is
 # torn down by the harness's EXIT trap.
 #
@@ -136,6 +137,22 @@ printf 'Subject: dots\n\n.leading dot\n..two dots\nend\n' > "$H_DIR/dots.eml"
 r=$(h_smtp --port "$H_SINK_PICKY_PORT" --from a@test.example --to good@external.example --data "$H_DIR/dots.eml")
 t_match "sink picky: other recipients accepted" "^DATA 250" "$r"
 t_eq "sink: dot-unstuffing keeps the message intact" "$(cat "$H_DIR/dots.eml")" "$(cat "$(h_sink_last picky)")"
+
+# ---- DNS (dnsmasq) and the private resolv.conf
+long=$(printf 'k%.0s' $(seq 1 400))
+h_start_dns "spf.dns.test TXT v=spf1 ip4:192.0.2.0/24 -all" "host.dns.test A 192.0.2.7" \
+    "key._domainkey.dns.test TXT \"v=DKIM1; k=rsa; \" \"p=$long\""
+t_match "dns: TXT record served" "v=spf1 ip4:192\.0\.2\.0/24 -all" "$(h_dns_query spf.dns.test TXT)"
+t_match "dns: a long TXT record comes in 255-byte strings, joined intact" \
+    "^NOERROR.v=DKIM1; k=rsa; p=k{400}  \(2 strings\)\.$" "$(h_dns_query key._domainkey.dns.test TXT | tr '\n' '.')"
+t_match "dns: unknown names are NXDOMAIN (nothing forwarded)" "^NXDOMAIN" "$(h_dns_query www.example.org A)"
+t_match "dns: h_with_resolver replaces /etc/resolv.conf" "^nameserver $H_DNS_ADDR" \
+    "$(h_with_resolver cat /etc/resolv.conf)"
+t_match "dns: glibc's resolver in the namespace asks the test server" "^192\.0\.2\.7 " \
+    "$(h_with_resolver getent ahostsv4 host.dns.test)"
+dns_pid=$H_DNS_PID
+h_stop_dns
+t_not "dns: h_stop_dns stops dnsmasq" h__alive "$dns_pid"
 
 if [ "${SELFTEST_FAIL:-0}" = 1 ]; then
     t_eq "deliberate failure (SELFTEST_FAIL=1)" "yes" "no"

@@ -140,7 +140,10 @@ t_eq "writable again: delivered" "0 1" "$rc $(newcount "$md_ro")"
 
 # killed while reading the message: nothing delivered, nothing partial
 mkfifo "$H_DIR/fifo"
-asnobody -f a@b -a ro@lda.example < "$H_DIR/fifo" > /dev/null &
+# not through the asnobody function: $! must be postern-lda itself (setpriv
+# execs it), not a subshell whose death would leave the LDA reading on
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$H_DIR/postern-lda" \
+    -c "$CONF" -f a@b -a ro@lda.example < "$H_DIR/fifo" > /dev/null &
 pid=$!
 exec 7> "$H_DIR/fifo"
 printf 'Subject: partial\n\nfirst part\n' >&7

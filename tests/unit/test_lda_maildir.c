@@ -1,4 +1,4 @@
-// links: lda/maildir.c lda/msg.c lda/header.c lda/quota.c lda/deliver.c lda/folder.c lda/mutf7.c lda/status.c lda/lookup.c
+// links: lda/maildir.c lda/msg.c lda/header.c lda/quota.c lda/deliver.c lda/folder.c lda/mutf7.c lda/status.c lda/lookup.c lda/sieve/*.c
 /*
  * test_lda_maildir - delivery into a Maildir on disk without a database:
  * the tmp -> new protocol, names, headers, folders, quota (maildirsize),
@@ -105,6 +105,9 @@ int main(void)
     cfg.recipient_delimiter = "+";
     cfg.fsync = 1;
     cfg.quota_full = LDA_QFULL_BOUNCE;
+    cfg.sieve_before = cfg.sieve_after = ""; /* no scripts: plain delivery */
+    cfg.sieve_global_dir = "";
+    cfg.sendmail_path = "/bin/false";
     lda_ctx_init(&ctx, &cfg, NULL);
     CHECK_STR(ctx.hostname, "host\\057with\\072odd", "hostname escaped");
 

@@ -1,13 +1,6 @@
 /*
- * loader - the thread that keeps postern-maps' snapshot current.
- *
- * Every [maps] poll_interval it reads the change_counter table (bumped by
- * triggers on every routing table); when the sum of generations moved, or
- * there is no snapshot yet, it loads a new snapshot and hands it to the
- * event loop (loader_take, after server_wakeup).  Each successful poll
- * records the time, so the loop can tell whether its data is fresh
- * (loader_fresh); when the database cannot be reached the old snapshot is
- * kept but answers turn TEMP after max_staleness.
+ * reloader - the thread that keeps a daemon's in-memory snapshot of SQL
+ * tables current (see reloader.h).
  *
  * The thread owns its own database connection; the handover of snapshots
  * is protected by a mutex.  Database errors are logged once per outage.
@@ -19,12 +12,9 @@
 #include <time.h>
 
 #include "log.h"
-#include "maps.h"
+#include "reloader.h"
 
-int snapshot_generation(struct db *db, unsigned long long *sum,
-                        struct str *err);
-
-struct loader {
+struct reloader {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -32,10 +22,30 @@ struct loader {
     struct db_config dbcfg;   /* strings owned by the loader */
     int dbcfg_changed;
     long long poll_ms;
-    struct snapshot *pending; /* handed over, not yet taken */
+    const struct reloader_ops *ops;
+    void *pending;            /* handed over, not yet taken */
     int stop;
     _Atomic long long last_ok_ms;
 };
+
+static int sum_generations(void *ctx, unsigned ncols, char **vals,
+                           const unsigned long *lens)
+{
+    unsigned long long *sum = ctx;
+
+    (void)lens;
+    if (ncols >= 1 && vals[0])
+        *sum += strtoull(vals[0], NULL, 10);
+    return 0;
+}
+
+int reloader_generation(struct db *db, unsigned long long *sum,
+                        struct str *err)
+{
+    *sum = 0;
+    return db_query(db, "SELECT generation FROM change_counter", NULL, 0,
+                    sum_generations, sum, err) == DB_TEMP ? -1 : 0;
+}
 
 static long long mono_ms(void)
 {
@@ -64,25 +74,26 @@ static void dbcfg_free(struct db_config *c)
     free(c->password_file);
 }
 
-static void publish(struct loader *l, struct snapshot *s)
+static void publish(struct reloader *l, void *s)
 {
     pthread_mutex_lock(&l->lock);
-    snapshot_free(l->pending); /* never taken: replaced by a newer one */
+    if (l->pending) /* never taken: replaced by a newer one */
+        l->ops->free(l->pending);
     l->pending = s;
     pthread_mutex_unlock(&l->lock);
     server_wakeup(l->srv);
 }
 
 /* poll_once - one round; returns the generation now served. */
-static unsigned long long poll_once(struct loader *l, struct db *db,
+static unsigned long long poll_once(struct reloader *l, struct db *db,
                                     unsigned long long have, int *have_any,
                                     int *down)
 {
     struct str err = STR_INIT;
     unsigned long long gen;
-    struct snapshot *s;
+    void *s;
 
-    if (snapshot_generation(db, &gen, &err) < 0) {
+    if (reloader_generation(db, &gen, &err) < 0) {
         if (!*down)
             log_error("database: %s (answering TEMP after max_staleness)",
                       str_cstr(&err));
@@ -98,9 +109,9 @@ static unsigned long long poll_once(struct loader *l, struct db *db,
         str_free(&err);
         return have;
     }
-    if ((s = snapshot_load(db, &err)) == NULL) {
+    if ((s = l->ops->load(db, &err)) == NULL) {
         if (!*down)
-            log_error("database: loading the routing tables: %s",
+            log_error("database: loading the %s: %s", l->ops->what,
                       str_cstr(&err));
         *down = 1;
         str_free(&err);
@@ -109,10 +120,11 @@ static unsigned long long poll_once(struct loader *l, struct db *db,
     if (*down)
         log_info("database reachable again (%s)", db_current_host(db));
     *down = 0;
-    log_info("routing tables loaded: %zu rows in %lld ms, %zu KiB "
-             "(generation %llu)", s->rows, s->load_ms,
-             s->arena.used_total / 1024, s->gen_sum);
-    gen = s->gen_sum;
+    str_reset(&err);
+    if (l->ops->describe)
+        l->ops->describe(s, &err);
+    log_info("%s loaded%s%s (generation %llu)", l->ops->what,
+             err.len ? ": " : "", str_cstr(&err), gen);
     publish(l, s);
     atomic_store(&l->last_ok_ms, mono_ms());
     *have_any = 1;
@@ -120,9 +132,9 @@ static unsigned long long poll_once(struct loader *l, struct db *db,
     return gen;
 }
 
-static void *loader_main(void *arg)
+static void *reloader_main(void *arg)
 {
-    struct loader *l = arg;
+    struct reloader *l = arg;
     struct str err = STR_INIT;
     struct db *db = NULL;
     unsigned long long gen = 0;
@@ -157,30 +169,33 @@ static void *loader_main(void *arg)
     return NULL;
 }
 
-struct loader *loader_start(const struct maps_config *cfg, struct server *srv,
-                            struct str *err)
+struct reloader *reloader_start(const struct reloader_ops *ops,
+                                const struct db_config *dbcfg,
+                                long long poll_ms, struct server *srv,
+                                struct str *err)
 {
-    struct loader *l = calloc(1, sizeof(*l));
+    struct reloader *l = calloc(1, sizeof(*l));
 
     if (l == NULL)
         return str_appendf(err, "out of memory"), NULL;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->cond, NULL);
+    l->ops = ops;
     l->srv = srv;
-    l->poll_ms = cfg->poll_interval;
+    l->poll_ms = poll_ms;
     atomic_store(&l->last_ok_ms, -1000000000LL);
-    dbcfg_copy(&l->dbcfg, &cfg->db);
-    if (pthread_create(&l->thread, NULL, loader_main, l) != 0) {
+    dbcfg_copy(&l->dbcfg, dbcfg);
+    if (pthread_create(&l->thread, NULL, reloader_main, l) != 0) {
         dbcfg_free(&l->dbcfg);
         free(l);
-        return str_appendf(err, "cannot start the loader thread"), NULL;
+        return str_appendf(err, "cannot start the reloader thread"), NULL;
     }
     return l;
 }
 
-struct snapshot *loader_take(struct loader *l)
+void *reloader_take(struct reloader *l)
 {
-    struct snapshot *s;
+    void *s;
 
     pthread_mutex_lock(&l->lock);
     s = l->pending;
@@ -189,30 +204,32 @@ struct snapshot *loader_take(struct loader *l)
     return s;
 }
 
-int loader_fresh(struct loader *l, long long max_ms)
+int reloader_fresh(struct reloader *l, long long max_ms)
 {
     return mono_ms() - atomic_load(&l->last_ok_ms) <= max_ms;
 }
 
-void loader_reconfigure(struct loader *l, const struct maps_config *cfg)
+void reloader_reconfigure(struct reloader *l, const struct db_config *dbcfg,
+                          long long poll_ms)
 {
     pthread_mutex_lock(&l->lock);
     dbcfg_free(&l->dbcfg);
-    dbcfg_copy(&l->dbcfg, &cfg->db);
-    l->poll_ms = cfg->poll_interval;
+    dbcfg_copy(&l->dbcfg, dbcfg);
+    l->poll_ms = poll_ms;
     l->dbcfg_changed = 1;
     pthread_cond_signal(&l->cond);
     pthread_mutex_unlock(&l->lock);
 }
 
-void loader_stop(struct loader *l)
+void reloader_stop(struct reloader *l)
 {
     pthread_mutex_lock(&l->lock);
     l->stop = 1;
     pthread_cond_signal(&l->cond);
     pthread_mutex_unlock(&l->lock);
     pthread_join(l->thread, NULL);
-    snapshot_free(l->pending);
+    if (l->pending)
+        l->ops->free(l->pending);
     dbcfg_free(&l->dbcfg);
     pthread_mutex_destroy(&l->lock);
     pthread_cond_destroy(&l->cond);

@@ -1,0 +1,451 @@
+/*
+ * bridge - Sieve in postern-lda: which scripts run, and carrying out the
+ * action list they produce.
+ *
+ * Scripts, in this order, sharing one result: [lda] sieve_before (a file,
+ * "" = none), the mailbox's active script <mailbox>/.postern.sieve (a
+ * symlink to sieve/NAME.sieve as ManageSieve writes it; missing = none),
+ * [lda] sieve_after.  "stop" in sieve_before or the user's script skips
+ * to sieve_after; sieve_after always runs.  include :personal finds
+ * scripts in <mailbox>/sieve, include :global in [lda] sieve_global_dir.
+ *
+ * A script that does not compile is skipped (logged; for the user's
+ * script the errors are also written to <mailbox>/.postern.sieve.log).
+ * A run-time error in any script drops every action and keeps the
+ * message in the default folder: mail is never lost.
+ *
+ * Actions:
+ *   keep        store in the -m folder or INBOX
+ *   fileinto    store in the folder (created on demand, modified UTF-7);
+ *               an unusable name stores in INBOX (logged)
+ *   imap4flags  \Seen \Answered \Flagged \Deleted \Draft become Maildir
+ *               info letters: the message is moved from new/ to
+ *               cur/NAME:2,LETTERS right after it is written
+ *   redirect    piped to [lda] sendmail_path -i -f SENDER -- ADDRESS, with
+ *               a Delivered-To of this mailbox on top (loops end in the
+ *               5.4.6 check); a failed redirect stores in the default
+ *               folder instead
+ *   reject, ereject  outcome LDA_REJECTED (77, 550 5.7.1 reason)
+ *   discard     nothing is stored: delivered (2.0.0 "discarded by sieve")
+ *
+ * Several stores report the worst outcome; a temporary failure after an
+ * earlier store may give a duplicate on retry, never a loss.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bridge.h"
+#include "log.h"
+
+#define SIEVE_USER_SCRIPT ".postern.sieve"
+#define SIEVE_USER_LOG ".postern.sieve.log"
+#define SIEVE_USER_DIR "sieve"
+
+static int msg_load(void *ctx, struct str *out)
+{
+    struct lda_msg *m = ctx;
+    unsigned long long want = m->size < SIEVE_BODY_MAX ? m->size
+                                                         : SIEVE_BODY_MAX;
+    char buf[65536];
+    off_t off = 0;
+
+    str_reset(out);
+    if (m->fd < 0)
+        return str_append(out, m->mem ? m->mem : "", (size_t)want);
+    while ((unsigned long long)off < want) {
+        size_t n = sizeof(buf);
+        ssize_t r;
+        if (want - (unsigned long long)off < n)
+            n = (size_t)(want - (unsigned long long)off);
+        r = pread(m->fd, buf, n, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        if (str_append(out, buf, (size_t)r) < 0)
+            return -1;
+        off += r;
+    }
+    return 0;
+}
+
+void sieve_lda_message(struct sieve_message *sm, struct lda_msg *m,
+                       const char *sender, const char *recipient)
+{
+    memset(sm, 0, sizeof(*sm));
+    sm->header = m->header.data ? m->header.data : "";
+    sm->header_len = m->header.len;
+    sm->size = m->size;
+    sm->load = msg_load;
+    sm->ctx = m;
+    sm->env_from = sender ? sender : "";
+    sm->env_to = recipient;
+}
+
+void sieve_maildir_flags(const char *const *flags, char *out, size_t size)
+{
+    static const struct { const char *flag; char letter; } map[] = {
+        {"\\Draft", 'D'}, {"\\Flagged", 'F'}, {"\\Answered", 'R'},
+        {"\\Seen", 'S'}, {"\\Deleted", 'T'}};
+    size_t k = 0;
+
+    for (size_t i = 0; i < 5 && k + 1 < size; i++)
+        for (size_t f = 0; flags && flags[f]; f++)
+            if (strcasecmp(flags[f], map[i].flag) == 0) {
+                out[k++] = map[i].letter;
+                break;
+            }
+    out[k] = '\0';
+}
+
+struct exists_ctx {
+    const char *root;
+};
+
+static int mailbox_exists(void *ctx, const char *folder)
+{
+    const struct exists_ctx *c = ctx;
+    struct str dir = STR_INIT, path = STR_INIT;
+    const char *e;
+    struct stat st;
+    int rc;
+
+    if (folder_to_maildir(folder, &dir, &e) < 0) {
+        str_free(&dir);
+        return 0;
+    }
+    if (dir.len == 0) {
+        str_free(&dir);
+        return 1;
+    }
+    str_appendf(&path, "%s/%s", c->root, str_cstr(&dir));
+    rc = stat(str_cstr(&path), &st) == 0 && S_ISDIR(st.st_mode);
+    str_free(&dir);
+    str_free(&path);
+    return rc;
+}
+
+/* move the message this process just wrote into dir/new to cur/ */
+static void set_flags(struct lda_ctx *ctx, const char *root,
+                      const char *folder, const char *letters,
+                      const char *who)
+{
+    char dir[LDA_PATH_MAX], key[64], from[LDA_PATH_MAX + 300],
+        to[LDA_PATH_MAX + 320];
+    struct dirent *de;
+    DIR *d;
+
+    snprintf(dir, sizeof(dir), "%s%s%s", root, *folder ? "/" : "", folder);
+    snprintf(key, sizeof(key), "P%dQ%lu.", (int)getpid(), ctx->md.counter);
+    snprintf(from, sizeof(from), "%s/new", dir);
+    if ((d = opendir(from)) == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        if (strstr(de->d_name, key) == NULL)
+            continue;
+        snprintf(from, sizeof(from), "%s/new/%s", dir, de->d_name);
+        snprintf(to, sizeof(to), "%s/cur/%s:2,%s", dir, de->d_name, letters);
+        if (rename(from, to) < 0)
+            log_warn("to=<%s>: sieve flags: rename %s: %s", who, from,
+                     strerror(errno));
+        else if (ctx->cfg->fsync) {
+            int fd;
+            snprintf(from, sizeof(from), "%s/cur", dir);
+            if ((fd = open(from, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+                fsync(fd);
+                close(fd);
+            }
+        }
+        break;
+    }
+    closedir(d);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* redirect - pipe the message to sendmail; 0 or -1 with *err */
+static int redirect(struct lda_ctx *ctx, const struct lda_envelope *env,
+                    const struct lda_mailbox *mb, struct lda_msg *m,
+                    const char *to, struct str *err)
+{
+    struct sigaction ign, old;
+    struct str hdr = STR_INIT;
+    int pfd[2], status, rc = 0;
+    pid_t pid;
+
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return str_appendf(err, "pipe: %s", strerror(errno)), -1;
+    if ((pid = fork()) < 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        return str_appendf(err, "fork: %s", strerror(errno)), -1;
+    }
+    if (pid == 0) {
+        dup2(pfd[0], 0);
+        execl(ctx->cfg->sendmail_path, "sendmail", "-i", "-f",
+              env->sender[0] ? env->sender : "<>", "--", to, (char *)NULL);
+        _exit(75);
+    }
+    close(pfd[0]);
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &old);
+    str_appendf(&hdr, "Delivered-To: %s\n", mb->address);
+    if (write_all(pfd[1], hdr.data, hdr.len) < 0 ||
+        lda_msg_write_to(m, pfd[1]) < 0) {
+        str_appendf(err, "writing to %s: %s", ctx->cfg->sendmail_path,
+                    strerror(errno));
+        rc = -1;
+    }
+    close(pfd[1]);
+    sigaction(SIGPIPE, &old, NULL);
+    str_free(&hdr);
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            status = -1;
+            break;
+        }
+    if (rc == 0 && (status == -1 || !WIFEXITED(status) ||
+                    WEXITSTATUS(status) != 0)) {
+        str_appendf(err, "%s exited with status %d", ctx->cfg->sendmail_path,
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        rc = -1;
+    }
+    return rc;
+}
+
+static void user_log(const char *root, const struct str *errors)
+{
+    char path[LDA_PATH_MAX];
+    int fd;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, SIEVE_USER_LOG) >=
+        sizeof(path))
+        return;
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+              0600);
+    if (fd < 0)
+        return;
+    (void)write_all(fd, errors->data ? errors->data : "", errors->len);
+    close(fd);
+}
+
+static void log_errors(const char *who, const struct str *errors)
+{
+    const char *p = str_cstr(errors);
+
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        log_warn("to=<%s>: sieve: %s", who, log_safe(p, n));
+        p += n + (nl != NULL);
+    }
+}
+
+/* run one script file into res; -1 run-time error, 0 ran, 1 stopped,
+   2 skipped */
+static int run_one(const char *path, const char *name, int is_user,
+                   const char *root, const struct sieve_host *host,
+                   const struct sieve_message *sm, struct sieve_result *res,
+                   const char *who)
+{
+    struct str errors = STR_INIT;
+    struct sieve_script *s;
+    int rc;
+
+    if (sieve_compile_file(path, name, host, &s, &errors) < 0) {
+        log_errors(who, &errors);
+        if (is_user)
+            user_log(root, &errors);
+        str_free(&errors);
+        return 2;
+    }
+    str_free(&errors);
+    rc = sieve_execute(s, sm, host, res);
+    if (rc < 0)
+        log_warn("to=<%s>: sieve: %s; keeping the message", who,
+                 log_safe(res->error.data, res->error.len));
+    sieve_script_free(s);
+    return rc;
+}
+
+struct outcome {
+    struct lda_result res;
+    int stored, have;
+    struct str text;
+};
+
+static int severity(enum lda_status s)
+{
+    switch (s) {
+    case LDA_OK: return 0;
+    case LDA_QUOTA_BOUNCE: return 1;
+    case LDA_QUOTA_DEFER: return 2;
+    default: return 3;
+    }
+}
+
+static void store_one(struct lda_ctx *ctx, const struct lda_envelope *env,
+                      const struct lda_mailbox *mb, struct lda_msg *m,
+                      const char *root, lda_store_fn *store,
+                      const struct sieve_action *a, struct outcome *o)
+{
+    struct str dir = STR_INIT;
+    struct lda_result r1;
+    const char *e = NULL;
+    char letters[8];
+
+    if (folder_to_maildir(a->arg, &dir, &e) < 0) {
+        log_warn("to=<%s>: sieve: folder '%s': %s; delivering to INBOX",
+                 mb->address, log_safe_cstr(a->arg), e);
+        str_truncate(&dir, 0);
+    }
+    store(ctx, env, mb, m, &r1, str_cstr(&dir), root);
+    if (r1.status == LDA_OK) {
+        o->stored++;
+        sieve_maildir_flags(a->flags, letters, sizeof(letters));
+        if (letters[0])
+            set_flags(ctx, root, str_cstr(&dir), letters, mb->address);
+        str_appendf(&o->text, "%s%s", o->text.len ? ", " : "",
+                    dir.len ? a->arg : "INBOX");
+    }
+    if (!o->have || severity(r1.status) > severity(o->res.status)) {
+        o->res = r1;
+        o->have = 1;
+    }
+    str_free(&dir);
+}
+
+static void execute(struct lda_ctx *ctx, const struct lda_envelope *env,
+                    const struct lda_mailbox *mb, struct lda_msg *m,
+                    const char *root, lda_store_fn *store,
+                    struct sieve_result *sr, struct lda_result *res)
+{
+    struct outcome o;
+    int redirected = 0, fallback = 0;
+
+    memset(&o, 0, sizeof(o));
+    for (size_t i = 0; i < sr->n; i++) {
+        const struct sieve_action *a = &sr->acts[i];
+        if (a->kind == SIEVE_ACT_REJECT || a->kind == SIEVE_ACT_EREJECT) {
+            char reason[256];
+            log_sanitize(reason, sizeof(reason), a->arg, strlen(a->arg));
+            lda_result_set(res, LDA_REJECTED, "<%s>: rejected: %s",
+                           mb->address, reason);
+            str_free(&o.text);
+            return;
+        }
+    }
+    for (size_t i = 0; i < sr->n; i++) {
+        const struct sieve_action *a = &sr->acts[i];
+        struct str err = STR_INIT;
+        if (a->kind == SIEVE_ACT_KEEP || a->kind == SIEVE_ACT_FILEINTO) {
+            store_one(ctx, env, mb, m, root, store, a, &o);
+        } else if (a->kind == SIEVE_ACT_REDIRECT) {
+            if (redirect(ctx, env, mb, m, a->arg, &err) < 0) {
+                log_error("to=<%s>: sieve redirect to <%s>: %s; keeping the "
+                          "message", mb->address, log_safe_cstr(a->arg),
+                          str_cstr(&err));
+                fallback = 1;
+            } else {
+                log_info("to=<%s>: sieve: redirected to <%s>", mb->address,
+                         log_safe_cstr(a->arg));
+                redirected++;
+                str_appendf(&o.text, "%sredirect <%s>",
+                            o.text.len ? ", " : "", log_safe_cstr(a->arg));
+            }
+        }
+        str_free(&err);
+    }
+    if (fallback && o.stored == 0) {
+        struct sieve_action keep;
+        memset(&keep, 0, sizeof(keep));
+        keep.kind = SIEVE_ACT_KEEP;
+        keep.arg = sr->default_folder;
+        store_one(ctx, env, mb, m, root, store, &keep, &o);
+    }
+    if (o.have && o.res.status != LDA_OK)
+        *res = o.res;
+    else if (o.stored || redirected)
+        lda_result_set(res, LDA_OK, "<%s>: sieve: %s", mb->address,
+                       str_cstr(&o.text));
+    else
+        lda_result_set(res, LDA_OK, "<%s>: discarded by sieve",
+                       mb->address);
+    str_free(&o.text);
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+
+    return path[0] && stat(path, &st) == 0;
+}
+
+int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
+                      const struct lda_mailbox *mb, struct lda_msg *m,
+                      const char *root, lda_store_fn *store,
+                      struct lda_result *res)
+{
+    const struct lda_config *cfg = ctx->cfg;
+    char user[LDA_PATH_MAX], personal[LDA_PATH_MAX];
+    struct exists_ctx ectx = {root};
+    struct sieve_message sm;
+    struct sieve_result sr;
+    struct sieve_host host;
+    const char *at = strrchr(mb->address, '@');
+    int rc = 0, has_user;
+
+    snprintf(user, sizeof(user), "%s/%s", root, SIEVE_USER_SCRIPT);
+    snprintf(personal, sizeof(personal), "%s/%s", root, SIEVE_USER_DIR);
+    has_user = file_exists(user);
+    if (!has_user && !cfg->sieve_before[0] && !cfg->sieve_after[0])
+        return 0;
+    memset(&host, 0, sizeof(host));
+    host.personal_dir = personal;
+    host.global_dir = cfg->sieve_global_dir;
+    host.delimiters = cfg->recipient_delimiter;
+    host.default_folder = env->folder ? env->folder : "INBOX";
+    host.domain = at ? at + 1 : "";
+    host.hostname = ctx->hostname;
+    host.mailbox_exists = mailbox_exists;
+    host.ctx = &ectx;
+    sieve_lda_message(&sm, m, env->sender, env->recipient);
+    sieve_result_init(&sr, host.default_folder);
+    if (file_exists(cfg->sieve_before))
+        rc = run_one(cfg->sieve_before, "sieve_before", 0, root, &host, &sm,
+                     &sr, mb->address);
+    else if (cfg->sieve_before[0])
+        log_warn("[lda] sieve_before %s: not found", cfg->sieve_before);
+    if (rc >= 0 && rc != 1 && has_user)
+        rc = run_one(user, SIEVE_USER_SCRIPT, 1, root, &host, &sm, &sr,
+                     mb->address);
+    if (rc >= 0 && file_exists(cfg->sieve_after))
+        run_one(cfg->sieve_after, "sieve_after", 0, root, &host, &sm, &sr,
+                mb->address);
+    sieve_result_finish(&sr);
+    execute(ctx, env, mb, m, root, store, &sr, res);
+    sieve_result_free(&sr);
+    return 1;
+}

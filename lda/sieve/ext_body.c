@@ -1,0 +1,42 @@
+/*
+ * ext_body - the "body" test (RFC 5173):
+ *
+ *   body [COMPARATOR] [MATCH-TYPE] [BODY-TRANSFORM] <key-list>
+ *   BODY-TRANSFORM = :raw / :content <content-types: string-list> / :text
+ *
+ * :text (the default) looks at the "text/..." parts, decoded from base64 or
+ * quoted-printable; :content at the parts of the given types ("text",
+ * "text/html", "" for every leaf part); :raw at the undecoded body.  The
+ * parts are found by message.c; charsets are not converted (UTF-8 and
+ * US-ASCII compare as they are).  Each part is one value: :is compares a
+ * whole part, :contains searches it.
+ */
+#include "sieve-int.h"
+
+static int body_exec(struct sv_run *r, struct sv_node *n)
+{
+    const struct sv_tagval *t = sv_tag_group(n, SV_G_BODY);
+    int transform = t ? t->def->id : SV_BT_TEXT;
+    struct sv_strlist keys, types = {NULL, 0};
+    struct sv_str *parts;
+    size_t np;
+
+    if (transform == SV_BT_CONTENT)
+        sv_eval_list(r, &t->param->list, &types);
+    sv_eval_list(r, &sv_pos(n, 0)->list, &keys);
+    if (sv_body_parts(r, transform, &types, &parts, &np) < 0)
+        return sv_rerror(r, n, "cannot read the message body");
+    return sv_match(r, n, parts, np, &keys);
+}
+
+static const struct sv_cmddef cmds[] = {
+    {"body", 1, "L", 0, 0, SV_F_MATCH, NULL, body_exec},
+};
+
+static const struct sv_tagdef tags[] = {
+    {"raw", SV_G_BODY, SV_BT_RAW, 0, " body "},
+    {"text", SV_G_BODY, SV_BT_TEXT, 0, " body "},
+    {"content", SV_G_BODY, SV_BT_CONTENT, 'L', " body "},
+};
+
+const struct sv_ext sv_ext_body = {"body", cmds, 1, tags, 3, 0, 0};

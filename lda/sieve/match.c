@@ -1,0 +1,218 @@
+/*
+ * match - match types: :is, :contains, :matches (RFC 5228 2.7.1), the
+ * relational :count and :value (RFC 5231, with the operators gt ge lt le
+ * eq ne) and the hook to :regex (ext_regex.c).  A test matches when any
+ * value matches any key.
+ *
+ * :matches: "*" any sequence, "?" one UTF-8 character, "\" quotes the
+ * next character.  Wildcards match as few characters as possible from the
+ * left, so "[*] *" on "[a] [b] c" gives ${1} = "a" (RFC 5229 3.2).  On a
+ * success the match variables ${0} (the whole value) and ${1}..${9} (each
+ * wildcard in order) are set when the script uses "variables".
+ *
+ * Limits: one :matches comparison gives up (no match) after
+ * GLOB_BUDGET backtracking steps, so a pattern like "*a*a*a*a*b" cannot
+ * run away, and a pattern with more than GLOB_WILDCARDS_MAX wildcards
+ * never matches (recursion depth); every value/key pair counts as one
+ * step of SIEVE_STEPS_MAX.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sieve-int.h"
+
+#define GLOB_BUDGET 200000
+#define GLOB_WILDCARDS_MAX 1000
+
+int sv_relop_parse(const char *s, size_t len)
+{
+    static const char *const ops[] = {"gt", "ge", "lt", "le", "eq", "ne"};
+
+    if (len != 2)
+        return 0;
+    for (int i = 0; i < 6; i++)
+        if (strncasecmp(s, ops[i], 2) == 0)
+            return i + 1;
+    return 0;
+}
+
+int sv_relop_holds(int relop, int c)
+{
+    switch (relop) {
+    case SV_REL_GT: return c > 0;
+    case SV_REL_GE: return c >= 0;
+    case SV_REL_LT: return c < 0;
+    case SV_REL_LE: return c <= 0;
+    case SV_REL_EQ: return c == 0;
+    case SV_REL_NE: return c != 0;
+    }
+    return 0;
+}
+
+static size_t utf8_len(unsigned char c)
+{
+    if (c >= 0xf0 && c < 0xf8)
+        return 4;
+    if (c >= 0xe0)
+        return c < 0xf0 ? 3 : 1;
+    if (c >= 0xc0)
+        return 2;
+    return 1;
+}
+
+struct glob {
+    const struct sv_cmp *c;
+    struct sv_str *caps;
+    long budget;
+};
+
+static int glob_at(struct glob *g, const char *p, const char *pe,
+                   const char *s, const char *se, size_t ci)
+{
+    while (p < pe) {
+        if (--g->budget < 0)
+            return 0;
+        if (*p == '*') {
+            if (ci > GLOB_WILDCARDS_MAX) { /* bounds the recursion */
+                g->budget = -1;
+                return 0;
+            }
+            for (const char *t = s; t <= se; t++) {
+                if (glob_at(g, p + 1, pe, t, se, ci + 1)) {
+                    if (g->caps && ci < SIEVE_MATCH_VARS)
+                        g->caps[ci] = (struct sv_str){s, (size_t)(t - s), 0};
+                    return 1;
+                }
+                if (g->budget < 0)
+                    return 0;
+            }
+            return 0;
+        }
+        if (*p == '?') {
+            size_t l;
+            if (s >= se)
+                return 0;
+            l = utf8_len((unsigned char)*s);
+            if (l > (size_t)(se - s))
+                l = 1;
+            if (g->caps && ci < SIEVE_MATCH_VARS)
+                g->caps[ci] = (struct sv_str){s, l, 0};
+            ci++;
+            s += l;
+            p++;
+            continue;
+        }
+        if (*p == '\\' && p + 1 < pe)
+            p++;
+        if (s >= se || !g->c->ceq((unsigned char)*p, (unsigned char)*s))
+            return 0;
+        p++;
+        s++;
+    }
+    return s == se;
+}
+
+int sv_glob(const struct sv_cmp *c, const char *pat, size_t plen,
+            const char *s, size_t slen, struct sv_str *caps, size_t *ncaps)
+{
+    struct glob g = {c, caps, GLOB_BUDGET};
+    size_t nw = 0;
+
+    for (size_t i = 0; i < plen; i++) {
+        if (pat[i] == '\\')
+            i++;
+        else if (pat[i] == '*' || pat[i] == '?')
+            nw++;
+    }
+    if (ncaps)
+        *ncaps = nw + 1 < SIEVE_MATCH_VARS ? nw + 1 : SIEVE_MATCH_VARS;
+    if (caps)
+        caps[0] = (struct sv_str){s, slen, 0};
+    return glob_at(&g, pat, pat + plen, s, s + slen, 1);
+}
+
+static int contains(const struct sv_cmp *c, const char *s, size_t sl,
+                    const char *k, size_t kl)
+{
+    if (kl == 0)
+        return 1;
+    for (size_t i = 0; i + kl <= sl; i++) {
+        size_t j = 0;
+        while (j < kl && c->ceq((unsigned char)s[i + j], (unsigned char)k[j]))
+            j++;
+        if (j == kl)
+            return 1;
+    }
+    return 0;
+}
+
+void sv_set_match_vars(struct sv_run *r, const struct sv_str *caps,
+                       size_t n)
+{
+    if (!sv_has(r->fr->s, &sv_ext_variables))
+        return;
+    for (size_t i = 0; i < SIEVE_MATCH_VARS; i++)
+        r->mvars[i] = i < n ? sv_dup(r, caps[i].s, caps[i].len)
+                            : (struct sv_str){"", 0, 0};
+    r->nmvars = n;
+}
+
+static int one(struct sv_run *r, const struct sv_node *n,
+               const struct sv_str *v, const struct sv_str *k)
+{
+    struct sv_str caps[SIEVE_MATCH_VARS];
+    size_t nc = 0;
+    int m;
+
+    switch (n->mtype) {
+    case SV_MT_CONTAINS:
+        return contains(n->cmp, v->s, v->len, k->s, k->len);
+    case SV_MT_MATCHES:
+        memset(caps, 0, sizeof(caps));
+        m = sv_glob(n->cmp, k->s, k->len, v->s, v->len, caps, &nc);
+        if (m)
+            sv_set_match_vars(r, caps, nc);
+        return m;
+    case SV_MT_REGEX:
+        memset(caps, 0, sizeof(caps));
+        m = sv_regex_match(r, n, v, k, caps, &nc);
+        if (m > 0)
+            sv_set_match_vars(r, caps, nc);
+        return m;
+    case SV_MT_VALUE:
+        return sv_relop_holds(n->relop, n->cmp->order(v->s, v->len, k->s,
+                                                      k->len));
+    default:
+        return n->cmp->eq(v->s, v->len, k->s, k->len);
+    }
+}
+
+int sv_match(struct sv_run *r, const struct sv_node *n,
+             const struct sv_str *vals, size_t nvals,
+             const struct sv_strlist *keys)
+{
+    if (n->mtype == SV_MT_COUNT) {
+        char buf[32];
+        int l = snprintf(buf, sizeof(buf), "%zu", nvals);
+        for (size_t k = 0; k < keys->n; k++) {
+            if (sv_step(r, n) < 0)
+                return -1;
+            if (sv_relop_holds(n->relop,
+                               n->cmp->order(buf, (size_t)l, keys->v[k].s,
+                                             keys->v[k].len)))
+                return 1;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < nvals; i++) {
+        for (size_t k = 0; k < keys->n; k++) {
+            int m;
+            if (sv_step(r, n) < 0)
+                return -1;
+            if ((m = one(r, n, &vals[i], &keys->v[k])) != 0)
+                return m;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,562 @@
+/*
+ * message - the message as tests see it.
+ *
+ * Header fields: parsed once per run from the header section (LF line
+ * ends), unfolded (line breaks before blanks removed), leading and
+ * trailing blanks trimmed (RFC 5228 2.4.2.2).  Lines without ':' are
+ * skipped.  At most SIEVE_HEADERS_MAX fields are looked at.
+ *
+ * RFC 2047 encoded words (=?charset?B|Q?...?=) are decoded for the header
+ * test and display names; blanks between two encoded words are dropped.
+ * UTF-8 and US-ASCII are taken as they are, ISO-8859-1 (latin1) is
+ * converted to UTF-8; other charsets are passed through undecoded in
+ * their bytes (docs/sieve.md says so).  A malformed word stays as it is.
+ *
+ * Body (RFC 5173): :raw is the body after the header, undecoded; :text
+ * the "text/..." parts; :content "type" or "type/subtype" ("" = every leaf
+ * part) the matching parts.  Parts are found by walking "multipart/..." (by
+ * boundary) and message/rfc822, at most SIEVE_MIME_DEPTH deep; leaf parts
+ * are decoded from base64 and quoted-printable.  Charsets are not
+ * converted.  The message is read through sieve_message.load, at most
+ * SIEVE_BODY_MAX bytes.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sieve-int.h"
+
+static size_t parse_fields(struct arena *a, const char *h, size_t hl,
+                           struct sv_hdr **out)
+{
+    const char *p = h, *end = h + hl;
+    struct sv_hdr *v = NULL;
+    size_t n = 0, cap = 0;
+
+    while (p < end && n < SIEVE_HEADERS_MAX) {
+        const char *f = p, *q = p, *colon, *vs, *ve;
+        char *val;
+        size_t k = 0;
+        while (q < end) {
+            const char *nl = memchr(q, '\n', (size_t)(end - q));
+            if (nl == NULL) {
+                q = end;
+                break;
+            }
+            q = nl + 1;
+            if (q >= end || (*q != ' ' && *q != '\t'))
+                break;
+        }
+        p = q;
+        colon = memchr(f, ':', (size_t)(q - f));
+        if (colon == NULL || colon == f)
+            continue;
+        {
+            const char *ne = colon;
+            while (ne > f && (ne[-1] == ' ' || ne[-1] == '\t'))
+                ne--;
+            if (memchr(f, '\n', (size_t)(ne - f)))
+                continue;
+            if (n == cap) {
+                struct sv_hdr *nv;
+                cap = cap ? cap * 2 : 32;
+                nv = arena_alloc(a, cap * sizeof(*nv));
+                if (n)
+                    memcpy(nv, v, n * sizeof(*nv));
+                v = nv;
+            }
+            v[n].name = f;
+            v[n].nlen = (size_t)(ne - f);
+        }
+        vs = colon + 1;
+        ve = q;
+        val = arena_alloc(a, (size_t)(ve - vs) + 1);
+        for (const char *c = vs; c < ve; c++)
+            if (*c != '\n' && *c != '\r')
+                val[k++] = *c;
+        while (k > 0 && (val[k - 1] == ' ' || val[k - 1] == '\t'))
+            k--;
+        val[k] = '\0';
+        {
+            size_t s = 0;
+            while (s < k && (val[s] == ' ' || val[s] == '\t'))
+                s++;
+            v[n].value = val + s;
+            v[n].vlen = k - s;
+        }
+        n++;
+    }
+    *out = v;
+    return n;
+}
+
+int sv_msg_headers(struct sv_run *r)
+{
+    if (!r->hdrs_ready) {
+        r->nhdrs = parse_fields(r->a, r->msg->header ? r->msg->header : "",
+                                r->msg->header_len, &r->hdrs);
+        r->hdrs_ready = 1;
+    }
+    return 0;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static int b64val(int c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+static void b64_decode(const char *s, size_t len, struct str *out)
+{
+    unsigned acc = 0;
+    int bits = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        int v = b64val((unsigned char)s[i]);
+        if (s[i] == '=')
+            break;
+        if (v < 0)
+            continue;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            str_append_char(out, (char)((acc >> bits) & 0xff));
+        }
+    }
+}
+
+static void qp_decode(const char *s, size_t len, int header, struct str *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '_' && header) {
+            str_append_char(out, ' ');
+        } else if (s[i] == '=' && i + 2 < len &&
+                   hexval((unsigned char)s[i + 1]) >= 0 &&
+                   hexval((unsigned char)s[i + 2]) >= 0) {
+            str_append_char(out, (char)(hexval((unsigned char)s[i + 1]) * 16 +
+                                        hexval((unsigned char)s[i + 2])));
+            i += 2;
+        } else if (s[i] == '=' && !header) {
+            /* soft line break: "=" [blanks] LF */
+            size_t j = i + 1;
+            while (j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r'))
+                j++;
+            if (j >= len || s[j] == '\n')
+                i = j;
+            else
+                str_append_char(out, '=');
+        } else {
+            str_append_char(out, s[i]);
+        }
+    }
+}
+
+static void latin1_to_utf8(const char *s, size_t len, struct str *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            str_append_char(out, (char)c);
+        } else {
+            str_append_char(out, (char)(0xc0 | (c >> 6)));
+            str_append_char(out, (char)(0x80 | (c & 0x3f)));
+        }
+    }
+}
+
+/* one encoded word at p; its end in *endp; 0 or -1 (not a word) */
+static int encoded_word(const char *p, const char *end, const char **endp,
+                        struct str *out)
+{
+    const char *cs = p + 2, *q1, *q2, *fin;
+    char enc;
+    struct str raw = STR_INIT;
+
+    if (end - p < 8 || p[0] != '=' || p[1] != '?')
+        return -1;
+    if ((q1 = memchr(cs, '?', (size_t)(end - cs))) == NULL || q1 + 3 > end)
+        return -1;
+    enc = (char)toupper((unsigned char)q1[1]);
+    if ((enc != 'B' && enc != 'Q') || q1[2] != '?')
+        return -1;
+    q2 = q1 + 3;
+    for (fin = q2; fin + 1 < end; fin++)
+        if (fin[0] == '?' && fin[1] == '=')
+            break;
+    if (fin + 1 >= end)
+        return -1;
+    if (enc == 'B')
+        b64_decode(q2, (size_t)(fin - q2), &raw);
+    else
+        qp_decode(q2, (size_t)(fin - q2), 1, &raw);
+    {
+        size_t cl = (size_t)(q1 - cs);
+        const char *star = memchr(cs, '*', cl); /* RFC 2231 language */
+        if (star)
+            cl = (size_t)(star - cs);
+        if ((cl == 10 && strncasecmp(cs, "iso-8859-1", 10) == 0) ||
+            (cl == 6 && strncasecmp(cs, "latin1", 6) == 0))
+            latin1_to_utf8(raw.data ? raw.data : "", raw.len, out);
+        else
+            str_append(out, raw.data ? raw.data : "", raw.len);
+    }
+    str_free(&raw);
+    *endp = fin + 2;
+    return 0;
+}
+
+int sv_decode_2047(struct arena *a, const char *in, size_t len,
+                   struct sv_str *out)
+{
+    struct str o = STR_INIT;
+    const char *p = in, *end = in + len;
+    int prev_word = 0;
+
+    if (memmem(in, len, "=?", 2) == NULL) {
+        *out = (struct sv_str){in, len, 0};
+        return 0;
+    }
+    while (p < end) {
+        const char *we;
+        if (p[0] == '=' && encoded_word(p, end, &we, &o) == 0) {
+            p = we;
+            prev_word = 1;
+            continue;
+        }
+        if (prev_word && (*p == ' ' || *p == '\t')) {
+            const char *q = p, *we2;
+            struct str tmp = STR_INIT;
+            while (q < end && (*q == ' ' || *q == '\t'))
+                q++;
+            if (q < end && encoded_word(q, end, &we2, &tmp) == 0) {
+                str_append(&o, tmp.data ? tmp.data : "", tmp.len);
+                str_free(&tmp);
+                p = we2;
+                continue;
+            }
+            str_free(&tmp);
+        }
+        prev_word = 0;
+        str_append_char(&o, *p++);
+    }
+    out->s = arena_strndup(a, o.data ? o.data : "", o.len);
+    out->len = o.len;
+    out->vars = 0;
+    str_free(&o);
+    return 0;
+}
+
+size_t sv_header_values(struct sv_run *r, const struct sv_node *n,
+                        const char *name, size_t nlen, int decode,
+                        struct sv_str **out)
+{
+    struct sv_str *v;
+    size_t k = 0, total = 0, want;
+
+    sv_msg_headers(r);
+    for (size_t i = 0; i < r->nhdrs; i++)
+        if (r->hdrs[i].nlen == nlen &&
+            strncasecmp(r->hdrs[i].name, name, nlen) == 0)
+            total++;
+    v = arena_alloc(r->a, (total + 1) * sizeof(*v));
+    want = n && n->index ? (n->last ? (n->index <= total
+                                           ? total - n->index + 1 : 0)
+                                    : n->index)
+                         : 0;
+    if (n && n->index && (want == 0 || want > total)) {
+        *out = v;
+        return 0;
+    }
+    for (size_t i = 0, seen = 0; i < r->nhdrs; i++) {
+        const struct sv_hdr *h = &r->hdrs[i];
+        if (h->nlen != nlen || strncasecmp(h->name, name, nlen) != 0)
+            continue;
+        seen++;
+        if (want && seen != want)
+            continue;
+        if (decode)
+            sv_decode_2047(r->a, h->value, h->vlen, &v[k]);
+        else
+            v[k] = (struct sv_str){h->value, h->vlen, 0};
+        k++;
+    }
+    *out = v;
+    return k;
+}
+
+int sv_load_whole(struct sv_run *r)
+{
+    if (r->whole_ready)
+        return 0;
+    r->whole_ready = 1;
+    if (r->msg->load == NULL || r->msg->load(r->msg->ctx, &r->whole) < 0) {
+        str_reset(&r->whole);
+        str_append(&r->whole, r->msg->header ? r->msg->header : "",
+                   r->msg->header_len);
+        str_append_char(&r->whole, '\n');
+        if (r->msg->load)
+            return -1;
+    }
+    return 0;
+}
+
+/* split an entity into header and body */
+static void split_entity(const char *e, size_t len, size_t *hlen,
+                         const char **body, size_t *blen)
+{
+    const char *sep;
+
+    if (len > 0 && e[0] == '\n') {
+        *hlen = 0;
+        *body = e + 1;
+        *blen = len - 1;
+        return;
+    }
+    sep = memmem(e, len, "\n\n", 2);
+    if (sep == NULL) {
+        *hlen = len;
+        *body = e + len;
+        *blen = 0;
+        return;
+    }
+    *hlen = (size_t)(sep - e) + 1;
+    *body = sep + 2;
+    *blen = len - (size_t)(sep + 2 - e);
+}
+
+struct ctype {
+    char type[64], sub[64], boundary[128];
+    int b64, qp;
+};
+
+static void copy_token(const char *s, size_t n, char *out, size_t size)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n && k + 1 < size; i++)
+        out[k++] = (char)tolower((unsigned char)s[i]);
+    out[k] = '\0';
+}
+
+static void parse_ctype(struct arena *a, const char *h, size_t hl,
+                        const char *deftype, struct ctype *ct)
+{
+    struct sv_hdr *f;
+    size_t n = parse_fields(a, h, hl, &f);
+    const char *slash = strchr(deftype, '/');
+
+    memset(ct, 0, sizeof(*ct));
+    copy_token(deftype, (size_t)(slash - deftype), ct->type, sizeof(ct->type));
+    copy_token(slash + 1, strlen(slash + 1), ct->sub, sizeof(ct->sub));
+    for (size_t i = 0; i < n; i++) {
+        const char *v = f[i].value;
+        size_t vl = f[i].vlen;
+        if (f[i].nlen == 25 &&
+            strncasecmp(f[i].name, "content-transfer-encoding", 25) == 0) {
+            ct->b64 = vl >= 6 && strncasecmp(v, "base64", 6) == 0;
+            ct->qp = vl >= 16 && strncasecmp(v, "quoted-printable", 16) == 0;
+        } else if (f[i].nlen == 12 &&
+                   strncasecmp(f[i].name, "content-type", 12) == 0) {
+            const char *sl = memchr(v, '/', vl), *se, *b;
+            if (sl == NULL)
+                continue;
+            copy_token(v, (size_t)(sl - v), ct->type, sizeof(ct->type));
+            for (se = sl + 1; se < v + vl && *se != ';' && *se != ' ' &&
+                              *se != '\t'; se++)
+                ;
+            copy_token(sl + 1, (size_t)(se - sl - 1), ct->sub,
+                       sizeof(ct->sub));
+            for (b = se; b + 9 <= v + vl; b++) {
+                if (strncasecmp(b, "boundary=", 9) == 0) {
+                    const char *bs = b + 9, *be;
+                    if (bs < v + vl && *bs == '"') {
+                        bs++;
+                        be = memchr(bs, '"', (size_t)(v + vl - bs));
+                        if (be == NULL)
+                            be = v + vl;
+                    } else {
+                        for (be = bs; be < v + vl && *be != ';' &&
+                                      *be != ' ' && *be != '\t'; be++)
+                            ;
+                    }
+                    if ((size_t)(be - bs) < sizeof(ct->boundary)) {
+                        memcpy(ct->boundary, bs, (size_t)(be - bs));
+                        ct->boundary[be - bs] = '\0';
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+struct body_walk {
+    struct sv_run *r;
+    int transform;
+    const struct sv_strlist *types;
+    struct sv_str *v;
+    size_t n, cap;
+};
+
+static int type_wanted(struct body_walk *w, const struct ctype *ct)
+{
+    if (w->transform == SV_BT_TEXT)
+        return strcmp(ct->type, "text") == 0;
+    for (size_t i = 0; i < w->types->n; i++) {
+        const struct sv_str *t = &w->types->v[i];
+        const char *sl = memchr(t->s, '/', t->len);
+        if (t->len == 0)
+            return 1;
+        if (sl == NULL) {
+            if (strlen(ct->type) == t->len &&
+                strncasecmp(ct->type, t->s, t->len) == 0)
+                return 1;
+        } else {
+            size_t tl = (size_t)(sl - t->s), sl2 = t->len - tl - 1;
+            if (strlen(ct->type) == tl &&
+                strncasecmp(ct->type, t->s, tl) == 0 &&
+                strlen(ct->sub) == sl2 &&
+                strncasecmp(ct->sub, sl + 1, sl2) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static void add_part(struct body_walk *w, const struct ctype *ct,
+                     const char *b, size_t bl)
+{
+    struct str d = STR_INIT;
+
+    if (w->n == w->cap) {
+        struct sv_str *nv;
+        w->cap = w->cap ? w->cap * 2 : 8;
+        nv = arena_alloc(w->r->a, w->cap * sizeof(*nv));
+        if (w->n)
+            memcpy(nv, w->v, w->n * sizeof(*nv));
+        w->v = nv;
+    }
+    if (ct->b64)
+        b64_decode(b, bl, &d);
+    else if (ct->qp)
+        qp_decode(b, bl, 0, &d);
+    else {
+        w->v[w->n++] = (struct sv_str){b, bl, 0};
+        return;
+    }
+    w->v[w->n++] = sv_dup(w->r, d.data ? d.data : "", d.len);
+    str_free(&d);
+}
+
+static void walk(struct body_walk *w, const char *e, size_t len,
+                 const char *deftype, int depth)
+{
+    struct ctype ct;
+    size_t hl, bl;
+    const char *b;
+
+    split_entity(e, len, &hl, &b, &bl);
+    parse_ctype(w->r->a, e, hl, deftype, &ct);
+    if (strcmp(ct.type, "multipart") == 0 && ct.boundary[0] &&
+        depth < SIEVE_MIME_DEPTH) {
+        size_t bnd = strlen(ct.boundary);
+        const char *p = b, *end = b + bl, *part = NULL;
+        const char *child = strcmp(ct.sub, "digest") == 0 ? "message/rfc822"
+                                                           : "text/plain";
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *le = nl ? nl : end;
+            if ((size_t)(le - p) >= bnd + 2 && p[0] == '-' && p[1] == '-' &&
+                memcmp(p + 2, ct.boundary, bnd) == 0) {
+                int closing = (size_t)(le - p) >= bnd + 4 &&
+                              p[bnd + 2] == '-' && p[bnd + 3] == '-';
+                if (part) {
+                    const char *pe = p > part && p[-1] == '\n' ? p - 1 : p;
+                    walk(w, part, (size_t)(pe - part), child, depth + 1);
+                }
+                part = nl ? nl + 1 : end;
+                if (closing)
+                    break;
+            }
+            p = nl ? nl + 1 : end;
+        }
+        return;
+    }
+    if (strcmp(ct.type, "message") == 0 && strcmp(ct.sub, "rfc822") == 0 &&
+        depth < SIEVE_MIME_DEPTH && w->transform == SV_BT_TEXT) {
+        walk(w, b, bl, "text/plain", depth + 1);
+        return;
+    }
+    if (type_wanted(w, &ct))
+        add_part(w, &ct, b, bl);
+}
+
+int sv_body_parts(struct sv_run *r, int transform,
+                  const struct sv_strlist *types, struct sv_str **out,
+                  size_t *n)
+{
+    struct body_walk w;
+    const char *b;
+    size_t hl, bl;
+
+    if (sv_load_whole(r) < 0)
+        return -1;
+    memset(&w, 0, sizeof(w));
+    w.r = r;
+    w.transform = transform;
+    w.types = types;
+    if (transform == SV_BT_RAW) {
+        split_entity(r->whole.data, r->whole.len, &hl, &b, &bl);
+        w.v = arena_alloc(r->a, sizeof(*w.v));
+        w.v[0] = (struct sv_str){b, bl, 0};
+        w.n = 1;
+    } else {
+        walk(&w, r->whole.data, r->whole.len, "text/plain", 0);
+    }
+    *out = w.v;
+    *n = w.n;
+    return 0;
+}
+
+static int text_load(void *ctx, struct str *out)
+{
+    const struct sieve_message *m = ctx;
+    const char *text = m->header; /* header points at the whole text */
+    size_t len = (size_t)m->size;
+
+    str_reset(out);
+    return str_append(out, text, len > SIEVE_BODY_MAX ? SIEVE_BODY_MAX : len);
+}
+
+void sieve_message_text(struct sieve_message *m, const char *text,
+                        size_t len)
+{
+    const char *sep;
+
+    memset(m, 0, sizeof(*m));
+    m->header = text;
+    m->size = len;
+    if (len > 0 && text[0] == '\n')
+        m->header_len = 0;
+    else if ((sep = memmem(text, len, "\n\n", 2)) != NULL)
+        m->header_len = (size_t)(sep - text) + 1;
+    else
+        m->header_len = len;
+    m->load = text_load;
+    m->ctx = m;
+}

@@ -1,0 +1,80 @@
+/*
+ * registry - the table of Sieve extensions (capabilities).  Index 0 is the
+ * core language, always enabled; the others are enabled by "require".
+ * Each extension module exports one struct sv_ext listing its commands,
+ * tests and tags; a tool can add more at run time (sieve_ext_register(),
+ * used by postern-sieve-test for vnd.dovecot.testsuite).
+ *
+ * Limits: SV_EXT_MAX extensions in all (a script's enabled set is a
+ * 64-bit mask).
+ */
+#include <string.h>
+
+#include "sieve-int.h"
+
+static const struct sv_ext *registry[SV_EXT_MAX] = {
+    &sv_ext_core,        &sv_ext_core_actions, &sv_ext_core_tests,
+    &sv_ext_fileinto,    &sv_ext_envelope,
+    &sv_ext_copy,        &sv_ext_reject,      &sv_ext_ereject,
+    &sv_ext_imap4flags,  &sv_ext_subaddress,  &sv_ext_relational,
+    &sv_ext_mailbox,     &sv_ext_body,        &sv_ext_variables,
+    &sv_ext_include,     &sv_ext_regex,       &sv_ext_date,
+    &sv_ext_index,       &sv_ext_environment, &sv_ext_ihave,
+    &sv_ext_encoded,     &sv_ext_cmp_numeric, &sv_ext_cmp_octet,
+    &sv_ext_cmp_casemap,
+};
+static int nregistry = 24;
+
+int sv_ext_count(void)
+{
+    return nregistry;
+}
+
+const struct sv_ext *sv_ext_get(int i)
+{
+    return i >= 0 && i < nregistry ? registry[i] : NULL;
+}
+
+int sv_ext_find(const char *name)
+{
+    for (int i = 0; i < nregistry; i++)
+        if (!registry[i]->core && strcmp(registry[i]->name, name) == 0)
+            return i;
+    return -1;
+}
+
+int sv_ext_id(const struct sv_ext *e)
+{
+    for (int i = 0; i < nregistry; i++)
+        if (registry[i] == e)
+            return i;
+    return -1;
+}
+
+int sieve_ext_register(const struct sv_ext *e)
+{
+    if (sv_ext_id(e) >= 0)
+        return 0;
+    if (nregistry == SV_EXT_MAX)
+        return -1;
+    registry[nregistry++] = e;
+    return 0;
+}
+
+int sv_has(const struct sieve_script *s, const struct sv_ext *e)
+{
+    int id = sv_ext_id(e);
+
+    return id >= 0 && (s->mask & ((sv_mask)1 << id)) != 0;
+}
+
+void sieve_capabilities(struct str *out)
+{
+    for (int i = 0; i < nregistry; i++) {
+        if (registry[i]->extra || registry[i]->core)
+            continue;
+        if (out->len)
+            str_append_char(out, ' ');
+        str_append_cstr(out, registry[i]->name);
+    }
+}

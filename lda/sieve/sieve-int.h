@@ -1,0 +1,409 @@
+/*
+ * sieve-int - the engine's internal declarations: tokens, the syntax tree,
+ * the command/test/tag tables every extension fills in, the run-time
+ * state, and the helpers modules share.
+ *
+ * Module map (one per file):
+ *   lexer.c      text -> tokens (strings, numbers, tags, comments)
+ *   parser.c     tokens -> syntax tree (struct sv_node)
+ *   registry.c   the table of extensions (capabilities)
+ *   validate.c   require, argument and tag checking per command/test
+ *   compare.c    comparators i;octet, i;ascii-casemap, i;ascii-numeric
+ *   match.c      match types :is :contains :matches (+ :count :value
+ *                :regex hooks), match variables
+ *   message.c    header fields, RFC 2047 decoding, MIME body parts
+ *   address.c    RFC 5322 address lists -> addr-specs, address parts
+ *   interp.c     running the tree, evaluating strings
+ *   result.c     the action list, conflicts, implicit keep, printing
+ *   cmd_control.c  require if elsif else stop
+ *   cmd_actions.c  keep discard redirect
+ *   tst_core.c   address header exists size allof anyof not true false
+ *   ext_*.c      one extension each
+ *   bridge.c     executing a result in postern-lda (Maildir, sendmail)
+ */
+#ifndef POSTERN_SIEVE_INT_H
+#define POSTERN_SIEVE_INT_H
+
+#include <stdint.h>
+
+#include "sieve.h"
+
+/* --- lexer ------------------------------------------------------------------ */
+
+enum sv_tok {
+    SV_T_EOF, SV_T_IDENT, SV_T_TAG, SV_T_NUMBER, SV_T_STRING,
+    SV_T_LBRACKET, SV_T_RBRACKET, SV_T_LPAREN, SV_T_RPAREN,
+    SV_T_LBRACE, SV_T_RBRACE, SV_T_COMMA, SV_T_SEMI, SV_T_ERROR
+};
+
+struct sv_lexer {
+    const char *p, *end;
+    int line;
+    struct arena *a;
+    /* the current token */
+    enum sv_tok tok;
+    int tline;
+    const char *text;       /* identifier / tag (without ':'), string */
+    size_t len;
+    unsigned long long num;
+    char err[256];
+};
+
+void sv_lex_init(struct sv_lexer *lx, const char *text, size_t len,
+                 struct arena *a);
+enum sv_tok sv_lex_next(struct sv_lexer *lx);
+const char *sv_tok_name(enum sv_tok t);
+
+/* --- syntax tree ---------------------------------------------------------------- */
+
+struct sv_str {
+    const char *s;
+    size_t len;
+    int vars;               /* contains "${" and variables are enabled */
+};
+
+struct sv_strlist {
+    struct sv_str *v;
+    size_t n;
+};
+
+enum sv_arg_type { SV_A_STRING, SV_A_LIST, SV_A_NUMBER, SV_A_TAG };
+
+struct sv_arg {
+    enum sv_arg_type type;
+    int line;
+    unsigned long long num;
+    const char *tag;        /* lower-cased, without ':' */
+    struct sv_strlist list; /* STRING: n == 1 */
+};
+
+struct sv_cmddef;
+struct sv_tagdef;
+
+struct sv_tagval {
+    const struct sv_tagdef *def;
+    struct sv_arg *param;
+};
+
+struct sv_node {
+    const char *name;       /* lower-cased */
+    int line;
+    struct sv_arg *args;
+    size_t nargs;
+    struct sv_node **tests;
+    size_t ntests;
+    int test_list;          /* tests were given in parentheses */
+    int has_block;
+    struct sv_node *block;  /* first command of the block */
+    struct sv_node *next;   /* next command in the same block */
+    /* filled by the validator */
+    const struct sv_cmddef *def;
+    struct sv_arg **pos;    /* positional arguments by slot (NULL: omitted) */
+    size_t npos;
+    struct sv_tagval *tags;
+    size_t ntags;
+    int mtype, relop, addrpart, transform;
+    const struct sv_cmp *cmp;
+    unsigned long long index; /* :index (0: none) */
+    int last;                 /* :last */
+    int skip;                 /* ihave of an unknown extension: block not compiled */
+    void *data;               /* command-specific */
+};
+
+/* --- tables ---------------------------------------------------------------------- */
+
+struct sv_valctx;
+struct sv_run;
+
+#define SV_F_MATCH 0x01     /* takes COMPARATOR and MATCH-TYPE */
+#define SV_F_ADDR 0x02      /* takes ADDRESS-PART */
+#define SV_F_IF 0x04
+#define SV_F_ELSIF 0x08
+#define SV_F_ELSE 0x10
+#define SV_F_TOPLEVEL 0x20  /* require: only at the start of the script */
+#define SV_F_EITHER 0x40    /* usable as a command and as a test */
+
+struct sv_cmddef {
+    const char *name;
+    int is_test;
+    /* positional arguments: 'S' string, 'L' string list, 'N' number;
+       lower case: an optional leading argument (present only when all
+       arguments are given) */
+    const char *pos;
+    int ntests;             /* 0; 1 (if, not); -1 (a test list) */
+    int block;              /* a block is required */
+    unsigned flags;
+    int (*validate)(struct sv_valctx *v, struct sv_node *n);
+    /* commands: 0, or -1 (error in the result); tests: 1, 0, -1 */
+    int (*exec)(struct sv_run *r, struct sv_node *n);
+};
+
+enum sv_group { SV_G_NONE, SV_G_MATCH, SV_G_CMP, SV_G_ADDR, SV_G_BODY,
+                SV_G_SIZE, SV_G_ZONE, SV_G_LOCATION, SV_G_OTHER };
+
+struct sv_tagdef {
+    const char *name;       /* without ':' */
+    enum sv_group group;
+    int id;
+    char param;             /* 0, 'S', 'L', 'N' */
+    const char *cmds;       /* "*match", "*addr", or " cmd1 cmd2 " */
+};
+
+struct sv_ext {
+    const char *name;       /* the capability */
+    const struct sv_cmddef *cmds;
+    size_t ncmds;
+    const struct sv_tagdef *tags;
+    size_t ntags;
+    int extra;              /* registered at run time (testsuite) */
+    int core;               /* always enabled, cannot be required */
+};
+
+/* match types */
+enum { SV_MT_IS = 1, SV_MT_CONTAINS, SV_MT_MATCHES, SV_MT_REGEX,
+       SV_MT_COUNT, SV_MT_VALUE };
+/* relational operators */
+enum { SV_REL_GT = 1, SV_REL_GE, SV_REL_LT, SV_REL_LE, SV_REL_EQ,
+       SV_REL_NE };
+/* address parts */
+enum { SV_AP_ALL = 1, SV_AP_LOCAL, SV_AP_DOMAIN, SV_AP_USER, SV_AP_DETAIL };
+/* body transforms */
+enum { SV_BT_TEXT = 1, SV_BT_RAW, SV_BT_CONTENT };
+
+#define SV_EXT_MAX 64
+typedef uint64_t sv_mask;
+
+/* registry.c */
+int sv_ext_count(void);
+const struct sv_ext *sv_ext_get(int i);
+int sv_ext_find(const char *name);
+int sv_ext_id(const struct sv_ext *e);
+int sieve_ext_register(const struct sv_ext *e);
+
+extern const struct sv_ext sv_ext_core, sv_ext_core_actions,
+    sv_ext_core_tests, sv_ext_fileinto, sv_ext_envelope,
+    sv_ext_copy, sv_ext_reject, sv_ext_ereject, sv_ext_imap4flags,
+    sv_ext_subaddress, sv_ext_relational, sv_ext_mailbox, sv_ext_body,
+    sv_ext_variables, sv_ext_include, sv_ext_regex, sv_ext_date,
+    sv_ext_index, sv_ext_environment, sv_ext_ihave, sv_ext_encoded,
+    sv_ext_cmp_numeric, sv_ext_cmp_octet, sv_ext_cmp_casemap;
+
+/* --- compiled script ------------------------------------------------------------- */
+
+struct sieve_script {
+    struct arena arena;
+    char *name;
+    struct sv_node *root;
+    sv_mask mask;           /* enabled extensions */
+};
+
+int sv_has(const struct sieve_script *s, const struct sv_ext *e);
+
+/* --- validation (validate.c) ------------------------------------------------------ */
+
+struct sv_valctx {
+    struct sieve_script *s;
+    const struct sieve_host *host;
+    struct str *errors;
+    int nerrors;
+    int seen_command;       /* a command other than require was seen */
+};
+
+void sv_verror(struct sv_valctx *v, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int sv_validate(struct sv_valctx *v, struct sv_node *list);
+int sv_validate_block(struct sv_valctx *v, struct sv_node *list, int depth);
+/* sv_tag - the tag `name` given on n, or NULL */
+const struct sv_tagval *sv_tag(const struct sv_node *n, const char *name);
+const struct sv_tagval *sv_tag_group(const struct sv_node *n,
+                                     enum sv_group g);
+/* sv_literal - 1 if the string has no variables (known at compile time) */
+int sv_literal(const struct sv_str *s);
+/* sv_enable - enable a capability by name; 0 or -1 (unknown) */
+int sv_enable(struct sv_valctx *v, const char *name, int line);
+
+/* parser.c */
+int sv_parse(struct sv_valctx *v, const char *text, size_t len,
+             struct sv_node **out);
+
+/* --- comparators (compare.c) -------------------------------------------------------- */
+
+struct sv_cmp {
+    const char *name;
+    const struct sv_ext *ext;   /* its capability */
+    int substring;              /* supports :contains and :matches */
+    int (*eq)(const char *a, size_t al, const char *b, size_t bl);
+    int (*order)(const char *a, size_t al, const char *b, size_t bl);
+    int (*ceq)(unsigned char a, unsigned char b);
+};
+
+const struct sv_cmp *sv_cmp_find(const char *name);
+extern const struct sv_cmp sv_cmp_casemap;
+
+/* --- run time (interp.c) ---------------------------------------------------------------- */
+
+struct sv_hdr {
+    const char *name;
+    size_t nlen;
+    const char *value;      /* unfolded, trimmed */
+    size_t vlen;
+};
+
+struct sv_var {
+    const char *name;       /* lower-cased */
+    struct sv_str val;
+};
+
+struct sv_scope {
+    struct sv_var *v;
+    size_t n, cap;
+};
+
+struct sv_frame {
+    struct sieve_script *s;
+    struct sv_scope local;
+    const char **globals;   /* names declared with "global" */
+    size_t nglobals, gcap;
+};
+
+struct sv_included {
+    char *path;
+    struct sieve_script *s;
+    int done;               /* included once already */
+    int active;             /* running now (loop check) */
+};
+
+struct sv_run {
+    struct arena arena;                 /* run-time data, freed after the run */
+    struct arena *a;                    /* = &arena */
+    const struct sieve_message *msg;
+    const struct sieve_host *host;
+    struct sieve_result *res;
+    struct sv_frame *fr;                /* the script running now */
+    struct sv_scope globals;
+    struct sv_str mvars[SIEVE_MATCH_VARS];
+    size_t nmvars;
+    unsigned long steps;
+    int stop;                           /* stop executed */
+    int ret;                            /* return executed */
+    int depth;                          /* include depth */
+    /* message caches */
+    struct sv_hdr *hdrs;
+    size_t nhdrs;
+    int hdrs_ready;
+    struct str whole;                   /* the loaded message */
+    int whole_ready;
+    /* includes */
+    struct sv_included inc[SIEVE_INCLUDES_MAX];
+    size_t ninc;
+    /* extension state (testsuite etc.) */
+    void *ext_state;
+};
+
+int sv_rerror(struct sv_run *r, const struct sv_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int sv_exec_block(struct sv_run *r, struct sv_node *list);
+int sv_test(struct sv_run *r, struct sv_node *n);
+int sv_step(struct sv_run *r, const struct sv_node *n);
+/* evaluation of strings (variables expanded when enabled) */
+struct sv_str sv_eval(struct sv_run *r, const struct sv_str *s);
+void sv_eval_list(struct sv_run *r, const struct sv_strlist *in,
+                  struct sv_strlist *out);
+const char *sv_cstr(struct sv_run *r, const struct sv_str *s); /* evaluated, NUL-terminated */
+struct sv_str sv_dup(struct sv_run *r, const char *s, size_t len);
+int sv_run_script(struct sv_run *r, struct sieve_script *s);
+
+/* positional argument i of n (as validated) */
+static inline struct sv_arg *sv_pos(const struct sv_node *n, size_t i)
+{
+    return i < n->npos ? n->pos[i] : NULL;
+}
+
+/* --- matching (match.c) ------------------------------------------------------------------ */
+
+/*
+ * sv_match - do any of vals[0..n) match any key under n's match type and
+ * comparator?  :count compares n itself.  Sets match variables on a
+ * :matches or :regex success.  1, 0, or -1 (error).
+ */
+int sv_match(struct sv_run *r, const struct sv_node *n,
+             const struct sv_str *vals, size_t nvals,
+             const struct sv_strlist *keys);
+/* sv_match_keys - the evaluated key list of positional argument i */
+int sv_relop_parse(const char *s, size_t len);
+int sv_relop_holds(int relop, int cmp);
+/* sv_glob - wildcard match of :matches, with captures into caps (may be
+   NULL); 1 or 0 */
+int sv_glob(const struct sv_cmp *c, const char *pat, size_t plen,
+            const char *s, size_t slen, struct sv_str *caps, size_t *ncaps);
+void sv_set_match_vars(struct sv_run *r, const struct sv_str *caps,
+                       size_t n);
+
+/* regex hook (ext_regex.c) */
+int sv_regex_match(struct sv_run *r, const struct sv_node *n,
+                   const struct sv_str *val, const struct sv_str *key,
+                   struct sv_str *caps, size_t *ncaps);
+int sv_regex_check(const char *key, size_t len, int icase, char *err,
+                   size_t errsize);
+
+/* --- the message (message.c) ---------------------------------------------------------------- */
+
+int sv_msg_headers(struct sv_run *r);
+/* sv_header_values - values of fields named name (case-insensitive),
+   decoded (RFC 2047) if decode; honours n->index/last when n != NULL */
+size_t sv_header_values(struct sv_run *r, const struct sv_node *n,
+                        const char *name, size_t nlen, int decode,
+                        struct sv_str **out);
+int sv_decode_2047(struct arena *a, const char *in, size_t len,
+                   struct sv_str *out);
+/* sv_body_parts - the body as the body test sees it; 0 or -1 */
+int sv_body_parts(struct sv_run *r, int transform,
+                  const struct sv_strlist *types, struct sv_str **out,
+                  size_t *n);
+int sv_load_whole(struct sv_run *r);
+
+/* --- addresses (address.c) ---------------------------------------------------------------------- */
+
+struct sv_address {
+    struct sv_str local, domain;
+    int valid;               /* parsed as local@domain */
+    struct sv_str raw;       /* the text, for :all when not valid */
+};
+
+/* sv_address_list - parse an address-list header value */
+size_t sv_address_list(struct arena *a, const char *v, size_t len,
+                       struct sv_address **out);
+/* sv_address_part - the part of an address; 0 if it has none (:detail
+   without separator) */
+int sv_address_part(struct sv_run *r, int part, const struct sv_address *ad,
+                     struct sv_str *out);
+/* sv_envelope_address - parse a bare envelope address */
+void sv_envelope_address(struct arena *a, const char *s,
+                         struct sv_address *out);
+
+/* --- results (result.c) -------------------------------------------------------------------------- */
+
+struct sieve_action *sv_result_add(struct sv_run *r, const struct sv_node *n,
+                                   enum sieve_action_kind k,
+                                   const char *arg, size_t arglen);
+int sv_result_cancel_keep(struct sv_run *r);
+
+/* --- shared helpers from extensions ---------------------------------------------------------------- */
+
+/* variables (ext_variables.c) */
+int sv_var_name_valid(const char *s, size_t len, int allow_ns);
+struct sv_str sv_expand(struct sv_run *r, const struct sv_str *s);
+int sv_var_set(struct sv_run *r, const struct sv_node *n, const char *name,
+               size_t nlen, const char *val, size_t vlen);
+int sv_var_get(struct sv_run *r, const char *name, size_t nlen,
+               struct sv_str *out);
+/* imap4flags (ext_imap4flags.c): the flags for keep/fileinto */
+const char **sv_flags_for(struct sv_run *r, const struct sv_node *n);
+const char **sv_flags_split(struct arena *a, const char *s);
+/* encoded-character (ext_encoded.c) */
+int sv_decode_encoded(struct arena *a, struct sv_str *s, char *err,
+                      size_t errsize);
+/* include (ext_include.c) */
+void sv_include_free(struct sv_run *r);
+
+#endif

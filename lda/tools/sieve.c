@@ -1,0 +1,148 @@
+/*
+ * postern-sieve - a dry run of a Sieve script (like Pigeonhole's
+ * sieve-test):
+ *
+ *   postern-sieve [-f SENDER] [-a RECIPIENT] [-m FOLDER] [-d DELIMITERS]
+ *                 [-I DIR] [-G DIR] SCRIPT [MESSAGE]
+ *
+ * Compiles SCRIPT (errors "SCRIPT:LINE: error: ..." on stderr, exit 1),
+ * runs it on MESSAGE (a file, "-" for standard input, none for an empty
+ * message) and prints the actions postern-lda would take, one per line
+ * in the format of docs/sieve.md ("keep", "fileinto FOLDER [flags]",
+ * "redirect ADDRESS", "reject TEXT", "ereject TEXT", "discard").
+ *
+ *   -f SENDER     envelope sender ("" or "<>" for the null sender);
+ *                 without -f the envelope "from" is unknown
+ *   -a RECIPIENT  envelope recipient
+ *   -m FOLDER     the folder keep files into (default INBOX)
+ *   -d DELIMS     subaddress separators (default "+")
+ *   -I DIR        include :personal directory (default: the script's)
+ *   -G DIR        include :global directory
+ *
+ * Exit: 0 done, 1 compile error, 2 run-time error (the error on stderr,
+ * the fallback "keep" on stdout), 64 usage, 66 unreadable message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "../sieve/bridge.h"
+
+#define TOOL_MESSAGE_MAX (64ULL * 1024 * 1024)
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: postern-sieve [-f SENDER] [-a RECIPIENT] "
+                    "[-m FOLDER] [-d DELIMITERS] [-I DIR] [-G DIR] SCRIPT "
+                    "[MESSAGE]\n");
+}
+
+static int read_message(const char *path, struct lda_msg *m)
+{
+    char buf[65536];
+    int fd = 0;
+
+    if (path == NULL)
+        return lda_msg_finish(m);
+    if (strcmp(path, "-") != 0 &&
+        (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        fprintf(stderr, "postern-sieve: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            fprintf(stderr, "postern-sieve: %s: %s\n", path, strerror(errno));
+            if (fd)
+                close(fd);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        if (lda_msg_feed(m, buf, (size_t)n) < 0)
+            break;
+    }
+    if (fd)
+        close(fd);
+    if (lda_msg_finish(m) < 0 || m->io_error) {
+        fprintf(stderr, "postern-sieve: %s: spooling failed\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *sender = NULL, *rcpt = NULL, *folder = NULL, *delims = "+",
+               *personal = NULL, *global = NULL;
+    struct str errors = STR_INIT, out = STR_INIT;
+    struct sieve_script *s;
+    struct sieve_message sm;
+    struct sieve_result res;
+    struct sieve_host host;
+    struct lda_msg *m;
+    char *dircopy;
+    int opt, rc;
+
+    while ((opt = getopt(argc, argv, "f:a:m:d:I:G:h")) != -1) {
+        switch (opt) {
+        case 'f': sender = optarg; break;
+        case 'a': rcpt = optarg; break;
+        case 'm': folder = optarg; break;
+        case 'd': delims = optarg; break;
+        case 'I': personal = optarg; break;
+        case 'G': global = optarg; break;
+        case 'h': usage(); return 0;
+        default: usage(); return EX_USAGE;
+        }
+    }
+    if (optind >= argc || argc - optind > 2) {
+        usage();
+        return EX_USAGE;
+    }
+    dircopy = strdup(argv[optind]);
+    memset(&host, 0, sizeof(host));
+    host.personal_dir = personal ? personal : dirname(dircopy);
+    host.global_dir = global;
+    host.delimiters = delims;
+    host.default_folder = folder ? folder : "INBOX";
+    host.hostname = "localhost";
+    if (sieve_compile_file(argv[optind], argv[optind], &host, &s,
+                           &errors) < 0) {
+        fputs(str_cstr(&errors), stderr);
+        str_free(&errors);
+        free(dircopy);
+        return 1;
+    }
+    if ((m = calloc(1, sizeof(*m))) == NULL)
+        return EX_OSERR;
+    lda_msg_init(m, TOOL_MESSAGE_MAX, (size_t)TOOL_MESSAGE_MAX, "/tmp");
+    if (read_message(argc - optind == 2 ? argv[optind + 1] : NULL, m) < 0)
+        return EX_NOINPUT;
+    if (sender && strcmp(sender, "<>") == 0)
+        sender = "";
+    sieve_lda_message(&sm, m, sender, rcpt);
+    sm.env_from = sender;
+    sieve_result_init(&res, host.default_folder);
+    rc = sieve_execute(s, &sm, &host, &res);
+    if (rc < 0)
+        fprintf(stderr, "%s\n", str_cstr(&res.error));
+    sieve_result_finish(&res);
+    sieve_result_print(&res, &out);
+    fputs(str_cstr(&out), stdout);
+    sieve_result_free(&res);
+    sieve_script_free(s);
+    lda_msg_free(m);
+    free(m);
+    free(dircopy);
+    str_free(&out);
+    str_free(&errors);
+    return rc < 0 ? 2 : 0;
+}

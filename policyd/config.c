@@ -1,0 +1,111 @@
+/*
+ * config - the configuration tables of postern-policyd: [policyd], the
+ * shared [database] and [ldap] sections, and the cross-field checks (the
+ * list of checks, the trusted networks).  Every key, its default and bounds
+ * are documented in docs/policyd.md (and printed by postern-policyd -d).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "policyd.h"
+
+#define SPF_CHOICES "off|prepend|defer|reject"
+#define C(m) offsetof(struct policyd_config, m)
+
+static const struct cfg_def policyd_defs[] = {
+    SERVER_CFG_DEFS(struct policyd_config, srv, "inet:127.0.0.1:10040"),
+    {"max_line", CFG_SIZE, "8k", 256, 1024 * 1024, C(max_line), NULL},
+    {"max_attrs", CFG_INT, "100", 10, 10000, C(max_attrs), NULL},
+    {"workers", CFG_INT, "8", 1, 256, C(workers), NULL},
+    {"poll_interval", CFG_TIME, "250ms", 10, 60000, C(poll_interval), NULL},
+    {"max_staleness", CFG_TIME, "30s", 100, 3600000, C(max_staleness), NULL},
+    {"checks", CFG_STR, "spf, sender_rules, greylist, ratelimit", 0, 256,
+     C(checks), NULL},
+    {"reject_text", CFG_STR, "Sender not allowed to write to this recipient",
+     1, PD_TEXT_MAX, C(reject_text), NULL},
+    {"defer_text", CFG_STR, "Try again later", 1, PD_TEXT_MAX, C(defer_text),
+     NULL},
+    {"greylist_text", CFG_STR, "Greylisted, please try again later", 1,
+     PD_TEXT_MAX, C(greylist_text), NULL},
+    {"ratelimit_text", CFG_STR, "Sending rate limit exceeded", 1, PD_TEXT_MAX,
+     C(ratelimit_text), NULL},
+    {"hostname", CFG_STR, "", 0, 253, C(hostname), NULL},
+    {"prune_interval", CFG_TIME, "10m", 1000, 86400000, C(prune_interval),
+     NULL},
+    {"spf_fail", CFG_ENUM, "reject", 0, 0, C(spf_fail), SPF_CHOICES},
+    {"spf_softfail", CFG_ENUM, "prepend", 0, 0, C(spf_softfail), SPF_CHOICES},
+    {"spf_neutral", CFG_ENUM, "prepend", 0, 0, C(spf_neutral), SPF_CHOICES},
+    {"spf_none", CFG_ENUM, "prepend", 0, 0, C(spf_none), SPF_CHOICES},
+    {"spf_permerror", CFG_ENUM, "prepend", 0, 0, C(spf_permerror),
+     SPF_CHOICES},
+    {"spf_temperror", CFG_ENUM, "defer", 0, 0, C(spf_temperror), SPF_CHOICES},
+    {"spf_helo_fail", CFG_ENUM, "reject", 0, 0, C(spf_helo_fail),
+     SPF_CHOICES},
+    {"spf_header", CFG_BOOL, "yes", 0, 0, C(spf_header), NULL},
+    {"spf_skip_networks", CFG_STR, "", 0, 2048, C(spf_skip_networks), NULL},
+    {"recipient_delimiter", CFG_STR, "+", 0, ADDR_DELIM_MAX,
+     C(recipient_delimiter), NULL},
+    {"ldap", CFG_BOOL, "no", 0, 0, C(ldap_on), NULL},
+    {NULL, 0, NULL, 0, 0, 0, NULL}};
+
+static const struct cfg_def policyd_db_defs[] = {
+    DB_CFG_DEFS(struct policyd_config, db)};
+
+static const struct cfg_def policyd_ldap_defs[] = {
+    LDAPC_CFG_DEFS(struct policyd_config, ldap)};
+
+size_t policyd_config_sections(void *cfg, struct cfg_section *s)
+{
+    s[0] = (struct cfg_section){"policyd", policyd_defs, cfg};
+    s[1] = (struct cfg_section){"database", policyd_db_defs, cfg};
+    s[2] = (struct cfg_section){"ldap", policyd_ldap_defs, cfg};
+    return 3;
+}
+
+/* parse the checks list into the flags; the order is fixed (decide.c) */
+static int parse_checks(struct policyd_config *c, struct str *err)
+{
+    const char *cur = c->checks;
+    char item[64];
+    int rc;
+
+    c->sender_rules_on = c->greylist_on = c->ratelimit_on = c->spf_on = 0;
+    while ((rc = cfg_list_next(&cur, item, sizeof(item))) > 0) {
+        if (!strcasecmp(item, "sender_rules"))
+            c->sender_rules_on = 1;
+        else if (!strcasecmp(item, "greylist"))
+            c->greylist_on = 1;
+        else if (!strcasecmp(item, "ratelimit"))
+            c->ratelimit_on = 1;
+        else if (!strcasecmp(item, "spf"))
+            c->spf_on = 1;
+        else
+            return str_appendf(err, "[policyd] checks: unknown check '%s' "
+                               "(spf, sender_rules, greylist, ratelimit)",
+                               item), -1;
+    }
+    if (rc < 0)
+        return str_appendf(err, "[policyd] checks: item too long"), -1;
+    return 0;
+}
+
+int policyd_config_check(void *p, struct str *err)
+{
+    struct policyd_config *c = p;
+    const char *cur = c->spf_skip_networks;
+    char item[128];
+    struct cidr n;
+    int rc;
+
+    if (parse_checks(c, err) < 0)
+        return -1;
+    while ((rc = cfg_list_next(&cur, item, sizeof(item))) > 0)
+        if (cidr_parse(item, &n) < 0)
+            return str_appendf(err, "[policyd] spf_skip_networks: '%s' is "
+                               "not an IP address or network", item), -1;
+    if (rc < 0)
+        return str_appendf(err, "[policyd] spf_skip_networks: item too "
+                           "long"), -1;
+    return 0;
+}

@@ -1,0 +1,216 @@
+/*
+ * ratelimit - rate limits with exact sliding windows, shared by every
+ * policyd instance through MariaDB.
+ *
+ * A rule (ratelimit_rules) counts per key: SASL login, sender address,
+ * sender domain, client address (masked to the rule's prefixes) or
+ * recipient; optionally only one key (match_value) or only keys in a policy
+ * group.  It counts messages (once per message, at its first accepted
+ * recipient), recipients (every RCPT) or bytes (the size Postfix reports at
+ * END-OF-MESSAGE; at RCPT a key already at its byte limit is refused early).
+ * Each rule has one or more windows (ratelimit_windows: "100 per 3600 s and
+ * 500 per 86400 s"), each with per-key overrides (ratelimit_overrides,
+ * NULL = unlimited).
+ *
+ * Algorithm: an exact sliding window over one-second buckets
+ * (ratelimit_events).  For one rule and key, a transaction locks the key's
+ * row in ratelimit_keys (so instances on several hosts serialise on the
+ * same key, and only on it), sums the buckets inside each window, and adds
+ * the amount only when every window stays within its limit: mail that is
+ * refused is not counted.  Rules with action warn count and only log.
+ *
+ * Over a limit: defer (450 4.7.1 with the time until the window has room),
+ * reject (550 5.7.1), HOLD (the message is accepted and held in the queue)
+ * or warn.  Of several exceeded rules, the first in priority order decides.
+ * Database trouble: PV_TEMP.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "policyd.h"
+
+static const char SQL_KEY[] =
+    "INSERT INTO ratelimit_keys (rule_id, key_value, first_seen, last_seen)"
+    " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_seen = VALUES(last_seen)";
+static const char SQL_SUM[] =
+    "SELECT COALESCE(SUM(amount), 0), MIN(bucket) FROM ratelimit_events"
+    " WHERE rule_id = ? AND key_value = ? AND bucket > ?";
+static const char SQL_ADD[] =
+    "INSERT INTO ratelimit_events (rule_id, key_value, bucket, amount)"
+    " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)";
+
+struct sum {
+    long long total, oldest;
+};
+
+static int sum_row(void *ctx, unsigned n, char **v, const unsigned long *l)
+{
+    struct sum *s = ctx;
+
+    (void)l;
+    if (n >= 2) {
+        s->total = v[0] ? strtoll(v[0], NULL, 10) : 0;
+        s->oldest = v[1] ? strtoll(v[1], NULL, 10) : 0;
+    }
+    return 1;
+}
+
+/* rule_key - the key this request has for rule rl; 0 or -1 (no key) */
+static int rule_key(struct pd_eval *e, const struct pd_rl_rule *rl, int eom,
+                    char *key, size_t size)
+{
+    const char *client = preq_get(e->req, A_CLIENT_ADDRESS);
+    const char *v = NULL;
+
+    switch (rl->key) {
+    case RK_LOGIN: v = e->login; break;
+    case RK_SENDER: v = e->sender.full; break;
+    case RK_SENDER_DOMAIN: v = e->sender.has_domain ? e->sender.domain : ""; break;
+    case RK_RECIPIENT: v = eom ? "" : e->rcpt.full; break;
+    case RK_CLIENT:
+        if (rl->match && !cidr_contains(&rl->match_net, client))
+            return -1;
+        return cidr_mask(client, rl->v4prefix, rl->v6prefix, key, size);
+    }
+    if (v == NULL || v[0] == '\0' || str_copy_bounded(key, size, v, strlen(v)) < 0)
+        return -1;
+    str_lower(key, strlen(key));
+    if (rl->match && strcmp(rl->match, key) != 0)
+        return -1;
+    return 0;
+}
+
+static long long limit_for(const struct pd_rules *r,
+                           const struct pd_rl_rule *rl, int w, const char *key)
+{
+    char k[ADDR_MAX + 64];
+    const struct pd_override *o;
+
+    snprintf(k, sizeof(k), "%u/%lld/%s", rl->id, rl->win[w].seconds, key);
+    o = strmap_get(&r->overrides, k);
+    return o ? o->max : rl->win[w].max;
+}
+
+/* count_one - the transaction for one rule and key: 1 over a limit
+   (*win, *retry set), 0 within, -1 database trouble */
+static int count_one(struct pd_eval *e, const struct pd_rl_rule *rl,
+                     const char *key, long long amount, int *win,
+                     long long *retry)
+{
+    struct db *db = e->w->db;
+    long long now = (long long)e->now;
+    int over = 0;
+
+    if (db_begin(db, &e->err) < 0)
+        return -1;
+    struct db_param kp[] = {DBP_I(rl->id), DBP_S(key), DBP_I(now), DBP_I(now)};
+    if (db_exec(db, SQL_KEY, kp, 4, NULL, &e->err) < 0)
+        goto fail;
+    for (int w = 0; w < rl->nwin; w++) {
+        long long lim = limit_for(e->rules, rl, w, key);
+        struct sum s = {0, 0};
+        struct db_param sp[] = {DBP_I(rl->id), DBP_S(key),
+                                DBP_I(now - rl->win[w].seconds)};
+        if (lim < 0)
+            continue; /* unlimited for this key */
+        if (db_query(db, SQL_SUM, sp, 3, sum_row, &s, &e->err) == DB_TEMP)
+            goto fail;
+        if (amount > 0 ? s.total + amount > lim : s.total >= lim) {
+            over = 1;
+            *win = w;
+            *retry = s.oldest ? s.oldest + rl->win[w].seconds - now + 1 : 1;
+            if (*retry < 1)
+                *retry = 1;
+            break;
+        }
+    }
+    if (amount > 0 && (!over || rl->action == RL_WARN)) {
+        struct db_param ap[] = {DBP_I(rl->id), DBP_S(key), DBP_I(now),
+                                DBP_I(amount)};
+        if (db_exec(db, SQL_ADD, ap, 4, NULL, &e->err) < 0)
+            goto fail;
+    }
+    if (db_commit(db, &e->err) < 0)
+        return -1;
+    return over;
+fail:
+    db_rollback(db);
+    return -1;
+}
+
+static int counted(struct pd_msgstate *ms, size_t i, int set)
+{
+    size_t byte = i / 8;
+
+    if (byte >= sizeof(ms->counted))
+        return 0; /* beyond the bitmap: counted per recipient */
+    if (set)
+        ms->counted[byte] |= (unsigned char)(1u << (i % 8));
+    return (ms->counted[byte] >> (i % 8)) & 1;
+}
+
+int check_ratelimit(struct pd_eval *e, int eom)
+{
+    const struct pd_rules *r = e->rules;
+    const char *qid = log_safe_cstr(preq_get(e->req, A_QUEUE_ID));
+    long long size = strtoll(preq_get(e->req, A_SIZE), NULL, 10);
+
+    for (size_t i = 0; i < r->nrl; i++) {
+        const struct pd_rl_rule *rl = &r->rl[i];
+        char key[ADDR_MAX + 1];
+        long long amount, retry = 0;
+        int w = 0, rc;
+
+        if (rule_key(e, rl, eom, key, sizeof(key)) < 0)
+            continue;
+        if (rl->group) {
+            if ((rc = group_has(e, rl->group, key)) < 0)
+                return PV_TEMP;
+            if (rc == 0)
+                continue;
+        }
+        if (rl->counts == RC_BYTES)
+            amount = eom ? (size > 0 ? size : 0) : 0;
+        else if (eom)
+            continue;
+        else if (rl->counts == RC_MESSAGES && counted(e->ms, i, 0))
+            continue; /* this message passed this rule already */
+        else if (rl->counts == RC_MESSAGES)
+            amount = 1;
+        else
+            amount = 1;
+        if (eom && amount == 0)
+            continue;
+        rc = count_one(e, rl, key, amount, &w, &retry);
+        if (rc < 0)
+            return PV_TEMP;
+        if (rc == 0 || rl->action == RL_WARN) {
+            if (rc == 1)
+                log_warn("%s: ratelimit %s: key %s over %lld per %lld s "
+                         "(warn only)", qid, rl->name, log_safe_cstr(key),
+                         limit_for(r, rl, w, key), rl->win[w].seconds);
+            if (rl->counts == RC_MESSAGES && amount > 0)
+                counted(e->ms, i, 1);
+            continue;
+        }
+        log_info("%s: ratelimit %s: key %s over %lld per %lld s: %s", qid,
+                 rl->name, log_safe_cstr(key), limit_for(r, rl, w, key),
+                 rl->win[w].seconds,
+                 rl->action == RL_DEFER ? "defer"
+                 : rl->action == RL_REJECT ? "reject" : "hold");
+        str_reset(&e->reply);
+        const char *text = rl->text ? rl->text : e->w->cfg->ratelimit_text;
+        if (rl->action == RL_DEFER)
+            str_appendf(&e->reply, "450 4.7.1 %s (try again in %lld seconds)",
+                        text, retry);
+        else if (rl->action == RL_REJECT)
+            str_appendf(&e->reply, "550 5.7.1 %s", text);
+        else
+            str_appendf(&e->reply, "HOLD %s", text);
+        return PV_DECIDED;
+    }
+    return PV_DUNNO;
+}

@@ -1,0 +1,431 @@
+/*
+ * rules - the in-memory snapshot of postern-policyd's rule tables:
+ * policy_groups and their members, sender_rules, greylist_settings,
+ * greylist_whitelist, ratelimit_rules/windows/overrides and sender_grants
+ * (for "the login owns the sender address").  lib/reloader.c loads a new
+ * snapshot within [policyd] poll_interval of any change an admin makes.
+ *
+ * A snapshot is read-only once built; workers read it without locks.  The
+ * loop thread counts the jobs that use it (refs) and frees it when a newer
+ * one is in place and no job uses it any more.
+ *
+ * Limits: PD_WINDOWS_MAX windows per rate-limit rule (more are logged and
+ * ignored); a row the database constraints should have refused (a bad
+ * network) is logged and skipped, never fatal.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "policyd.h"
+
+static const char SQL_GROUPS[] =
+    "SELECT id, name FROM policy_groups ORDER BY id";
+static const char SQL_MEMBERS[] =
+    "SELECT group_id, member_type, value FROM policy_group_members";
+static const char SQL_SRULES[] =
+    "SELECT name, sender_group_id, recipient_group_id, action, require_auth,"
+    " require_spf_pass, reject_text FROM sender_rules WHERE active = 1"
+    " ORDER BY priority, id";
+static const char SQL_GREY[] =
+    "SELECT domain, enabled, delay_seconds, retry_window_seconds,"
+    " expiry_seconds, auto_whitelist_after, ipv4_prefix, ipv6_prefix,"
+    " add_header, spf_pool FROM greylist_settings"
+    " ORDER BY domain IS NOT NULL, domain";
+static const char SQL_WL[] =
+    "SELECT kind, value FROM greylist_whitelist WHERE active = 1";
+static const char SQL_RL[] =
+    "SELECT id, name, key_type, match_value, group_id, counts, action, text,"
+    " priority, ipv4_prefix, ipv6_prefix FROM ratelimit_rules"
+    " WHERE active = 1 ORDER BY priority, id";
+static const char SQL_RLWIN[] =
+    "SELECT rule_id, window_seconds, max_count FROM ratelimit_windows"
+    " ORDER BY rule_id, window_seconds";
+static const char SQL_RLOVR[] =
+    "SELECT rule_id, key_value, window_seconds, max_count"
+    " FROM ratelimit_overrides";
+static const char SQL_GRANTS[] =
+    "SELECT login, match_type, pattern FROM sender_grants WHERE active = 1";
+
+/* --- a growable table of rows, kept as strings until the build -------- */
+
+struct rowset {
+    char ***rows;
+    unsigned ncols;
+    size_t n, cap;
+};
+
+static int collect(void *ctx, unsigned ncols, char **vals,
+                   const unsigned long *lens)
+{
+    struct rowset *rs = ctx;
+    char **row;
+
+    (void)lens;
+    if (rs->n == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 64;
+        char ***p = realloc(rs->rows, cap * sizeof(*p));
+        if (p == NULL)
+            log_fatal("out of memory");
+        rs->rows = p;
+        rs->cap = cap;
+    }
+    if ((row = calloc(ncols, sizeof(*row))) == NULL)
+        log_fatal("out of memory");
+    for (unsigned i = 0; i < ncols; i++)
+        if (vals[i] && (row[i] = strdup(vals[i])) == NULL)
+            log_fatal("out of memory");
+    rs->ncols = ncols;
+    rs->rows[rs->n++] = row;
+    return 0;
+}
+
+static void rowset_free(struct rowset *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        for (unsigned c = 0; c < rs->ncols; c++)
+            free(rs->rows[i][c]);
+        free(rs->rows[i]);
+    }
+    free(rs->rows);
+    memset(rs, 0, sizeof(*rs));
+}
+
+static int fetch(struct db *db, const char *sql, struct rowset *rs,
+                 struct str *err)
+{
+    return db_query(db, sql, NULL, 0, collect, rs, err) == DB_TEMP ? -1 : 0;
+}
+
+static long long num(const char *s, long long dflt)
+{
+    return s ? strtoll(s, NULL, 10) : dflt;
+}
+
+/* --- groups -------------------------------------------------------------- */
+
+static struct pd_group *group_by_id(struct pd_rules *r, const char *id)
+{
+    unsigned long v;
+
+    if (id == NULL)
+        return NULL;
+    v = strtoul(id, NULL, 10);
+    for (size_t i = 0; i < r->ngroups; i++)
+        if (r->groups[i].id == v)
+            return &r->groups[i];
+    return NULL;
+}
+
+static void member_key(struct str *k, unsigned idx, char kind,
+                       const char *value)
+{
+    str_reset(k);
+    str_appendf(k, "%u %c %s", idx, kind, value);
+    str_lower(k->data, k->len);
+}
+
+static void build_groups(struct pd_rules *r, struct rowset *g,
+                         struct rowset *m)
+{
+    struct str k = STR_INIT;
+
+    r->ngroups = g->n;
+    r->groups = arena_alloc(&r->arena, (g->n + 1) * sizeof(*r->groups));
+    if (strmap_init(&r->group_by_name, g->n + 1) < 0 ||
+        strmap_init(&r->members, m->n + 1) < 0)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < g->n; i++) {
+        struct pd_group *gr = &r->groups[i];
+        memset(gr, 0, sizeof(*gr));
+        gr->id = (unsigned)num(g->rows[i][0], 0);
+        gr->name = arena_strdup_lower(&r->arena, g->rows[i][1]);
+        gr->index = (unsigned)i;
+        strmap_put(&r->group_by_name, gr->name, gr);
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        char **row = m->rows[i];
+        struct pd_group *gr = group_by_id(r, row[0]);
+        const char *type = row[1] ? row[1] : "", *val = row[2] ? row[2] : "";
+        if (gr == NULL)
+            continue;
+        if (!strcmp(type, "address") || !strcmp(type, "domain")) {
+            member_key(&k, gr->index, type[0], val);
+            strmap_put(&r->members, arena_strdup(&r->arena, k.data), gr);
+            gr->has_domains |= type[0] == 'd';
+        } else {
+            struct pd_member_row *mr = arena_alloc(&r->arena, sizeof(*mr));
+            mr->type = !strcmp(type, "group") ? M_GROUP : M_LDAP;
+            mr->value = mr->type == M_GROUP ? arena_strdup_lower(&r->arena, val)
+                                            : arena_strdup(&r->arena, val);
+            mr->next = gr->subs;
+            gr->subs = mr;
+        }
+    }
+    str_free(&k);
+}
+
+/* --- sender rules ---------------------------------------------------------- */
+
+static void build_srules(struct pd_rules *r, struct rowset *rs)
+{
+    r->srules = arena_alloc(&r->arena, (rs->n + 1) * sizeof(*r->srules));
+    for (size_t i = 0; i < rs->n; i++) {
+        char **row = rs->rows[i];
+        struct pd_sender_rule *sr = &r->srules[r->nsrules];
+        sr->name = arena_strdup(&r->arena, row[0] ? row[0] : "?");
+        sr->sender = group_by_id(r, row[1]);
+        sr->recipient = group_by_id(r, row[2]);
+        if ((row[1] && !sr->sender) || (row[2] && !sr->recipient)) {
+            log_warn("sender rule %s: unknown group id, rule ignored",
+                     sr->name);
+            continue;
+        }
+        sr->action = !strcmp(row[3], "permit")   ? RA_PERMIT
+                     : !strcmp(row[3], "reject") ? RA_REJECT
+                                                 : RA_DEFER;
+        sr->require_auth = num(row[4], 0) != 0;
+        sr->require_spf = num(row[5], 0) != 0;
+        sr->text = row[6] ? arena_strdup(&r->arena, row[6]) : NULL;
+        r->nsrules++;
+    }
+}
+
+/* --- greylisting ---------------------------------------------------------- */
+
+static void grey_row(char **row, struct pd_grey_settings *g)
+{
+    /* NULL columns inherit: g holds the default's values on entry */
+    g->enabled = row[1] ? num(row[1], 0) != 0 : g->enabled;
+    g->delay = num(row[2], g->delay);
+    g->window = num(row[3], g->window);
+    g->expiry = num(row[4], g->expiry);
+    g->awl_after = num(row[5], g->awl_after);
+    g->v4prefix = (int)num(row[6], g->v4prefix);
+    g->v6prefix = (int)num(row[7], g->v6prefix);
+    g->add_header = row[8] ? num(row[8], 0) != 0 : g->add_header;
+    g->spf_pool = row[9] ? num(row[9], 0) != 0 : g->spf_pool;
+}
+
+static void build_grey(struct pd_rules *r, struct rowset *rs)
+{
+    /* a database without the default row: postgrey-like values */
+    r->grey_default = (struct pd_grey_settings){1, 1, 1, 300, 172800,
+                                                3024000, 5, 24, 64};
+    if (strmap_init(&r->grey_domain, rs->n + 1) < 0)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < rs->n; i++) {
+        char **row = rs->rows[i];
+        if (row[0] == NULL) {
+            grey_row(row, &r->grey_default);
+        } else {
+            struct pd_grey_settings *g = arena_alloc(&r->arena, sizeof(*g));
+            *g = r->grey_default;
+            grey_row(row, g);
+            strmap_put(&r->grey_domain, arena_strdup_lower(&r->arena, row[0]),
+                       g);
+        }
+    }
+    r->max_expiry = r->grey_default.expiry;
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->rows[i][4] && num(rs->rows[i][4], 0) > r->max_expiry)
+            r->max_expiry = num(rs->rows[i][4], 0);
+}
+
+const struct pd_grey_settings *rules_grey(const struct pd_rules *r,
+                                          const char *domain)
+{
+    const struct pd_grey_settings *g = strmap_get(&r->grey_domain, domain);
+
+    return g ? g : &r->grey_default;
+}
+
+static void build_wl(struct pd_rules *r, struct rowset *rs)
+{
+    static const char *const kinds[WL_KINDS] = {
+        "client_network", "client_hostname", "sender_domain",
+        "sender_address", "recipient", "recipient_domain"};
+
+    r->wl = arena_alloc(&r->arena, (rs->n + 1) * sizeof(*r->wl));
+    for (size_t i = 0; i < rs->n; i++) {
+        struct pd_wl *w = &r->wl[r->nwl];
+        int k;
+        for (k = 0; k < WL_KINDS; k++)
+            if (rs->rows[i][0] && !strcmp(rs->rows[i][0], kinds[k]))
+                break;
+        if (k == WL_KINDS || rs->rows[i][1] == NULL)
+            continue;
+        w->kind = k;
+        w->value = arena_strdup_lower(&r->arena, rs->rows[i][1]);
+        if (k == WL_NET && cidr_parse(w->value, &w->net) < 0) {
+            log_warn("greylist_whitelist: bad network '%s' ignored",
+                     log_safe_cstr(w->value));
+            continue;
+        }
+        r->nwl++;
+    }
+}
+
+/* --- rate limits ----------------------------------------------------------- */
+
+static int pick(const char *v, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (v && !strcmp(v, names[i]))
+            return i;
+    return 0;
+}
+
+static void build_rl(struct pd_rules *r, struct rowset *rs, struct rowset *win,
+                     struct rowset *ovr)
+{
+    static const char *const keys[] = {"sasl_login", "sender",
+                                       "sender_domain", "client_address",
+                                       "recipient"};
+    static const char *const counts[] = {"messages", "recipients", "bytes"};
+    static const char *const acts[] = {"defer", "reject", "hold", "warn"};
+    struct str k = STR_INIT;
+
+    r->rl = arena_alloc(&r->arena, (rs->n + 1) * sizeof(*r->rl));
+    for (size_t i = 0; i < rs->n; i++) {
+        char **row = rs->rows[i];
+        struct pd_rl_rule *rl = &r->rl[r->nrl];
+        memset(rl, 0, sizeof(*rl));
+        rl->id = (unsigned)num(row[0], 0);
+        rl->name = arena_strdup(&r->arena, row[1] ? row[1] : "?");
+        rl->key = pick(row[2], keys, 5);
+        rl->match = row[3] ? arena_strdup_lower(&r->arena, row[3]) : NULL;
+        if (rl->match && rl->key == RK_CLIENT &&
+            cidr_parse(rl->match, &rl->match_net) < 0) {
+            log_warn("ratelimit rule %s: bad network, rule ignored",
+                     rl->name);
+            continue;
+        }
+        rl->group = group_by_id(r, row[4]);
+        if (row[4] && rl->group == NULL) {
+            log_warn("ratelimit rule %s: unknown group, rule ignored",
+                     rl->name);
+            continue;
+        }
+        rl->counts = pick(row[5], counts, 3);
+        rl->action = pick(row[6], acts, 4);
+        rl->text = row[7] ? arena_strdup(&r->arena, row[7]) : NULL;
+        rl->priority = (int)num(row[8], 100);
+        rl->v4prefix = (int)num(row[9], 32);
+        rl->v6prefix = (int)num(row[10], 64);
+        for (size_t w = 0; w < win->n; w++) {
+            if ((unsigned)num(win->rows[w][0], 0) != rl->id)
+                continue;
+            if (rl->nwin == PD_WINDOWS_MAX) {
+                log_warn("ratelimit rule %s: more than %d windows, the "
+                         "rest ignored", rl->name, PD_WINDOWS_MAX);
+                break;
+            }
+            rl->win[rl->nwin].seconds = num(win->rows[w][1], 1);
+            rl->win[rl->nwin].max = num(win->rows[w][2], 0);
+            if (rl->win[rl->nwin].seconds > r->max_window)
+                r->max_window = rl->win[rl->nwin].seconds;
+            rl->nwin++;
+        }
+        if (rl->nwin > 0)
+            r->nrl++;
+    }
+    if (strmap_init(&r->overrides, ovr->n + 1) < 0)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < ovr->n; i++) {
+        char **row = ovr->rows[i];
+        struct pd_override *o = arena_alloc(&r->arena, sizeof(*o));
+        o->max = row[3] ? num(row[3], 0) : -1;
+        str_reset(&k);
+        str_appendf(&k, "%s/%s/%s", row[0] ? row[0] : "", row[2] ? row[2] : "",
+                    row[1] ? row[1] : "");
+        strmap_put(&r->overrides, arena_strdup_lower(&r->arena, k.data), o);
+    }
+    str_free(&k);
+}
+
+static void build_grants(struct pd_rules *r, struct rowset *rs)
+{
+    struct str k = STR_INIT;
+
+    if (strmap_init(&r->grants, rs->n + 1) < 0)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < rs->n; i++) {
+        char **row = rs->rows[i];
+        if (!row[0] || !row[1] || !row[2])
+            continue;
+        str_reset(&k);
+        str_appendf(&k, "%s %s", row[0], row[2]);
+        strmap_put(&r->grants, arena_strdup_lower(&r->arena, k.data), "");
+    }
+    str_free(&k);
+}
+
+/* --- the reloader's operations ------------------------------------------- */
+
+static void *rules_load(struct db *db, struct str *err)
+{
+    struct rowset g = {0}, m = {0}, sr = {0}, gs = {0}, wl = {0}, rl = {0},
+                  win = {0}, ovr = {0}, gr = {0};
+    struct pd_rules *r = NULL;
+
+    if (fetch(db, SQL_GROUPS, &g, err) == 0 &&
+        fetch(db, SQL_MEMBERS, &m, err) == 0 &&
+        fetch(db, SQL_SRULES, &sr, err) == 0 &&
+        fetch(db, SQL_GREY, &gs, err) == 0 && fetch(db, SQL_WL, &wl, err) == 0 &&
+        fetch(db, SQL_RL, &rl, err) == 0 &&
+        fetch(db, SQL_RLWIN, &win, err) == 0 &&
+        fetch(db, SQL_RLOVR, &ovr, err) == 0 &&
+        fetch(db, SQL_GRANTS, &gr, err) == 0) {
+        if ((r = calloc(1, sizeof(*r))) == NULL)
+            log_fatal("out of memory");
+        build_groups(r, &g, &m);
+        build_srules(r, &sr);
+        build_grey(r, &gs);
+        build_wl(r, &wl);
+        build_rl(r, &rl, &win, &ovr);
+        build_grants(r, &gr);
+    }
+    rowset_free(&g);
+    rowset_free(&m);
+    rowset_free(&sr);
+    rowset_free(&gs);
+    rowset_free(&wl);
+    rowset_free(&rl);
+    rowset_free(&win);
+    rowset_free(&ovr);
+    rowset_free(&gr);
+    return r;
+}
+
+void rules_free(struct pd_rules *r)
+{
+    if (r == NULL)
+        return;
+    strmap_free(&r->group_by_name);
+    strmap_free(&r->members);
+    strmap_free(&r->grey_domain);
+    strmap_free(&r->overrides);
+    strmap_free(&r->grants);
+    arena_free(&r->arena);
+    free(r);
+}
+
+static void rules_free_void(void *p)
+{
+    rules_free(p);
+}
+
+static void rules_describe(void *p, struct str *out)
+{
+    const struct pd_rules *r = p;
+
+    str_appendf(out, "%zu groups, %zu sender rules, %zu whitelist entries, "
+                "%zu rate-limit rules", r->ngroups, r->nsrules, r->nwl,
+                r->nrl);
+}
+
+const struct reloader_ops pd_rules_ops = {"policy tables", rules_load,
+                                          rules_free_void, rules_describe};
