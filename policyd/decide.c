@@ -9,8 +9,14 @@
  * smtpd_data_restrictions too, see docs/policyd.md).  END-OF-MESSAGE:
  * byte rate limits.  Every other state: DUNNO.
  *
- * Temporary trouble (database, LDAP, rules older than max_staleness) is
- * "451 4.3.0": Postfix makes the client retry, nothing is bounced.
+ * A dependency that is down (database, LDAP, DNS) makes a check follow its
+ * fail mode ([policyd] sender_rules_fail, greylist_fail, ratelimit_fail,
+ * spf_fail_mode): defer ("451 4.3.0": Postfix makes the client retry,
+ * nothing is bounced) or pass (no objection from that check, with a logged
+ * warning).  Defaults: sender rules, rate limits and SPF defer, greylisting
+ * passes.  The rules themselves are kept in memory: when the database goes
+ * away, the last snapshot keeps serving.  Before the first snapshot was
+ * ever loaded, every check is in trouble.
  */
 #include <string.h>
 #include <strings.h>
@@ -47,24 +53,39 @@ static int pop_header(struct pd_eval *e)
 }
 
 static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
-               const char *name)
+               const char *name, int fail)
 {
-    int v = check(e);
+    int v = e->rules || check == check_spf ? check(e) : PV_TEMP;
 
-    if (v == PV_TEMP) {
-        log_error("%s: %s: temporary failure: %s",
-                  log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), name,
-                  str_cstr(&e->err));
-        str_reset(&e->reply);
-        str_appendf(&e->reply, "451 4.3.0 Policy service temporarily "
-                    "unavailable, try again later");
+    if (v != PV_TEMP)
+        return v;
+    if (e->rules == NULL)
+        str_append_cstr(&e->err, "policy tables not loaded yet (database "
+                        "unreachable since the start)");
+    if (fail == FAIL_PASS) {
+        log_warn("%s: %s: temporary failure, passing (fail mode pass): %s",
+                 log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), name,
+                 str_cstr(&e->err));
+        str_reset(&e->err);
+        return PV_DUNNO;
     }
+    log_error("%s: %s: temporary failure, deferring: %s",
+              log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), name,
+              str_cstr(&e->err));
+    str_reset(&e->reply);
+    str_appendf(&e->reply, "451 4.3.0 Policy service temporarily "
+                "unavailable, try again later");
     return v;
 }
 
 static int ratelimit_rcpt(struct pd_eval *e)
 {
     return check_ratelimit(e, 0);
+}
+
+static int ratelimit_eom(struct pd_eval *e)
+{
+    return check_ratelimit(e, 1);
 }
 
 void decide(struct pd_eval *e)
@@ -79,35 +100,23 @@ void decide(struct pd_eval *e)
         log_warn("unknown request type '%s': DUNNO", log_safe_cstr(request));
         return;
     }
-    if (e->rules == NULL) {
-        log_error("policy tables unavailable (database unreachable for more "
-                  "than max_staleness): 451");
-        str_reset(&e->reply);
-        str_append_cstr(&e->reply, "451 4.3.0 Policy service temporarily "
-                        "unavailable, try again later");
-        return;
-    }
     parse_addr(e, preq_get(e->req, A_SENDER), &e->sender, &e->sender_ok);
     parse_addr(e, preq_get(e->req, A_RECIPIENT), &e->rcpt, &e->rcpt_ok);
     e->login = preq_get(e->req, A_SASL_USERNAME);
     if (!strcasecmp(state, "RCPT")) {
-        if ((c->spf_on && run(e, check_spf, "spf") != PV_DUNNO) ||
-            (c->sender_rules_on &&
-             run(e, check_sender_rules, "sender rules") != PV_DUNNO) ||
-            (c->greylist_on && run(e, check_greylist, "greylist") != PV_DUNNO) ||
-            (c->ratelimit_on && run(e, ratelimit_rcpt, "ratelimit") != PV_DUNNO))
+        if ((c->spf_on &&
+             run(e, check_spf, "spf", c->spf_fail_mode) != PV_DUNNO) ||
+            (c->sender_rules_on && run(e, check_sender_rules, "sender rules",
+                                       c->sender_rules_fail) != PV_DUNNO) ||
+            (c->greylist_on && run(e, check_greylist, "greylist",
+                                   c->greylist_fail) != PV_DUNNO) ||
+            (c->ratelimit_on && run(e, ratelimit_rcpt, "ratelimit",
+                                    c->ratelimit_fail) != PV_DUNNO))
             return;
         pop_header(e);
     } else if (!strcasecmp(state, "DATA")) {
         pop_header(e);
     } else if (!strcasecmp(state, "END-OF-MESSAGE") && c->ratelimit_on) {
-        if (check_ratelimit(e, 1) == PV_TEMP) {
-            log_error("%s: ratelimit: temporary failure: %s",
-                      log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
-                      str_cstr(&e->err));
-            str_reset(&e->reply);
-            str_append_cstr(&e->reply, "451 4.3.0 Policy service "
-                            "temporarily unavailable, try again later");
-        }
+        run(e, ratelimit_eom, "ratelimit", c->ratelimit_fail);
     }
 }

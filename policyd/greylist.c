@@ -155,7 +155,7 @@ int check_greylist(struct pd_eval *e)
         return PV_DUNNO; /* no IP address (a local submission): nothing to key */
     if (g->spf_pool && e->sender.has_domain) {
         int spf = spf_result(e);
-        if (spf == 2 /* SPF_RESULT_PASS */)
+        if (spf == SPFQ_PASS)
             snprintf(net, sizeof(net), "spf:%s", e->sender.domain);
     }
     /* an auto-whitelisted client network */

@@ -32,6 +32,7 @@
 #include "ldapc.h"
 #include "reloader.h"
 #include "str.h"
+#include "spfq.h"
 #include "strmap.h"
 
 #define PD_VALUE_MAX 2048      /* one attribute value kept, bytes */
@@ -43,6 +44,8 @@
 
 /* --- configuration (config.c) ---------------------------------------------- */
 
+enum pd_fail { FAIL_DEFER, FAIL_PASS };
+
 enum pd_spf_action { SPF_ACT_OFF, SPF_ACT_PREPEND, SPF_ACT_DEFER,
                      SPF_ACT_REJECT };
 
@@ -52,7 +55,8 @@ struct policyd_config {
     long long max_attrs;       /* attributes per request */
     long long workers;
     long long poll_interval;   /* ms */
-    long long max_staleness;   /* ms: rules older than this -> defer */
+    int sender_rules_fail, greylist_fail, ratelimit_fail, spf_fail_mode;
+                               /* enum pd_fail: a dependency is down */
     char *checks;              /* RCPT checks in order */
     int sender_rules_on, greylist_on, ratelimit_on, spf_on;
     char *reject_text;         /* sender rules: default text */

@@ -74,7 +74,7 @@ int check_sender_rules(struct pd_eval *e)
             int spf = spf_result(e);
             if (spf < 0)
                 return PV_TEMP;
-            if (spf != 2 /* SPF_RESULT_PASS */)
+            if (spf != SPFQ_PASS)
                 continue;
         }
         log_info("%s: sender rule %s: %s from=<%s> to=<%s> login=%s",

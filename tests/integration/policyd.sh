@@ -23,7 +23,7 @@ conf() { # conf FILE PORT [key = value ...]: [policyd] lines replace defaults
     {
         echo "[policyd]"
         echo "listen = inet:127.0.0.1:$port"
-        for d in "workers = 4" "poll_interval = 100ms" "max_staleness = 2s" \
+        for d in "workers = 4" "poll_interval = 100ms" \
                  "prune_interval = 1s" "checks = sender_rules, greylist, ratelimit" \
                  "ldap = yes" "hostname = mx1.test.example"; do
             k=${d%% =*}
@@ -237,14 +237,40 @@ t_eq "too many attributes: connection closed" "" "$(python3 "$PC" "$P1" --raw "$
 printf 'request=smtpd_access_policy\nprotocol_state=CONNECT\nfuture_attribute=1\n\nrequest=smtpd_access_policy\nprotocol_state=HELO\n\n' > "$H_DIR/two"
 t_eq "unknown attributes ignored; two requests on one connection" \
     "$(printf 'action=DUNNO\n\naction=DUNNO\n\n')" "$(python3 "$PC" "$P1" --raw "$H_DIR/two")"
+printf 'request=smtpd_access_policy\nprotocol_state=RCPT\n\n' > "$H_DIR/missing"
+t_eq "missing attributes (no sender, recipient, client): an answer, no crash" \
+    "action=DUNNO" "$(python3 "$PC" "$P1" --raw "$H_DIR/missing")"
+printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=203.0.113.5\nrecipient=max.schueler@bns.school.example\nrecipient=%s\nsender=x@example.net\n\n' "$PARENT" > "$H_DIR/repeat"
+t_match "a repeated attribute: the last value counts" '^action=550 5\.7\.1 Parent' \
+    "$(python3 "$PC" "$P1" --raw "$H_DIR/repeat")"
+head -c 3000 /dev/urandom > "$H_DIR/garbage"; printf '\n\n' >> "$H_DIR/garbage"
+python3 "$PC" "$P1" --raw "$H_DIR/garbage" > "$H_DIR/garbage.out"
+t_not "binary garbage: no action reply" grep -q '^action=' "$H_DIR/garbage.out"
+printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nsender=half@exa' > "$H_DIR/half"
+timeout 5 python3 - "$P1" "$H_DIR/half" <<'PYX'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(open(sys.argv[2], "rb").read())
+s.close()
+PYX
+t_eq "a client that disconnects mid-request: still serving" "DUNNO" "$(pc protocol_state=CONNECT)"
 t_match "abuse is logged" "more than 100 attributes" "$(cat "$H_DIR/p1.log")"
 t_eq "still serving after the abuse" "DUNNO" "$(pc protocol_state=CONNECT)"
 
 # --- through a real Postfix ---------------------------------------------------
+AUTH_PF=$H_DIR/auth.port
+python3 "$(dirname "$0")/milter-auth.py" --port-file "$AUTH_PF" </dev/null >> "$H_DIR/auth.log" 2>&1 &
+h_track_pid $!
+h_wait_for 10 test -s "$AUTH_PF" || t_fail "the SASL test server starts"
 h_start_postfix - <<EOF
 relay_domains = bns.school.example, eltern.school.example, gym.school.example
+relayhost = [127.0.0.1]:$H_SINK_MX_PORT
 transport_maps = inline:{ bns.school.example=smtp:[127.0.0.1]:$H_SINK_MX_PORT, eltern.school.example=smtp:[127.0.0.1]:$H_SINK_MX_PORT, gym.school.example=smtp:[127.0.0.1]:$H_SINK_MX_PORT }
-smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service inet:127.0.0.1:$P1, permit
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = inet:127.0.0.1:$(cat "$AUTH_PF")
+smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
+smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$P1, permit
 smtpd_data_restrictions = check_policy_service inet:127.0.0.1:$P1
 smtpd_end_of_data_restrictions = check_policy_service inet:127.0.0.1:$P1
 EOF
@@ -258,18 +284,34 @@ t_match "SMTP: the retry after the delay is accepted" '^DATA 250 ' "$r"
 t_ok "... and delivered" h_wait_sink_count mx 1
 t_match "... with the X-Greylist header" '^X-Greylist: delayed [0-9]+ seconds' "$(cat "$(h_sink_last mx)")"
 r=$(h_smtp --port "$H_PF_SMTP_PORT" --from friend@example.net --to nobody@elsewhere.example)
-t_match "SMTP: no open relay (reject_unauth_destination before the policy)" '^RCPT 554 5\.7\.1 ' "$r"
+t_match "SMTP: no open relay (smtpd_relay_restrictions before the policy)" '^RCPT 554 5\.7\.1 ' "$r"
+for i in 1 2; do
+    r=$(h_smtp --port "$H_PF_SMTP_PORT" --auth short@bns.school.example:test --from short@bns.school.example --to y$i@example.org)
+    t_match "SMTP AUTH: message $i of 2 per 3 s accepted" '^DATA 250 ' "$r"
+done
+r=$(h_smtp --port "$H_PF_SMTP_PORT" --auth short@bns.school.example:test --from short@bns.school.example --to y3@example.org)
+t_match "SMTP AUTH: over the limit: 450 4.7.1" '^RCPT 450 4\.7\.1 .*Slow down' "$r"
+sleep 3.2
+r=$(h_smtp --port "$H_PF_SMTP_PORT" --auth short@bns.school.example:test --from short@bns.school.example --to y4@example.org)
+t_match "SMTP AUTH: the next window lets it send" '^DATA 250 ' "$r"
+t_ok "... relayed to the external sink" h_wait_sink_count mx 4
 
-# --- the database goes away -------------------------------------------------------
+# --- the database goes away: fail modes (defaults) ------------------------------
 h_stop_mariadb
-sleep 2.5
-t_match "database down (rules stale): 451 4.3.0, never a bounce" '^451 4\.3\.0 ' \
-    "$(pc client_address=192.0.2.60 sender=x@example.net recipient=max.schueler@bns.school.example)"
-r=$(h_smtp --port "$H_PF_SMTP_PORT" --from friend@example.net --to max.schueler@bns.school.example)
-t_match "SMTP with the database down: 451 4.3.0 at RCPT" '^RCPT 451 4\.3\.0 ' "$r"
+t_eq "database down: greylisting passes (greylist_fail = pass)" "DUNNO" \
+    "$(pc client_address=192.0.2.60 sender=new@example.net recipient=max.schueler@bns.school.example)"
+t_match "... with a logged warning" "greylist: temporary failure, passing" "$(cat "$H_DIR/p1.log")"
+t_match "database down: rate limits defer with 451 4.3.0 (ratelimit_fail = defer)" '^451 4\.3\.0 ' \
+    "$(pc client_address=192.0.2.61 sender=mia@bns.school.example sasl_username=mia@bns.school.example recipient=z@example.org instance=z1)"
+t_match "database down: sender rules still apply from memory" '^550 5\.7\.1 Parent' \
+    "$(pc $W sender=x@example.net recipient=$PARENT)"
+r=$(h_smtp --port "$H_PF_SMTP_PORT" --from friend2@example.net --to max.schueler@bns.school.example)
+t_match "SMTP with the database down: accepted without greylisting, never bounced" '^DATA 250 ' "$r"
+r=$(h_smtp --port "$H_PF_SMTP_PORT" --auth short@bns.school.example:test --from short@bns.school.example --to y@example.org)
+t_match "SMTP, authenticated, database down: 451 4.3.0 at RCPT" '^RCPT 451 4\.3\.0 ' "$r"
 h_restart_mariadb
-t_wait "after the restart it answers again without a restart of policyd" 10 \
-    bash -c "python3 $PC $P1 $W sender=x@example.net recipient=$PARENT | grep -q '^550 5.7.1'"
+t_wait "after the restart the state checks work again without a restart of policyd" 10 \
+    bash -c "python3 $PC $P1 client_address=198.18.77.7 sender=new2@example.net recipient=max.schueler@bns.school.example | grep -q '^DEFER_IF_PERMIT'"
 
 # --- stop -------------------------------------------------------------------------
 kill -TERM $PID1

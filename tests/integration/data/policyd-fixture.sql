@@ -50,13 +50,15 @@ INSERT INTO ratelimit_rules (name, key_type, match_value, counts, action, text, 
   ('login-messages', 'sasl_login', NULL, 'messages', 'defer', 'Too many messages, slow down', 10),
   ('net-recipients', 'client_address', '198.51.100.0/24', 'recipients', 'reject', 'Too many recipients', 20),
   ('big-bytes', 'sasl_login', 'big@bns.school.example', 'bytes', 'defer', NULL, 30),
-  ('held', 'sasl_login', 'held@bns.school.example', 'messages', 'hold', 'Held for review', 5);
+  ('held', 'sasl_login', 'held@bns.school.example', 'messages', 'hold', 'Held for review', 5),
+  ('short', 'sasl_login', 'short@bns.school.example', 'messages', 'defer', 'Slow down', 8);
 UPDATE ratelimit_rules SET ipv4_prefix = 24 WHERE name = 'net-recipients';
 INSERT INTO ratelimit_windows (rule_id, window_seconds, max_count)
             SELECT id, 3600, 3 FROM ratelimit_rules WHERE name = 'login-messages'
   UNION ALL SELECT id, 86400, 5 FROM ratelimit_rules WHERE name = 'login-messages'
   UNION ALL SELECT id, 60, 2 FROM ratelimit_rules WHERE name = 'net-recipients'
   UNION ALL SELECT id, 3600, 1000 FROM ratelimit_rules WHERE name = 'big-bytes'
-  UNION ALL SELECT id, 3600, 0 FROM ratelimit_rules WHERE name = 'held';
+  UNION ALL SELECT id, 3600, 0 FROM ratelimit_rules WHERE name = 'held'
+  UNION ALL SELECT id, 3, 2 FROM ratelimit_rules WHERE name = 'short';
 INSERT INTO ratelimit_overrides (rule_id, key_value, window_seconds, max_count)
   SELECT id, 'teacher@bns.school.example', 3600, NULL FROM ratelimit_rules WHERE name = 'login-messages';

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""xclient_send.py - one SMTP transaction as if from another client.
+
+usage: xclient_send.py PORT CLIENT_IP HELO FROM TO [TO ...]
+
+Uses Postfix's XCLIENT (the server must list 127.0.0.0/8 in
+smtpd_authorized_xclient_hosts) so that smtpd, its policy service and its
+milters see CLIENT_IP and HELO, while the TCP connection stays on loopback.
+Prints one line "STEP CODE TEXT" like tests/harness/smtp_client.py:
+"DATA 250 ..." on success, else the refused step.
+"""
+import smtplib
+import sys
+
+
+def main():
+    port, client, helo, sender = sys.argv[1:5]
+    rcpts = sys.argv[5:]
+    s = smtplib.SMTP("127.0.0.1", int(port), timeout=30)
+    s.ehlo("localhost")
+    code, msg = s.docmd("XCLIENT", "ADDR=%s NAME=[UNAVAILABLE] HELO=%s"
+                        % (client, helo))
+    if code != 220:
+        print("XCLIENT %d %s" % (code, msg.decode()))
+        return 1
+    s.ehlo(helo)
+    code, msg = s.mail("<%s>" % sender if sender else "<>")
+    if code != 250:
+        print("MAIL %d %s" % (code, msg.decode()))
+        return 1
+    for r in rcpts:
+        code, msg = s.rcpt("<%s>" % r)
+        if code != 250:
+            print("RCPT %d %s" % (code, msg.decode().replace("\n", " ")))
+            s.rset()
+            s.quit()
+            return 1
+    body = ("From: <%s>\r\nTo: <%s>\r\nSubject: xclient test\r\n\r\nhello\r\n"
+            % (sender or "mailer-daemon@example.net", rcpts[0]))
+    code, msg = s.data(body.encode())
+    print("DATA %d %s" % (code, msg.decode().replace("\n", " ")))
+    s.quit()
+    return 0 if code == 250 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
