@@ -24,7 +24,6 @@ static const struct cfg_def policyd_defs[] = {
     {"greylist_fail", CFG_ENUM, "pass", 0, 0, C(greylist_fail), "defer|pass"},
     {"ratelimit_fail", CFG_ENUM, "defer", 0, 0, C(ratelimit_fail),
      "defer|pass"},
-    {"spf_fail_mode", CFG_ENUM, "defer", 0, 0, C(spf_fail_mode), "defer|pass"},
     {"checks", CFG_STR, "spf, sender_rules, greylist, ratelimit", 0, 256,
      C(checks), NULL},
     {"reject_text", CFG_STR, "Sender not allowed to write to this recipient",

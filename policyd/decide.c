@@ -10,10 +10,10 @@
  * byte rate limits.  Every other state: DUNNO.
  *
  * A dependency that is down (database, LDAP, DNS) makes a check follow its
- * fail mode ([policyd] sender_rules_fail, greylist_fail, ratelimit_fail,
- * spf_fail_mode): defer ("451 4.3.0": Postfix makes the client retry,
+ * fail mode ([policyd] sender_rules_fail, greylist_fail, ratelimit_fail;
+ * for SPF, DNS trouble is the temperror result and spf_temperror): defer ("451 4.3.0": Postfix makes the client retry,
  * nothing is bounced) or pass (no objection from that check, with a logged
- * warning).  Defaults: sender rules, rate limits and SPF defer, greylisting
+ * warning).  Defaults: sender rules and rate limits defer, greylisting
  * passes.  The rules themselves are kept in memory: when the database goes
  * away, the last snapshot keeps serving.  Before the first snapshot was
  * ever loaded, every check is in trouble.
@@ -105,7 +105,7 @@ void decide(struct pd_eval *e)
     e->login = preq_get(e->req, A_SASL_USERNAME);
     if (!strcasecmp(state, "RCPT")) {
         if ((c->spf_on &&
-             run(e, check_spf, "spf", c->spf_fail_mode) != PV_DUNNO) ||
+             run(e, check_spf, "spf", FAIL_DEFER) != PV_DUNNO) ||
             (c->sender_rules_on && run(e, check_sender_rules, "sender rules",
                                        c->sender_rules_fail) != PV_DUNNO) ||
             (c->greylist_on && run(e, check_greylist, "greylist",

@@ -55,7 +55,7 @@ struct policyd_config {
     long long max_attrs;       /* attributes per request */
     long long workers;
     long long poll_interval;   /* ms */
-    int sender_rules_fail, greylist_fail, ratelimit_fail, spf_fail_mode;
+    int sender_rules_fail, greylist_fail, ratelimit_fail;
                                /* enum pd_fail: a dependency is down */
     char *checks;              /* RCPT checks in order */
     int sender_rules_on, greylist_on, ratelimit_on, spf_on;
