@@ -36,7 +36,7 @@
 #define DB_TEMP (-1)
 
 #define DB_STMT_CACHE_MAX 64  /* prepared statements per connection */
-#define DB_PARAMS_MAX 32      /* parameters per statement */
+#define DB_PARAMS_MAX 128     /* parameters per statement */
 #define DB_COLS_MAX 64        /* result columns per statement */
 #define DB_HOSTS_MAX 8        /* hosts in the failover list */
 #define DB_VALUE_MAX (16u * 1024 * 1024) /* one result value */

@@ -51,6 +51,10 @@ static const struct cfg_def policyd_defs[] = {
     {"recipient_delimiter", CFG_STR, "+", 0, ADDR_DELIM_MAX,
      C(recipient_delimiter), NULL},
     {"ldap", CFG_BOOL, "no", 0, 0, C(ldap_on), NULL},
+    {"greylist_cache_size", CFG_INT, "1000000", 1000, 100000000,
+     C(greylist_cache_size), NULL},
+    {"greylist_cache_ttl", CFG_TIME, "60s", 0, 3600000, C(greylist_cache_ttl),
+     NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def policyd_db_defs[] = {

@@ -29,34 +29,15 @@
 #include "log.h"
 #include "policyd.h"
 
-static const char SQL_CLIENT[] =
-    "SELECT pass_count, last_seen FROM greylist_clients WHERE client_net = ?";
-static const char SQL_CLIENT_SEEN[] =
-    "UPDATE greylist_clients SET last_seen = ? WHERE client_net = ?";
-static const char SQL_CLIENT_PASS[] =
-    "INSERT INTO greylist_clients (client_net, first_seen, last_seen,"
-    " pass_count) VALUES (?, ?, ?, 1) ON DUPLICATE KEY UPDATE"
-    " pass_count = IF(last_seen + ? < VALUES(last_seen), 1, pass_count + 1),"
-    " last_seen = VALUES(last_seen)";
 #define TRIPLET_HASH "UNHEX(SHA2(CONCAT_WS(' ', ?, ?, ?), 256))"
-static const char SQL_TRIPLET[] =
-    "SELECT first_seen, last_seen, passed_at FROM greylist_triplets"
-    " WHERE triplet_hash = " TRIPLET_HASH;
-static const char SQL_FIRST[] =
-    "INSERT INTO greylist_triplets (triplet_hash, client_net, sender,"
-    " recipient, first_seen, last_seen, block_count) VALUES (" TRIPLET_HASH
-    ", ?, ?, ?, ?, ?, 1) ON DUPLICATE KEY UPDATE last_seen = VALUES(last_seen),"
-    " block_count = block_count + 1";
-static const char SQL_RESTART[] =
-    "UPDATE greylist_triplets SET first_seen = ?, last_seen = ?,"
-    " passed_at = NULL, block_count = block_count + 1"
-    " WHERE triplet_hash = " TRIPLET_HASH;
-static const char SQL_BLOCK[] =
-    "UPDATE greylist_triplets SET last_seen = ?, block_count = block_count + 1"
-    " WHERE triplet_hash = " TRIPLET_HASH;
-static const char SQL_PASS[] =
-    "UPDATE greylist_triplets SET last_seen = ?, pass_count = pass_count + 1,"
-    " passed_at = IFNULL(passed_at, ?) WHERE triplet_hash = " TRIPLET_HASH;
+/* one round trip for both: the triplet and the client network */
+static const char SQL_READ[] =
+    "SELECT (SELECT CONCAT_WS(' ', first_seen, last_seen,"
+    " IFNULL(passed_at, -1)) FROM greylist_triplets WHERE triplet_hash = "
+    TRIPLET_HASH "), (SELECT CONCAT_WS(' ', pass_count, last_seen)"
+    " FROM greylist_clients WHERE client_net = ?)";
+
+#define GC_SEEN_GRAIN 3600 /* last_seen is written at most hourly per row */
 
 /* name_match - host name h against "name" or ".name" (subdomains too) */
 static int name_match(const char *pat, const char *h)
@@ -99,23 +80,55 @@ static int whitelisted(const struct pd_eval *e, const char **why)
     return 0;
 }
 
-struct trip {
-    long long first, last, passed; /* passed -1 = NULL */
-    long long pass_count;
+struct reads {
+    struct gc_state t, c;
 };
 
-static int trip_row(void *ctx, unsigned n, char **v, const unsigned long *l)
+static int read_row(void *ctx, unsigned n, char **v, const unsigned long *l)
 {
-    struct trip *t = ctx;
+    struct reads *r = ctx;
 
     (void)l;
     if (n >= 2) {
-        t->first = v[0] ? strtoll(v[0], NULL, 10) : 0;
-        t->last = v[1] ? strtoll(v[1], NULL, 10) : 0;
-        t->passed = n >= 3 && v[2] ? strtoll(v[2], NULL, 10) : -1;
-        t->pass_count = t->first; /* greylist_clients: pass_count first */
+        r->t.absent = v[0] == NULL;
+        if (v[0])
+            sscanf(v[0], "%lld %lld %lld", &r->t.first, &r->t.last,
+                   &r->t.passed);
+        r->c.absent = v[1] == NULL;
+        if (v[1])
+            sscanf(v[1], "%lld %lld", &r->c.pass_count, &r->c.last);
     }
     return 1;
+}
+
+/* load - the triplet and client states, from the cache or the database */
+static int load(struct pd_eval *e, const char *tkey, const char *ckey,
+                const char *net, struct gc_state *t, struct gc_state *c)
+{
+    struct reads r;
+    int ht = gc_get(e->w->gc, tkey, e->now, t);
+    int hc = gc_get(e->w->gc, ckey, e->now, c);
+
+    if (ht && hc)
+        return 0;
+    memset(&r, 0, sizeof(r));
+    r.t.passed = -1;
+    struct db_param p[] = {DBP_S(net), DBP_S(e->sender.full),
+                           DBP_S(e->rcpt.full), DBP_S(net)};
+    if (db_query(e->w->db, SQL_READ, p, 4, read_row, &r, &e->err) == DB_TEMP)
+        return -1;
+    r.t.cached_at = r.c.cached_at = e->now;
+    r.t.written = r.t.last;
+    r.c.written = r.c.last;
+    if (!ht) {
+        *t = r.t;
+        gc_put(e->w->gc, tkey, t);
+    }
+    if (!hc) {
+        *c = r.c;
+        gc_put(e->w->gc, ckey, c);
+    }
+    return 0;
 }
 
 static void add_header(struct pd_eval *e, long long delay)
@@ -139,11 +152,11 @@ int check_greylist(struct pd_eval *e)
     const char *client = preq_get(e->req, A_CLIENT_ADDRESS);
     const char *qid = log_safe_cstr(preq_get(e->req, A_QUEUE_ID));
     char net[CIDR_TEXT_MAX + ADDR_DOMAIN_MAX + 8];
+    char tkey[sizeof(net) + 2 * ADDR_MAX + 8], ckey[sizeof(net) + 4];
+    struct greycache *gc = e->w->gc;
+    struct gc_state t, c;
     const char *why;
-    struct db *db = e->w->db;
-    struct trip t = {0, 0, -1, 0};
     long long now = (long long)e->now;
-    int rc;
 
     if (!g->enabled || e->login[0])
         return PV_DUNNO;
@@ -158,63 +171,59 @@ int check_greylist(struct pd_eval *e)
         if (spf == SPFQ_PASS)
             snprintf(net, sizeof(net), "spf:%s", e->sender.domain);
     }
-    /* an auto-whitelisted client network */
-    if (g->awl_after > 0) {
-        struct db_param p[] = {DBP_S(net)};
-        rc = db_query(db, SQL_CLIENT, p, 1, trip_row, &t, &e->err);
-        if (rc == DB_TEMP)
-            return PV_TEMP;
-        if (rc == DB_FOUND && t.pass_count >= g->awl_after &&
-            t.last + g->expiry >= now) {
-            struct db_param u[] = {DBP_I(now), DBP_S(net)};
-            if (db_exec(db, SQL_CLIENT_SEEN, u, 2, NULL, &e->err) < 0)
-                return PV_TEMP;
-            log_debug("%s: greylist: %s auto-whitelisted", qid, net);
-            return PV_DUNNO;
-        }
-    }
-    struct db_param key[] = {DBP_S(net), DBP_S(e->sender.full),
-                             DBP_S(e->rcpt.full)};
-    t = (struct trip){0, 0, -1, 0};
-    rc = db_query(db, SQL_TRIPLET, key, 3, trip_row, &t, &e->err);
-    if (rc == DB_TEMP)
+    snprintf(tkey, sizeof(tkey), "t %s %s %s", net, e->sender.full,
+             e->rcpt.full);
+    snprintf(ckey, sizeof(ckey), "c %s", net);
+    if (load(e, tkey, ckey, net, &t, &c) < 0)
         return PV_TEMP;
-    if (rc == DB_NOTFOUND) {
-        struct db_param p[] = {key[0], key[1], key[2], key[0], key[1], key[2],
-                               DBP_I(now), DBP_I(now)};
-        if (db_exec(db, SQL_FIRST, p, 8, NULL, &e->err) < 0)
-            return PV_TEMP;
-        t.first = now;
+    /* an auto-whitelisted client network */
+    if (g->awl_after > 0 && !c.absent && c.pass_count >= g->awl_after &&
+        c.last + g->expiry >= now) {
+        if (now - c.written >= GC_SEEN_GRAIN) {
+            gc_queue(gc, GC_CLIENT_SEEN, net, "", "", now, 0);
+            c.written = c.last = now;
+            gc_put(gc, ckey, &c);
+        }
+        log_debug("%s: greylist: %s auto-whitelisted", qid, net);
+        return PV_DUNNO;
+    }
+    if (t.absent) {
+        gc_queue(gc, GC_FIRST, net, e->sender.full, e->rcpt.full, now, 0);
+        t = (struct gc_state){now, now, -1, 0, now, e->now, 0};
     } else if (t.last + g->expiry < now ||
                (t.passed < 0 && t.first + g->window < now)) {
         /* forgotten, or the retry came too late: start over */
-        struct db_param p[] = {DBP_I(now), DBP_I(now), key[0], key[1], key[2]};
-        if (db_exec(db, SQL_RESTART, p, 5, NULL, &e->err) < 0)
-            return PV_TEMP;
-        t.first = now;
-        t.passed = -1;
+        gc_queue(gc, GC_RESTART, net, e->sender.full, e->rcpt.full, now, 0);
+        t = (struct gc_state){now, now, -1, 0, now, t.cached_at, 0};
     } else if (t.passed >= 0 || now - t.first >= g->delay) {
-        struct db_param p[] = {DBP_I(now), DBP_I(now), key[0], key[1], key[2]};
-        struct db_param c[] = {DBP_S(net), DBP_I(now), DBP_I(now),
-                               DBP_I(g->expiry)};
-        if (db_exec(db, SQL_PASS, p, 5, NULL, &e->err) < 0)
-            return PV_TEMP;
         if (t.passed < 0) {
-            if (db_exec(db, SQL_CLIENT_PASS, c, 4, NULL, &e->err) < 0)
-                return PV_TEMP;
+            gc_queue(gc, GC_PASS, net, e->sender.full, e->rcpt.full, now,
+                     g->expiry);
+            t.passed = t.last = t.written = now;
+            gc_put(gc, tkey, &t);
+            if (c.absent || c.last + g->expiry < now)
+                c = (struct gc_state){0, now, -1, 1, now, c.cached_at, 0};
+            else
+                c.pass_count++;
+            c.last = c.written = now;
+            gc_put(gc, ckey, &c);
             log_info("%s: greylist: pass after %lld s: client=%s from=<%s> "
                      "to=<%s>", qid, now - t.first, net,
                      log_safe_cstr(e->sender.full),
                      log_safe_cstr(e->rcpt.full));
             if (g->add_header)
                 add_header(e, now - t.first);
+        } else if (now - t.written >= GC_SEEN_GRAIN) {
+            gc_queue(gc, GC_SEEN, net, e->sender.full, e->rcpt.full, now, 0);
+            t.last = t.written = now;
+            gc_put(gc, tkey, &t);
         }
         return PV_DUNNO;
     } else {
-        struct db_param p[] = {DBP_I(now), key[0], key[1], key[2]};
-        if (db_exec(db, SQL_BLOCK, p, 4, NULL, &e->err) < 0)
-            return PV_TEMP;
+        gc_queue(gc, GC_BLOCK, net, e->sender.full, e->rcpt.full, now, 0);
+        t.last = now;
     }
+    gc_put(gc, tkey, &t);
     log_info("%s: greylist: defer client=%s from=<%s> to=<%s> (retry after "
              "%lld s)", qid, net, log_safe_cstr(e->sender.full),
              log_safe_cstr(e->rcpt.full), t.first + g->delay - now);

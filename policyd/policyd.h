@@ -71,6 +71,8 @@ struct policyd_config {
     char *spf_skip_networks;   /* trusted relays: no SPF check */
     char *recipient_delimiter;
     int ldap_on;               /* ldap_group members are looked up */
+    long long greylist_cache_size; /* entries */
+    long long greylist_cache_ttl;  /* ms */
     struct db_config db;
     struct ldapc_config ldap;
 };
@@ -201,6 +203,31 @@ void rules_free(struct pd_rules *r);
 const struct pd_grey_settings *rules_grey(const struct pd_rules *r,
                                           const char *domain);
 
+/* --- greylisting state cache and write queue (greycache.c) -------------- */
+
+struct gc_state {
+    long long first, last, passed; /* triplet: passed -1 = not yet */
+    long long pass_count;          /* client: passed triplets */
+    long long written;             /* last_seen as last written */
+    time_t cached_at;
+    int absent;                    /* no such row in the database */
+};
+
+enum gc_op_type { GC_FIRST, GC_RESTART, GC_BLOCK, GC_PASS, GC_SEEN,
+                  GC_CLIENT_SEEN };
+
+struct greycache;
+struct greycache *gc_new(const struct policyd_config *cfg, struct str *err);
+void gc_free(struct greycache *gc);
+/* gc_get - 1 and *out when key is cached and fresher than the ttl */
+int gc_get(struct greycache *gc, const char *key, time_t now,
+           struct gc_state *out);
+void gc_put(struct greycache *gc, const char *key, const struct gc_state *st);
+/* gc_queue - a state change for the writer (GC_PASS: first = expiry) */
+void gc_queue(struct greycache *gc, int type, const char *net,
+              const char *sender, const char *rcpt, long long now,
+              long long first);
+
 /* --- evaluation context (one request in one worker) ---------------------- */
 
 /* per-worker resources */
@@ -209,6 +236,7 @@ struct pd_worker {
     struct ldapc *ldap;             /* NULL when [policyd] ldap = no */
     void *spf;                      /* SPF_server_t */
     struct pd_ldap_cache *ldcache;  /* shared, locked */
+    struct greycache *gc;           /* shared, locked */
     const struct policyd_config *cfg;
     char hostname[256];
 };

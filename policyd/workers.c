@@ -30,6 +30,7 @@ struct pd_pool {
     struct server *srv;
     const struct policyd_config *cfg;
     struct pd_ldap_cache *ldcache;
+    struct greycache *gc;
 };
 
 static void worker_setup(struct pd_pool *p, struct pd_worker *w)
@@ -39,6 +40,7 @@ static void worker_setup(struct pd_pool *p, struct pd_worker *w)
     memset(w, 0, sizeof(*w));
     w->cfg = p->cfg;
     w->ldcache = p->ldcache;
+    w->gc = p->gc;
     if ((w->db = db_open(&p->cfg->db, &err)) == NULL)
         log_error("database: %s", str_cstr(&err));
     str_reset(&err);
@@ -137,6 +139,8 @@ struct pd_pool *pool_start(const struct policyd_config *cfg,
     p->srv = srv;
     p->cfg = cfg;
     p->ldcache = ldap_cache_new(cfg->ldap.cache_ttl);
+    if ((p->gc = gc_new(cfg, err)) == NULL)
+        return NULL;
     if (cfg->ldap_on)
         ldapc_global_init();
     for (int i = 0; i < cfg->workers; i++) {
@@ -194,6 +198,7 @@ void pool_stop(struct pd_pool *p)
     for (int i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
     ldap_cache_free(p->ldcache);
+    gc_free(p->gc); /* after the workers: it writes what they queued */
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->cond);
     free(p->threads);

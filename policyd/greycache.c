@@ -1,0 +1,437 @@
+/*
+ * greycache - greylisting state in memory, in front of MariaDB.
+ *
+ * The database stays the truth that every MX host shares; this cache keeps
+ * the triplets and client networks this host has seen, so that retries and
+ * known senders are answered from memory, and it batches the writes:
+ *
+ *   reads   a triplet or client not in the cache, or cached longer than
+ *           [policyd] greylist_cache_ttl ago, is read from the database
+ *           (one statement for both); the answer is cached.
+ *   writes  state changes are queued and written by one flusher thread
+ *           every 100 ms (or at GC_FLUSH_AT queued changes), many rows per
+ *           statement and one transaction per batch.  "Seen again"
+ *           updates of last_seen are written at most every GC_SEEN_GRAIN
+ *           seconds per row (expiry is counted in days).
+ *
+ * What this changes, and why it keeps the semantics: a first sight is in
+ * the database within ~100 ms, long before any retry (minutes); a host
+ * that meets a triplet first written by another host reads it from the
+ * database (cache miss).  If the process dies, at most the last 100 ms of
+ * greylisting state is lost: those senders are greylisted once more, no
+ * mail is lost.  Database down: the queue keeps up to GC_QUEUE_MAX changes
+ * and is retried; beyond that, changes are dropped with a warning (soft
+ * state).
+ *
+ * Limits: greylist_cache_size entries (triplets plus clients); when full,
+ * the cache is emptied (it is only a cache) and refills from the database.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "policyd.h"
+
+#define GC_BUCKETS 65536
+#define GC_FLUSH_MS 100
+#define GC_FLUSH_AT 2000
+#define GC_QUEUE_MAX 200000
+#define GC_ROWS 16                 /* rows per multi-row INSERT */
+
+struct gc_entry {
+    struct gc_entry *next;
+    struct gc_state st;
+    char key[];
+};
+
+struct gc_op {
+    struct gc_op *next;
+    int type;                      /* enum gc_op_type */
+    long long now, first;
+    char *net, *sender, *rcpt;     /* one allocation, see op_new */
+};
+
+struct greycache {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct gc_entry *b[GC_BUCKETS];
+    size_t count, max;
+    long long ttl;                 /* seconds */
+    struct gc_op *q, *qtail;
+    size_t nq;
+    int stop, dropping;
+    pthread_t thread;
+    struct db_config dbcfg;
+};
+
+static unsigned long hash(const char *s)
+{
+    unsigned long h = 2166136261u;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h % GC_BUCKETS;
+}
+
+static void clear_all(struct greycache *gc)
+{
+    for (size_t i = 0; i < GC_BUCKETS; i++) {
+        while (gc->b[i]) {
+            struct gc_entry *e = gc->b[i];
+            gc->b[i] = e->next;
+            free(e);
+        }
+    }
+    gc->count = 0;
+}
+
+int gc_get(struct greycache *gc, const char *key, time_t now,
+           struct gc_state *out)
+{
+    int hit = 0;
+
+    pthread_mutex_lock(&gc->lock);
+    for (struct gc_entry *e = gc->b[hash(key)]; e; e = e->next) {
+        if (strcmp(e->key, key) == 0) {
+            if (now - e->st.cached_at <= gc->ttl) {
+                *out = e->st;
+                hit = 1;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&gc->lock);
+    return hit;
+}
+
+void gc_put(struct greycache *gc, const char *key, const struct gc_state *st)
+{
+    unsigned long h = hash(key);
+    struct gc_entry *e;
+
+    pthread_mutex_lock(&gc->lock);
+    for (e = gc->b[h]; e; e = e->next) {
+        if (strcmp(e->key, key) == 0) {
+            e->st = *st;
+            pthread_mutex_unlock(&gc->lock);
+            return;
+        }
+    }
+    if (gc->count >= gc->max) {
+        log_info("greylisting cache full (%zu entries): emptied, refilling "
+                 "from the database", gc->count);
+        clear_all(gc);
+    }
+    if ((e = malloc(sizeof(*e) + strlen(key) + 1)) == NULL)
+        log_fatal("out of memory");
+    strcpy(e->key, key);
+    e->st = *st;
+    e->next = gc->b[h];
+    gc->b[h] = e;
+    gc->count++;
+    pthread_mutex_unlock(&gc->lock);
+}
+
+void gc_queue(struct greycache *gc, int type, const char *net,
+              const char *sender, const char *rcpt, long long now,
+              long long first)
+{
+    size_t ln = strlen(net) + 1, ls = strlen(sender) + 1,
+           lr = strlen(rcpt) + 1;
+    struct gc_op *op = malloc(sizeof(*op) + ln + ls + lr);
+
+    if (op == NULL)
+        log_fatal("out of memory");
+    op->next = NULL;
+    op->type = type;
+    op->now = now;
+    op->first = first;
+    op->net = (char *)(op + 1);
+    op->sender = op->net + ln;
+    op->rcpt = op->sender + ls;
+    memcpy(op->net, net, ln);
+    memcpy(op->sender, sender, ls);
+    memcpy(op->rcpt, rcpt, lr);
+    pthread_mutex_lock(&gc->lock);
+    if (gc->nq >= GC_QUEUE_MAX) {
+        if (!gc->dropping)
+            log_warn("greylisting: %d state changes wait for the database; "
+                     "dropping new ones until it is back", GC_QUEUE_MAX);
+        gc->dropping = 1;
+        pthread_mutex_unlock(&gc->lock);
+        free(op);
+        return;
+    }
+    if (gc->qtail)
+        gc->qtail->next = op;
+    else
+        gc->q = op;
+    gc->qtail = op;
+    if (++gc->nq >= GC_FLUSH_AT)
+        pthread_cond_signal(&gc->cond);
+    pthread_mutex_unlock(&gc->lock);
+}
+
+/* --- writing a batch -------------------------------------------------------- */
+
+#define TRIPLET_HASH "UNHEX(SHA2(CONCAT_WS(' ', ?, ?, ?), 256))"
+#define FIRST_ROW "(" TRIPLET_HASH ", ?, ?, ?, ?, ?, 1)"
+#define FIRST_HEAD                                                            \
+    "INSERT INTO greylist_triplets (triplet_hash, client_net, sender,"       \
+    " recipient, first_seen, last_seen, block_count) VALUES "
+#define FIRST_TAIL                                                            \
+    " ON DUPLICATE KEY UPDATE last_seen = GREATEST(last_seen,"               \
+    " VALUES(last_seen)), block_count = block_count + 1"
+
+static const char SQL_FIRST1[] = FIRST_HEAD FIRST_ROW FIRST_TAIL;
+static const char SQL_FIRSTN[] =
+    FIRST_HEAD FIRST_ROW "," FIRST_ROW "," FIRST_ROW "," FIRST_ROW ","
+    FIRST_ROW "," FIRST_ROW "," FIRST_ROW "," FIRST_ROW "," FIRST_ROW ","
+    FIRST_ROW "," FIRST_ROW "," FIRST_ROW "," FIRST_ROW "," FIRST_ROW ","
+    FIRST_ROW "," FIRST_ROW FIRST_TAIL;
+static const char SQL_RESTART[] =
+    "UPDATE greylist_triplets SET first_seen = ?, last_seen = ?,"
+    " passed_at = NULL, block_count = block_count + 1"
+    " WHERE triplet_hash = " TRIPLET_HASH;
+static const char SQL_BLOCK[] =
+    "UPDATE greylist_triplets SET last_seen = GREATEST(last_seen, ?),"
+    " block_count = block_count + 1 WHERE triplet_hash = " TRIPLET_HASH;
+static const char SQL_PASS[] =
+    "UPDATE greylist_triplets SET last_seen = GREATEST(last_seen, ?),"
+    " pass_count = pass_count + 1, passed_at = IFNULL(passed_at, ?)"
+    " WHERE triplet_hash = " TRIPLET_HASH;
+static const char SQL_SEEN[] =
+    "UPDATE greylist_triplets SET last_seen = GREATEST(last_seen, ?)"
+    " WHERE triplet_hash = " TRIPLET_HASH;
+static const char SQL_CLIENT_PASS[] =
+    "INSERT INTO greylist_clients (client_net, first_seen, last_seen,"
+    " pass_count) VALUES (?, ?, ?, 1) ON DUPLICATE KEY UPDATE"
+    " pass_count = IF(last_seen + ? < VALUES(last_seen), 1, pass_count + 1),"
+    " last_seen = GREATEST(last_seen, VALUES(last_seen))";
+static const char SQL_CLIENT_SEEN[] =
+    "UPDATE greylist_clients SET last_seen = GREATEST(last_seen, ?)"
+    " WHERE client_net = ?";
+
+_Static_assert(GC_ROWS * 8 <= DB_PARAMS_MAX, "DB_PARAMS_MAX too small");
+
+static int write_firsts(struct db *db, struct gc_op **ops, size_t n,
+                        struct str *err)
+{
+    struct db_param p[GC_ROWS * 8];
+
+    for (size_t i = 0; i < n; i++) {
+        struct gc_op *o = ops[i];
+        struct db_param *r = &p[i * 8];
+        r[0] = DBP_S(o->net);
+        r[1] = DBP_S(o->sender);
+        r[2] = DBP_S(o->rcpt);
+        r[3] = DBP_S(o->net);
+        r[4] = DBP_S(o->sender);
+        r[5] = DBP_S(o->rcpt);
+        r[6] = DBP_I(o->now);
+        r[7] = DBP_I(o->now);
+    }
+    return db_exec(db, n == GC_ROWS ? SQL_FIRSTN : SQL_FIRST1, p, n * 8, NULL,
+                   err);
+}
+
+static int write_one(struct db *db, struct gc_op *o, struct str *err)
+{
+    struct db_param k[3] = {DBP_S(o->net), DBP_S(o->sender), DBP_S(o->rcpt)};
+
+    switch (o->type) {
+    case GC_RESTART: {
+        struct db_param p[] = {DBP_I(o->now), DBP_I(o->now), k[0], k[1], k[2]};
+        return db_exec(db, SQL_RESTART, p, 5, NULL, err);
+    }
+    case GC_BLOCK: {
+        struct db_param p[] = {DBP_I(o->now), k[0], k[1], k[2]};
+        return db_exec(db, SQL_BLOCK, p, 4, NULL, err);
+    }
+    case GC_PASS: {
+        struct db_param p[] = {DBP_I(o->now), DBP_I(o->now), k[0], k[1], k[2]};
+        struct db_param c[] = {k[0], DBP_I(o->now), DBP_I(o->now),
+                               DBP_I(o->first /* the expiry */)};
+        if (db_exec(db, SQL_PASS, p, 5, NULL, err) < 0)
+            return -1;
+        return db_exec(db, SQL_CLIENT_PASS, c, 4, NULL, err);
+    }
+    case GC_SEEN: {
+        struct db_param p[] = {DBP_I(o->now), k[0], k[1], k[2]};
+        return db_exec(db, SQL_SEEN, p, 4, NULL, err);
+    }
+    case GC_CLIENT_SEEN: {
+        struct db_param p[] = {DBP_I(o->now), k[0]};
+        return db_exec(db, SQL_CLIENT_SEEN, p, 2, NULL, err);
+    }
+    }
+    return 0;
+}
+
+/* write_batch - all of ops in one transaction, in order; 0 or -1 */
+static int write_batch(struct db *db, struct gc_op *ops, struct str *err)
+{
+    struct gc_op *firsts[GC_ROWS];
+    size_t nf = 0;
+
+    if (db_begin(db, err) < 0)
+        return -1;
+    for (struct gc_op *o = ops; o; o = o->next) {
+        if (o->type == GC_FIRST) {
+            firsts[nf++] = o;
+            if (nf == GC_ROWS) {
+                if (write_firsts(db, firsts, nf, err) < 0)
+                    goto fail;
+                nf = 0;
+            }
+            continue;
+        }
+        /* keep the order for one triplet: pending firsts go first */
+        for (size_t i = 0; i < nf; i++)
+            if (write_firsts(db, &firsts[i], 1, err) < 0)
+                goto fail;
+        nf = 0;
+        if (write_one(db, o, err) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < nf; i++)
+        if (write_firsts(db, &firsts[i], 1, err) < 0)
+            goto fail;
+    return db_commit(db, err);
+fail:
+    db_rollback(db);
+    return -1;
+}
+
+static void *flusher(void *arg)
+{
+    struct greycache *gc = arg;
+    struct str err = STR_INIT;
+    struct db *db;
+    int down = 0;
+
+    db_thread_init();
+    if ((db = db_open(&gc->dbcfg, &err)) == NULL)
+        log_error("greylisting writer: database: %s", str_cstr(&err));
+    pthread_mutex_lock(&gc->lock);
+    while (!gc->stop || gc->q) {
+        struct timespec until;
+        struct gc_op *batch;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += GC_FLUSH_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        if (!gc->stop && gc->nq < GC_FLUSH_AT)
+            pthread_cond_timedwait(&gc->cond, &gc->lock, &until);
+        if ((batch = gc->q) == NULL)
+            continue;
+        gc->q = gc->qtail = NULL;
+        gc->nq = 0;
+        pthread_mutex_unlock(&gc->lock);
+        str_reset(&err);
+        if (db && write_batch(db, batch, &err) == 0) {
+            if (down)
+                log_info("greylisting writer: database back");
+            down = 0;
+            while (batch) {
+                struct gc_op *n = batch->next;
+                free(batch);
+                batch = n;
+            }
+            pthread_mutex_lock(&gc->lock);
+            gc->dropping = 0;
+            continue;
+        }
+        if (!down)
+            log_error("greylisting writer: %s (kept, retried)",
+                      db ? str_cstr(&err) : "no database connection");
+        down = 1;
+        pthread_mutex_lock(&gc->lock);
+        if (gc->stop) { /* shutting down with the database away: drop */
+            while (batch) {
+                struct gc_op *n = batch->next;
+                free(batch);
+                batch = n;
+            }
+            break;
+        }
+        /* put the batch back in front, in order */
+        {
+            struct gc_op *last = batch;
+            size_t n = 1;
+            while (last->next) {
+                last = last->next;
+                n++;
+            }
+            last->next = gc->q;
+            if (gc->q == NULL)
+                gc->qtail = last;
+            gc->q = batch;
+            gc->nq += n;
+        }
+        pthread_mutex_unlock(&gc->lock);
+        {
+            struct timespec pause = {0, 500 * 1000000L};
+            nanosleep(&pause, NULL);
+        }
+        pthread_mutex_lock(&gc->lock);
+    }
+    pthread_mutex_unlock(&gc->lock);
+    db_close(db);
+    str_free(&err);
+    db_thread_end();
+    return NULL;
+}
+
+static char *dup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+
+    if (d == NULL)
+        log_fatal("out of memory");
+    return d;
+}
+
+struct greycache *gc_new(const struct policyd_config *cfg, struct str *err)
+{
+    struct greycache *gc = calloc(1, sizeof(*gc));
+
+    if (gc == NULL)
+        return str_appendf(err, "out of memory"), NULL;
+    pthread_mutex_init(&gc->lock, NULL);
+    pthread_cond_init(&gc->cond, NULL);
+    gc->max = (size_t)cfg->greylist_cache_size;
+    gc->ttl = cfg->greylist_cache_ttl / 1000;
+    gc->dbcfg = cfg->db;
+    gc->dbcfg.hosts = dup(cfg->db.hosts);
+    gc->dbcfg.name = dup(cfg->db.name);
+    gc->dbcfg.user = dup(cfg->db.user);
+    gc->dbcfg.password_file = dup(cfg->db.password_file);
+    if (pthread_create(&gc->thread, NULL, flusher, gc) != 0) {
+        free(gc);
+        return str_appendf(err, "cannot start the greylisting writer"), NULL;
+    }
+    return gc;
+}
+
+void gc_free(struct greycache *gc)
+{
+    if (gc == NULL)
+        return;
+    pthread_mutex_lock(&gc->lock);
+    gc->stop = 1;
+    pthread_cond_signal(&gc->cond);
+    pthread_mutex_unlock(&gc->lock);
+    pthread_join(gc->thread, NULL);
+    clear_all(gc);
+    free(gc->dbcfg.hosts);
+    free(gc->dbcfg.name);
+    free(gc->dbcfg.user);
+    free(gc->dbcfg.password_file);
+    pthread_mutex_destroy(&gc->lock);
+    pthread_cond_destroy(&gc->cond);
+    free(gc);
+}
