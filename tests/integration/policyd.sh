@@ -47,10 +47,12 @@ P1=$(h_free_port)
 P2=$(h_free_port)
 conf "$H_DIR/p1.conf" "$P1"
 conf "$H_DIR/p2.conf" "$P2"
-"$BUILD/postern-policyd" -f -c "$H_DIR/p1.conf" 2> "$H_DIR/p1.log" &
+# SPF lookups (the greylisting SPF pool) go to a private DNS server only
+h_start_dns
+(h_with_resolver "$BUILD/postern-policyd" -f -c "$H_DIR/p1.conf" 2> "$H_DIR/p1.log") &
 PID1=$!
 h_track_pid $PID1
-"$BUILD/postern-policyd" -f -c "$H_DIR/p2.conf" 2> "$H_DIR/p2.log" &
+(h_with_resolver "$BUILD/postern-policyd" -f -c "$H_DIR/p2.conf" 2> "$H_DIR/p2.log") &
 PID2=$!
 h_track_pid $PID2
 
