@@ -9,6 +9,7 @@
  * an absolute path"), reported by daemon_load_config with the file name.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lda.h"
@@ -47,6 +48,33 @@ static const struct cfg_def lda_defs[] = {
      offsetof(struct lda_config, sieve_global_dir), NULL},
     {"sendmail_path", CFG_STR, "/usr/sbin/sendmail", 1, 1024,
      offsetof(struct lda_config, sendmail_path), NULL},
+    {"vacation_min_period", CFG_TIME, "1d", 0, 3650LL * 86400000,
+     offsetof(struct lda_config, vacation_min_period), NULL},
+    {"vacation_default_period", CFG_TIME, "7d", 0, 3650LL * 86400000,
+     offsetof(struct lda_config, vacation_default_period), NULL},
+    {"vacation_max_period", CFG_TIME, "90d", 0, 3650LL * 86400000,
+     offsetof(struct lda_config, vacation_max_period), NULL},
+    {"vacation_envelope_sender", CFG_ENUM, "null", 0, 0,
+     offsetof(struct lda_config, vacation_envelope_sender),
+     "null|recipient"},
+    {"sieve_duplicate_period", CFG_TIME, "7d", 1000, 3650LL * 86400000,
+     offsetof(struct lda_config, sieve_duplicate_period), NULL},
+    {"sieve_duplicate_max_period", CFG_TIME, "30d", 1000, 3650LL * 86400000,
+     offsetof(struct lda_config, sieve_duplicate_max_period), NULL},
+    {"sieve_spam_score_header", CFG_STR, "X-Spam-Score", 0, 100,
+     offsetof(struct lda_config, sieve_spam_score_header), NULL},
+    {"sieve_spam_score_max", CFG_STR, "10", 1, 20,
+     offsetof(struct lda_config, sieve_spam_score_max), NULL},
+    {"sieve_spam_flag_header", CFG_STR, "X-Spam-Flag", 0, 100,
+     offsetof(struct lda_config, sieve_spam_flag_header), NULL},
+    {"sieve_virus_header", CFG_STR, "X-Virus-Status", 0, 100,
+     offsetof(struct lda_config, sieve_virus_header), NULL},
+    {"lookup", CFG_ENUM, "sql", 0, 0, offsetof(struct lda_config, lookup),
+     "sql|maps"},
+    {"maps_server", CFG_STR, "inet:127.0.0.1:10031", 1, 256,
+     offsetof(struct lda_config, maps_server), NULL},
+    {"maps_timeout", CFG_TIME, "2s", 100, 60000,
+     offsetof(struct lda_config, maps_timeout), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def lda_db_defs[] = {
@@ -72,6 +100,24 @@ static int lda_check(void *cfgp, struct str *err)
     if (cfg->sendmail_path[0] != '/')
         return str_appendf(err, "[lda] sendmail_path must be an absolute "
                                 "path"), -1;
+    if (strncmp(cfg->maps_server, "unix:/", 6) &&
+        strncmp(cfg->maps_server, "inet:", 5))
+        return str_appendf(err, "[lda] maps_server must be unix:/path or "
+                                "inet:ADDRESS:PORT"), -1;
+    if (cfg->vacation_min_period > cfg->vacation_default_period ||
+        cfg->vacation_default_period > cfg->vacation_max_period)
+        return str_appendf(err, "[lda] vacation periods: need min <= "
+                                "default <= max"), -1;
+    if (cfg->sieve_duplicate_period > cfg->sieve_duplicate_max_period)
+        return str_appendf(err, "[lda] sieve_duplicate_period is over "
+                                "sieve_duplicate_max_period"), -1;
+    {
+        char *end;
+        double max = strtod(cfg->sieve_spam_score_max, &end);
+        if (*end != '\0' || !(max > 0))
+            return str_appendf(err, "[lda] sieve_spam_score_max: a positive "
+                                    "number"), -1;
+    }
     if (strchr(cfg->hostname, '/') || strchr(cfg->hostname, ' '))
         return str_appendf(err, "[lda] hostname: no '/' or blanks"), -1;
     return 0;

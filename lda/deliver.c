@@ -58,12 +58,15 @@ void lda_resolve(struct lda_ctx *ctx, const char *recipient,
                        log_safe_cstr(recipient), e);
         return;
     }
-    if (ctx->db == NULL) {
+    if (ctx->cfg->lookup == LDA_LOOKUP_MAPS) {
+        rc = lda_maps_lookup(ctx->cfg, &a, mb, &err);
+    } else if (ctx->db == NULL) {
         lda_result_set(res, LDA_TEMP, "<%s>: database not available",
                        a.full);
         return;
+    } else {
+        rc = lda_lookup(ctx->db, ctx->cfg, &a, mb, &err);
     }
-    rc = lda_lookup(ctx->db, ctx->cfg, &a, mb, &err);
     if (rc == DB_FOUND)
         lda_result_set(res, LDA_OK, "<%s>: mailbox %s", a.full, mb->address);
     else if (rc == DB_NOTFOUND)

@@ -14,6 +14,8 @@
  *   maildir.c  the crash-safe Maildir write (tmp/ -> fsync -> new/)
  *   quota.c    Maildir++ quota (maildirsize), Courier/Dovecot compatible
  *   lookup.c   the mailbox lookup in MariaDB (three outcomes)
+ *   maps_lookup.c  the same through postern-maps' socketmap ([lda] lookup
+ *              = maps: no libmariadb initialisation in pipe mode)
  *   deliver.c  one delivery: lookup result + message -> outcome
  *   lmtp.c     the LMTP server (RFC 2033) on lib/server.h
  */
@@ -38,6 +40,7 @@
 
 enum lda_quota_full { LDA_QFULL_BOUNCE, LDA_QFULL_DEFER };
 enum lda_log_to { LDA_LOG_SYSLOG, LDA_LOG_STDERR };
+enum lda_lookup_via { LDA_LOOKUP_SQL, LDA_LOOKUP_MAPS };
 
 struct lda_config {
     struct server_config srv;      /* LMTP listener */
@@ -57,6 +60,19 @@ struct lda_config {
     char *sieve_after;
     char *sieve_global_dir;        /* include :global */
     char *sendmail_path;           /* Sieve redirect re-injection */
+    int lookup;                    /* enum lda_lookup_via */
+    char *maps_server;             /* lookup = maps: socketmap address */
+    long long maps_timeout;        /* ms, connect + answer */
+    long long vacation_min_period; /* ms: bounds of :days/:seconds */
+    long long vacation_default_period;
+    long long vacation_max_period;
+    int vacation_envelope_sender;  /* 0 <>, 1 the recipient (mailbox) */
+    long long sieve_duplicate_period; /* ms: duplicate default, redirects */
+    long long sieve_duplicate_max_period;
+    char *sieve_spam_score_header; /* spamtest: a score field */
+    char *sieve_spam_score_max;    /* the score that maps to 10 */
+    char *sieve_spam_flag_header;  /* spamtest: "Yes" = spam */
+    char *sieve_virus_header;      /* virustest */
     struct db_config db;
 };
 
@@ -230,6 +246,17 @@ struct lda_mailbox {
  */
 int lda_lookup(struct db *db, const struct lda_config *cfg,
                const struct addr *a, struct lda_mailbox *mb, struct str *err);
+/* lda_maildir_valid - 1 if p is a safe relative maildir path. */
+int lda_maildir_valid(const char *p);
+
+/*
+ * lda_maps_lookup - the same through postern-maps' socketmap "maildir" map
+ * ([lda] maps_server); the quota is [lda] default_quota.  DB_FOUND,
+ * DB_NOTFOUND or DB_TEMP (+ *err): any failure to get a clear answer is
+ * DB_TEMP.
+ */
+int lda_maps_lookup(const struct lda_config *cfg, const struct addr *a,
+                    struct lda_mailbox *mb, struct str *err);
 
 /* --- one delivery (deliver.c) --------------------------------------------------------- */
 

@@ -370,8 +370,10 @@ void *lda_lmtp_init(void *cfgp, struct server *srv, struct str *err)
     if (app == NULL)
         return str_appendf(err, "out of memory"), NULL;
     app->cfg = cfg;
-    /* opened before the privilege drop: the password file is read here */
-    if ((app->db = db_open(&cfg->db, err)) == NULL) {
+    /* opened before the privilege drop: the password file is read here;
+       lookup = maps needs no database */
+    if (cfg->lookup == LDA_LOOKUP_SQL &&
+        (app->db = db_open(&cfg->db, err)) == NULL) {
         free(app);
         return NULL;
     }
@@ -383,10 +385,12 @@ void *lda_lmtp_reconfigure(void *appp, void *newcfg)
 {
     struct lmtp_app *app = appp;
     struct str err = STR_INIT;
-    struct db *db = db_open(&((struct lda_config *)newcfg)->db, &err);
+    struct lda_config *ncfg = newcfg;
+    struct db *db = NULL;
     void *old = app->cfg;
 
-    if (db == NULL) {
+    if (ncfg->lookup == LDA_LOOKUP_SQL &&
+        (db = db_open(&ncfg->db, &err)) == NULL) {
         log_error("reload: database: %s (keeping the old settings)",
                   str_cstr(&err));
         str_free(&err);

@@ -37,7 +37,7 @@ struct row {
     char alias_target[ADDR_DOMAIN_MAX + 1];
 };
 
-static int maildir_valid(const char *p)
+int lda_maildir_valid(const char *p)
 {
     if (*p == '\0' || *p == '/' || strlen(p) > LDA_MAILDIR_MAX)
         return 0;
@@ -62,7 +62,7 @@ static int mailbox_row(void *ctx, unsigned ncols, char **v,
 
     (void)lens;
     if (ncols != 4 || v[0] == NULL || v[1] == NULL ||
-        strlen(v[0]) > ADDR_MAX || !maildir_valid(v[1])) {
+        strlen(v[0]) > ADDR_MAX || !lda_maildir_valid(v[1])) {
         r->bad = 1;
         return 1;
     }

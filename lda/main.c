@@ -13,6 +13,10 @@
  * In pipe mode -f is the envelope sender ("" or "<>" for the null sender);
  * logging goes to syslog unless [lda] log = stderr or -v is given, so the
  * status line stays the first thing pipe(8) reads.
+ *
+ * Start-up cost matters in pipe mode (one process per delivery): the
+ * database library is initialised only when [lda] lookup = sql needs it,
+ * after the message has been read; with lookup = maps it never is.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -94,8 +98,12 @@ static int pipe_main(const char *path, const char *sender,
     lda_msg_init(m, (unsigned long long)cfg->max_message_size,
                  (size_t)cfg->spool_memory, cfg->temp_dir);
     read_stdin(m); /* a spool error is in m->io_error; lda_deliver says 4xx */
-    if ((db = db_open(&cfg->db, &err)) == NULL)
-        log_error("database: %s", str_cstr(&err));
+    db = NULL;
+    if (cfg->lookup == LDA_LOOKUP_SQL) {
+        db_global_init(); /* only now: libmariadb's init starts OpenSSL */
+        if ((db = db_open(&cfg->db, &err)) == NULL)
+            log_error("database: %s", str_cstr(&err));
+    }
     lda_ctx_init(&ctx, cfg, db);
     struct lda_envelope env = {sender, recipient, folder};
     lda_resolve(&ctx, recipient, &mb, &res);
@@ -106,7 +114,8 @@ static int pipe_main(const char *path, const char *sender,
                  log_safe_cstr(recipient), lda_status_info(res.status).dsn,
                  res.text);
     rc = finish(&res);
-    db_close(db);
+    if (db != NULL)
+        db_close(db);
     lda_msg_free(m);
     free(m);
     daemon_free_config(&lda_lmtp_app, cfg);
@@ -135,9 +144,9 @@ int main(int argc, char **argv)
                *folder = NULL;
     int opt, test = 0, verbose = 0;
 
-    db_global_init();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--lmtp") == 0) {
+            db_global_init();
             for (int j = i; j < argc; j++)
                 argv[j] = argv[j + 1];
             return daemon_main(argc - 1, argv, &lda_lmtp_app);

@@ -107,11 +107,17 @@ int quota_recalc(const char *root, unsigned long long limit,
     if (add_maildir(root, &bytes, &count, err) < 0)
         goto fail;
     while ((de = readdir(d)) != NULL) {
+        struct stat sb;
         if (de->d_name[0] != '.' || !strcmp(de->d_name, ".") ||
             !strcmp(de->d_name, ".."))
             continue;
-        if (path_join(p, sizeof(p), root, de->d_name) < 0 ||
-            add_maildir(p, &bytes, &count, err) < 0)
+        if (path_join(p, sizeof(p), root, de->d_name) < 0)
+            goto fail;
+        /* Maildir++ folders are directories; other dot-entries (the
+           .postern.sieve symlink, a .postern.sieve.log) are not mail */
+        if (lstat(p, &sb) < 0 || !S_ISDIR(sb.st_mode))
+            continue;
+        if (add_maildir(p, &bytes, &count, err) < 0)
             goto fail;
     }
     closedir(d);

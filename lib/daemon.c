@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 const char *const daemon_all_sections[] = {
-    "database", "ldap", "policyd", "milter", "maps", "lda", "sieve", NULL};
+    "database", "ldap", "policyd", "milter", "maps", "lda", "sieve",
+    "managesieve", NULL};
 
 /* the state the SIGHUP hook needs */
 struct daemon_state {

@@ -29,6 +29,12 @@ struct maps_config {
     char *recipient_delimiter;
     long long poll_interval;  /* ms */
     long long max_staleness;  /* ms */
+    char *srs_domain;         /* "" = SRS off */
+    char *srs_secret_file;
+    long long srs_max_age;    /* ms, whole days */
+    int srs_separator;        /* index into "=+-" */
+    long long srs_hash_length;
+    int srs_hash;             /* 0 sha1, 1 sha256 */
     struct db_config db;
 };
 
@@ -101,6 +107,21 @@ enum lookup_status { LK_FOUND, LK_NOTFOUND, LK_TEMP, LK_PERM };
 enum lookup_status maps_lookup(const struct snapshot *s, const char *delims,
                                const char *name, const char *key,
                                size_t keylen, struct str *out);
+
+/* --- SRS (srsmap.c) --------------------------------------------------------- */
+
+struct srs;
+
+/* maps_srs_load - the SRS state for cfg (*out NULL when srs_domain is
+   empty); reads the secret file.  0, or -1 + *err. */
+int maps_srs_load(const struct maps_config *cfg, struct srs **out,
+                  struct str *err);
+void maps_srs_free(struct srs *srs);
+/* maps_srs_lookup - answer srsencode / srsdecode (s may be NULL for
+   srsdecode, which needs no snapshot). */
+enum lookup_status maps_srs_lookup(const struct srs *srs,
+                                   const struct snapshot *s, const char *name,
+                                   const char *key, size_t len, struct str *out);
 
 /* the snapshot as the reloader thread loads it (lib/reloader.h) */
 extern const struct reloader_ops maps_reloader_ops;

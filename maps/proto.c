@@ -7,7 +7,8 @@
  * Limits: a request over MAPS_MAX_REQUEST bytes or a malformed netstring is
  * logged and the connection closed (the client cannot resynchronize);
  * replies are kept under MAPS_MAX_REPLY by resolve.c.  Answers come from the
- * current snapshot only, or TEMP when it is missing or stale.
+ * current snapshot only, or TEMP when it is missing or stale; srsdecode
+ * needs no snapshot and answers even then (srsmap.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct maps_state {
     struct maps_config *cfg;
     struct reloader *loader;
     struct snapshot *snap;
+    struct srs *srs;     /* NULL: SRS not configured */
     struct str reply, value;
     unsigned long requests;
 };
@@ -32,6 +34,18 @@ static const struct cfg_def maps_defs[] = {
      offsetof(struct maps_config, poll_interval), NULL},
     {"max_staleness", CFG_TIME, "3s", 100, 3600000,
      offsetof(struct maps_config, max_staleness), NULL},
+    {"srs_domain", CFG_STR, "", 0, 253,
+     offsetof(struct maps_config, srs_domain), NULL},
+    {"srs_secret_file", CFG_STR, "/etc/postern/srs-secrets", 1, 1024,
+     offsetof(struct maps_config, srs_secret_file), NULL},
+    {"srs_max_age", CFG_TIME, "21d", 86400000, 1023LL * 86400000,
+     offsetof(struct maps_config, srs_max_age), NULL},
+    {"srs_separator", CFG_ENUM, "=", 0, 0,
+     offsetof(struct maps_config, srs_separator), "=|+|-"},
+    {"srs_hash_length", CFG_INT, "4", 4, 26,
+     offsetof(struct maps_config, srs_hash_length), NULL},
+    {"srs_hash", CFG_ENUM, "sha1", 0, 0,
+     offsetof(struct maps_config, srs_hash), "sha1|sha256"},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def maps_db_defs[] = {
@@ -47,10 +61,18 @@ static size_t maps_sections(void *cfg, struct cfg_section *s)
 static int maps_check(void *cfgp, struct str *err)
 {
     struct maps_config *cfg = cfgp;
+    struct srs *srs;
 
     if (cfg->max_staleness < cfg->poll_interval * 2)
         return str_appendf(err, "[maps] max_staleness must be at least twice "
                            "poll_interval"), -1;
+    if (cfg->srs_max_age % 86400000 != 0)
+        return str_appendf(err, "[maps] srs_max_age must be whole days "
+                           "(21d)"), -1;
+    /* the secret file is read here so that -t (and a reload) checks it */
+    if (maps_srs_load(cfg, &srs, err) < 0)
+        return -1;
+    maps_srs_free(srs);
     return 0;
 }
 
@@ -85,13 +107,18 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
     }
     memcpy(name, req, (size_t)(sp - req));
     name[sp - req] = '\0';
-    if (st->snap == NULL ||
+    if (!strcmp(name, "srsdecode") ||
+        (!strcmp(name, "srsencode") && st->snap != NULL &&
+         reloader_fresh(st->loader, st->cfg->max_staleness)))
+        ls = maps_srs_lookup(st->srs, st->snap, name, sp + 1,
+                             len - (size_t)(sp + 1 - req), &out);
+    else if (st->snap == NULL ||
         !reloader_fresh(st->loader, st->cfg->max_staleness)) {
         reply(c, st, "TEMP ", "routing database unavailable", 28);
         return;
-    }
-    ls = maps_lookup(st->snap, st->cfg->recipient_delimiter, name, sp + 1,
-                     len - (size_t)(sp + 1 - req), &out);
+    } else
+        ls = maps_lookup(st->snap, st->cfg->recipient_delimiter, name, sp + 1,
+                         len - (size_t)(sp + 1 - req), &out);
     switch (ls) {
     case LK_FOUND:
         reply(c, st, "OK ", out.data, out.len);
@@ -106,8 +133,8 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
         reply(c, st, "TEMP ", str_cstr(&out), out.len);
         break;
     case LK_PERM:
-        log_warn("%s: request for unknown map '%s'", conn_peer(c),
-                 log_safe_cstr(name));
+        log_warn("%s: %s: %s", conn_peer(c), log_safe_cstr(name),
+                 str_cstr(&out));
         reply(c, st, "PERM ", str_cstr(&out), out.len);
         break;
     }
@@ -159,10 +186,15 @@ static void *maps_init(void *cfg, struct server *srv, struct str *err)
     if (st == NULL)
         return str_appendf(err, "out of memory"), NULL;
     st->cfg = cfg;
+    if (maps_srs_load(cfg, &st->srs, err) < 0) {
+        free(st);
+        return NULL;
+    }
     /* the loader starts before the privilege drop so it can read the
        password file; the file is read once, at db_open */
     if ((st->loader = reloader_start(&maps_reloader_ops, &((struct maps_config *)cfg)->db,
                                      ((struct maps_config *)cfg)->poll_interval, srv, err)) == NULL) {
+        maps_srs_free(st->srs);
         free(st);
         return NULL;
     }
@@ -173,7 +205,18 @@ static void *maps_reconfigure(void *app, void *newcfg)
 {
     struct maps_state *st = app;
     void *old = st->cfg;
+    struct srs *srs;
+    struct str err = STR_INIT;
 
+    /* the new file was read by maps_check a moment ago; should it have
+       become unreadable since, the old secrets stay */
+    if (maps_srs_load(newcfg, &srs, &err) < 0)
+        log_error("%s; keeping the previous SRS settings", str_cstr(&err));
+    else {
+        maps_srs_free(st->srs);
+        st->srs = srs;
+    }
+    str_free(&err);
     st->cfg = newcfg;
     reloader_reconfigure(st->loader, &((struct maps_config *)newcfg)->db,
                          ((struct maps_config *)newcfg)->poll_interval);
@@ -186,6 +229,7 @@ static void maps_fini(void *app)
 
     reloader_stop(st->loader);
     snapshot_free(st->snap);
+    maps_srs_free(st->srs);
     str_free(&st->reply);
     str_free(&st->value);
     free(st);

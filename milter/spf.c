@@ -26,7 +26,9 @@
 #include <spf2/spf.h>
 
 #include "log.h"
+#include "cidr.h"
 #include "milter.h"
+#include "spfq.h"
 
 static SPF_server_t *spf_server; /* set once in spf_global_init */
 
@@ -56,56 +58,20 @@ void spf_global_end(void)
     spf_server = NULL;
 }
 
-static const char *result_word(SPF_result_t r)
-{
-    switch (r) {
-    case SPF_RESULT_PASS: return "pass";
-    case SPF_RESULT_FAIL: return "fail";
-    case SPF_RESULT_SOFTFAIL: return "softfail";
-    case SPF_RESULT_NEUTRAL: return "neutral";
-    case SPF_RESULT_NONE: return "none";
-    case SPF_RESULT_TEMPERROR: return "temperror";
-    case SPF_RESULT_PERMERROR: return "permerror";
-    default: return "permerror";
-    }
-}
-
 const char *spf_check(const char *ip, const char *helo, const char *sender)
 {
-    SPF_request_t *req;
-    SPF_response_t *resp = NULL;
-    const char *word = "permerror";
-    SPF_errcode_t e;
+    struct cidr n;
 
-    if (spf_server == NULL || ip == NULL || *ip == '\0')
+    if (spf_server == NULL || ip == NULL || *ip == '\0' ||
+        cidr_parse(ip, &n) < 0)
         return NULL;
-    if ((req = SPF_request_new(spf_server)) == NULL)
-        return "temperror";
-    e = strchr(ip, ':') ? SPF_request_set_ipv6_str(req, ip)
-                        : SPF_request_set_ipv4_str(req, ip);
-    if (e != SPF_E_SUCCESS || SPF_request_is_loopback(req)) {
-        SPF_request_free(req);
+    /* libspf2 answers "pass" for loopback without looking: not a result */
+    if (cidr_list_contains("127.0.0.0/8, ::1/128", ip))
         return NULL;
-    }
-    /* HELO first: an empty MAIL FROM then becomes postmaster@HELO */
-    if (helo && *helo)
-        SPF_request_set_helo_dom(req, helo);
-    if ((*sender || (helo && *helo)) &&
-        SPF_request_set_env_from(req, sender) == 0) {
-        e = SPF_request_query_mailfrom(req, &resp);
-        /* libspf2 1.2.10 leaves the result unset (INVALID) when the
-           record lookup itself failed */
-        if (resp && SPF_response_result(resp) != SPF_RESULT_INVALID)
-            word = result_word(SPF_response_result(resp));
-        else if (e == SPF_E_DNS_ERROR)
-            word = "temperror";
-        else if (e == SPF_E_NOT_SPF)
-            word = "none";
-    } else if (!*sender) {
-        word = "none"; /* <> without a HELO name: no identity to check */
-    }
-    if (resp)
-        SPF_response_free(resp);
-    SPF_request_free(req);
-    return word;
+    if (*sender == '\0' && !(helo && *helo))
+        return "none"; /* <> without a HELO name: no identity to check */
+    /* lib/spfq.c makes libspf2's unset results reliable (temperror for
+       DNS trouble, permerror for a broken record), as postern-policyd */
+    return spfq_name(spfq_check(spf_server, ip, helo ? helo : "", sender,
+                                NULL, 0));
 }

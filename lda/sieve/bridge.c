@@ -22,9 +22,13 @@
  *               info letters: the message is moved from new/ to
  *               cur/NAME:2,LETTERS right after it is written
  *   redirect    piped to [lda] sendmail_path -i -f SENDER -- ADDRESS, with
- *               a Delivered-To of this mailbox on top (loops end in the
- *               5.4.6 check); a failed redirect stores in the default
- *               folder instead
+ *               a Delivered-To of this mailbox on top; not done when it
+ *               would loop (a Delivered-To or X-Loop naming the target,
+ *               or this mailbox redirected the same Message-ID there
+ *               before: bridge_state.c); a failed or skipped redirect
+ *               stores in the default folder instead
+ *   vacation, notify  after a successful delivery only (bridge_state.c)
+ *   duplicate   the tracked ids are stored after a successful delivery
  *   reject, ereject  outcome LDA_REJECTED (77, 550 5.7.1 reason)
  *   discard     nothing is stored: delivered (2.0.0 "discarded by sieve")
  *
@@ -184,13 +188,13 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* redirect - pipe the message to sendmail; 0 or -1 with *err */
-static int redirect(struct lda_ctx *ctx, const struct lda_envelope *env,
-                    const struct lda_mailbox *mb, struct lda_msg *m,
-                    const char *to, struct str *err)
+/* spawn sendmail_path -i -f FROM -- TO and write prefix + (m or text) to
+   it; 0 or -1 with *err */
+int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
+                       const struct str *prefix, struct lda_msg *m,
+                       struct str *err)
 {
     struct sigaction ign, old;
-    struct str hdr = STR_INIT;
     int pfd[2], status, rc = 0;
     pid_t pid;
 
@@ -204,23 +208,21 @@ static int redirect(struct lda_ctx *ctx, const struct lda_envelope *env,
     if (pid == 0) {
         dup2(pfd[0], 0);
         execl(ctx->cfg->sendmail_path, "sendmail", "-i", "-f",
-              env->sender[0] ? env->sender : "<>", "--", to, (char *)NULL);
+              from[0] ? from : "<>", "--", to, (char *)NULL);
         _exit(75);
     }
     close(pfd[0]);
     memset(&ign, 0, sizeof(ign));
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, &old);
-    str_appendf(&hdr, "Delivered-To: %s\n", mb->address);
-    if (write_all(pfd[1], hdr.data, hdr.len) < 0 ||
-        lda_msg_write_to(m, pfd[1]) < 0) {
+    if (write_all(pfd[1], prefix->data ? prefix->data : "", prefix->len) < 0 ||
+        (m && lda_msg_write_to(m, pfd[1]) < 0)) {
         str_appendf(err, "writing to %s: %s", ctx->cfg->sendmail_path,
                     strerror(errno));
         rc = -1;
     }
     close(pfd[1]);
     sigaction(SIGPIPE, &old, NULL);
-    str_free(&hdr);
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) {
             status = -1;
@@ -232,6 +234,20 @@ static int redirect(struct lda_ctx *ctx, const struct lda_envelope *env,
                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         rc = -1;
     }
+    return rc;
+}
+
+/* redirect - pipe the message to sendmail with our Delivered-To on top */
+static int redirect(struct lda_ctx *ctx, const struct lda_envelope *env,
+                    const struct lda_mailbox *mb, struct lda_msg *m,
+                    const char *to, struct str *err)
+{
+    struct str hdr = STR_INIT;
+    int rc;
+
+    str_appendf(&hdr, "Delivered-To: %s\n", mb->address);
+    rc = sieve_lda_sendmail(ctx, env->sender, to, &hdr, m, err);
+    str_free(&hdr);
     return rc;
 }
 
@@ -337,11 +353,41 @@ static void store_one(struct lda_ctx *ctx, const struct lda_envelope *env,
     str_free(&dir);
 }
 
-static void execute(struct lda_ctx *ctx, const struct lda_envelope *env,
-                    const struct lda_mailbox *mb, struct lda_msg *m,
+/* redirect, unless it would loop (then the message is kept) */
+static int redirect_one(const struct sieve_lda_run *run, struct lda_msg *m,
+                        const char *to, struct outcome *o)
+{
+    const char *who = run->mb->address, *why;
+    struct str err = STR_INIT;
+    int rc = 0;
+
+    if ((why = sieve_lda_redirect_loop(run, m, to)) != NULL) {
+        log_warn("to=<%s>: sieve redirect to <%s> skipped: %s; keeping the "
+                 "message", who, log_safe_cstr(to), why);
+        return -1;
+    }
+    if (redirect(run->ctx, run->env, run->mb, m, to, &err) < 0) {
+        log_error("to=<%s>: sieve redirect to <%s>: %s; keeping the message",
+                  who, log_safe_cstr(to), str_cstr(&err));
+        rc = -1;
+    } else {
+        log_info("to=<%s>: sieve: redirected to <%s>", who,
+                 log_safe_cstr(to));
+        sieve_lda_redirect_done(run, to);
+        str_appendf(&o->text, "%sredirect <%s>", o->text.len ? ", " : "",
+                    log_safe_cstr(to));
+    }
+    str_free(&err);
+    return rc;
+}
+
+static void execute(const struct sieve_lda_run *run, struct lda_msg *m,
                     const char *root, lda_store_fn *store,
                     struct sieve_result *sr, struct lda_result *res)
 {
+    struct lda_ctx *ctx = run->ctx;
+    const struct lda_envelope *env = run->env;
+    const struct lda_mailbox *mb = run->mb;
     struct outcome o;
     int redirected = 0, fallback = 0;
 
@@ -359,24 +405,14 @@ static void execute(struct lda_ctx *ctx, const struct lda_envelope *env,
     }
     for (size_t i = 0; i < sr->n; i++) {
         const struct sieve_action *a = &sr->acts[i];
-        struct str err = STR_INIT;
-        if (a->kind == SIEVE_ACT_KEEP || a->kind == SIEVE_ACT_FILEINTO) {
+        if (a->kind == SIEVE_ACT_KEEP || a->kind == SIEVE_ACT_FILEINTO)
             store_one(ctx, env, mb, m, root, store, a, &o);
-        } else if (a->kind == SIEVE_ACT_REDIRECT) {
-            if (redirect(ctx, env, mb, m, a->arg, &err) < 0) {
-                log_error("to=<%s>: sieve redirect to <%s>: %s; keeping the "
-                          "message", mb->address, log_safe_cstr(a->arg),
-                          str_cstr(&err));
+        else if (a->kind == SIEVE_ACT_REDIRECT) {
+            if (redirect_one(run, m, a->arg, &o) < 0)
                 fallback = 1;
-            } else {
-                log_info("to=<%s>: sieve: redirected to <%s>", mb->address,
-                         log_safe_cstr(a->arg));
+            else
                 redirected++;
-                str_appendf(&o.text, "%sredirect <%s>",
-                            o.text.len ? ", " : "", log_safe_cstr(a->arg));
-            }
         }
-        str_free(&err);
     }
     if (fallback && o.stored == 0) {
         struct sieve_action keep;
@@ -385,15 +421,60 @@ static void execute(struct lda_ctx *ctx, const struct lda_envelope *env,
         keep.arg = sr->default_folder;
         store_one(ctx, env, mb, m, root, store, &keep, &o);
     }
-    if (o.have && o.res.status != LDA_OK)
+    if (o.have && o.res.status != LDA_OK) {
         *res = o.res;
-    else if (o.stored || redirected)
+        str_free(&o.text);
+        return;
+    }
+    /* delivered: now the side effects that must happen once */
+    sieve_lda_duplicate_commit(run, sr);
+    for (size_t i = 0; i < sr->n; i++) {
+        if (sr->acts[i].kind == SIEVE_ACT_VACATION)
+            sieve_lda_vacation(run, sr->acts[i].vac);
+        else if (sr->acts[i].kind == SIEVE_ACT_NOTIFY)
+            sieve_lda_notify(run, sr->acts[i].notify);
+    }
+    if (o.stored || redirected)
         lda_result_set(res, LDA_OK, "<%s>: sieve: %s", mb->address,
                        str_cstr(&o.text));
     else
         lda_result_set(res, LDA_OK, "<%s>: discarded by sieve",
                        mb->address);
     str_free(&o.text);
+}
+
+/* edited_msg - a new spool: the header editheader left + the original
+   body; 0 or -1 (the caller keeps the original) */
+static int edited_msg(const struct lda_config *cfg, struct lda_msg *m,
+                      const struct str *hdr, struct lda_msg *out)
+{
+    unsigned long long off = m->header.len;
+    char buf[65536];
+
+    if (m->header_truncated)
+        return -1;
+    lda_msg_init(out, m->max_size + LDA_HDR_KEEP_MAX,
+                 (size_t)cfg->spool_memory, cfg->temp_dir);
+    if (lda_msg_feed(out, hdr->data ? hdr->data : "", hdr->len) < 0)
+        return -1;
+    if (m->header.len == 0 && lda_msg_feed(out, "\n", 1) < 0)
+        return -1;
+    while (off < m->size) {
+        size_t n = sizeof(buf);
+        ssize_t r;
+        if (m->size - off < n)
+            n = (size_t)(m->size - off);
+        if (m->fd < 0) {
+            memcpy(buf, m->mem + off, n);
+            r = (ssize_t)n;
+        } else if ((r = pread(m->fd, buf, n, (off_t)off)) < 0 &&
+                   errno == EINTR)
+            continue;
+        if (r <= 0 || lda_msg_feed(out, buf, (size_t)r) < 0)
+            return -1;
+        off += (unsigned long long)r;
+    }
+    return lda_msg_finish(out) < 0 || out->io_error ? -1 : 0;
 }
 
 static int file_exists(const char *path)
@@ -411,6 +492,7 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
     const struct lda_config *cfg = ctx->cfg;
     char user[LDA_PATH_MAX], personal[LDA_PATH_MAX];
     struct exists_ctx ectx = {root};
+    struct sieve_lda_run run;
     struct sieve_message sm;
     struct sieve_result sr;
     struct sieve_host host;
@@ -432,6 +514,18 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
     host.mailbox_exists = mailbox_exists;
     host.ctx = &ectx;
     sieve_lda_message(&sm, m, env->sender, env->recipient);
+    run.ctx = ctx;
+    run.env = env;
+    run.mb = mb;
+    run.sm = &sm;
+    host.duplicate = sieve_lda_duplicate;
+    host.dup_ctx = &run;
+    host.duplicate_default = cfg->sieve_duplicate_period / 1000;
+    host.duplicate_max = cfg->sieve_duplicate_max_period / 1000;
+    host.spam_score_header = cfg->sieve_spam_score_header;
+    host.spam_score_max = strtod(cfg->sieve_spam_score_max, NULL);
+    host.spam_flag_header = cfg->sieve_spam_flag_header;
+    host.virus_header = cfg->sieve_virus_header;
     sieve_result_init(&sr, host.default_folder);
     if (file_exists(cfg->sieve_before))
         rc = run_one(cfg->sieve_before, "sieve_before", 0, root, &host, &sm,
@@ -445,7 +539,21 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
         run_one(cfg->sieve_after, "sieve_after", 0, root, &host, &sm, &sr,
                 mb->address);
     sieve_result_finish(&sr);
-    execute(ctx, env, mb, m, root, store, &sr, res);
+    if (sr.new_header && !sr.failed) {
+        struct lda_msg *em = calloc(1, sizeof(*em));
+        if (em && edited_msg(cfg, m, sr.new_header, em) == 0) {
+            execute(&run, em, root, store, &sr, res);
+        } else {
+            log_warn("to=<%s>: sieve editheader: cannot rewrite the "
+                     "message; storing it unchanged", mb->address);
+            execute(&run, m, root, store, &sr, res);
+        }
+        if (em) {
+            lda_msg_free(em);
+            free(em);
+        }
+    } else
+        execute(&run, m, root, store, &sr, res);
     sieve_result_free(&sr);
     return 1;
 }

@@ -17,4 +17,46 @@ void sieve_lda_message(struct sieve_message *sm, struct lda_msg *m,
    sorted); keywords are left out. */
 void sieve_maildir_flags(const char *const *flags, char *out, size_t size);
 
+/* sieve_lda_sendmail - [lda] sendmail_path -i -f FROM -- TO, fed prefix
+   then m (NULL: prefix only); FROM "" is <>.  0, or -1 with *err. */
+int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
+                       const struct str *prefix, struct lda_msg *m,
+                       struct str *err);
+
+/* --- bridge_state.c: state in the database, replies ----------------------- */
+
+/* the delivery as the state functions see it */
+struct sieve_lda_run {
+    struct lda_ctx *ctx;
+    const struct lda_envelope *env;
+    const struct lda_mailbox *mb;
+    const struct sieve_message *sm;
+};
+
+/* sieve_sha256_hex - out gets 64 hex digits and a NUL */
+void sieve_sha256_hex(const char *s, size_t n, char out[65]);
+/* sieve_lda_vacation - the RFC 3834 rules, the period in
+   vacation_responses, then the reply through sendmail (all logged) */
+void sieve_lda_vacation(const struct sieve_lda_run *run,
+                        struct sieve_vacation *v);
+/* sieve_lda_notify - an enotify mailto notification */
+void sieve_lda_notify(const struct sieve_lda_run *run,
+                      const struct sieve_notify *n);
+/* sieve_lda_duplicate - the host callback of the duplicate test:
+   1 seen within its period, 0 not, -1 database error */
+int sieve_lda_duplicate(void *ctx, const char *id, size_t len,
+                        long long seconds, int last);
+/* sieve_lda_duplicate_commit - record the ids the duplicate tests
+   tracked (after a successful delivery) */
+void sieve_lda_duplicate_commit(const struct sieve_lda_run *run,
+                                const struct sieve_result *r);
+/* sieve_lda_redirect_loop - the reason a redirect to `to` would loop
+   (Delivered-To / X-Loop naming it, or the same message already
+   redirected there by this mailbox), NULL if none */
+const char *sieve_lda_redirect_loop(const struct sieve_lda_run *run,
+                                    struct lda_msg *m, const char *to);
+/* sieve_lda_redirect_done - remember the redirect (duplicate table) */
+void sieve_lda_redirect_done(const struct sieve_lda_run *run,
+                             const char *to);
+
 #endif

@@ -90,11 +90,27 @@ static size_t parse_fields(struct arena *a, const char *h, size_t hl,
     return n;
 }
 
+size_t sv_parse_fields(struct arena *a, const char *h, size_t hl,
+                       struct sv_hdr **out)
+{
+    return parse_fields(a, h ? h : "", hl, out);
+}
+
 int sv_msg_headers(struct sv_run *r)
 {
-    if (!r->hdrs_ready) {
-        r->nhdrs = parse_fields(r->a, r->msg->header ? r->msg->header : "",
-                                r->msg->header_len, &r->hdrs);
+    const struct str *nh = r->res ? r->res->new_header : NULL;
+
+    /* re-read after an edit, and when the edited header went away (a
+       result reset by the testsuite) */
+    if (!r->hdrs_ready || r->hdrs_edited != (nh != NULL)) {
+        r->hdrs_edited = nh != NULL;
+        if (nh)   /* edited by editheader */
+            r->nhdrs = parse_fields(r->a, nh->data ? nh->data : "", nh->len,
+                                    &r->hdrs);
+        else
+            r->nhdrs = parse_fields(r->a, r->msg->header ? r->msg->header
+                                                         : "",
+                                    r->msg->header_len, &r->hdrs);
         r->hdrs_ready = 1;
     }
     return 0;

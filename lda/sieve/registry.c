@@ -21,9 +21,11 @@ static const struct sv_ext *registry[SV_EXT_MAX] = {
     &sv_ext_include,     &sv_ext_regex,       &sv_ext_date,
     &sv_ext_index,       &sv_ext_environment, &sv_ext_ihave,
     &sv_ext_encoded,     &sv_ext_cmp_numeric, &sv_ext_cmp_octet,
-    &sv_ext_cmp_casemap,
+    &sv_ext_cmp_casemap, &sv_ext_vacation,    &sv_ext_vacation_seconds,
+    &sv_ext_spamtest,    &sv_ext_spamtestplus, &sv_ext_virustest,
+    &sv_ext_duplicate,   &sv_ext_enotify,     &sv_ext_editheader,
 };
-static int nregistry = 24;
+static int nregistry = 32;
 
 int sv_ext_count(void)
 {

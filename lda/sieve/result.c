@@ -34,6 +34,9 @@ void sieve_result_init(struct sieve_result *r, const char *default_folder)
 
 void sieve_result_free(struct sieve_result *r)
 {
+    if (r->new_header)
+        str_free(r->new_header);
+    r->new_header = NULL;
     arena_free(&r->arena);
     str_free(&r->error);
     r->acts = NULL;
@@ -57,6 +60,8 @@ const char *sieve_action_name(enum sieve_action_kind k)
     case SIEVE_ACT_REJECT: return "reject";
     case SIEVE_ACT_EREJECT: return "ereject";
     case SIEVE_ACT_DISCARD: return "discard";
+    case SIEVE_ACT_VACATION: return "vacation";
+    case SIEVE_ACT_NOTIFY: return "notify";
     }
     return "?";
 }
@@ -114,6 +119,12 @@ struct sieve_action *sv_result_add(struct sv_run *r, const struct sv_node *n,
             sv_rerror(r, n, "%s action conflicts with the earlier %s "
                       "action (%s:%d)", sieve_action_name(k),
                       sieve_action_name(o->kind), o->script, o->line);
+            return NULL;
+        }
+        if (is_reject(k) && o->kind == SIEVE_ACT_VACATION) {
+            sv_rerror(r, n, "%s action conflicts with the earlier vacation "
+                      "action (%s:%d)", sieve_action_name(k), o->script,
+                      o->line);
             return NULL;
         }
         if (is_reject(k) && is_reject(o->kind))
@@ -201,12 +212,68 @@ static void print_text(struct str *out, const char *s)
     }
 }
 
-void sieve_result_print(const struct sieve_result *res, struct str *out)
+static void print_quoted(struct str *out, const char *key, const char *s)
+{
+    str_appendf(out, " %s=\"", key);
+    for (; *s; s++) {
+        if (*s == '"')
+            str_append_cstr(out, "\\\"");
+        else {
+            char c[2] = {*s, 0};
+            print_text(out, c);
+        }
+    }
+    str_append_char(out, '"');
+}
+
+/* vacation to=ADDR period=N [from="F"] [mime] [handle="H"] subject="S"
+   reason="R", or "vacation suppressed: RULE" */
+static void print_vacation(const struct sieve_vacation *v, const char *to,
+                           struct str *out)
+{
+    str_append_cstr(out, "vacation");
+    if (v->suppressed) {
+        str_appendf(out, " suppressed: %s\n", v->suppressed);
+        return;
+    }
+    str_append_cstr(out, " to=");
+    print_text(out, to ? to : "");
+    str_appendf(out, " period=%lld", v->effective >= 0 ? v->effective
+                                                        : v->period);
+    if (v->from)
+        print_quoted(out, "from", v->from);
+    if (v->mime)
+        str_append_cstr(out, " mime");
+    print_quoted(out, "subject", v->subject ? v->subject : "");
+    print_quoted(out, "reason", v->reason);
+    str_append_char(out, '\n');
+}
+
+static void print_notify(const struct sieve_notify *n, struct str *out)
+{
+    str_append_cstr(out, "notify ");
+    print_text(out, n->method);
+    str_appendf(out, " importance=%s", n->importance);
+    if (n->message)
+        print_quoted(out, "message", n->message);
+    str_append_char(out, '\n');
+}
+
+void sieve_result_print_to(const struct sieve_result *res, const char *to,
+                           struct str *out)
 {
     size_t shown = 0;
 
     for (size_t i = 0; i < res->n; i++) {
         const struct sieve_action *a = &res->acts[i];
+        if (a->kind == SIEVE_ACT_VACATION) {
+            print_vacation(a->vac, to, out);
+            continue;
+        }
+        if (a->kind == SIEVE_ACT_NOTIFY) {
+            print_notify(a->notify, out);
+            continue;
+        }
         str_append_cstr(out, sieve_action_name(a->kind));
         if (a->kind != SIEVE_ACT_KEEP && a->kind != SIEVE_ACT_DISCARD) {
             str_append_char(out, ' ');
@@ -226,4 +293,9 @@ void sieve_result_print(const struct sieve_result *res, struct str *out)
     }
     if (shown == 0)
         str_append_cstr(out, "discard\n");
+}
+
+void sieve_result_print(const struct sieve_result *res, struct str *out)
+{
+    sieve_result_print_to(res, NULL, out);
 }

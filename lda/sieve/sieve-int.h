@@ -186,7 +186,10 @@ extern const struct sv_ext sv_ext_core, sv_ext_core_actions,
     sv_ext_subaddress, sv_ext_relational, sv_ext_mailbox, sv_ext_body,
     sv_ext_variables, sv_ext_include, sv_ext_regex, sv_ext_date,
     sv_ext_index, sv_ext_environment, sv_ext_ihave, sv_ext_encoded,
-    sv_ext_cmp_numeric, sv_ext_cmp_octet, sv_ext_cmp_casemap;
+    sv_ext_cmp_numeric, sv_ext_cmp_octet, sv_ext_cmp_casemap,
+    sv_ext_vacation, sv_ext_vacation_seconds, sv_ext_spamtest,
+    sv_ext_spamtestplus, sv_ext_virustest, sv_ext_duplicate, sv_ext_enotify,
+    sv_ext_editheader;
 
 /* --- compiled script ------------------------------------------------------------- */
 
@@ -291,6 +294,7 @@ struct sv_run {
     struct sv_hdr *hdrs;
     size_t nhdrs;
     int hdrs_ready;
+    int hdrs_edited;                    /* hdrs came from res->new_header */
     struct str whole;                   /* the loaded message */
     int whole_ready;
     /* includes */
@@ -349,6 +353,9 @@ int sv_regex_check(const char *key, size_t len, int icase, char *err,
 /* --- the message (message.c) ---------------------------------------------------------------- */
 
 int sv_msg_headers(struct sv_run *r);
+/* sv_parse_fields - the fields of a header section (unfolded values) */
+size_t sv_parse_fields(struct arena *a, const char *h, size_t hl,
+                       struct sv_hdr **out);
 /* sv_header_values - values of fields named name (case-insensitive),
    decoded (RFC 2047) if decode; honours n->index/last when n != NULL */
 size_t sv_header_values(struct sv_run *r, const struct sv_node *n,
@@ -403,6 +410,8 @@ const char **sv_flags_split(struct arena *a, const char *s);
 /* encoded-character (ext_encoded.c) */
 int sv_decode_encoded(struct arena *a, struct sv_str *s, char *err,
                       size_t errsize);
+/* vacation.c: an address field "Field: Name <a@b>" (name encoded) */
+void sieve_put_address(struct str *out, const char *field, const char *v);
 /* include (ext_include.c) */
 void sv_include_free(struct sv_run *r);
 

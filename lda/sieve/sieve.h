@@ -75,6 +75,28 @@ struct sieve_host {
     /* extensions registered with sieve_ext_register() that scripts may
        require (the testsuite); 0 = none */
     int allow_extra;
+    /* duplicate (RFC 7352): was id seen within `seconds`?  1, 0, -1
+       (error); NULL: never seen.  The result records what to store. */
+    int (*duplicate)(void *ctx, const char *id, size_t len,
+                     long long seconds, int last);
+    void *dup_ctx;
+    long long duplicate_default, duplicate_max; /* seconds; 0: 7d, 30d */
+    /* spamtest / virustest (RFC 5235): the scanner's fields */
+    const char *spam_score_header;  /* a number, e.g. "X-Spam-Score" */
+    double spam_score_max;          /* the score that is 10 (0: 10) */
+    const char *spam_flag_header;   /* "Yes ..." = spam, e.g. X-Spam-Flag */
+    const char *virus_header;       /* e.g. "X-Virus-Status" */
+};
+
+#define SIEVE_DUPLICATES_MAX 16          /* duplicate tests per run */
+
+/* an id the duplicate test looked at, stored after a good delivery */
+struct sieve_dupmark {
+    char *id;
+    size_t len;
+    long long seconds;
+    int last;                /* :last: the period restarts every time */
+    int seen;                /* the test found it */
 };
 
 enum sieve_action_kind {
@@ -84,6 +106,32 @@ enum sieve_action_kind {
     SIEVE_ACT_REJECT,
     SIEVE_ACT_EREJECT,
     SIEVE_ACT_DISCARD,
+    SIEVE_ACT_VACATION,  /* vacation (RFC 5230, 6131) */
+    SIEVE_ACT_NOTIFY,    /* enotify (RFC 5435), mailto method only */
+};
+
+/* vacation - what the script asked for; the caller applies the RFC 3834
+   rules (sieve_vacation_check) and the per-sender period. */
+struct sieve_vacation {
+    const char *reason;      /* text, or a MIME entity with :mime */
+    const char *subject;     /* :subject, NULL: "Auto: " + the original */
+    const char *from;        /* :from (an address), NULL: the recipient */
+    const char **addresses;  /* :addresses, NULL-terminated */
+    int mime;                /* :mime */
+    long long period;        /* seconds from :days/:seconds, -1 = default */
+    const char *handle;      /* :handle, or the implicit one (4.2) */
+    /* set by the caller before printing or sending */
+    const char *suppressed;  /* the rule that stops the reply, NULL: reply */
+    long long effective;     /* the period after the configured bounds */
+};
+
+/* notify :method "mailto:..." (RFC 5435/5436) */
+struct sieve_notify {
+    const char *method;      /* the mailto: URI */
+    const char *from;        /* :from, NULL: the recipient */
+    const char *importance;  /* "1" "2" "3" */
+    const char *message;     /* :message, NULL: the default text */
+    const char **options;    /* :options, NULL-terminated */
 };
 
 struct sieve_action {
@@ -95,6 +143,8 @@ struct sieve_action {
     int implicit;        /* the implicit keep */
     const char *script;  /* where it came from */
     int line;
+    struct sieve_vacation *vac;    /* SIEVE_ACT_VACATION */
+    struct sieve_notify *notify;   /* SIEVE_ACT_NOTIFY */
 };
 
 struct sieve_result {
@@ -108,6 +158,11 @@ struct sieve_result {
     const char *flags;           /* imap4flags internal variable */
     const char *default_folder;
     int finished;
+    struct sieve_dupmark dups[SIEVE_DUPLICATES_MAX];
+    size_t ndups;
+    /* editheader (RFC 5293): the header section as the script left it,
+       NULL if unchanged; the caller stores the message with it */
+    struct str *new_header;
 };
 
 void sieve_result_init(struct sieve_result *r, const char *default_folder);
@@ -119,6 +174,12 @@ void sieve_result_finish(struct sieve_result *r);
 /* sieve_result_print - one line per action, the postern-sieve format
    (docs/sieve.md): "keep", "fileinto FOLDER [\Seen]", "redirect ADDR", ... */
 void sieve_result_print(const struct sieve_result *r, struct str *out);
+/* the same, with `to` (the envelope sender) named in vacation lines:
+   "vacation to=ADDR period=SECONDS [from="F"] [mime] subject="S"
+   reason="R"", or "vacation suppressed: RULE"; "notify METHOD
+   importance=N [message="M"]" */
+void sieve_result_print_to(const struct sieve_result *r, const char *to,
+                           struct str *out);
 const char *sieve_action_name(enum sieve_action_kind k);
 
 /*
@@ -148,6 +209,52 @@ int sieve_execute(struct sieve_script *s, const struct sieve_message *msg,
    (LF line ends); text must outlive m. */
 void sieve_message_text(struct sieve_message *m, const char *text,
                         size_t len);
+
+/* --- vacation (vacation.c) ----------------------------------------------- */
+
+/* configured bounds of the period, seconds */
+struct sieve_vacation_policy {
+    long long min_period, default_period, max_period;
+};
+
+/* sieve_vacation_period - the period asked for, clamped to the bounds. */
+long long sieve_vacation_period(const struct sieve_vacation *v,
+                                const struct sieve_vacation_policy *p);
+/*
+ * sieve_vacation_check - the rules of RFC 3834 and RFC 5230 on the message
+ * (null or system sender, the user's own address, Auto-Submitted,
+ * Precedence, List-*, X-Auto-Response-Suppress, explicit recipient).
+ * own[0..nown): the user's addresses (recipient, original recipient,
+ * aliases); :addresses and the envelope recipients are added here.
+ * NULL: a reply is due; else the rule that suppresses it (static text).
+ */
+const char *sieve_vacation_check(const struct sieve_message *m,
+                                 const struct sieve_vacation *v,
+                                 const char *const *own, size_t nown);
+/*
+ * sieve_vacation_compose - the reply (LF line ends) to the envelope
+ * sender: From (:from or `from`), To, Subject (RFC 2047), Date,
+ * Message-ID, In-Reply-To, References, Auto-Submitted: auto-replied,
+ * MIME-Version and a UTF-8 text body, or the :mime entity.  0 or -1.
+ */
+int sieve_vacation_compose(const struct sieve_message *m,
+                           const struct sieve_vacation *v, const char *from,
+                           const char *hostname, struct str *out);
+/* sieve_notify_compose - the enotify mailto message; *to_r gets the
+   recipients (comma-separated, from the URI).  0, or -1 (bad URI). */
+int sieve_notify_compose(const struct sieve_message *m,
+                         const struct sieve_notify *n, const char *from,
+                         const char *hostname, struct str *out,
+                         struct str *to_r);
+/* sieve_header_first - the unfolded value of the first field `name`
+   in the message's header (copied into out); 1 found, 0 not. */
+int sieve_header_first(const struct sieve_message *m, const char *name,
+                       struct str *out);
+/* sieve_encode_header - append text as a header value safe to put on
+   one field: control characters become spaces, non-ASCII text becomes
+   RFC 2047 encoded words, long values are folded. */
+void sieve_encode_header(struct str *out, const char *text, size_t len,
+                         size_t used);
 
 /* sieve_capabilities - the space-separated list of supported extensions. */
 void sieve_capabilities(struct str *out);

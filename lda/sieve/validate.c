@@ -84,6 +84,9 @@ int sv_enable(struct sv_valctx *v, const char *name, int line)
         return -1;
     }
     v->s->mask |= (sv_mask)1 << id;
+    /* RFC 6131 2: vacation-seconds implies vacation */
+    if (strcmp(name, "vacation-seconds") == 0)
+        return sv_enable(v, "vacation", 0);
     return 0;
 }
 
@@ -365,7 +368,7 @@ static int check_index(struct sv_valctx *v, struct sv_node *n)
             return -1;
         }
     }
-    if (sv_tag(n, "last")) {
+    if (sv_tag(n, "last") && strcmp(n->name, "addheader") != 0) {
         if (!t) {
             sv_verror(v, n->line, ":last requires :index");
             return -1;

@@ -9,7 +9,8 @@
  * runs it on MESSAGE (a file, "-" for standard input, none for an empty
  * message) and prints the actions postern-lda would take, one per line
  * in the format of docs/sieve.md ("keep", "fileinto FOLDER [flags]",
- * "redirect ADDRESS", "reject TEXT", "ereject TEXT", "discard").
+ * "redirect ADDRESS", "reject TEXT", "ereject TEXT", "discard",
+ * "vacation ...", "notify ...").
  *
  *   -f SENDER     envelope sender ("" or "<>" for the null sender);
  *                 without -f the envelope "from" is unknown
@@ -18,6 +19,15 @@
  *   -d DELIMS     subaddress separators (default "+")
  *   -I DIR        include :personal directory (default: the script's)
  *   -G DIR        include :global directory
+ *   -r FILE       write the vacation reply (if one is due) to FILE
+ *
+ * vacation: the RFC 3834 rules are applied with the -a recipient as the
+ * user's address and the default periods of postern-lda (1 day minimum,
+ * 7 days default, 90 days maximum); the line is "vacation to=SENDER
+ * period=SECONDS ... reason="..."" or "vacation suppressed: RULE".  The
+ * per-sender period (the database) is not consulted.  spamtest and
+ * virustest read postern-lda's default fields (X-Spam-Score with maximum
+ * 10, X-Spam-Flag, X-Virus-Status); duplicate is always false.
  *
  * Exit: 0 done, 1 compile error, 2 run-time error (the error on stderr,
  * the fallback "keep" on stdout), 64 usage, 66 unreadable message.
@@ -38,7 +48,8 @@
 static void usage(void)
 {
     fprintf(stderr, "usage: postern-sieve [-f SENDER] [-a RECIPIENT] "
-                    "[-m FOLDER] [-d DELIMITERS] [-I DIR] [-G DIR] SCRIPT "
+                    "[-m FOLDER] [-d DELIMITERS] [-I DIR] [-G DIR] "
+                    "[-r FILE] SCRIPT "
                     "[MESSAGE]\n");
 }
 
@@ -78,10 +89,38 @@ static int read_message(const char *path, struct lda_msg *m)
     return 0;
 }
 
+/* decide on each vacation action as postern-lda would (without the
+   database), and write the reply to reply_path */
+static void vacations(const struct sieve_message *sm,
+                      struct sieve_result *res, const char *reply_path)
+{
+    static const struct sieve_vacation_policy pol = {86400, 7 * 86400,
+                                                     90 * 86400};
+
+    for (size_t i = 0; i < res->n; i++) {
+        struct sieve_vacation *v = res->acts[i].vac;
+        struct str msg = STR_INIT;
+        FILE *fp;
+        if (res->acts[i].kind != SIEVE_ACT_VACATION)
+            continue;
+        v->effective = sieve_vacation_period(v, &pol);
+        v->suppressed = sieve_vacation_check(sm, v, NULL, 0);
+        if (v->suppressed || reply_path == NULL)
+            continue;
+        sieve_vacation_compose(sm, v, sm->env_to ? sm->env_to : "",
+                               "localhost", &msg);
+        if ((fp = fopen(reply_path, "w")) != NULL) {
+            fwrite(msg.data, 1, msg.len, fp);
+            fclose(fp);
+        }
+        str_free(&msg);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *sender = NULL, *rcpt = NULL, *folder = NULL, *delims = "+",
-               *personal = NULL, *global = NULL;
+               *personal = NULL, *global = NULL, *reply = NULL;
     struct str errors = STR_INIT, out = STR_INIT;
     struct sieve_script *s;
     struct sieve_message sm;
@@ -91,7 +130,7 @@ int main(int argc, char **argv)
     char *dircopy;
     int opt, rc;
 
-    while ((opt = getopt(argc, argv, "f:a:m:d:I:G:h")) != -1) {
+    while ((opt = getopt(argc, argv, "f:a:m:d:I:G:r:h")) != -1) {
         switch (opt) {
         case 'f': sender = optarg; break;
         case 'a': rcpt = optarg; break;
@@ -99,6 +138,7 @@ int main(int argc, char **argv)
         case 'd': delims = optarg; break;
         case 'I': personal = optarg; break;
         case 'G': global = optarg; break;
+        case 'r': reply = optarg; break;
         case 'h': usage(); return 0;
         default: usage(); return EX_USAGE;
         }
@@ -114,6 +154,11 @@ int main(int argc, char **argv)
     host.delimiters = delims;
     host.default_folder = folder ? folder : "INBOX";
     host.hostname = "localhost";
+    /* spamtest/virustest: postern-lda's default fields */
+    host.spam_score_header = "X-Spam-Score";
+    host.spam_score_max = 10;
+    host.spam_flag_header = "X-Spam-Flag";
+    host.virus_header = "X-Virus-Status";
     if (sieve_compile_file(argv[optind], argv[optind], &host, &s,
                            &errors) < 0) {
         fputs(str_cstr(&errors), stderr);
@@ -135,7 +180,8 @@ int main(int argc, char **argv)
     if (rc < 0)
         fprintf(stderr, "%s\n", str_cstr(&res.error));
     sieve_result_finish(&res);
-    sieve_result_print(&res, &out);
+    vacations(&sm, &res, reply);
+    sieve_result_print_to(&res, sender, &out);
     fputs(str_cstr(&out), stdout);
     sieve_result_free(&res);
     sieve_script_free(s);

@@ -1,0 +1,399 @@
+/*
+ * bridge_state - the parts of Sieve in postern-lda that keep state in the
+ * database or send mail of their own: vacation replies, enotify mailto
+ * notifications, the duplicate test and redirect loop protection.
+ *
+ * vacation (RFC 5230/6131/3834):
+ *   1. the message rules of sieve_vacation_check() with the user's
+ *      addresses: the mailbox, the recipient as Postfix gave it (-a /
+ *      ORCPT), every active alias whose target is the mailbox
+ *      (aliases.source), the mailbox's local part in each alias domain of
+ *      its domain, and :addresses;
+ *   2. the period: [lda] vacation_min_period <= :days/:seconds (default
+ *      vacation_default_period) <= vacation_max_period; one row per
+ *      (mailbox, SHA-256 of the handle, sender) in vacation_responses,
+ *      claimed atomically (INSERT ... ON DUPLICATE KEY UPDATE only when
+ *      the old period expired), so every MX host and LDA process agrees;
+ *   3. the reply (vacation.c) through [lda] sendmail_path with the
+ *      envelope sender [lda] vacation_envelope_sender: "null" (<>) or
+ *      "recipient" (the mailbox).  If sendmail fails the claim is removed
+ *      so the next message gets a reply.
+ *   A database error (or no database: [lda] lookup = maps without
+ *   [database]) means no reply (logged): never a duplicate reply, never a
+ *   delayed delivery.  Expired rows are pruned after a reply.
+ *
+ * enotify mailto (RFC 5436): not sent for a message with Auto-Submitted
+ * other than "no" (2.7); the envelope sender is <>.
+ *
+ * duplicate (RFC 7352) and redirects: sieve_duplicates rows, one per
+ * (mailbox, SHA-256 of handle + id).  A redirect is remembered under
+ * "redirect" + target + Message-ID for [lda] sieve_duplicate_period.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "bridge.h"
+#include "log.h"
+#include "sieve-int.h"
+
+#define OWN_MAX 200   /* aliases counted as the user's addresses */
+
+void sieve_sha256_hex(const char *s, size_t n, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+
+    if (!EVP_Digest(s, n, md, &len, EVP_sha256(), NULL))
+        len = 0;
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", i < len ? md[i] : 0);
+    out[64] = '\0';
+}
+
+struct own_list {
+    struct arena *a;
+    const char **v;
+    size_t n;
+};
+
+static void own_add(struct own_list *o, const char *s, size_t len)
+{
+    if (o->n < OWN_MAX)
+        o->v[o->n++] = arena_strndup(o->a, s, len);
+}
+
+static int own_row(void *ctx, unsigned ncols, char **vals,
+                   const unsigned long *lens)
+{
+    if (ncols >= 1 && vals[0])
+        own_add(ctx, vals[0], lens[0]);
+    return 0;
+}
+
+/* the user's addresses; DB_FOUND or DB_TEMP */
+static int own_addresses(const struct sieve_lda_run *run, struct own_list *o,
+                         struct str *err)
+{
+    const char *addr = run->mb->address, *at = strrchr(addr, '@');
+    struct db_param p[2];
+
+    own_add(o, addr, strlen(addr));
+    if (run->env->recipient)
+        own_add(o, run->env->recipient, strlen(run->env->recipient));
+    if (run->ctx->db == NULL || at == NULL)
+        return DB_FOUND;
+    p[0] = DBP_S(addr);
+    if (db_query(run->ctx->db, "SELECT source FROM aliases WHERE target = ? "
+                 "AND active = 1 AND local_part IS NOT NULL LIMIT 200", p, 1,
+                 own_row, o, err) == DB_TEMP)
+        return DB_TEMP;
+    p[0] = DBP_SN(addr, (size_t)(at - addr + 1));
+    p[1] = DBP_S(at + 1);
+    if (db_query(run->ctx->db, "SELECT CONCAT(?, name) FROM domains WHERE "
+                 "kind = 'alias' AND alias_target = ? LIMIT 200", p, 2,
+                 own_row, o, err) == DB_TEMP)
+        return DB_TEMP;
+    return DB_FOUND;
+}
+
+static void lower_copy(char *out, size_t size, const char *s)
+{
+    size_t i = 0;
+
+    for (; s[i] && i + 1 < size; i++)
+        out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+    out[i] = '\0';
+}
+
+/* claim the period: 1 claimed (send), 0 already replied, -1 error */
+static int vacation_claim(const struct sieve_lda_run *run, const char *hash,
+                          const char *sender, long long now,
+                          long long period, struct str *err)
+{
+    unsigned long long affected = 0;
+    struct db_param p[5];
+
+    if (period <= 0)
+        return 1;
+    p[0] = DBP_S(run->mb->address);
+    p[1] = DBP_S(hash);
+    p[2] = DBP_S(sender);
+    p[3] = DBP_I(now);
+    p[4] = DBP_I(now + period);
+    if (db_exec(run->ctx->db,
+                "INSERT INTO vacation_responses (recipient, handle, sender, "
+                "sent_at, expires_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY "
+                "UPDATE sent_at = IF(expires_at <= VALUES(sent_at), "
+                "VALUES(sent_at), sent_at), expires_at = IF(expires_at <= "
+                "VALUES(sent_at), VALUES(expires_at), expires_at)",
+                p, 5, &affected, err) == DB_TEMP)
+        return -1;
+    return affected > 0;
+}
+
+static void vacation_release(const struct sieve_lda_run *run,
+                             const char *hash, const char *sender,
+                             long long now)
+{
+    struct str err = STR_INIT;
+    struct db_param p[4] = {DBP_S(run->mb->address), DBP_S(hash),
+                            DBP_S(sender), DBP_I(now)};
+
+    if (db_exec(run->ctx->db, "DELETE FROM vacation_responses WHERE "
+                "recipient = ? AND handle = ? AND sender = ? AND sent_at = ?",
+                p, 4, NULL, &err) == DB_TEMP)
+        log_warn("to=<%s>: vacation: %s", run->mb->address, str_cstr(&err));
+    str_free(&err);
+}
+
+static void vacation_prune(const struct sieve_lda_run *run, long long now)
+{
+    struct str err = STR_INIT;
+    struct db_param p[1] = {DBP_I(now)};
+
+    (void)db_exec(run->ctx->db, "DELETE FROM vacation_responses WHERE "
+                  "expires_at < ? LIMIT 100", p, 1, NULL, &err);
+    str_free(&err);
+}
+
+static struct sieve_vacation_policy policy(const struct lda_config *cfg)
+{
+    struct sieve_vacation_policy p = {cfg->vacation_min_period / 1000,
+                                      cfg->vacation_default_period / 1000,
+                                      cfg->vacation_max_period / 1000};
+    return p;
+}
+
+void sieve_lda_vacation(const struct sieve_lda_run *run,
+                        struct sieve_vacation *v)
+{
+    const struct lda_config *cfg = run->ctx->cfg;
+    struct sieve_vacation_policy pol = policy(cfg);
+    struct arena a = {0};
+    struct own_list o = {&a, NULL, 0};
+    struct str err = STR_INIT, msg = STR_INIT;
+    const char *who = run->mb->address, *from = run->sm->env_from;
+    char hash[65], sender[ADDR_MAX + 1];
+    long long now = (long long)time(NULL);
+    int rc;
+
+    o.v = arena_alloc(&a, OWN_MAX * sizeof(char *));
+    v->effective = sieve_vacation_period(v, &pol);
+    if (run->ctx->db == NULL) {
+        log_warn("to=<%s>: vacation: no reply: no database connection "
+                 "(vacation needs [database] for its periods)", who);
+        goto out;
+    }
+    if (own_addresses(run, &o, &err) == DB_TEMP) {
+        log_warn("to=<%s>: vacation: no reply: %s", who, str_cstr(&err));
+        goto out;
+    }
+    v->suppressed = sieve_vacation_check(run->sm, v, o.v, o.n);
+    if (v->suppressed) {
+        log_info("to=<%s>: vacation: no reply to <%s>: %s", who,
+                 log_safe_cstr(from ? from : ""), v->suppressed);
+        goto out;
+    }
+    if (strlen(from) > ADDR_MAX) {
+        log_warn("to=<%s>: vacation: sender address too long", who);
+        goto out;
+    }
+    lower_copy(sender, sizeof(sender), from);
+    sieve_sha256_hex(v->handle, strlen(v->handle), hash);
+    if ((rc = vacation_claim(run, hash, sender, now, v->effective,
+                             &err)) < 0) {
+        log_warn("to=<%s>: vacation: no reply: %s", who, str_cstr(&err));
+        goto out;
+    }
+    if (rc == 0) {
+        log_info("to=<%s>: vacation: <%s> already got a reply in this period",
+                 who, log_safe_cstr(sender));
+        goto out;
+    }
+    sieve_vacation_compose(run->sm, v, who, run->ctx->hostname, &msg);
+    if (sieve_lda_sendmail(run->ctx,
+                           cfg->vacation_envelope_sender ? who : "", from,
+                           &msg, NULL, &err) < 0) {
+        log_error("to=<%s>: vacation reply to <%s>: %s", who,
+                  log_safe_cstr(from), str_cstr(&err));
+        if (v->effective > 0)
+            vacation_release(run, hash, sender, now);
+        goto out;
+    }
+    log_info("to=<%s>: vacation: replied to <%s> (period %llds)", who,
+             log_safe_cstr(from), v->effective);
+    vacation_prune(run, now);
+out:
+    str_free(&err);
+    str_free(&msg);
+    arena_free(&a);
+}
+
+void sieve_lda_notify(const struct sieve_lda_run *run,
+                      const struct sieve_notify *n)
+{
+    struct str msg = STR_INIT, to = STR_INIT, err = STR_INIT, as = STR_INIT;
+    const char *who = run->mb->address;
+
+    if (sieve_header_first(run->sm, "Auto-Submitted", &as) &&
+        strncasecmp(str_cstr(&as), "no", 2) != 0) {
+        log_info("to=<%s>: notify: not for an auto-submitted message", who);
+        goto out;
+    }
+    if (sieve_notify_compose(run->sm, n, who, run->ctx->hostname, &msg,
+                             &to) < 0) {
+        log_warn("to=<%s>: notify: unusable method %s", who,
+                 log_safe_cstr(n->method));
+        goto out;
+    }
+    for (const char *p = str_cstr(&to); *p;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        char rcpt[ADDR_MAX + 1];
+        if (len > 0 && len <= ADDR_MAX) {
+            memcpy(rcpt, p, len);
+            rcpt[len] = '\0';
+            str_reset(&err);
+            if (sieve_lda_sendmail(run->ctx, "", rcpt, &msg, NULL, &err) < 0)
+                log_error("to=<%s>: notify <%s>: %s", who,
+                          log_safe_cstr(rcpt), str_cstr(&err));
+            else
+                log_info("to=<%s>: notify: sent to <%s>", who,
+                         log_safe_cstr(rcpt));
+        }
+        p += len + (c != NULL);
+    }
+out:
+    str_free(&msg);
+    str_free(&to);
+    str_free(&err);
+    str_free(&as);
+}
+
+/* --- duplicate ids ------------------------------------------------------ */
+
+struct dup_ctx {
+    const struct sieve_lda_run *run;
+};
+
+static int seen_row(void *ctx, unsigned ncols, char **vals,
+                    const unsigned long *lens)
+{
+    (void)ctx, (void)ncols, (void)vals, (void)lens;
+    return 1;
+}
+
+static int dup_seen(const struct sieve_lda_run *run, const char *id,
+                    size_t len)
+{
+    struct str err = STR_INIT;
+    char hash[65];
+    struct db_param p[3];
+    int rc;
+
+    if (run->ctx->db == NULL)
+        return 0;
+    sieve_sha256_hex(id, len, hash);
+    p[0] = DBP_S(run->mb->address);
+    p[1] = DBP_S(hash);
+    p[2] = DBP_I((long long)time(NULL));
+    rc = db_query(run->ctx->db, "SELECT 1 FROM sieve_duplicates WHERE "
+                  "mailbox = ? AND id_hash = ? AND expires_at > ?", p, 3,
+                  seen_row, NULL, &err);
+    if (rc == DB_TEMP)
+        log_warn("to=<%s>: sieve duplicate: %s", run->mb->address,
+                 str_cstr(&err));
+    str_free(&err);
+    return rc == DB_TEMP ? -1 : rc == DB_FOUND;
+}
+
+static void dup_store(const struct sieve_lda_run *run, const char *id,
+                      size_t len, long long seconds)
+{
+    struct str err = STR_INIT;
+    long long now = (long long)time(NULL);
+    char hash[65];
+    struct db_param p[4];
+
+    if (run->ctx->db == NULL)
+        return;
+    sieve_sha256_hex(id, len, hash);
+    p[0] = DBP_S(run->mb->address);
+    p[1] = DBP_S(hash);
+    p[2] = DBP_I(now);
+    p[3] = DBP_I(now + seconds);
+    if (db_exec(run->ctx->db, "INSERT INTO sieve_duplicates (mailbox, "
+                "id_hash, seen_at, expires_at) VALUES (?, ?, ?, ?) ON "
+                "DUPLICATE KEY UPDATE seen_at = VALUES(seen_at), expires_at "
+                "= VALUES(expires_at)", p, 4, NULL, &err) == DB_TEMP)
+        log_warn("to=<%s>: sieve duplicate: %s", run->mb->address,
+                 str_cstr(&err));
+    str_free(&err);
+}
+
+int sieve_lda_duplicate(void *ctx, const char *id, size_t len,
+                        long long seconds, int last)
+{
+    (void)seconds, (void)last;
+    return dup_seen(ctx, id, len);
+}
+
+void sieve_lda_duplicate_commit(const struct sieve_lda_run *run,
+                                const struct sieve_result *r)
+{
+    for (size_t i = 0; i < r->ndups; i++)
+        if (!r->dups[i].seen || r->dups[i].last)
+            dup_store(run, r->dups[i].id, r->dups[i].len,
+                      r->dups[i].seconds);
+}
+
+static void redirect_id(const struct sieve_lda_run *run, const char *to,
+                        struct str *id)
+{
+    struct str mid = STR_INIT;
+
+    sieve_header_first(run->sm, "Message-ID", &mid);
+    str_appendf(id, "redirect%c%s%c", 0, to, 0);
+    str_append(id, mid.data ? mid.data : "", mid.len);
+    str_free(&mid);
+}
+
+const char *sieve_lda_redirect_loop(const struct sieve_lda_run *run,
+                                    struct lda_msg *m, const char *to)
+{
+    struct str id = STR_INIT, mid = STR_INIT;
+    int seen = 0;
+
+    if (lda_header_has_value(m, "Delivered-To", to))
+        return "the message was delivered to that address before "
+               "(Delivered-To)";
+    if (lda_header_has_value(m, "X-Loop", to))
+        return "X-Loop names that address";
+    if (sieve_header_first(run->sm, "Message-ID", &mid) && mid.len) {
+        redirect_id(run, to, &id);
+        seen = dup_seen(run, id.data, id.len) == 1;
+    }
+    str_free(&id);
+    str_free(&mid);
+    return seen ? "this mailbox redirected the same message there before"
+                : NULL;
+}
+
+void sieve_lda_redirect_done(const struct sieve_lda_run *run,
+                             const char *to)
+{
+    struct str id = STR_INIT, mid = STR_INIT;
+
+    if (sieve_header_first(run->sm, "Message-ID", &mid) && mid.len) {
+        redirect_id(run, to, &id);
+        dup_store(run, id.data, id.len,
+                  run->ctx->cfg->sieve_duplicate_period / 1000);
+    }
+    str_free(&id);
+    str_free(&mid);
+}

@@ -1,0 +1,544 @@
+/*
+ * vacation - deciding on and writing a vacation reply (RFC 5230, 6131,
+ * 3834), for postern-lda (sieve/bridge.c) and the dry run (postern-sieve).
+ *
+ * sieve_vacation_check() applies, in this order (the first that holds
+ * names the suppression):
+ *   1. the envelope sender is <> or unknown                 "null sender"
+ *   2. it is a system address: MAILER-DAEMON, LISTSERV, majordomo,
+ *      owner-*, *-request (local part, any case)           "system sender"
+ *   3. it is one of the user's own addresses                "own address"
+ *   4. Auto-Submitted is present and not "no"               "auto-submitted"
+ *   5. Precedence is bulk, junk or list                     "precedence"
+ *   6. a List-Id, List-Help, List-Subscribe, List-Unsubscribe, List-Post,
+ *      List-Owner or List-Archive field                     "mailing list"
+ *   7. X-Auto-Response-Suppress names All or OOF            "x-auto-response-suppress"
+ *   8. none of the user's addresses is in To, Cc, Bcc, Resent-To,
+ *      Resent-Cc or Resent-Bcc                              "not an explicit recipient"
+ * The user's addresses are the envelope recipient, the original recipient,
+ * :addresses and what the caller adds (postern-lda: the mailbox and its
+ * aliases from the database); compared case-insensitively.
+ *
+ * sieve_vacation_compose() writes the reply.  Every header value that
+ * comes from the script or the message goes through sieve_encode_header():
+ * CR, LF and other control characters become spaces, so no text can start
+ * a new field; non-ASCII text becomes RFC 2047 "B" encoded words of at
+ * most 75 characters on folded lines.  The body is UTF-8 text/plain
+ * (7bit, 8bit, or quoted-printable when a line is over 900 bytes); with
+ * :mime the reason is a MIME entity whose Content-* fields are kept and
+ * every other field dropped.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sieve-int.h"
+
+#define VAC_WORD_RAW 45      /* bytes per encoded word: 60 base64 chars */
+#define VAC_REFS_MAX 4000    /* bytes of References kept from the original */
+#define VAC_LINE_MAX 900     /* longer body lines: quoted-printable */
+
+long long sieve_vacation_period(const struct sieve_vacation *v,
+                                const struct sieve_vacation_policy *p)
+{
+    long long s = v->period < 0 ? p->default_period : v->period;
+
+    if (s < p->min_period)
+        s = p->min_period;
+    if (p->max_period > 0 && s > p->max_period)
+        s = p->max_period;
+    return s;
+}
+
+int sieve_header_first(const struct sieve_message *m, const char *name,
+                       struct str *out)
+{
+    struct arena a = {0};
+    struct sv_hdr *h;
+    size_t n = sv_parse_fields(&a, m->header, m->header_len, &h);
+    int found = 0;
+
+    str_reset(out);
+    for (size_t i = 0; i < n && !found; i++)
+        if (h[i].nlen == strlen(name) &&
+            strncasecmp(h[i].name, name, h[i].nlen) == 0) {
+            str_append(out, h[i].value, h[i].vlen);
+            found = 1;
+        }
+    arena_free(&a);
+    return found;
+}
+
+static int is_system_sender(const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+    size_t n = at ? (size_t)(at - addr) : strlen(addr);
+
+    if ((n == 13 && strncasecmp(addr, "mailer-daemon", 13) == 0) ||
+        (n == 8 && strncasecmp(addr, "listserv", 8) == 0) ||
+        (n == 9 && strncasecmp(addr, "majordomo", 9) == 0))
+        return 1;
+    if (n >= 6 && strncasecmp(addr, "owner-", 6) == 0)
+        return 1;
+    return n >= 8 && strncasecmp(addr + n - 8, "-request", 8) == 0;
+}
+
+struct own {
+    const char *const *v;
+    size_t n;
+    const struct sieve_message *m;
+    const struct sieve_vacation *vac;
+};
+
+static int same_addr(const char *a, size_t alen, const char *b)
+{
+    if (b == NULL || *b == '\0')
+        return 0;
+    if (*b == '<') {
+        size_t bl = strlen(b);
+        return bl >= 2 && alen == bl - 2 &&
+               strncasecmp(a, b + 1, alen) == 0;
+    }
+    return strlen(b) == alen && strncasecmp(a, b, alen) == 0;
+}
+
+/* the address inside "Name <a@b>" or the whole string */
+static void bare(const char *s, const char **p, size_t *len)
+{
+    const char *lt = strchr(s, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+
+    if (lt && gt) {
+        *p = lt + 1;
+        *len = (size_t)(gt - lt - 1);
+    } else {
+        *p = s;
+        *len = strlen(s);
+    }
+}
+
+static int is_own(const struct own *o, const char *a, size_t alen)
+{
+    const char *env[2] = {o->m->env_to, o->m->env_orig_to};
+
+    for (size_t i = 0; i < 2; i++)
+        if (same_addr(a, alen, env[i]))
+            return 1;
+    for (size_t i = 0; i < o->n; i++)
+        if (same_addr(a, alen, o->v[i]))
+            return 1;
+    for (size_t i = 0; o->vac->addresses && o->vac->addresses[i]; i++) {
+        const char *p;
+        size_t l;
+        bare(o->vac->addresses[i], &p, &l);
+        if (l == alen && strncasecmp(p, a, alen) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int token_in(const char *v, size_t len, const char *const *words)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t s, e;
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        s = i;
+        while (i < len && v[i] != ' ' && v[i] != '\t' && v[i] != ',' &&
+               v[i] != ';' && v[i] != '(')
+            i++;
+        e = i;
+        for (size_t k = 0; words[k]; k++)
+            if (e - s == strlen(words[k]) &&
+                strncasecmp(v + s, words[k], e - s) == 0)
+                return 1;
+        while (i < len && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
+            i++;
+    }
+    return 0;
+}
+
+static int name_is(const struct sv_hdr *h, const char *name)
+{
+    return h->nlen == strlen(name) && strncasecmp(h->name, name, h->nlen) == 0;
+}
+
+static const char *check_fields(struct arena *a, const struct sv_hdr *h,
+                                size_t n, const struct own *o)
+{
+    static const char *const lists[] = {"list-id", "list-help",
+        "list-subscribe", "list-unsubscribe", "list-post", "list-owner",
+        "list-archive", NULL};
+    static const char *const rcpt[] = {"to", "cc", "bcc", "resent-to",
+        "resent-cc", "resent-bcc", NULL};
+    static const char *const prec[] = {"bulk", "junk", "list", NULL};
+    static const char *const supp[] = {"all", "oof", NULL};
+    int explicit = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (name_is(&h[i], "auto-submitted")) {
+            size_t k = 0;
+            while (k < h[i].vlen && h[i].value[k] != ';' &&
+                   h[i].value[k] != ' ' && h[i].value[k] != '(')
+                k++;
+            if (!(k == 2 && strncasecmp(h[i].value, "no", 2) == 0))
+                return "auto-submitted";
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (name_is(&h[i], "precedence") &&
+            token_in(h[i].value, h[i].vlen, prec))
+            return "precedence";
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; lists[k]; k++)
+            if (name_is(&h[i], lists[k]))
+                return "mailing list";
+    for (size_t i = 0; i < n; i++)
+        if (name_is(&h[i], "x-auto-response-suppress") &&
+            token_in(h[i].value, h[i].vlen, supp))
+            return "x-auto-response-suppress";
+    for (size_t i = 0; i < n && !explicit; i++)
+        for (size_t k = 0; rcpt[k] && !explicit; k++) {
+            struct sv_address *ad;
+            size_t na;
+            if (!name_is(&h[i], rcpt[k]))
+                continue;
+            na = sv_address_list(a, h[i].value, h[i].vlen, &ad);
+            for (size_t j = 0; j < na && !explicit; j++) {
+                size_t len;
+                char *s;
+                if (!ad[j].valid)
+                    continue;
+                len = ad[j].local.len + 1 + ad[j].domain.len;
+                s = arena_alloc(a, len + 1);
+                memcpy(s, ad[j].local.s, ad[j].local.len);
+                s[ad[j].local.len] = '@';
+                memcpy(s + ad[j].local.len + 1, ad[j].domain.s,
+                       ad[j].domain.len);
+                s[len] = '\0';
+                explicit = is_own(o, s, len);
+            }
+        }
+    return explicit ? NULL : "not an explicit recipient";
+}
+
+const char *sieve_vacation_check(const struct sieve_message *m,
+                                 const struct sieve_vacation *v,
+                                 const char *const *own, size_t nown)
+{
+    struct own o = {own, nown, m, v};
+    struct arena a = {0};
+    struct sv_hdr *h;
+    const char *why;
+    size_t n;
+
+    if (m->env_from == NULL || m->env_from[0] == '\0' ||
+        strcmp(m->env_from, "<>") == 0)
+        return "null sender";
+    if (is_system_sender(m->env_from))
+        return "system sender";
+    if (is_own(&o, m->env_from, strlen(m->env_from)))
+        return "own address";
+    n = sv_parse_fields(&a, m->header, m->header_len, &h);
+    why = check_fields(&a, h, n, &o);
+    arena_free(&a);
+    return why;
+}
+
+/* --- writing ------------------------------------------------------------ */
+
+static void b64(struct str *out, const unsigned char *p, size_t n)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < n)
+            v |= p[i + 2];
+        str_append_char(out, tab[(v >> 18) & 63]);
+        str_append_char(out, tab[(v >> 12) & 63]);
+        str_append_char(out, i + 1 < n ? tab[(v >> 6) & 63] : '=');
+        str_append_char(out, i + 2 < n ? tab[v & 63] : '=');
+    }
+}
+
+void sieve_encode_header(struct str *out, const char *text, size_t len,
+                         size_t used)
+{
+    struct str clean = STR_INIT;
+    int ascii = 1;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c == 0x7f)
+            c = ' ';
+        if (c >= 0x80)
+            ascii = 0;
+        str_append_char(&clean, (char)c);
+    }
+    /* plain text that cannot be mistaken for an encoded word */
+    if (ascii && used + clean.len < 990 &&
+        (clean.len == 0 || strstr(str_cstr(&clean), "=?") == NULL)) {
+        str_append(out, clean.data ? clean.data : "", clean.len);
+        str_free(&clean);
+        return;
+    }
+    for (size_t i = 0; i < clean.len;) {
+        size_t n = clean.len - i < VAC_WORD_RAW ? clean.len - i
+                                                : VAC_WORD_RAW;
+        /* do not split a UTF-8 sequence */
+        while (n > 1 && i + n < clean.len &&
+               ((unsigned char)clean.data[i + n] & 0xC0) == 0x80)
+            n--;
+        if (i > 0)
+            str_append_cstr(out, "\n ");
+        str_append_cstr(out, "=?UTF-8?B?");
+        b64(out, (const unsigned char *)clean.data + i, n);
+        str_append_cstr(out, "?=");
+        i += n;
+    }
+    str_free(&clean);
+}
+
+static void put_date(struct str *out, time_t now)
+{
+    char buf[64];
+    struct tm tm;
+
+    localtime_r(&now, &tm);
+    strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S %z", &tm);
+    str_appendf(out, "Date: %s\n", buf);
+}
+
+static void put_msgid(struct str *out, const char *hostname)
+{
+    static unsigned long counter;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    str_appendf(out, "Message-ID: <postern.%lld.%ld.%d.%lu@%s>\n",
+                (long long)ts.tv_sec, ts.tv_nsec, (int)getpid(), ++counter,
+                hostname && *hostname ? hostname : "localhost");
+}
+
+/* an address field: "Name <a@b>" with the name encoded, or "<a@b>" */
+void sieve_put_address(struct str *out, const char *field, const char *v)
+{
+    const char *p, *lt = strchr(v, '<');
+    size_t len;
+
+    str_appendf(out, "%s: ", field);
+    if (lt && lt > v) {
+        size_t nl = (size_t)(lt - v);
+        while (nl && v[nl - 1] == ' ')
+            nl--;
+        if (nl)
+            sieve_encode_header(out, v, nl, strlen(field) + 2);
+        str_append_char(out, ' ');
+    }
+    bare(v, &p, &len);
+    str_append_char(out, '<');
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)p[i] > 0x20 && p[i] != '<' && p[i] != '>' &&
+            p[i] != 0x7f)
+            str_append_char(out, p[i]);
+    str_append_cstr(out, ">\n");
+}
+
+/* msg-ids from a header value, each on its own folded line */
+static void put_ids(struct str *out, const char *v, size_t len, size_t *room)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t s;
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        s = i;
+        while (i < len && v[i] != ' ' && v[i] != '\t' && v[i] != ',')
+            i++;
+        if (i > s && i - s + 2 <= *room) {
+            str_append_cstr(out, "\n ");
+            for (size_t k = s; k < i; k++)
+                if ((unsigned char)v[k] > 0x20 && v[k] != 0x7f)
+                    str_append_char(out, v[k]);
+            *room -= i - s + 2;
+        }
+    }
+}
+
+static void put_threading(struct str *out, const struct sieve_message *m)
+{
+    struct str id = STR_INIT, refs = STR_INIT;
+    size_t room = VAC_REFS_MAX;
+
+    if (sieve_header_first(m, "Message-ID", &id) && id.len) {
+        str_append_cstr(out, "In-Reply-To:");
+        put_ids(out, id.data, id.len, &room);
+        str_append_cstr(out, "\nReferences:");
+        room = VAC_REFS_MAX;
+        if (sieve_header_first(m, "References", &refs))
+            put_ids(out, refs.data, refs.len, &room);
+        else if (sieve_header_first(m, "In-Reply-To", &refs))
+            put_ids(out, refs.data, refs.len, &room);
+        room += id.len + 2;
+        put_ids(out, id.data, id.len, &room);
+        str_append_char(out, '\n');
+    }
+    str_free(&id);
+    str_free(&refs);
+}
+
+static void qp_line(struct str *out, const char *p, size_t n)
+{
+    size_t col = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        int enc = c == '=' || c >= 0x7f || (c < 0x20 && c != '\t') ||
+                  ((c == ' ' || c == '\t') && i + 1 == n);
+        size_t w = enc ? 3 : 1;
+        if (col + w > 75) {
+            str_append_cstr(out, "=\n");
+            col = 0;
+        }
+        if (enc)
+            str_appendf(out, "=%02X", c);
+        else
+            str_append_char(out, (char)c);
+        col += w;
+    }
+    str_append_char(out, '\n');
+}
+
+/* a text body: CR dropped, LF line ends, a final newline */
+static void put_text_body(struct str *out, const char *text, size_t len)
+{
+    int eight = 0, longl = 0;
+    size_t col = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)text[i] >= 0x80)
+            eight = 1;
+        col = text[i] == '\n' ? 0 : col + 1;
+        if (col > VAC_LINE_MAX)
+            longl = 1;
+    }
+    str_appendf(out, "Content-Type: text/plain; charset=utf-8\n"
+                     "Content-Transfer-Encoding: %s\n\n",
+                longl ? "quoted-printable" : eight ? "8bit" : "7bit");
+    for (size_t i = 0; i < len;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
+        size_t e = n;
+        while (e > 0 && text[i + e - 1] == '\r')
+            e--;
+        if (longl)
+            qp_line(out, text + i, e);
+        else {
+            for (size_t k = 0; k < e; k++)
+                if (text[i + k] != '\r' && text[i + k] != '\0')
+                    str_append_char(out, text[i + k]);
+            str_append_char(out, '\n');
+        }
+        i += n + (nl != NULL);
+    }
+}
+
+/* :mime - the reason's Content-* fields, then its body */
+static void put_mime_body(struct str *out, const char *r, size_t len)
+{
+    struct arena a = {0};
+    struct sv_hdr *h;
+    const char *body;
+    size_t hl, n;
+    int ctype = 0;
+
+    while (len && (*r == '\r'))
+        r++, len--;
+    if (len && *r == '\n') {
+        hl = 0;
+        body = r + 1;
+    } else {
+        const char *sep = memmem(r, len, "\n\n", 2);
+        const char *sep2 = memmem(r, len, "\r\n\r\n", 4);
+        if (sep2 && (!sep || sep2 < sep)) {
+            hl = (size_t)(sep2 - r) + 2;
+            body = sep2 + 4;
+        } else if (sep) {
+            hl = (size_t)(sep - r) + 1;
+            body = sep + 2;
+        } else {
+            hl = 0;
+            body = r;
+        }
+    }
+    n = sv_parse_fields(&a, r, hl, &h);
+    for (size_t i = 0; i < n; i++) {
+        if (h[i].nlen < 8 || strncasecmp(h[i].name, "content-", 8) != 0)
+            continue;
+        ctype |= name_is(&h[i], "content-type");
+        str_append(out, h[i].name, h[i].nlen);
+        str_append_cstr(out, ": ");
+        sieve_encode_header(out, h[i].value, h[i].vlen, h[i].nlen + 2);
+        str_append_char(out, '\n');
+    }
+    if (!ctype)
+        str_append_cstr(out, "Content-Type: text/plain; charset=utf-8\n");
+    str_append_char(out, '\n');
+    for (const char *p = body; p < r + len; p++)
+        if (*p != '\r')
+            str_append_char(out, *p);
+    if (out->len && out->data[out->len - 1] != '\n')
+        str_append_char(out, '\n');
+    arena_free(&a);
+}
+
+int sieve_vacation_compose(const struct sieve_message *m,
+                           const struct sieve_vacation *v, const char *from,
+                           const char *hostname, struct str *out)
+{
+    struct str subj = STR_INIT;
+    struct arena a = {0};
+
+    if (m->env_from == NULL || m->env_from[0] == '\0')
+        return -1;
+    sieve_put_address(out, "From", v->from ? v->from : from);
+    sieve_put_address(out, "To", m->env_from);
+    str_append_cstr(out, "Subject: ");
+    if (v->subject)
+        str_append_cstr(&subj, v->subject);
+    else {
+        struct str orig = STR_INIT;
+        if (sieve_header_first(m, "Subject", &orig) && orig.len) {
+            struct sv_str d;
+            sv_decode_2047(&a, orig.data, orig.len, &d);
+            str_append_cstr(&subj, "Auto: ");
+            str_append(&subj, d.s, d.len);
+        } else
+            str_append_cstr(&subj, "Automated reply");
+        str_free(&orig);
+    }
+    sieve_encode_header(out, subj.data ? subj.data : "", subj.len, 9);
+    str_append_char(out, '\n');
+    put_date(out, time(NULL));
+    put_msgid(out, hostname);
+    put_threading(out, m);
+    str_append_cstr(out, "Auto-Submitted: auto-replied (vacation)\n"
+                         "Precedence: bulk\n"
+                         "X-Auto-Response-Suppress: All\n"
+                         "MIME-Version: 1.0\n");
+    if (v->mime)
+        put_mime_body(out, v->reason, strlen(v->reason));
+    else
+        put_text_body(out, v->reason, strlen(v->reason));
+    str_free(&subj);
+    arena_free(&a);
+    return 0;
+}
