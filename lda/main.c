@@ -135,6 +135,7 @@ static int check_main(const char *path)
     }
     printf("postern-lda: configuration %s is valid\n", path);
     daemon_free_config(&lda_lmtp_app, cfg);
+    str_free(&err);
     return 0;
 }
 

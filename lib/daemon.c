@@ -203,11 +203,13 @@ int daemon_main(int argc, char **argv, const struct daemon_app *app)
              verbose);
     if ((st.cfg = daemon_load_config(app, path, &err)) == NULL) {
         fprintf(stderr, "%s: %s\n", app->name, str_cstr(&err));
+        str_free(&err);
         return 1;
     }
     if (test) {
         printf("%s: configuration %s is valid\n", app->name, path);
         daemon_free_config(app, st.cfg);
+        str_free(&err);
         return 0;
     }
     st.app = app;

@@ -106,7 +106,7 @@ int ms_tls_input(struct ms_tls *t, const char *buf, size_t len,
                  struct str *plain, struct str *out)
 {
     char tmp[16384];
-    int n, done = 0;
+    int n = 0, done = 0;
 
     if (len && BIO_write(t->rbio, buf, (int)len) != (int)len)
         return -1;

@@ -169,8 +169,14 @@ int main(int argc, char **argv)
     if ((m = calloc(1, sizeof(*m))) == NULL)
         return EX_OSERR;
     lda_msg_init(m, TOOL_MESSAGE_MAX, (size_t)TOOL_MESSAGE_MAX, "/tmp");
-    if (read_message(argc - optind == 2 ? argv[optind + 1] : NULL, m) < 0)
+    if (read_message(argc - optind == 2 ? argv[optind + 1] : NULL, m) < 0) {
+        sieve_script_free(s);
+        lda_msg_free(m);
+        free(m);
+        free(dircopy);
+        str_free(&errors);
         return EX_NOINPUT;
+    }
     if (sender && strcmp(sender, "<>") == 0)
         sender = "";
     sieve_lda_message(&sm, m, sender, rcpt);
