@@ -17,7 +17,7 @@ static const struct cfg_def policyd_defs[] = {
     SERVER_CFG_DEFS(struct policyd_config, srv, "inet:127.0.0.1:10040"),
     {"max_line", CFG_SIZE, "8k", 256, 1024 * 1024, C(max_line), NULL},
     {"max_attrs", CFG_INT, "100", 10, 10000, C(max_attrs), NULL},
-    {"workers", CFG_INT, "8", 1, 256, C(workers), NULL},
+    {"workers", CFG_INT, "4", 1, 256, C(workers), NULL},
     {"poll_interval", CFG_TIME, "250ms", 10, 60000, C(poll_interval), NULL},
     {"sender_rules_fail", CFG_ENUM, "defer", 0, 0, C(sender_rules_fail),
      "defer|pass"},
