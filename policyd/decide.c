@@ -2,7 +2,8 @@
  * decide - the answer to one policy request.
  *
  * RCPT: the enabled checks run in a fixed order, spf, sender_rules,
- * greylist, ratelimit ([policyd] checks chooses which): the first that
+ * greylist, ratelimit ([policyd] checks chooses which, policy_domain_checks
+ * overrides that per recipient domain): the first that
  * objects gives the answer.  With no objection, a header a check asked for
  * (Received-SPF, X-Greylist) is returned as PREPEND, one per reply; what is
  * left goes out at the next RCPT or at DATA (list check_policy_service in
@@ -104,14 +105,21 @@ void decide(struct pd_eval *e)
     parse_addr(e, preq_get(e->req, A_RECIPIENT), &e->rcpt, &e->rcpt_ok);
     e->login = preq_get(e->req, A_SASL_USERNAME);
     if (!strcasecmp(state, "RCPT")) {
-        if ((c->spf_on &&
+        const struct pd_domchecks *dc =
+            e->rules ? rules_domchecks(e->rules, e->rcpt.domain) : NULL;
+        int spf_on = dc && dc->spf >= 0 ? dc->spf : c->spf_on;
+        int sr_on = dc && dc->sender_rules >= 0 ? dc->sender_rules
+                                                : c->sender_rules_on;
+        int gl_on = dc && dc->greylist >= 0 ? dc->greylist : c->greylist_on;
+        int rl_on = dc && dc->ratelimit >= 0 ? dc->ratelimit : c->ratelimit_on;
+        if ((spf_on &&
              run(e, check_spf, "spf", FAIL_DEFER) != PV_DUNNO) ||
-            (c->sender_rules_on && run(e, check_sender_rules, "sender rules",
-                                       c->sender_rules_fail) != PV_DUNNO) ||
-            (c->greylist_on && run(e, check_greylist, "greylist",
-                                   c->greylist_fail) != PV_DUNNO) ||
-            (c->ratelimit_on && run(e, ratelimit_rcpt, "ratelimit",
-                                    c->ratelimit_fail) != PV_DUNNO))
+            (sr_on && run(e, check_sender_rules, "sender rules",
+                          c->sender_rules_fail) != PV_DUNNO) ||
+            (gl_on && run(e, check_greylist, "greylist", c->greylist_fail) !=
+                          PV_DUNNO) ||
+            (rl_on && run(e, ratelimit_rcpt, "ratelimit", c->ratelimit_fail) !=
+                          PV_DUNNO))
             return;
         pop_header(e);
     } else if (!strcasecmp(state, "DATA")) {

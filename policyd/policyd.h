@@ -173,6 +173,11 @@ struct pd_rl_rule {
     int nwin;
 };
 
+/* policy_domain_checks: per recipient domain, -1 = as [policyd] checks */
+struct pd_domchecks {
+    int spf, sender_rules, greylist, ratelimit;
+};
+
 struct pd_override {
     long long max;             /* -1 = unlimited */
 };
@@ -193,12 +198,16 @@ struct pd_rules {
     size_t nrl;
     struct strmap overrides;        /* "rule/window/key" -> pd_override */
     struct strmap grants;           /* "login address|domain" -> "" */
+    struct strmap domchecks;        /* domain -> struct pd_domchecks */
     long long max_expiry, max_window;
     int refs;                       /* jobs using it (loop thread only) */
 };
 
 extern const struct reloader_ops pd_rules_ops;
 void rules_free(struct pd_rules *r);
+/* rules_domchecks - the per-domain check switches, or NULL. */
+const struct pd_domchecks *rules_domchecks(const struct pd_rules *r,
+                                           const char *domain);
 /* rules_grey - the greylisting settings for a recipient domain. */
 const struct pd_grey_settings *rules_grey(const struct pd_rules *r,
                                           const char *domain);

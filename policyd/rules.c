@@ -1,8 +1,8 @@
 /*
  * rules - the in-memory snapshot of postern-policyd's rule tables:
  * policy_groups and their members, sender_rules, greylist_settings,
- * greylist_whitelist, ratelimit_rules/windows/overrides and sender_grants
- * (for "the login owns the sender address").  lib/reloader.c loads a new
+ * greylist_whitelist, ratelimit_rules/windows/overrides, sender_grants
+ * (for "the login owns the sender address") and policy_domain_checks.  lib/reloader.c loads a new
  * snapshot within [policyd] poll_interval of any change an admin makes.
  *
  * A snapshot is read-only once built; workers read it without locks.  The
@@ -46,6 +46,9 @@ static const char SQL_RLWIN[] =
 static const char SQL_RLOVR[] =
     "SELECT rule_id, key_value, window_seconds, max_count"
     " FROM ratelimit_overrides";
+static const char SQL_DOMCHECKS[] =
+    "SELECT domain, spf, sender_rules, greylist, ratelimit"
+    " FROM policy_domain_checks";
 static const char SQL_GRANTS[] =
     "SELECT login, match_type, pattern FROM sender_grants WHERE active = 1";
 
@@ -363,12 +366,35 @@ static void build_grants(struct pd_rules *r, struct rowset *rs)
     str_free(&k);
 }
 
+static void build_domchecks(struct pd_rules *r, struct rowset *rs)
+{
+    if (strmap_init(&r->domchecks, rs->n + 1) < 0)
+        log_fatal("out of memory");
+    for (size_t i = 0; i < rs->n; i++) {
+        char **row = rs->rows[i];
+        struct pd_domchecks *d = arena_alloc(&r->arena, sizeof(*d));
+        if (row[0] == NULL)
+            continue;
+        d->spf = (int)num(row[1], -1);
+        d->sender_rules = (int)num(row[2], -1);
+        d->greylist = (int)num(row[3], -1);
+        d->ratelimit = (int)num(row[4], -1);
+        strmap_put(&r->domchecks, arena_strdup_lower(&r->arena, row[0]), d);
+    }
+}
+
+const struct pd_domchecks *rules_domchecks(const struct pd_rules *r,
+                                           const char *domain)
+{
+    return strmap_get(&r->domchecks, domain);
+}
+
 /* --- the reloader's operations ------------------------------------------- */
 
 static void *rules_load(struct db *db, struct str *err)
 {
     struct rowset g = {0}, m = {0}, sr = {0}, gs = {0}, wl = {0}, rl = {0},
-                  win = {0}, ovr = {0}, gr = {0};
+                  win = {0}, ovr = {0}, gr = {0}, dc = {0};
     struct pd_rules *r = NULL;
 
     if (fetch(db, SQL_GROUPS, &g, err) == 0 &&
@@ -378,7 +404,8 @@ static void *rules_load(struct db *db, struct str *err)
         fetch(db, SQL_RL, &rl, err) == 0 &&
         fetch(db, SQL_RLWIN, &win, err) == 0 &&
         fetch(db, SQL_RLOVR, &ovr, err) == 0 &&
-        fetch(db, SQL_GRANTS, &gr, err) == 0) {
+        fetch(db, SQL_GRANTS, &gr, err) == 0 &&
+        fetch(db, SQL_DOMCHECKS, &dc, err) == 0) {
         if ((r = calloc(1, sizeof(*r))) == NULL)
             log_fatal("out of memory");
         build_groups(r, &g, &m);
@@ -387,6 +414,7 @@ static void *rules_load(struct db *db, struct str *err)
         build_wl(r, &wl);
         build_rl(r, &rl, &win, &ovr);
         build_grants(r, &gr);
+        build_domchecks(r, &dc);
     }
     rowset_free(&g);
     rowset_free(&m);
@@ -397,6 +425,7 @@ static void *rules_load(struct db *db, struct str *err)
     rowset_free(&win);
     rowset_free(&ovr);
     rowset_free(&gr);
+    rowset_free(&dc);
     return r;
 }
 
@@ -409,6 +438,7 @@ void rules_free(struct pd_rules *r)
     strmap_free(&r->grey_domain);
     strmap_free(&r->overrides);
     strmap_free(&r->grants);
+    strmap_free(&r->domchecks);
     arena_free(&r->arena);
     free(r);
 }

@@ -116,6 +116,19 @@ h_sql "UPDATE sender_rules SET active = 1 WHERE name = 'parents-closed'"
 t_wait "... and back" 2 \
     bash -c "python3 $PC $P1 $W sender=x@example.net recipient=$PARENT | grep -q '^550 '"
 
+# per recipient domain: policy_domain_checks switches a check off (live)
+h_sql "INSERT INTO policy_domain_checks (domain, sender_rules) VALUES ('eltern.school.example', 0)"
+t_wait "policy_domain_checks: sender rules off for a domain, within a second" 2 \
+    bash -c "[ \"\$(python3 $PC $P1 $W sender=x@example.net recipient=$PARENT)\" = DUNNO ]"
+h_sql "UPDATE policy_domain_checks SET sender_rules = NULL, greylist = 1 WHERE domain = 'eltern.school.example'"
+t_wait "... NULL: as [policyd] checks says again" 2 \
+    bash -c "python3 $PC $P1 $W sender=x@example.net recipient=$PARENT | grep -q '^550 '"
+h_sql "INSERT INTO policy_domain_checks (domain, greylist) VALUES ('gym.school.example', 1)"
+sleep 0.5
+t_eq "policy_domain_checks greylist = 1 does not override greylist_settings.enabled = 0" "DUNNO" \
+    "$(pc client_address=198.18.5.6 sender=b@example.net recipient=paul.lehrer@gym.school.example)"
+h_sql "DELETE FROM policy_domain_checks"
+
 # --- greylisting ---------------------------------------------------------------
 G="sender=news@example.net recipient=max.schueler@bns.school.example"
 t_match "first sight: DEFER_IF_PERMIT 4.7.1" '^DEFER_IF_PERMIT 4\.7\.1 Greylisted' \
