@@ -71,27 +71,68 @@ size_t policyd_config_sections(void *cfg, struct cfg_section *s)
     return 3;
 }
 
-/* parse the checks list into the flags; the order is fixed (decide.c) */
+int pd_stage_of(const char *st)
+{
+    if (!strcasecmp(st, "MAIL"))
+        return ST_MAIL;
+    if (!strcasecmp(st, "RCPT"))
+        return ST_RCPT;
+    if (!strcasecmp(st, "DATA"))
+        return ST_DATA;
+    if (!strcasecmp(st, "END-OF-MESSAGE"))
+        return ST_EOM;
+    return ST_NONE;
+}
+
+/*
+ * parse the checks list: "name" runs at RCPT, "name:STATE" at that state.
+ * Where a check can run: spf at MAIL, RCPT or DATA; sender_rules at RCPT
+ * (it needs the recipient); greylist at RCPT or DATA; ratelimit at RCPT,
+ * DATA or END-OF-MESSAGE.  The order of the checks is fixed (decide.c).
+ */
 static int parse_checks(struct policyd_config *c, struct str *err)
 {
+    static const struct {
+        const char *name;
+        size_t off;
+        unsigned allowed; /* bit per enum pd_stage */
+    } tab[] = {
+        {"spf", offsetof(struct policyd_config, spf_on),
+         1u << ST_MAIL | 1u << ST_RCPT | 1u << ST_DATA},
+        {"sender_rules", offsetof(struct policyd_config, sender_rules_on),
+         1u << ST_RCPT},
+        {"greylist", offsetof(struct policyd_config, greylist_on),
+         1u << ST_RCPT | 1u << ST_DATA},
+        {"ratelimit", offsetof(struct policyd_config, ratelimit_on),
+         1u << ST_RCPT | 1u << ST_DATA | 1u << ST_EOM},
+    };
     const char *cur = c->checks;
     char item[64];
     int rc;
 
     c->sender_rules_on = c->greylist_on = c->ratelimit_on = c->spf_on = 0;
     while ((rc = cfg_list_next(&cur, item, sizeof(item))) > 0) {
-        if (!strcasecmp(item, "sender_rules"))
-            c->sender_rules_on = 1;
-        else if (!strcasecmp(item, "greylist"))
-            c->greylist_on = 1;
-        else if (!strcasecmp(item, "ratelimit"))
-            c->ratelimit_on = 1;
-        else if (!strcasecmp(item, "spf"))
-            c->spf_on = 1;
-        else
+        char *colon = strchr(item, ':');
+        int stage = ST_RCPT;
+        size_t i;
+        if (colon) {
+            *colon = '\0';
+            if ((stage = pd_stage_of(colon + 1)) == ST_NONE)
+                return str_appendf(err, "[policyd] checks: unknown protocol "
+                                   "state '%s' (MAIL, RCPT, DATA, "
+                                   "END-OF-MESSAGE)", colon + 1), -1;
+        }
+        for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+            if (!strcasecmp(item, tab[i].name))
+                break;
+        if (i == sizeof(tab) / sizeof(tab[0]))
             return str_appendf(err, "[policyd] checks: unknown check '%s' "
                                "(spf, sender_rules, greylist, ratelimit)",
                                item), -1;
+        if (!(tab[i].allowed & 1u << stage))
+            return str_appendf(err, "[policyd] checks: %s cannot run at "
+                               "%s", item, colon + 1), -1;
+        *(int *)((char *)c + tab[i].off) = stage;
     }
     if (rc < 0)
         return str_appendf(err, "[policyd] checks: item too long"), -1;

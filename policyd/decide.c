@@ -1,18 +1,20 @@
 /*
  * decide - the answer to one policy request.
  *
- * RCPT: the enabled checks run in a fixed order, spf, sender_rules,
- * greylist, ratelimit ([policyd] checks chooses which, policy_domain_checks
- * overrides that per recipient domain): the first that
- * objects gives the answer.  With no objection, a header a check asked for
- * (Received-SPF, X-Greylist) is returned as PREPEND, one per reply; what is
- * left goes out at the next RCPT or at DATA (list check_policy_service in
- * smtpd_data_restrictions too, see docs/policyd.md).  END-OF-MESSAGE:
- * byte rate limits.  Every other state: DUNNO.
+ * The enabled checks run in a fixed order, spf, sender_rules, greylist,
+ * ratelimit, each at the protocol state [policyd] checks gives it (RCPT
+ * unless "name:STATE"; policy_domain_checks switches them per recipient
+ * domain): the first that objects gives the answer.  With no objection, a
+ * header a check asked for (Received-SPF, X-Greylist) is returned as
+ * PREPEND, one per reply; what is left goes out with the next reply at
+ * MAIL, RCPT or DATA (list check_policy_service in smtpd_data_restrictions
+ * too, see docs/policyd.md).  At END-OF-MESSAGE rate limits count bytes
+ * (and messages/recipients when ratelimit runs there).  Other states: DUNNO.
  *
  * A dependency that is down (database, LDAP, DNS) makes a check follow its
  * fail mode ([policyd] sender_rules_fail, greylist_fail, ratelimit_fail;
- * for SPF, DNS trouble is the temperror result and spf_temperror): defer ("451 4.3.0": Postfix makes the client retry,
+ * for SPF, DNS trouble is the temperror result and spf_temperror):
+ * defer ("451 4.3.0": Postfix makes the client retry,
  * nothing is bounced) or pass (no objection from that check, with a logged
  * warning).  Defaults: sender rules and rate limits defer, greylisting
  * passes.  The rules themselves are kept in memory: when the database goes
@@ -79,14 +81,24 @@ static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
     return v;
 }
 
-static int ratelimit_rcpt(struct pd_eval *e)
+/* the stage and main stage check_ratelimit gets through run(), per
+   worker thread */
+static __thread int tl_stage, tl_main;
+
+static int ratelimit_now(struct pd_eval *e)
 {
-    return check_ratelimit(e, 0);
+    return check_ratelimit(e, tl_stage, tl_main);
 }
 
-static int ratelimit_eom(struct pd_eval *e)
+/* switch - the stage check runs at: its configuration, overridden per
+   recipient domain (0 off; 1 on, at the configured stage or RCPT) */
+static int which(int configured, int domain_flag)
 {
-    return check_ratelimit(e, 1);
+    if (domain_flag == 0)
+        return ST_NONE;
+    if (domain_flag == 1 && configured == ST_NONE)
+        return ST_RCPT;
+    return configured;
 }
 
 void decide(struct pd_eval *e)
@@ -94,6 +106,8 @@ void decide(struct pd_eval *e)
     const struct policyd_config *c = e->w->cfg;
     const char *state = preq_get(e->req, A_PROTOCOL_STATE);
     const char *request = preq_get(e->req, A_REQUEST);
+    const struct pd_domchecks *dc;
+    int stage, spf, sr, gl, rl;
 
     str_reset(&e->reply);
     str_append_cstr(&e->reply, "DUNNO");
@@ -104,27 +118,25 @@ void decide(struct pd_eval *e)
     parse_addr(e, preq_get(e->req, A_SENDER), &e->sender, &e->sender_ok);
     parse_addr(e, preq_get(e->req, A_RECIPIENT), &e->rcpt, &e->rcpt_ok);
     e->login = preq_get(e->req, A_SASL_USERNAME);
-    if (!strcasecmp(state, "RCPT")) {
-        const struct pd_domchecks *dc =
-            e->rules ? rules_domchecks(e->rules, e->rcpt.domain) : NULL;
-        int spf_on = dc && dc->spf >= 0 ? dc->spf : c->spf_on;
-        int sr_on = dc && dc->sender_rules >= 0 ? dc->sender_rules
-                                                : c->sender_rules_on;
-        int gl_on = dc && dc->greylist >= 0 ? dc->greylist : c->greylist_on;
-        int rl_on = dc && dc->ratelimit >= 0 ? dc->ratelimit : c->ratelimit_on;
-        if ((spf_on &&
-             run(e, check_spf, "spf", FAIL_DEFER) != PV_DUNNO) ||
-            (sr_on && run(e, check_sender_rules, "sender rules",
-                          c->sender_rules_fail) != PV_DUNNO) ||
-            (gl_on && run(e, check_greylist, "greylist", c->greylist_fail) !=
-                          PV_DUNNO) ||
-            (rl_on && run(e, ratelimit_rcpt, "ratelimit", c->ratelimit_fail) !=
-                          PV_DUNNO))
-            return;
+    stage = pd_stage_of(state);
+    if (stage == ST_NONE)
+        return;
+    dc = e->rules && e->rcpt.domain[0]
+             ? rules_domchecks(e->rules, e->rcpt.domain) : NULL;
+    spf = which(c->spf_on, dc ? dc->spf : -1);
+    sr = which(c->sender_rules_on, dc ? dc->sender_rules : -1);
+    gl = which(c->greylist_on, dc ? dc->greylist : -1);
+    rl = which(c->ratelimit_on, dc ? dc->ratelimit : -1);
+    tl_stage = stage;
+    tl_main = rl;
+    if ((spf == stage && run(e, check_spf, "spf", FAIL_DEFER) != PV_DUNNO) ||
+        (sr == stage && run(e, check_sender_rules, "sender rules",
+                            c->sender_rules_fail) != PV_DUNNO) ||
+        (gl == stage &&
+         run(e, check_greylist, "greylist", c->greylist_fail) != PV_DUNNO) ||
+        ((rl == stage || (rl != ST_NONE && stage == ST_EOM)) &&
+         run(e, ratelimit_now, "ratelimit", c->ratelimit_fail) != PV_DUNNO))
+        return;
+    if (stage != ST_EOM) /* PREPEND is not possible at END-OF-MESSAGE */
         pop_header(e);
-    } else if (!strcasecmp(state, "DATA")) {
-        pop_header(e);
-    } else if (!strcasecmp(state, "END-OF-MESSAGE") && c->ratelimit_on) {
-        run(e, ratelimit_eom, "ratelimit", c->ratelimit_fail);
-    }
 }

@@ -46,6 +46,11 @@
 
 enum pd_fail { FAIL_DEFER, FAIL_PASS };
 
+/* the protocol states a check can run at ("checks = spf:MAIL, ...") */
+enum pd_stage { ST_NONE, ST_MAIL, ST_RCPT, ST_DATA, ST_EOM };
+/* pd_stage_of - "RCPT" -> ST_RCPT ...; ST_NONE for other states */
+int pd_stage_of(const char *protocol_state);
+
 enum pd_spf_action { SPF_ACT_OFF, SPF_ACT_PREPEND, SPF_ACT_DEFER,
                      SPF_ACT_REJECT };
 
@@ -59,6 +64,7 @@ struct policyd_config {
                                /* enum pd_fail: a dependency is down */
     char *checks;              /* RCPT checks in order */
     int sender_rules_on, greylist_on, ratelimit_on, spf_on;
+                               /* 0 = off, else the enum pd_stage it runs at */
     char *reject_text;         /* sender rules: default text */
     char *defer_text;
     char *greylist_text;
@@ -282,7 +288,9 @@ enum pd_verdict { PV_DUNNO, PV_DECIDED, PV_TEMP };
    PV_TEMP (e->err set; the caller defers) */
 int check_sender_rules(struct pd_eval *e);
 int check_greylist(struct pd_eval *e);
-int check_ratelimit(struct pd_eval *e, int eom);
+/* check_ratelimit - at stage; main = the stage the rules count messages and
+   recipients at (bytes are always counted at END-OF-MESSAGE) */
+int check_ratelimit(struct pd_eval *e, int stage, int main);
 int check_spf(struct pd_eval *e);
 void *spf_server_new(void);
 void spf_server_free(void *s);

@@ -59,7 +59,7 @@ static int sum_row(void *ctx, unsigned n, char **v, const unsigned long *l)
 }
 
 /* rule_key - the key this request has for rule rl; 0 or -1 (no key) */
-static int rule_key(struct pd_eval *e, const struct pd_rl_rule *rl, int eom,
+static int rule_key(struct pd_eval *e, const struct pd_rl_rule *rl,
                     char *key, size_t size)
 {
     const char *client = preq_get(e->req, A_CLIENT_ADDRESS);
@@ -69,7 +69,8 @@ static int rule_key(struct pd_eval *e, const struct pd_rl_rule *rl, int eom,
     case RK_LOGIN: v = e->login; break;
     case RK_SENDER: v = e->sender.full; break;
     case RK_SENDER_DOMAIN: v = e->sender.has_domain ? e->sender.domain : ""; break;
-    case RK_RECIPIENT: v = eom ? "" : e->rcpt.full; break;
+    case RK_RECIPIENT: v = e->rcpt.full; break; /* "" after RCPT when
+                                                   the message has several */
     case RK_CLIENT:
         if (rl->match && !cidr_contains(&rl->match_net, client))
             return -1;
@@ -152,11 +153,12 @@ static int counted(struct pd_msgstate *ms, size_t i, int set)
     return (ms->counted[byte] >> (i % 8)) & 1;
 }
 
-int check_ratelimit(struct pd_eval *e, int eom)
+int check_ratelimit(struct pd_eval *e, int stage, int main)
 {
     const struct pd_rules *r = e->rules;
     const char *qid = log_safe_cstr(preq_get(e->req, A_QUEUE_ID));
     long long size = strtoll(preq_get(e->req, A_SIZE), NULL, 10);
+    long long nrcpt = strtoll(preq_get(e->req, A_RECIPIENT_COUNT), NULL, 10);
 
     for (size_t i = 0; i < r->nrl; i++) {
         const struct pd_rl_rule *rl = &r->rl[i];
@@ -164,7 +166,7 @@ int check_ratelimit(struct pd_eval *e, int eom)
         long long amount, retry = 0;
         int w = 0, rc;
 
-        if (rule_key(e, rl, eom, key, sizeof(key)) < 0)
+        if (rule_key(e, rl, key, sizeof(key)) < 0)
             continue;
         if (rl->group) {
             if ((rc = group_has(e, rl->group, key)) < 0)
@@ -173,16 +175,18 @@ int check_ratelimit(struct pd_eval *e, int eom)
                 continue;
         }
         if (rl->counts == RC_BYTES)
-            amount = eom ? (size > 0 ? size : 0) : 0;
-        else if (eom)
-            continue;
+            /* counted at END-OF-MESSAGE; earlier, a key already at its
+               limit is refused */
+            amount = stage == ST_EOM ? (size > 0 ? size : 0) : 0;
+        else if (stage != main)
+            continue; /* messages and recipients count at one stage */
         else if (rl->counts == RC_MESSAGES && counted(e->ms, i, 0))
             continue; /* this message passed this rule already */
         else if (rl->counts == RC_MESSAGES)
             amount = 1;
-        else
-            amount = 1;
-        if (eom && amount == 0)
+        else /* recipients: one per RCPT, or all of them after RCPT */
+            amount = stage == ST_RCPT ? 1 : (nrcpt > 0 ? nrcpt : 1);
+        if (stage == ST_EOM && amount == 0)
             continue;
         rc = count_one(e, rl, key, amount, &w, &retry);
         if (rc < 0)

@@ -245,6 +245,28 @@ wait $cpids
 t_eq "12 concurrent messages, limit 3: exactly 3 pass" "3" "$(cat "$H_DIR"/conc.* | grep -c '^DUNNO$')"
 t_eq "... and 9 are deferred" "9" "$(cat "$H_DIR"/conc.* | grep -c '^450 ')"
 
+# --- checks at other protocol states: "name:STATE" ------------------------------
+P3=$(h_free_port)
+conf "$H_DIR/p3.conf" "$P3" "checks = spf:MAIL, greylist:DATA, ratelimit:END-OF-MESSAGE"
+(h_with_resolver "$BUILD/postern-policyd" -f -c "$H_DIR/p3.conf" 2> "$H_DIR/p3.log") &
+h_track_pid $!
+t_wait "policyd 3 answers" 10 up "$P3"
+pc3() { python3 "$PC" "$P3" "$@"; }
+t_match "spf:MAIL: checked at MAIL FROM (no record here: none), header prepended" \
+    '^PREPEND Received-SPF: none' "$(pc3 protocol_state=MAIL client_address=198.18.30.1 sender=s@nospf.example instance=st1)"
+t_eq "... nothing runs at RCPT any more" "DUNNO" \
+    "$(pc3 protocol_state=RCPT client_address=198.18.30.1 sender=s@nospf.example recipient=max.schueler@bns.school.example instance=st2)"
+t_match "greylist:DATA: greylisted at DATA" '^DEFER_IF_PERMIT 4\.7\.1 ' \
+    "$(pc3 protocol_state=DATA client_address=198.18.30.1 sender=s@nospf.example recipient=max.schueler@bns.school.example instance=st3)"
+E="protocol_state=END-OF-MESSAGE client_address=192.0.2.56 sender=eom@bns.school.example sasl_username=eom@bns.school.example recipient_count=2 size=100"
+for i in 1 2 3; do
+    t_eq "ratelimit:END-OF-MESSAGE: message $i of 3 counted at the end" "DUNNO" "$(pc3 $E instance=eom$i)"
+done
+t_match "... the 4th message is deferred at END-OF-MESSAGE" '^450 4\.7\.1 Too many messages' "$(pc3 $E instance=eom4)"
+conf "$H_DIR/bad3.conf" "$P3" "checks = sender_rules:DATA"
+out=$("$BUILD/postern-policyd" -t -c "$H_DIR/bad3.conf" 2>&1)
+t_match "-t refuses a check at a state where it cannot run" "sender_rules cannot run at DATA" "$out"
+
 # --- protocol abuse ----------------------------------------------------------------
 printf 'request=smtpd_access_policy\nthis line has no equals sign\n\n' > "$H_DIR/bad1"
 t_eq "a line without '=': connection closed, no reply" "" "$(python3 "$PC" "$P1" --raw "$H_DIR/bad1")"
