@@ -101,7 +101,8 @@ static int cache_check(struct pd_ldap_cache *c, const char *group,
         if (strcmp(e->group, group) != 0)
             continue;
         if (e->expires_ms >= now)
-            rc = bsearch(&addr, e->addrs, e->n, sizeof(char *), cmp_str) != 0;
+            rc = e->n > 0 && bsearch(&addr, e->addrs, e->n, sizeof(char *),
+                                     cmp_str) != NULL;
         break;
     }
     pthread_mutex_unlock(&c->lock);
@@ -112,7 +113,8 @@ static void cache_put(struct pd_ldap_cache *c, struct ldap_entry *ne)
 {
     struct ldap_entry **pp;
 
-    qsort(ne->addrs, ne->n, sizeof(char *), cmp_str);
+    if (ne->n > 1)
+        qsort(ne->addrs, ne->n, sizeof(char *), cmp_str);
     ne->expires_ms = mono_ms() + c->ttl_ms;
     pthread_mutex_lock(&c->lock);
     for (pp = &c->head; *pp; pp = &(*pp)->next) {
