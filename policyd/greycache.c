@@ -177,7 +177,7 @@ void gc_queue(struct greycache *gc, int type, const char *net,
 
 /* --- writing a batch -------------------------------------------------------- */
 
-#define TRIPLET_HASH "UNHEX(SHA2(CONCAT_WS(' ', ?, ?, ?), 256))"
+#define TRIPLET_HASH PD_TRIPLET_HASH
 #define FIRST_ROW "(" TRIPLET_HASH ", ?, ?, ?, ?, ?, 1)"
 #define FIRST_HEAD                                                            \
     "INSERT INTO greylist_triplets (triplet_hash, client_net, sender,"       \

@@ -29,7 +29,7 @@
 #include "log.h"
 #include "policyd.h"
 
-#define TRIPLET_HASH "UNHEX(SHA2(CONCAT_WS(' ', ?, ?, ?), 256))"
+#define TRIPLET_HASH PD_TRIPLET_HASH
 /* one round trip for both: the triplet and the client network */
 static const char SQL_READ[] =
     "SELECT (SELECT CONCAT_WS(' ', first_seen, last_seen,"

@@ -15,6 +15,7 @@
  * guesses.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -339,33 +340,34 @@ static int ldap_group_has(struct pd_eval *e, const char *group,
 
 /* --- membership -------------------------------------------------------------- */
 
+/* member_hit - is "index kind value" in the members index? */
+static int member_hit(const struct pd_rules *r, unsigned idx, char kind,
+                      const char *value)
+{
+    char k[ADDR_MAX + 32];
+    int n = snprintf(k, sizeof(k), "%u %c %s", idx, kind, value);
+
+    return n > 0 && (size_t)n < sizeof(k) && strmap_get(&r->members, k);
+}
+
 static int has_rec(struct pd_eval *e, const struct pd_group *g,
                    const char *addr, unsigned char *seen, int depth)
 {
     const struct pd_rules *r = e->rules;
-    struct str k = STR_INIT;
     const char *at = strrchr(addr, '@');
-    int rc = 0;
+    int rc;
 
     if (seen[g->index])
         return 0;
     seen[g->index] = 1;
-    str_appendf(&k, "%u a %s", g->index, addr);
-    if (strmap_get(&r->members, k.data))
-        rc = 1;
+    rc = member_hit(r, g->index, 'a', addr);
     if (rc == 0 && g->has_domains && at) {
-        const char *d = at + 1;
-        str_reset(&k);
-        str_appendf(&k, "%u d %s", g->index, d);
-        rc = strmap_get(&r->members, k.data) != NULL;
-        for (const char *p = d; rc == 0 && (p = strchr(p, '.')) != NULL;
-             p++) {
-            str_reset(&k);
-            str_appendf(&k, "%u d %s", g->index, p);
-            rc = strmap_get(&r->members, k.data) != NULL;
-        }
+        /* the domain itself, then ".parent" entries for each parent */
+        rc = member_hit(r, g->index, 'd', at + 1);
+        for (const char *p = at + 1; rc == 0 && (p = strchr(p, '.')) != NULL;
+             p++)
+            rc = member_hit(r, g->index, 'd', p);
     }
-    str_free(&k);
     for (const struct pd_member_row *m = g->subs; m && rc == 0; m = m->next) {
         if (m->type == M_GROUP) {
             const struct pd_group *sub = strmap_get(&r->group_by_name,

@@ -228,6 +228,10 @@ struct gc_state {
     int absent;                    /* no such row in the database */
 };
 
+/* the greylist_triplets key, computed in SQL from (net, sender, recipient)
+   (schema.sql: triplet_hash); three parameters */
+#define PD_TRIPLET_HASH "UNHEX(SHA2(CONCAT_WS(' ', ?, ?, ?), 256))"
+
 enum gc_op_type { GC_FIRST, GC_RESTART, GC_BLOCK, GC_PASS, GC_SEEN,
                   GC_CLIENT_SEEN };
 
