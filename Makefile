@@ -17,7 +17,6 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototype
 CSTD    = -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 SAN     ?=
-CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(SAN) -Ilib $(CFLAGS)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 # pkg-config finds what ships a .pc file; libmilter, libspf2 and libopendkim
@@ -34,51 +33,79 @@ SPF_LIBS    = -lspf2
 DKIM_CFLAGS = -I/usr/include/opendkim
 DKIM_LIBS   = -lopendkim
 
+# --- layers -----------------------------------------------------------------
+# lib/        libpostern.a        knows no program
+# lib-sieve/  libpostern-sieve.a  the Sieve engine; depends on lib/ only
+# PROG/       PROG.a              a program's logic without its main.c
+# tools/                          postern-sieve, postern-sieve-test
+# Each layer is compiled with the include paths it may use and no other, so
+# a header of a higher layer cannot be included by accident; `make layering`
+# also rejects relative includes that climb out of a directory.
 LIB_SRC  = $(wildcard lib/*.c)
-LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_A    = $(BUILD)/libpostern.a
+SIEVE_SRC = $(wildcard lib-sieve/*.c)
+SIEVE_A  = $(BUILD)/libpostern-sieve.a
 
+PROG_DIRS = maps policyd milter lda managesieve
 PROGS = postern-maps postern-policyd postern-milter postern-lda \
         postern-sieve postern-sieve-test postern-managesieve
 BINS  = $(PROGS:%=$(BUILD)/%)
 
-MAPS_SRC    = $(wildcard maps/*.c)
-POLICYD_SRC = $(wildcard policyd/*.c)
-MILTER_SRC  = $(wildcard milter/*.c)
-LDA_SRC     = $(wildcard lda/*.c)
-MANAGESIEVE_SRC = $(wildcard managesieve/*.c)
-SIEVE_SRC   = $(wildcard lda/sieve/*.c)
-SIEVE_OBJ   = $(SIEVE_SRC:%.c=$(BUILD)/%.o)
-# the Sieve tools link the engine and postern-lda's modules (not its main)
-SIEVE_TOOL_OBJ = $(filter-out $(BUILD)/lda/main.o,$(LDA_SRC:%.c=$(BUILD)/%.o)) $(SIEVE_OBJ)
+# PROG_A(dir): the program archive; PROG_OBJ(dir): its objects without main
+PROG_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
+PROG_A   = $(BUILD)/$(1).a
 
-UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+# Unit tests mirror the layout: tests/unit/DIR/test_NAME.c tests DIR and
+# links DIR's archive and the layers below it (UNIT_LINK_DIR).
+UNIT_SRC  = $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-EXTRA_CFLAGS = $(DB_CFLAGS) $(LDAP_CFLAGS) $(SSL_CFLAGS) $(DKIM_CFLAGS)
+EXT_CFLAGS = $(DB_CFLAGS) $(LDAP_CFLAGS) $(SSL_CFLAGS) $(DKIM_CFLAGS)
+ALL_LIBS = $(MILTER_LIBS) $(DKIM_LIBS) $(SPF_LIBS) $(LDAP_LIBS) $(DB_LIBS) \
+           $(SSL_LIBS) -lcrypt -lpthread
 
-.PHONY: all check asan test deps install demo demo-stop bench clean
+# include paths per layer
+INC_lib       = -Ilib
+INC_lib-sieve = -Ilib-sieve -Ilib
+INC_tools     = -Itools -Ilib-sieve -Ilib
+INC_prog      = -I$(1) -Ilib-sieve -Ilib
+layer_inc = $(if $(INC_$(1)),$(INC_$(1)),$(call INC_prog,$(1)))
+
+.PHONY: all check asan test deps install demo demo-stop bench clean layering
 all: $(BINS) $(UNIT_BINS)
 
 # -MMD -MP: every object depends on the headers it really includes
 # (build/**/*.d, read below), so a changed header rebuilds what uses it.
 $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(EXTRA_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SAN) $(CFLAGS) \
+	    $(call layer_inc,$(firstword $(subst /, ,$<))) $(EXT_CFLAGS) \
+	    -MMD -MP -c -o $@ $<
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-$(LIB_A): $(LIB_OBJ)
+$(LIB_A): $(LIB_SRC:%.c=$(BUILD)/%.o)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/postern-maps: $(MAPS_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+$(SIEVE_A): $(SIEVE_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+define prog_archive
+$(call PROG_A,$(1)): $(call PROG_OBJ,$(1))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach d,$(PROG_DIRS),$(eval $(call prog_archive,$(d))))
+
+$(BUILD)/postern-maps: $(BUILD)/maps/main.o $(BUILD)/maps.a $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SSL_LIBS) -lpthread
 
-$(BUILD)/postern-policyd: $(POLICYD_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+$(BUILD)/postern-policyd: $(BUILD)/policyd/main.o $(BUILD)/policyd.a $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SPF_LIBS) $(LDAP_LIBS) -lpthread
 
-$(BUILD)/postern-milter: $(MILTER_SRC:%.c=$(BUILD)/%.o) $(LIB_A)
+$(BUILD)/postern-milter: $(BUILD)/milter/main.o $(BUILD)/milter.a $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(MILTER_LIBS) $(DKIM_LIBS) $(SPF_LIBS) $(LDAP_LIBS) $(DB_LIBS) $(SSL_LIBS)
 
 # postern-lda starts once per delivery in pipe mode.  `make LDA_STATIC=yes`
@@ -90,26 +117,37 @@ LDA_STATIC ?= no
 LDA_STATIC_OK = $(and $(filter yes,$(LDA_STATIC)),$(filter /%,$(shell $(CC) -print-file-name=libmariadb.a)),$(filter /%,$(shell $(CC) -print-file-name=libcrypto.a)))
 LDA_LIBS_STATIC = $(filter -L%,$(DB_LIBS)) -Wl,-Bstatic -lmariadb -lssl -lcrypto -lz -Wl,-Bdynamic -ldl -lm -lpthread
 LDA_LIBS = $(if $(LDA_STATIC_OK),$(LDA_LIBS_STATIC),$(DB_LIBS) $(SSL_LIBS))
-$(BUILD)/postern-lda: $(LDA_SRC:%.c=$(BUILD)/%.o) $(SIEVE_OBJ) $(LIB_A)
+$(BUILD)/postern-lda: $(BUILD)/lda/main.o $(BUILD)/lda.a $(SIEVE_A) $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDA_LIBS)
 
-$(BUILD)/postern-sieve: $(BUILD)/lda/tools/sieve.o $(SIEVE_TOOL_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SSL_LIBS)
+$(BUILD)/postern-sieve: $(BUILD)/tools/sieve.o $(SIEVE_A) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SSL_LIBS)
 
-$(BUILD)/postern-sieve-test: $(BUILD)/lda/tools/sieve-test.o $(SIEVE_TOOL_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SSL_LIBS)
+$(BUILD)/postern-sieve-test: $(BUILD)/tools/sieve-test.o $(SIEVE_A) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SSL_LIBS)
 
-# postern-managesieve compiles scripts with the engine (like the tools)
-$(BUILD)/postern-managesieve: $(MANAGESIEVE_SRC:%.c=$(BUILD)/%.o) $(SIEVE_TOOL_OBJ) $(LIB_A)
+$(BUILD)/postern-managesieve: $(BUILD)/managesieve/main.o $(BUILD)/managesieve.a $(SIEVE_A) $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(LDAP_LIBS) $(SSL_LIBS) -lcrypt
 
-# Unit tests link the whole library; a test of a daemon module names it in
-# its first line as "// links: maps/cache.c ..." (see tests/unit/README.md).
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_A) $(BINS)
+# the archives a unit test of DIR links, highest layer first
+UNIT_LINK_lib       = $(LIB_A)
+UNIT_LINK_lib-sieve = $(SIEVE_A) $(LIB_A)
+UNIT_LINK_lda       = $(BUILD)/lda.a $(SIEVE_A) $(LIB_A)
+UNIT_LINK_managesieve = $(BUILD)/managesieve.a $(SIEVE_A) $(LIB_A)
+UNIT_LINK_DIR = $(if $(UNIT_LINK_$(1)),$(UNIT_LINK_$(1)),$(BUILD)/$(1).a $(LIB_A))
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $$(call UNIT_LINK_DIR,$$(firstword $$(subst /, ,$$*)))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(EXTRA_CFLAGS) -MMD -MP -Itests/unit -o $@ $< \
-	    $(shell sed -n '1s|^// links: ||p' $<) $(LIB_A) \
-	    $(LDFLAGS_ALL) $(DB_LIBS) $(SSL_LIBS) $(LDAP_LIBS) -lpthread
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SAN) $(CFLAGS) -Itests/unit \
+	    $(call layer_inc,$(firstword $(subst /, ,$*))) $(EXT_CFLAGS) \
+	    -MMD -MP -o $@ $< $(call UNIT_LINK_DIR,$(firstword $(subst /, ,$*))) \
+	    $(LDFLAGS_ALL) $(ALL_LIBS)
+
+# layering: lib/ includes only lib/, lib-sieve/ only itself and lib/, a
+# program only itself and the layers below (never another program).
+layering:
+	@scripts/check-layering
 
 deps:
 	@scripts/deps
@@ -119,6 +157,7 @@ test: all
 
 check: deps
 	$(MAKE) all
+	$(MAKE) layering
 	BUILD=$(BUILD) tests/run
 
 asan: deps

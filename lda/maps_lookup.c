@@ -37,17 +37,10 @@
 #include <unistd.h>
 
 #include "lda.h"
+#include "clock.h"
 #include "netstring.h"
 
 #define LDA_MAPS_REPLY_MAX 4096
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* wait_fd - poll for ev until the deadline; 1 ready, 0 timeout, -1 error */
 static int wait_fd(int fd, short ev, long long deadline)
@@ -55,7 +48,7 @@ static int wait_fd(int fd, short ev, long long deadline)
     struct pollfd p = {fd, ev, 0};
 
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - clock_ms();
         int n;
 
         if (left <= 0)
@@ -186,7 +179,7 @@ static int maps_ask(int fd, const struct str *req, long long deadline,
 int lda_maps_lookup(const struct lda_config *cfg, const struct addr *a,
                     struct lda_mailbox *mb, struct str *err)
 {
-    long long deadline = now_ms() + cfg->maps_timeout;
+    long long deadline = clock_ms() + cfg->maps_timeout;
     struct str req = STR_INIT, q = STR_INIT, reply = STR_INIT;
     int fd, rc = DB_TEMP;
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "lda.h"
+#include "file.h"
 
 void lda_msg_init(struct lda_msg *m, unsigned long long max_size,
                   size_t memmax, const char *temp_dir)
@@ -47,21 +48,6 @@ void lda_msg_free(struct lda_msg *m)
         close(m->fd);
     m->fd = -1;
     str_free(&m->header);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 static int spool_open(struct lda_msg *m)
@@ -105,13 +91,13 @@ static int flush_out(struct lda_msg *m)
     }
     if (m->fd < 0) {
         if ((m->fd = spool_open(m)) < 0 ||
-            write_all(m->fd, m->mem ? m->mem : "", m->memlen) < 0)
+            file_write_all(m->fd, m->mem ? m->mem : "", m->memlen) < 0)
             return m->io_error = errno ? errno : EIO, -1;
         free(m->mem);
         m->mem = NULL;
         m->memlen = m->memcap = 0;
     }
-    if (write_all(m->fd, m->out, m->outlen) < 0)
+    if (file_write_all(m->fd, m->out, m->outlen) < 0)
         return m->io_error = errno ? errno : EIO, -1;
     m->outlen = 0;
     return 0;
@@ -195,7 +181,7 @@ int lda_msg_write_to(struct lda_msg *m, int fd)
     loff_t off = 0;
 
     if (m->fd < 0)
-        return write_all(fd, m->mem ? m->mem : "", m->memlen);
+        return file_write_all(fd, m->mem ? m->mem : "", m->memlen);
     while ((unsigned long long)off < m->size) {
         ssize_t n = copy_file_range(m->fd, &off, fd, NULL,
                                     (size_t)(m->size - (unsigned long long)off),
@@ -216,7 +202,7 @@ int lda_msg_write_to(struct lda_msg *m, int fd)
                 continue;
             if (r <= 0)
                 return errno = r == 0 ? EIO : errno, -1;
-            if (write_all(fd, buf, (size_t)r) < 0)
+            if (file_write_all(fd, buf, (size_t)r) < 0)
                 return -1;
             off += r;
         }

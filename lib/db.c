@@ -5,6 +5,8 @@
  * naming the host and the server's error; nothing is logged here.
  */
 #include "db.h"
+#include "file.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <mysql.h>
@@ -46,14 +48,6 @@ struct db {
     unsigned long clock;
     char host_label[300];
 };
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void db_global_init(void)
 {
@@ -110,29 +104,6 @@ static int parse_host(const char *item, struct db_host *h, struct str *err)
     return 0;
 }
 
-static int read_password(const char *path, char *buf, size_t size,
-                         struct str *err)
-{
-    FILE *fp;
-    size_t n;
-
-    buf[0] = '\0';
-    if (path == NULL || *path == '\0')
-        return 0;
-    if ((fp = fopen(path, "r")) == NULL)
-        return str_appendf(err, "database password file %s: %s", path,
-                           strerror(errno)), -1;
-    n = fread(buf, 1, size - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    if (n == size - 1)
-        return str_appendf(err, "database password file %s: longer than %zu "
-                           "bytes", path, size - 2), -1;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-    return 0;
-}
-
 struct db *db_open(const struct db_config *cfg, struct str *err)
 {
     struct db *db = calloc(1, sizeof(*db));
@@ -160,9 +131,18 @@ struct db *db_open(const struct db_config *cfg, struct str *err)
         str_appendf(err, "database hosts: empty list");
         goto fail;
     }
-    if (read_password(cfg->password_file, db->password, sizeof(db->password),
-                      err) < 0)
-        goto fail;
+    if (cfg->password_file && cfg->password_file[0]) {
+        struct str pw = STR_INIT;
+        int prc = file_read("database password file", cfg->password_file,
+                            sizeof(db->password) - 2, FILE_STRIP_NEWLINES,
+                            &pw, err);
+        if (prc == 0)
+            memcpy(db->password, str_cstr(&pw), pw.len + 1);
+        explicit_bzero(pw.data, pw.cap);
+        str_free(&pw);
+        if (prc < 0)
+            goto fail;
+    }
     return db;
 fail_mem:
     str_appendf(err, "out of memory");
@@ -239,7 +219,7 @@ static MYSQL *connect_one(struct db *db, const struct db_host *h,
 /* db_connect - connect to the first host that answers, from db->cur on. */
 static int db_connect(struct db *db, struct str *err)
 {
-    long long now = mono_ms();
+    long long now = clock_ms();
 
     if (db->conn)
         return 0;
@@ -258,7 +238,7 @@ static int db_connect(struct db *db, struct str *err)
         }
         db->cur = (db->cur + 1) % db->nhosts;
     }
-    db->down_until = mono_ms() + db->cfg.retry_interval;
+    db->down_until = clock_ms() + db->cfg.retry_interval;
     str_appendf(err, "no database host answered");
     return DB_TEMP;
 }

@@ -12,6 +12,9 @@
  * caller, with the LDAP error text.
  */
 #include "ldapc.h"
+#include "mem.h"
+#include "file.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,40 +34,18 @@ struct ldapc {
     long long down_until; /* monotonic ms; no attempt before */
 };
 
-static long long mono_ms(void)
+static int ldapc_read_password(const char *path, char **out, struct str *err)
 {
-    struct timespec ts;
+    struct str pw = STR_INIT;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int read_password(const char *path, char **out, struct str *err)
-{
-    char buf[LDAPC_PASSWORD_MAX + 2];
-    ssize_t n, total = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0) {
-        str_appendf(err, "ldap: cannot open password file %s: %s", path,
-                    strerror(errno));
+    if (file_read("ldap password file", path, LDAPC_PASSWORD_MAX,
+                  FILE_STRIP_NEWLINES, &pw, err) < 0) {
+        str_free(&pw);
         return -1;
     }
-    while (total < (ssize_t)sizeof(buf) - 1 &&
-           (n = read(fd, buf + total, sizeof(buf) - 1 - (size_t)total)) > 0)
-        total += n;
-    close(fd);
-    if (total > LDAPC_PASSWORD_MAX) {
-        str_appendf(err, "ldap: password file %s is too long", path);
-        return -1;
-    }
-    while (total > 0 && (buf[total - 1] == '\n' || buf[total - 1] == '\r'))
-        total--;
-    buf[total] = '\0';
-    if ((*out = strdup(buf)) == NULL) {
-        str_appendf(err, "out of memory");
-        return -1;
-    }
+    *out = xstrdup(str_cstr(&pw));
+    explicit_bzero(pw.data, pw.cap);
+    str_free(&pw);
     return 0;
 }
 
@@ -121,7 +102,7 @@ struct ldapc *ldapc_open(const struct ldapc_config *cfg, struct str *err)
         (lc->base = strdup(cfg->base)) == NULL ||
         (lc->bind_dn = strdup(cfg->bind_dn)) == NULL ||
         (cfg->password_file[0] &&
-         read_password(cfg->password_file, &lc->password, err) < 0)) {
+         ldapc_read_password(cfg->password_file, &lc->password, err) < 0)) {
         if (err->len == 0)
             str_appendf(err, "out of memory");
         ldapc_close(lc);
@@ -180,7 +161,7 @@ static int connect_bind(struct ldapc *lc, struct str *err)
 
     if (lc->ld)
         return 0;
-    if (mono_ms() < lc->down_until) {
+    if (clock_ms() < lc->down_until) {
         str_appendf(err, "ldap: no server reachable (retrying later)");
         return LDAPC_TEMP;
     }
@@ -205,7 +186,7 @@ static int connect_bind(struct ldapc *lc, struct str *err)
     return 0;
 fail:
     disconnect(lc);
-    lc->down_until = mono_ms() + lc->retry_ms;
+    lc->down_until = clock_ms() + lc->retry_ms;
     return LDAPC_TEMP;
 }
 
@@ -343,7 +324,7 @@ int ldapc_search(struct ldapc *lc, const char *base, int scope,
         }
         disconnect(lc);
         if (!had_conn || st.entries > 0) {
-            lc->down_until = mono_ms() + lc->retry_ms;
+            lc->down_until = clock_ms() + lc->retry_ms;
             str_free(&st.value);
             return LDAPC_TEMP;
         }

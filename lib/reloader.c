@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "clock.h"
 #include "reloader.h"
 
 struct reloader {
@@ -45,14 +46,6 @@ int reloader_generation(struct db *db, unsigned long long *sum,
     *sum = 0;
     return db_query(db, "SELECT generation FROM change_counter", NULL, 0,
                     sum_generations, sum, err) == DB_TEMP ? -1 : 0;
-}
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void dbcfg_copy(struct db_config *dst, const struct db_config *src)
@@ -102,7 +95,7 @@ static unsigned long long poll_once(struct reloader *l, struct db *db,
         return have;
     }
     if (*have_any && gen == have) {
-        atomic_store(&l->last_ok_ms, mono_ms());
+        atomic_store(&l->last_ok_ms, clock_ms());
         if (*down)
             log_info("database reachable again (%s)", db_current_host(db));
         *down = 0;
@@ -126,7 +119,7 @@ static unsigned long long poll_once(struct reloader *l, struct db *db,
     log_info("%s loaded%s%s (generation %llu)", l->ops->what,
              err.len ? ": " : "", str_cstr(&err), gen);
     publish(l, s);
-    atomic_store(&l->last_ok_ms, mono_ms());
+    atomic_store(&l->last_ok_ms, clock_ms());
     *have_any = 1;
     str_free(&err);
     return gen;
@@ -206,7 +199,7 @@ void *reloader_take(struct reloader *l)
 
 int reloader_fresh(struct reloader *l, long long max_ms)
 {
-    return mono_ms() - atomic_load(&l->last_ok_ms) <= max_ms;
+    return clock_ms() - atomic_load(&l->last_ok_ms) <= max_ms;
 }
 
 void reloader_reconfigure(struct reloader *l, const struct db_config *dbcfg,

@@ -6,6 +6,7 @@
  * wake the loop through an eventfd.  Linux only (epoll, signalfd, eventfd).
  */
 #include "server.h"
+#include "clock.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -80,14 +81,6 @@ struct server {
     struct conn *flushq;    /* conns with output to flush (conn_write) */
     volatile int stop;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct server *server_create(const struct server_ops *ops, void *app,
                              const struct server_limits *lim)
@@ -308,7 +301,7 @@ int server_drop_privileges(const char *user, struct str *err)
 
 static void conn_touch(struct server *s, struct conn *c)
 {
-    c->last_ms = now_ms();
+    c->last_ms = clock_ms();
     if (s->tail == c)
         return;
     /* unlink */
@@ -630,10 +623,10 @@ static void bury(struct server *s)
 int server_run(struct server *s)
 {
     struct epoll_event evs[SERVER_EVENTS];
-    long long next_tick = now_ms() + s->lim.tick_ms;
+    long long next_tick = clock_ms() + s->lim.tick_ms;
 
     while (!s->stop) {
-        long long now = now_ms();
+        long long now = clock_ms();
         int timeout = next_tick > now ? (int)(next_tick - now) : 0;
         int n = epoll_wait(s->epfd, evs, SERVER_EVENTS, timeout);
 
@@ -668,7 +661,7 @@ int server_run(struct server *s)
         }
         flush_queued(s);
         bury(s);
-        now = now_ms();
+        now = clock_ms();
         if (now >= next_tick) {
             expire_idle(s, now);
             if (s->ops->tick)

@@ -26,7 +26,7 @@
 #include "addr.h"
 #include "log.h"
 #include "msieve.h"
-#include "../lda/sieve/sieve.h"
+#include "sieve.h"
 
 struct ms_state {
     struct ms_config *cfg;

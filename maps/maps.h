@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "arena.h"
+#include "lookup.h"
 #include "daemon.h"
 #include "reloader.h"
 #include "db.h"
@@ -98,13 +99,16 @@ void slist_add(struct arena *a, struct slist *l, const char *s, int flag);
 
 /* --- lookups --------------------------------------------------------------- */
 
-enum lookup_status { LK_FOUND, LK_NOTFOUND, LK_TEMP, LK_PERM };
+/* maps_known_name - 1 if name is a map postern-maps answers (SRS apart). */
+int maps_known_name(const char *name);
 
 /*
  * maps_lookup - answer one socketmap request (name, key) from snapshot s
  * into out (the reply data: the value for LK_FOUND, a reason otherwise).
+ * name must be a known map (maps_known_name).  LK_FOUND, LK_NOTFOUND or
+ * LK_TEMP (lookup.h).
  */
-enum lookup_status maps_lookup(const struct snapshot *s, const char *delims,
+int maps_lookup(const struct snapshot *s, const char *delims,
                                const char *name, const char *key,
                                size_t keylen, struct str *out);
 
@@ -118,8 +122,8 @@ int maps_srs_load(const struct maps_config *cfg, struct srs **out,
                   struct str *err);
 void maps_srs_free(struct srs *srs);
 /* maps_srs_lookup - answer srsencode / srsdecode (s may be NULL for
-   srsdecode, which needs no snapshot). */
-enum lookup_status maps_srs_lookup(const struct srs *srs,
+   srsdecode, which needs no snapshot); srs must not be NULL. */
+int maps_srs_lookup(const struct srs *srs,
                                    const struct snapshot *s, const char *name,
                                    const char *key, size_t len, struct str *out);
 

@@ -98,7 +98,7 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
     char name[MAPS_NAME_MAX + 1];
     const char *sp = memchr(req, ' ', len);
     struct str out = STR_INIT;
-    enum lookup_status ls;
+    int ls;
 
     st->requests++;
     if (sp == NULL || (size_t)(sp - req) > MAPS_NAME_MAX) {
@@ -107,6 +107,17 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
     }
     memcpy(name, req, (size_t)(sp - req));
     name[sp - req] = '\0';
+    int srs = !strcmp(name, "srsdecode") || !strcmp(name, "srsencode");
+    if (!srs && !maps_known_name(name)) {
+        reply(c, st, "PERM ", "unknown map name", 16);
+        log_warn("%s: unknown map name %s", conn_peer(c), log_safe_cstr(name));
+        return;
+    }
+    if (srs && st->srs == NULL) {
+        reply(c, st, "PERM ", "SRS is not configured ([maps] srs_domain)", 41);
+        log_warn("%s: %s: SRS is not configured", conn_peer(c), name);
+        return;
+    }
     if (!strcmp(name, "srsdecode") ||
         (!strcmp(name, "srsencode") && st->snap != NULL &&
          reloader_fresh(st->loader, st->cfg->max_staleness)))
@@ -119,24 +130,15 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
     } else
         ls = maps_lookup(st->snap, st->cfg->recipient_delimiter, name, sp + 1,
                          len - (size_t)(sp + 1 - req), &out);
-    switch (ls) {
-    case LK_FOUND:
+    if (ls == LK_FOUND) {
         reply(c, st, "OK ", out.data, out.len);
-        break;
-    case LK_NOTFOUND:
+    } else if (ls == LK_NOTFOUND) {
         reply(c, st, "NOTFOUND ", "", 0);
-        break;
-    case LK_TEMP:
+    } else {
         log_warn("%s %s: %s", log_safe_cstr(name),
                  log_safe(sp + 1, len - (size_t)(sp + 1 - req)),
                  str_cstr(&out));
         reply(c, st, "TEMP ", str_cstr(&out), out.len);
-        break;
-    case LK_PERM:
-        log_warn("%s: %s: %s", conn_peer(c), log_safe_cstr(name),
-                 str_cstr(&out));
-        reply(c, st, "PERM ", str_cstr(&out), out.len);
-        break;
     }
     log_debug("%s %s -> %d %s", name, log_safe(sp + 1, len - (size_t)(sp + 1 - req)),
               (int)ls, log_safe(str_cstr(&out), out.len));

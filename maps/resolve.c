@@ -131,7 +131,7 @@ static int put_list(struct str *out, const struct slist *l)
 
 /* --- the maps -------------------------------------------------------------- */
 
-static enum lookup_status lk_domain(const struct snapshot *s,
+static int lk_domain(const struct snapshot *s,
                                     const struct key *k, int which,
                                     struct str *out)
 {
@@ -148,7 +148,7 @@ static enum lookup_status lk_domain(const struct snapshot *s,
     return LK_FOUND;
 }
 
-static enum lookup_status lk_mailbox(const struct snapshot *s,
+static int lk_mailbox(const struct snapshot *s,
                                      const struct key *k, struct str *out)
 {
     const struct mbox *m = mbox_find(s, k);
@@ -193,7 +193,7 @@ static int alias_in_domain(const struct snapshot *s, const struct key *k,
     return 0;
 }
 
-static enum lookup_status lk_alias(const struct snapshot *s,
+static int lk_alias(const struct snapshot *s,
                                    const struct key *k, struct str *out)
 {
     const struct dom *d = dom_get(s, k->a.domain), *t;
@@ -254,7 +254,7 @@ static const char *legacy_route(const struct snapshot *s, const struct dom *d)
     return t ? t : s->tr_legacy;
 }
 
-static enum lookup_status answer(struct str *out, const char *v)
+static int answer(struct str *out, const char *v)
 {
     if (v == NULL)
         return LK_NOTFOUND;
@@ -262,7 +262,7 @@ static enum lookup_status answer(struct str *out, const char *v)
     return LK_FOUND;
 }
 
-static enum lookup_status lk_transport(const struct snapshot *s,
+static int lk_transport(const struct snapshot *s,
                                        const struct key *k, struct str *out)
 {
     const struct dom *d0 = dom_get(s, k->a.domain), *d = dom_final(s, d0);
@@ -307,7 +307,7 @@ static enum lookup_status lk_transport(const struct snapshot *s,
     }
 }
 
-static enum lookup_status lk_relayhost(const struct snapshot *s,
+static int lk_relayhost(const struct snapshot *s,
                                        const struct key *k, struct str *out)
 {
     const struct dom *d = dom_get(s, k->a.domain);
@@ -344,7 +344,7 @@ static void login_add(struct str *out, const char *login)
     str_append_cstr(out, login);
 }
 
-static enum lookup_status lk_senderlogin(const struct snapshot *s,
+static int lk_senderlogin(const struct snapshot *s,
                                          const struct key *k, struct str *out)
 {
     const struct dom *d = dom_final(s, dom_get(s, k->a.domain));
@@ -373,28 +373,32 @@ static enum lookup_status lk_senderlogin(const struct snapshot *s,
     return out->len ? LK_FOUND : LK_NOTFOUND;
 }
 
-static enum lookup_status lk_maildir(const struct snapshot *s,
+static int lk_maildir(const struct snapshot *s,
                                      const struct key *k, struct str *out)
 {
     return lk_mailbox(s, k, out);
 }
 
-enum lookup_status maps_lookup(const struct snapshot *s, const char *delims,
+int maps_known_name(const char *name)
+{
+    static const char *const names[] = {
+        "domain", "mailboxdomain", "relaydomain", "mailbox", "alias",
+        "transport", "relayhost", "senderlogin", "maildir"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(name, names[i]))
+            return 1;
+    return 0;
+}
+
+int maps_lookup(const struct snapshot *s, const char *delims,
                                const char *name, const char *keybuf,
                                size_t keylen, struct str *out)
 {
     struct key k;
-    enum lookup_status st;
+    int st;
 
     str_reset(out);
-    if (strcmp(name, "domain") && strcmp(name, "mailboxdomain") &&
-        strcmp(name, "relaydomain") && strcmp(name, "mailbox") &&
-        strcmp(name, "alias") && strcmp(name, "transport") &&
-        strcmp(name, "relayhost") && strcmp(name, "senderlogin") &&
-        strcmp(name, "maildir")) {
-        str_appendf(out, "unknown map name");
-        return LK_PERM;
-    }
     if (!strcmp(name, "relayhost") && keylen == 2 && !memcmp(keybuf, "<>", 2))
         return answer(out, s->rh_default);
     if (key_parse(delims, keybuf, keylen, &k) < 0)

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "maps.h"
+#include "clock.h"
 
 /* The SQL, one statement per table.  Column order matters to the loaders. */
 static const char SQL_DOMAINS[] =
@@ -279,18 +280,10 @@ static int load_grants(struct snapshot *s, struct db *db, struct str *err)
 }
 
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct snapshot *snapshot_load(struct db *db, struct str *err)
 {
     struct snapshot *s = calloc(1, sizeof(*s));
-    long long t0 = now_ms();
+    long long t0 = clock_ms();
 
     if (s == NULL)
         return str_appendf(err, "out of memory"), NULL;
@@ -303,7 +296,7 @@ struct snapshot *snapshot_load(struct db *db, struct str *err)
         snapshot_free(s);
         return NULL;
     }
-    s->load_ms = now_ms() - t0;
+    s->load_ms = clock_ms() - t0;
     return s;
 }
 

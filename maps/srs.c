@@ -22,6 +22,7 @@
 #include <openssl/hmac.h>
 
 #include "srs.h"
+#include "file.h"
 
 #define SRS_FILE_MAX (SRS_SECRETS_MAX * (SRS_SECRET_MAX + 64))
 
@@ -75,42 +76,20 @@ void srs_wipe(struct srs *srs)
     srs->nsecrets = 0;
 }
 
-/* read_file - the whole (small) file into buf; its length or -1 + *err. */
-static ssize_t read_file(const char *path, char *buf, size_t size,
-                         struct str *err)
-{
-    struct stat st;
-    ssize_t n, total = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return str_appendf(err, "SRS secret file %s: %s", path,
-                           strerror(errno)), -1;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 007)) {
-        close(fd);
-        return str_appendf(err, "SRS secret file %s must be a regular file "
-                           "without access for others (chmod o=)", path), -1;
-    }
-    while ((n = read(fd, buf + total, size - (size_t)total)) > 0)
-        if ((size_t)(total += n) == size)
-            break;
-    close(fd);
-    if (n < 0 || (size_t)total == size)
-        return str_appendf(err, "SRS secret file %s: %s", path,
-                           n < 0 ? strerror(errno) : "too large"), -1;
-    return total;
-}
-
 int srs_read_secrets(struct srs *srs, const char *path, struct str *err)
 {
-    static char buf[SRS_FILE_MAX];
-    ssize_t len = read_file(path, buf, sizeof(buf), err);
-    const char *p = buf, *end = buf + (len > 0 ? len : 0), *nl;
+    struct str buf = STR_INIT;
+    const char *p, *end, *nl;
     int line = 0, rc = 0;
 
     srs->nsecrets = 0;
-    if (len < 0)
+    if (file_read("SRS secret file", path, SRS_FILE_MAX, FILE_SECRET, &buf,
+                  err) < 0) {
+        str_free(&buf);
         return -1;
+    }
+    p = str_cstr(&buf);
+    end = p + buf.len;
     for (; p < end && rc == 0; p = nl + 1) {
         size_t n;
         line++;
@@ -124,7 +103,9 @@ int srs_read_secrets(struct srs *srs, const char *path, struct str *err)
         if ((rc = srs_add_secret(srs, p, n, err)) < 0)
             str_appendf(err, " (%s line %d)", path, line);
     }
-    explicit_bzero(buf, sizeof(buf));
+    if (buf.data)
+        explicit_bzero(buf.data, buf.cap);
+    str_free(&buf);
     if (rc == 0 && srs->nsecrets == 0)
         return str_appendf(err, "SRS secret file %s holds no secret", path),
                -1;

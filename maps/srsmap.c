@@ -82,7 +82,7 @@ static int domain_is_ours(const struct srs *srs, const struct snapshot *s,
     return strcmp(dom, srs->domain) == 0 || strmap_get(&s->domains, dom) != NULL;
 }
 
-static enum lookup_status encode(const struct srs *srs, const struct snapshot *s,
+static int encode(const struct srs *srs, const struct snapshot *s,
                                  const char *key, size_t len, struct str *out)
 {
     const char *at = len ? memrchr(key, '@', len) : NULL, *why;
@@ -97,7 +97,7 @@ static enum lookup_status encode(const struct srs *srs, const struct snapshot *s
     return LK_NOTFOUND;
 }
 
-static enum lookup_status decode(const struct srs *srs, const char *key,
+static int decode(const struct srs *srs, const char *key,
                                  size_t len, struct str *out)
 {
     const char *why;
@@ -111,15 +111,11 @@ static enum lookup_status decode(const struct srs *srs, const char *key,
     return LK_NOTFOUND;
 }
 
-enum lookup_status maps_srs_lookup(const struct srs *srs,
+int maps_srs_lookup(const struct srs *srs,
                                    const struct snapshot *s, const char *name,
                                    const char *key, size_t len, struct str *out)
 {
     str_reset(out);
-    if (srs == NULL) {
-        str_append_cstr(out, "SRS is not configured ([maps] srs_domain)");
-        return LK_PERM;
-    }
     if (!strcmp(name, "srsencode"))
         return encode(srs, s, key, len, out);
     return decode(srs, key, len, out);

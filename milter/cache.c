@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "clock.h"
 #include "milter.h"
 
 #define MCACHE_MAX 20000
@@ -34,14 +35,6 @@ struct mcache {
     size_t count;
     struct mentry *b[MCACHE_BUCKETS];
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static unsigned hash(const char *s)
 {
@@ -100,7 +93,7 @@ void mcache_free(struct mcache *c)
 int mcache_get(struct mcache *c, const char *key, int *found,
                struct slist *out)
 {
-    long long now = now_ms();
+    long long now = clock_ms();
     int hit = 0;
 
     if (c->ttl <= 0)
@@ -122,7 +115,7 @@ void mcache_put(struct mcache *c, const char *key, int found,
                 const struct slist *vals)
 {
     struct mentry *e;
-    long long now = now_ms();
+    long long now = clock_ms();
     unsigned h = hash(key);
 
     if (c->ttl <= 0 || (e = calloc(1, sizeof(*e))) == NULL)

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "file.h"
 #include "log.h"
 #include "milter.h"
 
@@ -215,32 +216,6 @@ static int our_domain(struct mres *r, const char *domain, struct str *err)
     return rc == DB_TEMP ? DB_TEMP : rc == DB_FOUND;
 }
 
-static int read_key(const char *path, struct str *key, struct str *err)
-{
-    char buf[4096];
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0) {
-        str_appendf(err, "cannot open key %s: %s", path, strerror(errno));
-        return -1;
-    }
-    while ((n = read(fd, buf, sizeof(buf))) > 0)
-        if (key->len + (size_t)n > SIGN_KEY_FILE_MAX ||
-            str_append(key, buf, (size_t)n) < 0) {
-            n = -1;
-            errno = EFBIG;
-            break;
-        }
-    close(fd);
-    if (n < 0 || key->len == 0) {
-        str_appendf(err, "cannot read key %s: %s", path,
-                    n < 0 ? strerror(errno) : "empty file");
-        return -1;
-    }
-    return 0;
-}
-
 /* start_handle - one signing handle fed with the buffered headers. */
 static int start_handle(struct msign *s, const char *selector,
                         const char *algorithm, const char *path,
@@ -252,7 +227,8 @@ static int start_handle(struct msign *s, const char *selector,
                          ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256;
     DKIM *d;
 
-    if (read_key(path, &key, err) < 0)
+    if (file_read("DKIM key", path, SIGN_KEY_FILE_MAX, FILE_NONEMPTY, &key,
+                  err) < 0)
         return -1;
     d = dkim_sign(dkim_lib, (const unsigned char *)"postern", NULL,
                   (dkim_sigkey_t)key.data, (const unsigned char *)selector,

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "clock.h"
 #include "policyd.h"
 
 #define PD_LDAP_MEMBERS_MAX 100000 /* addresses of one LDAP group */
@@ -43,14 +44,6 @@ struct pd_ldap_cache {
     size_t count;
     long long ttl_ms;
 };
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct pd_ldap_cache *ldap_cache_new(long long ttl_ms)
 {
@@ -95,7 +88,7 @@ static int cache_check(struct pd_ldap_cache *c, const char *group,
                        const char *addr)
 {
     int rc = -2;
-    long long now = mono_ms();
+    long long now = clock_ms();
 
     pthread_mutex_lock(&c->lock);
     for (struct ldap_entry *e = c->head; e; e = e->next) {
@@ -116,7 +109,7 @@ static void cache_put(struct pd_ldap_cache *c, struct ldap_entry *ne)
 
     if (ne->n > 1)
         qsort(ne->addrs, ne->n, sizeof(char *), cmp_str);
-    ne->expires_ms = mono_ms() + c->ttl_ms;
+    ne->expires_ms = clock_ms() + c->ttl_ms;
     pthread_mutex_lock(&c->lock);
     for (pp = &c->head; *pp; pp = &(*pp)->next) {
         if (strcmp((*pp)->group, ne->group) == 0) {

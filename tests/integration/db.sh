@@ -7,4 +7,4 @@ h_init
 h_start_mariadb db
 h_start_mariadb db2
 export H_DB_PORT H_DB_PID H_DB2_PORT H_DB2_PID H_DB_PASSWORD_FILE
-"${BUILD:-build}/tests/test_db"
+"${BUILD:-build}/tests/lib/test_db"

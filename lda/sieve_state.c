@@ -37,7 +37,7 @@
 
 #include <openssl/evp.h>
 
-#include "bridge.h"
+#include "sieve_bridge.h"
 #include "log.h"
 #include "sieve-int.h"
 

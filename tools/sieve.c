@@ -41,7 +41,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "../sieve/bridge.h"
+#include "file.h"
+#include "sieve.h"
 
 #define TOOL_MESSAGE_MAX (64ULL * 1024 * 1024)
 
@@ -53,40 +54,34 @@ static void usage(void)
                     "[MESSAGE]\n");
 }
 
-static int read_message(const char *path, struct lda_msg *m)
+/* read_message - the message as postern-lda spools it: LF line ends, NUL
+   bytes as 0x80, a leading mbox "From " line dropped.  0 or -1. */
+static int read_message(const char *path, struct str *text)
 {
-    char buf[65536];
-    int fd = 0;
+    struct str raw = STR_INIT, err = STR_INIT;
+    int rc = 0;
 
     if (path == NULL)
-        return lda_msg_finish(m);
-    if (strcmp(path, "-") != 0 &&
-        (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        fprintf(stderr, "postern-sieve: %s: %s\n", path, strerror(errno));
-        return -1;
+        return 0;
+    if (strcmp(path, "-") == 0)
+        path = "/dev/stdin";
+    if (file_read("message", path, TOOL_MESSAGE_MAX, 0, &raw, &err) < 0) {
+        fprintf(stderr, "postern-sieve: %s\n", str_cstr(&err));
+        rc = -1;
     }
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
+    const char *p = str_cstr(&raw), *end = p + raw.len;
+    if (rc == 0 && raw.len > 5 && memcmp(p, "From ", 5) == 0) {
+        const char *nl = memchr(p, '\n', raw.len);
+        p = nl ? nl + 1 : end;
+    }
+    for (; rc == 0 && p < end; p++) {
+        if (*p == '\r' && p + 1 < end && p[1] == '\n')
             continue;
-        if (n < 0) {
-            fprintf(stderr, "postern-sieve: %s: %s\n", path, strerror(errno));
-            if (fd)
-                close(fd);
-            return -1;
-        }
-        if (n == 0)
-            break;
-        if (lda_msg_feed(m, buf, (size_t)n) < 0)
-            break;
+        str_append_char(text, *p == '\0' ? (char)0x80 : *p);
     }
-    if (fd)
-        close(fd);
-    if (lda_msg_finish(m) < 0 || m->io_error) {
-        fprintf(stderr, "postern-sieve: %s: spooling failed\n", path);
-        return -1;
-    }
-    return 0;
+    str_free(&raw);
+    str_free(&err);
+    return rc;
 }
 
 /* decide on each vacation action as postern-lda would (without the
@@ -126,7 +121,7 @@ int main(int argc, char **argv)
     struct sieve_message sm;
     struct sieve_result res;
     struct sieve_host host;
-    struct lda_msg *m;
+    struct str text = STR_INIT;
     char *dircopy;
     int opt, rc;
 
@@ -166,20 +161,18 @@ int main(int argc, char **argv)
         free(dircopy);
         return 1;
     }
-    if ((m = calloc(1, sizeof(*m))) == NULL)
-        return EX_OSERR;
-    lda_msg_init(m, TOOL_MESSAGE_MAX, (size_t)TOOL_MESSAGE_MAX, "/tmp");
-    if (read_message(argc - optind == 2 ? argv[optind + 1] : NULL, m) < 0) {
+    if (read_message(argc - optind == 2 ? argv[optind + 1] : NULL,
+                     &text) < 0) {
         sieve_script_free(s);
-        lda_msg_free(m);
-        free(m);
+        str_free(&text);
         free(dircopy);
         str_free(&errors);
         return EX_NOINPUT;
     }
     if (sender && strcmp(sender, "<>") == 0)
         sender = "";
-    sieve_lda_message(&sm, m, sender, rcpt);
+    sieve_message_text(&sm, str_cstr(&text), text.len);
+    sm.env_to = rcpt;
     sm.env_from = sender;
     sieve_result_init(&res, host.default_folder);
     rc = sieve_execute(s, &sm, &host, &res);
@@ -191,8 +184,7 @@ int main(int argc, char **argv)
     fputs(str_cstr(&out), stdout);
     sieve_result_free(&res);
     sieve_script_free(s);
-    lda_msg_free(m);
-    free(m);
+    str_free(&text);
     free(dircopy);
     str_free(&out);
     str_free(&errors);

@@ -1,4 +1,3 @@
-// links: lda/mutf7.c lda/folder.c
 /*
  * test_lda_mutf7 - modified UTF-7 (RFC 3501 5.1.3) and folder names ->
  * Maildir++ directories.
@@ -6,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lda/lda.h"
+#include "lda.h"
 #include "unit.h"
 
 static const char *enc(const char *in)

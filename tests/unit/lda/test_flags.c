@@ -1,4 +1,3 @@
-// links: lda/maildir.c lda/msg.c lda/quota.c
 /*
  * test_lda_flags - maildir_deliver_flags(): a message with IMAP system flags
  * is published as cur/NAME:2,FLAGS (flags sorted, each once, unknown letters
@@ -12,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../lda/lda.h"
+#include "lda.h"
 #include "log.h"
 #include "unit.h"
 

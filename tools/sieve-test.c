@@ -52,7 +52,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../sieve/sieve-int.h"
+#include "sieve-int.h"
 
 #define TS_FOLDERS_MAX 64
 #define TS_MAILS_MAX 64

@@ -1,4 +1,3 @@
-// links: milter/config.c milter/slist.c milter/cache.c
 /*
  * test_milter_config - postern-milter's configuration helpers: listen spec
  * conversion to libmilter syntax, trusted network matching, group domains,
@@ -11,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../milter/milter.h"
+#include "milter.h"
 #include "ldapc.h"
 #include "unit.h"
 

@@ -1,4 +1,3 @@
-// links: lda/msg.c lda/header.c lda/status.c
 /*
  * test_lda_msg - message spooling (CRLF, bare LF, NUL, From_ line, size
  * bound, spill to a file), header questions, and the status table.
@@ -9,7 +8,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "../../lda/lda.h"
+#include "lda.h"
 #include "unit.h"
 
 static struct lda_msg m;

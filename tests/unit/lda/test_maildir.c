@@ -1,4 +1,3 @@
-// links: lda/maildir.c lda/msg.c lda/header.c lda/quota.c lda/deliver.c lda/folder.c lda/mutf7.c lda/status.c lda/lookup.c lda/maps_lookup.c lda/sieve/*.c
 /*
  * test_lda_maildir - delivery into a Maildir on disk without a database:
  * the tmp -> new protocol, names, headers, folders, quota (maildirsize),
@@ -13,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../lda/lda.h"
+#include "lda.h"
 #include "log.h"
 #include "unit.h"
 

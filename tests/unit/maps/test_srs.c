@@ -1,4 +1,3 @@
-// links: maps/srs.c
 /*
  * test_srs - the Sender Rewriting Scheme of postern-maps (maps/srs.c).
  *
@@ -16,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../maps/srs.h"
+#include "srs.h"
 #include "unit.h"
 
 #define SECRET "correct-horse-battery-staple"

@@ -47,7 +47,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bridge.h"
+#include "sieve_bridge.h"
+#include "file.h"
 #include "log.h"
 
 #define SIEVE_USER_SCRIPT ".postern.sieve"
@@ -174,20 +175,6 @@ static void set_flags(struct lda_ctx *ctx, const char *root,
     closedir(d);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* spawn sendmail_path -i -f FROM -- TO and write prefix + (m or text) to
    it; 0 or -1 with *err */
 int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
@@ -215,7 +202,7 @@ int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
     memset(&ign, 0, sizeof(ign));
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, &old);
-    if (write_all(pfd[1], prefix->data ? prefix->data : "", prefix->len) < 0 ||
+    if (file_write_all(pfd[1], prefix->data ? prefix->data : "", prefix->len) < 0 ||
         (m && lda_msg_write_to(m, pfd[1]) < 0)) {
         str_appendf(err, "writing to %s: %s", ctx->cfg->sendmail_path,
                     strerror(errno));
@@ -263,7 +250,7 @@ static void user_log(const char *root, const struct str *errors)
               0600);
     if (fd < 0)
         return;
-    (void)write_all(fd, errors->data ? errors->data : "", errors->len);
+    (void)file_write_all(fd, errors->data ? errors->data : "", errors->len);
     close(fd);
 }
 

@@ -5,7 +5,7 @@
 #ifndef POSTERN_SIEVE_BRIDGE_H
 #define POSTERN_SIEVE_BRIDGE_H
 
-#include "../lda.h"
+#include "lda.h"
 #include "sieve.h"
 
 /* sieve_lda_message - a sieve_message over a spooled message; sender ""
