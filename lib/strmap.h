@@ -1,22 +1,20 @@
 /*
- * strmap - a string-keyed hash index built once and then only read, on top
- * of glibc's hsearch_r(3).  The capacity is fixed when it is created (the
- * caller knows its row count); keys and values are not copied and must
- * outlive the map (an arena).  Readers need no locking while nobody writes.
+ * strmap - a string-keyed index whose keys and values live in an arena
+ * (snapshots): lib/hash.h's table with borrowed keys.  Kept as a name for
+ * the snapshot code; new code uses struct hmap directly.
  */
 #ifndef POSTERN_STRMAP_H
 #define POSTERN_STRMAP_H
 
-#include <search.h>
 #include <stddef.h>
 
+#include "hash.h"
+
 struct strmap {
-    struct hsearch_data h;
-    size_t cap, count;
-    int ready;
+    struct hmap h;
 };
 
-/* strmap_init - room for n keys; 0 or -1 (out of memory). */
+/* strmap_init - room for n keys before the table grows; always 0. */
 int strmap_init(struct strmap *m, size_t n);
 /* strmap_put - insert key; if it exists, return its value and keep it. */
 void *strmap_put(struct strmap *m, const char *key, void *val);
