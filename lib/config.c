@@ -5,6 +5,7 @@
  * the same code as file values so a broken table entry is found by -t too.
  */
 #include "config.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -140,10 +141,7 @@ int cfg_parse_value(const struct cfg_def *def, void *target, const char *val,
         }
         sp = FIELD(target, def, char *);
         free(*sp);
-        if ((*sp = strdup(val)) == NULL) {
-            str_appendf(err, "out of memory");
-            return -1;
-        }
+        *sp = xstrdup(val);
         return 0;
     case CFG_INT:
     case CFG_TIME:
@@ -253,9 +251,7 @@ static int reader_section(struct cfg_reader *r, char *p)
     for (const struct cfg_def *d = r->cur->defs; d->name; d++)
         n++;
     free(r->seen);
-    r->seen = calloc(n + 1, 1);
-    if (r->seen == NULL)
-        return reader_fail(r, "%s", "out of memory");
+    r->seen = xcalloc(n + 1, 1);
     return 0;
 }
 

@@ -1,11 +1,12 @@
 /*
  * str - counted, growable byte strings.  See str.h.
  *
- * Limits: STR_MAX_SIZE per string.  Allocation failure is fatal (log_fatal):
+ * Limits: STR_MAX_SIZE per string.  Allocation failure is fatal (mem.h):
  * a mail daemon that cannot allocate a few bytes cannot do anything safe.
  */
 #include "str.h"
 #include "log.h"
+#include "mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,7 @@ int str_reserve(struct str *s, size_t n)
     cap = s->cap ? s->cap : 64;
     while (cap < need)
         cap *= 2;
-    if ((p = realloc(s->data, cap)) == NULL)
-        log_fatal("out of memory (%zu bytes)", cap);
+    p = xrealloc(s->data, cap);
     s->data = p;
     s->cap = cap;
     return 0;

@@ -20,6 +20,12 @@
  * Races between MX hosts: the triplet row is created with INSERT ... ON
  * DUPLICATE KEY UPDATE, so two hosts seeing the first attempt at once
  * share one first_seen.  Database trouble: PV_TEMP (the caller defers).
+ *
+ * The decision itself is greylist_step(): from the stored triplet and
+ * client states, the time and the settings to the verdict, the change to
+ * queue and the new states.  It touches no database, clock or global, so
+ * tests/unit/policyd/test_greylist.c runs it table-driven; check_greylist()
+ * keys, loads (greycache.c, then SQL), steps, stores and answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +42,6 @@ static const char SQL_READ[] =
     " IFNULL(passed_at, -1)) FROM greylist_triplets WHERE triplet_hash = "
     TRIPLET_HASH "), (SELECT CONCAT_WS(' ', pass_count, last_seen)"
     " FROM greylist_clients WHERE client_net = ?)";
-
-#define GC_SEEN_GRAIN 3600 /* last_seen is written at most hourly per row */
 
 /* name_match - host name h against "name" or ".name" (subdomains too) */
 static int name_match(const char *pat, const char *h)
@@ -146,90 +150,174 @@ static void add_header(struct pd_eval *e, long long delay)
              delay, e->w->hostname, date);
 }
 
+/* --- the state step: pure, unit-tested (tests/unit/policyd/test_greylist.c) */
+
+/* client_awl - the client network passed awl_after triplets, none of them
+   forgotten */
+static int client_awl(const struct pd_grey_settings *g, long long now,
+                      const struct gc_state *c)
+{
+    return g->awl_after > 0 && !c->absent && c->pass_count >= g->awl_after &&
+           c->last + g->expiry >= now;
+}
+
+static void step_awl(long long now, struct grey_outcome *o)
+{
+    o->verdict = GV_AWL;
+    if (now - o->c.written >= GC_SEEN_GRAIN) {
+        o->op = GC_CLIENT_SEEN;
+        o->c.written = o->c.last = now;
+        o->put_c = 1;
+    }
+}
+
+/* step_pass - a triplet that passed before, or a retry after the delay */
+static void step_pass(const struct pd_grey_settings *g, long long now,
+                      struct grey_outcome *o)
+{
+    struct gc_state *t = &o->t, *c = &o->c;
+
+    o->verdict = GV_PASS;
+    if (t->passed >= 0) {
+        if (now - t->written >= GC_SEEN_GRAIN) {
+            o->op = GC_SEEN;
+            t->last = t->written = now;
+            o->put_t = 1;
+        }
+        return;
+    }
+    o->op = GC_PASS;
+    o->first_pass = 1;
+    o->waited = now - t->first;
+    t->passed = t->last = t->written = now;
+    if (c->absent || c->last + g->expiry < now)
+        *c = (struct gc_state){0, now, -1, 1, now, c->cached_at, 0};
+    else
+        c->pass_count++;
+    c->last = c->written = now;
+    o->put_t = o->put_c = 1;
+}
+
+void greylist_step(const struct pd_grey_settings *g, long long now,
+                   const struct gc_state *t, const struct gc_state *c,
+                   struct grey_outcome *o)
+{
+    *o = (struct grey_outcome){.op = GREY_NO_OP, .t = *t, .c = *c};
+    if (client_awl(g, now, c)) {
+        step_awl(now, o);
+        return;
+    }
+    if (t->absent) {
+        o->op = GC_FIRST;
+        o->t = (struct gc_state){now, now, -1, 0, now, now, 0};
+    } else if (t->last + g->expiry < now ||
+               (t->passed < 0 && t->first + g->window < now)) {
+        /* forgotten, or the retry came too late: start over */
+        o->op = GC_RESTART;
+        o->t = (struct gc_state){now, now, -1, 0, now, t->cached_at, 0};
+    } else if (t->passed >= 0 || now - t->first >= g->delay) {
+        step_pass(g, now, o);
+        return;
+    } else {
+        o->op = GC_BLOCK;
+        o->t.last = now;
+    }
+    o->verdict = GV_DEFER;
+    o->put_t = 1;
+    o->retry_in = o->t.first + g->delay - now;
+    if (o->retry_in < 1)
+        o->retry_in = 1;
+}
+
+/* --- the check: key, load, step, store ---------------------------------- */
+
+/* grey_key - the triplet's network: the masked client address, or
+   "spf:DOMAIN" for an SPF-authorized sender pool; -1 without an address */
+static int grey_key(struct pd_eval *e, const struct pd_grey_settings *g,
+                    char *net, size_t size)
+{
+    const char *client = preq_get(e->req, A_CLIENT_ADDRESS);
+
+    if (cidr_mask(client, g->v4prefix, g->v6prefix, net, size) < 0)
+        return -1;
+    if (g->spf_pool && e->sender.has_domain && spf_result(e) == SPFQ_PASS)
+        snprintf(net, size, "spf:%s", e->sender.domain);
+    return 0;
+}
+
+/* grey_store - queue the change and cache the new states */
+static void grey_store(struct pd_eval *e, const struct pd_grey_settings *g,
+                       const char *net, const char *tkey, const char *ckey,
+                       const struct grey_outcome *o)
+{
+    struct greycache *gc = e->w->gc;
+    long long now = (long long)e->now;
+
+    if (o->op == GC_CLIENT_SEEN)
+        gc_queue(gc, o->op, net, "", "", now, 0);
+    else if (o->op != GREY_NO_OP)
+        gc_queue(gc, o->op, net, e->sender.full, e->rcpt.full, now,
+                 o->op == GC_PASS ? g->expiry : 0);
+    if (o->put_t)
+        gc_put(gc, tkey, &o->t);
+    if (o->put_c)
+        gc_put(gc, ckey, &o->c);
+}
+
+/* grey_answer - log the outcome and set the reply */
+static int grey_answer(struct pd_eval *e, const struct pd_grey_settings *g,
+                       const char *net, const struct grey_outcome *o)
+{
+    const char *qid = log_safe_cstr(preq_get(e->req, A_QUEUE_ID));
+
+    if (o->verdict == GV_AWL) {
+        log_debug("%s: greylist: %s auto-whitelisted", qid, net);
+        return PV_DUNNO;
+    }
+    if (o->verdict == GV_PASS) {
+        if (!o->first_pass)
+            return PV_DUNNO;
+        log_info("%s: greylist: pass after %lld s: client=%s from=<%s> "
+                 "to=<%s>", qid, o->waited, net, log_safe_cstr(e->sender.full),
+                 log_safe_cstr(e->rcpt.full));
+        if (g->add_header)
+            add_header(e, o->waited);
+        return PV_DUNNO;
+    }
+    log_info("%s: greylist: defer client=%s from=<%s> to=<%s> (retry after "
+             "%lld s)", qid, net, log_safe_cstr(e->sender.full),
+             log_safe_cstr(e->rcpt.full), o->retry_in);
+    str_reset(&e->reply);
+    str_appendf(&e->reply, "DEFER_IF_PERMIT 4.7.1 %s (retry in %lld seconds)",
+                e->w->cfg->greylist_text, o->retry_in);
+    return PV_DECIDED;
+}
+
 int check_greylist(struct pd_eval *e)
 {
     const struct pd_grey_settings *g = rules_grey(e->rules, e->rcpt.domain);
-    const char *client = preq_get(e->req, A_CLIENT_ADDRESS);
-    const char *qid = log_safe_cstr(preq_get(e->req, A_QUEUE_ID));
     char net[CIDR_TEXT_MAX + ADDR_DOMAIN_MAX + 8];
     char tkey[sizeof(net) + 2 * ADDR_MAX + 8], ckey[sizeof(net) + 4];
-    struct greycache *gc = e->w->gc;
     struct gc_state t, c;
+    struct grey_outcome o;
     const char *why;
-    long long now = (long long)e->now;
 
     if (!g->enabled || e->login[0])
         return PV_DUNNO;
     if (whitelisted(e, &why)) {
-        log_debug("%s: greylist: whitelisted (%s)", qid, log_safe_cstr(why));
+        log_debug("%s: greylist: whitelisted (%s)",
+                  log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
+                  log_safe_cstr(why));
         return PV_DUNNO;
     }
-    if (cidr_mask(client, g->v4prefix, g->v6prefix, net, sizeof(net)) < 0)
+    if (grey_key(e, g, net, sizeof(net)) < 0)
         return PV_DUNNO; /* no IP address (a local submission): nothing to key */
-    if (g->spf_pool && e->sender.has_domain) {
-        int spf = spf_result(e);
-        if (spf == SPFQ_PASS)
-            snprintf(net, sizeof(net), "spf:%s", e->sender.domain);
-    }
     snprintf(tkey, sizeof(tkey), "t %s %s %s", net, e->sender.full,
              e->rcpt.full);
     snprintf(ckey, sizeof(ckey), "c %s", net);
     if (load(e, tkey, ckey, net, &t, &c) < 0)
         return PV_TEMP;
-    /* an auto-whitelisted client network */
-    if (g->awl_after > 0 && !c.absent && c.pass_count >= g->awl_after &&
-        c.last + g->expiry >= now) {
-        if (now - c.written >= GC_SEEN_GRAIN) {
-            gc_queue(gc, GC_CLIENT_SEEN, net, "", "", now, 0);
-            c.written = c.last = now;
-            gc_put(gc, ckey, &c);
-        }
-        log_debug("%s: greylist: %s auto-whitelisted", qid, net);
-        return PV_DUNNO;
-    }
-    if (t.absent) {
-        gc_queue(gc, GC_FIRST, net, e->sender.full, e->rcpt.full, now, 0);
-        t = (struct gc_state){now, now, -1, 0, now, e->now, 0};
-    } else if (t.last + g->expiry < now ||
-               (t.passed < 0 && t.first + g->window < now)) {
-        /* forgotten, or the retry came too late: start over */
-        gc_queue(gc, GC_RESTART, net, e->sender.full, e->rcpt.full, now, 0);
-        t = (struct gc_state){now, now, -1, 0, now, t.cached_at, 0};
-    } else if (t.passed >= 0 || now - t.first >= g->delay) {
-        if (t.passed < 0) {
-            gc_queue(gc, GC_PASS, net, e->sender.full, e->rcpt.full, now,
-                     g->expiry);
-            t.passed = t.last = t.written = now;
-            gc_put(gc, tkey, &t);
-            if (c.absent || c.last + g->expiry < now)
-                c = (struct gc_state){0, now, -1, 1, now, c.cached_at, 0};
-            else
-                c.pass_count++;
-            c.last = c.written = now;
-            gc_put(gc, ckey, &c);
-            log_info("%s: greylist: pass after %lld s: client=%s from=<%s> "
-                     "to=<%s>", qid, now - t.first, net,
-                     log_safe_cstr(e->sender.full),
-                     log_safe_cstr(e->rcpt.full));
-            if (g->add_header)
-                add_header(e, now - t.first);
-        } else if (now - t.written >= GC_SEEN_GRAIN) {
-            gc_queue(gc, GC_SEEN, net, e->sender.full, e->rcpt.full, now, 0);
-            t.last = t.written = now;
-            gc_put(gc, tkey, &t);
-        }
-        return PV_DUNNO;
-    } else {
-        gc_queue(gc, GC_BLOCK, net, e->sender.full, e->rcpt.full, now, 0);
-        t.last = now;
-    }
-    gc_put(gc, tkey, &t);
-    log_info("%s: greylist: defer client=%s from=<%s> to=<%s> (retry after "
-             "%lld s)", qid, net, log_safe_cstr(e->sender.full),
-             log_safe_cstr(e->rcpt.full), t.first + g->delay - now);
-    str_reset(&e->reply);
-    str_appendf(&e->reply, "DEFER_IF_PERMIT 4.7.1 %s (retry in %lld seconds)",
-                e->w->cfg->greylist_text,
-                t.first + g->delay - now > 0 ? t.first + g->delay - now : 1);
-    return PV_DECIDED;
+    greylist_step(g, (long long)e->now, &t, &c, &o);
+    grey_store(e, g, net, tkey, ckey, &o);
+    return grey_answer(e, g, net, &o);
 }

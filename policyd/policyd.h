@@ -247,6 +247,36 @@ void gc_queue(struct greycache *gc, int type, const char *net,
               const char *sender, const char *rcpt, long long now,
               long long first);
 
+/* --- the greylisting state step (greylist.c) ----------------------------- */
+
+#define GC_SEEN_GRAIN 3600     /* last_seen is written at most hourly per row */
+#define GREY_NO_OP (-1)        /* grey_outcome.op: nothing to write */
+
+enum grey_verdict {
+    GV_DEFER,                  /* greylisted: retry in retry_in seconds */
+    GV_PASS,                   /* the triplet passes (first_pass: just now) */
+    GV_AWL                     /* the client network is auto-whitelisted */
+};
+
+struct grey_outcome {
+    int verdict;               /* enum grey_verdict */
+    int first_pass;            /* GV_PASS: this retry passed the triplet */
+    long long retry_in;        /* GV_DEFER: seconds until a retry passes, >= 1 */
+    long long waited;          /* first_pass: seconds since the first sight */
+    int op;                    /* the change to queue (GC_*), or GREY_NO_OP;
+                                  GC_PASS also counts the client network */
+    int put_t, put_c;          /* t / c changed: store them in the cache */
+    struct gc_state t, c;      /* the new triplet and client states */
+};
+
+/* greylist_step - the greylisting decision for the triplet state t and the
+   client network state c (absent = no row) at time now (seconds), under the
+   settings g.  Pure: no database, no clock, no globals; the caller loads the
+   states, queues out->op and stores out->t / out->c. */
+void greylist_step(const struct pd_grey_settings *g, long long now,
+                   const struct gc_state *t, const struct gc_state *c,
+                   struct grey_outcome *out);
+
 /* --- evaluation context (one request in one worker) ---------------------- */
 
 /* per-worker resources */

@@ -192,6 +192,7 @@ t_ok "-t accepts the sieve keys" lda -t
 cat > "$ROOT/$md/sieve/main.sieve" <<'EOS'
 require ["fileinto", "imap4flags", "reject", "envelope", "subaddress", "mailbox"];
 if header :is "subject" "work" { fileinto "Work"; stop; }
+if header :is "subject" "flagonly" { fileinto :flags "\\Seen" "Flagged"; stop; }
 if header :is "subject" "seen" { addflag "\\Seen"; fileinto :flags "\\Seen \\Flagged" "Read"; keep; stop; }
 if header :is "subject" "junk" { discard; stop; }
 if header :is "subject" "spam" { reject "We do not want spam."; stop; }
@@ -212,6 +213,16 @@ t_eq "flags: delivered" 0 "$rc"
 t_eq "flags: nothing left in .Read/new" 0 "$(count "$md/.Read/new")"
 t_match "flags: .Read/cur has :2,FS" ':2,FS$' "$(ls "$ROOT/$md/.Read/cur/")"
 t_match "flags: keep got the internal flag :2,S" ':2,S$' "$(ls "$ROOT/$md/cur/")"
+
+# flags are stored at write time: a flagged message goes straight to
+# cur/NAME:2,FLAGS and never through new/ (here new/ is not even a
+# directory: a write into it, or a rename out of it, would fail)
+mkdir -p "$ROOT/$md/.Flagged/tmp" "$ROOT/$md/.Flagged/cur"
+: > "$ROOT/$md/.Flagged/new"
+out=$(deliver flagonly); rc=$?
+t_eq "flags at write time: delivered without new/" 0 "$rc"
+t_match "flags at write time: .Flagged/cur has :2,S" ':2,S$' "$(ls "$ROOT/$md/.Flagged/cur/")"
+t_ok "flags at write time: new/ untouched" test -f "$ROOT/$md/.Flagged/new"
 
 out=$(deliver junk); rc=$?
 t_eq "discard: exit 0" 0 "$rc"
@@ -283,4 +294,70 @@ t_eq "no implicit keep (fileinto in the user's script)" 0 "$(count "$md_c/new")"
 rm -f "$ROOT/$md_c/.postern.sieve"
 out=$(printf 'Subject: h\n\nb\n' | lda -f s@ext.example -a carl@sv.example); rc=$?
 t_eq "global scripts without a user script: implicit keep" "0 1" "$rc $(count "$md_c/new")"
+
+# --- LMTP mode: what the sendmail child inherits -------------------------------------
+# The LMTP server blocks SIGTERM/SIGINT/SIGHUP (signalfd) and ignores
+# SIGPIPE; a redirect's sendmail must start with nothing blocked and
+# nothing ignored (bash even starts the background server with SIGINT and
+# SIGQUIT ignored).  The stand-in sendmail records its own mask.
+printf '#!/bin/sh\ngrep -E "^Sig(Blk|Ign):" /proc/$$/status > "%s/sendmail.sig"\ncat > /dev/null\n' "$H_DIR" > "$H_DIR/sendmail-sig"
+chmod 755 "$H_DIR/sendmail-sig"
+LSOCK=$H_DIR/lmtp.sock
+LCONF=$H_DIR/lmtp.conf
+cat > "$LCONF" <<EOC
+[lda]
+listen = unix:$LSOCK
+mail_root = $ROOT
+temp_dir = $H_DIR
+hostname = mx1.test.example
+fsync = no
+sendmail_path = $H_DIR/sendmail-sig
+[database]
+hosts = 127.0.0.1:$H_DB_PORT
+user = $H_DB_USER
+password_file = $H_DB_PASSWORD_FILE
+connect_timeout = 1s
+EOC
+"$LDA" --lmtp -c "$LCONF" -f 2> "$H_DIR/lmtp.log" &
+LPID=$!
+h_track_pid "$LPID"
+t_wait "LMTP server listening" 10 test -S "$LSOCK"
+# files in .Read/new that look like this process's own deliveries: a
+# delivery with flags must not move them (flags are set at write time)
+mkdir -p "$ROOT/$md/.Read/new"
+for q in 1 2 3 4; do echo planted > "$ROOT/$md/.Read/new/1.M1P${LPID}Q$q.planted"; done
+lmtp_send() {
+    "$H_PYTHON" - "$LSOCK" "$@" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(sys.argv[1])
+f = s.makefile("rb")
+def reply():
+    while True:
+        l = f.readline().decode().rstrip("\r\n")
+        if len(l) < 4 or l[3] != "-":
+            return l
+out = [reply()]
+def cmd(c):
+    s.sendall(c.encode() + b"\r\n")
+    out.append(reply())
+cmd("LHLO client.test.example")
+for subj in sys.argv[2:]:
+    cmd("MAIL FROM:<s@ext.example>")
+    cmd("RCPT TO:<anna@sv.example>")
+    cmd("DATA")
+    s.sendall(("Subject: %s\r\n\r\nbody\r\n.\r\n" % subj).encode())
+    out.append(reply())
+cmd("QUIT")
+print("\n".join(out))
+PY
+}
+out=$(lmtp_send fwd seen 2>&1)
+t_match "LMTP redirect: delivered" '^250 2\.0\.0 <anna@sv\.example>: sieve: redirect' "$(sed -n 6p <<< "$out")"
+t_match "LMTP flags: delivered" '^250 2\.0\.0 <anna@sv\.example>: sieve: Read' "$(sed -n 10p <<< "$out")"
+t_eq "LMTP: sendmail child, nothing blocked" "SigBlk:	0000000000000000" "$(grep SigBlk "$H_DIR/sendmail.sig" 2>/dev/null)"
+t_eq "LMTP: sendmail child, nothing ignored" "SigIgn:	0000000000000000" "$(grep SigIgn "$H_DIR/sendmail.sig" 2>/dev/null)"
+t_eq "LMTP flags: look-alike files in new/ untouched" 4 "$(ls "$ROOT/$md/.Read/new/" | grep -c '\.planted$')"
+kill "$LPID" 2>/dev/null
 t_summary
