@@ -9,7 +9,8 @@
  * relative to [lda] mail_root.  The quota is quota_bytes, else the
  * domain's default_quota_bytes, else [lda] default_quota; 0 is unlimited.
  * When the domain is an alias domain (domains.kind = 'alias'), the same
- * local part is looked up once more in alias_target (Postfix normally
+ * local part is looked up in alias_target, and so on up to
+ * ADDR_ALIAS_DOMAIN_DEPTH domains, as postern-maps does (Postfix normally
  * rewrites these before delivery; this is the safety net).
  *
  * Three outcomes (lib/db.h): DB_FOUND, DB_NOTFOUND, DB_TEMP.  A database
@@ -109,13 +110,22 @@ int lda_lookup(struct db *db, const struct lda_config *cfg,
 
     memset(mb, 0, sizeof(*mb));
     rc = query_mailbox(db, a->full, &r, err);
-    if (rc == DB_NOTFOUND && a->has_domain) {
-        struct db_param p[1] = {DBP_S(a->domain)};
+    /* an alias domain (of an alias domain ...): the same local part in its
+       target, as far as postern-maps follows it (ADDR_ALIAS_DOMAIN_DEPTH) */
+    const char *domain = a->domain;
+    char target[ADDR_DOMAIN_MAX + 1];
+    for (int depth = 0; rc == DB_NOTFOUND && a->has_domain; depth++) {
+        struct db_param p[1] = {DBP_S(domain)};
+        if (depth == ADDR_ALIAS_DOMAIN_DEPTH)
+            return DB_NOTFOUND;
+        r.alias_target[0] = '\0';
         rc = db_query(db, sql_alias_domain, p, 1, alias_row, &r, err);
         if (rc != DB_FOUND || r.alias_target[0] == '\0')
             return rc == DB_TEMP ? DB_TEMP : DB_NOTFOUND;
+        memcpy(target, r.alias_target, sizeof(target));
+        domain = target;
         if ((size_t)snprintf(other, sizeof(other), "%s@%s", a->local,
-                             r.alias_target) >= sizeof(other))
+                             domain) >= sizeof(other))
             return DB_NOTFOUND;
         rc = query_mailbox(db, other, &r, err);
     }

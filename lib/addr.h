@@ -19,6 +19,9 @@
 #define ADDR_LABEL_MAX 63
 #define ADDR_MAX (ADDR_LOCAL_MAX + 1 + ADDR_DOMAIN_MAX)
 #define ADDR_DELIM_MAX 8 /* distinct recipient delimiter characters */
+/* alias domain of an alias domain ...: how far every program follows
+   domains.alias_target before it gives up (the chain is a misconfiguration) */
+#define ADDR_ALIAS_DOMAIN_DEPTH 4
 
 /* flags for addr_parse */
 #define ADDR_LOWER_LOCAL 0x01 /* lower-case the local part too */

@@ -36,7 +36,7 @@
 #include "log.h"
 #include "maps.h"
 
-#define ALIAS_DOMAIN_DEPTH 4 /* alias domain of an alias domain ... */
+#define ALIAS_DOMAIN_DEPTH ADDR_ALIAS_DOMAIN_DEPTH /* lib/addr.h */
 
 struct key {
     struct addr a;       /* parsed, lower-cased, extension split off */
