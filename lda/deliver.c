@@ -6,7 +6,7 @@
  * Order of checks: spool error (temporary) -> over max_message_size
  * (5.3.4) -> loop: our Delivered-To already in the header (5.4.6) ->
  * folder name (an unusable name falls back to INBOX, logged) -> Sieve
- * (sieve/bridge.c, when the mailbox or [lda] has a script; each store
+ * (sieve_bridge.c, when the mailbox or [lda] has a script; each store
  * comes back here) -> quota (5.2.2 bounce or 4.2.2 defer, [lda]
  * quota_full) -> Maildir write.
  *
@@ -97,7 +97,7 @@ static void deliver_checked(struct lda_ctx *ctx,
                             const struct lda_envelope *env,
                             const struct lda_mailbox *mb, struct lda_msg *m,
                             struct lda_result *res, const char *folder,
-                            const char *root)
+                            const char *flags, const char *root)
 {
     const struct lda_config *cfg = ctx->cfg;
     struct str prefix = STR_INIT, err = STR_INIT;
@@ -115,8 +115,9 @@ static void deliver_checked(struct lda_ctx *ctx,
         lda_result_set(res, cfg->quota_full == LDA_QFULL_DEFER
                                 ? LDA_QUOTA_DEFER : LDA_QUOTA_BOUNCE,
                        "<%s>: mailbox is full", mb->address);
-    } else if (maildir_deliver(&ctx->md, cfg->mail_root, mb->maildir, folder,
-                               &prefix, m, &size, &err) < 0) {
+    } else if (maildir_deliver_flags(&ctx->md, cfg->mail_root, mb->maildir,
+                                     folder, flags, &prefix, m, &size,
+                                     &err) < 0) {
         log_error("to=<%s>: %s", mb->address, str_cstr(&err));
         lda_result_set(res, LDA_TEMP, "<%s>: cannot write the mailbox: %s",
                        mb->address, strerror(errno));
@@ -161,7 +162,7 @@ void lda_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
             str_truncate(&root, root.len - 1);
         if (lda_sieve_deliver(ctx, env, mb, m, str_cstr(&root),
                               deliver_checked, res) == 0)
-            deliver_checked(ctx, env, mb, m, res, str_cstr(&folder),
+            deliver_checked(ctx, env, mb, m, res, str_cstr(&folder), NULL,
                             str_cstr(&root));
     }
     log_info("from=<%s> to=<%s> size=%llu status=%s %s",

@@ -6,17 +6,20 @@
  * the message has no header section and deliver.c separates the headers it
  * adds from the body with an empty line.
  *
- * lda_header_has_value() scans the fields (folded lines unfolded) for a
- * field name (case-insensitive, blanks before ':' allowed, as obsolete
- * syntax permits) whose value, trimmed and without angle brackets, equals
- * the given value case-insensitively.  Only the first LDA_HDR_KEEP_MAX
- * bytes of the header are seen; Delivered-To fields are prepended, so a
- * loop is found at the top.
+ * lda_header_has_value() scans the fields (lib/msghdr.c: folded lines
+ * unfolded) for a field name (case-insensitive, blanks before ':'
+ * allowed, as obsolete syntax permits) whose value, trimmed and without
+ * angle brackets, equals the given value case-insensitively.  Only the
+ * first LDA_HDR_KEEP_MAX bytes of the header are seen; Delivered-To
+ * fields are prepended, so a loop is found at the top.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lda.h"
+#include "mem.h"
+#include "msghdr.h"
 
 static int is_ftext(unsigned char c)
 {
@@ -39,62 +42,34 @@ int lda_header_has_fields(const struct lda_msg *m)
     return i < n && p[i] == ':';
 }
 
-/* value_equal - compare an unfolded, trimmed field value with want. */
-static int value_equal(const char *v, size_t vlen, const char *want)
+/* value_equal - the field's value, unfolded and trimmed, without angle
+   brackets, equals want (case-insensitive) */
+static int value_equal(const struct msghdr_field *f, const char *want)
 {
-    char buf[ADDR_MAX + 8];
-    size_t k = 0, wlen = strlen(want);
+    char *buf = xmalloc(f->vlen + 1);
+    size_t k = msghdr_unfold(f->value, f->vlen, buf), s = 0,
+           wlen = strlen(want);
+    int eq;
 
-    for (size_t i = 0; i < vlen; i++) {
-        if (v[i] == '\n' || v[i] == '\r')
-            continue;
-        if (k == sizeof(buf))
-            return 0;
-        buf[k++] = v[i];
-    }
-    while (k > 0 && (buf[k - 1] == ' ' || buf[k - 1] == '\t'))
-        k--;
-    size_t s = 0;
-    while (s < k && (buf[s] == ' ' || buf[s] == '\t'))
-        s++;
-    if (k - s >= 2 && buf[s] == '<' && buf[k - 1] == '>') {
+    if (k >= 2 && buf[0] == '<' && buf[k - 1] == '>') {
         s++;
         k--;
     }
-    return k - s == wlen && strncasecmp(buf + s, want, wlen) == 0;
+    eq = k - s == wlen && strncasecmp(buf + s, want, wlen) == 0;
+    free(buf);
+    return eq;
 }
 
 int lda_header_has_value(const struct lda_msg *m, const char *name,
                          const char *value)
 {
-    const char *p = m->header.data, *end;
-    size_t nlen = strlen(name);
+    struct msghdr_field f;
+    size_t pos = 0;
 
-    if (p == NULL || !lda_header_has_fields(m))
+    if (m->header.data == NULL || !lda_header_has_fields(m))
         return 0;
-    end = p + m->header.len;
-    while (p < end) {
-        /* one field: up to a newline not followed by a blank */
-        const char *f = p, *q = p;
-        while (q < end) {
-            const char *nl = memchr(q, '\n', (size_t)(end - q));
-            if (nl == NULL) {
-                q = end;
-                break;
-            }
-            q = nl + 1;
-            if (q >= end || (*q != ' ' && *q != '\t'))
-                break;
-        }
-        p = q;
-        if ((size_t)(q - f) > nlen && strncasecmp(f, name, nlen) == 0) {
-            const char *c = f + nlen;
-            while (c < q && (*c == ' ' || *c == '\t'))
-                c++;
-            if (c < q && *c == ':' &&
-                value_equal(c + 1, (size_t)(q - c - 1), value))
-                return 1;
-        }
-    }
+    while (msghdr_next(m->header.data, m->header.len, &pos, &f))
+        if (msghdr_name_is(&f, name) && value_equal(&f, value))
+            return 1;
     return 0;
 }

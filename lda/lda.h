@@ -285,13 +285,14 @@ void lda_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
                  const struct lda_mailbox *mb, struct lda_msg *m,
                  struct lda_result *res);
 
-/* --- Sieve (sieve/bridge.c) ------------------------------------------------------------ */
+/* --- Sieve (sieve_bridge.c) ------------------------------------------------------------ */
 
-/* one store into a folder ("" = INBOX): deliver.c's checked delivery */
+/* one store into a folder ("" = INBOX) with Maildir flag letters ("" or
+   NULL: none; see maildir_deliver_flags): deliver.c's checked delivery */
 typedef void lda_store_fn(struct lda_ctx *ctx, const struct lda_envelope *env,
                           const struct lda_mailbox *mb, struct lda_msg *m,
                           struct lda_result *res, const char *folder,
-                          const char *root);
+                          const char *flags, const char *root);
 
 /*
  * lda_sieve_deliver - run [lda] sieve_before, the mailbox's active script

@@ -1,13 +1,14 @@
 /*
- * bridge - Sieve in postern-lda: which scripts run, and carrying out the
+ * sieve_bridge - Sieve in postern-lda: which scripts run, and carrying out the
  * action list they produce.
  *
  * Scripts, in this order, sharing one result: [lda] sieve_before (a file,
  * "" = none), the mailbox's active script <mailbox>/.postern.sieve (a
- * symlink to sieve/NAME.sieve as ManageSieve writes it; missing = none),
- * [lda] sieve_after.  "stop" in sieve_before or the user's script skips
- * to sieve_after; sieve_after always runs.  include :personal finds
- * scripts in <mailbox>/sieve, include :global in [lda] sieve_global_dir.
+ * symlink to sieve/NAME.sieve as ManageSieve writes it, or a file;
+ * missing = none; the layout is lib-sieve/storage.h), [lda] sieve_after.
+ * "stop" in sieve_before or the user's script skips to sieve_after;
+ * sieve_after always runs.  include :personal finds scripts in
+ * <mailbox>/sieve, include :global in [lda] sieve_global_dir.
  *
  * A script that does not compile is skipped (logged; for the user's
  * script the errors are also written to <mailbox>/.postern.sieve.log).
@@ -19,15 +20,17 @@
  *   fileinto    store in the folder (created on demand, modified UTF-7);
  *               an unusable name stores in INBOX (logged)
  *   imap4flags  \Seen \Answered \Flagged \Deleted \Draft become Maildir
- *               info letters: the message is moved from new/ to
- *               cur/NAME:2,LETTERS right after it is written
+ *               info letters, stored as the message is written: it goes
+ *               straight to cur/NAME:2,LETTERS (maildir_deliver_flags),
+ *               never through new/, as Dovecot does; keywords are not
+ *               stored
  *   redirect    piped to [lda] sendmail_path -i -f SENDER -- ADDRESS, with
  *               a Delivered-To of this mailbox on top; not done when it
  *               would loop (a Delivered-To or X-Loop naming the target,
  *               or this mailbox redirected the same Message-ID there
- *               before: bridge_state.c); a failed or skipped redirect
+ *               before: sieve_state.c); a failed or skipped redirect
  *               stores in the default folder instead
- *   vacation, notify  after a successful delivery only (bridge_state.c)
+ *   vacation, notify  after a successful delivery only (sieve_state.c)
  *   duplicate   the tracked ids are stored after a successful delivery
  *   reject, ereject  outcome LDA_REJECTED (77, 550 5.7.1 reason)
  *   discard     nothing is stored: delivered (2.0.0 "discarded by sieve")
@@ -35,7 +38,6 @@
  * Several stores report the worst outcome; a temporary failure after an
  * earlier store may give a duplicate on retry, never a loss.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -50,10 +52,7 @@
 #include "sieve_bridge.h"
 #include "file.h"
 #include "log.h"
-
-#define SIEVE_USER_SCRIPT ".postern.sieve"
-#define SIEVE_USER_LOG ".postern.sieve.log"
-#define SIEVE_USER_DIR "sieve"
+#include "storage.h"
 
 static int msg_load(void *ctx, struct str *out)
 {
@@ -139,40 +138,39 @@ static int mailbox_exists(void *ctx, const char *folder)
     return rc;
 }
 
-/* move the message this process just wrote into dir/new to cur/ */
-static void set_flags(struct lda_ctx *ctx, const char *root,
-                      const char *folder, const char *letters,
-                      const char *who)
+/*
+ * child_exec_sendmail - in the forked child: stdin from fd, then exec
+ * sendmail with a clean signal state.  In LMTP mode the server blocks
+ * SIGTERM/SIGINT/SIGHUP (they arrive through its signalfd) and ignores
+ * SIGPIPE; a blocked mask and ignored dispositions survive exec, so
+ * sendmail would not stop on SIGTERM nor die on a broken pipe.  Every
+ * disposition goes back to the default (SIGKILL/SIGSTOP: EINVAL,
+ * harmless), then the mask is emptied; a fresh child has no pending
+ * signals.  Descriptors above 2 (the database connection, whatever the
+ * LDA inherited) are closed.  Only async-signal-safe calls.
+ */
+static void child_exec_sendmail(const char *path, int fd, const char *from,
+                                const char *to)
 {
-    char dir[LDA_PATH_MAX], key[64], from[LDA_PATH_MAX + 300],
-        to[LDA_PATH_MAX + 320];
-    struct dirent *de;
-    DIR *d;
+    struct sigaction dfl;
+    sigset_t none;
 
-    snprintf(dir, sizeof(dir), "%s%s%s", root, *folder ? "/" : "", folder);
-    snprintf(key, sizeof(key), "P%dQ%lu.", (int)getpid(), ctx->md.counter);
-    snprintf(from, sizeof(from), "%s/new", dir);
-    if ((d = opendir(from)) == NULL)
-        return;
-    while ((de = readdir(d)) != NULL) {
-        if (strstr(de->d_name, key) == NULL)
-            continue;
-        snprintf(from, sizeof(from), "%s/new/%s", dir, de->d_name);
-        snprintf(to, sizeof(to), "%s/cur/%s:2,%s", dir, de->d_name, letters);
-        if (rename(from, to) < 0)
-            log_warn("to=<%s>: sieve flags: rename %s: %s", who, from,
-                     strerror(errno));
-        else if (ctx->cfg->fsync) {
-            int fd;
-            snprintf(from, sizeof(from), "%s/cur", dir);
-            if ((fd = open(from, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-                fsync(fd);
-                close(fd);
-            }
-        }
-        break;
-    }
-    closedir(d);
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        (void)sigaction(sig, &dfl, NULL);
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+    if (fd == 0)
+        (void)fcntl(0, F_SETFD, 0); /* keep it open across exec */
+    else
+        (void)dup2(fd, 0);
+    if (close_range(3, ~0U, 0) < 0)
+        for (int i = 3; i < 65536; i++)
+            (void)close(i);
+    execl(path, "sendmail", "-i", "-f", from[0] ? from : "<>", "--", to,
+          (char *)NULL);
+    _exit(75);
 }
 
 /* spawn sendmail_path -i -f FROM -- TO and write prefix + (m or text) to
@@ -192,17 +190,14 @@ int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
         close(pfd[1]);
         return str_appendf(err, "fork: %s", strerror(errno)), -1;
     }
-    if (pid == 0) {
-        dup2(pfd[0], 0);
-        execl(ctx->cfg->sendmail_path, "sendmail", "-i", "-f",
-              from[0] ? from : "<>", "--", to, (char *)NULL);
-        _exit(75);
-    }
+    if (pid == 0)
+        child_exec_sendmail(ctx->cfg->sendmail_path, pfd[0], from, to);
     close(pfd[0]);
     memset(&ign, 0, sizeof(ign));
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, &old);
-    if (file_write_all(pfd[1], prefix->data ? prefix->data : "", prefix->len) < 0 ||
+    if (file_write_all(pfd[1], prefix->data ? prefix->data : "",
+                       prefix->len) < 0 ||
         (m && lda_msg_write_to(m, pfd[1]) < 0)) {
         str_appendf(err, "writing to %s: %s", ctx->cfg->sendmail_path,
                     strerror(errno));
@@ -238,13 +233,12 @@ static int redirect(struct lda_ctx *ctx, const struct lda_envelope *env,
     return rc;
 }
 
-static void user_log(const char *root, const struct str *errors)
+static void user_log(const struct sieve_storage *st, const struct str *errors)
 {
-    char path[LDA_PATH_MAX];
+    char path[SIEVE_STORAGE_PATH_MAX];
     int fd;
 
-    if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, SIEVE_USER_LOG) >=
-        sizeof(path))
+    if (sieve_storage_log_path(st, path, sizeof(path)) < 0)
         return;
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
               0600);
@@ -268,8 +262,9 @@ static void log_errors(const char *who, const struct str *errors)
 
 /* run one script file into res; -1 run-time error, 0 ran, 1 stopped,
    2 skipped */
-static int run_one(const char *path, const char *name, int is_user,
-                   const char *root, const struct sieve_host *host,
+static int run_one(const char *path, const char *name,
+                   const struct sieve_storage *user,
+                   const struct sieve_host *host,
                    const struct sieve_message *sm, struct sieve_result *res,
                    const char *who)
 {
@@ -279,8 +274,8 @@ static int run_one(const char *path, const char *name, int is_user,
 
     if (sieve_compile_file(path, name, host, &s, &errors) < 0) {
         log_errors(who, &errors);
-        if (is_user)
-            user_log(root, &errors);
+        if (user)
+            user_log(user, &errors);
         str_free(&errors);
         return 2;
     }
@@ -324,12 +319,10 @@ static void store_one(struct lda_ctx *ctx, const struct lda_envelope *env,
                  mb->address, log_safe_cstr(a->arg), e);
         str_truncate(&dir, 0);
     }
-    store(ctx, env, mb, m, &r1, str_cstr(&dir), root);
+    sieve_maildir_flags(a->flags, letters, sizeof(letters));
+    store(ctx, env, mb, m, &r1, str_cstr(&dir), letters, root);
     if (r1.status == LDA_OK) {
         o->stored++;
-        sieve_maildir_flags(a->flags, letters, sizeof(letters));
-        if (letters[0])
-            set_flags(ctx, root, str_cstr(&dir), letters, mb->address);
         str_appendf(&o->text, "%s%s", o->text.len ? ", " : "",
                     dir.len ? a->arg : "INBOX");
     }
@@ -477,7 +470,8 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
                       struct lda_result *res)
 {
     const struct lda_config *cfg = ctx->cfg;
-    char user[LDA_PATH_MAX], personal[LDA_PATH_MAX];
+    char user[SIEVE_STORAGE_PATH_MAX], personal[SIEVE_STORAGE_PATH_MAX];
+    struct sieve_storage st;
     struct exists_ctx ectx = {root};
     struct sieve_lda_run run;
     struct sieve_message sm;
@@ -486,8 +480,13 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
     const char *at = strrchr(mb->address, '@');
     int rc = 0, has_user;
 
-    snprintf(user, sizeof(user), "%s/%s", root, SIEVE_USER_SCRIPT);
-    snprintf(personal, sizeof(personal), "%s/%s", root, SIEVE_USER_DIR);
+    if (sieve_storage_init(&st, root, 0, SIEVE_SCRIPT_MAX) < 0 ||
+        sieve_storage_active_path(&st, user, sizeof(user)) < 0 ||
+        sieve_storage_dir_path(&st, personal, sizeof(personal)) < 0) {
+        log_warn("to=<%s>: sieve: mailbox path too long; no user script",
+                 mb->address);
+        user[0] = personal[0] = '\0';
+    }
     has_user = file_exists(user);
     if (!has_user && !cfg->sieve_before[0] && !cfg->sieve_after[0])
         return 0;
@@ -515,15 +514,15 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
     host.virus_header = cfg->sieve_virus_header;
     sieve_result_init(&sr, host.default_folder);
     if (file_exists(cfg->sieve_before))
-        rc = run_one(cfg->sieve_before, "sieve_before", 0, root, &host, &sm,
+        rc = run_one(cfg->sieve_before, "sieve_before", NULL, &host, &sm,
                      &sr, mb->address);
     else if (cfg->sieve_before[0])
         log_warn("[lda] sieve_before %s: not found", cfg->sieve_before);
     if (rc >= 0 && rc != 1 && has_user)
-        rc = run_one(user, SIEVE_USER_SCRIPT, 1, root, &host, &sm, &sr,
+        rc = run_one(user, SIEVE_STORAGE_ACTIVE, &st, &host, &sm, &sr,
                      mb->address);
     if (rc >= 0 && file_exists(cfg->sieve_after))
-        run_one(cfg->sieve_after, "sieve_after", 0, root, &host, &sm, &sr,
+        run_one(cfg->sieve_after, "sieve_after", NULL, &host, &sm, &sr,
                 mb->address);
     sieve_result_finish(&sr);
     if (sr.new_header && !sr.failed) {

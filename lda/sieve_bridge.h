@@ -1,6 +1,6 @@
 /*
- * bridge - glue between postern-lda's message spool and the Sieve engine
- * (bridge.c).  lda_sieve_deliver() itself is declared in lda.h.
+ * sieve_bridge - glue between postern-lda's message spool and the Sieve engine
+ * (sieve_bridge.c, sieve_state.c).  lda_sieve_deliver() itself is declared in lda.h.
  */
 #ifndef POSTERN_SIEVE_BRIDGE_H
 #define POSTERN_SIEVE_BRIDGE_H
@@ -23,7 +23,7 @@ int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
                        const struct str *prefix, struct lda_msg *m,
                        struct str *err);
 
-/* --- bridge_state.c: state in the database, replies ----------------------- */
+/* --- sieve_state.c: state in the database, replies ----------------------- */
 
 /* the delivery as the state functions see it */
 struct sieve_lda_run {

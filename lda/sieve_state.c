@@ -1,5 +1,5 @@
 /*
- * bridge_state - the parts of Sieve in postern-lda that keep state in the
+ * sieve_state - the parts of Sieve in postern-lda that keep state in the
  * database or send mail of their own: vacation replies, enotify mailto
  * notifications, the duplicate test and redirect loop protection.
  *
@@ -39,7 +39,6 @@
 
 #include "sieve_bridge.h"
 #include "log.h"
-#include "sieve-int.h"
 
 #define OWN_MAX 200   /* aliases counted as the user's addresses */
 

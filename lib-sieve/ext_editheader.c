@@ -8,7 +8,7 @@
  *
  * The edited header section is kept in the result (res->new_header) and
  * every later test of this run and of the following scripts sees it;
- * postern-lda stores and redirects the message with it (bridge.c).
+ * postern-lda stores and redirects the message with it (lda/sieve_bridge.c).
  *
  * addheader puts the field on top (":last": at the end).  The value goes
  * through sieve_encode_header(): CR and LF can never start a new field,

@@ -9,7 +9,7 @@
  * sieve_vacation); it does not cancel the implicit keep.  Whether a reply
  * is sent is decided by the caller: the RFC 3834 rules on the message
  * (vacation.c, sieve_vacation_check), then the per-sender period kept in
- * the database (sieve/bridge.c).  The period is :days * 86400 or :seconds;
+ * the database (lda/sieve_state.c).  The period is :days * 86400 or :seconds;
  * the configured bounds are applied by sieve_vacation_period().
  *
  * Without :handle the handle is derived from the reason, :subject, :from

@@ -2,9 +2,9 @@
  * message - the message as tests see it.
  *
  * Header fields: parsed once per run from the header section (LF line
- * ends), unfolded (line breaks before blanks removed), leading and
- * trailing blanks trimmed (RFC 5228 2.4.2.2).  Lines without ':' are
- * skipped.  At most SIEVE_HEADERS_MAX fields are looked at.
+ * ends) by lib/msghdr.c, unfolded (line breaks before blanks removed),
+ * leading and trailing blanks trimmed (RFC 5228 2.4.2.2).  Lines without
+ * ':' are skipped.  At most SIEVE_HEADERS_MAX fields are looked at.
  *
  * RFC 2047 encoded words (=?charset?B|Q?...?=) are decoded for the header
  * test and display names; blanks between two encoded words are dropped.
@@ -24,66 +24,32 @@
 #include <string.h>
 #include <strings.h>
 
+#include "msghdr.h"
 #include "sieve-int.h"
 
+/* parse_fields - the fields of h[0..hl) (lib/msghdr.c), values unfolded
+   and trimmed into a, at most SIEVE_HEADERS_MAX */
 static size_t parse_fields(struct arena *a, const char *h, size_t hl,
                            struct sv_hdr **out)
 {
-    const char *p = h, *end = h + hl;
+    struct msghdr_field f;
     struct sv_hdr *v = NULL;
-    size_t n = 0, cap = 0;
+    size_t n = 0, cap = 0, pos = 0;
 
-    while (p < end && n < SIEVE_HEADERS_MAX) {
-        const char *f = p, *q = p, *colon, *vs, *ve;
-        char *val;
-        size_t k = 0;
-        while (q < end) {
-            const char *nl = memchr(q, '\n', (size_t)(end - q));
-            if (nl == NULL) {
-                q = end;
-                break;
-            }
-            q = nl + 1;
-            if (q >= end || (*q != ' ' && *q != '\t'))
-                break;
+    while (n < SIEVE_HEADERS_MAX && msghdr_next(h, hl, &pos, &f)) {
+        char *val = arena_alloc(a, f.vlen + 1);
+        if (n == cap) {
+            struct sv_hdr *nv;
+            cap = cap ? cap * 2 : 32;
+            nv = arena_alloc(a, cap * sizeof(*nv));
+            if (n)
+                memcpy(nv, v, n * sizeof(*nv));
+            v = nv;
         }
-        p = q;
-        colon = memchr(f, ':', (size_t)(q - f));
-        if (colon == NULL || colon == f)
-            continue;
-        {
-            const char *ne = colon;
-            while (ne > f && (ne[-1] == ' ' || ne[-1] == '\t'))
-                ne--;
-            if (memchr(f, '\n', (size_t)(ne - f)))
-                continue;
-            if (n == cap) {
-                struct sv_hdr *nv;
-                cap = cap ? cap * 2 : 32;
-                nv = arena_alloc(a, cap * sizeof(*nv));
-                if (n)
-                    memcpy(nv, v, n * sizeof(*nv));
-                v = nv;
-            }
-            v[n].name = f;
-            v[n].nlen = (size_t)(ne - f);
-        }
-        vs = colon + 1;
-        ve = q;
-        val = arena_alloc(a, (size_t)(ve - vs) + 1);
-        for (const char *c = vs; c < ve; c++)
-            if (*c != '\n' && *c != '\r')
-                val[k++] = *c;
-        while (k > 0 && (val[k - 1] == ' ' || val[k - 1] == '\t'))
-            k--;
-        val[k] = '\0';
-        {
-            size_t s = 0;
-            while (s < k && (val[s] == ' ' || val[s] == '\t'))
-                s++;
-            v[n].value = val + s;
-            v[n].vlen = k - s;
-        }
+        v[n].name = f.name;
+        v[n].nlen = f.nlen;
+        v[n].vlen = msghdr_unfold(f.value, f.vlen, val);
+        v[n].value = val;
         n++;
     }
     *out = v;

@@ -1,7 +1,9 @@
 /*
- * sieve-int - the engine's internal declarations: tokens, the syntax tree,
- * the command/test/tag tables every extension fills in, the run-time
- * state, and the helpers modules share.
+ * sieve-int - the engine's private declarations: tokens, the syntax tree,
+ * the validator and run-time state, and the helpers modules share.  Only
+ * files in lib-sieve/ include it; the public API is sieve.h, the
+ * extension API (tables, argument access, evaluation, errors) is
+ * sieve-ext.h, included from here.
  *
  * Module map (one per file):
  *   lexer.c      text -> tokens (strings, numbers, tags, comments)
@@ -19,14 +21,16 @@
  *   cmd_actions.c  keep discard redirect
  *   tst_core.c   address header exists size allof anyof not true false
  *   ext_*.c      one extension each
- *   bridge.c     executing a result in postern-lda (Maildir, sendmail)
+ *   vacation.c   vacation/notify replies and their RFC 3834 rules
+ *   storage.c    a mailbox's scripts on disk (storage.h)
+ * postern-lda executes a result itself (lda/sieve_bridge.c).
  */
 #ifndef POSTERN_SIEVE_INT_H
 #define POSTERN_SIEVE_INT_H
 
 #include <stdint.h>
 
-#include "sieve.h"
+#include "sieve-ext.h"
 
 /* --- lexer ------------------------------------------------------------------ */
 
@@ -56,35 +60,6 @@ const char *sv_tok_name(enum sv_tok t);
 
 /* --- syntax tree ---------------------------------------------------------------- */
 
-struct sv_str {
-    const char *s;
-    size_t len;
-    int vars;               /* contains "${" and variables are enabled */
-};
-
-struct sv_strlist {
-    struct sv_str *v;
-    size_t n;
-};
-
-enum sv_arg_type { SV_A_STRING, SV_A_LIST, SV_A_NUMBER, SV_A_TAG };
-
-struct sv_arg {
-    enum sv_arg_type type;
-    int line;
-    unsigned long long num;
-    const char *tag;        /* lower-cased, without ':' */
-    struct sv_strlist list; /* STRING: n == 1 */
-};
-
-struct sv_cmddef;
-struct sv_tagdef;
-
-struct sv_tagval {
-    const struct sv_tagdef *def;
-    struct sv_arg *param;
-};
-
 struct sv_node {
     const char *name;       /* lower-cased */
     int line;
@@ -112,64 +87,6 @@ struct sv_node {
 
 /* --- tables ---------------------------------------------------------------------- */
 
-struct sv_valctx;
-struct sv_run;
-
-#define SV_F_MATCH 0x01     /* takes COMPARATOR and MATCH-TYPE */
-#define SV_F_ADDR 0x02      /* takes ADDRESS-PART */
-#define SV_F_IF 0x04
-#define SV_F_ELSIF 0x08
-#define SV_F_ELSE 0x10
-#define SV_F_TOPLEVEL 0x20  /* require: only at the start of the script */
-#define SV_F_EITHER 0x40    /* usable as a command and as a test */
-
-struct sv_cmddef {
-    const char *name;
-    int is_test;
-    /* positional arguments: 'S' string, 'L' string list, 'N' number;
-       lower case: an optional leading argument (present only when all
-       arguments are given) */
-    const char *pos;
-    int ntests;             /* 0; 1 (if, not); -1 (a test list) */
-    int block;              /* a block is required */
-    unsigned flags;
-    int (*validate)(struct sv_valctx *v, struct sv_node *n);
-    /* commands: 0, or -1 (error in the result); tests: 1, 0, -1 */
-    int (*exec)(struct sv_run *r, struct sv_node *n);
-};
-
-enum sv_group { SV_G_NONE, SV_G_MATCH, SV_G_CMP, SV_G_ADDR, SV_G_BODY,
-                SV_G_SIZE, SV_G_ZONE, SV_G_LOCATION, SV_G_OTHER };
-
-struct sv_tagdef {
-    const char *name;       /* without ':' */
-    enum sv_group group;
-    int id;
-    char param;             /* 0, 'S', 'L', 'N' */
-    const char *cmds;       /* "*match", "*addr", or " cmd1 cmd2 " */
-};
-
-struct sv_ext {
-    const char *name;       /* the capability */
-    const struct sv_cmddef *cmds;
-    size_t ncmds;
-    const struct sv_tagdef *tags;
-    size_t ntags;
-    int extra;              /* registered at run time (testsuite) */
-    int core;               /* always enabled, cannot be required */
-};
-
-/* match types */
-enum { SV_MT_IS = 1, SV_MT_CONTAINS, SV_MT_MATCHES, SV_MT_REGEX,
-       SV_MT_COUNT, SV_MT_VALUE };
-/* relational operators */
-enum { SV_REL_GT = 1, SV_REL_GE, SV_REL_LT, SV_REL_LE, SV_REL_EQ,
-       SV_REL_NE };
-/* address parts */
-enum { SV_AP_ALL = 1, SV_AP_LOCAL, SV_AP_DOMAIN, SV_AP_USER, SV_AP_DETAIL };
-/* body transforms */
-enum { SV_BT_TEXT = 1, SV_BT_RAW, SV_BT_CONTENT };
-
 #define SV_EXT_MAX 64
 typedef uint64_t sv_mask;
 
@@ -178,7 +95,6 @@ int sv_ext_count(void);
 const struct sv_ext *sv_ext_get(int i);
 int sv_ext_find(const char *name);
 int sv_ext_id(const struct sv_ext *e);
-int sieve_ext_register(const struct sv_ext *e);
 
 extern const struct sv_ext sv_ext_core, sv_ext_core_actions,
     sv_ext_core_tests, sv_ext_fileinto, sv_ext_envelope,
@@ -212,16 +128,8 @@ struct sv_valctx {
     int seen_command;       /* a command other than require was seen */
 };
 
-void sv_verror(struct sv_valctx *v, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 int sv_validate(struct sv_valctx *v, struct sv_node *list);
 int sv_validate_block(struct sv_valctx *v, struct sv_node *list, int depth);
-/* sv_tag - the tag `name` given on n, or NULL */
-const struct sv_tagval *sv_tag(const struct sv_node *n, const char *name);
-const struct sv_tagval *sv_tag_group(const struct sv_node *n,
-                                     enum sv_group g);
-/* sv_literal - 1 if the string has no variables (known at compile time) */
-int sv_literal(const struct sv_str *s);
 /* sv_enable - enable a capability by name; 0 or -1 (unknown) */
 int sv_enable(struct sv_valctx *v, const char *name, int line);
 
@@ -304,35 +212,13 @@ struct sv_run {
     void *ext_state;
 };
 
-int sv_rerror(struct sv_run *r, const struct sv_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 int sv_exec_block(struct sv_run *r, struct sv_node *list);
 int sv_test(struct sv_run *r, struct sv_node *n);
 int sv_step(struct sv_run *r, const struct sv_node *n);
-/* evaluation of strings (variables expanded when enabled) */
-struct sv_str sv_eval(struct sv_run *r, const struct sv_str *s);
-void sv_eval_list(struct sv_run *r, const struct sv_strlist *in,
-                  struct sv_strlist *out);
-const char *sv_cstr(struct sv_run *r, const struct sv_str *s); /* evaluated, NUL-terminated */
-struct sv_str sv_dup(struct sv_run *r, const char *s, size_t len);
 int sv_run_script(struct sv_run *r, struct sieve_script *s);
-
-/* positional argument i of n (as validated) */
-static inline struct sv_arg *sv_pos(const struct sv_node *n, size_t i)
-{
-    return i < n->npos ? n->pos[i] : NULL;
-}
 
 /* --- matching (match.c) ------------------------------------------------------------------ */
 
-/*
- * sv_match - do any of vals[0..n) match any key under n's match type and
- * comparator?  :count compares n itself.  Sets match variables on a
- * :matches or :regex success.  1, 0, or -1 (error).
- */
-int sv_match(struct sv_run *r, const struct sv_node *n,
-             const struct sv_str *vals, size_t nvals,
-             const struct sv_strlist *keys);
 /* sv_match_keys - the evaluated key list of positional argument i */
 int sv_relop_parse(const char *s, size_t len);
 int sv_relop_holds(int relop, int cmp);
@@ -406,7 +292,6 @@ int sv_var_get(struct sv_run *r, const char *name, size_t nlen,
                struct sv_str *out);
 /* imap4flags (ext_imap4flags.c): the flags for keep/fileinto */
 const char **sv_flags_for(struct sv_run *r, const struct sv_node *n);
-const char **sv_flags_split(struct arena *a, const char *s);
 /* encoded-character (ext_encoded.c) */
 int sv_decode_encoded(struct arena *a, struct sv_str *s, char *err,
                       size_t errsize);

@@ -10,7 +10,8 @@
  *   sieve_result_finish()  adds the implicit keep when nothing cancelled it
  *
  * The engine knows nothing of Maildirs or sendmail: the caller executes the
- * action list (bridge.c does that for postern-lda, the tools print it).
+ * action list (lda/sieve_bridge.c does that for postern-lda, the tools
+ * print it).  Extensions use sieve-ext.h; sieve-int.h is the engine's own.
  *
  * Limits are the SIEVE_* defines below; going over one is a compile error
  * (script size, nesting, string length) or a run-time error (actions,

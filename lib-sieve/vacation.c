@@ -1,6 +1,6 @@
 /*
  * vacation - deciding on and writing a vacation reply (RFC 5230, 6131,
- * 3834), for postern-lda (sieve/bridge.c) and the dry run (postern-sieve).
+ * 3834), for postern-lda (lda/sieve_state.c) and the dry run (postern-sieve).
  *
  * sieve_vacation_check() applies, in this order (the first that holds
  * names the suppression):

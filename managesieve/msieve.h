@@ -7,7 +7,8 @@
  * strings, literals), tls.c (STARTTLS over OpenSSL memory BIOs, so TLS
  * runs inside the shared event loop), auth.c (SASL PLAIN against LDAP or
  * SQL, and the mailbox directory from the mailboxes table), store.c (the
- * scripts on disk: <mail_root>/<maildir>/sieve/NAME.sieve and the symlink
+ * scripts on disk through lib-sieve/storage.c, the layout postern-lda
+ * reads: <mail_root>/<maildir>/sieve/NAME.sieve and the symlink
  * <mail_root>/<maildir>/.postern.sieve to the active one, with quotas).
  *
  * Authentication and file operations block the event loop for their
@@ -22,14 +23,14 @@
 #include "daemon.h"
 #include "db.h"
 #include "ldapc.h"
+#include "storage.h"
 #include "str.h"
 
 #define MS_LINE_MAX 8192        /* a command line without its literals */
-#define MS_NAME_MAX 128         /* bytes of a script name */
+#define MS_NAME_MAX SIEVE_STORAGE_NAME_MAX /* bytes of a script name */
 #define MS_ARGS_MAX 4           /* arguments of one command */
 #define MS_AUTH_FAILS_MAX 3     /* failed logins before the connection ends */
-#define MS_PATH_MAX 4096
-#define MS_FILE_MAX (MS_PATH_MAX + MS_NAME_MAX + 64) /* a path below the mailbox */
+#define MS_PATH_MAX SIEVE_STORAGE_ROOT_MAX /* the mailbox directory */
 
 enum ms_backend { MS_AUTH_LDAP, MS_AUTH_SQL };
 
@@ -126,7 +127,11 @@ struct ms_store {
 #define MS_QUOTA_SCRIPTS "QUOTA/MAXSCRIPTS"
 #define MS_QUOTA_SIZE "QUOTA/MAXSIZE"
 
+/* ms_name_ok - sieve_storage_name_valid() */
 int ms_name_ok(const char *name, size_t len);
+/* ms_store_personal_dir - the script directory (include :personal); ""
+   if there is none */
+void ms_store_personal_dir(const struct ms_store *st, char *out, size_t size);
 /* ms_store_list - "NAME" [ACTIVE] lines (CRLF) into out; 0 or -1 + *err */
 int ms_store_list(const struct ms_store *st, struct str *out, struct str *err);
 /* the functions below return 0, or -1 with *code (a response code or

@@ -250,9 +250,9 @@ static int compile(struct ms_conn *mc, const char *name, const struct str *text,
 {
     struct sieve_script *s = NULL;
     struct sieve_host host;
-    char dir[MS_PATH_MAX + 16];
+    char dir[SIEVE_STORAGE_PATH_MAX];
 
-    snprintf(dir, sizeof(dir), "%s/sieve", mc->store.dir);
+    ms_store_personal_dir(&mc->store, dir, sizeof(dir));
     memset(&host, 0, sizeof(host));
     host.personal_dir = dir;
     host.delimiters = "+";

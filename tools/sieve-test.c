@@ -52,7 +52,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "sieve-int.h"
+#include "sieve-ext.h"
 
 #define TS_FOLDERS_MAX 64
 #define TS_MAILS_MAX 64
@@ -100,11 +100,8 @@ static void apply_message(struct sv_run *r)
     ts.msg.env_to = ts.to;
     ts.msg.env_orig_to = ts.orig_to;
     ts.msg.env_auth = ts.auth;
-    if (r) {
-        r->hdrs_ready = 0;
-        r->whole_ready = 0;
-        str_reset(&r->whole);
-    }
+    if (r)
+        sv_run_message_changed(r);
 }
 
 static void set_message(struct sv_run *r, const char *s, size_t len)
@@ -186,8 +183,7 @@ static void finish_test(struct sv_run *r, const char *name)
     fflush(stdout);
     ts.failed = 0;
     str_reset(&ts.reason);
-    r->ret = 0;
-    r->stop = 0;
+    sv_run_resume(r);
 }
 
 static int test_exec(struct sv_run *r, struct sv_node *n)
@@ -195,19 +191,18 @@ static int test_exec(struct sv_run *r, struct sv_node *n)
     const char *name = sv_cstr(r, &sv_pos(n, 0)->list.v[0]);
     int rc;
 
-    sieve_result_reset(r->res);
+    sieve_result_reset(sv_run_result(r));
     ts.failed = 0;
     str_reset(&ts.reason);
-    for (size_t i = 0; i < r->ninc; i++)
-        r->inc[i].done = 0; /* include :once counts per test */
-    rc = sv_exec_block(r, n->block);
+    sv_run_includes_reset(r); /* include :once counts per test */
+    rc = sv_exec_body(r, n);
     if (rc < 0) {
         ts.failed = 1;
         str_reset(&ts.reason);
-        str_appendf(&ts.reason, "%s", str_cstr(&r->res->error));
+        str_appendf(&ts.reason, "%s", str_cstr(&sv_run_result(r)->error));
     }
     finish_test(r, name);
-    sieve_result_reset(r->res);
+    sieve_result_reset(sv_run_result(r));
     return 0;
 }
 
@@ -217,8 +212,9 @@ static int fail_exec(struct sv_run *r, struct sv_node *n)
 
     ts.failed = 1;
     str_reset(&ts.reason);
-    str_appendf(&ts.reason, "line %d: %.*s", n->line, (int)s.len, s.s);
-    r->ret = 1;
+    str_appendf(&ts.reason, "line %d: %.*s", sv_node_line(n), (int)s.len,
+                s.s);
+    sv_run_return(r);
     return 0;
 }
 
@@ -272,12 +268,12 @@ static int message_exec(struct sv_run *r, struct sv_node *n)
 static void split_flags(struct sv_run *r, const char *s, struct sv_str **v,
                         size_t *n)
 {
-    const char **f = sv_flags_split(r->a, s ? s : "");
+    const char **f = sv_flags_split(sv_run_arena(r), s ? s : "");
     size_t k = 0;
 
     while (f[k])
         k++;
-    *v = arena_alloc(r->a, (k + 1) * sizeof(**v));
+    *v = arena_alloc(sv_run_arena(r), (k + 1) * sizeof(**v));
     for (size_t i = 0; i < k; i++)
         (*v)[i] = (struct sv_str){f[i], strlen(f[i]), 0};
     *n = k;
@@ -303,7 +299,7 @@ static int mailbox_create_exec(struct sv_run *r, struct sv_node *n)
 static int result_reset_exec(struct sv_run *r, struct sv_node *n)
 {
     (void)n;
-    sieve_result_reset(r->res);
+    sieve_result_reset(sv_run_result(r));
     return 0;
 }
 
@@ -321,7 +317,7 @@ static char *join_flags(const char **f)
 
 static int result_execute_exec(struct sv_run *r, struct sv_node *n)
 {
-    struct sieve_result *res = r->res;
+    struct sieve_result *res = sv_run_result(r);
     const char *text = ts.text.data ? ts.text.data : "";
 
     (void)n;
@@ -368,23 +364,25 @@ static const char *action_name(const struct sieve_action *a)
 
 static int result_action_exec(struct sv_run *r, struct sv_node *n)
 {
-    struct sieve_result *res = r->res;
+    struct sieve_result *res = sv_run_result(r);
+    unsigned long long index = sv_node_index(n);
     struct sv_strlist keys;
     struct sv_str *v;
     size_t nv = 0;
 
     sv_eval_list(r, &sv_pos(n, 0)->list, &keys);
-    v = arena_alloc(r->a, (2 * res->n + 2) * sizeof(*v));
+    v = arena_alloc(sv_run_arena(r), (2 * res->n + 2) * sizeof(*v));
     for (size_t i = 0; i < res->n; i++) {
-        if (n->index && i + 1 != n->index)
+        if (index && i + 1 != index)
             continue;
         v[nv++] = (struct sv_str){action_name(&res->acts[i]),
                                   strlen(action_name(&res->acts[i])), 0};
         /* Pigeonhole calls a keep a "store" too */
-        if (res->acts[i].kind == SIEVE_ACT_KEEP && n->mtype != SV_MT_COUNT)
+        if (res->acts[i].kind == SIEVE_ACT_KEEP &&
+            sv_node_match_type(n) != SV_MT_COUNT)
             v[nv++] = (struct sv_str){"store", 5, 0};
     }
-    if (res->n == 0 && res->discarded && (!n->index || n->index == 1))
+    if (res->n == 0 && res->discarded && (!index || index == 1))
         v[nv++] = (struct sv_str){"discard", 7, 0};
     return sv_match(r, n, v, nv, &keys);
 }
@@ -395,7 +393,7 @@ static int result_print_exec(struct sv_run *r, struct sv_node *n)
     const char *p;
 
     (void)n;
-    sieve_result_print(r->res, &out);
+    sieve_result_print(sv_run_result(r), &out);
     for (p = str_cstr(&out); *p;) {
         const char *nl = strchr(p, '\n');
         size_t l = nl ? (size_t)(nl - p) : strlen(p);
@@ -428,21 +426,22 @@ static int script_compile_exec(struct sv_run *r, struct sv_node *n)
 
 static int script_run_exec(struct sv_run *r, struct sv_node *n)
 {
+    struct sieve_result *res = sv_run_result(r);
     int rc;
 
     (void)n;
     if (ts.script == NULL)
         return 0;
-    sieve_result_reset(r->res);
-    rc = sieve_execute(ts.script, &ts.msg, &ts.host, r->res);
+    sieve_result_reset(res);
+    rc = sieve_execute(ts.script, &ts.msg, &ts.host, res);
     if (rc < 0) {
         struct str e = STR_INIT;
-        str_appendf(&e, "%s\n", str_cstr(&r->res->error));
+        str_appendf(&e, "%s\n", str_cstr(&res->error));
         record_errors(&e);
         str_free(&e);
         /* the run failed; leave the result usable by the next test */
-        r->res->failed = 0;
-        str_reset(&r->res->error);
+        res->failed = 0;
+        str_reset(&res->error);
         return 0;
     }
     str_reset(&ts.errors);
@@ -451,18 +450,19 @@ static int script_run_exec(struct sv_run *r, struct sv_node *n)
 
 static int error_exec(struct sv_run *r, struct sv_node *n)
 {
+    unsigned long long index = sv_node_index(n);
     struct sv_strlist keys;
     struct sv_str *v;
     size_t nv = 0, idx = 0;
     const char *p = str_cstr(&ts.errors);
 
     sv_eval_list(r, &sv_pos(n, 0)->list, &keys);
-    v = arena_alloc(r->a, (ts.errors.len + 1) * sizeof(*v));
+    v = arena_alloc(sv_run_arena(r), (ts.errors.len + 1) * sizeof(*v));
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t l = nl ? (size_t)(nl - p) : strlen(p);
         idx++;
-        if (!n->index || n->index == idx)
+        if (!index || index == idx)
             v[nv++] = (struct sv_str){p, l, 0};
         p += l + (nl != NULL);
     }
