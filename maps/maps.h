@@ -94,6 +94,28 @@ struct snapshot {
 /* snapshot_load - read every routing table; NULL + *err on failure. */
 struct snapshot *snapshot_load(struct db *db, struct str *err);
 void snapshot_free(struct snapshot *s);
+
+/*
+ * snapshot_new, snapshot_add_row, snapshot_done - a snapshot built without
+ * a database (unit tests), indexed as the loader indexes.  Each row holds
+ * the columns the loader's SELECT returns (NULL = SQL NULL):
+ *   SNAP_DOMAINS     name, kind, alias_target, transport, legacy_transport,
+ *                    relayhost
+ *   SNAP_MAILBOXES   address, maildir, migration_state, transport, relayhost
+ *   SNAP_ALIASES     source, target, keep_copy
+ *   SNAP_TRANSPORTS  match_type, pattern, purpose, transport
+ *   SNAP_RELAYHOSTS  match_type, pattern, nexthop
+ *   SNAP_GRANTS      login, match_type, pattern
+ * Mailboxes before aliases; snapshot_done after the last row.  Free with
+ * snapshot_free.
+ */
+enum snap_table { SNAP_DOMAINS, SNAP_MAILBOXES, SNAP_ALIASES, SNAP_TRANSPORTS,
+                  SNAP_RELAYHOSTS, SNAP_GRANTS };
+#define SNAP_COLS_MAX 6
+struct snapshot *snapshot_new(void);
+void snapshot_add_row(struct snapshot *s, enum snap_table t,
+                      const char *const *v);
+void snapshot_done(struct snapshot *s);
 /* slist_add - append to a list kept in the snapshot's arena. */
 void slist_add(struct arena *a, struct slist *l, const char *s, int flag);
 

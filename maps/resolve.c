@@ -45,6 +45,13 @@ struct key {
     int is_domain;       /* "domain" without '@' */
 };
 
+/* domain_len - without one trailing dot: "example.org." is example.org,
+   as addr_parse has it for addresses */
+static size_t domain_len(const char *d, size_t len)
+{
+    return len > 1 && d[len - 1] == '.' ? len - 1 : len;
+}
+
 static int key_parse(const char *delims, const char *k, size_t len,
                      struct key *out)
 {
@@ -57,20 +64,20 @@ static int key_parse(const char *delims, const char *k, size_t len,
     out->raw[len] = '\0';
     str_lower(out->raw, len);
     if (k[0] == '@') {
-        if (!addr_domain_valid(k + 1, len - 1))
+        size_t dl = domain_len(k + 1, len - 1);
+        if (!addr_domain_valid(k + 1, dl))
             return -1;
         out->is_catchall = 1;
-        memcpy(out->a.domain, out->raw + 1, len);
+        memcpy(out->a.domain, out->raw + 1, dl);
         out->a.has_domain = 1;
         return 0;
     }
     if (memchr(k, '@', len) == NULL) {
-        if (!addr_domain_valid(k, len))
+        size_t dl = domain_len(k, len);
+        if (!addr_domain_valid(k, dl))
             return -1;
         out->is_domain = 1;
-        memcpy(out->a.domain, out->raw, len + 1);
-        if (len > 0 && out->a.domain[len - 1] == '.')
-            out->a.domain[len - 1] = '\0';
+        memcpy(out->a.domain, out->raw, dl);
         return 0;
     }
     return addr_parse(k, len, delims, ADDR_LOWER_LOCAL | ADDR_NEED_DOMAIN,
@@ -400,7 +407,8 @@ int maps_lookup(const struct snapshot *s, const char *delims,
 
     str_reset(out);
     if (!strcmp(name, "relayhost") && keylen == 2 && !memcmp(keybuf, "<>", 2))
-        return answer(out, s->rh_default);
+        return s->rh_default && *s->rh_default ? answer(out, s->rh_default)
+                                               : LK_NOTFOUND;
     if (key_parse(delims, keybuf, keylen, &k) < 0)
         return LK_NOTFOUND;
     if (!strcmp(name, "domain"))

@@ -7,6 +7,10 @@
  * its size up front.  Keys are lower-cased.  The load is all or nothing: any
  * database error discards the partial snapshot.
  *
+ * snapshot_new / snapshot_add_row / snapshot_done build a snapshot from
+ * rows given by hand, through the same indexing as the loader (unit tests:
+ * tests/unit/maps/test_resolve.c).
+ *
  * Limits: memory grows with the tables (about 200 bytes per mailbox plus the
  * index); there is no row limit.
  */
@@ -17,6 +21,7 @@
 
 #include "maps.h"
 #include "clock.h"
+#include "mem.h"
 
 /* The SQL, one statement per table.  Column order matters to the loaders. */
 static const char SQL_DOMAINS[] =
@@ -101,6 +106,127 @@ static int index_init(struct strmap *m, size_t n, struct str *err)
     return 0;
 }
 
+static struct slist *list_at(struct snapshot *s, struct strmap *m,
+                             const char *key)
+{
+    struct slist *l = strmap_get(m, key);
+
+    if (l == NULL) {
+        l = arena_alloc(&s->arena, sizeof(*l));
+        memset(l, 0, sizeof(*l));
+        strmap_put(m, key, l);
+    }
+    return l;
+}
+
+/* --- one row of each table into the indexes (v: the SELECT's columns,
+   in the snapshot's arena; NULL = SQL NULL) ------------------------------ */
+
+static void add_domain(struct snapshot *s, char **v)
+{
+    struct dom *d = arena_alloc(&s->arena, sizeof(*d));
+    const char *k = v[1] ? v[1] : "";
+
+    d->name = arena_strdup_lower(&s->arena, v[0]);
+    d->kind = !strcmp(k, "alias")    ? DOM_ALIAS
+              : !strcmp(k, "relay")  ? DOM_RELAY
+              : !strcmp(k, "legacy") ? DOM_LEGACY
+                                     : DOM_LOCAL;
+    d->alias_target = v[2] ? arena_strdup_lower(&s->arena, v[2]) : NULL;
+    d->transport = opt(&s->arena, v[3]);
+    d->legacy_transport = opt(&s->arena, v[4]);
+    d->relayhost = opt(&s->arena, v[5]);
+    if (d->kind == DOM_ALIAS && d->alias_target == NULL)
+        d->kind = DOM_LOCAL; /* the schema forbids it; be safe */
+    strmap_put(&s->domains, d->name, d);
+}
+
+static void add_mailbox(struct snapshot *s, char **v)
+{
+    struct mbox *m = arena_alloc(&s->arena, sizeof(*m));
+
+    m->address = arena_strdup_lower(&s->arena, v[0]);
+    m->maildir = v[1] ? v[1] : "";
+    m->legacy = v[2] && !strcmp(v[2], "legacy");
+    m->transport = opt(&s->arena, v[3]);
+    m->relayhost = opt(&s->arena, v[4]);
+    strmap_put(&s->mailboxes, m->address, m);
+}
+
+static void add_alias(struct snapshot *s, char **v)
+{
+    str_lower(v[0], strlen(v[0]));
+    slist_add(&s->arena, list_at(s, &s->aliases, v[0]),
+              arena_strdup_lower(&s->arena, v[1]),
+              v[2] && strcmp(v[2], "0") != 0);
+}
+
+static void add_transport(struct snapshot *s, char **v)
+{
+    const char *type = v[0], *purpose = v[2] ? v[2] : "delivery";
+    const char *pat = arena_strdup_lower(&s->arena, v[1] ? v[1] : "");
+    const char *tr = arena_strdup(&s->arena, v[3] ? v[3] : "");
+
+    if (!strcmp(type, "default")) {
+        if (!strcmp(purpose, "local"))
+            s->tr_local = tr;
+        else if (!strcmp(purpose, "legacy"))
+            s->tr_legacy = tr;
+        else
+            s->tr_default = tr;
+    } else if (!strcmp(type, "address")) {
+        strmap_put(&s->tr_addr, pat, (void *)tr);
+    } else {
+        /* domain rows: "dom" routes delivery, "local:dom" and
+           "legacy:dom" override the local and legacy routes */
+        char *key = (char *)pat;
+        if (strcmp(purpose, "delivery") != 0) {
+            key = arena_alloc(&s->arena, strlen(purpose) + strlen(pat) + 2);
+            sprintf(key, "%s:%s", purpose, pat);
+        }
+        strmap_put(&s->tr_dom, key, (void *)tr);
+    }
+}
+
+static void add_relayhost(struct snapshot *s, char **v)
+{
+    const char *pat = arena_strdup_lower(&s->arena, v[1] ? v[1] : "");
+    const char *nh = arena_strdup(&s->arena, v[2] ? v[2] : "");
+
+    if (!strcmp(v[0], "default"))
+        s->rh_default = nh;
+    else if (!strcmp(v[0], "address"))
+        strmap_put(&s->rh_addr, pat, (void *)nh);
+    else
+        strmap_put(&s->rh_dom, pat, (void *)nh);
+}
+
+static void add_grant(struct snapshot *s, char **v)
+{
+    const char *login = arena_strdup_lower(&s->arena, v[0]);
+    const char *pat = arena_strdup_lower(&s->arena, v[2] ? v[2] : "");
+    struct strmap *m = !strcmp(v[1], "domain") ? &s->grant_dom : &s->grant_addr;
+
+    slist_add(&s->arena, list_at(s, m, pat), login, 0);
+}
+
+/* an alias whose only target is a local mailbox belongs to that mailbox's
+   owner, who may send as the alias (senderlogin); after every alias row */
+static void index_owners(struct snapshot *s)
+{
+    size_t it = 0;
+    const char *src;
+    void *v;
+
+    while (hmap_next(&s->aliases.h, &it, &src, &v)) {
+        const struct slist *l = v;
+        if (l->n == 1 && strmap_get(&s->mailboxes, l->head->s) != NULL)
+            strmap_put(&s->alias_owner, src, (void *)l->head->s);
+    }
+}
+
+/* --- the loaders: one table each ------------------------------------------ */
+
 static int load_domains(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
@@ -108,22 +234,8 @@ static int load_domains(struct snapshot *s, struct db *db, struct str *err)
     if (read_table(db, &s->arena, SQL_DOMAINS, 6, &rs, err) < 0 ||
         index_init(&s->domains, rs.n, err) < 0)
         return -1;
-    for (struct row *r = rs.head; r; r = r->next) {
-        struct dom *d = arena_alloc(&s->arena, sizeof(*d));
-        const char *k = r->v[1] ? r->v[1] : "";
-        d->name = arena_strdup_lower(&s->arena, r->v[0]);
-        d->kind = !strcmp(k, "alias")    ? DOM_ALIAS
-                  : !strcmp(k, "relay")  ? DOM_RELAY
-                  : !strcmp(k, "legacy") ? DOM_LEGACY
-                                         : DOM_LOCAL;
-        d->alias_target = r->v[2] ? arena_strdup_lower(&s->arena, r->v[2]) : NULL;
-        d->transport = opt(&s->arena, r->v[3]);
-        d->legacy_transport = opt(&s->arena, r->v[4]);
-        d->relayhost = opt(&s->arena, r->v[5]);
-        if (d->kind == DOM_ALIAS && d->alias_target == NULL)
-            d->kind = DOM_LOCAL; /* the schema forbids it; be safe */
-        strmap_put(&s->domains, d->name, d);
-    }
+    for (struct row *r = rs.head; r; r = r->next)
+        add_domain(s, r->v);
     s->rows += rs.n;
     return 0;
 }
@@ -135,15 +247,8 @@ static int load_mailboxes(struct snapshot *s, struct db *db, struct str *err)
     if (read_table(db, &s->arena, SQL_MAILBOXES, 5, &rs, err) < 0 ||
         index_init(&s->mailboxes, rs.n, err) < 0)
         return -1;
-    for (struct row *r = rs.head; r; r = r->next) {
-        struct mbox *m = arena_alloc(&s->arena, sizeof(*m));
-        m->address = arena_strdup_lower(&s->arena, r->v[0]);
-        m->maildir = r->v[1] ? r->v[1] : "";
-        m->legacy = r->v[2] && !strcmp(r->v[2], "legacy");
-        m->transport = opt(&s->arena, r->v[3]);
-        m->relayhost = opt(&s->arena, r->v[4]);
-        strmap_put(&s->mailboxes, m->address, m);
-    }
+    for (struct row *r = rs.head; r; r = r->next)
+        add_mailbox(s, r->v);
     s->rows += rs.n;
     return 0;
 }
@@ -162,18 +267,6 @@ static struct row *reverse(struct row *r)
     return out;
 }
 
-static struct slist *list_at(struct snapshot *s, struct strmap *m,
-                             const char *key)
-{
-    struct slist *l = strmap_get(m, key);
-
-    if (l == NULL) {
-        l = arena_alloc(&s->arena, sizeof(*l));
-        memset(l, 0, sizeof(*l));
-        strmap_put(m, key, l);
-    }
-    return l;
-}
 
 static int load_aliases(struct snapshot *s, struct db *db, struct str *err)
 {
@@ -183,21 +276,9 @@ static int load_aliases(struct snapshot *s, struct db *db, struct str *err)
         index_init(&s->aliases, rs.n, err) < 0 ||
         index_init(&s->alias_owner, rs.n, err) < 0)
         return -1;
-    rs.head = reverse(rs.head);
-    for (struct row *r = rs.head; r; r = r->next) {
-        struct slist *l;
-        str_lower(r->v[0], strlen(r->v[0]));
-        l = list_at(s, &s->aliases, r->v[0]);
-        slist_add(&s->arena, l, arena_strdup_lower(&s->arena, r->v[1]),
-                  r->v[2] && strcmp(r->v[2], "0") != 0);
-    }
-    /* an alias whose only target is a local mailbox belongs to that
-       mailbox's owner, who may send as the alias (senderlogin) */
-    for (struct row *r = rs.head; r; r = r->next) {
-        struct slist *l = strmap_get(&s->aliases, r->v[0]);
-        if (l->n == 1 && strmap_get(&s->mailboxes, l->head->s) != NULL)
-            strmap_put(&s->alias_owner, r->v[0], (void *)l->head->s);
-    }
+    for (struct row *r = reverse(rs.head); r; r = r->next)
+        add_alias(s, r->v);
+    index_owners(s);
     s->rows += rs.n;
     return 0;
 }
@@ -210,30 +291,8 @@ static int load_transports(struct snapshot *s, struct db *db, struct str *err)
         index_init(&s->tr_addr, rs.n, err) < 0 ||
         index_init(&s->tr_dom, rs.n, err) < 0)
         return -1;
-    for (struct row *r = rs.head; r; r = r->next) {
-        const char *type = r->v[0], *purpose = r->v[2] ? r->v[2] : "delivery";
-        const char *pat = arena_strdup_lower(&s->arena, r->v[1] ? r->v[1] : "");
-        const char *tr = arena_strdup(&s->arena, r->v[3] ? r->v[3] : "");
-        if (!strcmp(type, "default")) {
-            if (!strcmp(purpose, "local"))
-                s->tr_local = tr;
-            else if (!strcmp(purpose, "legacy"))
-                s->tr_legacy = tr;
-            else
-                s->tr_default = tr;
-        } else if (!strcmp(type, "address")) {
-            strmap_put(&s->tr_addr, pat, (void *)tr);
-        } else {
-            /* domain rows: "dom" routes delivery, "local:dom" and
-               "legacy:dom" override the local and legacy routes */
-            char *key = (char *)pat;
-            if (strcmp(purpose, "delivery") != 0) {
-                key = arena_alloc(&s->arena, strlen(purpose) + strlen(pat) + 2);
-                sprintf(key, "%s:%s", purpose, pat);
-            }
-            strmap_put(&s->tr_dom, key, (void *)tr);
-        }
-    }
+    for (struct row *r = rs.head; r; r = r->next)
+        add_transport(s, r->v);
     s->rows += rs.n;
     return 0;
 }
@@ -246,16 +305,8 @@ static int load_relayhosts(struct snapshot *s, struct db *db, struct str *err)
         index_init(&s->rh_addr, rs.n, err) < 0 ||
         index_init(&s->rh_dom, rs.n, err) < 0)
         return -1;
-    for (struct row *r = rs.head; r; r = r->next) {
-        const char *pat = arena_strdup_lower(&s->arena, r->v[1] ? r->v[1] : "");
-        const char *nh = arena_strdup(&s->arena, r->v[2] ? r->v[2] : "");
-        if (!strcmp(r->v[0], "default"))
-            s->rh_default = nh;
-        else if (!strcmp(r->v[0], "address"))
-            strmap_put(&s->rh_addr, pat, (void *)nh);
-        else
-            strmap_put(&s->rh_dom, pat, (void *)nh);
-    }
+    for (struct row *r = rs.head; r; r = r->next)
+        add_relayhost(s, r->v);
     s->rows += rs.n;
     return 0;
 }
@@ -268,13 +319,8 @@ static int load_grants(struct snapshot *s, struct db *db, struct str *err)
         index_init(&s->grant_addr, rs.n, err) < 0 ||
         index_init(&s->grant_dom, rs.n, err) < 0)
         return -1;
-    for (struct row *r = reverse(rs.head); r; r = r->next) {
-        const char *login = arena_strdup_lower(&s->arena, r->v[0]);
-        const char *pat = arena_strdup_lower(&s->arena, r->v[2] ? r->v[2] : "");
-        struct strmap *m =
-            !strcmp(r->v[1], "domain") ? &s->grant_dom : &s->grant_addr;
-        slist_add(&s->arena, list_at(s, m, pat), login, 0);
-    }
+    for (struct row *r = reverse(rs.head); r; r = r->next)
+        add_grant(s, r->v);
     s->rows += rs.n;
     return 0;
 }
@@ -316,6 +362,33 @@ void snapshot_free(struct snapshot *s)
     strmap_free(&s->alias_owner);
     arena_free(&s->arena);
     free(s);
+}
+
+/* --- a snapshot without a database (unit tests) ---------------------------- */
+
+struct snapshot *snapshot_new(void)
+{
+    return xcalloc(1, sizeof(struct snapshot)); /* empty indexes are valid */
+}
+
+void snapshot_add_row(struct snapshot *s, enum snap_table t,
+                      const char *const *v)
+{
+    static void (*const add[])(struct snapshot *, char **) = {
+        add_domain, add_mailbox, add_alias, add_transport, add_relayhost,
+        add_grant};
+    static const unsigned cols[] = {6, 5, 3, 4, 3, 3};
+    char *c[SNAP_COLS_MAX] = {NULL};
+
+    for (unsigned i = 0; i < cols[t]; i++)
+        c[i] = v[i] ? arena_strdup(&s->arena, v[i]) : NULL;
+    add[t](s, c);
+    s->rows++;
+}
+
+void snapshot_done(struct snapshot *s)
+{
+    index_owners(s);
 }
 
 static void *snap_load(struct db *db, struct str *err)

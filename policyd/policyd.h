@@ -12,8 +12,8 @@
  *                there, never in the event loop)
  *   rules.c      the in-memory snapshot of the policy tables (reloaded
  *                within poll_interval of any change, lib/reloader.h)
- *   groups.c     policy group membership: addresses, domains, nested
- *                groups, LDAP groups (cached)
+ *   groups.c     policy group membership (lib/pgroup.h over the
+ *                snapshot) with LDAP groups (lib/ldapgroup.h, cached)
  *   decide.c     the order of the checks and the combined answer
  *   senderrules.c, greylist.c, ratelimit.c, spf.c   the checks
  *   prune.c      deleting expired greylisting and rate-limit state
@@ -30,6 +30,8 @@
 #include "daemon.h"
 #include "db.h"
 #include "ldapc.h"
+#include "ldapgroup.h"
+#include "pgroup.h"
 #include "reloader.h"
 #include "str.h"
 #include "spfq.h"
@@ -37,7 +39,6 @@
 
 #define PD_VALUE_MAX 2048      /* one attribute value kept, bytes */
 #define PD_TEXT_MAX 255        /* reply texts */
-#define PD_NEST_MAX 16         /* nested policy groups */
 #define PD_WINDOWS_MAX 16      /* windows per rate-limit rule */
 #define PD_HEADERS_MAX 4       /* headers pending for one message */
 #define PD_HEADER_MAX 512      /* one pending header */
@@ -116,27 +117,11 @@ void preq_free(struct preq *r);
 
 /* --- the rule snapshot (rules.c) ------------------------------------------ */
 
-enum pd_member { M_ADDRESS, M_DOMAIN, M_LDAP, M_GROUP };
-
-struct pd_member_row {
-    int type;                  /* enum pd_member */
-    const char *value;
-    struct pd_member_row *next;
-};
-
-struct pd_group {
-    unsigned id;
-    const char *name;
-    struct pd_member_row *subs; /* M_GROUP and M_LDAP members */
-    unsigned index;            /* 0..ngroups-1, for cycle marks */
-    int has_domains;           /* some M_DOMAIN member */
-};
-
 enum pd_rule_action { RA_PERMIT, RA_REJECT, RA_DEFER };
 
 struct pd_sender_rule {
     const char *name;
-    const struct pd_group *sender, *recipient; /* NULL = anyone */
+    const struct pgroup *sender, *recipient; /* NULL = anyone */
     int action;                /* enum pd_rule_action */
     int require_auth, require_spf;
     const char *text;          /* NULL = the configured default */
@@ -172,7 +157,7 @@ struct pd_rl_rule {
     int key, counts, action, priority;
     const char *match;         /* NULL = every key */
     struct cidr match_net;   /* client_address match_value */
-    const struct pd_group *group;
+    const struct pgroup *group;
     const char *text;
     int v4prefix, v6prefix;
     struct pd_rl_window win[PD_WINDOWS_MAX];
@@ -190,10 +175,7 @@ struct pd_override {
 
 struct pd_rules {
     struct arena arena;
-    struct pd_group *groups;
-    size_t ngroups;
-    struct strmap group_by_name;
-    struct strmap members;          /* "index a address", "index d domain" */
+    struct pgroup_set *groups;      /* policy_groups and their members */
     struct pd_sender_rule *srules;
     size_t nsrules;
     struct pd_grey_settings grey_default;
@@ -284,7 +266,7 @@ struct pd_worker {
     struct db *db;
     struct ldapc *ldap;             /* NULL when [policyd] ldap = no */
     void *spf;                      /* SPF_server_t */
-    struct pd_ldap_cache *ldcache;  /* shared, locked */
+    struct ldapgroup *ldgroups;     /* shared; its caches lock */
     struct greycache *gc;           /* shared, locked */
     const struct policyd_config *cfg;
     char hostname[256];
@@ -314,6 +296,9 @@ struct pd_eval {
     const char *login;              /* SASL login, "" when none */
     struct str reply;               /* the action line without "action=" */
     struct str err;
+    int limit;                      /* a group question hit a limit
+                                       (LK_LIMIT): defer whatever the fail
+                                       mode, it is no outage */
 };
 
 enum pd_verdict { PV_DUNNO, PV_DECIDED, PV_TEMP };
@@ -332,13 +317,16 @@ void spf_server_free(void *s);
    the SPF_RESULT_* value or -1 (temporary trouble) */
 int spf_result(struct pd_eval *e);
 
-/* groups.c: 1 member, 0 not, -1 temporary failure (+ e->err) */
-int group_has(struct pd_eval *e, const struct pd_group *g, const char *addr);
-struct pd_ldap_cache *ldap_cache_new(long long ttl_ms);
-void ldap_cache_free(struct pd_ldap_cache *c);
+/* groups.c: is addr in policy group g?  LK_FOUND, LK_NOTFOUND, LK_TEMP,
+   LK_LIMIT (+ e->err; LK_LIMIT also sets e->limit) */
+int pd_group_has(struct pd_eval *e, const struct pgroup *g, const char *addr);
+/* pd_ldgroups_new - the LDAP group cache the workers share (NULL when
+   [policyd] ldap = no); NULL + *err for bad [ldap] attribute lists */
+struct ldapgroup *pd_ldgroups_new(const struct policyd_config *cfg,
+                                  struct str *err);
 
 /* decide.c: the answer to one request into e->reply */
-void decide(struct pd_eval *e);
+void pd_decide(struct pd_eval *e);
 /* prune.c: delete expired state; 0 or DB_TEMP */
 int prune_state(struct pd_worker *w, const struct pd_rules *r, time_t now);
 
