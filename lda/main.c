@@ -26,6 +26,7 @@
 
 #include "lda.h"
 #include "log.h"
+#include "mem.h"
 
 static void usage(void)
 {
@@ -89,12 +90,11 @@ static int pipe_main(const char *path, const char *sender,
     if (cfg->log_to == LDA_LOG_STDERR || verbose)
         log_open("postern-lda", LOG_TO_STDERR, verbose);
     if (getuid() == 0 && cfg->srv.user[0] &&
-        server_drop_privileges(cfg->srv.user, &err) < 0)
+        daemon_drop_user(cfg->srv.user, &err) < 0)
         log_fatal("%s", str_cstr(&err));
     if (strcmp(sender, "<>") == 0)
         sender = "";
-    if ((m = malloc(sizeof(*m))) == NULL)
-        log_fatal("out of memory");
+    m = xmalloc(sizeof(*m));
     lda_msg_init(m, (unsigned long long)cfg->max_message_size,
                  (size_t)cfg->spool_memory, cfg->temp_dir);
     read_stdin(m); /* a spool error is in m->io_error; lda_deliver says 4xx */

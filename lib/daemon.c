@@ -1,35 +1,31 @@
 /*
- * daemon - common life cycle of the postern servers.  See daemon.h.
+ * daemon - the life cycle every postern program shares.  See daemon.h.
+ *
+ * Limits: DAEMON_MAX_SECTIONS sections per program.  Not thread-safe except
+ * daemon_hup_notify(); call the rest from the main thread.
  *
  * Diagnostics: configuration errors go to stderr as "FILE:LINE: message" and
- * exit 1 (with -t too); a broken environment at start-up (cannot bind, cannot
- * drop privileges) is fatal.  Exit 0 after a clean stop.
+ * exit 1 (with -t too); a broken environment at start-up (cannot fork,
+ * cannot drop privileges) is fatal.
  */
 #include "daemon.h"
 #include "log.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *const daemon_all_sections[] = {
     "database", "ldap", "policyd", "milter", "maps", "lda", "sieve",
     "managesieve", NULL};
-
-/* the state the SIGHUP hook needs */
-struct daemon_state {
-    const struct daemon_app *app;
-    const char *config_path;
-    void *cfg;
-    void *appstate;
-    struct server *srv;
-    struct server_ops ops; /* app->ops with our reload hook */
-};
-
-static struct daemon_state *daemon_state;
 
 static void usage(const char *name)
 {
@@ -70,16 +66,19 @@ static int check_mode(const struct server_config *sc, struct str *err)
     return 0;
 }
 
+mode_t daemon_octal_mode(long long m)
+{
+    return (mode_t)((m / 100) * 64 + ((m / 10) % 10) * 8 + m % 10);
+}
+
 void *daemon_load_config(const struct daemon_app *app, const char *path,
                          struct str *err)
 {
     struct cfg_section secs[DAEMON_MAX_SECTIONS];
     const char *ign[DAEMON_MAX_SECTIONS + 8];
-    void *cfg = calloc(1, app->config_size);
+    void *cfg = xcalloc(1, app->config_size);
     size_t n;
 
-    if (cfg == NULL)
-        log_fatal("out of memory");
     n = app->sections(cfg, secs);
     if (cfg_load(path, secs, n, ignored_sections(secs, n, ign), err) < 0 ||
         (app->server_config && check_mode(app->server_config(cfg), err) < 0) ||
@@ -102,49 +101,12 @@ void daemon_free_config(const struct daemon_app *app, void *cfg)
     free(cfg);
 }
 
-static int daemon_reload(void *unused)
-{
-    struct daemon_state *st = daemon_state;
-    struct str err = STR_INIT;
-    struct server_limits lim;
-    void *newcfg, *old;
-
-    (void)unused;
-    newcfg = daemon_load_config(st->app, st->config_path, &err);
-    if (newcfg == NULL) {
-        log_error("%s", str_cstr(&err));
-        str_free(&err);
-        return -1;
-    }
-    str_free(&err);
-    if (strcmp(st->app->server_config(newcfg)->listen,
-               st->app->server_config(st->cfg)->listen) != 0)
-        log_warn("listen addresses changed: they take effect after a restart");
-    lim = (struct server_limits){st->app->max_input, st->app->max_output, 0, 0,
-                                 st->app->tick_ms, 0};
-    server_limits_from_config(&lim, st->app->server_config(newcfg));
-    server_set_limits(st->srv, &lim);
-    if (st->app->reconfigure) {
-        old = st->app->reconfigure(st->appstate, newcfg);
-        if (old == st->cfg)
-            st->cfg = newcfg;
-        daemon_free_config(st->app, old);
-    } else {
-        daemon_free_config(st->app, st->cfg);
-        st->cfg = newcfg;
-    }
-    log_info("configuration reloaded from %s", st->config_path);
-    return 0;
-}
-
-static int daemon_print_defaults(const struct daemon_app *app)
+static int print_defaults(const struct daemon_app *app)
 {
     struct cfg_section secs[DAEMON_MAX_SECTIONS];
-    void *cfg = calloc(1, app->config_size);
+    void *cfg = xcalloc(1, app->config_size);
     size_t n;
 
-    if (cfg == NULL)
-        log_fatal("out of memory");
     n = app->sections(cfg, secs);
     printf("# %s: every setting with its default\n\n", app->name);
     cfg_print_defaults(stdout, secs, n);
@@ -152,12 +114,63 @@ static int daemon_print_defaults(const struct daemon_app *app)
     return 0;
 }
 
-static void daemonize(void)
+/* std_fds_open - fds 0-2 on /dev/null if closed, so no socket becomes one */
+static void std_fds_open(void)
 {
-    pid_t pid = fork();
     int fd;
 
-    if (pid < 0)
+    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+        ;
+    if (fd > 2)
+        close(fd);
+}
+
+int daemon_start(struct daemon *d, const struct daemon_app *app, int argc,
+                 char **argv)
+{
+    struct str err = STR_INIT;
+    int opt, test = 0;
+
+    *d = (struct daemon){app, DAEMON_DEFAULT_CONFIG, NULL, 0, 0};
+    std_fds_open();
+    while ((opt = getopt(argc, argv, "c:ftdvh")) != -1) {
+        switch (opt) {
+        case 'd': return print_defaults(app);
+        case 'c': d->config_path = optarg; break;
+        case 'f': d->foreground = 1; break;
+        case 't': test = 1; break;
+        case 'v': d->verbose++; break;
+        default: usage(app->name); return opt == 'h' ? 0 : 64;
+        }
+    }
+    if (optind != argc) {
+        usage(app->name);
+        return 64;
+    }
+    log_open(app->name, d->foreground || test ? LOG_TO_STDERR : LOG_TO_SYSLOG,
+             d->verbose);
+    if ((d->cfg = daemon_load_config(app, d->config_path, &err)) == NULL) {
+        fprintf(stderr, "%s: %s\n", app->name, str_cstr(&err));
+        str_free(&err);
+        return 1;
+    }
+    str_free(&err);
+    if (test) {
+        printf("%s: configuration %s is valid\n", app->name, d->config_path);
+        daemon_end(d);
+        return 0;
+    }
+    return -1;
+}
+
+void daemon_detach(const struct daemon *d)
+{
+    pid_t pid;
+    int fd;
+
+    if (d->foreground)
+        return;
+    if ((pid = fork()) < 0)
         log_fatal("fork: %s", strerror(errno));
     if (pid > 0)
         _exit(0);
@@ -177,69 +190,124 @@ static void daemonize(void)
     }
 }
 
-int daemon_main(int argc, char **argv, const struct daemon_app *app)
+static const char *config_user(const struct daemon *d)
 {
-    struct daemon_state st = {0};
-    const char *path = DAEMON_DEFAULT_CONFIG;
-    struct str err = STR_INIT;
-    struct server_limits lim;
-    int opt, foreground = 0, test = 0, verbose = 0;
+    const struct server_config *sc;
 
-    while ((opt = getopt(argc, argv, "c:ftdvh")) != -1) {
-        switch (opt) {
-        case 'd': return daemon_print_defaults(app);
-        case 'c': path = optarg; break;
-        case 'f': foreground = 1; break;
-        case 't': test = 1; break;
-        case 'v': verbose++; break;
-        default: usage(app->name); return opt == 'h' ? 0 : 64;
-        }
-    }
-    if (optind != argc) {
-        usage(app->name);
-        return 64;
-    }
-    log_open(app->name, foreground || test ? LOG_TO_STDERR : LOG_TO_SYSLOG,
-             verbose);
-    if ((st.cfg = daemon_load_config(app, path, &err)) == NULL) {
-        fprintf(stderr, "%s: %s\n", app->name, str_cstr(&err));
-        str_free(&err);
-        return 1;
-    }
-    if (test) {
-        printf("%s: configuration %s is valid\n", app->name, path);
-        daemon_free_config(app, st.cfg);
-        str_free(&err);
+    if (d->app->server_config == NULL)
+        return "";
+    sc = d->app->server_config(d->cfg);
+    return sc->user ? sc->user : "";
+}
+
+int daemon_socket_owner(const struct daemon *d, const char *path,
+                        struct str *err)
+{
+    const char *user = config_user(d);
+    struct passwd *pw;
+    struct stat st;
+
+    if (*user == '\0' || geteuid() != 0)
         return 0;
-    }
-    st.app = app;
-    st.config_path = path;
-    st.ops = *app->ops;
-    st.ops.reload = daemon_reload;
-    lim = (struct server_limits){app->max_input, app->max_output, 0, 0,
-                                 app->tick_ms, 0};
-    server_limits_from_config(&lim, app->server_config(st.cfg));
-    st.srv = server_create(&st.ops, NULL, &lim);
-    if (server_listen(st.srv, app->server_config(st.cfg)->listen, &err) < 0)
-        log_fatal("%s", str_cstr(&err));
-    if (!foreground)
-        daemonize();
-    if ((st.appstate = app->init(st.cfg, st.srv, &err)) == NULL)
-        log_fatal("%s", str_cstr(&err));
-    server_set_app(st.srv, st.appstate);
-    if (server_drop_privileges(app->server_config(st.cfg)->user, &err) < 0)
-        log_fatal("%s", str_cstr(&err));
-    if (app->start && app->start(st.appstate, &err) < 0)
-        log_fatal("%s", str_cstr(&err));
-    daemon_state = &st;
-    log_info("%s started (listening on %s)", app->name,
-             app->server_config(st.cfg)->listen);
-    server_run(st.srv);
-    log_info("%s stopping", app->name);
-    if (app->fini)
-        app->fini(st.appstate);
-    server_free(st.srv);
-    daemon_free_config(app, st.cfg);
-    str_free(&err);
+    if ((pw = getpwnam(user)) == NULL)
+        return str_appendf(err, "unknown user '%s'", user), -1;
+    /* the path is the socket we just bound: refuse anything else */
+    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+        return str_appendf(err, "unix:%s is not a socket", path), -1;
+    if (lchown(path, pw->pw_uid, pw->pw_gid) < 0)
+        return str_appendf(err, "cannot give unix:%s to user '%s': %s", path,
+                           user, strerror(errno)), -1;
     return 0;
+}
+
+int daemon_drop_user(const char *user, struct str *err)
+{
+    struct passwd *pw;
+
+    if (user == NULL || *user == '\0')
+        return 0;
+    if ((pw = getpwnam(user)) == NULL)
+        return str_appendf(err, "unknown user '%s'", user), -1;
+    if (geteuid() != 0) {
+        if (geteuid() == pw->pw_uid)
+            return 0;
+        return str_appendf(err, "cannot switch to user '%s': not root", user),
+               -1;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+        setuid(pw->pw_uid) < 0)
+        return str_appendf(err, "cannot drop privileges to '%s': %s", user,
+                           strerror(errno)), -1;
+    if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+        return str_appendf(err, "could regain root after dropping privileges"),
+               -1;
+    return 0;
+}
+
+void daemon_drop_privileges(const struct daemon *d)
+{
+    struct str err = STR_INIT;
+
+    if (daemon_drop_user(config_user(d), &err) < 0)
+        log_fatal("%s", str_cstr(&err));
+    str_free(&err);
+}
+
+void *daemon_reload_config(const struct daemon *d)
+{
+    struct str err = STR_INIT;
+    void *cfg = daemon_load_config(d->app, d->config_path, &err);
+
+    if (cfg == NULL)
+        log_error("%s", str_cstr(&err));
+    str_free(&err);
+    return cfg;
+}
+
+void daemon_end(struct daemon *d)
+{
+    daemon_free_config(d->app, d->cfg);
+    d->cfg = NULL;
+}
+
+/* --- SIGHUP through a pipe ---------------------------------------------- */
+
+static int hup_fds[2] = {-1, -1};
+
+void daemon_hup_notify(char byte)
+{
+    int saved = errno;
+
+    if (hup_fds[1] >= 0 && write(hup_fds[1], &byte, 1) < 0) {
+        /* pipe full: the reader has enough to wake up */
+    }
+    errno = saved;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    daemon_hup_notify('H');
+}
+
+int daemon_hup_pipe(struct str *err)
+{
+    struct sigaction sa;
+    sigset_t set;
+
+    if (hup_fds[0] < 0 && pipe(hup_fds) < 0)
+        return str_appendf(err, "pipe: %s", strerror(errno)), -1;
+    fcntl(hup_fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(hup_fds[1], F_SETFD, FD_CLOEXEC);
+    fcntl(hup_fds[1], F_SETFL, O_NONBLOCK);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART; /* start-up code never sees EINTR for it */
+    sigemptyset(&sa.sa_mask);
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    if (sigaction(SIGHUP, &sa, NULL) < 0 ||
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0)
+        return str_appendf(err, "SIGHUP: %s", strerror(errno)), -1;
+    return hup_fds[0];
 }

@@ -7,14 +7,13 @@
  */
 #include "server.h"
 #include "clock.h"
+#include "daemon.h"
 #include "log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -121,12 +120,10 @@ struct server *server_create(const struct server_ops *ops, void *app,
 void server_limits_from_config(struct server_limits *lim,
                                const struct server_config *cfg)
 {
-    long long m = cfg->unix_mode;
-
     lim->max_conns = (int)cfg->max_connections;
     lim->idle_ms = cfg->idle_timeout;
     /* the mode is written in octal digits: 660 means 0660 */
-    lim->unix_mode = (int)((m / 100) * 64 + ((m / 10) % 10) * 8 + m % 10);
+    lim->unix_mode = (int)daemon_octal_mode(cfg->unix_mode);
 }
 
 void server_set_app(struct server *s, void *app)
@@ -270,30 +267,6 @@ int server_listen(struct server *s, const char *specs, struct str *err)
     }
     if (s->nlisteners == 0)
         return str_appendf(err, "no listen address configured"), -1;
-    return 0;
-}
-
-int server_drop_privileges(const char *user, struct str *err)
-{
-    struct passwd *pw;
-
-    if (user == NULL || *user == '\0')
-        return 0;
-    if ((pw = getpwnam(user)) == NULL)
-        return str_appendf(err, "unknown user '%s'", user), -1;
-    if (geteuid() != 0) {
-        if (geteuid() == pw->pw_uid)
-            return 0;
-        return str_appendf(err, "cannot switch to user '%s': not root", user),
-               -1;
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-        setuid(pw->pw_uid) < 0)
-        return str_appendf(err, "cannot drop privileges to '%s': %s", user,
-                           strerror(errno)), -1;
-    if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
-        return str_appendf(err, "could regain root after dropping privileges"),
-               -1;
     return 0;
 }
 

@@ -2,8 +2,9 @@
  * server - the shared server skeleton: listen on inet (IPv4, IPv6) and unix
  * sockets, serve many concurrent connections from one epoll event loop,
  * enforce idle timeouts and per-connection input/output limits, stop
- * gracefully on SIGTERM/SIGINT, call a reload hook on SIGHUP, and drop
- * privileges to a configured user after binding.
+ * gracefully on SIGTERM/SIGINT, and call a reload hook on SIGHUP.  The
+ * life cycle around it (command line, configuration, daemonizing, privilege
+ * drop) is lib/daemon.h; daemon_main() puts the two together.
  *
  * A daemon supplies callbacks (struct server_ops).  Input arrives through
  * ops->input() with every byte buffered so far; the callback consumes whole
@@ -66,18 +67,29 @@ struct server_config {
 };
 
 /*
- * SERVER_CFG_DEFS - the rows of a cfg_def table for struct server_config
- * stored as member `m` of struct `T`, with the default listen spec `listen`.
+ * SERVER_LISTEN_CFG_DEFS - the rows of a cfg_def table for the members of
+ * struct server_config that a program listening without the server loop
+ * uses (postern-milter: libmilter serves the connections): listen, user,
+ * unix_socket_mode.  Stored as member `m` of struct `T`, with the default
+ * listen spec `dflt`.
  */
-#define SERVER_CFG_DEFS(T, m, dflt)                                           \
+#define SERVER_LISTEN_CFG_DEFS(T, m, dflt)                                    \
     {"listen", CFG_STR, dflt, 0, 1024, offsetof(T, m.listen), NULL},          \
     {"user", CFG_STR, "", 0, 64, offsetof(T, m.user), NULL},                    \
+    {"unix_socket_mode", CFG_INT, "666", 0, 777, offsetof(T, m.unix_mode),      \
+     NULL}
+
+/*
+ * SERVER_CFG_DEFS - every row of struct server_config, for a program served
+ * by the server loop: SERVER_LISTEN_CFG_DEFS plus max_connections and
+ * idle_timeout.
+ */
+#define SERVER_CFG_DEFS(T, m, dflt)                                           \
+    SERVER_LISTEN_CFG_DEFS(T, m, dflt),                                       \
     {"max_connections", CFG_INT, "4096", 1, 65536,                              \
      offsetof(T, m.max_connections), NULL},                                     \
     {"idle_timeout", CFG_TIME, "300s", 1000, 86400000,                          \
-     offsetof(T, m.idle_timeout), NULL},                                        \
-    {"unix_socket_mode", CFG_INT, "666", 0, 777, offsetof(T, m.unix_mode),      \
-     NULL}
+     offsetof(T, m.idle_timeout), NULL}
 
 struct server *server_create(const struct server_ops *ops, void *app,
                              const struct server_limits *lim);
@@ -91,14 +103,6 @@ void server_limits_from_config(struct server_limits *lim,
 
 /* server_listen - bind and listen on every spec in a list. 0 or -1 + *err. */
 int server_listen(struct server *s, const char *specs, struct str *err);
-
-/*
- * server_drop_privileges - when running as root and user is not empty:
- * initgroups, setgid, setuid to that user, and verify root cannot be
- * regained.  0, or -1 + *err (the caller must exit: never serve as root by
- * accident).  Not root and user empty or equal to the current user: 0.
- */
-int server_drop_privileges(const char *user, struct str *err);
 
 /* server_run - serve until SIGTERM/SIGINT or server_stop().  0 or -1. */
 int server_run(struct server *s);

@@ -11,7 +11,10 @@
  *             whether the message is a signing candidate (authenticated or
  *             trusted client) or inbound (neither, and a client address)
  *   envrcpt   a group address?  (LDAP)  may this sender write to it?
- *             550 5.7.1 when not; 451 4.4.3 when LDAP/SQL cannot answer
+ *             550 5.7.1 when not; 451 4.4.3 when LDAP cannot say whether
+ *             it is a group; 451 4.3.0 when the send rights cannot be
+ *             checked (LDAP/SQL down, or a group over a limit, LK_LIMIT,
+ *             logged apart)
  *   header    buffered for DKIM signing, or fed to DKIM verification
  *             (bounded by max_headers/max_header_bytes); Authentication-
  *             Results headers with our authserv-id are noted by index
@@ -19,7 +22,8 @@
  *             the signatures; hash the body
  *   eom       expand every group recipient (delrcpt the group, addrcpt
  *             each member once, not the sender unless copy_to_sender);
- *             451 4.4.3 on LDAP trouble, 452 4.5.3 over max_recipients;
+ *             451 4.4.3 on LDAP trouble, 452 4.5.3 over a limit
+ *             (max_recipients, max_nesting: LK_LIMIT);
  *             then add the DKIM-Signature header(s); remove every
  *             Authentication-Results header that claims our authserv-id
  *             (any message), and for inbound mail add ours at the top:
@@ -43,6 +47,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "hash.h"
 #include "log.h"
 #include "milter.h"
 
@@ -244,22 +249,30 @@ static int rcpt_add(struct mconn *c, const char *arg, const char *addr,
 static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
                            const char *addr)
 {
-    struct slist dn = {0}, rules = {0};
+    struct ldapgroup_info info = {NULL, STRVEC_INIT};
     struct str err = STR_INIT, text = STR_INIT;
-    struct mres *r = mpool_get(milter_ctx->pool, &err);
+    struct mres *r = milter_pool_get(milter_ctx->pool, &err);
     sfsistat st = SMFIS_CONTINUE;
-    int rc = r ? group_lookup(milter_ctx, r, addr, &dn, &rules, &err)
-               : GROUP_TEMP;
+    int rc = r ? milter_group_lookup(milter_ctx, r, addr, &info, &err)
+               : LK_TEMP;
 
-    if (rc == GROUP_TEMP) {
+    if (rc < 0) {
         log_error("%s: to=<%s>: group lookup failed: %s (451)", queue_id(ctx),
                   log_safe_cstr(addr), str_cstr(&err));
         st = tempfail(ctx, "451", "4.4.3",
                       "Group directory unavailable, try again later");
-    } else if (rc == 1) {
-        struct rights_query q = {addr, dn.v[0], &rules, c->login, c->sender};
+    } else if (rc == LK_FOUND) {
+        struct rights_query q = {addr, info.dn, &info.values, c->login,
+                                 c->sender};
         rc = rights_check(milter_ctx, r, &q, &text, &err);
-        if (rc == RIGHTS_TEMP) {
+        if (rc == RIGHTS_LIMIT) {
+            log_error("%s: to=<%s>: send rights: a group is over a limit: %s "
+                      "([ldap] max_nesting, policy groups nested deeper than "
+                      "%d): temporary failure", queue_id(ctx),
+                      log_safe_cstr(addr), str_cstr(&err), PGROUP_NEST_MAX);
+            st = tempfail(ctx, "451", "4.3.0",
+                          "Cannot check the send rights now, try again later");
+        } else if (rc == RIGHTS_TEMP) {
             log_error("%s: to=<%s>: send rights lookup failed: %s (451)",
                       queue_id(ctx), log_safe_cstr(addr), str_cstr(&err));
             st = tempfail(ctx, "451", "4.3.0",
@@ -271,15 +284,14 @@ static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
                      c->login ? log_safe_cstr(c->login) : "-");
             smfi_setreply(ctx, "550", "5.7.1", (char *)str_cstr(&text));
             st = SMFIS_REJECT;
-        } else if (rcpt_add(c, arg, addr, dn.v[0]) < 0) {
+        } else if (rcpt_add(c, arg, addr, info.dn) < 0) {
             st = tempfail(ctx, "452", "4.5.3", "Too many recipients");
         }
     } else if (rcpt_add(c, arg, addr, NULL) < 0) {
         st = tempfail(ctx, "452", "4.5.3", "Too many recipients");
     }
-    mpool_put(milter_ctx->pool, r);
-    slist_free(&dn);
-    slist_free(&rules);
+    milter_pool_put(milter_ctx->pool, r);
+    ldapgroup_info_free(&info);
     str_free(&err);
     str_free(&text);
     return st;
@@ -355,9 +367,9 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
         verify_eoh(c->verify);
     if (c == NULL || c->sign == NULL)
         return SMFIS_CONTINUE;
-    r = mpool_get(milter_ctx->pool, &err);
+    r = milter_pool_get(milter_ctx->pool, &err);
     rc = r ? sign_eoh(milter_ctx, r, c->sign, &err) : -1;
-    mpool_put(milter_ctx->pool, r);
+    milter_pool_put(milter_ctx->pool, r);
     if (rc < 0) {
         log_error("%s: DKIM: %s (451)", queue_id(ctx), str_cstr(&err));
         str_free(&err);
@@ -386,30 +398,37 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
     return SMFIS_CONTINUE;
 }
 
-/* members_to_add - expand every group recipient into add (once each). */
-static sfsistat expand_all(SMFICTX *ctx, struct mconn *c, struct slist *add,
+/* expand_all - expand every group recipient into add: each address once,
+   none that is a plain recipient already (hash sets, so a group of many
+   thousand members costs linear time). */
+static sfsistat expand_all(SMFICTX *ctx, struct mconn *c, struct strvec *add,
                            size_t *excluded)
 {
     const struct milter_config *cfg = milter_ctx->cfg;
     struct str err = STR_INIT;
-    struct mres *r = mpool_get(milter_ctx->pool, &err);
+    struct mres *r = milter_pool_get(milter_ctx->pool, &err);
     sfsistat st = SMFIS_CONTINUE;
+    struct hmap seen; /* plain recipients and added members (borrowed) */
 
+    hmap_init(&seen, c->nrcpt + 64, HMAP_NOCASE);
+    for (size_t k = 0; k < c->nrcpt; k++)
+        if (!c->rcpt[k].dn)
+            hmap_put(&seen, c->rcpt[k].addr, c);
     for (size_t i = 0; r && i < c->nrcpt && st == SMFIS_CONTINUE; i++) {
-        struct slist members = {0};
+        struct strvec members = STRVEC_INIT;
         size_t added = 0;
         int rc;
         if (c->rcpt[i].dn == NULL)
             continue;
-        rc = group_expand(milter_ctx, r, c->rcpt[i].dn, &members, &err);
-        if (rc == GROUP_LIMIT) {
+        rc = milter_group_expand(milter_ctx, r, c->rcpt[i].dn, &members, &err);
+        if (rc == LK_LIMIT) {
             log_error("%s: to=<%s>: group expansion over the limit: %s "
                       "([milter] max_recipients, [ldap] max_nesting): "
                       "temporary failure", queue_id(ctx),
                       log_safe_cstr(c->rcpt[i].addr), str_cstr(&err));
             st = tempfail(ctx, "452", "4.5.3",
                           "Group too large to expand, try again later");
-        } else if (rc == GROUP_TEMP) {
+        } else if (rc < 0) {
             log_error("%s: to=<%s>: group expansion failed: %s (451)",
                       queue_id(ctx), log_safe_cstr(c->rcpt[i].addr),
                       str_cstr(&err));
@@ -418,14 +437,11 @@ static sfsistat expand_all(SMFICTX *ctx, struct mconn *c, struct slist *add,
         }
         for (size_t j = 0; st == SMFIS_CONTINUE && j < members.n; j++) {
             const char *mbr = members.v[j];
-            int plain = 0;
-            for (size_t k = 0; k < c->nrcpt; k++)
-                plain |= !c->rcpt[k].dn && !strcasecmp(c->rcpt[k].addr, mbr);
-            if (!cfg->copy_to_sender && !strcasecmp(mbr, c->sender))
+            if (!cfg->copy_to_sender && !strcasecmp(mbr, c->sender)) {
                 (*excluded)++;
-            else if (!plain && !slist_has(add, mbr)) {
-                if (slist_add(add, mbr) < 0)
-                    st = SMFIS_TEMPFAIL;
+            } else if (hmap_get(&seen, mbr) == NULL) {
+                strvec_add(add, mbr);
+                hmap_put(&seen, add->v[add->n - 1], c);
                 added++;
             }
         }
@@ -433,25 +449,26 @@ static sfsistat expand_all(SMFICTX *ctx, struct mconn *c, struct slist *add,
             log_info("%s: to=<%s>: group expanded to %zu addresses (%zu new)",
                      queue_id(ctx), log_safe_cstr(c->rcpt[i].addr), members.n,
                      added);
-        slist_free(&members);
+        strvec_free(&members);
     }
+    hmap_free(&seen, NULL);
     if (r == NULL) {
         log_error("%s: %s (451)", queue_id(ctx), str_cstr(&err));
         st = tempfail(ctx, "451", "4.4.3", "Temporary failure, try again later");
     }
-    mpool_put(milter_ctx->pool, r);
+    milter_pool_put(milter_ctx->pool, r);
     str_free(&err);
     return st;
 }
 
 static sfsistat apply_expansion(SMFICTX *ctx, struct mconn *c)
 {
-    struct slist add = {0};
+    struct strvec add = {0};
     size_t excluded = 0, remaining = c->nrcpt - c->ngroups;
     sfsistat st = expand_all(ctx, c, &add, &excluded);
 
     if (st != SMFIS_CONTINUE) {
-        slist_free(&add);
+        strvec_free(&add);
         return st;
     }
     if (remaining + add.n == 0 && excluded) {
@@ -459,12 +476,11 @@ static sfsistat apply_expansion(SMFICTX *ctx, struct mconn *c)
            than let the message vanish */
         log_info("%s: groups have no other member than the sender: "
                  "delivered to the sender", queue_id(ctx));
-        if (slist_add(&add, c->sender) < 0)
-            st = SMFIS_TEMPFAIL;
+        strvec_add(&add, c->sender);
     } else if (remaining + add.n == 0) {
         log_info("%s: groups have no member addresses: rejected",
                  queue_id(ctx));
-        slist_free(&add);
+        strvec_free(&add);
         smfi_setreply(ctx, "550", "5.1.1",
                       "The group has no members with a mail address");
         return SMFIS_REJECT;
@@ -479,7 +495,7 @@ static sfsistat apply_expansion(SMFICTX *ctx, struct mconn *c)
     for (size_t i = 0; i < c->nrcpt && st == SMFIS_CONTINUE; i++)
         if (c->rcpt[i].dn && smfi_delrcpt(ctx, c->rcpt[i].arg) != MI_SUCCESS)
             st = tempfail(ctx, "451", "4.3.0", "Cannot remove recipients");
-    slist_free(&add);
+    strvec_free(&add);
     return st;
 }
 
@@ -501,7 +517,7 @@ static int insert_header(SMFICTX *ctx, struct mconn *c, const char *name,
 
 static sfsistat apply_signatures(SMFICTX *ctx, struct mconn *c)
 {
-    struct slist sigs = {0};
+    struct strvec sigs = {0};
     struct str err = STR_INIT;
     sfsistat st = SMFIS_CONTINUE;
 
@@ -513,7 +529,7 @@ static sfsistat apply_signatures(SMFICTX *ctx, struct mconn *c)
             st = tempfail(ctx, "451", "4.3.0", "Cannot add the signature");
     if (sigs.n)
         log_info("%s: DKIM: %zu signature(s) added", queue_id(ctx), sigs.n);
-    slist_free(&sigs);
+    strvec_free(&sigs);
     str_free(&err);
     return st;
 }
@@ -547,7 +563,7 @@ static sfsistat add_auth_results(SMFICTX *ctx, struct mconn *c)
     const char *spf = cfg->spf ? spf_check(c->client, c->helo, c->sender)
                                : NULL;
     struct str ar = STR_INIT, dkim = STR_INIT;
-    struct slist dlog = {0};
+    struct strvec dlog = {0};
     sfsistat st = SMFIS_CONTINUE;
     int oom = str_append_cstr(&ar, cfg->authserv_id);
 
@@ -580,7 +596,7 @@ static sfsistat add_auth_results(SMFICTX *ctx, struct mconn *c)
     }
     str_free(&ar);
     str_free(&dkim);
-    slist_free(&dlog);
+    strvec_free(&dlog);
     return st;
 }
 

@@ -8,6 +8,8 @@
  * ("inet:127.0.0.1:10027", "inet:[::1]:10027", "unix:/run/postern/milter")
  * and converted to libmilter's "inet:PORT@HOST" / "inet6:PORT@HOST" /
  * "unix:PATH" by milter_listen_spec().  Only one listen spec is supported.
+ * The socket keys are listen, user and unix_socket_mode; the server-loop
+ * keys max_connections and idle_timeout are not accepted in [milter].
  *
  * Diagnostics: configuration errors name the key; -t reports them.
  */
@@ -20,7 +22,9 @@
 #include "milter.h"
 
 static const struct cfg_def milter_defs[] = {
-    SERVER_CFG_DEFS(struct milter_config, srv, "inet:127.0.0.1:10027"),
+    /* libmilter serves the connections: no max_connections, idle_timeout
+       (milter_timeout is libmilter's I/O timeout) */
+    SERVER_LISTEN_CFG_DEFS(struct milter_config, srv, "inet:127.0.0.1:10027"),
     {"group_domains", CFG_STR, "", 0, 4096,
      offsetof(struct milter_config, group_domains), NULL},
     {"max_recipients", CFG_INT, "1000", 1, 100000,
@@ -54,6 +58,8 @@ static const struct cfg_def milter_defs[] = {
     {"spf", CFG_BOOL, "yes", 0, 0, offsetof(struct milter_config, spf), NULL},
     {"max_signatures", CFG_INT, "8", 1, 64,
      offsetof(struct milter_config, max_signatures), NULL},
+    {"poll_interval", CFG_TIME, "250ms", 10, 60000,
+     offsetof(struct milter_config, poll_interval), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def ldap_defs[] = {
@@ -153,6 +159,7 @@ static int milter_check(void *cfgp, struct str *err)
         check_filter("group_filter", cfg->ldap.group_filter, err) < 0 ||
         check_filter("user_filter", cfg->ldap.user_filter, err) < 0 ||
         check_filter("uid_filter", cfg->ldap.uid_filter, err) < 0 ||
+        ldapgroup_check_config(&cfg->ldap, err) < 0 ||
         check_networks(cfg->trusted_networks, err) < 0 ||
         check_authserv_id(cfg, err) < 0)
         rc = -1;
@@ -160,11 +167,17 @@ static int milter_check(void *cfgp, struct str *err)
     return rc;
 }
 
+static struct server_config *milter_srvcfg(void *cfg)
+{
+    return &((struct milter_config *)cfg)->srv;
+}
+
 const struct daemon_app milter_app = {
     .name = "postern-milter",
     .config_size = sizeof(struct milter_config),
     .sections = milter_sections,
     .check = milter_check,
+    .server_config = milter_srvcfg,
 };
 
 int milter_listen_spec(const char *spec, struct str *out, struct str *err)

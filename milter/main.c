@@ -1,136 +1,162 @@
 /*
- * postern-milter - entry point: the command line of every postern daemon
- * (-c FILE, -f, -t, -v, -d), the configuration (lib/daemon.h's loader with
- * milter_app), then libmilter: smfi_setconn with the [milter] listen spec
- * converted to libmilter syntax, smfi_register, the socket opened as root,
- * privileges dropped to [milter] user, libopendkim (signing and
- * verification) and libspf2 set up, smfi_main until SIGTERM/SIGINT
- * (libmilter's signal thread stops the workers cleanly).
+ * postern-milter - entry point: the life cycle every postern program shares
+ * (lib/daemon.h: -c FILE, -f, -t, -v, -d, logging, the configuration with
+ * milter_app, daemonizing, privilege drop), then libmilter:
+ * smfi_setconn with the [milter] listen spec converted to libmilter syntax,
+ * smfi_register, the socket opened as root by smfi_opensocket (a unix
+ * socket created with exactly [milter] unix_socket_mode through the umask,
+ * then given to [milter] user), privileges dropped, libopendkim and
+ * libspf2 set up, smfi_main until SIGTERM/SIGINT (libmilter's signal
+ * thread stops the workers cleanly).
+ *
+ * Signals: every thread blocks SIGTERM and SIGINT; libmilter's signal
+ * thread waits for them and stops smfi_main.  smfi_main runs in a thread of
+ * its own that also blocks SIGHUP, like every thread libmilter starts from
+ * it, so SIGHUP (on which libmilter would stop) reaches a thread of ours
+ * instead: its handler writes to a pipe (lib/daemon.h daemon_hup_pipe) and
+ * the main thread reads the configuration file again and logs whether it
+ * is valid.  The running milter keeps the configuration it started with
+ * (changes take effect after a restart).  Linux delivers a signal sent to
+ * the process to its main thread first when that thread does not block it;
+ * libmilter's signal thread could still take a SIGHUP only when the main
+ * thread is busy with another one, and then the milter stops cleanly.
  *
  * Diagnostics: configuration errors on stderr as FILE:LINE: message, exit
  * 1; a broken environment at start (cannot listen, cannot drop
- * privileges, libopendkim, libspf2) is fatal (exit 75).  Exit 0 after a clean stop.
- * libmilter handles SIGHUP like SIGTERM: a changed configuration takes
- * effect after a restart.
+ * privileges, libopendkim, libspf2) is fatal (exit 75).  Exit 0 after a
+ * clean stop.
  */
-#include <fcntl.h>
+#include <errno.h>
 #include <libmilter/mfapi.h>
+#include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "milter.h"
-#include "server.h"
 
 struct mctx *milter_ctx;
 
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: postern-milter [-c FILE] [-f] [-t] [-v] [-d]\n"
-            "  -c FILE  configuration file (default %s)\n"
-            "  -f       stay in the foreground and log to stderr\n"
-            "  -t       check the configuration and exit\n"
-            "  -v       verbose logging (repeat for more)\n"
-            "  -d       print every setting with its default and exit\n",
-            DAEMON_DEFAULT_CONFIG);
-}
-
-static int print_defaults(void)
-{
-    struct cfg_section secs[DAEMON_MAX_SECTIONS];
-    void *cfg = calloc(1, milter_app.config_size);
-    size_t n;
-
-    if (cfg == NULL)
-        log_fatal("out of memory");
-    n = milter_app.sections(cfg, secs);
-    printf("# %s: every setting with its default\n\n", milter_app.name);
-    cfg_print_defaults(stdout, secs, n);
-    free(cfg);
-    return 0;
-}
-
-static void daemonize(void)
-{
-    pid_t pid = fork();
-    int fd;
-
-    if (pid < 0)
-        log_fatal("fork failed");
-    if (pid > 0)
-        _exit(0);
-    setsid();
-    if ((pid = fork()) < 0)
-        log_fatal("fork failed");
-    if (pid > 0)
-        _exit(0);
-    if (chdir("/") < 0)
-        log_fatal("chdir /");
-    if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-        dup2(fd, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        if (fd > 2)
-            close(fd);
-    }
-}
-
-/* open_socket - register with libmilter and bind as root. */
-static void open_socket(const struct milter_config *cfg)
+/* open_socket - register with libmilter and bind as root: a unix socket
+   gets its mode at bind (umask) and then its owner, before anyone can
+   connect with the wrong rights. */
+static void open_socket(const struct daemon *d,
+                        const struct milter_config *cfg)
 {
     struct str spec = STR_INIT, err = STR_INIT;
+    mode_t mode = daemon_octal_mode(cfg->srv.unix_mode), old;
 
     if (milter_listen_spec(cfg->srv.listen, &spec, &err) < 0)
         log_fatal("%s", str_cstr(&err));
-    if (!strncmp(spec.data, "unix:", 5))
-        unlink(spec.data + 5); /* a stale socket from a crash */
     if (smfi_setconn(spec.data) == MI_FAILURE ||
         smfi_settimeout((int)(cfg->milter_timeout / 1000)) == MI_FAILURE ||
         smfi_register(milter_desc) == MI_FAILURE)
         log_fatal("libmilter: cannot use %s", spec.data);
-    umask(0111 & ~(mode_t)0); /* unix socket: rw for everyone */
+    old = umask(~mode & 0777);
+    /* 1: libmilter removes a stale socket, and only a socket */
     if (smfi_opensocket(1) == MI_FAILURE)
         log_fatal("cannot listen on %s", cfg->srv.listen);
-    umask(022);
+    umask(old);
+    if (!strncmp(spec.data, "unix:", 5) &&
+        daemon_socket_owner(d, spec.data + 5, &err) < 0)
+        log_fatal("%s", str_cstr(&err));
     str_free(&spec);
     str_free(&err);
 }
 
-static int run(struct milter_config *cfg, int foreground)
+/* on_sighup - check the configuration file again; nothing changes */
+static void on_sighup(const struct daemon *d)
 {
+    void *cfg = daemon_reload_config(d);
+
+    if (cfg == NULL) {
+        log_warn("SIGHUP: %s has errors (see above); running on with the "
+                 "configuration loaded at start", d->config_path);
+        return;
+    }
+    log_info("SIGHUP: %s is valid; postern-milter applies changes only "
+             "after a restart", d->config_path);
+    daemon_free_config(d->app, cfg);
+}
+
+static void *smfi_thread(void *rcp)
+{
+    *(int *)rcp = smfi_main();
+    daemon_hup_notify('E');
+    return NULL;
+}
+
+/* serve - smfi_main in its own thread; SIGHUP here until it returns */
+static int serve(const struct daemon *d, int hupfd)
+{
+    sigset_t hup;
+    pthread_t t;
+    int rc = MI_FAILURE;
+    char c;
+
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hup, NULL);
+    if (pthread_create(&t, NULL, smfi_thread, &rc) != 0)
+        log_fatal("cannot start the libmilter thread");
+    pthread_sigmask(SIG_UNBLOCK, &hup, NULL);
+    for (;;) {
+        ssize_t n = read(hupfd, &c, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || c == 'E')
+            break;
+        on_sighup(d);
+    }
+    pthread_join(t, NULL);
+    return rc;
+}
+
+/* block_stop_signals - SIGTERM/SIGINT for libmilter's signal thread only:
+   blocked here before any thread starts, so every thread inherits it */
+static void block_stop_signals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static int run(const struct daemon *d)
+{
+    const struct milter_config *cfg = d->cfg;
     struct str err = STR_INIT;
     struct mctx m = {cfg, NULL, NULL, NULL};
-    int rc;
+    int rc, hupfd;
 
-    open_socket(cfg);
-    if (!foreground)
-        daemonize();
-    if ((m.pool = mpool_create(cfg, &err)) == NULL)
+    if ((hupfd = daemon_hup_pipe(&err)) < 0)
         log_fatal("%s", str_cstr(&err));
-    if (server_drop_privileges(cfg->srv.user, &err) < 0)
+    open_socket(d, cfg);
+    daemon_detach(d);
+    block_stop_signals();
+    /* as root: the password files are read now */
+    if ((m.pool = milter_pool_create(cfg, &err)) == NULL ||
+        milter_groups_start(&m, &err) < 0)
         log_fatal("%s", str_cstr(&err));
+    daemon_drop_privileges(d);
     if (sign_global_init(&err) < 0 ||
         verify_global_init(cfg->max_signatures, &err) < 0 ||
         (cfg->spf && spf_global_init(&err) < 0))
         log_fatal("%s", str_cstr(&err));
-    m.groups = mcache_create(cfg->ldap.cache_ttl);
-    m.members = mcache_create(cfg->ldap.cache_ttl);
     milter_ctx = &m;
     signal(SIGPIPE, SIG_IGN);
     log_info("postern-milter started (listening on %s)", cfg->srv.listen);
     log_info("inbound mail: SPF %s, DKIM verification %s, authserv-id %s",
              cfg->spf ? "on" : "off", cfg->verify ? "on" : "off",
              cfg->authserv_id);
-    rc = smfi_main();
+    rc = serve(d, hupfd);
     log_info("postern-milter stopping");
-    mcache_free(m.groups);
-    mcache_free(m.members);
-    mpool_free(m.pool);
+    milter_groups_stop(&m);
+    milter_pool_free(m.pool);
     sign_global_end();
     verify_global_end();
     spf_global_end();
@@ -138,55 +164,16 @@ static int run(struct milter_config *cfg, int foreground)
     return rc == MI_SUCCESS ? 0 : 75;
 }
 
-/* std_fds_open - fds 0-2 on /dev/null if closed, so no socket becomes one */
-static void std_fds_open(void)
-{
-    int fd;
-
-    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
-        ;
-    if (fd > 2)
-        close(fd);
-}
-
 int main(int argc, char **argv)
 {
-    const char *path = DAEMON_DEFAULT_CONFIG;
-    struct str err = STR_INIT;
-    struct milter_config *cfg;
-    int opt, foreground = 0, test = 0, verbose = 0, rc;
+    struct daemon d;
+    int rc;
 
-    std_fds_open();
-    while ((opt = getopt(argc, argv, "c:ftvdh")) != -1) {
-        switch (opt) {
-        case 'c': path = optarg; break;
-        case 'f': foreground = 1; break;
-        case 't': test = 1; break;
-        case 'v': verbose++; break;
-        case 'd': return print_defaults();
-        default: usage(); return opt == 'h' ? 0 : 64;
-        }
-    }
-    if (optind != argc) {
-        usage();
-        return 64;
-    }
-    log_open("postern-milter", foreground || test ? LOG_TO_STDERR
-                                                  : LOG_TO_SYSLOG, verbose);
     db_global_init();
     ldapc_global_init();
-    if ((cfg = daemon_load_config(&milter_app, path, &err)) == NULL) {
-        fprintf(stderr, "postern-milter: %s\n", str_cstr(&err));
-        str_free(&err);
-        return 1;
-    }
-    str_free(&err);
-    if (test) {
-        printf("postern-milter: configuration %s is valid\n", path);
-        daemon_free_config(&milter_app, cfg);
-        return 0;
-    }
-    rc = run(cfg, foreground);
-    daemon_free_config(&milter_app, cfg);
+    if ((rc = daemon_start(&d, &milter_app, argc, argv)) >= 0)
+        return rc;
+    rc = run(&d);
+    daemon_end(&d);
     return rc;
 }

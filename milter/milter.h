@@ -4,12 +4,13 @@
  * mail, SPF and DKIM verification written as Authentication-Results.
  *
  * Structure:
- *   main.c       command line, configuration, libmilter start and stop
+ *   main.c       life cycle (lib/daemon.h), socket, libmilter, SIGHUP
  *   config.c     the [milter] table and its checks, listen spec conversion
  *   callbacks.c  the libmilter callback table and the per-connection state
  *   pool.c       a locked pool of LDAP + database handles for the threads
- *   cache.c      a TTL cache of group lookups and expansions
- *   groups.c     group lookup and recursive expansion in LDAP
+ *   groups.c     LDAP groups (lib/ldapgroup.h, one cache for all threads)
+ *                and the policy-group snapshot (lib/pgroup.h, reloaded
+ *                by lib/reloader.h)
  *   rights.c     who may send to a group (SQL rules, LDAP attribute)
  *   sign.c       DKIM signing with libopendkim
  *   verify.c     DKIM verification with libopendkim (inbound)
@@ -18,7 +19,8 @@
  *   authres.c    Authentication-Results: reading authserv-ids, quoting
  *
  * Threads: libmilter runs callbacks in its own threads.  The only shared
- * mutable state is the handle pool and the cache, each behind its mutex;
+ * mutable state is the handle pool, the LDAP group caches and the policy
+ * group snapshot, each behind its mutex;
  * everything about one SMTP session lives in struct mconn (smfi_setpriv).
  */
 #ifndef POSTERN_MILTER_H
@@ -31,7 +33,11 @@
 #include "daemon.h"
 #include "db.h"
 #include "ldapc.h"
+#include "ldapgroup.h"
+#include "lookup.h"
+#include "pgroup.h"
 #include "str.h"
+#include "strvec.h"
 
 #define MILTER_RCPT_MAX 1000        /* envelope recipients per message */
 #define MILTER_ADDR_MAX 320
@@ -41,7 +47,7 @@
 enum missing_key { MISSING_KEY_PASS, MISSING_KEY_TEMPFAIL };
 
 struct milter_config {
-    struct server_config srv;      /* listen, user (others unused) */
+    struct server_config srv;      /* listen, user, unix_socket_mode */
     char *group_domains;           /* "" = every recipient may be a group */
     long long max_recipients;      /* members per expansion */
     int copy_to_sender;
@@ -59,6 +65,7 @@ struct milter_config {
     int verify;                    /* DKIM verification of inbound mail */
     int spf;                       /* SPF of inbound mail */
     long long max_signatures;      /* DKIM signatures verified per message */
+    long long poll_interval;       /* ms, policy-group snapshot reloads */
     struct ldapc_config ldap;
     struct db_config db;
 };
@@ -81,72 +88,62 @@ struct mres {
     struct mres *all_next; /* every handle */
 };
 
-struct mpool;
-struct mpool *mpool_create(const struct milter_config *cfg, struct str *err);
-void mpool_free(struct mpool *p);
-struct mres *mpool_get(struct mpool *p, struct str *err);
-void mpool_put(struct mpool *p, struct mres *r);
+struct milter_pool;
+struct milter_pool *milter_pool_create(const struct milter_config *cfg,
+                                       struct str *err);
+void milter_pool_free(struct milter_pool *p);
+/* milter_pool_get - a free handle pair, waiting for one if need be */
+struct mres *milter_pool_get(struct milter_pool *p, struct str *err);
+void milter_pool_put(struct milter_pool *p, struct mres *r);
 
-/* A list of strings (addresses, DNs). */
-struct slist {
-    char **v;
-    size_t n, cap;
-};
-
-int slist_add(struct slist *l, const char *s);
-int slist_has(const struct slist *l, const char *s); /* case-insensitive */
-void slist_free(struct slist *l);
-int slist_copy(struct slist *dst, const struct slist *src);
-
-/* cache.c */
-struct mcache;
-struct mcache *mcache_create(long long ttl_ms);
-void mcache_free(struct mcache *c);
-/* 1 hit (*found, dn/values copied into out), 0 miss */
-int mcache_get(struct mcache *c, const char *key, int *found,
-               struct slist *out);
-void mcache_put(struct mcache *c, const char *key, int found,
-                const struct slist *vals);
-
-/* groups.c */
-#define GROUP_OK 0
-#define GROUP_TEMP (-1)
-#define GROUP_LIMIT (-2)
-
+/* groups.c: LDAP groups and policy groups for the callbacks */
 struct mctx; /* the program's shared state, see below */
 
-/*
- * group_lookup - is addr a group?  1 found (*dn set, rule values of the
- * configured send_rule_attribute in *rules), 0 not a group, GROUP_TEMP.
- */
-int group_lookup(struct mctx *m, struct mres *r, const char *addr,
-                 struct slist *dn, struct slist *rules, struct str *err);
-/*
- * group_expand - every member address of the group at dn, nested groups
- * included (cycles and duplicates removed), into out.  GROUP_OK,
- * GROUP_TEMP or GROUP_LIMIT (over max_recipients).
- */
-int group_expand(struct mctx *m, struct mres *r, const char *dn,
-                 struct slist *out, struct str *err);
-/* user_addresses - the mail addresses of a login or address (LDAP). */
-int user_addresses(struct mctx *m, struct mres *r, const char *login,
-                   struct slist *out, struct str *err);
+/* milter_groups_start - the LDAP group caches and, with send_rules_sql,
+   the policy-group snapshot reloader; 0 or -1 + *err. */
+int milter_groups_start(struct mctx *m, struct str *err);
+void milter_groups_stop(struct mctx *m);
+
+/* milter_group_lookup - is addr a group?  LK_FOUND (info: its DN and the
+   values of send_rule_attribute), LK_NOTFOUND, LK_TEMP (+ *err). */
+int milter_group_lookup(struct mctx *m, struct mres *r, const char *addr,
+                        struct ldapgroup_info *info, struct str *err);
+/* milter_group_expand - every member address of the group at dn (nested
+   groups included, each once) into out.  LK_FOUND (a group that is gone
+   has no members), LK_TEMP, LK_LIMIT (over [milter] max_recipients, or
+   lib/ldapgroup.h's limits). */
+int milter_group_expand(struct mctx *m, struct mres *r, const char *dn,
+                        struct strvec *out, struct str *err);
+/* milter_group_has - is one of who's addresses a member of the LDAP group
+   (DN or address)?  LK_*. */
+int milter_group_has(struct mctx *m, struct mres *r, const char *group,
+                     const struct strvec *who, struct str *err);
+/* milter_user_addresses - the addresses of a login (LDAP); LK_*. */
+int milter_user_addresses(struct mctx *m, struct mres *r, const char *login,
+                          struct strvec *out, struct str *err);
+
+/* milter_pgroups_has - is one of who's addresses in the policy group with
+   SQL id gid?  The snapshot lags the database by at most poll_interval: a
+   group not in it yet, or no snapshot at all, is LK_TEMP.  LK_*. */
+int milter_pgroups_has(struct mctx *m, struct mres *r, unsigned long gid,
+                       const struct strvec *who, struct str *err);
 
 /* rights.c */
-#define RIGHTS_ALLOW 1
-#define RIGHTS_DENY 0
-#define RIGHTS_TEMP (-1)
+#define RIGHTS_ALLOW LK_FOUND
+#define RIGHTS_DENY LK_NOTFOUND
+#define RIGHTS_TEMP LK_TEMP
+#define RIGHTS_LIMIT LK_LIMIT   /* a group over a limit: defer, log apart */
 
 struct rights_query {
     const char *group_addr;   /* lower-case */
     const char *group_dn;
-    const struct slist *ldap_rules;
+    const struct strvec *ldap_rules;
     const char *login;        /* SASL login or NULL */
     const char *sender;       /* envelope sender */
 };
 
 /* rights_check - may the sender send to the group?  RIGHTS_*; on DENY the
-   reply text is in *text. */
+   reply text is in *text, on TEMP and LIMIT the reason in *err. */
 int rights_check(struct mctx *m, struct mres *r, const struct rights_query *q,
                  struct str *text, struct str *err);
 
@@ -164,7 +161,7 @@ int sign_eoh(struct mctx *m, struct mres *r, struct msign *s,
              struct str *err);
 int sign_body(struct msign *s, const unsigned char *buf, size_t len);
 /* sign_eom - the DKIM-Signature header values (appended to out); 0, -1 */
-int sign_eom(struct msign *s, struct slist *out, struct str *err);
+int sign_eom(struct msign *s, struct strvec *out, struct str *err);
 int sign_active(const struct msign *s);
 
 /* verify.c */
@@ -180,7 +177,7 @@ void verify_eoh(struct mverify *v);
 void verify_body(struct mverify *v, const unsigned char *buf, size_t len);
 /* verify_eom - append ";\n\tdkim=..." per signature to ar, one log text
    per result to logs; 0 or -1 (out of memory) */
-int verify_eom(struct mverify *v, struct str *ar, struct slist *logs);
+int verify_eom(struct mverify *v, struct str *ar, struct strvec *logs);
 
 /* dns.c */
 struct dkim_lib;
@@ -201,12 +198,15 @@ int ar_is_ours(const char *value, const char *authserv_id);
 /* ar_append_value - v as a token or a quoted-string; 0 or -1 */
 int ar_append_value(struct str *s, const char *v);
 
-/* The program's state, shared by all threads (read-only except pool/cache). */
+/* The program's state, shared by all threads (read-only except the pool,
+   the LDAP group caches and the policy-group snapshot, which lock). */
+struct mpgroups;
 struct mctx {
     const struct milter_config *cfg;
-    struct mpool *pool;
-    struct mcache *groups;   /* group address -> dn + rule values */
-    struct mcache *members;  /* group dn -> member addresses */
+    struct milter_pool *pool;
+    struct ldapgroup *ldgroups;  /* LDAP groups, cached */
+    struct mpgroups *pgroups;    /* policy groups; NULL without
+                                    send_rules_sql */
 };
 
 extern struct mctx *milter_ctx; /* set once before smfi_main */

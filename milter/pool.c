@@ -1,5 +1,5 @@
 /*
- * pool - LDAP and database handles for libmilter's worker threads.  A
+ * pool - LDAP and database handles (milter_pool_*) for libmilter's worker threads.  A
  * callback takes one struct mres (an LDAP connection and a database
  * connection, each used by one thread at a time), uses it, and gives it
  * back.  The pool holds [milter] connections handles, all created at start
@@ -13,14 +13,14 @@
  */
 #include <stdlib.h>
 
-#include "log.h"
+#include "mem.h"
 #include "milter.h"
 
-struct mpool {
+struct milter_pool {
     pthread_mutex_t lock;
     pthread_cond_t freed;
     struct mres *free_list;
-    struct mres *all;     /* every handle, for mpool_free */
+    struct mres *all;     /* every handle, for milter_pool_free */
 };
 
 /* each worker thread registers with the database client library once */
@@ -38,24 +38,21 @@ static void thread_key_init(void)
     pthread_key_create(&thread_key, thread_end);
 }
 
-struct mpool *mpool_create(const struct milter_config *cfg, struct str *err)
+struct milter_pool *milter_pool_create(const struct milter_config *cfg,
+                                       struct str *err)
 {
-    struct mpool *p = calloc(1, sizeof(*p));
+    struct milter_pool *p = xcalloc(1, sizeof(*p));
 
-    if (p == NULL)
-        log_fatal("out of memory");
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->freed, NULL);
     for (long long i = 0; i < cfg->connections; i++) {
-        struct mres *r = calloc(1, sizeof(*r));
-        if (r == NULL)
-            log_fatal("out of memory");
+        struct mres *r = xcalloc(1, sizeof(*r));
         r->ld = ldapc_open(&cfg->ldap, err);
         r->db = r->ld ? db_open(&cfg->db, err) : NULL;
         if (r->db == NULL) {
             ldapc_close(r->ld);
             free(r);
-            mpool_free(p);
+            milter_pool_free(p);
             return NULL;
         }
         r->next = p->free_list;
@@ -66,7 +63,7 @@ struct mpool *mpool_create(const struct milter_config *cfg, struct str *err)
     return p;
 }
 
-void mpool_free(struct mpool *p)
+void milter_pool_free(struct milter_pool *p)
 {
     struct mres *r, *next;
 
@@ -83,7 +80,7 @@ void mpool_free(struct mpool *p)
     free(p);
 }
 
-struct mres *mpool_get(struct mpool *p, struct str *err)
+struct mres *milter_pool_get(struct milter_pool *p, struct str *err)
 {
     struct mres *r;
 
@@ -101,7 +98,7 @@ struct mres *mpool_get(struct mpool *p, struct str *err)
     return r;
 }
 
-void mpool_put(struct mpool *p, struct mres *r)
+void milter_pool_put(struct milter_pool *p, struct mres *r)
 {
     if (r == NULL)
         return;

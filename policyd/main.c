@@ -2,7 +2,8 @@
  * postern-policyd - Postfix policy delegation server (SMTPD_POLICY_README).
  *
  * This is the program's entry point: it hands the policy protocol callbacks
- * to the shared server skeleton (lib/daemon.c).
+ * to daemon_main() (lib/daemon.h): the shared life cycle with the server
+ * skeleton on top.
  */
 #include "policyd.h"
 

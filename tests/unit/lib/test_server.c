@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "daemon.h"
 #include "server.h"
 #include "unit.h"
 
@@ -150,7 +151,7 @@ int main(void)
         log_open("test_server", LOG_TO_STDERR, 0);
         s = server_create(&ops, NULL, &lim);
         if (server_listen(s, spec, &err) < 0 ||
-            (getuid() == 0 && server_drop_privileges("nobody", &err) < 0)) {
+            (getuid() == 0 && daemon_drop_user("nobody", &err) < 0)) {
             fprintf(stderr, "server: %s\n", str_cstr(&err));
             _exit(2);
         }
