@@ -116,6 +116,32 @@ h_sql "UPDATE sender_rules SET active = 1 WHERE name = 'parents-closed'"
 t_wait "... and back" 2 \
     bash -c "python3 $PC $P1 $W sender=x@example.net recipient=$PARENT | grep -q '^550 '"
 
+# policy groups nested too deeply are a LIMIT (issue 12): the check defers
+# and logs it, never "not a member" (the old answer past 16 levels).  A
+# chain deep-0 -> ... -> deep-17; near@ is 2 levels below deep-0, deep@ 17
+# (one more than PGROUP_NEST_MAX), a reject rule for recipients in deep-0.
+sql="INSERT INTO policy_groups (name) VALUES ('deep-0')"
+for i in $(seq 1 17); do sql="$sql, ('deep-$i')"; done
+h_sql "$sql;
+INSERT INTO policy_group_members (group_id, member_type, value)
+  SELECT id, 'group', CONCAT('deep-', CAST(SUBSTRING(name, 6) AS UNSIGNED) + 1)
+  FROM policy_groups WHERE name LIKE 'deep-%' AND name <> 'deep-17';
+INSERT INTO policy_group_members (group_id, member_type, value)
+  SELECT id, 'address', 'deep@deep.example' FROM policy_groups WHERE name = 'deep-17'
+  UNION ALL SELECT id, 'address', 'near@deep.example' FROM policy_groups WHERE name = 'deep-2';
+INSERT INTO sender_rules (priority, name, sender_group_id, recipient_group_id, action, reject_text)
+  SELECT 1, 'deep-closed', NULL, id, 'reject', 'Deep group closed' FROM policy_groups WHERE name = 'deep-0';"
+t_wait "a member 2 levels deep: the rule rejects" 2 \
+    bash -c "python3 $PC $P1 $W sender=x@example.net recipient=near@deep.example | grep -q '^550 5.7.1 Deep group closed'"
+t_match "a member 17 levels deep: LIMIT, 451 4.3.0 (was DUNNO: 'not a member')" \
+    '^451 4\.3\.0 ' "$(pc $W sender=x@example.net recipient=deep@deep.example)"
+t_match "... logged as a limit, not as an outage" \
+    'sender rules: group over a limit, deferring: policy groups nested deeper than 16 levels' \
+    "$(cat "$H_DIR/p1.log")"
+h_sql "UPDATE sender_rules SET active = 0 WHERE name = 'deep-closed'"
+t_wait "the deep rule switched off: no objection" 2 \
+    bash -c "[ \"\$(python3 $PC $P1 $W sender=x@example.net recipient=deep@deep.example)\" = DUNNO ]"
+
 # per recipient domain: policy_domain_checks switches a check off (live)
 h_sql "INSERT INTO policy_domain_checks (domain, sender_rules) VALUES ('eltern.school.example', 0)"
 t_wait "policy_domain_checks: sender rules off for a domain, within a second" 2 \
@@ -141,7 +167,7 @@ t_match "a different /24: its own triplet" '^DEFER_IF_PERMIT ' \
     "$(pc client_address=198.18.0.1 $G instance=g4)"
 t_match "IPv6 first sight" '^DEFER_IF_PERMIT ' \
     "$(pc client_address=2001:db8:1:2::5 $G instance=g5)"
-sleep 2.2
+sleep 4.2
 t_match "after the delay, from the other /24 address: passes with X-Greylist" \
     '^PREPEND X-Greylist: delayed [0-9]+ seconds by postern-policyd at mx1\.test\.example; ' \
     "$(pc client_address=192.0.2.77 $G instance=g6)"
@@ -167,7 +193,7 @@ t_wait "a whitelist row added in SQL applies within a second" 2 \
     bash -c "[ \"\$(python3 $PC $P1 client_address=198.18.9.9 sender=a@example.net recipient=max.schueler@bns.school.example)\" = DUNNO ]"
 # auto-whitelisting: auto_whitelist_after = 2 in the fixture; 192.0.2.0/24 passed once
 pc client_address=192.0.2.10 sender=second@example.net recipient=max.schueler@bns.school.example instance=a1 >/dev/null
-sleep 2.2
+sleep 4.2
 pc client_address=192.0.2.10 sender=second@example.net recipient=max.schueler@bns.school.example instance=a2 >/dev/null
 t_eq "after 2 passed triplets the client network is auto-whitelisted" "DUNNO" \
     "$(pc client_address=192.0.2.10 sender=third@example.net recipient=lena.schueler@bns.school.example instance=a3)"
@@ -175,7 +201,7 @@ t_eq "after 2 passed triplets the client network is auto-whitelisted" "DUNNO" \
 S="client_address=198.18.20.1 sender=shared@example.net recipient=max.schueler@bns.school.example"
 t_match "instance 1: first sight" '^DEFER_IF_PERMIT ' "$(pc $S)"
 t_match "instance 2 right away: deferred too (shared state)" '^DEFER_IF_PERMIT ' "$(pc2 $S)"
-sleep 2.2
+sleep 4.2
 t_match "instance 2 after the delay: passes" '^PREPEND X-Greylist' "$(pc2 $S)"
 # expiry: the triplet not used for longer than expiry_seconds starts over
 sleep 0.3 # the writer's batch is in the database
@@ -318,7 +344,7 @@ r=$(h_smtp --port "$H_PF_SMTP_PORT" --from stranger@example.net --to $PARENT)
 t_match "SMTP: a stranger -> parent mailbox: 550 5.7.1 at RCPT" '^RCPT 550 5\.7\.1 .*Parent mailboxes accept mail only' "$r"
 r=$(h_smtp --port "$H_PF_SMTP_PORT" --from friend@example.net --to lena.schueler@bns.school.example --subject grey)
 t_match "SMTP: first attempt greylisted: 450 4.7.1" '^RCPT 450 4\.7\.1 .*Greylisted' "$r"
-sleep 2.2
+sleep 4.2
 r=$(h_smtp --port "$H_PF_SMTP_PORT" --from friend@example.net --to lena.schueler@bns.school.example --subject grey)
 t_match "SMTP: the retry after the delay is accepted" '^DATA 250 ' "$r"
 t_ok "... and delivered" h_wait_sink_count mx 1

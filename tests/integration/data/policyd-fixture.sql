@@ -35,8 +35,8 @@ INSERT INTO sender_rules (priority, name, sender_group_id, recipient_group_id, a
     UNION ALL SELECT 60, 'quarantine', 'quarantine', NULL, 'defer', 0, 'Quarantined sender, try later'
   ) r LEFT JOIN policy_groups s ON s.name = r.sg LEFT JOIN policy_groups t ON t.name = r.rg;
 
--- greylisting: 2 s delay for the test, auto-whitelist after 2 passes
-UPDATE greylist_settings SET delay_seconds = 2, retry_window_seconds = 600,
+-- greylisting: 4 s delay for the test (a loaded 2-core machine needs ~2 s per client start), auto-whitelist after 2 passes
+UPDATE greylist_settings SET delay_seconds = 4, retry_window_seconds = 600,
   expiry_seconds = 3600, auto_whitelist_after = 2 WHERE domain IS NULL;
 INSERT INTO greylist_settings (domain, enabled) VALUES ('gym.school.example', 0);
 INSERT INTO greylist_whitelist (kind, value) VALUES
