@@ -57,8 +57,9 @@ struct ldapc_config {
     char *group_filter;     /* finds a group by its mail address (%s) */
     char *user_filter;      /* finds a user by mail address or login (%s) */
     char *uid_filter;       /* finds a user by uid (memberUid values) */
-    char *member_attribute; /* member | uniqueMember | memberUid */
-    char *mail_attribute;   /* mailPrimaryAddress | mail */
+    char *member_attribute; /* member | uniqueMember | memberUid, or a
+                               list in priority order (lib/ldapgroup.h) */
+    char *mail_attribute;   /* mailPrimaryAddress | mail, or a list */
     long long max_nesting;
     long long cache_ttl;    /* ms */
 };

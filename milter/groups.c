@@ -1,286 +1,219 @@
 /*
- * groups - find group addresses and expand groups in LDAP.
+ * groups - postern-milter's side of the group model: LDAP groups through
+ * lib/ldapgroup.h (group addresses, expansion, membership, a login's
+ * addresses; one cache shared by libmilter's threads) and policy groups
+ * through lib/pgroup.h over one in-memory snapshot of policy_groups and
+ * policy_group_members, kept current by lib/reloader.h (a change is seen
+ * within [milter] poll_interval), the same snapshot and the same answers
+ * as postern-policyd's.
  *
- * A recipient is a group when [ldap] group_filter (with the address for
- * %s) finds exactly one entry; its DN and the values of [milter]
- * send_rule_attribute are kept.  Expansion reads the group's
- * member_attribute: values that are DNs (member, uniqueMember) are read
- * with a base search; an entry with member values or a group object class
- * is a nested group and is expanded in turn (at most max_nesting levels;
- * every group once, so cycles end), any other entry is a user whose first
- * mail_attribute value is a member address (users without one are
- * skipped).  Values that are not DNs (memberUid) are looked up with
- * uid_filter.  Addresses are collected once each (case-insensitively).
+ * A recipient is a group when [ldap] group_filter finds exactly one entry
+ * for it; its DN and the values of [milter] send_rule_attribute are kept
+ * (lib/ldapgroup.h has the directory layout: member_attribute,
+ * mail_attribute, uid_filter, max_nesting, cache_ttl).
  *
- * Limits and outcomes: more than [milter] max_recipients addresses, or
- * nesting deeper than [ldap] max_nesting, is GROUP_LIMIT (the caller
- * tempfails and logs: never a silent cut); any LDAP trouble is GROUP_TEMP.
- * A member DN that does not exist is skipped with a warning (stale data,
- * not an outage).  Results are cached for [ldap] cache_ttl.
+ * Limits and outcomes (lib/lookup.h): an expansion over [milter]
+ * max_recipients addresses, over LDAPGROUP_MEMBERS_MAX, or nested deeper
+ * than [ldap] max_nesting is LK_LIMIT; policy groups nested deeper than
+ * PGROUP_NEST_MAX are LK_LIMIT; the caller defers and logs them apart.
+ * LDAP or database trouble is LK_TEMP.  Until the first policy-group
+ * snapshot is loaded (database unreachable since the start), policy-group
+ * questions are LK_TEMP; afterwards the last snapshot serves while the
+ * database is away.
  */
+#include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 
 #include "log.h"
+#include "mem.h"
 #include "milter.h"
+#include "reloader.h"
 
-#define GROUP_DUPLICATES_MAX 1 /* entries a group filter may find */
+/* --- LDAP groups --------------------------------------------------------- */
 
-/* --- group lookup -------------------------------------------------------- */
+int milter_group_lookup(struct mctx *m, struct mres *r, const char *addr,
+                        struct ldapgroup_info *info, struct str *err)
+{
+    struct ldapgroup_backend be = ldapgroup_backend_ldapc(r->ld);
 
-struct lookup_state {
-    const char *rule_attr;
-    struct slist *dn, *rules;
-    int oom;
+    return ldapgroup_find(m->ldgroups, &be, addr, info, err);
+}
+
+int milter_group_expand(struct mctx *m, struct mres *r, const char *dn,
+                        struct strvec *out, struct str *err)
+{
+    struct ldapgroup_backend be = ldapgroup_backend_ldapc(r->ld);
+    int rc = ldapgroup_expand(m->ldgroups, &be, dn, out, err);
+
+    if (rc == LK_NOTFOUND)
+        return LK_FOUND; /* deleted meanwhile: no members */
+    if (rc == LK_FOUND && (long long)out->n > m->cfg->max_recipients) {
+        str_appendf(err, "more than %lld member addresses (%zu)",
+                    m->cfg->max_recipients, out->n);
+        return LK_LIMIT;
+    }
+    return rc;
+}
+
+int milter_group_has(struct mctx *m, struct mres *r, const char *group,
+                     const struct strvec *who, struct str *err)
+{
+    struct ldapgroup_backend be = ldapgroup_backend_ldapc(r->ld);
+    int rc = LK_NOTFOUND;
+
+    /* the member set is cached after the first question: one hash lookup
+       per address; an outcome < 0 is the same for every address */
+    for (size_t i = 0; i < who->n && rc == LK_NOTFOUND; i++)
+        rc = ldapgroup_has(m->ldgroups, &be, group, who->v[i], err);
+    return rc;
+}
+
+int milter_user_addresses(struct mctx *m, struct mres *r, const char *login,
+                          struct strvec *out, struct str *err)
+{
+    struct ldapgroup_backend be = ldapgroup_backend_ldapc(r->ld);
+
+    return ldapgroup_user_addresses(m->ldgroups, &be, login, out, err);
+}
+
+/* --- the policy-group snapshot ------------------------------------------- */
+
+struct msnap {
+    struct pgroup_set *set;
+    int refs;                    /* the holder's own + questions running */
 };
 
-static int lookup_cb(void *ctx, const char *dn, const char *attr,
-                     const char *value, size_t len)
-{
-    struct lookup_state *st = ctx;
+struct mpgroups {
+    pthread_mutex_t lock;
+    struct reloader *loader;
+    struct msnap *cur;           /* NULL until the first load */
+};
 
-    (void)len;
-    if (attr == NULL)
-        st->oom |= slist_add(st->dn, dn);
-    else if (st->rule_attr[0] && !strcasecmp(attr, st->rule_attr))
-        st->oom |= slist_add(st->rules, value);
-    return 0;
+static void *pg_load(struct db *db, struct str *err)
+{
+    return pgroup_load(db, err);
 }
 
-int group_lookup(struct mctx *m, struct mres *r, const char *addr,
-                 struct slist *dn, struct slist *rules, struct str *err)
+static void pg_free(void *s)
 {
-    const struct milter_config *cfg = m->cfg;
-    const char *attrs[] = {cfg->send_rule_attribute, NULL};
-    struct lookup_state st = {cfg->send_rule_attribute, dn, rules, 0};
-    struct slist cached = {0};
-    struct str filter = STR_INIT;
-    int found, rc;
-
-    if (mcache_get(m->groups, addr, &found, &cached)) {
-        if (found && cached.n > 0) {
-            slist_add(dn, cached.v[0]);
-            for (size_t i = 1; i < cached.n; i++)
-                slist_add(rules, cached.v[i]);
-        }
-        slist_free(&cached);
-        return found;
-    }
-    if (ldapc_filter(&filter, cfg->ldap.group_filter, addr, err) < 0) {
-        str_free(&filter);
-        return GROUP_TEMP;
-    }
-    rc = ldapc_search(r->ld, NULL, LDAPC_SCOPE_SUB, filter.data,
-                      cfg->send_rule_attribute[0] ? attrs : NULL,
-                      GROUP_DUPLICATES_MAX, lookup_cb, &st, err);
-    str_free(&filter);
-    if (rc == LDAPC_TEMP || st.oom)
-        return GROUP_TEMP;
-    if (rc == LDAPC_FOUND) {
-        slist_add(&cached, dn->v[0]);
-        slist_copy(&cached, rules);
-    }
-    mcache_put(m->groups, addr, rc == LDAPC_FOUND, &cached);
-    slist_free(&cached);
-    return rc == LDAPC_FOUND;
+    pgroup_set_free(s);
 }
 
-/* --- expansion ----------------------------------------------------------- */
+static void pg_describe(void *s, struct str *out)
+{
+    str_appendf(out, "%zu groups (%zu on a nesting cycle)",
+                pgroup_set_count(s), pgroup_set_cycles(s));
+}
 
-struct expand_state {
+static const struct reloader_ops pg_ops = {"policy groups", pg_load, pg_free,
+                                           pg_describe};
+
+static void snap_unref(struct msnap *s)
+{
+    if (s && --s->refs == 0) {
+        pgroup_set_free(s->set);
+        free(s);
+    }
+}
+
+/* snap_get - the newest snapshot with a reference held, or NULL. */
+static struct msnap *snap_get(struct mpgroups *p)
+{
+    struct pgroup_set *fresh;
+    struct msnap *s;
+
+    pthread_mutex_lock(&p->lock); /* take and install in order */
+    if ((fresh = reloader_take(p->loader)) != NULL) {
+        s = xcalloc(1, sizeof(*s));
+        s->set = fresh;
+        s->refs = 1;
+        snap_unref(p->cur);
+        p->cur = s;
+    }
+    if ((s = p->cur) != NULL)
+        s->refs++;
+    pthread_mutex_unlock(&p->lock);
+    return s;
+}
+
+static void snap_put(struct mpgroups *p, struct msnap *s)
+{
+    pthread_mutex_lock(&p->lock);
+    snap_unref(s);
+    pthread_mutex_unlock(&p->lock);
+}
+
+struct ldap_ask {
     struct mctx *m;
     struct mres *r;
-    struct slist visited; /* group DNs */
-    struct slist *out;
-    struct str *err;
 };
 
-/* what one entry looks like */
-struct entry_info {
-    const struct milter_config *cfg;
-    struct slist members;
-    char *mail;
-    int group_class;
-    int oom;
-};
-
-static int is_group_class(const char *oc)
+static int pg_ldap_has(void *ctx, const char *group, const char *addr,
+                       struct str *err)
 {
-    static const char *const classes[] = {"groupOfNames", "groupOfUniqueNames",
-                                          "posixGroup", "univentionGroup",
-                                          NULL};
+    struct ldap_ask *a = ctx;
+    struct ldapgroup_backend be = ldapgroup_backend_ldapc(a->r->ld);
 
-    for (size_t i = 0; classes[i]; i++)
-        if (!strcasecmp(oc, classes[i]))
-            return 1;
-    return 0;
+    return ldapgroup_has(a->m->ldgroups, &be, group, addr, err);
 }
 
-static int entry_cb(void *ctx, const char *dn, const char *attr,
-                    const char *value, size_t len)
+int milter_pgroups_has(struct mctx *m, struct mres *r, unsigned long gid,
+                       const struct strvec *who, struct str *err)
 {
-    struct entry_info *e = ctx;
-
-    (void)dn;
-    if (attr == NULL || len == 0)
-        return 0;
-    if (!strcasecmp(attr, e->cfg->ldap.member_attribute))
-        e->oom |= slist_add(&e->members, value);
-    else if (!strcasecmp(attr, e->cfg->ldap.mail_attribute) && !e->mail)
-        e->oom |= (e->mail = strdup(value)) == NULL;
-    else if (!strcasecmp(attr, "objectClass"))
-        e->group_class |= is_group_class(value);
-    return 0;
-}
-
-static void entry_free(struct entry_info *e)
-{
-    slist_free(&e->members);
-    free(e->mail);
-}
-
-/* read_entry - base search of dn, or uid_filter search for a uid. */
-static int read_entry(struct expand_state *st, const char *value, int by_uid,
-                      struct entry_info *e)
-{
-    const struct milter_config *cfg = st->m->cfg;
-    const char *attrs[] = {cfg->ldap.member_attribute, cfg->ldap.mail_attribute,
-                           "objectClass", NULL};
-    struct str filter = STR_INIT;
+    struct ldap_ask a = {m, r};
+    struct pgroup_ldap ldap = {pg_ldap_has, &a};
+    const struct pgroup *g;
+    struct msnap *s;
     int rc;
 
-    if (by_uid && ldapc_filter(&filter, cfg->ldap.uid_filter, value,
-                               st->err) < 0) {
-        str_free(&filter);
-        return GROUP_TEMP;
+    if (m->pgroups == NULL || (s = snap_get(m->pgroups)) == NULL) {
+        str_appendf(err, "policy groups not loaded yet (database unreachable "
+                    "since the start)");
+        return LK_TEMP;
     }
-    rc = ldapc_search(st->r->ld, by_uid ? NULL : value,
-                      by_uid ? LDAPC_SCOPE_SUB : LDAPC_SCOPE_BASE,
-                      by_uid ? filter.data : "(objectClass=*)", attrs, 1,
-                      entry_cb, e, st->err);
-    str_free(&filter);
-    if (rc == LDAPC_TEMP || e->oom)
-        return GROUP_TEMP;
+    if ((g = pgroup_by_id(s->set, gid)) == NULL) {
+        str_appendf(err, "policy group %lu not in the snapshot yet", gid);
+        rc = LK_TEMP;
+    } else {
+        rc = pgroup_has_any(s->set, g, (const char *const *)who->v, who->n,
+                            &ldap, err);
+    }
+    snap_put(m->pgroups, s);
     return rc;
 }
 
-static int add_address(struct expand_state *st, const char *mail)
-{
-    if (slist_has(st->out, mail))
-        return GROUP_OK;
-    if ((long long)st->out->n >= st->m->cfg->max_recipients) {
-        str_appendf(st->err, "more than %lld member addresses",
-                    st->m->cfg->max_recipients);
-        return GROUP_LIMIT;
-    }
-    return slist_add(st->out, mail) < 0 ? GROUP_TEMP : GROUP_OK;
-}
+/* --- start and stop ------------------------------------------------------ */
 
-static int expand_group(struct expand_state *st, const char *dn,
-                        struct entry_info *g, long long depth);
-
-static int expand_member(struct expand_state *st, const char *value,
-                         long long depth)
-{
-    struct entry_info e = {st->m->cfg, {0}, NULL, 0, 0};
-    int by_uid = strchr(value, '=') == NULL, rc;
-
-    rc = read_entry(st, value, by_uid, &e);
-    if (rc == LDAPC_NOTFOUND) {
-        log_warn("group member %s not found in LDAP (skipped)",
-                 log_safe_cstr(value));
-        rc = GROUP_OK;
-    } else if (rc == LDAPC_FOUND) {
-        if (!by_uid && (e.members.n > 0 || e.group_class))
-            rc = expand_group(st, value, &e, depth + 1);
-        else if (e.mail)
-            rc = add_address(st, e.mail);
-        else
-            rc = GROUP_OK; /* a user without an address */
-    }
-    entry_free(&e);
-    return rc;
-}
-
-static int expand_group(struct expand_state *st, const char *dn,
-                        struct entry_info *g, long long depth)
-{
-    int rc = GROUP_OK;
-
-    if (slist_has(&st->visited, dn))
-        return GROUP_OK; /* seen: a cycle or a diamond */
-    if (depth > st->m->cfg->ldap.max_nesting) {
-        str_appendf(st->err, "groups nested deeper than %lld levels at %s",
-                    st->m->cfg->ldap.max_nesting, dn);
-        return GROUP_LIMIT;
-    }
-    if (slist_add(&st->visited, dn) < 0)
-        return GROUP_TEMP;
-    for (size_t i = 0; i < g->members.n && rc == GROUP_OK; i++)
-        rc = expand_member(st, g->members.v[i], depth);
-    return rc;
-}
-
-int group_expand(struct mctx *m, struct mres *r, const char *dn,
-                 struct slist *out, struct str *err)
-{
-    struct expand_state st = {m, r, {0}, out, err};
-    struct entry_info g = {m->cfg, {0}, NULL, 0, 0};
-    int found, rc;
-
-    if (mcache_get(m->members, dn, &found, out))
-        return GROUP_OK;
-    rc = read_entry(&st, dn, 0, &g);
-    if (rc == LDAPC_FOUND)
-        rc = expand_group(&st, dn, &g, 0);
-    else if (rc == LDAPC_NOTFOUND)
-        rc = GROUP_OK; /* deleted meanwhile: no members */
-    entry_free(&g);
-    slist_free(&st.visited);
-    if (rc == GROUP_OK)
-        mcache_put(m->members, dn, 1, out);
-    return rc;
-}
-
-/* --- users --------------------------------------------------------------- */
-
-struct user_state {
-    const struct milter_config *cfg;
-    struct slist *out;
-    int oom;
-};
-
-static int user_cb(void *ctx, const char *dn, const char *attr,
-                   const char *value, size_t len)
-{
-    struct user_state *st = ctx;
-
-    (void)dn;
-    if (attr && len > 0 && !slist_has(st->out, value))
-        st->oom |= slist_add(st->out, value);
-    return 0;
-}
-
-int user_addresses(struct mctx *m, struct mres *r, const char *login,
-                   struct slist *out, struct str *err)
+int milter_groups_start(struct mctx *m, struct str *err)
 {
     const struct milter_config *cfg = m->cfg;
-    const char *attrs[] = {cfg->ldap.mail_attribute, "mail",
-                           "mailAlternativeAddress", NULL};
-    struct user_state st = {cfg, out, 0};
-    struct str filter = STR_INIT;
-    int rc;
 
-    if (strchr(login, '@') && !slist_has(out, login) &&
-        slist_add(out, login) < 0)
-        return GROUP_TEMP;
-    if (ldapc_filter(&filter, cfg->ldap.user_filter, login, err) < 0) {
-        str_free(&filter);
-        return GROUP_TEMP;
+    if ((m->ldgroups = ldapgroup_new(&cfg->ldap, cfg->send_rule_attribute,
+                                     err)) == NULL)
+        return -1;
+    if (!cfg->send_rules_sql)
+        return 0;
+    m->pgroups = xcalloc(1, sizeof(*m->pgroups));
+    pthread_mutex_init(&m->pgroups->lock, NULL);
+    m->pgroups->loader = reloader_start(&pg_ops, &cfg->db, cfg->poll_interval,
+                                        NULL, err);
+    if (m->pgroups->loader == NULL) {
+        milter_groups_stop(m);
+        return -1;
     }
-    rc = ldapc_search(r->ld, NULL, LDAPC_SCOPE_SUB, filter.data, attrs, 4,
-                      user_cb, &st, err);
-    str_free(&filter);
-    return rc == LDAPC_TEMP || st.oom ? GROUP_TEMP : GROUP_OK;
+    return 0;
+}
+
+void milter_groups_stop(struct mctx *m)
+{
+    if (m->pgroups) {
+        if (m->pgroups->loader)
+            reloader_stop(m->pgroups->loader);
+        snap_unref(m->pgroups->cur);
+        pthread_mutex_destroy(&m->pgroups->lock);
+        free(m->pgroups);
+        m->pgroups = NULL;
+    }
+    ldapgroup_free(m->ldgroups);
+    m->ldgroups = NULL;
 }

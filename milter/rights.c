@@ -9,8 +9,10 @@
  *   members        members of the group itself (nested groups included)
  *   groups         members of the allowed groups: for SQL the policy groups
  *                  of group_send_allowed (addresses, domains, LDAP groups,
- *                  nested policy groups); for LDAP the values
- *                  "group <DN or group address>" of the attribute
+ *                  nested policy groups: lib/pgroup.h over the snapshot of
+ *                  groups.c, the same answers postern-policyd gives); for
+ *                  LDAP the values "group <DN or group address>" of the
+ *                  attribute
  *
  * Identity: an authenticated client is identified by its SASL login, which
  * is looked up in LDAP ([ldap] user_filter) to get its addresses, so a
@@ -23,8 +25,13 @@
  * "authenticated", "members", "group <DN or address>" (several allowed).
  *
  * Outcomes: RIGHTS_ALLOW, RIGHTS_DENY (with the reply text), RIGHTS_TEMP
- * when SQL or LDAP cannot answer.  Nested policy groups are followed at
- * most RIGHTS_NESTING_MAX levels, each once.
+ * when SQL or LDAP cannot answer, RIGHTS_LIMIT when a group passes a limit
+ * (LDAP groups: [ldap] max_nesting, LDAPGROUP_MEMBERS_MAX; policy groups:
+ * PGROUP_NEST_MAX levels).  A definite "allowed" through one group wins
+ * over trouble with another; otherwise trouble is never "denied".
+ * Per RCPT of a group address: one SQL query (the rule and its allowed
+ * groups); policy groups come from the snapshot, LDAP member sets from the
+ * cache.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +40,19 @@
 #include "log.h"
 #include "milter.h"
 
-#define RIGHTS_NESTING_MAX 10
+#define RIGHTS_ALLOWED_MAX 256 /* allowed policy groups of one rule */
 
 enum may_send { MAY_ANYONE, MAY_MEMBERS, MAY_GROUPS, MAY_AUTH, MAY_NONE };
 
 struct rule {
     enum may_send may;
     int require_auth;
-    long long id;           /* SQL row, 0 for an LDAP rule */
-    struct str text;        /* reject text, "" = default */
-    struct slist ldap_groups;
+    long long id;                /* SQL row, 0 for an LDAP rule */
+    struct str text;             /* reject text, "" = default */
+    struct strvec ldap_groups;
+    unsigned long allowed[RIGHTS_ALLOWED_MAX]; /* policy group ids */
+    size_t nallowed;
+    int too_many;                /* more allowed groups than that */
 };
 
 /* --- reading the rule ---------------------------------------------------- */
@@ -60,20 +70,26 @@ static enum may_send may_from_text(const char *s)
     return MAY_NONE;
 }
 
+/* rule_row - the rule's columns (the same on every row) and one allowed
+   policy group id per row (NULL: none) */
 static int rule_row(void *ctx, unsigned ncols, char **vals,
                     const unsigned long *lens)
 {
     struct rule *rule = ctx;
 
     (void)lens;
-    if (ncols < 4 || !vals[0] || !vals[1] || !vals[2])
+    if (ncols < 5 || !vals[0] || !vals[1] || !vals[2])
         return 1;
     rule->id = atoll(vals[0]);
     rule->may = may_from_text(vals[1]);
     rule->require_auth = atoi(vals[2]) != 0;
-    if (vals[3])
+    if (vals[3] && rule->text.len == 0)
         str_set(&rule->text, vals[3], strlen(vals[3]));
-    return 1;
+    if (vals[4] && rule->nallowed == RIGHTS_ALLOWED_MAX)
+        rule->too_many = 1;
+    else if (vals[4])
+        rule->allowed[rule->nallowed++] = strtoul(vals[4], NULL, 10);
+    return 0;
 }
 
 /* sql_rule - 1 found, 0 none, RIGHTS_TEMP. */
@@ -81,8 +97,10 @@ static int sql_rule(struct mres *r, const char *group, struct rule *rule,
                     struct str *err)
 {
     static const char sql[] =
-        "SELECT id, may_send, require_auth, reject_text FROM group_send_rules"
-        " WHERE group_address = ? AND active = 1";
+        "SELECT r.id, r.may_send, r.require_auth, r.reject_text,"
+        " a.policy_group_id FROM group_send_rules r"
+        " LEFT JOIN group_send_allowed a ON a.rule_id = r.id"
+        " WHERE r.group_address = ? AND r.active = 1";
     struct db_param p[] = {DBP_S(group)};
     int rc = db_query(r->db, sql, p, 1, rule_row, rule, err);
 
@@ -92,7 +110,7 @@ static int sql_rule(struct mres *r, const char *group, struct rule *rule,
 }
 
 /* ldap_rule - the rule in the group's LDAP attribute; 1 found, 0 none. */
-static int ldap_rule(const struct slist *vals, struct rule *rule)
+static int ldap_rule(const struct strvec *vals, struct rule *rule)
 {
     int found = 0;
 
@@ -104,7 +122,8 @@ static int ldap_rule(const struct slist *vals, struct rule *rule)
             v += 6;
             while (*v == ' ')
                 v++;
-            if (*v && slist_add(&rule->ldap_groups, v) == 0) {
+            if (*v) {
+                strvec_add(&rule->ldap_groups, v);
                 rule->may = MAY_GROUPS;
                 found = 1;
             }
@@ -120,167 +139,51 @@ static int ldap_rule(const struct slist *vals, struct rule *rule)
     return found;
 }
 
-/* --- checking membership ------------------------------------------------- */
-
-struct check {
-    struct mctx *m;
-    struct mres *r;
-    const struct slist *who;  /* the sender's addresses */
-    struct slist visited;     /* policy group names */
-    struct str *err;
-};
-
-static int who_in_list(const struct slist *who, const struct slist *list)
-{
-    for (size_t i = 0; i < who->n; i++)
-        if (slist_has(list, who->v[i]))
-            return 1;
-    return 0;
-}
-
-/* in_ldap_group - group is a DN or a group address; RIGHTS_*. */
-static int in_ldap_group(struct check *c, const char *group)
-{
-    struct slist dn = {0}, rules = {0}, members = {0};
-    int rc = RIGHTS_DENY;
-
-    if (strchr(group, '=') == NULL) {
-        int found = group_lookup(c->m, c->r, group, &dn, &rules, c->err);
-        if (found == GROUP_TEMP)
-            rc = RIGHTS_TEMP;
-        else if (found == 0)
-            log_warn("send rule names %s, which is not a group in LDAP",
-                     log_safe_cstr(group));
-    } else if (slist_add(&dn, group) < 0) {
-        rc = RIGHTS_TEMP;
-    }
-    if (rc == RIGHTS_DENY && dn.n > 0) {
-        int x = group_expand(c->m, c->r, dn.v[0], &members, c->err);
-        if (x == GROUP_OK)
-            rc = who_in_list(c->who, &members) ? RIGHTS_ALLOW : RIGHTS_DENY;
-        else
-            rc = RIGHTS_TEMP;
-    }
-    slist_free(&dn);
-    slist_free(&rules);
-    slist_free(&members);
-    return rc;
-}
-
-static int domain_match(const char *pattern, const char *addr)
-{
-    const char *at = strrchr(addr, '@');
-    size_t dl, pl = strlen(pattern);
-
-    if (at == NULL)
-        return 0;
-    dl = strlen(++at);
-    if (pattern[0] == '.')
-        return dl > pl && !strcasecmp(at + dl - pl, pattern);
-    return !strcasecmp(at, pattern);
-}
-
-/* member rows: type and value pairs */
-struct rows {
-    struct slist type, value;
-    int oom;
-};
-
-static int member_row(void *ctx, unsigned ncols, char **vals,
-                      const unsigned long *lens)
-{
-    struct rows *rows = ctx;
-
-    (void)lens;
-    if (ncols >= 2 && vals[0] && vals[1])
-        rows->oom |= slist_add(&rows->type, vals[0]) |
-                     slist_add(&rows->value, vals[1]);
-    return 0;
-}
-
-static int in_rows(struct check *c, const struct rows *rows, int depth);
-
-/* in_policy_group - members of the policy group named name; RIGHTS_*. */
-static int in_policy_group(struct check *c, const char *name, int depth)
-{
-    static const char sql[] =
-        "SELECT m.member_type, m.value FROM policy_groups g"
-        " JOIN policy_group_members m ON m.group_id = g.id WHERE g.name = ?";
-    struct db_param p[] = {DBP_S(name)};
-    struct rows rows = {{0}, {0}, 0};
-    int rc;
-
-    if (slist_has(&c->visited, name))
-        return RIGHTS_DENY;
-    if (depth >= RIGHTS_NESTING_MAX || slist_add(&c->visited, name) < 0) {
-        str_appendf(c->err, "policy groups nested deeper than %d levels",
-                    RIGHTS_NESTING_MAX);
-        return RIGHTS_TEMP;
-    }
-    rc = db_query(c->r->db, sql, p, 1, member_row, &rows, c->err);
-    rc = rc == DB_TEMP || rows.oom ? RIGHTS_TEMP : in_rows(c, &rows, depth + 1);
-    slist_free(&rows.type);
-    slist_free(&rows.value);
-    return rc;
-}
-
-static int in_rows(struct check *c, const struct rows *rows, int depth)
-{
-    int rc = RIGHTS_DENY;
-
-    for (size_t i = 0; i < rows->type.n && rc == RIGHTS_DENY; i++) {
-        const char *type = rows->type.v[i], *value = rows->value.v[i];
-        if (!strcmp(type, "address")) {
-            rc = slist_has(c->who, value) ? RIGHTS_ALLOW : RIGHTS_DENY;
-        } else if (!strcmp(type, "domain")) {
-            for (size_t j = 0; j < c->who->n && rc == RIGHTS_DENY; j++)
-                rc = domain_match(value, c->who->v[j]) ? RIGHTS_ALLOW
-                                                       : RIGHTS_DENY;
-        } else if (!strcmp(type, "ldap_group")) {
-            rc = in_ldap_group(c, value);
-        } else if (!strcmp(type, "group")) {
-            rc = in_policy_group(c, value, depth);
-        }
-    }
-    return rc;
-}
-
-static int in_sql_groups(struct check *c, long long rule_id)
-{
-    static const char sql[] =
-        "SELECT m.member_type, m.value FROM group_send_allowed a"
-        " JOIN policy_group_members m ON m.group_id = a.policy_group_id"
-        " WHERE a.rule_id = ?";
-    struct db_param p[] = {DBP_I(rule_id)};
-    struct rows rows = {{0}, {0}, 0};
-    int rc = db_query(c->r->db, sql, p, 1, member_row, &rows, c->err);
-
-    rc = rc == DB_TEMP || rows.oom ? RIGHTS_TEMP : in_rows(c, &rows, 0);
-    slist_free(&rows.type);
-    slist_free(&rows.value);
-    return rc;
-}
-
 /* --- the decision -------------------------------------------------------- */
 
 /* identity - the sender's addresses; 0, or RIGHTS_TEMP. */
 static int identity(struct mctx *m, struct mres *r, const struct rule *rule,
-                    const struct rights_query *q, struct slist *who,
+                    const struct rights_query *q, struct strvec *who,
                     struct str *err)
 {
     if (q->login)
-        return user_addresses(m, r, q->login, who, err) == GROUP_OK
-                   ? 0 : RIGHTS_TEMP;
+        return milter_user_addresses(m, r, q->login, who, err) < 0
+                   ? RIGHTS_TEMP : 0;
     if (!rule->require_auth && q->sender[0])
-        return slist_add(who, q->sender) < 0 ? RIGHTS_TEMP : 0;
-    return 0; /* nobody */
+        strvec_add(who, q->sender);
+    return 0; /* nobody, or the envelope sender */
 }
 
-static int decide(struct mctx *m, struct mres *r, const struct rule *rule,
-                  const struct rights_query *q, struct str *err)
+/* any_group - is who in one of the allowed groups?  A hit wins over
+   trouble elsewhere; else the first trouble; else denied. */
+static int any_group(struct mctx *m, struct mres *r, const struct rule *rule,
+                     const struct strvec *who, struct str *err)
 {
-    struct check c = {m, r, NULL, {0}, err};
-    struct slist who = {0}, members = {0};
+    size_t n = rule->id ? rule->nallowed : rule->ldap_groups.n;
+    int first_neg = 0, rc;
+
+    if (rule->too_many) {
+        str_appendf(err, "send rule %lld: more than %d allowed groups",
+                    rule->id, RIGHTS_ALLOWED_MAX);
+        return RIGHTS_LIMIT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rc = rule->id ? milter_pgroups_has(m, r, rule->allowed[i], who, err)
+                      : milter_group_has(m, r, rule->ldap_groups.v[i], who,
+                                         err);
+        if (rc == LK_FOUND)
+            return RIGHTS_ALLOW;
+        if (rc < 0 && first_neg == 0)
+            first_neg = rc;
+    }
+    return first_neg ? first_neg : RIGHTS_DENY;
+}
+
+static int rights_decide(struct mctx *m, struct mres *r,
+                         const struct rule *rule, const struct rights_query *q,
+                         struct str *err)
+{
+    struct strvec who = STRVEC_INIT;
     int rc;
 
     if (rule->may == MAY_ANYONE)
@@ -290,31 +193,21 @@ static int decide(struct mctx *m, struct mres *r, const struct rule *rule,
     if (rule->may == MAY_NONE)
         return RIGHTS_DENY;
     if ((rc = identity(m, r, rule, q, &who, err)) < 0 || who.n == 0) {
-        slist_free(&who);
+        strvec_free(&who);
         return rc < 0 ? RIGHTS_TEMP : RIGHTS_DENY;
     }
-    c.who = &who;
-    if (rule->may == MAY_MEMBERS) {
-        rc = group_expand(m, r, q->group_dn, &members, err);
-        rc = rc != GROUP_OK ? RIGHTS_TEMP
-             : who_in_list(&who, &members) ? RIGHTS_ALLOW : RIGHTS_DENY;
-    } else if (rule->id) {
-        rc = in_sql_groups(&c, rule->id);
-    } else {
-        rc = RIGHTS_DENY;
-        for (size_t i = 0; i < rule->ldap_groups.n && rc == RIGHTS_DENY; i++)
-            rc = in_ldap_group(&c, rule->ldap_groups.v[i]);
-    }
-    slist_free(&who);
-    slist_free(&members);
-    slist_free(&c.visited);
+    if (rule->may == MAY_MEMBERS)
+        rc = milter_group_has(m, r, q->group_dn, &who, err);
+    else
+        rc = any_group(m, r, rule, &who, err);
+    strvec_free(&who);
     return rc;
 }
 
 int rights_check(struct mctx *m, struct mres *r, const struct rights_query *q,
                  struct str *text, struct str *err)
 {
-    struct rule rule = {MAY_ANYONE, 1, 0, STR_INIT, {0}};
+    struct rule rule = {.may = MAY_ANYONE, .require_auth = 1};
     int found = 0, rc;
 
     if (m->cfg->send_rules_sql &&
@@ -324,11 +217,11 @@ int rights_check(struct mctx *m, struct mres *r, const struct rights_query *q,
     }
     if (!found && q->ldap_rules->n > 0)
         found = ldap_rule(q->ldap_rules, &rule);
-    rc = found ? decide(m, r, &rule, q, err) : RIGHTS_ALLOW;
+    rc = found ? rights_decide(m, r, &rule, q, err) : RIGHTS_ALLOW;
     if (rc == RIGHTS_DENY)
         str_append_cstr(text, rule.text.len ? str_cstr(&rule.text)
                                             : m->cfg->reject_text);
     str_free(&rule.text);
-    slist_free(&rule.ldap_groups);
+    strvec_free(&rule.ldap_groups);
     return rc;
 }

@@ -63,13 +63,13 @@ static const char *const oversign_headers[] = {
     "list-unsubscribe-post", NULL};
 
 struct msign {
-    struct slist headers;   /* "Name: value" */
+    struct strvec headers;   /* "Name: value" */
     size_t header_bytes;
     int from_count;
     char from_domain[ADDR_DOMAIN_MAX + 1];
     DKIM *dkim[SIGN_KEYS_MAX];
     size_t ndkim;
-    struct slist keys;      /* "selector/domain" of each handle, for logs */
+    struct strvec keys;      /* "selector/domain" of each handle, for logs */
 };
 
 int sign_global_init(struct str *err)
@@ -111,8 +111,8 @@ void sign_free(struct msign *s)
         return;
     for (size_t i = 0; i < s->ndkim; i++)
         dkim_free(s->dkim[i]);
-    slist_free(&s->headers);
-    slist_free(&s->keys);
+    strvec_free(&s->headers);
+    strvec_free(&s->keys);
     free(s);
 }
 
@@ -161,7 +161,7 @@ int sign_header(struct mctx *m, struct msign *s, const char *name,
          from_domain(value, s->from_domain, sizeof(s->from_domain)) < 0))
         s->from_domain[0] = '\0';
     rc = str_appendf(&h, "%s: %s", name, value) < 0 ||
-                 slist_add(&s->headers, h.data) < 0
+                 strvec_add(&s->headers, h.data) < 0
              ? -1 : 0;
     str_free(&h);
     return rc;
@@ -170,7 +170,7 @@ int sign_header(struct mctx *m, struct msign *s, const char *name,
 /* --- keys ---------------------------------------------------------------- */
 
 struct keyrows {
-    struct slist selector, algorithm, path;
+    struct strvec selector, algorithm, path;
     int oom;
 };
 
@@ -182,17 +182,17 @@ static int key_row(void *ctx, unsigned ncols, char **vals,
     (void)lens;
     if (ncols >= 3 && vals[0] && vals[1] && vals[2] &&
         k->selector.n < SIGN_KEYS_MAX)
-        k->oom |= slist_add(&k->selector, vals[0]) |
-                  slist_add(&k->algorithm, vals[1]) |
-                  slist_add(&k->path, vals[2]);
+        k->oom |= strvec_add(&k->selector, vals[0]) |
+                  strvec_add(&k->algorithm, vals[1]) |
+                  strvec_add(&k->path, vals[2]);
     return 0;
 }
 
 static void keyrows_free(struct keyrows *k)
 {
-    slist_free(&k->selector);
-    slist_free(&k->algorithm);
-    slist_free(&k->path);
+    strvec_free(&k->selector);
+    strvec_free(&k->algorithm);
+    strvec_free(&k->path);
 }
 
 static int no_row(void *ctx, unsigned ncols, char **vals,
@@ -317,7 +317,7 @@ static void unfold_cr(char *p)
     *w = '\0';
 }
 
-int sign_eom(struct msign *s, struct slist *out, struct str *err)
+int sign_eom(struct msign *s, struct strvec *out, struct str *err)
 {
     for (size_t i = 0; i < s->ndkim; i++) {
         unsigned char *hdr = NULL;
@@ -331,7 +331,7 @@ int sign_eom(struct msign *s, struct slist *out, struct str *err)
             return -1;
         }
         unfold_cr((char *)hdr);
-        if (slist_add(out, (char *)hdr) < 0) {
+        if (strvec_add(out, (char *)hdr) < 0) {
             str_appendf(err, "out of memory");
             return -1;
         }

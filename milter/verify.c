@@ -218,7 +218,7 @@ static void append_sig(struct mverify *v, DKIM_SIGINFO *sig, struct str *ar)
     }
 }
 
-int verify_eom(struct mverify *v, struct str *ar, struct slist *logs)
+int verify_eom(struct mverify *v, struct str *ar, struct strvec *logs)
 {
     DKIM_SIGINFO **sigs = NULL;
     int nsigs = 0;
@@ -231,7 +231,7 @@ int verify_eom(struct mverify *v, struct str *ar, struct slist *logs)
         size_t before = ar->len;
         str_append_cstr(ar, ";\n\tdkim=permerror reason=");
         ar_append_value(ar, v->error);
-        return ar->len > before + 3 ? slist_add(logs, ar->data + before + 3)
+        return ar->len > before + 3 ? strvec_add(logs, ar->data + before + 3)
                                     : -1;
     }
     (void)dkim_eom(v->dkim, NULL);
@@ -242,7 +242,7 @@ int verify_eom(struct mverify *v, struct str *ar, struct slist *logs)
     for (int i = 0; i < nsigs; i++) {
         size_t before = ar->len;
         append_sig(v, sigs[i], ar);
-        if (slist_add(logs, ar->data + before + 3) < 0)
+        if (strvec_add(logs, ar->data + before + 3) < 0)
             return -1;
     }
     return 0;

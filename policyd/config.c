@@ -147,7 +147,8 @@ int policyd_config_check(void *p, struct str *err)
     struct cidr n;
     int rc;
 
-    if (parse_checks(c, err) < 0)
+    if (parse_checks(c, err) < 0 ||
+        (c->ldap_on && ldapgroup_check_config(&c->ldap, err) < 0))
         return -1;
     while ((rc = cfg_list_next(&cur, item, sizeof(item))) > 0)
         if (cidr_parse(item, &n) < 0)

@@ -17,7 +17,11 @@
  * defer ("451 4.3.0": Postfix makes the client retry,
  * nothing is bounced) or pass (no objection from that check, with a logged
  * warning).  Defaults: sender rules and rate limits defer, greylisting
- * passes.  The rules themselves are kept in memory: when the database goes
+ * passes.  A group question that hits a limit (LK_LIMIT: policy or LDAP
+ * groups nested too deep, an LDAP group too large) is no outage: the check
+ * defers (451 4.3.0) whatever its fail mode and logs "group over a limit";
+ * it never counts as "not a member".
+ * The rules themselves are kept in memory: when the database goes
  * away, the last snapshot keeps serving.  Before the first snapshot was
  * ever loaded, every check is in trouble.
  */
@@ -65,6 +69,15 @@ static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
     if (e->rules == NULL)
         str_append_cstr(&e->err, "policy tables not loaded yet (database "
                         "unreachable since the start)");
+    if (e->limit) { /* no outage: the fail mode does not apply */
+        log_error("%s: %s: group over a limit, deferring: %s",
+                  log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), name,
+                  str_cstr(&e->err));
+        str_reset(&e->reply);
+        str_appendf(&e->reply, "451 4.3.0 Policy service temporarily "
+                    "unavailable, try again later");
+        return v;
+    }
     if (fail == FAIL_PASS) {
         log_warn("%s: %s: temporary failure, passing (fail mode pass): %s",
                  log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), name,
@@ -101,7 +114,7 @@ static int which(int configured, int domain_flag)
     return configured;
 }
 
-void decide(struct pd_eval *e)
+void pd_decide(struct pd_eval *e)
 {
     const struct policyd_config *c = e->w->cfg;
     const char *state = preq_get(e->req, A_PROTOCOL_STATE);

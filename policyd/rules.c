@@ -2,8 +2,10 @@
  * rules - the in-memory snapshot of postern-policyd's rule tables:
  * policy_groups and their members, sender_rules, greylist_settings,
  * greylist_whitelist, ratelimit_rules/windows/overrides, sender_grants
- * (for "the login owns the sender address") and policy_domain_checks.  lib/reloader.c loads a new
- * snapshot within [policyd] poll_interval of any change an admin makes.
+ * (for "the login owns the sender address") and policy_domain_checks.
+ * lib/reloader.c loads a new snapshot within [policyd] poll_interval of any
+ * change an admin makes.  The policy groups are lib/pgroup.h's snapshot,
+ * the same postern-milter loads.
  *
  * A snapshot is read-only once built; workers read it without locks.  The
  * loop thread counts the jobs that use it (refs) and frees it when a newer
@@ -21,10 +23,6 @@
 #include "log.h"
 #include "policyd.h"
 
-static const char SQL_GROUPS[] =
-    "SELECT id, name FROM policy_groups ORDER BY id";
-static const char SQL_MEMBERS[] =
-    "SELECT group_id, member_type, value FROM policy_group_members";
 static const char SQL_SRULES[] =
     "SELECT name, sender_group_id, recipient_group_id, action, require_auth,"
     " require_spf_pass, reject_text FROM sender_rules WHERE active = 1"
@@ -109,65 +107,10 @@ static long long num(const char *s, long long dflt)
 
 /* --- groups -------------------------------------------------------------- */
 
-static struct pd_group *group_by_id(struct pd_rules *r, const char *id)
+/* group_by_id - the policy group a rule names (id NULL: none). */
+static const struct pgroup *group_by_id(struct pd_rules *r, const char *id)
 {
-    unsigned long v;
-
-    if (id == NULL)
-        return NULL;
-    v = strtoul(id, NULL, 10);
-    for (size_t i = 0; i < r->ngroups; i++)
-        if (r->groups[i].id == v)
-            return &r->groups[i];
-    return NULL;
-}
-
-static void member_key(struct str *k, unsigned idx, char kind,
-                       const char *value)
-{
-    str_reset(k);
-    str_appendf(k, "%u %c %s", idx, kind, value);
-    str_lower(k->data, k->len);
-}
-
-static void build_groups(struct pd_rules *r, struct rowset *g,
-                         struct rowset *m)
-{
-    struct str k = STR_INIT;
-
-    r->ngroups = g->n;
-    r->groups = arena_alloc(&r->arena, (g->n + 1) * sizeof(*r->groups));
-    if (strmap_init(&r->group_by_name, g->n + 1) < 0 ||
-        strmap_init(&r->members, m->n + 1) < 0)
-        log_fatal("out of memory");
-    for (size_t i = 0; i < g->n; i++) {
-        struct pd_group *gr = &r->groups[i];
-        memset(gr, 0, sizeof(*gr));
-        gr->id = (unsigned)num(g->rows[i][0], 0);
-        gr->name = arena_strdup_lower(&r->arena, g->rows[i][1]);
-        gr->index = (unsigned)i;
-        strmap_put(&r->group_by_name, gr->name, gr);
-    }
-    for (size_t i = 0; i < m->n; i++) {
-        char **row = m->rows[i];
-        struct pd_group *gr = group_by_id(r, row[0]);
-        const char *type = row[1] ? row[1] : "", *val = row[2] ? row[2] : "";
-        if (gr == NULL)
-            continue;
-        if (!strcmp(type, "address") || !strcmp(type, "domain")) {
-            member_key(&k, gr->index, type[0], val);
-            strmap_put(&r->members, arena_strdup(&r->arena, k.data), gr);
-            gr->has_domains |= type[0] == 'd';
-        } else {
-            struct pd_member_row *mr = arena_alloc(&r->arena, sizeof(*mr));
-            mr->type = !strcmp(type, "group") ? M_GROUP : M_LDAP;
-            mr->value = mr->type == M_GROUP ? arena_strdup_lower(&r->arena, val)
-                                            : arena_strdup(&r->arena, val);
-            mr->next = gr->subs;
-            gr->subs = mr;
-        }
-    }
-    str_free(&k);
+    return id ? pgroup_by_id(r->groups, strtoul(id, NULL, 10)) : NULL;
 }
 
 /* --- sender rules ---------------------------------------------------------- */
@@ -393,13 +336,14 @@ const struct pd_domchecks *rules_domchecks(const struct pd_rules *r,
 
 static void *rules_load(struct db *db, struct str *err)
 {
-    struct rowset g = {0}, m = {0}, sr = {0}, gs = {0}, wl = {0}, rl = {0},
-                  win = {0}, ovr = {0}, gr = {0}, dc = {0};
+    struct rowset sr = {0}, gs = {0}, wl = {0}, rl = {0}, win = {0}, ovr = {0},
+                  gr = {0}, dc = {0};
+    struct pgroup_set *groups;
     struct pd_rules *r = NULL;
 
-    if (fetch(db, SQL_GROUPS, &g, err) == 0 &&
-        fetch(db, SQL_MEMBERS, &m, err) == 0 &&
-        fetch(db, SQL_SRULES, &sr, err) == 0 &&
+    if ((groups = pgroup_load(db, err)) == NULL)
+        return NULL;
+    if (fetch(db, SQL_SRULES, &sr, err) == 0 &&
         fetch(db, SQL_GREY, &gs, err) == 0 && fetch(db, SQL_WL, &wl, err) == 0 &&
         fetch(db, SQL_RL, &rl, err) == 0 &&
         fetch(db, SQL_RLWIN, &win, err) == 0 &&
@@ -408,7 +352,8 @@ static void *rules_load(struct db *db, struct str *err)
         fetch(db, SQL_DOMCHECKS, &dc, err) == 0) {
         if ((r = calloc(1, sizeof(*r))) == NULL)
             log_fatal("out of memory");
-        build_groups(r, &g, &m);
+        r->groups = groups;
+        groups = NULL;
         build_srules(r, &sr);
         build_grey(r, &gs);
         build_wl(r, &wl);
@@ -416,8 +361,7 @@ static void *rules_load(struct db *db, struct str *err)
         build_grants(r, &gr);
         build_domchecks(r, &dc);
     }
-    rowset_free(&g);
-    rowset_free(&m);
+    pgroup_set_free(groups); /* when a later table could not be read */
     rowset_free(&sr);
     rowset_free(&gs);
     rowset_free(&wl);
@@ -433,8 +377,7 @@ void rules_free(struct pd_rules *r)
 {
     if (r == NULL)
         return;
-    strmap_free(&r->group_by_name);
-    strmap_free(&r->members);
+    pgroup_set_free(r->groups);
     strmap_free(&r->grey_domain);
     strmap_free(&r->overrides);
     strmap_free(&r->grants);
@@ -452,9 +395,10 @@ static void rules_describe(void *p, struct str *out)
 {
     const struct pd_rules *r = p;
 
-    str_appendf(out, "%zu groups, %zu sender rules, %zu whitelist entries, "
-                "%zu rate-limit rules", r->ngroups, r->nsrules, r->nwl,
-                r->nrl);
+    str_appendf(out, "%zu groups (%zu on a nesting cycle), %zu sender rules, "
+                "%zu whitelist entries, %zu rate-limit rules",
+                pgroup_set_count(r->groups), pgroup_set_cycles(r->groups),
+                r->nsrules, r->nwl, r->nrl);
 }
 
 const struct reloader_ops pd_rules_ops = {"policy tables", rules_load,

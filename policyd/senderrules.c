@@ -57,13 +57,13 @@ int check_sender_rules(struct pd_eval *e)
         const struct pd_sender_rule *sr = &r->srules[i];
         int m;
         if (sr->recipient) {
-            if ((m = group_has(e, sr->recipient, e->rcpt.full)) < 0)
+            if ((m = pd_group_has(e, sr->recipient, e->rcpt.full)) < 0)
                 return PV_TEMP;
             if (!m)
                 continue;
         }
         if (sr->sender) {
-            if ((m = group_has(e, sr->sender, e->sender.full)) < 0)
+            if ((m = pd_group_has(e, sr->sender, e->sender.full)) < 0)
                 return PV_TEMP;
             if (!m)
                 continue;

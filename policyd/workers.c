@@ -29,7 +29,7 @@ struct pd_pool {
     int nthreads, busy, stop;
     struct server *srv;
     const struct policyd_config *cfg;
-    struct pd_ldap_cache *ldcache;
+    struct ldapgroup *ldgroups;
     struct greycache *gc;
 };
 
@@ -39,7 +39,7 @@ static void worker_setup(struct pd_pool *p, struct pd_worker *w)
 
     memset(w, 0, sizeof(*w));
     w->cfg = p->cfg;
-    w->ldcache = p->ldcache;
+    w->ldgroups = p->ldgroups;
     w->gc = p->gc;
     if ((w->db = db_open(&p->cfg->db, &err)) == NULL)
         log_error("database: %s", str_cstr(&err));
@@ -76,7 +76,7 @@ static void run_job(struct pd_worker *w, struct pd_job *j)
         log_error("request deferred: the worker has no database/LDAP "
                   "connection (see the errors at start)");
     } else {
-        decide(&e);
+        pd_decide(&e);
     }
     str_reset(&j->reply);
     str_appendf(&j->reply, "action=%s\n\n", str_cstr(&e.reply));
@@ -138,7 +138,8 @@ struct pd_pool *pool_start(const struct policyd_config *cfg,
     pthread_cond_init(&p->cond, NULL);
     p->srv = srv;
     p->cfg = cfg;
-    p->ldcache = ldap_cache_new(cfg->ldap.cache_ttl);
+    if (cfg->ldap_on && (p->ldgroups = pd_ldgroups_new(cfg, err)) == NULL)
+        return NULL;
     if ((p->gc = gc_new(cfg, err)) == NULL)
         return NULL;
     if (cfg->ldap_on)
@@ -197,7 +198,7 @@ void pool_stop(struct pd_pool *p)
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
-    ldap_cache_free(p->ldcache);
+    ldapgroup_free(p->ldgroups);
     gc_free(p->gc); /* after the workers: it writes what they queued */
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->cond);

@@ -6,6 +6,9 @@
 #   - the SASL login decides, a forged envelope sender does not pass;
 #   - refused senders get 550 5.7.1 with the rule's text at RCPT;
 #   - an LDAP attribute rule when SQL has no row;
+#   - policy groups nested 12 levels deep answer like postern-policyd
+#     (a member), 17 levels deep (over PGROUP_NEST_MAX 16) are a LIMIT:
+#     451 4.3.0 and a log line, never "not allowed";
 #   - MariaDB down: 451 4.3.0; back: normal service.
 set -u
 . "$(dirname "$0")/../harness/harness.sh"
@@ -40,6 +43,23 @@ INSERT INTO group_send_allowed (rule_id, policy_group_id)
    WHERE (r.group_address = '9a@bns.school.example' AND g.name = 'bns-teachers')
       OR (r.group_address = 'ag-robotics@bns.school.example' AND g.name = 'bns-teachers');
 " || t_fail "the SQL rules load"
+
+# a chain of policy groups deep-0 -> deep-1 -> ... -> deep-17, allowed to
+# send to ag-robotics (require_auth 0); mid.sender is 12 levels below
+# deep-0, deep.sender 17 (one more than PGROUP_NEST_MAX)
+sql="INSERT INTO policy_groups (name) VALUES ('deep-0')"
+for i in $(seq 1 17); do sql="$sql, ('deep-$i')"; done
+h_sql "$sql;
+INSERT INTO policy_group_members (group_id, member_type, value)
+  SELECT id, 'group', CONCAT('deep-', CAST(SUBSTRING(name, 6) AS UNSIGNED) + 1)
+  FROM policy_groups WHERE name LIKE 'deep-%' AND name <> 'deep-17';
+INSERT INTO policy_group_members (group_id, member_type, value)
+  SELECT id, 'address', 'deep.sender@example.org' FROM policy_groups WHERE name = 'deep-17'
+  UNION ALL SELECT id, 'address', 'mid.sender@example.org' FROM policy_groups WHERE name = 'deep-12';
+INSERT INTO group_send_allowed (rule_id, policy_group_id)
+  SELECT r.id, g.id FROM group_send_rules r JOIN policy_groups g
+   WHERE r.group_address = 'ag-robotics@bns.school.example' AND g.name = 'deep-0';
+" || t_fail "the deep policy groups load"
 
 # an LDAP rule for the cycle groups (no SQL row): members only
 ldapmodify -x -H "$H_LDAP_URI" -D "$H_LDAP_BINDDN" -w "$H_LDAP_BINDPW" >/dev/null <<EOF
@@ -118,6 +138,23 @@ t_match "zyklus-a (LDAP rule), a member through the nested group: accepted" '^DA
 t_ok "... delivered" h_wait_sink_count smarthost $n
 send outsider@example.org zyklus-b@bns.school.example; n=$((n + 1))
 t_match "zyklus-b (no rule anywhere): anyone" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+
+# --- policy groups nested deeply: the same answers as postern-policyd --------------
+send mid.sender@example.org ag-robotics@bns.school.example; n=$((n + 1))
+t_match "ag-robotics, a sender 12 policy-group levels deep: accepted (was 451)" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+send deep.sender@example.org ag-robotics@bns.school.example
+t_match "ag-robotics, a sender 17 levels deep: LIMIT, 451 4.3.0 (never 550)" \
+    '^RCPT 451 4\.3\.0 ' "$r"
+t_match "... logged as a limit" \
+    'to=<ag-robotics@bns.school.example>: send rights: a group is over a limit: policy groups nested deeper than 16' \
+    "$(cat "$MDIR/milter.log")"
+send outsider@example.org ag-robotics@bns.school.example
+t_match "ag-robotics, a sender in no group: LIMIT too (cannot tell), 451 4.3.0" \
+    '^RCPT 451 4\.3\.0 ' "$r"
+send_auth anna.lehrer anna.lehrer@bns.school.example ag-robotics@bns.school.example; n=$((n + 1))
+t_match "ag-robotics, a teacher (another allowed group): accepted, the hit wins" '^DATA 250 ' "$r"
 t_ok "... delivered" h_wait_sink_count smarthost $n
 
 # --- database down --------------------------------------------------------------
