@@ -67,9 +67,9 @@ void lda_resolve(struct lda_ctx *ctx, const char *recipient,
     } else {
         rc = lda_lookup(ctx->db, ctx->cfg, &a, mb, &err);
     }
-    if (rc == DB_FOUND)
+    if (rc == LK_FOUND)
         lda_result_set(res, LDA_OK, "<%s>: mailbox %s", a.full, mb->address);
-    else if (rc == DB_NOTFOUND)
+    else if (rc == LK_NOTFOUND)
         lda_result_set(res, LDA_NOUSER, "<%s>: no such mailbox", a.full);
     else {
         log_warn("to=<%s>: mailbox lookup: %s", a.full, str_cstr(&err));
@@ -107,7 +107,7 @@ static void deliver_checked(struct lda_ctx *ctx,
     build_prefix(&prefix, env->sender, mb->address, lda_header_has_fields(m));
     size = prefix.len + m->size;
     q = quota_check(root, mb->quota, size, &err);
-    if (q == QUOTA_TEMP) {
+    if (q < 0) { /* QUOTA_TEMP */
         log_warn("to=<%s>: quota: %s", mb->address, str_cstr(&err));
         lda_result_set(res, LDA_TEMP, "<%s>: quota check failed",
                        mb->address);

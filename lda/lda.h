@@ -28,6 +28,7 @@
 #include "addr.h"
 #include "daemon.h"
 #include "db.h"
+#include "lookup.h"
 #include "str.h"
 
 #define LDA_HDR_KEEP_MAX (1024 * 1024) /* header bytes kept for inspection */
@@ -213,13 +214,15 @@ void maildir_hostname(const char *in, char *out, size_t outsize);
 
 /* --- quota (quota.c) --------------------------------------------------------------- */
 
-enum quota_check { QUOTA_OK, QUOTA_OVER, QUOTA_TEMP };
+/* negative = temporary, as everywhere (lookup.h) */
+enum quota_check { QUOTA_TEMP = -1, QUOTA_OK = 0, QUOTA_OVER = 1 };
 
 /*
  * quota_check - would adding `size` bytes (one message) exceed `limit`
  * bytes for the Maildir++ at root?  Reads maildirsize, recalculating it when
  * missing, when the limit changed, when it grew over 5120 bytes, or when it
- * says "over" and is older than 15 minutes.  limit 0: QUOTA_OK.
+ * says "over" and is older than 15 minutes.  limit 0: QUOTA_OK; an I/O
+ * error: QUOTA_TEMP (+ *err).
  */
 enum quota_check quota_check(const char *root, unsigned long long limit,
                              unsigned long long size, struct str *err);
@@ -241,8 +244,9 @@ struct lda_mailbox {
 
 /*
  * lda_lookup - the active mailbox for recipient a (extension already
- * stripped); alias domains are followed once.  DB_FOUND, DB_NOTFOUND or
- * DB_TEMP (+ *err); a bad maildir value from the database is DB_TEMP.
+ * stripped); alias domains are followed up to ADDR_ALIAS_DOMAIN_DEPTH
+ * levels (a longer chain is LK_NOTFOUND).  LK_FOUND, LK_NOTFOUND or LK_TEMP
+ * (+ *err); a bad maildir value from the database is LK_TEMP.
  */
 int lda_lookup(struct db *db, const struct lda_config *cfg,
                const struct addr *a, struct lda_mailbox *mb, struct str *err);
@@ -251,9 +255,9 @@ int lda_maildir_valid(const char *p);
 
 /*
  * lda_maps_lookup - the same through postern-maps' socketmap "maildir" map
- * ([lda] maps_server); the quota is [lda] default_quota.  DB_FOUND,
- * DB_NOTFOUND or DB_TEMP (+ *err): any failure to get a clear answer is
- * DB_TEMP.
+ * ([lda] maps_server); the quota is [lda] default_quota.  LK_FOUND,
+ * LK_NOTFOUND or LK_TEMP (+ *err): any failure to get a clear answer is
+ * LK_TEMP.
  */
 int lda_maps_lookup(const struct lda_config *cfg, const struct addr *a,
                     struct lda_mailbox *mb, struct str *err);

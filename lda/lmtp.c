@@ -36,6 +36,7 @@
 
 #include "lda.h"
 #include "log.h"
+#include "mem.h"
 
 #define LMTP_LINE_MAX 4096
 #define LMTP_CHUNK 32768
@@ -96,14 +97,9 @@ static void reset_txn(struct lmtp_sess *s)
 static void *lmtp_open(struct conn *c, void *appp)
 {
     struct lmtp_app *app = appp;
-    struct lmtp_sess *s = calloc(1, sizeof(*s));
+    struct lmtp_sess *s = xcalloc(1, sizeof(*s));
 
-    if (s == NULL || (s->msg = calloc(1, sizeof(*s->msg))) == NULL) {
-        free(s);
-        log_error("out of memory");
-        conn_close_after_write(c);
-        return NULL;
-    }
+    s->msg = xcalloc(1, sizeof(*s->msg));
     s->msg->fd = -1;
     s->app = app;
     s->c = c;
@@ -116,8 +112,6 @@ static void lmtp_close(struct conn *c, void *ctx)
     struct lmtp_sess *s = ctx;
 
     (void)c;
-    if (s == NULL)
-        return;
     reset_txn(s);
     free(s->rcpts);
     free(s->msg);
@@ -126,7 +120,8 @@ static void lmtp_close(struct conn *c, void *ctx)
 }
 
 /* path_arg - the address between < and > after "FROM:" / "TO:"; the rest
-   (parameters) in *params.  Returns a malloc'd string or NULL. */
+   (parameters) in *params.  Returns a malloc'd string, or NULL when
+   there are no angle brackets. */
 static char *path_arg(const char *p, const char **params)
 {
     const char *gt;
@@ -136,7 +131,7 @@ static char *path_arg(const char *p, const char **params)
     if (*p != '<' || (gt = strchr(p, '>')) == NULL)
         return NULL;
     *params = gt + 1;
-    return strndup(p + 1, (size_t)(gt - p - 1));
+    return xstrndup(p + 1, (size_t)(gt - p - 1));
 }
 
 static void end_of_data(struct lmtp_sess *s)
@@ -197,7 +192,7 @@ static char *extension(struct lmtp_sess *s, const char *address)
                    &e) < 0 || /* not ADDR_LOWER_LOCAL: keep the case */
         a.ext[0] == '\0')
         return NULL;
-    return strdup(a.ext);
+    return xstrdup(a.ext);
 }
 
 static void cmd_rcpt(struct lmtp_sess *s, const char *arg)
@@ -218,12 +213,7 @@ static void cmd_rcpt(struct lmtp_sess *s, const char *arg)
     }
     if (s->nrcpt == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
-        struct lmtp_rcpt *n = realloc(s->rcpts, cap * sizeof(*n));
-        if (n == NULL) {
-            free(a);
-            return reply(s, "452 4.3.0 out of memory");
-        }
-        s->rcpts = n;
+        s->rcpts = xreallocarray(s->rcpts, cap, sizeof(*s->rcpts));
         s->cap = cap;
     }
     r = &s->rcpts[s->nrcpt];
@@ -326,8 +316,6 @@ static ssize_t lmtp_input(struct conn *c, void *ctx, const char *buf,
     char line[LMTP_LINE_MAX + 1];
 
     (void)c;
-    if (s == NULL)
-        return -1;
     while (used < len) {
         const char *p = buf + used, *nl;
         size_t n;
@@ -364,11 +352,9 @@ static ssize_t lmtp_input(struct conn *c, void *ctx, const char *buf,
 void *lda_lmtp_init(void *cfgp, struct server *srv, struct str *err)
 {
     struct lda_config *cfg = cfgp;
-    struct lmtp_app *app = calloc(1, sizeof(*app));
+    struct lmtp_app *app = xcalloc(1, sizeof(*app));
 
     (void)srv;
-    if (app == NULL)
-        return str_appendf(err, "out of memory"), NULL;
     app->cfg = cfg;
     /* opened before the privilege drop: the password file is read here;
        lookup = maps needs no database */

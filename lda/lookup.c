@@ -13,10 +13,12 @@
  * ADDR_ALIAS_DOMAIN_DEPTH domains, as postern-maps does (Postfix normally
  * rewrites these before delivery; this is the safety net).
  *
- * Three outcomes (lib/db.h): DB_FOUND, DB_NOTFOUND, DB_TEMP.  A database
- * that cannot be reached is always DB_TEMP, never "unknown user".  A
- * maildir value that is absolute, empty, too long or contains "." or ".."
- * levels is refused as DB_TEMP: an admin must look, no mail is bounced.
+ * Three outcomes (lib/lookup.h): LK_FOUND, LK_NOTFOUND, LK_TEMP.  A
+ * database that cannot be reached is always LK_TEMP, never "unknown user".
+ * A chain of alias domains longer than ADDR_ALIAS_DOMAIN_DEPTH is
+ * LK_NOTFOUND, as in postern-maps (which then has no such address either).
+ * A maildir value that is absolute, empty, too long or contains "." or ".."
+ * levels is refused as LK_TEMP: an admin must look, no mail is bounced.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,10 +95,10 @@ static int query_mailbox(struct db *db, const char *address, struct row *r,
     struct db_param p[1] = {DBP_S(address)};
     int rc = db_query(db, sql_mailbox, p, 1, mailbox_row, r, err);
 
-    if (rc == DB_FOUND && r->bad) {
+    if (rc == LK_FOUND && r->bad) {
         str_appendf(err, "mailbox %s: bad maildir value in the database",
                     address);
-        return DB_TEMP;
+        return LK_TEMP;
     }
     return rc;
 }
@@ -114,22 +116,22 @@ int lda_lookup(struct db *db, const struct lda_config *cfg,
        target, as far as postern-maps follows it (ADDR_ALIAS_DOMAIN_DEPTH) */
     const char *domain = a->domain;
     char target[ADDR_DOMAIN_MAX + 1];
-    for (int depth = 0; rc == DB_NOTFOUND && a->has_domain; depth++) {
+    for (int depth = 0; rc == LK_NOTFOUND && a->has_domain; depth++) {
         struct db_param p[1] = {DBP_S(domain)};
         if (depth == ADDR_ALIAS_DOMAIN_DEPTH)
-            return DB_NOTFOUND;
+            return LK_NOTFOUND;
         r.alias_target[0] = '\0';
         rc = db_query(db, sql_alias_domain, p, 1, alias_row, &r, err);
-        if (rc != DB_FOUND || r.alias_target[0] == '\0')
-            return rc == DB_TEMP ? DB_TEMP : DB_NOTFOUND;
+        if (rc != LK_FOUND || r.alias_target[0] == '\0')
+            return rc < 0 ? LK_TEMP : LK_NOTFOUND;
         memcpy(target, r.alias_target, sizeof(target));
         domain = target;
         if ((size_t)snprintf(other, sizeof(other), "%s@%s", a->local,
                              domain) >= sizeof(other))
-            return DB_NOTFOUND;
+            return LK_NOTFOUND;
         rc = query_mailbox(db, other, &r, err);
     }
-    if (rc == DB_FOUND && !r.have_quota)
+    if (rc == LK_FOUND && !r.have_quota)
         mb->quota = (unsigned long long)cfg->default_quota;
     return rc;
 }

@@ -7,11 +7,11 @@
  * "inet:[::1]:PORT"): the netstring "maildir local@domain", answered with
  * one netstring:
  *
- *   "OK vol01/29/29d6/anna@example.org/"  -> DB_FOUND, the maildir path
- *   "NOTFOUND "                           -> DB_NOTFOUND
- *   "TEMP ...", "TIMEOUT ...", "PERM ..."  -> DB_TEMP
+ *   "OK vol01/29/29d6/anna@example.org/"  -> LK_FOUND, the maildir path
+ *   "NOTFOUND "                           -> LK_NOTFOUND
+ *   "TEMP ...", "TIMEOUT ...", "PERM ..."  -> LK_TEMP
  *
- * Anything else is DB_TEMP too: no server, a refused or reset connection,
+ * Anything else is LK_TEMP too: no server, a refused or reset connection,
  * no complete answer within [lda] maps_timeout, a reply that is not one
  * netstring, over LDA_MAPS_REPLY_MAX bytes, or a path lda_maildir_valid()
  * refuses.  A temporary failure never becomes "unknown user".
@@ -181,7 +181,7 @@ int lda_maps_lookup(const struct lda_config *cfg, const struct addr *a,
 {
     long long deadline = clock_ms() + cfg->maps_timeout;
     struct str req = STR_INIT, q = STR_INIT, reply = STR_INIT;
-    int fd, rc = DB_TEMP;
+    int fd, rc = LK_TEMP;
 
     memset(mb, 0, sizeof(*mb));
     str_appendf(&q, "maildir %s", a->full);
@@ -203,9 +203,9 @@ int lda_maps_lookup(const struct lda_config *cfg, const struct addr *a,
         strcpy(mb->maildir, p);
         strcpy(mb->address, a->full);
         mb->quota = (unsigned long long)cfg->default_quota;
-        rc = DB_FOUND;
+        rc = LK_FOUND;
     } else if (reply.len >= 8 && memcmp(reply.data, "NOTFOUND", 8) == 0) {
-        rc = DB_NOTFOUND;
+        rc = LK_NOTFOUND;
     } else {
         str_append_cstr(err, "postern-maps: ");
         for (size_t i = 0; i < reply.len && i < 200; i++)

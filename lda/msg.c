@@ -25,6 +25,7 @@
 
 #include "lda.h"
 #include "file.h"
+#include "mem.h"
 
 void lda_msg_init(struct lda_msg *m, unsigned long long max_size,
                   size_t memmax, const char *temp_dir)
@@ -76,12 +77,9 @@ static int flush_out(struct lda_msg *m)
     if (m->fd < 0 && m->memlen + m->outlen <= m->memmax) {
         if (m->memlen + m->outlen > m->memcap) {
             size_t cap = m->memcap ? m->memcap : 65536;
-            char *p;
             while (cap < m->memlen + m->outlen)
                 cap *= 2;
-            if ((p = realloc(m->mem, cap)) == NULL)
-                return m->io_error = ENOMEM, -1;
-            m->mem = p;
+            m->mem = xrealloc(m->mem, cap);
             m->memcap = cap;
         }
         memcpy(m->mem + m->memlen, m->out, m->outlen);

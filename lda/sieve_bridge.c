@@ -52,6 +52,7 @@
 #include "sieve_bridge.h"
 #include "file.h"
 #include "log.h"
+#include "mem.h"
 #include "storage.h"
 
 static int msg_load(void *ctx, struct str *out)
@@ -526,18 +527,17 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
                 mb->address);
     sieve_result_finish(&sr);
     if (sr.new_header && !sr.failed) {
-        struct lda_msg *em = calloc(1, sizeof(*em));
-        if (em && edited_msg(cfg, m, sr.new_header, em) == 0) {
+        struct lda_msg *em = xcalloc(1, sizeof(*em));
+        em->fd = -1; /* lda_msg_free closes fd; edited_msg may fail first */
+        if (edited_msg(cfg, m, sr.new_header, em) == 0) {
             execute(&run, em, root, store, &sr, res);
         } else {
             log_warn("to=<%s>: sieve editheader: cannot rewrite the "
                      "message; storing it unchanged", mb->address);
             execute(&run, m, root, store, &sr, res);
         }
-        if (em) {
-            lda_msg_free(em);
-            free(em);
-        }
+        lda_msg_free(em);
+        free(em);
     } else
         execute(&run, m, root, store, &sr, res);
     sieve_result_free(&sr);

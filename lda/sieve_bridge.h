@@ -43,7 +43,8 @@ void sieve_lda_vacation(const struct sieve_lda_run *run,
 void sieve_lda_notify(const struct sieve_lda_run *run,
                       const struct sieve_notify *n);
 /* sieve_lda_duplicate - the host callback of the duplicate test:
-   1 seen within its period, 0 not, -1 database error */
+   LK_FOUND seen within its period, LK_NOTFOUND not, LK_TEMP database
+   error */
 int sieve_lda_duplicate(void *ctx, const char *id, size_t len,
                         long long seconds, int last);
 /* sieve_lda_duplicate_commit - record the ids the duplicate tests

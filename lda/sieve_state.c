@@ -74,7 +74,7 @@ static int own_row(void *ctx, unsigned ncols, char **vals,
     return 0;
 }
 
-/* the user's addresses; DB_FOUND or DB_TEMP */
+/* the user's addresses; LK_FOUND or LK_TEMP */
 static int own_addresses(const struct sieve_lda_run *run, struct own_list *o,
                          struct str *err)
 {
@@ -85,19 +85,19 @@ static int own_addresses(const struct sieve_lda_run *run, struct own_list *o,
     if (run->env->recipient)
         own_add(o, run->env->recipient, strlen(run->env->recipient));
     if (run->ctx->db == NULL || at == NULL)
-        return DB_FOUND;
+        return LK_FOUND;
     p[0] = DBP_S(addr);
     if (db_query(run->ctx->db, "SELECT source FROM aliases WHERE target = ? "
                  "AND active = 1 AND local_part IS NOT NULL LIMIT 200", p, 1,
-                 own_row, o, err) == DB_TEMP)
-        return DB_TEMP;
+                 own_row, o, err) < 0)
+        return LK_TEMP;
     p[0] = DBP_SN(addr, (size_t)(at - addr + 1));
     p[1] = DBP_S(at + 1);
     if (db_query(run->ctx->db, "SELECT CONCAT(?, name) FROM domains WHERE "
                  "kind = 'alias' AND alias_target = ? LIMIT 200", p, 2,
-                 own_row, o, err) == DB_TEMP)
-        return DB_TEMP;
-    return DB_FOUND;
+                 own_row, o, err) < 0)
+        return LK_TEMP;
+    return LK_FOUND;
 }
 
 static void lower_copy(char *out, size_t size, const char *s)
@@ -130,7 +130,7 @@ static int vacation_claim(const struct sieve_lda_run *run, const char *hash,
                 "UPDATE sent_at = IF(expires_at <= VALUES(sent_at), "
                 "VALUES(sent_at), sent_at), expires_at = IF(expires_at <= "
                 "VALUES(sent_at), VALUES(expires_at), expires_at)",
-                p, 5, &affected, err) == DB_TEMP)
+                p, 5, &affected, err) < 0)
         return -1;
     return affected > 0;
 }
@@ -145,7 +145,7 @@ static void vacation_release(const struct sieve_lda_run *run,
 
     if (db_exec(run->ctx->db, "DELETE FROM vacation_responses WHERE "
                 "recipient = ? AND handle = ? AND sender = ? AND sent_at = ?",
-                p, 4, NULL, &err) == DB_TEMP)
+                p, 4, NULL, &err) < 0)
         log_warn("to=<%s>: vacation: %s", run->mb->address, str_cstr(&err));
     str_free(&err);
 }
@@ -188,7 +188,7 @@ void sieve_lda_vacation(const struct sieve_lda_run *run,
                  "(vacation needs [database] for its periods)", who);
         goto out;
     }
-    if (own_addresses(run, &o, &err) == DB_TEMP) {
+    if (own_addresses(run, &o, &err) < 0) {
         log_warn("to=<%s>: vacation: no reply: %s", who, str_cstr(&err));
         goto out;
     }
@@ -296,7 +296,7 @@ static int dup_seen(const struct sieve_lda_run *run, const char *id,
     int rc;
 
     if (run->ctx->db == NULL)
-        return 0;
+        return LK_NOTFOUND;
     sieve_sha256_hex(id, len, hash);
     p[0] = DBP_S(run->mb->address);
     p[1] = DBP_S(hash);
@@ -304,11 +304,11 @@ static int dup_seen(const struct sieve_lda_run *run, const char *id,
     rc = db_query(run->ctx->db, "SELECT 1 FROM sieve_duplicates WHERE "
                   "mailbox = ? AND id_hash = ? AND expires_at > ?", p, 3,
                   seen_row, NULL, &err);
-    if (rc == DB_TEMP)
+    if (rc < 0)
         log_warn("to=<%s>: sieve duplicate: %s", run->mb->address,
                  str_cstr(&err));
     str_free(&err);
-    return rc == DB_TEMP ? -1 : rc == DB_FOUND;
+    return rc < 0 ? LK_TEMP : rc == LK_FOUND ? LK_FOUND : LK_NOTFOUND;
 }
 
 static void dup_store(const struct sieve_lda_run *run, const char *id,
@@ -329,7 +329,7 @@ static void dup_store(const struct sieve_lda_run *run, const char *id,
     if (db_exec(run->ctx->db, "INSERT INTO sieve_duplicates (mailbox, "
                 "id_hash, seen_at, expires_at) VALUES (?, ?, ?, ?) ON "
                 "DUPLICATE KEY UPDATE seen_at = VALUES(seen_at), expires_at "
-                "= VALUES(expires_at)", p, 4, NULL, &err) == DB_TEMP)
+                "= VALUES(expires_at)", p, 4, NULL, &err) < 0)
         log_warn("to=<%s>: sieve duplicate: %s", run->mb->address,
                  str_cstr(&err));
     str_free(&err);
@@ -375,7 +375,7 @@ const char *sieve_lda_redirect_loop(const struct sieve_lda_run *run,
         return "X-Loop names that address";
     if (sieve_header_first(run->sm, "Message-ID", &mid) && mid.len) {
         redirect_id(run, to, &id);
-        seen = dup_seen(run, id.data, id.len) == 1;
+        seen = dup_seen(run, id.data, id.len) == LK_FOUND;
     }
     str_free(&id);
     str_free(&mid);

@@ -129,7 +129,7 @@ static int include_exec(struct sv_run *r, struct sv_node *n)
         }
         str_free(&err);
         inc = &r->inc[r->ninc++];
-        inc->path = strdup(path);
+        inc->path = xstrdup(path);
         inc->s = s;
         inc->done = 0;
         inc->active = 0;

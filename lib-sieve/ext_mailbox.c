@@ -20,7 +20,7 @@ static int mailboxexists_exec(struct sv_run *r, struct sv_node *n)
         return 1;
     for (size_t i = 0; i < names.n; i++) {
         const char *name = arena_strndup(r->a, names.v[i].s, names.v[i].len);
-        if (r->host->mailbox_exists(r->host->ctx, name) != 1)
+        if (r->host->mailbox_exists(r->host->ctx, name) != LK_FOUND)
             return 0;
     }
     return 1;

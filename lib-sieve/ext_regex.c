@@ -21,11 +21,9 @@ int sv_regex_check(const char *key, size_t len, int icase, char *err,
                    size_t errsize)
 {
     regex_t re;
-    char *k = strndup(key, len);
+    char *k = xstrndup(key, len);
     int rc;
 
-    if (k == NULL)
-        return -1;
     rc = regcomp(&re, k, REG_EXTENDED | (icase ? REG_ICASE : 0));
     free(k);
     if (rc != 0) {

@@ -131,15 +131,10 @@ int sv_run_script(struct sv_run *r, struct sieve_script *s)
 int sieve_execute(struct sieve_script *s, const struct sieve_message *msg,
                   const struct sieve_host *host, struct sieve_result *res)
 {
-    struct sv_run *r = calloc(1, sizeof(*r));
+    struct sv_run *r = xcalloc(1, sizeof(*r));
     struct sv_frame fr;
     int rc;
 
-    if (r == NULL) {
-        res->failed = 1;
-        str_appendf(&res->error, "%s: error: out of memory", s->name);
-        return -1;
-    }
     memset(&fr, 0, sizeof(fr));
     fr.s = s;
     r->a = &r->arena;

@@ -30,6 +30,7 @@
 
 #include <stdint.h>
 
+#include "mem.h"
 #include "sieve-ext.h"
 
 /* --- lexer ------------------------------------------------------------------ */

@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "arena.h"
+#include "lookup.h"
 #include "str.h"
 
 #define SIEVE_SCRIPT_MAX (1024 * 1024)   /* bytes of one script */
@@ -70,14 +71,16 @@ struct sieve_host {
     const char *hostname;       /* environment "host" */
     const char *remote_host, *remote_ip;
     const char *phase;          /* "during" if NULL */
-    /* mailbox_exists - 1, 0, or -1 (unknown); NULL: every name exists */
+    /* mailbox_exists - LK_FOUND, LK_NOTFOUND, or < 0 (unknown: treated as
+       not existing); NULL: every name exists */
     int (*mailbox_exists)(void *ctx, const char *folder);
     void *ctx;
     /* extensions registered with sieve_ext_register() that scripts may
        require (the testsuite); 0 = none */
     int allow_extra;
-    /* duplicate (RFC 7352): was id seen within `seconds`?  1, 0, -1
-       (error); NULL: never seen.  The result records what to store. */
+    /* duplicate (RFC 7352): was id seen within `seconds`?  LK_FOUND,
+       LK_NOTFOUND, or < 0 (LK_TEMP: the test fails with a run-time
+       error); NULL: never seen.  The result records what to store. */
     int (*duplicate)(void *ctx, const char *id, size_t len,
                      long long seconds, int last);
     void *dup_ctx;

@@ -500,10 +500,8 @@ int sv_validate(struct sv_valctx *v, struct sv_node *list)
 
 static struct sieve_script *script_new(const char *name)
 {
-    struct sieve_script *s = calloc(1, sizeof(*s));
+    struct sieve_script *s = xcalloc(1, sizeof(*s));
 
-    if (s == NULL)
-        return NULL;
     s->name = arena_strdup(&s->arena, name);
     s->mask = ((sv_mask)1 << sv_ext_id(&sv_ext_core)) |
               ((sv_mask)1 << sv_ext_id(&sv_ext_core_actions)) |
@@ -519,8 +517,6 @@ int sieve_compile(const char *name, const char *text, size_t len,
     struct sv_valctx v;
 
     *out = NULL;
-    if (s == NULL)
-        return str_appendf(errors, "%s: error: out of memory\n", name), -1;
     memset(&v, 0, sizeof(v));
     v.s = s;
     v.host = host;

@@ -26,6 +26,8 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "lookup.h"
+#include "mem.h"
 #include "msieve.h"
 
 struct ms_auth {
@@ -41,10 +43,8 @@ static const char SQL_MAILBOX[] =
 
 struct ms_auth *ms_auth_open(const struct ms_config *cfg, struct str *err)
 {
-    struct ms_auth *a = calloc(1, sizeof(*a));
+    struct ms_auth *a = xcalloc(1, sizeof(*a));
 
-    if (a == NULL)
-        return str_appendf(err, "out of memory"), NULL;
     a->cfg = cfg;
     if ((a->db = db_open(&cfg->db, err)) == NULL ||
         (cfg->auth == MS_AUTH_LDAP && (a->lc = ldapc_open(&cfg->ldap, err)) == NULL)) {
@@ -109,7 +109,7 @@ static int mb_row(void *ctx, unsigned ncols, char **v, const unsigned long *l)
     return 1;
 }
 
-/* mailbox - the active mailbox `address`: 1 found, 0 not, -1 temp */
+/* mailbox - the active mailbox `address`: LK_FOUND, LK_NOTFOUND, LK_TEMP */
 static int mailbox(struct ms_auth *a, const char *address, struct str *addr_out,
                    struct str *maildir, struct str *hash, struct str *err)
 {
@@ -117,7 +117,7 @@ static int mailbox(struct ms_auth *a, const char *address, struct str *addr_out,
     struct mbrow r = {addr_out, maildir, hash};
     int rc = db_query(a->db, SQL_MAILBOX, &p, 1, mb_row, &r, err);
 
-    return rc == DB_TEMP ? -1 : rc == DB_FOUND;
+    return rc < 0 ? LK_TEMP : rc == LK_FOUND ? LK_FOUND : LK_NOTFOUND;
 }
 
 struct ldap_user {
@@ -188,9 +188,11 @@ static int auth_ldap(struct ms_auth *a, const char *login, const char *password,
     rc = ldapc_search(a->lc, NULL, LDAPC_SCOPE_SUB, str_cstr(&filter), attrs,
                       2, user_entry, &u, err);
     str_free(&filter);
-    if (rc == LDAPC_FOUND && u.entries == 1 && u.mail.len > 0)
+    if (rc == LK_FOUND && u.entries == 1 && u.mail.len > 0)
         rc = bind_as(a->cfg, str_cstr(&u.dn), password, err);
-    else if (rc != LDAPC_TEMP)
+    else if (rc < 0)
+        rc = -1; /* the directory did not answer */
+    else
         rc = 0; /* no such user, or ambiguous, or without a mail address */
     if (rc == 1) {
         str_set(address, u.mail.data, u.mail.len);

@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "mem.h"
 #include "msieve.h"
 #include "sieve.h"
 
@@ -556,10 +557,8 @@ static ssize_t ms_input(struct conn *c, void *ctx, const char *buf, size_t len)
 
 static void *ms_open(struct conn *c, void *app)
 {
-    struct ms_conn *mc = calloc(1, sizeof(*mc));
+    struct ms_conn *mc = xcalloc(1, sizeof(*mc));
 
-    if (mc == NULL)
-        return NULL;
     mc->c = c;
     mc->st = app;
     capabilities(mc);
@@ -572,8 +571,6 @@ static void ms_close(struct conn *c, void *ctx)
     struct ms_conn *mc = ctx;
 
     (void)c;
-    if (mc == NULL)
-        return;
     ms_tls_free(mc->tls);
     ms_cmd_free(&mc->cmd);
     str_free(&mc->in);
@@ -585,11 +582,9 @@ static void ms_close(struct conn *c, void *ctx)
 static void *ms_init(void *cfgp, struct server *srv, struct str *err)
 {
     struct ms_config *cfg = cfgp;
-    struct ms_state *st = calloc(1, sizeof(*st));
+    struct ms_state *st = xcalloc(1, sizeof(*st));
 
     (void)srv;
-    if (st == NULL)
-        return str_appendf(err, "out of memory"), NULL;
     st->cfg = cfg;
     sieve_capabilities(&st->sieve_caps);
     if ((cfg->tls_cert_file[0] &&

@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "mem.h"
 #include "msieve.h"
 
 struct ms_tls_ctx {
@@ -27,9 +28,9 @@ struct ms_tls {
 struct ms_tls_ctx *ms_tls_ctx_new(const char *cert, const char *key,
                                   struct str *err)
 {
-    struct ms_tls_ctx *t = calloc(1, sizeof(*t));
+    struct ms_tls_ctx *t = xcalloc(1, sizeof(*t));
 
-    if (t == NULL || (t->ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+    if ((t->ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
         free(t);
         return str_appendf(err, "TLS: cannot create a context"), NULL;
     }
@@ -58,9 +59,9 @@ void ms_tls_ctx_free(struct ms_tls_ctx *t)
 
 struct ms_tls *ms_tls_new(struct ms_tls_ctx *tc)
 {
-    struct ms_tls *t = calloc(1, sizeof(*t));
+    struct ms_tls *t = xcalloc(1, sizeof(*t));
 
-    if (t == NULL || (t->ssl = SSL_new(tc->ctx)) == NULL) {
+    if ((t->ssl = SSL_new(tc->ctx)) == NULL) {
         free(t);
         return NULL;
     }

@@ -52,6 +52,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mem.h"
 #include "sieve-ext.h"
 
 #define TS_FOLDERS_MAX 64
@@ -89,7 +90,7 @@ static struct {
 static void set_str(char **p, const char *s, size_t len)
 {
     free(*p);
-    *p = s ? strndup(s, len) : NULL;
+    *p = s ? xstrndup(s, len) : NULL;
 }
 
 static void apply_message(struct sv_run *r)
@@ -122,7 +123,7 @@ static struct ts_box *box(const char *name, int create)
             return &ts.boxes[i];
     if (!create || ts.nboxes == TS_FOLDERS_MAX)
         return NULL;
-    ts.boxes[ts.nboxes].name = strdup(name);
+    ts.boxes[ts.nboxes].name = xstrdup(name);
     return &ts.boxes[ts.nboxes++];
 }
 
@@ -140,10 +141,10 @@ static void add_mail(struct ts_box *b, const char *text, const char *flags,
     if (b == NULL || b->n == TS_MAILS_MAX)
         return;
     m = &b->mails[b->n++];
-    m->text = strdup(text);
-    m->flags = strdup(flags ? flags : "");
-    m->from = from ? strdup(from) : NULL;
-    m->to = to ? strdup(to) : NULL;
+    m->text = xstrdup(text);
+    m->flags = xstrdup(flags ? flags : "");
+    m->from = from ? xstrdup(from) : NULL;
+    m->to = to ? xstrdup(to) : NULL;
 }
 
 static void record_errors(const struct str *lines)
@@ -261,7 +262,7 @@ static int message_exec(struct sv_run *r, struct sv_node *n)
         apply_message(r);
     }
     free(ts.msg_flags);
-    ts.msg_flags = strdup(m->flags);
+    ts.msg_flags = xstrdup(m->flags);
     return 1;
 }
 
@@ -310,7 +311,7 @@ static char *join_flags(const char **f)
 
     for (size_t i = 0; f && f[i]; i++)
         str_appendf(&s, "%s%s", i ? " " : "", f[i]);
-    out = strdup(str_cstr(&s));
+    out = xstrdup(str_cstr(&s));
     str_free(&s);
     return out;
 }
@@ -532,7 +533,7 @@ int main(int argc, char **argv)
         return 64;
     }
     sieve_ext_register(&ts_ext);
-    copy = strdup(argv[1]);
+    copy = xstrdup(argv[1]);
     snprintf(ts.dir, sizeof(ts.dir), "%s", dirname(copy));
     free(copy);
     snprintf(ts.delims, sizeof(ts.delims), "+");

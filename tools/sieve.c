@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "mem.h"
 #include "sieve.h"
 
 #define TOOL_MESSAGE_MAX (64ULL * 1024 * 1024)
@@ -142,7 +143,7 @@ int main(int argc, char **argv)
         usage();
         return EX_USAGE;
     }
-    dircopy = strdup(argv[optind]);
+    dircopy = xstrdup(argv[optind]);
     memset(&host, 0, sizeof(host));
     host.personal_dir = personal ? personal : dirname(dircopy);
     host.global_dir = global;

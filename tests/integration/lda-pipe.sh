@@ -1,7 +1,8 @@
 #!/bin/bash
 # lda-pipe.sh - postern-lda in pipe mode against a real MariaDB, without
 # Postfix: exit codes and status lines (0, 67, 75, 77), the Maildir file
-# and its headers, -m folders, -t, malformed input (bare LF, CRLF, NUL,
+# and its headers, -m folders, -t, alias domains (a chain up to 4 levels
+# delivered, a longer one or a cycle 67), malformed input (bare LF, CRLF, NUL,
 # no header, 10,000 headers, a message over max_message_size), a database
 # that is down (75, never 67), a read-only mailbox, and a process killed
 # while reading its input (nothing in new/).
@@ -79,6 +80,39 @@ printf 'Subject: u\n\nx\n' | lda -f a@b -a anna@lda.example -m 'Entwürfe/2024' 
 t_eq "UTF-8 folder in modified UTF-7" 1 "$(newcount "$md_anna/.Entw&APw-rfe.2024")"
 printf 'Subject: u\n\nx\n' | lda -f a@b -a anna@alias.example >/dev/null
 t_eq "alias domain followed to the mailbox" 2 "$(newcount "$md_anna")"
+
+# a chain of alias domains, followed up to ADDR_ALIAS_DOMAIN_DEPTH (4)
+# levels as postern-maps does: a -> b -> c holds user@c; h0 -> h1 -> ... ->
+# h5 holds deep@h5 (from h1 4 levels, from h0 5); loop1 <-> loop2 a cycle.
+# The schema refuses chains (trigger domains_bi_check, and the foreign key
+# wants the target first): this private database drops both rules to
+# build the rows the lookup must survive (older data, a hand-made edit).
+h_sql "DROP TRIGGER domains_bi_check;
+       SET foreign_key_checks = 0;
+       INSERT INTO domains (name, kind) VALUES ('c.example', 'local'), ('h5.example', 'local');
+       INSERT INTO domains (name, kind, alias_target) VALUES
+         ('a.example', 'alias', 'b.example'), ('b.example', 'alias', 'c.example'),
+         ('h0.example', 'alias', 'h1.example'), ('h1.example', 'alias', 'h2.example'),
+         ('h2.example', 'alias', 'h3.example'), ('h3.example', 'alias', 'h4.example'),
+         ('h4.example', 'alias', 'h5.example'),
+         ('loop1.example', 'alias', 'loop2.example'), ('loop2.example', 'alias', 'loop1.example');
+       INSERT INTO mailboxes (local_part, domain) VALUES ('user', 'c.example'), ('deep', 'h5.example');"
+md_user=$(h_sql "SELECT maildir FROM mailboxes WHERE address = 'user@c.example'")
+md_deep=$(h_sql "SELECT maildir FROM mailboxes WHERE address = 'deep@h5.example'")
+out=$(printf 'Subject: chain\n\nb\n' | lda -f a@b -a user@a.example); rc=$?
+t_eq "alias chain a -> b -> c: delivered (0)" 0 "$rc"
+t_match "status names the mailbox at the end of the chain" '^2\.0\.0 <user@c\.example>: delivered' "$out"
+t_eq "into user@c.example's Maildir" 1 "$(newcount "$md_user")"
+f=$(ls "$ROOT/$md_user/new/"* 2>/dev/null | head -n 1)
+t_eq "Delivered-To: the mailbox" "Delivered-To: user@c.example" "$(sed -n 2p "$f" 2>/dev/null)"
+out=$(printf 'Subject: deep4\n\nb\n' | lda -f a@b -a deep@h1.example); rc=$?
+t_eq "a chain of exactly 4 alias domains: delivered (0)" "0 1" "$rc $(newcount "$md_deep")"
+out=$(printf 'Subject: deep5\n\nb\n' | timeout 20 "$LDA" -c "$CONF" -f a@b -a deep@h0.example); rc=$?
+t_eq "a chain of 5 alias domains: unknown user (67)" 67 "$rc"
+t_match "with 5.1.1" '^5\.1\.1 ' "$out"
+t_eq "nothing delivered past the depth" 1 "$(newcount "$md_deep")"
+out=$(printf 'Subject: cycle\n\nb\n' | timeout 20 "$LDA" -c "$CONF" -f a@b -a user@loop1.example); rc=$?
+t_eq "alias domains in a cycle: unknown user (67), no endless loop" 67 "$rc"
 
 out=$(printf 'Subject: x\n\nb\n' | lda -f a@b -a nobody@lda.example); rc=$?
 t_eq "unknown mailbox: 67" 67 "$rc"

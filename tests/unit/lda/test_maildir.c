@@ -212,6 +212,14 @@ int main(void)
               "limit is inclusive");
         CHECK(quota_check(path, 0, 1ULL << 40, &err) == QUOTA_OK,
               "0 = unlimited");
+        {
+            static char longroot[LDA_PATH_MAX + 2];
+            memset(longroot, 'a', LDA_PATH_MAX);
+            str_reset(&err);
+            CHECK(quota_check(longroot, 1000, 1, &err) < 0 && err.len > 0,
+                  "a quota that cannot be checked is negative "
+                  "(temporary), as every outcome: %s", str_cstr(&err));
+        }
         str_free(&err);
     }
 
