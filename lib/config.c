@@ -398,3 +398,18 @@ void cfg_print_defaults(FILE *fp, const struct cfg_section *sections,
         fprintf(fp, "\n");
     }
 }
+
+unsigned cfg_octal_mode(long long m)
+{
+    return (unsigned)((m / 100) * 64 + ((m / 10) % 10) * 8 + m % 10);
+}
+
+int cfg_octal_valid(long long m)
+{
+    if (m < 0 || m > 7777)
+        return 0;
+    for (; m > 0; m /= 10)
+        if (m % 10 > 7)
+            return 0;
+    return 1;
+}

@@ -90,4 +90,9 @@ int cfg_list_next(const char **cursor, char *item, size_t itemsize);
 
 #define CFG_FIELD(type, field) offsetof(type, field)
 
+/* cfg_octal_mode - a mode written in octal digits (660) as a number
+   (0660); cfg_octal_valid - 1 if every digit is 0-7. */
+unsigned cfg_octal_mode(long long digits);
+int cfg_octal_valid(long long digits);
+
 #endif

@@ -59,16 +59,10 @@ static const char **ignored_sections(struct cfg_section *secs, size_t n,
 /* check_mode - unix_socket_mode is written in octal digits (660). */
 static int check_mode(const struct server_config *sc, struct str *err)
 {
-    for (long long m = sc->unix_mode; m > 0; m /= 10)
-        if (m % 10 > 7)
-            return str_appendf(err, "%s: unix_socket_mode %lld is not an octal "
+    if (!cfg_octal_valid(sc->unix_mode))
+        return str_appendf(err, "%s: unix_socket_mode %lld is not an octal "
                                "mode", "configuration", sc->unix_mode), -1;
     return 0;
-}
-
-mode_t daemon_octal_mode(long long m)
-{
-    return (mode_t)((m / 100) * 64 + ((m / 10) % 10) * 8 + m % 10);
 }
 
 void *daemon_load_config(const struct daemon_app *app, const char *path,

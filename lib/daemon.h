@@ -132,9 +132,6 @@ void daemon_end(struct daemon *d);
 int daemon_hup_pipe(struct str *err);
 void daemon_hup_notify(char byte);
 
-/* daemon_octal_mode - a mode written in octal digits (660) as mode_t. */
-mode_t daemon_octal_mode(long long digits);
-
 /*
  * daemon_load_config - allocate and load a configuration for app from path,
  * with the checks every program shares (unix_socket_mode is octal) and the

@@ -7,7 +7,6 @@
  */
 #include "server.h"
 #include "clock.h"
-#include "daemon.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -123,7 +122,7 @@ void server_limits_from_config(struct server_limits *lim,
     lim->max_conns = (int)cfg->max_connections;
     lim->idle_ms = cfg->idle_timeout;
     /* the mode is written in octal digits: 660 means 0660 */
-    lim->unix_mode = (int)daemon_octal_mode(cfg->unix_mode);
+    lim->unix_mode = (int)cfg_octal_mode(cfg->unix_mode);
 }
 
 void server_set_app(struct server *s, void *app)

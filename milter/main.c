@@ -46,7 +46,7 @@ static void open_socket(const struct daemon *d,
                         const struct milter_config *cfg)
 {
     struct str spec = STR_INIT, err = STR_INIT;
-    mode_t mode = daemon_octal_mode(cfg->srv.unix_mode), old;
+    mode_t mode = (mode_t)cfg_octal_mode(cfg->srv.unix_mode), old;
 
     if (milter_listen_spec(cfg->srv.listen, &spec, &err) < 0)
         log_fatal("%s", str_cstr(&err));

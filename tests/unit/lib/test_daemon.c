@@ -79,7 +79,7 @@ static void test_command_line(void)
               ((struct t_config *)d.cfg)->n == 3 &&
               !strcmp(d.config_path, path),
           "-f: goes on with the configuration loaded");
-    CHECK(daemon_octal_mode(((struct t_config *)d.cfg)->srv.unix_mode) ==
+    CHECK((mode_t)cfg_octal_mode(((struct t_config *)d.cfg)->srv.unix_mode) ==
               0660, "unix_socket_mode 660 is 0660");
     daemon_end(&d);
     CHECK(d.cfg == NULL, "daemon_end frees the configuration");
@@ -100,10 +100,10 @@ static void test_command_line(void)
 
 static void test_modes(void)
 {
-    CHECK(daemon_octal_mode(666) == 0666, "666");
-    CHECK(daemon_octal_mode(600) == 0600, "600");
-    CHECK(daemon_octal_mode(0) == 0, "0");
-    CHECK(daemon_octal_mode(777) == 0777, "777");
+    CHECK((mode_t)cfg_octal_mode(666) == 0666, "666");
+    CHECK((mode_t)cfg_octal_mode(600) == 0600, "600");
+    CHECK((mode_t)cfg_octal_mode(0) == 0, "0");
+    CHECK((mode_t)cfg_octal_mode(777) == 0777, "777");
 }
 
 static void test_hup(void)
