@@ -1,6 +1,9 @@
 /*
  * db - MariaDB access layer.  See db.h.
  *
+ * Transaction control (START TRANSACTION, COMMIT, ROLLBACK) is constant
+ * text sent with mysql_real_query; every statement with data is prepared.
+ *
  * Diagnostics: every failure is returned as DB_TEMP with a message in *err
  * naming the host and the server's error; nothing is logged here.
  */
@@ -36,6 +39,8 @@ struct db_stmt {
     unsigned long used; /* for eviction */
 };
 
+enum db_tx { TX_NONE, TX_OPEN, TX_FAILED };
+
 struct db {
     struct db_config cfg; /* copies of the strings we need */
     char password[DB_PASSWORD_MAX];
@@ -47,6 +52,8 @@ struct db {
     struct db_stmt stmts[DB_STMT_CACHE_MAX];
     unsigned long clock;
     char host_label[300];
+    enum db_tx tx;         /* inside db_begin .. db_commit/db_rollback */
+    int last_retryable;    /* see db_retryable() */
 };
 
 void db_global_init(void)
@@ -250,6 +257,7 @@ static void db_fail_over(struct db *db)
     db->cur = (db->cur + 1) % db->nhosts;
 }
 
+/* is_conn_error - the connection is unusable (lost, killed, closed). */
 static int is_conn_error(unsigned e)
 {
     return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
@@ -257,6 +265,22 @@ static int is_conn_error(unsigned e)
            e == CR_COMMANDS_OUT_OF_SYNC || e == 1927 /* connection killed */ ||
            e == 1053 /* server shutdown in progress */ ||
            e == 4031 /* disconnected for inactivity */;
+}
+
+/* is_retryable - the one list of error numbers after which the same work
+   may succeed when run again: a lost connection, a deadlock (InnoDB has
+   rolled the whole transaction back; Galera reports a certification
+   failure the same way) or a lock wait timeout.  Outside a transaction
+   run() re-runs the statement; inside one the owner re-runs all of it. */
+static int is_retryable(unsigned e)
+{
+    return is_conn_error(e) || e == ER_LOCK_DEADLOCK_ ||
+           e == ER_LOCK_WAIT_TIMEOUT_;
+}
+
+int db_retryable(const struct db *db)
+{
+    return db->last_retryable;
 }
 
 static MYSQL_STMT *stmt_get(struct db *db, const char *sql, unsigned *errnum,
@@ -411,8 +435,11 @@ static int run_once(struct db *db, const char *sql,
     int rc, found = DB_NOTFOUND, stop = 0;
 
     *errnum = 0;
-    if (db_connect(db, err) < 0)
+    db->last_retryable = 0;
+    if (db_connect(db, err) < 0) {
+        db->last_retryable = 1; /* no host answered */
         return DB_TEMP;
+    }
     if ((st = stmt_get(db, sql, errnum, err)) == NULL)
         return DB_TEMP;
     if (bind_params(st, params, nparams, pb, plens, pnulls, err) < 0)
@@ -455,6 +482,32 @@ static int run_once(struct db *db, const char *sql,
     return found;
 }
 
+/* run_in_tx - one statement inside a transaction: one attempt, no
+   reconnection; a failure fails the whole transaction. */
+static int run_in_tx(struct db *db, const char *sql,
+                     const struct db_param *params, size_t nparams,
+                     db_row_fn fn, void *ctx, unsigned long long *affected,
+                     struct str *err)
+{
+    unsigned e;
+    int rc;
+
+    if (db->tx == TX_FAILED || db->conn == NULL) {
+        db->tx = TX_FAILED;
+        return str_appendf(err, "the transaction failed before this "
+                           "statement (roll back and run it again)"),
+               DB_TEMP;
+    }
+    rc = run_once(db, sql, params, nparams, fn, ctx, affected, &e, err);
+    if (rc == DB_TEMP) {
+        db->tx = TX_FAILED;
+        db->last_retryable = is_retryable(e);
+        if (is_conn_error(e))
+            db_fail_over(db); /* the server has dropped the transaction */
+    }
+    return rc;
+}
+
 static int run(struct db *db, const char *sql, const struct db_param *params,
                size_t nparams, db_row_fn fn, void *ctx,
                unsigned long long *affected, int is_read, struct str *err)
@@ -462,9 +515,13 @@ static int run(struct db *db, const char *sql, const struct db_param *params,
     unsigned e;
     int rc, conn_retries = 0;
 
+    if (db->tx != TX_NONE)
+        return run_in_tx(db, sql, params, nparams, fn, ctx, affected, err);
     for (int attempt = 0;; attempt++) {
         size_t mark = err->len;
         rc = run_once(db, sql, params, nparams, fn, ctx, affected, &e, err);
+        if (rc == DB_TEMP && e != 0)
+            db->last_retryable = is_retryable(e);
         if (rc != DB_TEMP || e == 0 || attempt >= DB_RETRIES)
             return rc;
         if (is_conn_error(e)) {
@@ -496,44 +553,137 @@ int db_exec(struct db *db, const char *sql, const struct db_param *params,
     return rc == DB_TEMP ? DB_TEMP : 0;
 }
 
+/* tx_start - send the transaction-opening statements; 0 or DB_TEMP. */
+static int tx_start(struct db *db, const char *const *sqls, size_t n,
+                    struct str *err)
+{
+    if (db->tx != TX_NONE) {
+        db_rollback(db);
+        db->last_retryable = 0;
+        return str_appendf(err, "begin: the previous transaction was "
+                           "neither committed nor rolled back"), DB_TEMP;
+    }
+    for (int attempt = 0;; attempt++) {
+        size_t mark = err->len, i;
+        unsigned e = 0;
+        if (db_connect(db, err) < 0) {
+            db->last_retryable = 1;
+            return DB_TEMP;
+        }
+        for (i = 0; i < n && e == 0; i++)
+            if (mysql_real_query(db->conn, sqls[i], strlen(sqls[i])) != 0)
+                e = mysql_errno(db->conn);
+        if (e == 0) {
+            db->tx = TX_OPEN;
+            return 0;
+        }
+        str_appendf(err, "%s: begin: %s", db->host_label,
+                    mysql_error(db->conn));
+        db->last_retryable = is_retryable(e);
+        if (!is_conn_error(e)) {
+            if (mysql_real_query(db->conn, "ROLLBACK", 8) != 0)
+                db_fail_over(db);
+            return DB_TEMP;
+        }
+        /* gone before anything was done (idle timeout, restarted server):
+           once more, on the next host */
+        db_fail_over(db);
+        if (attempt > 0)
+            return DB_TEMP;
+        str_truncate(err, mark);
+    }
+}
+
 int db_begin(struct db *db, struct str *err)
 {
-    if (db_connect(db, err) < 0)
-        return DB_TEMP;
-    if (mysql_autocommit(db->conn, 0) != 0) {
-        str_appendf(err, "%s: begin: %s", db->host_label, mysql_error(db->conn));
-        db_fail_over(db);
-        return DB_TEMP;
-    }
-    return 0;
+    static const char *const sqls[] = {"START TRANSACTION"};
+
+    return tx_start(db, sqls, 1, err);
+}
+
+int db_begin_snapshot(struct db *db, struct str *err)
+{
+    /* WITH CONSISTENT SNAPSHOT means something only in REPEATABLE READ;
+       the SET applies to the next transaction only */
+    static const char *const sqls[] = {
+        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"};
+
+    return tx_start(db, sqls, 2, err);
 }
 
 int db_commit(struct db *db, struct str *err)
 {
-    int rc = 0;
+    unsigned e;
 
-    if (db->conn == NULL)
-        return str_appendf(err, "commit: not connected"), DB_TEMP;
-    if (mysql_commit(db->conn) != 0) {
-        str_appendf(err, "%s: commit: %s", db->host_label,
-                    mysql_error(db->conn));
-        rc = DB_TEMP;
+    if (db->tx == TX_NONE) {
+        db->last_retryable = 0;
+        return str_appendf(err, "commit: no transaction open"), DB_TEMP;
     }
-    if (db->conn && mysql_autocommit(db->conn, 1) != 0)
+    if (db->tx == TX_FAILED || db->conn == NULL) {
+        db->tx = TX_FAILED;
+        return str_appendf(err, "commit refused: the transaction failed "
+                           "(roll back and run it again)"), DB_TEMP;
+    }
+    if (mysql_real_query(db->conn, "COMMIT", 6) == 0) {
+        db->tx = TX_NONE;
+        return 0;
+    }
+    e = mysql_errno(db->conn);
+    str_appendf(err, "%s: commit: %s", db->host_label, mysql_error(db->conn));
+    db->tx = TX_FAILED;
+    db->last_retryable = is_retryable(e);
+    if (is_conn_error(e))
         db_fail_over(db);
-    return rc;
+    return DB_TEMP;
 }
 
 void db_rollback(struct db *db)
 {
-    if (db->conn == NULL)
+    enum db_tx was = db->tx;
+
+    db->tx = TX_NONE;
+    if (db->conn == NULL || was == TX_NONE)
         return;
-    if (mysql_rollback(db->conn) != 0 || mysql_autocommit(db->conn, 1) != 0)
+    if (mysql_real_query(db->conn, "ROLLBACK", 8) != 0)
         db_fail_over(db);
+}
+
+int db_transaction(struct db *db, db_tx_fn body, void *ctx, int tries,
+                   struct str *err)
+{
+    for (int attempt = 1;; attempt++) {
+        size_t mark = err->len;
+        int rc, again;
+        if (db_begin(db, err) < 0)
+            return DB_TEMP; /* no host, or a gone connection retried once */
+        rc = body(db, ctx, err);
+        if (rc >= 0) {
+            if (db_commit(db, err) == 0)
+                return rc;
+            rc = DB_TEMP;
+        }
+        again = db->tx == TX_FAILED && db->last_retryable;
+        db_rollback(db);
+        if (!again || attempt >= tries)
+            return rc;
+        str_truncate(err, mark);
+    }
 }
 
 int db_ping(struct db *db, struct str *err)
 {
+    if (db->tx != TX_NONE) { /* never a new connection inside one */
+        if (db->conn && db->tx == TX_OPEN && mysql_ping(db->conn) == 0)
+            return 0;
+        if (db->conn) {
+            str_appendf(err, "%s: %s", db->host_label, mysql_error(db->conn));
+            db_fail_over(db);
+        }
+        db->tx = TX_FAILED;
+        db->last_retryable = 1;
+        return DB_TEMP;
+    }
     if (db_connect(db, err) < 0)
         return DB_TEMP;
     if (mysql_ping(db->conn) != 0) {

@@ -20,6 +20,17 @@
  * to a row callback as NUL-terminated strings (NULL for SQL NULL), valid only
  * during the call.
  *
+ * Transactions (docs/dev/transactions.md): outside a transaction a
+ * statement is re-run after a deadlock, a lock wait timeout or a connection
+ * that was gone before it was sent.  Inside one (db_begin ... db_commit)
+ * nothing is ever re-run and nothing reconnects: the server has already
+ * rolled the transaction back (deadlock) or lost it (connection), so a
+ * re-run statement would commit part of the work as if it were whole.
+ * The first failing statement returns DB_TEMP and marks the transaction
+ * failed; every later statement and db_commit return DB_TEMP without
+ * touching the server, until the caller calls db_rollback.  The owner of
+ * a transaction runs it again as a whole: db_transaction does that.
+ *
  * One struct db is used by one thread at a time.  Call db_global_init()
  * once before starting threads.
  */
@@ -101,17 +112,58 @@ int db_query(struct db *db, const char *sql, const struct db_param *params,
 
 /*
  * db_exec - run a statement that changes data; 0 or DB_TEMP.  *affected
- * (may be NULL) gets the affected row count.  A statement is re-run after a
- * deadlock (Galera certification failure) or a connection that was gone
- * before the statement was sent, never after a connection lost mid-way.
+ * (may be NULL) gets the affected row count.  Outside a transaction a
+ * statement is re-run after a deadlock (Galera certification failure) or a
+ * connection that was gone before the statement was sent, never after a
+ * connection lost mid-way; inside a transaction never (see above).
  */
 int db_exec(struct db *db, const char *sql, const struct db_param *params,
             size_t nparams, unsigned long long *affected, struct str *err);
 
-/* Transactions: 0 or DB_TEMP. */
+/*
+ * Transactions: 0 or DB_TEMP.  db_begin starts a read-write transaction
+ * (START TRANSACTION); db_begin_snapshot a read-only one in which every
+ * SELECT sees the same committed state (REPEATABLE READ, START TRANSACTION
+ * WITH CONSISTENT SNAPSHOT, READ ONLY), for loading several tables as one.
+ * Either connects if needed, and moves to the next host once if the
+ * connection turns out to be gone (nothing has been done yet).
+ * db_commit refuses (DB_TEMP) a transaction that failed; db_rollback ends
+ * any transaction, failed or not, and may be called when none is open.
+ * Beginning while a transaction is still open is a bug of the caller: it
+ * is rolled back and db_begin returns DB_TEMP.
+ */
 int db_begin(struct db *db, struct str *err);
+int db_begin_snapshot(struct db *db, struct str *err);
 int db_commit(struct db *db, struct str *err);
 void db_rollback(struct db *db);
+
+/*
+ * db_retryable - 1 if the last DB_TEMP of this connection came from a
+ * failure that running the same work again may cure: no host reachable,
+ * a connection lost or killed, a deadlock (or Galera certification
+ * failure), a lock wait timeout.  0 for a failure of the statement itself
+ * (bad SQL, a value the server refuses, a statement timeout): running it
+ * again gives the same answer.
+ */
+int db_retryable(const struct db *db);
+
+/*
+ * db_transaction - run body in a transaction and commit, as a whole up to
+ * tries times: begin, body, commit; when the body or the commit fails with
+ * a retryable error (db_retryable), roll back and run the body again.  The
+ * body returns >= 0 (commit; the value is returned) or < 0 (roll back and
+ * give up, unless a database statement failed retryably).  It must be
+ * idempotent on its inputs: ctx holds inputs and outputs, and the body
+ * sets every output on each run.  Returns the body's value, or < 0 (the
+ * body's own value, or DB_TEMP) with *err set; db_retryable() then tells
+ * whether the failure was of the passing kind.  After a connection lost
+ * during COMMIT the outcome is unknown and the body may have taken effect
+ * once before it runs again: bodies are written so that this errs on the
+ * safe side (a rate-limit count is added twice, never lost).
+ */
+typedef int (*db_tx_fn)(struct db *db, void *ctx, struct str *err);
+int db_transaction(struct db *db, db_tx_fn body, void *ctx, int tries,
+                   struct str *err);
 
 /* db_ping - connect if needed and check the server; 0 or DB_TEMP. */
 int db_ping(struct db *db, struct str *err);

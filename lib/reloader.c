@@ -4,6 +4,14 @@
  *
  * The thread owns its own database connection; the handover of snapshots
  * is protected by a mutex.  Database errors are logged once per outage.
+ *
+ * Every load runs inside one read-only transaction with a consistent
+ * snapshot (db_begin_snapshot): all tables, and the generation that is
+ * recorded for them, are read as of one instant, so a change an admin
+ * commits in one transaction (an address moved from aliases to mailboxes)
+ * is in a snapshot entirely or not at all.  The generation is read again
+ * inside that transaction: a change committed after it is not in the
+ * snapshot and moves the generation, so the next poll loads again.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -74,7 +82,23 @@ static void publish(struct reloader *l, void *s)
         l->ops->free(l->pending);
     l->pending = s;
     pthread_mutex_unlock(&l->lock);
-    server_wakeup(l->srv);
+    if (l->srv) /* NULL: the program polls reloader_take (the milter) */
+        server_wakeup(l->srv);
+}
+
+/* load_consistent - the generation and the snapshot, read in one
+   consistent read-only transaction; NULL + *err on failure. */
+static void *load_consistent(struct reloader *l, struct db *db,
+                             unsigned long long *gen, struct str *err)
+{
+    void *s = NULL;
+
+    if (db_begin_snapshot(db, err) < 0)
+        return NULL;
+    if (reloader_generation(db, gen, err) == 0)
+        s = l->ops->load(db, err);
+    db_rollback(db); /* read only: nothing to keep */
+    return s;
 }
 
 /* poll_once - one round; returns the generation now served. */
@@ -102,7 +126,7 @@ static unsigned long long poll_once(struct reloader *l, struct db *db,
         str_free(&err);
         return have;
     }
-    if ((s = l->ops->load(db, &err)) == NULL) {
+    if ((s = load_consistent(l, db, &gen, &err)) == NULL) {
         if (!*down)
             log_error("database: loading the %s: %s", l->ops->what,
                       str_cstr(&err));

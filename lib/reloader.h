@@ -6,9 +6,14 @@
  * on every configuration table).  When the sum of generations moved, or
  * there is no snapshot yet, it loads a new snapshot through ops->load and
  * hands it to the event loop: server_wakeup(), then reloader_take() in the
- * wakeup callback.  The generation is read before the load, so a change
- * made during a load is seen by the next poll.  Each successful poll records
- * the time, so the loop can tell whether its data is fresh
+ * wakeup callback.  The load runs in one read-only transaction with a
+ * consistent snapshot (db_begin_snapshot), and the generation it records is
+ * read inside it: every table, and the generation, as of one instant, so a
+ * change committed in one transaction is seen whole or not at all, and a
+ * change committed during a load is seen by the next poll.  ops->load must
+ * only read, and must not begin or end a transaction itself.  Each
+ * successful poll records the time, so the loop can tell whether its data
+ * is fresh
  * (reloader_fresh): when the database cannot be reached, the daemon keeps
  * its old snapshot and decides itself when to turn to temporary failures.
  *
@@ -31,6 +36,8 @@ struct reloader_ops {
 
 struct reloader;
 
+/* reloader_start - srv may be NULL for a program without an event loop
+   (postern-milter): it calls reloader_take itself, from any thread. */
 struct reloader *reloader_start(const struct reloader_ops *ops,
                                 const struct db_config *dbcfg,
                                 long long poll_ms, struct server *srv,

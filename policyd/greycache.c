@@ -10,7 +10,10 @@
  *           (one statement for both); the answer is cached.
  *   writes  state changes are queued and written by one flusher thread
  *           every 100 ms (or at GC_FLUSH_AT queued changes), many rows per
- *           statement and one transaction per batch.  "Seen again"
+ *           statement and one transaction per batch, run again as a whole
+ *           after a deadlock or a lost connection and never committed in
+ *           part; a change the server refuses is logged and dropped, the
+ *           rest of its batch is written.  "Seen again"
  *           updates of last_seen are written at most every GC_SEEN_GRAIN
  *           seconds per row (expiry is counted in days).
  *
@@ -40,6 +43,8 @@
 #define GC_FLUSH_AT 2000
 #define GC_QUEUE_MAX 200000
 #define GC_ROWS 16                 /* rows per multi-row INSERT */
+#define GC_TX_TRIES 3              /* whole-batch runs after a deadlock or
+                                      a lost connection, per flush */
 
 struct gc_entry {
     struct gc_entry *next;
@@ -271,20 +276,19 @@ static int write_one(struct db *db, struct gc_op *o, struct str *err)
     return 0;
 }
 
-/* write_batch - all of ops in one transaction, in order; 0 or -1 */
-static int write_batch(struct db *db, struct gc_op *ops, struct str *err)
+/* batch_body - every op of the list, in order: the body of one
+   transaction (db_transaction), so it only reads the ops; 0 or DB_TEMP */
+static int batch_body(struct db *db, void *ctx, struct str *err)
 {
     struct gc_op *firsts[GC_ROWS];
     size_t nf = 0;
 
-    if (db_begin(db, err) < 0)
-        return -1;
-    for (struct gc_op *o = ops; o; o = o->next) {
+    for (struct gc_op *o = ctx; o; o = o->next) {
         if (o->type == GC_FIRST) {
             firsts[nf++] = o;
             if (nf == GC_ROWS) {
                 if (write_firsts(db, firsts, nf, err) < 0)
-                    goto fail;
+                    return DB_TEMP;
                 nf = 0;
             }
             continue;
@@ -292,18 +296,71 @@ static int write_batch(struct db *db, struct gc_op *ops, struct str *err)
         /* keep the order for one triplet: pending firsts go first */
         for (size_t i = 0; i < nf; i++)
             if (write_firsts(db, &firsts[i], 1, err) < 0)
-                goto fail;
+                return DB_TEMP;
         nf = 0;
         if (write_one(db, o, err) < 0)
-            goto fail;
+            return DB_TEMP;
     }
     for (size_t i = 0; i < nf; i++)
         if (write_firsts(db, &firsts[i], 1, err) < 0)
-            goto fail;
-    return db_commit(db, err);
-fail:
-    db_rollback(db);
-    return -1;
+            return DB_TEMP;
+    return 0;
+}
+
+/* item_body - one op alone (not its successors); 0 or DB_TEMP */
+static int item_body(struct db *db, void *ctx, struct str *err)
+{
+    struct gc_op *o = ctx;
+
+    if (o->type == GC_FIRST)
+        return write_firsts(db, &o, 1, err) < 0 ? DB_TEMP : 0;
+    return write_one(db, o, err) < 0 ? DB_TEMP : 0;
+}
+
+static void free_ops(struct gc_op *o)
+{
+    while (o) {
+        struct gc_op *n = o->next;
+        free(o);
+        o = n;
+    }
+}
+
+/*
+ * flush - write a batch as one transaction, run again as a whole after a
+ * deadlock or a lost connection (GC_TX_TRIES times), never committed in
+ * part.  When the server refuses a statement (not retryable: one bad item
+ * would refuse the batch on every flush), the items are written one by
+ * one, each in its own transaction, and a refused item is logged and
+ * dropped.  Returns what must wait for the next flush (the batch, or its
+ * unwritten rest after a retryable failure; *err says why), NULL when all
+ * is written or dropped.
+ */
+static struct gc_op *flush(struct db *db, struct gc_op *batch, struct str *err)
+{
+    if (db_transaction(db, batch_body, batch, GC_TX_TRIES, err) == 0) {
+        free_ops(batch);
+        return NULL;
+    }
+    if (db_retryable(db))
+        return batch;
+    log_warn("greylisting writer: a batch was refused (%s); writing its "
+             "changes one by one", str_cstr(err));
+    while (batch) {
+        struct gc_op *o = batch;
+        str_reset(err);
+        if (db_transaction(db, item_body, o, GC_TX_TRIES, err) < 0) {
+            if (db_retryable(db))
+                return batch;
+            log_warn("greylisting writer: dropped a state change for "
+                     "client %s, sender <%s>, recipient <%s>: %s",
+                     log_safe_cstr(o->net), log_safe_cstr(o->sender),
+                     log_safe_cstr(o->rcpt), str_cstr(err));
+        }
+        batch = o->next;
+        free(o);
+    }
+    return NULL;
 }
 
 static void *flusher(void *arg)
@@ -332,15 +389,10 @@ static void *flusher(void *arg)
         gc->nq = 0;
         pthread_mutex_unlock(&gc->lock);
         str_reset(&err);
-        if (db && write_batch(db, batch, &err) == 0) {
+        if ((batch = db ? flush(db, batch, &err) : batch) == NULL) {
             if (down)
                 log_info("greylisting writer: database back");
             down = 0;
-            while (batch) {
-                struct gc_op *n = batch->next;
-                free(batch);
-                batch = n;
-            }
             pthread_mutex_lock(&gc->lock);
             gc->dropping = 0;
             continue;
@@ -351,11 +403,7 @@ static void *flusher(void *arg)
         down = 1;
         pthread_mutex_lock(&gc->lock);
         if (gc->stop) { /* shutting down with the database away: drop */
-            while (batch) {
-                struct gc_op *n = batch->next;
-                free(batch);
-                batch = n;
-            }
+            free_ops(batch);
             break;
         }
         /* put the batch back in front, in order */

@@ -18,6 +18,8 @@
  * same key, and only on it), sums the buckets inside each window, and adds
  * the amount only when every window stays within its limit: mail that is
  * refused is not counted.  Rules with action warn count and only log.
+ * After a deadlock or a lost connection the transaction runs again as a
+ * whole (db_transaction, RL_TX_TRIES times), never one statement of it.
  *
  * Over a limit: defer (450 4.7.1 with the time until the window has room),
  * reject (550 5.7.1), HOLD (the message is accepted and held in the queue)
@@ -95,51 +97,78 @@ static long long limit_for(const struct pd_rules *r,
     return o ? o->max : rl->win[w].max;
 }
 
-/* count_one - the transaction for one rule and key: 1 over a limit
-   (*win, *retry set), 0 within, -1 database trouble */
+/* The inputs and outputs of one count: the body of a transaction that
+   db_transaction may run several times, so it sets every output itself. */
+struct count_tx {
+    struct pd_eval *e;
+    const struct pd_rl_rule *rl;
+    const char *key;
+    long long amount;
+    int win;                 /* out: the window over its limit */
+    long long retry;         /* out: seconds until that window has room */
+};
+
+#define RL_TX_TRIES 3        /* whole-transaction runs after a deadlock or
+                                a lost connection */
+
+/* count_tx_body - lock the key, sum the windows, add: 1 over a limit,
+   0 within, DB_TEMP database trouble */
+static int count_tx_body(struct db *db, void *ctx, struct str *err)
+{
+    struct count_tx *c = ctx;
+    const struct pd_rl_rule *rl = c->rl;
+    long long now = (long long)c->e->now;
+    int over = 0;
+
+    c->win = 0;
+    c->retry = 0;
+    struct db_param kp[] = {DBP_I(rl->id), DBP_S(c->key), DBP_I(now),
+                            DBP_I(now)};
+    if (db_exec(db, SQL_KEY, kp, 4, NULL, err) < 0)
+        return DB_TEMP;
+    for (int w = 0; w < rl->nwin; w++) {
+        long long lim = limit_for(c->e->rules, rl, w, c->key);
+        struct sum s = {0, 0};
+        struct db_param sp[] = {DBP_I(rl->id), DBP_S(c->key),
+                                DBP_I(now - rl->win[w].seconds)};
+        if (lim < 0)
+            continue; /* unlimited for this key */
+        if (db_query(db, SQL_SUM, sp, 3, sum_row, &s, err) == DB_TEMP)
+            return DB_TEMP;
+        if (c->amount > 0 ? s.total + c->amount > lim : s.total >= lim) {
+            over = 1;
+            c->win = w;
+            c->retry = s.oldest ? s.oldest + rl->win[w].seconds - now + 1 : 1;
+            if (c->retry < 1)
+                c->retry = 1;
+            break;
+        }
+    }
+    if (c->amount > 0 && (!over || rl->action == RL_WARN)) {
+        struct db_param ap[] = {DBP_I(rl->id), DBP_S(c->key), DBP_I(now),
+                                DBP_I(c->amount)};
+        if (db_exec(db, SQL_ADD, ap, 4, NULL, err) < 0)
+            return DB_TEMP;
+    }
+    return over;
+}
+
+/* count_one - the transaction for one rule and key, run again as a whole
+   after a deadlock or a lost connection (never a statement alone: the
+   row lock on the key is what makes the count exact across hosts): 1 over
+   a limit (*win, *retry set), 0 within, -1 database trouble */
 static int count_one(struct pd_eval *e, const struct pd_rl_rule *rl,
                      const char *key, long long amount, int *win,
                      long long *retry)
 {
-    struct db *db = e->w->db;
-    long long now = (long long)e->now;
-    int over = 0;
+    struct count_tx c = {e, rl, key, amount, 0, 0};
+    int rc = db_transaction(e->w->db, count_tx_body, &c, RL_TX_TRIES, &e->err);
 
-    if (db_begin(db, &e->err) < 0)
+    if (rc < 0)
         return -1;
-    struct db_param kp[] = {DBP_I(rl->id), DBP_S(key), DBP_I(now), DBP_I(now)};
-    if (db_exec(db, SQL_KEY, kp, 4, NULL, &e->err) < 0)
-        goto fail;
-    for (int w = 0; w < rl->nwin; w++) {
-        long long lim = limit_for(e->rules, rl, w, key);
-        struct sum s = {0, 0};
-        struct db_param sp[] = {DBP_I(rl->id), DBP_S(key),
-                                DBP_I(now - rl->win[w].seconds)};
-        if (lim < 0)
-            continue; /* unlimited for this key */
-        if (db_query(db, SQL_SUM, sp, 3, sum_row, &s, &e->err) == DB_TEMP)
-            goto fail;
-        if (amount > 0 ? s.total + amount > lim : s.total >= lim) {
-            over = 1;
-            *win = w;
-            *retry = s.oldest ? s.oldest + rl->win[w].seconds - now + 1 : 1;
-            if (*retry < 1)
-                *retry = 1;
-            break;
-        }
-    }
-    if (amount > 0 && (!over || rl->action == RL_WARN)) {
-        struct db_param ap[] = {DBP_I(rl->id), DBP_S(key), DBP_I(now),
-                                DBP_I(amount)};
-        if (db_exec(db, SQL_ADD, ap, 4, NULL, &e->err) < 0)
-            goto fail;
-    }
-    if (db_commit(db, &e->err) < 0)
-        return -1;
-    return over;
-fail:
-    db_rollback(db);
-    return -1;
+    *win = c.win;
+    *retry = c.retry;
+    return rc;
 }
 
 static int counted(struct pd_msgstate *ms, size_t i, int set)
@@ -169,7 +198,7 @@ int check_ratelimit(struct pd_eval *e, int stage, int main)
         if (rule_key(e, rl, key, sizeof(key)) < 0)
             continue;
         if (rl->group) {
-            if ((rc = group_has(e, rl->group, key)) < 0)
+            if ((rc = pd_group_has(e, rl->group, key)) < 0)
                 return PV_TEMP;
             if (rc == 0)
                 continue;

@@ -1,6 +1,8 @@
 #!/bin/bash
-# db.sh - runs the C test of lib/db.c (tests/unit/test_db.c) against two
-# real MariaDB servers: failover, reconnection and temporary failure.
+# db.sh - runs the C test of lib/db.c (tests/unit/lib/test_db.c) against
+# two real MariaDB servers: failover, reconnection, temporary failure, and
+# transactions (a connection killed mid-way, a real deadlock, whole-body
+# retries, consistent snapshots).
 set -u
 . "$(dirname "$0")/../harness/harness.sh"
 h_init
