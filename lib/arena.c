@@ -3,6 +3,7 @@
  */
 #include "arena.h"
 #include "log.h"
+#include "mem.h"
 #include "str.h"
 
 #include <stdlib.h>
@@ -23,8 +24,7 @@ void *arena_alloc(struct arena *a, size_t size)
         log_panic("arena_alloc: %zu bytes", size);
     if (c == NULL || c->size - c->used < need) {
         size_t csize = need > ARENA_CHUNK ? need : ARENA_CHUNK;
-        if ((c = malloc(sizeof(*c) + csize)) == NULL)
-            log_fatal("out of memory (arena chunk of %zu bytes)", csize);
+        c = xmalloc(sizeof(*c) + csize);
         c->size = csize;
         c->used = 0;
         c->next = a->head;

@@ -4,10 +4,11 @@
  * Transaction control (START TRANSACTION, COMMIT, ROLLBACK) is constant
  * text sent with mysql_real_query; every statement with data is prepared.
  *
- * Diagnostics: every failure is returned as DB_TEMP with a message in *err
+ * Diagnostics: every failure is returned as LK_TEMP with a message in *err
  * naming the host and the server's error; nothing is logged here.
  */
 #include "db.h"
+#include "mem.h"
 #include "file.h"
 #include "clock.h"
 
@@ -113,18 +114,15 @@ static int parse_host(const char *item, struct db_host *h, struct str *err)
 
 struct db *db_open(const struct db_config *cfg, struct str *err)
 {
-    struct db *db = calloc(1, sizeof(*db));
+    struct db *db = xcalloc(1, sizeof(*db));
     const char *cur = cfg->hosts;
     char item[300];
     int r;
 
-    if (db == NULL)
-        return str_appendf(err, "out of memory"), NULL;
     db->cfg = *cfg;
     db->cfg.hosts = db->cfg.password_file = NULL;
-    if ((db->cfg.name = strdup(cfg->name)) == NULL ||
-        (db->cfg.user = strdup(cfg->user)) == NULL)
-        goto fail_mem;
+    db->cfg.name = xstrdup(cfg->name);
+    db->cfg.user = xstrdup(cfg->user);
     while ((r = cfg_list_next(&cur, item, sizeof(item))) != 0) {
         if (r < 0 || db->nhosts == DB_HOSTS_MAX) {
             str_appendf(err, "database hosts: too many or too long");
@@ -151,8 +149,6 @@ struct db *db_open(const struct db_config *cfg, struct str *err)
             goto fail;
     }
     return db;
-fail_mem:
-    str_appendf(err, "out of memory");
 fail:
     db_close(db);
     return NULL;
@@ -233,7 +229,7 @@ static int db_connect(struct db *db, struct str *err)
     if (now < db->down_until)
         return str_appendf(err, "database unavailable (no host answered; "
                            "next attempt in %lld ms)", db->down_until - now),
-               DB_TEMP;
+               LK_TEMP;
     for (int i = 0; i < db->nhosts; i++) {
         struct db_host *h = &db->hosts[db->cur];
         if ((db->conn = connect_one(db, h, err)) != NULL) {
@@ -247,7 +243,7 @@ static int db_connect(struct db *db, struct str *err)
     }
     db->down_until = clock_ms() + db->cfg.retry_interval;
     str_appendf(err, "no database host answered");
-    return DB_TEMP;
+    return LK_TEMP;
 }
 
 /* A failure that means the connection is unusable: drop it, move on. */
@@ -371,8 +367,7 @@ static int rowbuf_bind(MYSQL_STMT *st, struct db_rowbuf *rb, struct str *err)
                -1;
     for (unsigned i = 0; i < rb->ncols; i++) {
         rb->caps[i] = DB_INITIAL_VALUE;
-        if ((rb->bufs[i] = malloc(rb->caps[i] + 1)) == NULL)
-            return str_appendf(err, "out of memory"), -1;
+        rb->bufs[i] = xmalloc(rb->caps[i] + 1);
         rb->b[i].buffer_type = MYSQL_TYPE_STRING;
         rb->b[i].buffer = rb->bufs[i];
         rb->b[i].buffer_length = rb->caps[i];
@@ -419,7 +414,7 @@ static int rowbuf_complete(MYSQL_STMT *st, struct db_rowbuf *rb,
     return 0;
 }
 
-/* run_once - one attempt; returns DB_FOUND/DB_NOTFOUND/DB_TEMP, *conn_err
+/* run_once - one attempt; returns LK_FOUND/LK_NOTFOUND/LK_TEMP, *conn_err
    set when the connection failed before the statement was sent (retryable)
    or lost (retryable only for reads). */
 static int run_once(struct db *db, const char *sql,
@@ -432,52 +427,52 @@ static int run_once(struct db *db, const char *sql,
     my_bool pnulls[DB_PARAMS_MAX];
     struct db_rowbuf rb;
     MYSQL_STMT *st;
-    int rc, found = DB_NOTFOUND, stop = 0;
+    int rc, found = LK_NOTFOUND, stop = 0;
 
     *errnum = 0;
     db->last_retryable = 0;
     if (db_connect(db, err) < 0) {
         db->last_retryable = 1; /* no host answered */
-        return DB_TEMP;
+        return LK_TEMP;
     }
     if ((st = stmt_get(db, sql, errnum, err)) == NULL)
-        return DB_TEMP;
+        return LK_TEMP;
     if (bind_params(st, params, nparams, pb, plens, pnulls, err) < 0)
-        return DB_TEMP;
+        return LK_TEMP;
     if (mysql_stmt_execute(st) != 0) {
         *errnum = mysql_stmt_errno(st);
         str_appendf(err, "%s: %s", db->host_label, mysql_stmt_error(st));
-        return DB_TEMP;
+        return LK_TEMP;
     }
     if (affected)
         *affected = mysql_stmt_affected_rows(st);
     if (mysql_stmt_field_count(st) == 0)
-        return DB_NOTFOUND;
+        return LK_NOTFOUND;
     if (rowbuf_bind(st, &rb, err) < 0) {
         rowbuf_free(&rb);
         mysql_stmt_free_result(st);
         mysql_stmt_reset(st);
-        return DB_TEMP;
+        return LK_TEMP;
     }
     while (!stop && (rc = mysql_stmt_fetch(st)) != MYSQL_NO_DATA) {
         if (rc == 1) {
             *errnum = mysql_stmt_errno(st);
             str_appendf(err, "%s: fetch: %s", db->host_label,
                         mysql_stmt_error(st));
-            found = DB_TEMP;
+            found = LK_TEMP;
             break;
         }
         if (rowbuf_complete(st, &rb, err) < 0) {
-            found = DB_TEMP;
+            found = LK_TEMP;
             break;
         }
-        found = DB_FOUND;
+        found = LK_FOUND;
         if (fn && fn(ctx, rb.ncols, rb.vals, rb.lens) != 0)
             stop = 1;
     }
     rowbuf_free(&rb);
     mysql_stmt_free_result(st);
-    if (stop || found == DB_TEMP)
+    if (stop || found == LK_TEMP)
         mysql_stmt_reset(st);
     return found;
 }
@@ -496,10 +491,10 @@ static int run_in_tx(struct db *db, const char *sql,
         db->tx = TX_FAILED;
         return str_appendf(err, "the transaction failed before this "
                            "statement (roll back and run it again)"),
-               DB_TEMP;
+               LK_TEMP;
     }
     rc = run_once(db, sql, params, nparams, fn, ctx, affected, &e, err);
-    if (rc == DB_TEMP) {
+    if (rc == LK_TEMP) {
         db->tx = TX_FAILED;
         db->last_retryable = is_retryable(e);
         if (is_conn_error(e))
@@ -520,9 +515,9 @@ static int run(struct db *db, const char *sql, const struct db_param *params,
     for (int attempt = 0;; attempt++) {
         size_t mark = err->len;
         rc = run_once(db, sql, params, nparams, fn, ctx, affected, &e, err);
-        if (rc == DB_TEMP && e != 0)
+        if (rc == LK_TEMP && e != 0)
             db->last_retryable = is_retryable(e);
-        if (rc != DB_TEMP || e == 0 || attempt >= DB_RETRIES)
+        if (rc != LK_TEMP || e == 0 || attempt >= DB_RETRIES)
             return rc;
         if (is_conn_error(e)) {
             /* A gone connection (a restarted or failed server): retry once
@@ -550,10 +545,10 @@ int db_exec(struct db *db, const char *sql, const struct db_param *params,
 {
     int rc = run(db, sql, params, nparams, NULL, NULL, affected, 0, err);
 
-    return rc == DB_TEMP ? DB_TEMP : 0;
+    return rc == LK_TEMP ? LK_TEMP : 0;
 }
 
-/* tx_start - send the transaction-opening statements; 0 or DB_TEMP. */
+/* tx_start - send the transaction-opening statements; 0 or LK_TEMP. */
 static int tx_start(struct db *db, const char *const *sqls, size_t n,
                     struct str *err)
 {
@@ -561,14 +556,14 @@ static int tx_start(struct db *db, const char *const *sqls, size_t n,
         db_rollback(db);
         db->last_retryable = 0;
         return str_appendf(err, "begin: the previous transaction was "
-                           "neither committed nor rolled back"), DB_TEMP;
+                           "neither committed nor rolled back"), LK_TEMP;
     }
     for (int attempt = 0;; attempt++) {
         size_t mark = err->len, i;
         unsigned e = 0;
         if (db_connect(db, err) < 0) {
             db->last_retryable = 1;
-            return DB_TEMP;
+            return LK_TEMP;
         }
         for (i = 0; i < n && e == 0; i++)
             if (mysql_real_query(db->conn, sqls[i], strlen(sqls[i])) != 0)
@@ -583,13 +578,13 @@ static int tx_start(struct db *db, const char *const *sqls, size_t n,
         if (!is_conn_error(e)) {
             if (mysql_real_query(db->conn, "ROLLBACK", 8) != 0)
                 db_fail_over(db);
-            return DB_TEMP;
+            return LK_TEMP;
         }
         /* gone before anything was done (idle timeout, restarted server):
            once more, on the next host */
         db_fail_over(db);
         if (attempt > 0)
-            return DB_TEMP;
+            return LK_TEMP;
         str_truncate(err, mark);
     }
 }
@@ -618,12 +613,12 @@ int db_commit(struct db *db, struct str *err)
 
     if (db->tx == TX_NONE) {
         db->last_retryable = 0;
-        return str_appendf(err, "commit: no transaction open"), DB_TEMP;
+        return str_appendf(err, "commit: no transaction open"), LK_TEMP;
     }
     if (db->tx == TX_FAILED || db->conn == NULL) {
         db->tx = TX_FAILED;
         return str_appendf(err, "commit refused: the transaction failed "
-                           "(roll back and run it again)"), DB_TEMP;
+                           "(roll back and run it again)"), LK_TEMP;
     }
     if (mysql_real_query(db->conn, "COMMIT", 6) == 0) {
         db->tx = TX_NONE;
@@ -635,7 +630,7 @@ int db_commit(struct db *db, struct str *err)
     db->last_retryable = is_retryable(e);
     if (is_conn_error(e))
         db_fail_over(db);
-    return DB_TEMP;
+    return LK_TEMP;
 }
 
 void db_rollback(struct db *db)
@@ -656,12 +651,12 @@ int db_transaction(struct db *db, db_tx_fn body, void *ctx, int tries,
         size_t mark = err->len;
         int rc, again;
         if (db_begin(db, err) < 0)
-            return DB_TEMP; /* no host, or a gone connection retried once */
+            return LK_TEMP; /* no host, or a gone connection retried once */
         rc = body(db, ctx, err);
         if (rc >= 0) {
             if (db_commit(db, err) == 0)
                 return rc;
-            rc = DB_TEMP;
+            rc = LK_TEMP;
         }
         again = db->tx == TX_FAILED && db->last_retryable;
         db_rollback(db);
@@ -682,14 +677,32 @@ int db_ping(struct db *db, struct str *err)
         }
         db->tx = TX_FAILED;
         db->last_retryable = 1;
-        return DB_TEMP;
+        return LK_TEMP;
     }
     if (db_connect(db, err) < 0)
-        return DB_TEMP;
+        return LK_TEMP;
     if (mysql_ping(db->conn) != 0) {
         str_appendf(err, "%s: %s", db->host_label, mysql_error(db->conn));
         db_fail_over(db);
-        return db_connect(db, err) < 0 ? DB_TEMP : 0;
+        return db_connect(db, err) < 0 ? LK_TEMP : 0;
     }
     return 0;
+}
+
+void db_config_copy(struct db_config *dst, const struct db_config *src)
+{
+    *dst = *src;
+    dst->hosts = xstrdup(src->hosts ? src->hosts : "");
+    dst->name = xstrdup(src->name ? src->name : "");
+    dst->user = xstrdup(src->user ? src->user : "");
+    dst->password_file = xstrdup(src->password_file ? src->password_file : "");
+}
+
+void db_config_free(struct db_config *c)
+{
+    free(c->hosts);
+    free(c->name);
+    free(c->user);
+    free(c->password_file);
+    c->hosts = c->name = c->user = c->password_file = NULL;
 }

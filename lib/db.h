@@ -1,17 +1,18 @@
 /*
  * db - MariaDB access over mariadb-connector-c: prepared statements only,
  * a host list with failover and reconnection, connect/read/write and
- * statement timeouts, and lookups that keep three outcomes apart:
+ * statement timeouts, and lookups that keep three outcomes apart
+ * (lib/lookup.h):
  *
- *   DB_FOUND (1)     at least one row
- *   DB_NOTFOUND (0)  the query ran and returned no row
- *   DB_TEMP (-1)     anything else: no server reachable, timeout, lost
+ *   LK_FOUND (1)     at least one row
+ *   LK_NOTFOUND (0)  the query ran and returned no row
+ *   LK_TEMP (-1)     anything else: no server reachable, timeout, lost
  *                    connection, deadlock after retries, bad statement.
  *                    Callers answer "try again later", never "not found".
  *
  * Hosts: "[database] hosts = db1:3306, db2:3306, unix:/run/mysqld/mysqld.sock".
  * On a failure the connection moves on to the next host; after every host
- * failed, no new attempt is made for retry_interval (requests get DB_TEMP at
+ * failed, no new attempt is made for retry_interval (requests get LK_TEMP at
  * once instead of each waiting for a connect timeout).
  *
  * Statements are prepared once per connection and cached (DB_STMT_CACHE_MAX);
@@ -26,8 +27,8 @@
  * nothing is ever re-run and nothing reconnects: the server has already
  * rolled the transaction back (deadlock) or lost it (connection), so a
  * re-run statement would commit part of the work as if it were whole.
- * The first failing statement returns DB_TEMP and marks the transaction
- * failed; every later statement and db_commit return DB_TEMP without
+ * The first failing statement returns LK_TEMP and marks the transaction
+ * failed; every later statement and db_commit return LK_TEMP without
  * touching the server, until the caller calls db_rollback.  The owner of
  * a transaction runs it again as a whole: db_transaction does that.
  *
@@ -40,11 +41,9 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "lookup.h"
 #include "str.h"
 
-#define DB_FOUND 1
-#define DB_NOTFOUND 0
-#define DB_TEMP (-1)
 
 #define DB_STMT_CACHE_MAX 64  /* prepared statements per connection */
 #define DB_PARAMS_MAX 128     /* parameters per statement */
@@ -77,6 +76,11 @@ struct db_config {
      offsetof(T, m.retry_interval), NULL},                                     \
     {NULL, 0, NULL, 0, 0, 0, NULL}
 
+/* db_config_copy - dst gets its own copies of src's strings (for a thread
+   that opens connections later); db_config_free frees them. */
+void db_config_copy(struct db_config *dst, const struct db_config *src);
+void db_config_free(struct db_config *c);
+
 enum db_param_type { DBP_NULL, DBP_STR, DBP_INT };
 
 struct db_param {
@@ -92,7 +96,7 @@ struct db_param {
 #define DBP_NUL ((struct db_param){DBP_NULL, NULL, 0, 0})
 
 /* Row callback: return 0 to go on, non-zero to stop (the lookup still
-   counts as DB_FOUND). */
+   counts as LK_FOUND). */
 typedef int (*db_row_fn)(void *ctx, unsigned ncols, char **vals,
                          const unsigned long *lens);
 
@@ -106,12 +110,12 @@ void db_close(struct db *db);
 void db_thread_init(void);
 void db_thread_end(void);
 
-/* db_query - run a SELECT; DB_FOUND / DB_NOTFOUND / DB_TEMP (+ *err). */
+/* db_query - run a SELECT; LK_FOUND / LK_NOTFOUND / LK_TEMP (+ *err). */
 int db_query(struct db *db, const char *sql, const struct db_param *params,
              size_t nparams, db_row_fn fn, void *ctx, struct str *err);
 
 /*
- * db_exec - run a statement that changes data; 0 or DB_TEMP.  *affected
+ * db_exec - run a statement that changes data; 0 or LK_TEMP.  *affected
  * (may be NULL) gets the affected row count.  Outside a transaction a
  * statement is re-run after a deadlock (Galera certification failure) or a
  * connection that was gone before the statement was sent, never after a
@@ -121,16 +125,16 @@ int db_exec(struct db *db, const char *sql, const struct db_param *params,
             size_t nparams, unsigned long long *affected, struct str *err);
 
 /*
- * Transactions: 0 or DB_TEMP.  db_begin starts a read-write transaction
+ * Transactions: 0 or LK_TEMP.  db_begin starts a read-write transaction
  * (START TRANSACTION); db_begin_snapshot a read-only one in which every
  * SELECT sees the same committed state (REPEATABLE READ, START TRANSACTION
  * WITH CONSISTENT SNAPSHOT, READ ONLY), for loading several tables as one.
  * Either connects if needed, and moves to the next host once if the
  * connection turns out to be gone (nothing has been done yet).
- * db_commit refuses (DB_TEMP) a transaction that failed; db_rollback ends
+ * db_commit refuses (LK_TEMP) a transaction that failed; db_rollback ends
  * any transaction, failed or not, and may be called when none is open.
  * Beginning while a transaction is still open is a bug of the caller: it
- * is rolled back and db_begin returns DB_TEMP.
+ * is rolled back and db_begin returns LK_TEMP.
  */
 int db_begin(struct db *db, struct str *err);
 int db_begin_snapshot(struct db *db, struct str *err);
@@ -138,7 +142,7 @@ int db_commit(struct db *db, struct str *err);
 void db_rollback(struct db *db);
 
 /*
- * db_retryable - 1 if the last DB_TEMP of this connection came from a
+ * db_retryable - 1 if the last LK_TEMP of this connection came from a
  * failure that running the same work again may cure: no host reachable,
  * a connection lost or killed, a deadlock (or Galera certification
  * failure), a lock wait timeout.  0 for a failure of the statement itself
@@ -155,7 +159,7 @@ int db_retryable(const struct db *db);
  * give up, unless a database statement failed retryably).  It must be
  * idempotent on its inputs: ctx holds inputs and outputs, and the body
  * sets every output on each run.  Returns the body's value, or < 0 (the
- * body's own value, or DB_TEMP) with *err set; db_retryable() then tells
+ * body's own value, or LK_TEMP) with *err set; db_retryable() then tells
  * whether the failure was of the passing kind.  After a connection lost
  * during COMMIT the outcome is unknown and the body may have taken effect
  * once before it runs again: bodies are written so that this errs on the
@@ -165,7 +169,7 @@ typedef int (*db_tx_fn)(struct db *db, void *ctx, struct str *err);
 int db_transaction(struct db *db, db_tx_fn body, void *ctx, int tries,
                    struct str *err);
 
-/* db_ping - connect if needed and check the server; 0 or DB_TEMP. */
+/* db_ping - connect if needed and check the server; 0 or LK_TEMP. */
 int db_ping(struct db *db, struct str *err);
 /* Which host the connection uses now ("" when disconnected). */
 const char *db_current_host(const struct db *db);

@@ -54,7 +54,7 @@ static size_t cap_for(size_t n)
     return cap;
 }
 
-int hmap_init(struct hmap *m, size_t hint, int flags)
+void hmap_init(struct hmap *m, size_t hint, int flags)
 {
     memset(m, 0, sizeof(*m));
     m->flags = flags;
@@ -62,7 +62,6 @@ int hmap_init(struct hmap *m, size_t hint, int flags)
         m->cap = cap_for(hint);
         m->slots = xcalloc(m->cap, sizeof(*m->slots));
     }
-    return 0;
 }
 
 struct hmap *hmap_new(size_t hint, int flags)

@@ -41,9 +41,8 @@ struct hmap {
     int flags;
 };
 
-/* hmap_init - an empty table with room for hint keys before it grows;
-   always 0 (kept int for callers that test it). */
-int hmap_init(struct hmap *m, size_t hint, int flags);
+/* hmap_init - an empty table with room for hint keys before it grows. */
+void hmap_init(struct hmap *m, size_t hint, int flags);
 struct hmap *hmap_new(size_t hint, int flags);
 /* hmap_free - free the table (and copied keys); free_val may be NULL. */
 void hmap_free(struct hmap *m, void (*free_val)(void *));

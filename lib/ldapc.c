@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SEARCH_RETRY (-100) /* search_once: connection dead (not an LK_*) */
+
 struct ldapc {
     char *uris;        /* blank-separated */
     char *base;
@@ -68,11 +70,9 @@ static char *uri_list(const char *in, struct str *err)
             str_free(&out);
             return NULL;
         }
-        if ((out.len && str_append_char(&out, ' ') < 0) ||
-            str_append_cstr(&out, item) < 0) {
-            str_free(&out);
-            return NULL;
-        }
+        if (out.len) /* at most LDAPC_URIS_MAX items of 1024 bytes */
+            str_append_char(&out, ' ');
+        str_append_cstr(&out, item);
     }
     if (rc < 0 || n == 0) {
         str_appendf(err, "ldap: bad uri list '%s'", in);
@@ -91,20 +91,16 @@ void ldapc_global_init(void)
 
 struct ldapc *ldapc_open(const struct ldapc_config *cfg, struct str *err)
 {
-    struct ldapc *lc = calloc(1, sizeof(*lc));
+    struct ldapc *lc = xcalloc(1, sizeof(*lc));
 
-    if (lc == NULL)
-        return str_appendf(err, "out of memory"), NULL;
     lc->connect_ms = cfg->connect_timeout;
     lc->query_ms = cfg->query_timeout;
     lc->retry_ms = cfg->retry_interval;
+    lc->base = xstrdup(cfg->base);
+    lc->bind_dn = xstrdup(cfg->bind_dn);
     if ((lc->uris = uri_list(cfg->uri, err)) == NULL ||
-        (lc->base = strdup(cfg->base)) == NULL ||
-        (lc->bind_dn = strdup(cfg->bind_dn)) == NULL ||
         (cfg->password_file[0] &&
          ldapc_read_password(cfg->password_file, &lc->password, err) < 0)) {
-        if (err->len == 0)
-            str_appendf(err, "out of memory");
         ldapc_close(lc);
         return NULL;
     }
@@ -163,12 +159,12 @@ static int connect_bind(struct ldapc *lc, struct str *err)
         return 0;
     if (clock_ms() < lc->down_until) {
         str_appendf(err, "ldap: no server reachable (retrying later)");
-        return LDAPC_TEMP;
+        return LK_TEMP;
     }
     if ((rc = ldap_initialize(&lc->ld, lc->uris)) != LDAP_SUCCESS) {
         str_appendf(err, "ldap: %s: %s", lc->uris, ldap_err2string(rc));
         lc->ld = NULL;
-        return LDAPC_TEMP;
+        return LK_TEMP;
     }
     if (set_options(lc, err) < 0)
         goto fail;
@@ -187,12 +183,12 @@ static int connect_bind(struct ldapc *lc, struct str *err)
 fail:
     disconnect(lc);
     lc->down_until = clock_ms() + lc->retry_ms;
-    return LDAPC_TEMP;
+    return LK_TEMP;
 }
 
 int ldapc_ping(struct ldapc *lc, struct str *err)
 {
-    return connect_bind(lc, err) < 0 ? LDAPC_TEMP : 0;
+    return connect_bind(lc, err) < 0 ? LK_TEMP : 0;
 }
 
 struct search_state {
@@ -221,13 +217,13 @@ static int deliver_entry(LDAP *ld, LDAPMessage *e, struct search_state *st,
          attr = rc == 0 ? ldap_next_attribute(ld, e, ber) : NULL) {
         struct berval **vals = ldap_get_values_len(ld, e, attr);
         for (size_t i = 0; vals && vals[i] && rc == 0; i++) {
-            if (vals[i]->bv_len > LDAPC_VALUE_MAX ||
-                str_set(&st->value, vals[i]->bv_val, vals[i]->bv_len) < 0) {
+            if (vals[i]->bv_len > LDAPC_VALUE_MAX) {
                 str_appendf(err, "ldap: value of %s longer than %d bytes", attr,
                             LDAPC_VALUE_MAX);
                 rc = -1;
                 break;
             }
+            str_set(&st->value, vals[i]->bv_val, vals[i]->bv_len);
             if (st->fn(st->ctx, dn, attr, str_cstr(&st->value),
                        st->value.len) != 0)
                 rc = 1;
@@ -241,7 +237,8 @@ static int deliver_entry(LDAP *ld, LDAPMessage *e, struct search_state *st,
     return rc;
 }
 
-/* search_once - one attempt; LDAPC_* or -2 for "connection dead, retry". */
+/* search_once - one attempt; LK_FOUND, LK_NOTFOUND, LK_TEMP, or
+   SEARCH_RETRY: the connection is dead, retry. */
 static int search_once(struct ldapc *lc, const char *base, int scope,
                        const char *filter, const char *const *attrs,
                        struct search_state *st, struct str *err)
@@ -263,12 +260,12 @@ static int search_once(struct ldapc *lc, const char *base, int scope,
         if (res)
             ldap_msgfree(res);
         str_appendf(err, "ldap: search %s: %s", filter, ldap_err2string(rc));
-        return -2;
+        return SEARCH_RETRY;
     }
     if (rc == LDAP_NO_SUCH_OBJECT) {
         if (res)
             ldap_msgfree(res);
-        return LDAPC_NOTFOUND;
+        return LK_NOTFOUND;
     }
     if (rc != LDAP_SUCCESS) {
         str_appendf(err, "ldap: search %s: %s%s", filter, ldap_err2string(rc),
@@ -276,7 +273,7 @@ static int search_once(struct ldapc *lc, const char *base, int scope,
                                                   : "");
         if (res)
             ldap_msgfree(res);
-        return LDAPC_TEMP;
+        return LK_TEMP;
     }
     for (e = ldap_first_entry(lc->ld, res); e && !st->stopped;
          e = ldap_next_entry(lc->ld, e)) {
@@ -284,18 +281,18 @@ static int search_once(struct ldapc *lc, const char *base, int scope,
             str_appendf(err, "ldap: search %s: more than %zu entries", filter,
                         st->max_entries);
             ldap_msgfree(res);
-            return LDAPC_TEMP;
+            return LK_TEMP;
         }
         rc = deliver_entry(lc->ld, e, st, err);
         if (rc < 0) {
             ldap_msgfree(res);
-            return LDAPC_TEMP;
+            return LK_TEMP;
         }
         if (rc > 0)
             st->stopped = 1;
     }
     ldap_msgfree(res);
-    return st->entries ? LDAPC_FOUND : LDAPC_NOTFOUND;
+    return st->entries ? LK_FOUND : LK_NOTFOUND;
 }
 
 int ldapc_search(struct ldapc *lc, const char *base, int scope,
@@ -309,16 +306,16 @@ int ldapc_search(struct ldapc *lc, const char *base, int scope,
 
     if (scope < LDAPC_SCOPE_BASE || scope > LDAPC_SCOPE_SUB || max_entries == 0) {
         str_appendf(err, "ldap: bad search arguments");
-        return LDAPC_TEMP;
+        return LK_TEMP;
     }
     if (base == NULL || base[0] == '\0')
         base = lc->base;
     for (int attempt = 0; attempt < 2; attempt++) {
         had_conn = lc->ld != NULL;
         if (connect_bind(lc, err) < 0)
-            return LDAPC_TEMP;
+            return LK_TEMP;
         rc = search_once(lc, base, scope, filter, attrs, &st, err);
-        if (rc != -2) {
+        if (rc != SEARCH_RETRY) {
             str_free(&st.value);
             return rc;
         }
@@ -326,12 +323,12 @@ int ldapc_search(struct ldapc *lc, const char *base, int scope,
         if (!had_conn || st.entries > 0) {
             lc->down_until = clock_ms() + lc->retry_ms;
             str_free(&st.value);
-            return LDAPC_TEMP;
+            return LK_TEMP;
         }
         str_truncate(err, errlen0); /* a stale connection: one more try */
     }
     str_free(&st.value);
-    return LDAPC_TEMP;
+    return LK_TEMP;
 }
 
 int ldapc_escape(struct str *out, const char *s, size_t len)

@@ -2,22 +2,22 @@
  * ldapc - a small LDAP client on OpenLDAP's libldap: a list of server URIs
  * tried in order, an optional simple bind with the password read from a
  * file, connect and search timeouts, RFC 4515 filter escaping and filter
- * templates, and searches that keep three outcomes apart:
+ * templates, and searches that keep three outcomes apart (lib/lookup.h):
  *
- *   LDAPC_FOUND (1)     at least one entry
- *   LDAPC_NOTFOUND (0)  the search ran and returned no entry (or the base
- *                       DN does not exist)
- *   LDAPC_TEMP (-1)     anything else: no server reachable, bind refused,
- *                       timeout, size limit, lost connection.  Callers
- *                       answer "try again later", never "not found".
+ *   LK_FOUND (1)     at least one entry
+ *   LK_NOTFOUND (0)  the search ran and returned no entry (or the base DN
+ *                    does not exist)
+ *   LK_TEMP (-1)     anything else: no server reachable, bind refused,
+ *                    timeout, size limit, lost connection.  Callers answer
+ *                    "try again later", never "not found".
  *
  * The connection is made on first use and re-made after a failure (one
  * retry per search when an established connection turned out dead).  After
  * every URI failed, no new attempt is made for retry_interval.
  *
  * Limits: LDAPC_URIS_MAX URIs, LDAPC_VALUE_MAX bytes per attribute value
- * (longer values fail the search with LDAPC_TEMP), the caller's max_entries
- * per search (more entries: LDAPC_TEMP, never a silent cut).
+ * (longer values fail the search with LK_TEMP), the caller's max_entries
+ * per search (more entries: LK_TEMP, never a silent cut).
  *
  * One struct ldapc is used by one thread at a time.
  */
@@ -27,11 +27,8 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "lookup.h"
 #include "str.h"
-
-#define LDAPC_FOUND 1
-#define LDAPC_NOTFOUND 0
-#define LDAPC_TEMP (-1)
 
 #define LDAPC_URIS_MAX 8
 #define LDAPC_VALUE_MAX 65536
@@ -104,7 +101,7 @@ struct ldapc_config {
  * Entry callback: called once per entry with attr == NULL (value NULL),
  * then once per value of each returned attribute.  Values are
  * NUL-terminated copies valid only during the call.  Return 0 to go on,
- * non-zero to stop reading this search (it still counts as LDAPC_FOUND).
+ * non-zero to stop reading this search (it still counts as LK_FOUND).
  */
 typedef int (*ldapc_entry_fn)(void *ctx, const char *dn, const char *attr,
                               const char *value, size_t len);
@@ -122,15 +119,15 @@ void ldapc_close(struct ldapc *lc);
 /*
  * ldapc_search - search base (NULL or "": the configured base) with scope
  * and filter, returning attrs (NULL-terminated; NULL = none but the DN).
- * More than max_entries entries is LDAPC_TEMP.  LDAPC_FOUND / LDAPC_NOTFOUND
- * / LDAPC_TEMP (+ *err).
+ * More than max_entries entries is LK_TEMP.  LK_FOUND / LK_NOTFOUND /
+ * LK_TEMP (+ *err).
  */
 int ldapc_search(struct ldapc *lc, const char *base, int scope,
                  const char *filter, const char *const *attrs,
                  size_t max_entries, ldapc_entry_fn fn, void *ctx,
                  struct str *err);
 
-/* ldapc_ping - connect (and bind) if needed; 0 or LDAPC_TEMP. */
+/* ldapc_ping - connect (and bind) if needed; 0 or LK_TEMP. */
 int ldapc_ping(struct ldapc *lc, struct str *err);
 
 /* ldapc_escape - append s[0..len) to out escaped per RFC 4515; 0 or -1. */

@@ -69,7 +69,7 @@ typedef int (*ldapgroup_search_fn)(void *ctx, const char *base, int scope,
                                    void *fnctx, struct str *err);
 
 struct ldapgroup_backend {
-    ldapgroup_search_fn search; /* ldapc_search's contract, LDAPC_* */
+    ldapgroup_search_fn search; /* ldapc_search's contract, LK_* */
     void *ctx;
 };
 

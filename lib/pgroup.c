@@ -217,8 +217,8 @@ struct pgroup_set *pgroup_load(struct db *db, struct str *err)
         " ORDER BY id";
     struct pg_load l = {pgroup_set_new(), STR_INIT};
 
-    if (db_query(db, sql_groups, NULL, 0, group_row, &l, err) == DB_TEMP ||
-        db_query(db, sql_members, NULL, 0, member_row, &l, err) == DB_TEMP) {
+    if (db_query(db, sql_groups, NULL, 0, group_row, &l, err) < 0 ||
+        db_query(db, sql_members, NULL, 0, member_row, &l, err) < 0) {
         pgroup_set_free(l.s);
         str_free(&l.err);
         return NULL;

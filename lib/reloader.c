@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "mem.h"
 #include "clock.h"
 #include "reloader.h"
 
@@ -53,26 +54,7 @@ int reloader_generation(struct db *db, unsigned long long *sum,
 {
     *sum = 0;
     return db_query(db, "SELECT generation FROM change_counter", NULL, 0,
-                    sum_generations, sum, err) == DB_TEMP ? -1 : 0;
-}
-
-static void dbcfg_copy(struct db_config *dst, const struct db_config *src)
-{
-    *dst = *src;
-    dst->hosts = strdup(src->hosts);
-    dst->name = strdup(src->name);
-    dst->user = strdup(src->user);
-    dst->password_file = strdup(src->password_file);
-    if (!dst->hosts || !dst->name || !dst->user || !dst->password_file)
-        log_fatal("out of memory");
-}
-
-static void dbcfg_free(struct db_config *c)
-{
-    free(c->hosts);
-    free(c->name);
-    free(c->user);
-    free(c->password_file);
+                    sum_generations, sum, err) == LK_TEMP ? -1 : 0;
 }
 
 static void publish(struct reloader *l, void *s)
@@ -191,19 +173,17 @@ struct reloader *reloader_start(const struct reloader_ops *ops,
                                 long long poll_ms, struct server *srv,
                                 struct str *err)
 {
-    struct reloader *l = calloc(1, sizeof(*l));
+    struct reloader *l = xcalloc(1, sizeof(*l));
 
-    if (l == NULL)
-        return str_appendf(err, "out of memory"), NULL;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->cond, NULL);
     l->ops = ops;
     l->srv = srv;
     l->poll_ms = poll_ms;
     atomic_store(&l->last_ok_ms, -1000000000LL);
-    dbcfg_copy(&l->dbcfg, dbcfg);
+    db_config_copy(&l->dbcfg, dbcfg);
     if (pthread_create(&l->thread, NULL, reloader_main, l) != 0) {
-        dbcfg_free(&l->dbcfg);
+        db_config_free(&l->dbcfg);
         free(l);
         return str_appendf(err, "cannot start the reloader thread"), NULL;
     }
@@ -230,8 +210,8 @@ void reloader_reconfigure(struct reloader *l, const struct db_config *dbcfg,
                           long long poll_ms)
 {
     pthread_mutex_lock(&l->lock);
-    dbcfg_free(&l->dbcfg);
-    dbcfg_copy(&l->dbcfg, dbcfg);
+    db_config_free(&l->dbcfg);
+    db_config_copy(&l->dbcfg, dbcfg);
     l->poll_ms = poll_ms;
     l->dbcfg_changed = 1;
     pthread_cond_signal(&l->cond);
@@ -247,7 +227,7 @@ void reloader_stop(struct reloader *l)
     pthread_join(l->thread, NULL);
     if (l->pending)
         l->ops->free(l->pending);
-    dbcfg_free(&l->dbcfg);
+    db_config_free(&l->dbcfg);
     pthread_mutex_destroy(&l->lock);
     pthread_cond_destroy(&l->cond);
     free(l);

@@ -50,7 +50,7 @@ int reloader_fresh(struct reloader *l, long long max_ms);
 void reloader_reconfigure(struct reloader *l, const struct db_config *dbcfg,
                           long long poll_ms);
 void reloader_stop(struct reloader *l);
-/* reloader_generation - the sum of all change counters; 0 or -1 (DB_TEMP). */
+/* reloader_generation - the sum of all change counters; 0 or -1 (LK_TEMP). */
 int reloader_generation(struct db *db, unsigned long long *sum,
                         struct str *err);
 

@@ -8,6 +8,8 @@
 #include "server.h"
 #include "clock.h"
 #include "log.h"
+#include "mem.h"
+#include "str.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,18 +82,24 @@ struct server {
     volatile int stop;
 };
 
+/* set_limits - the input buffer must fit a struct str (conn_readable) */
+static void set_limits(struct server *s, const struct server_limits *lim)
+{
+    if (lim->max_input > STR_MAX_SIZE)
+        log_panic("server: max_input %zu over STR_MAX_SIZE", lim->max_input);
+    s->lim = *lim;
+}
+
 struct server *server_create(const struct server_ops *ops, void *app,
                              const struct server_limits *lim)
 {
-    struct server *s = calloc(1, sizeof(*s));
+    struct server *s = xcalloc(1, sizeof(*s));
     struct epoll_event ev = {0};
     sigset_t set;
 
-    if (s == NULL)
-        log_fatal("out of memory");
     s->ops = ops;
     s->app = app;
-    s->lim = *lim;
+    set_limits(s, lim);
     s->accepting = 1;
     s->next_id = 1;
     if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
@@ -132,7 +140,7 @@ void server_set_app(struct server *s, void *app)
 
 void server_set_limits(struct server *s, const struct server_limits *lim)
 {
-    s->lim = *lim;
+    set_limits(s, lim);
 }
 
 int server_conn_count(const struct server *s)
@@ -386,8 +394,7 @@ static void do_accept(struct server *s, struct listener *l)
                 log_warn("accept on %s: %s", l->spec, strerror(errno));
             return;
         }
-        if ((c = calloc(1, sizeof(*c))) == NULL)
-            log_fatal("out of memory");
+        c = xcalloc(1, sizeof(*c));
         c->t.tag = TAG_CONN;
         c->fd = fd;
         c->srv = s;
@@ -544,10 +551,7 @@ static void conn_readable(struct conn *c)
             }
             break;
         }
-        if (str_append(&c->in, buf, (size_t)n) < 0) {
-            conn_destroy(c);
-            return;
-        }
+        str_append(&c->in, buf, (size_t)n); /* room: within max_input */
         if ((size_t)n < sizeof(buf))
             break;
     }

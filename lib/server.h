@@ -49,7 +49,8 @@ struct server_ops {
 };
 
 struct server_limits {
-    size_t max_input;     /* buffered, unconsumed input per connection */
+    size_t max_input;     /* buffered, unconsumed input per connection
+                             (at most STR_MAX_SIZE, else log_panic) */
     size_t max_output;    /* pending output before reading pauses */
     long long idle_ms;    /* close after this long without input */
     int max_conns;        /* concurrent connections; more wait in backlog */
@@ -114,6 +115,9 @@ void server_set_limits(struct server *s, const struct server_limits *lim);
 int server_conn_count(const struct server *s);
 
 /* Per-connection operations, from callbacks. */
+/* conn_write - queue output; -1 if the connection is dead (or its pending
+   output would pass STR_MAX_SIZE: reading pauses long before, at
+   max_output, so only a reply of that size gets there). */
 int conn_write(struct conn *c, const void *data, size_t len);
 void conn_close_after_write(struct conn *c);
 /* conn_resume - hand the buffered input to input() again soon (after an

@@ -3,9 +3,9 @@
  */
 #include "strmap.h"
 
-int strmap_init(struct strmap *m, size_t n)
+void strmap_init(struct strmap *m, size_t n)
 {
-    return hmap_init(&m->h, n, 0);
+    hmap_init(&m->h, n, 0);
 }
 
 void *strmap_put(struct strmap *m, const char *key, void *val)

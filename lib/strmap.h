@@ -14,8 +14,8 @@ struct strmap {
     struct hmap h;
 };
 
-/* strmap_init - room for n keys before the table grows; always 0. */
-int strmap_init(struct strmap *m, size_t n);
+/* strmap_init - room for n keys before the table grows. */
+void strmap_init(struct strmap *m, size_t n);
 /* strmap_put - insert key; if it exists, return its value and keep it. */
 void *strmap_put(struct strmap *m, const char *key, void *val);
 void *strmap_get(const struct strmap *m, const char *key);

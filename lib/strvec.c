@@ -8,21 +8,19 @@
 
 #include "mem.h"
 
-int strvec_add(struct strvec *l, const char *s)
+void strvec_add(struct strvec *l, const char *s)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
         l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
     }
     l->v[l->n++] = xstrdup(s);
-    return 0;
 }
 
-int strvec_copy(struct strvec *dst, const struct strvec *src)
+void strvec_copy(struct strvec *dst, const struct strvec *src)
 {
     for (size_t i = 0; i < src->n; i++)
         strvec_add(dst, src->v[i]);
-    return 0;
 }
 
 int strvec_has(const struct strvec *l, const char *s)

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "maps.h"
+#include "mem.h"
 #include "netstring.h"
 
 struct maps_state {
@@ -183,10 +184,8 @@ static void maps_wakeup(void *app)
 
 static void *maps_init(void *cfg, struct server *srv, struct str *err)
 {
-    struct maps_state *st = calloc(1, sizeof(*st));
+    struct maps_state *st = xcalloc(1, sizeof(*st));
 
-    if (st == NULL)
-        return str_appendf(err, "out of memory"), NULL;
     st->cfg = cfg;
     if (maps_srs_load(cfg, &st->srs, err) < 0) {
         free(st);

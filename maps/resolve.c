@@ -127,13 +127,17 @@ static const struct slist *alias_get(const struct snapshot *s,
     return strmap_get(&s->aliases, buf);
 }
 
-static int put_list(struct str *out, const struct slist *l)
+/* put_list - the values, comma-separated.  It stops once out passes
+   MAPS_MAX_REPLY (maps_lookup then answers TEMP), so a list of any length
+   stays far below STR_MAX_SIZE (each value is one SQL column, VARCHAR). */
+static void put_list(struct str *out, const struct slist *l)
 {
-    for (const struct sval *v = l->head; v; v = v->next)
-        if ((out->len && str_append_char(out, ',') < 0) ||
-            str_append_cstr(out, v->s) < 0)
-            return -1;
-    return 0;
+    for (const struct sval *v = l->head; v && out->len <= MAPS_MAX_REPLY;
+         v = v->next) {
+        if (out->len)
+            str_append_char(out, ',');
+        str_append_cstr(out, v->s);
+    }
 }
 
 /* --- the maps -------------------------------------------------------------- */
@@ -185,18 +189,19 @@ static int alias_in_domain(const struct snapshot *s, const struct key *k,
         int keep = 0;
         for (const struct sval *v = l->head; v; v = v->next)
             keep |= v->flag;
-        if (put_list(out, l) < 0)
-            return -1;
+        put_list(out, l);
         if (keep && m) /* forward with a copy: the mailbox keeps one */
-            return str_appendf(out, ",%s", m->address) < 0 ? -1 : 1;
+            str_appendf(out, ",%s", m->address);
         return 1;
     }
     if (m) { /* a mailbox maps to itself: no catch-all takes its mail */
         str_append_cstr(out, k->raw);
         return 1;
     }
-    if ((l = alias_get(s, "", d->name)) != NULL)
-        return put_list(out, l) < 0 ? -1 : 1;
+    if ((l = alias_get(s, "", d->name)) != NULL) {
+        put_list(out, l);
+        return 1;
+    }
     return 0;
 }
 
@@ -205,25 +210,22 @@ static int lk_alias(const struct snapshot *s,
 {
     const struct dom *d = dom_get(s, k->a.domain), *t;
     const struct slist *l;
-    int r;
 
     if (d == NULL || k->is_domain)
         return LK_NOTFOUND;
     if (k->is_catchall) {
         if (d->kind == DOM_ALIAS || (l = alias_get(s, "", d->name)) == NULL)
             return LK_NOTFOUND;
-        return put_list(out, l) < 0 ? LK_TEMP : LK_FOUND;
+        put_list(out, l);
+        return LK_FOUND;
     }
-    if (d->kind != DOM_ALIAS) {
-        r = alias_in_domain(s, k, d, out);
-        return r < 0 ? LK_TEMP : r ? LK_FOUND : LK_NOTFOUND;
-    }
+    if (d->kind != DOM_ALIAS)
+        return alias_in_domain(s, k, d, out) ? LK_FOUND : LK_NOTFOUND;
     /* alias domain: rewrite to the target domain where the target resolves */
     if ((t = dom_final(s, d)) == NULL)
         return LK_NOTFOUND;
-    r = alias_in_domain(s, k, t, out);
-    if (r <= 0)
-        return r < 0 ? LK_TEMP : LK_NOTFOUND;
+    if (!alias_in_domain(s, k, t, out))
+        return LK_NOTFOUND;
     str_reset(out);
     if (k->a.delim)
         str_appendf(out, "%s%c%s@%s", k->a.local, k->a.delim, k->a.ext, t->name);

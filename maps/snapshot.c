@@ -74,9 +74,7 @@ static int read_table(struct db *db, struct arena *a, const char *sql,
                       unsigned want, struct rows *rs, struct str *err)
 {
     *rs = (struct rows){a, NULL, 0, want};
-    if (db_query(db, sql, NULL, 0, collect, rs, err) == DB_TEMP)
-        return -1;
-    return 0;
+    return db_query(db, sql, NULL, 0, collect, rs, err) < 0 ? -1 : 0;
 }
 
 void slist_add(struct arena *a, struct slist *l, const char *s, int flag)
@@ -97,13 +95,6 @@ void slist_add(struct arena *a, struct slist *l, const char *s, int flag)
 static const char *opt(struct arena *a, const char *s)
 {
     return s && *s ? arena_strdup(a, s) : NULL;
-}
-
-static int index_init(struct strmap *m, size_t n, struct str *err)
-{
-    if (strmap_init(m, n) < 0)
-        return str_appendf(err, "out of memory"), -1;
-    return 0;
 }
 
 static struct slist *list_at(struct snapshot *s, struct strmap *m,
@@ -231,9 +222,9 @@ static int load_domains(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
 
-    if (read_table(db, &s->arena, SQL_DOMAINS, 6, &rs, err) < 0 ||
-        index_init(&s->domains, rs.n, err) < 0)
+    if (read_table(db, &s->arena, SQL_DOMAINS, 6, &rs, err) < 0)
         return -1;
+    strmap_init(&s->domains, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
         add_domain(s, r->v);
     s->rows += rs.n;
@@ -244,9 +235,9 @@ static int load_mailboxes(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
 
-    if (read_table(db, &s->arena, SQL_MAILBOXES, 5, &rs, err) < 0 ||
-        index_init(&s->mailboxes, rs.n, err) < 0)
+    if (read_table(db, &s->arena, SQL_MAILBOXES, 5, &rs, err) < 0)
         return -1;
+    strmap_init(&s->mailboxes, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
         add_mailbox(s, r->v);
     s->rows += rs.n;
@@ -272,10 +263,10 @@ static int load_aliases(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
 
-    if (read_table(db, &s->arena, SQL_ALIASES, 3, &rs, err) < 0 ||
-        index_init(&s->aliases, rs.n, err) < 0 ||
-        index_init(&s->alias_owner, rs.n, err) < 0)
+    if (read_table(db, &s->arena, SQL_ALIASES, 3, &rs, err) < 0)
         return -1;
+    strmap_init(&s->aliases, rs.n);
+    strmap_init(&s->alias_owner, rs.n);
     for (struct row *r = reverse(rs.head); r; r = r->next)
         add_alias(s, r->v);
     index_owners(s);
@@ -287,10 +278,10 @@ static int load_transports(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
 
-    if (read_table(db, &s->arena, SQL_TRANSPORTS, 4, &rs, err) < 0 ||
-        index_init(&s->tr_addr, rs.n, err) < 0 ||
-        index_init(&s->tr_dom, rs.n, err) < 0)
+    if (read_table(db, &s->arena, SQL_TRANSPORTS, 4, &rs, err) < 0)
         return -1;
+    strmap_init(&s->tr_addr, rs.n);
+    strmap_init(&s->tr_dom, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
         add_transport(s, r->v);
     s->rows += rs.n;
@@ -301,10 +292,10 @@ static int load_relayhosts(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
 
-    if (read_table(db, &s->arena, SQL_RELAYHOSTS, 3, &rs, err) < 0 ||
-        index_init(&s->rh_addr, rs.n, err) < 0 ||
-        index_init(&s->rh_dom, rs.n, err) < 0)
+    if (read_table(db, &s->arena, SQL_RELAYHOSTS, 3, &rs, err) < 0)
         return -1;
+    strmap_init(&s->rh_addr, rs.n);
+    strmap_init(&s->rh_dom, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
         add_relayhost(s, r->v);
     s->rows += rs.n;
@@ -315,10 +306,10 @@ static int load_grants(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
 
-    if (read_table(db, &s->arena, SQL_GRANTS, 3, &rs, err) < 0 ||
-        index_init(&s->grant_addr, rs.n, err) < 0 ||
-        index_init(&s->grant_dom, rs.n, err) < 0)
+    if (read_table(db, &s->arena, SQL_GRANTS, 3, &rs, err) < 0)
         return -1;
+    strmap_init(&s->grant_addr, rs.n);
+    strmap_init(&s->grant_dom, rs.n);
     for (struct row *r = reverse(rs.head); r; r = r->next)
         add_grant(s, r->v);
     s->rows += rs.n;
@@ -328,11 +319,9 @@ static int load_grants(struct snapshot *s, struct db *db, struct str *err)
 
 struct snapshot *snapshot_load(struct db *db, struct str *err)
 {
-    struct snapshot *s = calloc(1, sizeof(*s));
+    struct snapshot *s = xcalloc(1, sizeof(*s));
     long long t0 = clock_ms();
 
-    if (s == NULL)
-        return str_appendf(err, "out of memory"), NULL;
     /* the generation is read first: a change during the load is seen by
        the next poll, so nothing is missed */
     if (reloader_generation(db, &s->gen_sum, err) < 0 ||

@@ -219,11 +219,11 @@ static int emit(const struct srs *srs, struct str *out, int tag,
 {
     str_reset(out);
     str_appendf(out, "SRS%d%c%s", tag, srs->sep, h);
-    for (size_t i = 0; i < np; i++)
-        if (str_append_char(out, '=') < 0 || str_append(out, parts[i], plen[i]) < 0)
-            return -1;
-    if (str_appendf(out, "@%s", srs->domain) < 0)
-        return -1;
+    for (size_t i = 0; i < np; i++) { /* parts of one address: bounded */
+        str_append_char(out, '=');
+        str_append(out, parts[i], plen[i]);
+    }
+    str_appendf(out, "@%s", srs->domain);
     return out->len <= SRS_ADDR_MAX ? 0 : -1;
 }
 

@@ -32,6 +32,7 @@
 #include "addr.h"
 #include "log.h"
 #include "maps.h"
+#include "mem.h"
 #include "srs.h"
 
 int maps_srs_load(const struct maps_config *cfg, struct srs **out,
@@ -46,8 +47,7 @@ int maps_srs_load(const struct maps_config *cfg, struct srs **out,
     if (!addr_domain_valid(cfg->srs_domain, strlen(cfg->srs_domain)))
         return str_appendf(err, "[maps] srs_domain '%s' is not a domain name",
                            cfg->srs_domain), -1;
-    if ((srs = calloc(1, sizeof(*srs))) == NULL)
-        return str_appendf(err, "out of memory"), -1;
+    srs = xcalloc(1, sizeof(*srs));
     if (srs_setup(srs, cfg->srs_domain, seps[cfg->srs_separator],
                   (int)(cfg->srs_max_age / 86400000), (int)cfg->srs_hash_length,
                   cfg->srs_hash ? SRS_SHA256 : SRS_SHA1, err) < 0 ||

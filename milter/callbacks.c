@@ -49,6 +49,7 @@
 #include "addr.h"
 #include "hash.h"
 #include "log.h"
+#include "mem.h"
 #include "milter.h"
 
 struct mrcpt {
@@ -122,8 +123,9 @@ static char *bare_address(const char *arg)
         arg++;
         len -= 2;
     }
-    if (len > MILTER_ADDR_MAX || (a = strndup(arg, len)) == NULL)
+    if (len > MILTER_ADDR_MAX)
         return NULL;
+    a = xstrndup(arg, len);
     if ((at = strrchr(a, '@')) != NULL)
         str_lower(at, strlen(at));
     return a;
@@ -141,8 +143,10 @@ static struct mconn *conn_get(SMFICTX *ctx)
 {
     struct mconn *c = conn_of(ctx);
 
-    if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL)
+    if (c == NULL) {
+        c = xcalloc(1, sizeof(*c));
         smfi_setpriv(ctx, c);
+    }
     return c;
 }
 
@@ -156,8 +160,6 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
 
     (void)f2;
     (void)f3;
-    if (c == NULL)
-        return SMFIS_TEMPFAIL;
     *pf0 = f0 & (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS |
                  SMFIF_CHGHDRS);
     *pf1 = f1 & SMFIP_HDR_LEADSPC;
@@ -171,8 +173,6 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
     struct mconn *c = conn_get(ctx);
 
     (void)host;
-    if (c == NULL)
-        return SMFIS_TEMPFAIL;
     message_reset(c); /* a new client on the same session (XCLIENT) */
     c->client[0] = c->helo[0] = '\0';
     if (sa && sa->sa_family == AF_INET)
@@ -209,16 +209,16 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     if ((c->sender = bare_address(argv[0] ? argv[0] : "")) == NULL)
         return tempfail(ctx, "451", "4.3.0", "Sender address too long");
     str_lower(c->sender, strlen(c->sender));
-    if (login && *login && (c->login = strdup(login)) == NULL)
-        return SMFIS_TEMPFAIL;
+    if (login && *login)
+        c->login = xstrdup(login);
     trusted = c->login || (c->client[0] &&
                            milter_net_match(cfg->trusted_networks, c->client));
     if (cfg->dkim_sign && trusted)
         c->sign = sign_begin();
     /* no client address: a local submission (non_smtpd_milters) */
     c->inbound = !trusted && c->client[0] && (cfg->verify || cfg->spf);
-    if (c->inbound && cfg->verify && (c->verify = verify_begin()) == NULL)
-        return SMFIS_TEMPFAIL;
+    if (c->inbound && cfg->verify)
+        c->verify = verify_begin();
     return SMFIS_CONTINUE;
 }
 
@@ -229,17 +229,9 @@ static int rcpt_add(struct mconn *c, const char *arg, const char *addr,
 
     if (c->nrcpt >= MILTER_RCPT_MAX)
         return -1;
-    if ((v = realloc(c->rcpt, (c->nrcpt + 1) * sizeof(*v))) == NULL)
-        return -1;
-    c->rcpt = v;
-    v[c->nrcpt] = (struct mrcpt){strdup(arg), strdup(addr),
-                                 dn ? strdup(dn) : NULL};
-    if (!v[c->nrcpt].arg || !v[c->nrcpt].addr || (dn && !v[c->nrcpt].dn)) {
-        free(v[c->nrcpt].arg);
-        free(v[c->nrcpt].addr);
-        free(v[c->nrcpt].dn);
-        return -1;
-    }
+    v = c->rcpt = xreallocarray(c->rcpt, c->nrcpt + 1, sizeof(*v));
+    v[c->nrcpt] = (struct mrcpt){xstrdup(arg), xstrdup(addr),
+                                 dn ? xstrdup(dn) : NULL};
     c->nrcpt++;
     c->ngroups += dn != NULL;
     return 0;
@@ -265,14 +257,14 @@ static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
         struct rights_query q = {addr, info.dn, &info.values, c->login,
                                  c->sender};
         rc = rights_check(milter_ctx, r, &q, &text, &err);
-        if (rc == RIGHTS_LIMIT) {
+        if (rc == LK_LIMIT) {
             log_error("%s: to=<%s>: send rights: a group is over a limit: %s "
                       "([ldap] max_nesting, policy groups nested deeper than "
                       "%d): temporary failure", queue_id(ctx),
                       log_safe_cstr(addr), str_cstr(&err), PGROUP_NEST_MAX);
             st = tempfail(ctx, "451", "4.3.0",
                           "Cannot check the send rights now, try again later");
-        } else if (rc == RIGHTS_TEMP) {
+        } else if (rc < 0) {
             log_error("%s: to=<%s>: send rights lookup failed: %s (451)",
                       queue_id(ctx), log_safe_cstr(addr), str_cstr(&err));
             st = tempfail(ctx, "451", "4.3.0",
@@ -321,18 +313,16 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 /* note_ar - remember the index of an A-R header that claims our id */
 static void note_ar(struct mconn *c, const char *value)
 {
-    int *v;
-
     c->ar_seen++;
     if (!ar_is_ours(value, milter_ctx->cfg->authserv_id))
         return;
-    if ((long long)c->n_ar_ours >= milter_ctx->cfg->max_headers ||
-        (v = realloc(c->ar_ours, (c->n_ar_ours + 1) * sizeof(*v))) == NULL) {
+    if ((long long)c->n_ar_ours >= milter_ctx->cfg->max_headers) {
         c->ar_overflow = 1;
         return;
     }
-    c->ar_ours = v;
-    v[c->n_ar_ours++] = (int)c->ar_seen;
+    c->ar_ours = xreallocarray(c->ar_ours, c->n_ar_ours + 1,
+                               sizeof(*c->ar_ours));
+    c->ar_ours[c->n_ar_ours++] = (int)c->ar_seen;
 }
 
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
@@ -506,10 +496,8 @@ static int insert_header(SMFICTX *ctx, struct mconn *c, const char *name,
     struct str v = STR_INIT;
     int rc;
 
-    if (str_appendf(&v, "%s%s", c->leadspc ? " " : "", value) < 0) {
-        str_free(&v);
-        return MI_FAILURE;
-    }
+    /* a signature or our A-R header: bounded by max_header_bytes */
+    str_appendf(&v, "%s%s", c->leadspc ? " " : "", value);
     rc = smfi_insheader(ctx, 0, (char *)name, v.data);
     str_free(&v);
     return rc;
@@ -565,22 +553,23 @@ static sfsistat add_auth_results(SMFICTX *ctx, struct mconn *c)
     struct str ar = STR_INIT, dkim = STR_INIT;
     struct strvec dlog = {0};
     sfsistat st = SMFIS_CONTINUE;
-    int oom = str_append_cstr(&ar, cfg->authserv_id);
 
+    /* bounded: an address, a HELO name, one result per signature (at most
+       max_headers signatures within max_header_bytes) */
+    str_append_cstr(&ar, cfg->authserv_id);
     if (spf && *c->sender) {
-        oom |= str_appendf(&ar, ";\n\tspf=%s smtp.mailfrom=", spf);
-        oom |= ar_append_value(&ar, c->sender);
+        str_appendf(&ar, ";\n\tspf=%s smtp.mailfrom=", spf);
+        ar_append_value(&ar, c->sender);
     } else if (spf) {
-        oom |= str_appendf(&ar, ";\n\tspf=%s smtp.helo=", spf);
-        oom |= ar_append_value(&ar, c->helo);
+        str_appendf(&ar, ";\n\tspf=%s smtp.helo=", spf);
+        ar_append_value(&ar, c->helo);
     }
-    if (c->verify)
-        oom |= verify_eom(c->verify, &dkim, &dlog) |
-               str_append(&ar, dkim.data ? dkim.data : "", dkim.len);
-    if (oom)
-        st = tempfail(ctx, "451", "4.3.0", "Out of memory");
-    else if ((spf || c->verify) && insert_header(ctx, c, AR_NAME, ar.data) !=
-                                       MI_SUCCESS)
+    if (c->verify) {
+        verify_eom(c->verify, &dkim, &dlog);
+        str_append(&ar, dkim.data ? dkim.data : "", dkim.len);
+    }
+    if ((spf || c->verify) && insert_header(ctx, c, AR_NAME, ar.data) !=
+                                  MI_SUCCESS)
         st = tempfail(ctx, "451", "4.3.0", "Cannot add a header");
     if (st == SMFIS_CONTINUE && (spf || c->verify)) {
         struct str line = STR_INIT;

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "mem.h"
 #include "milter.h"
 
 static const struct cfg_def milter_defs[] = {
@@ -128,16 +129,13 @@ static int check_authserv_id(struct milter_config *cfg, struct str *err)
     char host[256];
 
     if (cfg->authserv_id[0] == '\0') {
-        char *copy;
         if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0' ||
             memchr(host, '\0', sizeof(host)) == NULL) {
             str_appendf(err, "[milter] authserv_id: no host name: set it");
             return -1;
         }
-        if ((copy = strdup(host)) == NULL)
-            return -1;
         free(cfg->authserv_id);
-        cfg->authserv_id = copy;
+        cfg->authserv_id = xstrdup(host);
     }
     for (const char *p = cfg->authserv_id; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||

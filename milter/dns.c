@@ -30,6 +30,7 @@
 
 #include <dkim.h>
 
+#include "mem.h"
 #include "milter.h"
 
 struct dns_query {
@@ -60,8 +61,7 @@ static res_state dns_state(void)
     pthread_once(&dns_once, dns_key_init);
     if ((st = pthread_getspecific(dns_key)) != NULL)
         return st;
-    if ((st = calloc(1, sizeof(*st))) == NULL)
-        return NULL;
+    st = xcalloc(1, sizeof(*st));
     if (res_ninit(st) != 0) {
         free(st);
         return NULL;
@@ -74,13 +74,11 @@ static int dns_start(void *srv, int type, unsigned char *query,
                      unsigned char *buf, size_t buflen, void **qh)
 {
     unsigned char q[NS_PACKETSZ];
-    struct dns_query *dq = calloc(1, sizeof(*dq));
+    struct dns_query *dq = xcalloc(1, sizeof(*dq));
     res_state st = dns_state();
     int n = -1, r = -1;
 
     (void)srv;
-    if (dq == NULL)
-        return -1;
     if (st != NULL)
         n = res_nmkquery(st, ns_o_query, (const char *)query, ns_c_in, type,
                          NULL, 0, NULL, q, sizeof(q));

@@ -128,11 +128,10 @@ int milter_user_addresses(struct mctx *m, struct mres *r, const char *login,
 int milter_pgroups_has(struct mctx *m, struct mres *r, unsigned long gid,
                        const struct strvec *who, struct str *err);
 
-/* rights.c */
+/* rights.c: the answer is a membership question, so an LK_* value (the
+   names below say what FOUND and NOTFOUND mean here) */
 #define RIGHTS_ALLOW LK_FOUND
 #define RIGHTS_DENY LK_NOTFOUND
-#define RIGHTS_TEMP LK_TEMP
-#define RIGHTS_LIMIT LK_LIMIT   /* a group over a limit: defer, log apart */
 
 struct rights_query {
     const char *group_addr;   /* lower-case */
@@ -142,8 +141,9 @@ struct rights_query {
     const char *sender;       /* envelope sender */
 };
 
-/* rights_check - may the sender send to the group?  RIGHTS_*; on DENY the
-   reply text is in *text, on TEMP and LIMIT the reason in *err. */
+/* rights_check - may the sender send to the group?  RIGHTS_ALLOW,
+   RIGHTS_DENY (the reply text in *text), LK_TEMP, LK_LIMIT (a group over a
+   limit: defer, logged apart; the reason in *err). */
 int rights_check(struct mctx *m, struct mres *r, const struct rights_query *q,
                  struct str *text, struct str *err);
 
@@ -168,7 +168,7 @@ int sign_active(const struct msign *s);
 struct mverify;
 int verify_global_init(long long max_signatures, struct str *err);
 void verify_global_end(void);
-struct mverify *verify_begin(void);
+struct mverify *verify_begin(void); /* never NULL */
 void verify_free(struct mverify *v);
 /* verify_header - value as Postfix sent it; leadspc: it keeps its space */
 void verify_header(struct mctx *m, struct mverify *v, const char *name,
@@ -176,8 +176,8 @@ void verify_header(struct mctx *m, struct mverify *v, const char *name,
 void verify_eoh(struct mverify *v);
 void verify_body(struct mverify *v, const unsigned char *buf, size_t len);
 /* verify_eom - append ";\n\tdkim=..." per signature to ar, one log text
-   per result to logs; 0 or -1 (out of memory) */
-int verify_eom(struct mverify *v, struct str *ar, struct strvec *logs);
+   per result to logs */
+void verify_eom(struct mverify *v, struct str *ar, struct strvec *logs);
 
 /* dns.c */
 struct dkim_lib;

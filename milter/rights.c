@@ -24,8 +24,8 @@
  * LDAP attribute values (one per value, case-insensitive): "anyone",
  * "authenticated", "members", "group <DN or address>" (several allowed).
  *
- * Outcomes: RIGHTS_ALLOW, RIGHTS_DENY (with the reply text), RIGHTS_TEMP
- * when SQL or LDAP cannot answer, RIGHTS_LIMIT when a group passes a limit
+ * Outcomes: RIGHTS_ALLOW, RIGHTS_DENY (with the reply text), LK_TEMP
+ * when SQL or LDAP cannot answer, LK_LIMIT when a group passes a limit
  * (LDAP groups: [ldap] max_nesting, LDAPGROUP_MEMBERS_MAX; policy groups:
  * PGROUP_NEST_MAX levels).  A definite "allowed" through one group wins
  * over trouble with another; otherwise trouble is never "denied".
@@ -92,7 +92,7 @@ static int rule_row(void *ctx, unsigned ncols, char **vals,
     return 0;
 }
 
-/* sql_rule - 1 found, 0 none, RIGHTS_TEMP. */
+/* sql_rule - LK_FOUND, LK_NOTFOUND (no rule for the group), LK_TEMP. */
 static int sql_rule(struct mres *r, const char *group, struct rule *rule,
                     struct str *err)
 {
@@ -104,9 +104,7 @@ static int sql_rule(struct mres *r, const char *group, struct rule *rule,
     struct db_param p[] = {DBP_S(group)};
     int rc = db_query(r->db, sql, p, 1, rule_row, rule, err);
 
-    if (rc == DB_TEMP)
-        return RIGHTS_TEMP;
-    return rc == DB_FOUND;
+    return rc < 0 ? LK_TEMP : rc > 0 ? LK_FOUND : LK_NOTFOUND;
 }
 
 /* ldap_rule - the rule in the group's LDAP attribute; 1 found, 0 none. */
@@ -141,14 +139,14 @@ static int ldap_rule(const struct strvec *vals, struct rule *rule)
 
 /* --- the decision -------------------------------------------------------- */
 
-/* identity - the sender's addresses; 0, or RIGHTS_TEMP. */
+/* identity - the sender's addresses; 0, or LK_TEMP. */
 static int identity(struct mctx *m, struct mres *r, const struct rule *rule,
                     const struct rights_query *q, struct strvec *who,
                     struct str *err)
 {
     if (q->login)
         return milter_user_addresses(m, r, q->login, who, err) < 0
-                   ? RIGHTS_TEMP : 0;
+                   ? LK_TEMP : 0;
     if (!rule->require_auth && q->sender[0])
         strvec_add(who, q->sender);
     return 0; /* nobody, or the envelope sender */
@@ -165,7 +163,7 @@ static int any_group(struct mctx *m, struct mres *r, const struct rule *rule,
     if (rule->too_many) {
         str_appendf(err, "send rule %lld: more than %d allowed groups",
                     rule->id, RIGHTS_ALLOWED_MAX);
-        return RIGHTS_LIMIT;
+        return LK_LIMIT;
     }
     for (size_t i = 0; i < n; i++) {
         rc = rule->id ? milter_pgroups_has(m, r, rule->allowed[i], who, err)
@@ -194,7 +192,7 @@ static int rights_decide(struct mctx *m, struct mres *r,
         return RIGHTS_DENY;
     if ((rc = identity(m, r, rule, q, &who, err)) < 0 || who.n == 0) {
         strvec_free(&who);
-        return rc < 0 ? RIGHTS_TEMP : RIGHTS_DENY;
+        return rc < 0 ? LK_TEMP : RIGHTS_DENY;
     }
     if (rule->may == MAY_MEMBERS)
         rc = milter_group_has(m, r, q->group_dn, &who, err);
@@ -211,9 +209,9 @@ int rights_check(struct mctx *m, struct mres *r, const struct rights_query *q,
     int found = 0, rc;
 
     if (m->cfg->send_rules_sql &&
-        (found = sql_rule(r, q->group_addr, &rule, err)) == RIGHTS_TEMP) {
+        (found = sql_rule(r, q->group_addr, &rule, err)) < 0) {
         str_free(&rule.text);
-        return RIGHTS_TEMP;
+        return LK_TEMP;
     }
     if (!found && q->ldap_rules->n > 0)
         found = ldap_rule(q->ldap_rules, &rule);

@@ -40,6 +40,7 @@
 #include "addr.h"
 #include "file.h"
 #include "log.h"
+#include "mem.h"
 #include "milter.h"
 
 #define SIGN_KEYS_MAX 4          /* signatures per message */
@@ -102,7 +103,7 @@ void sign_global_end(void)
 
 struct msign *sign_begin(void)
 {
-    return calloc(1, sizeof(struct msign));
+    return xcalloc(1, sizeof(struct msign));
 }
 
 void sign_free(struct msign *s)
@@ -150,7 +151,6 @@ int sign_header(struct mctx *m, struct msign *s, const char *name,
                 const char *value)
 {
     struct str h = STR_INIT;
-    int rc;
 
     s->header_bytes += strlen(name) + strlen(value) + 2;
     if ((long long)s->headers.n >= m->cfg->max_headers ||
@@ -160,18 +160,16 @@ int sign_header(struct mctx *m, struct msign *s, const char *name,
         (++s->from_count > 1 ||
          from_domain(value, s->from_domain, sizeof(s->from_domain)) < 0))
         s->from_domain[0] = '\0';
-    rc = str_appendf(&h, "%s: %s", name, value) < 0 ||
-                 strvec_add(&s->headers, h.data) < 0
-             ? -1 : 0;
+    str_appendf(&h, "%s: %s", name, value); /* within max_header_bytes */
+    strvec_add(&s->headers, h.data);
     str_free(&h);
-    return rc;
+    return 0;
 }
 
 /* --- keys ---------------------------------------------------------------- */
 
 struct keyrows {
     struct strvec selector, algorithm, path;
-    int oom;
 };
 
 static int key_row(void *ctx, unsigned ncols, char **vals,
@@ -181,10 +179,11 @@ static int key_row(void *ctx, unsigned ncols, char **vals,
 
     (void)lens;
     if (ncols >= 3 && vals[0] && vals[1] && vals[2] &&
-        k->selector.n < SIGN_KEYS_MAX)
-        k->oom |= strvec_add(&k->selector, vals[0]) |
-                  strvec_add(&k->algorithm, vals[1]) |
-                  strvec_add(&k->path, vals[2]);
+        k->selector.n < SIGN_KEYS_MAX) {
+        strvec_add(&k->selector, vals[0]);
+        strvec_add(&k->algorithm, vals[1]);
+        strvec_add(&k->path, vals[2]);
+    }
     return 0;
 }
 
@@ -205,7 +204,8 @@ static int no_row(void *ctx, unsigned ncols, char **vals,
     return 1;
 }
 
-/* our_domain - 1 if the domain is in the domains table; 0; DB_TEMP. */
+/* our_domain - is the domain in the domains table?  LK_FOUND, LK_NOTFOUND,
+   LK_TEMP. */
 static int our_domain(struct mres *r, const char *domain, struct str *err)
 {
     static const char sql[] =
@@ -213,7 +213,7 @@ static int our_domain(struct mres *r, const char *domain, struct str *err)
     struct db_param p[] = {DBP_S(domain)};
     int rc = db_query(r->db, sql, p, 1, no_row, NULL, err);
 
-    return rc == DB_TEMP ? DB_TEMP : rc == DB_FOUND;
+    return rc < 0 ? LK_TEMP : rc > 0 ? LK_FOUND : LK_NOTFOUND;
 }
 
 /* start_handle - one signing handle fed with the buffered headers. */
@@ -264,14 +264,14 @@ int sign_eoh(struct mctx *m, struct mres *r, struct msign *s,
         " WHERE k.domain = ? AND k.active = 1 AND d.active = 1"
         " AND (d.dkim_selector IS NULL OR d.dkim_selector = k.selector)"
         " ORDER BY k.algorithm, k.selector";
-    struct keyrows k = {{0}, {0}, {0}, 0};
+    struct keyrows k = {STRVEC_INIT, STRVEC_INIT, STRVEC_INIT};
     struct db_param p[] = {DBP_S(s->from_domain)};
     int rc, ours;
 
     if (s->from_domain[0] == '\0')
         return 0; /* no (or more than one) usable From: not signed */
     rc = db_query(r->db, sql, p, 1, key_row, &k, err);
-    if (rc == DB_TEMP || k.oom) {
+    if (rc < 0) {
         keyrows_free(&k);
         return -1;
     }
@@ -285,9 +285,9 @@ int sign_eoh(struct mctx *m, struct mres *r, struct msign *s,
     keyrows_free(&k);
     if (s->ndkim > 0)
         return 0;
-    if ((ours = our_domain(r, s->from_domain, err)) == DB_TEMP)
+    if ((ours = our_domain(r, s->from_domain, err)) < 0)
         return -1;
-    if (!ours)
+    if (ours == LK_NOTFOUND)
         return 0; /* not our domain: not our signature */
     str_appendf(err, "no usable DKIM key for %s", s->from_domain);
     if (m->cfg->dkim_missing_key == MISSING_KEY_TEMPFAIL)
@@ -331,10 +331,7 @@ int sign_eom(struct msign *s, struct strvec *out, struct str *err)
             return -1;
         }
         unfold_cr((char *)hdr);
-        if (strvec_add(out, (char *)hdr) < 0) {
-            str_appendf(err, "out of memory");
-            return -1;
-        }
+        strvec_add(out, (char *)hdr);
     }
     return 0;
 }

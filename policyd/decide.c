@@ -64,7 +64,7 @@ static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
 {
     int v = e->rules || check == check_spf ? check(e) : PV_TEMP;
 
-    if (v != PV_TEMP)
+    if (v >= 0)
         return v;
     if (e->rules == NULL)
         str_append_cstr(&e->err, "policy tables not loaded yet (database "

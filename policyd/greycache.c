@@ -36,9 +36,10 @@
 #include <time.h>
 
 #include "log.h"
+#include "hash.h"
+#include "mem.h"
 #include "policyd.h"
 
-#define GC_BUCKETS 65536
 #define GC_FLUSH_MS 100
 #define GC_FLUSH_AT 2000
 #define GC_QUEUE_MAX 200000
@@ -47,7 +48,6 @@
                                       a lost connection, per flush */
 
 struct gc_entry {
-    struct gc_entry *next;
     struct gc_state st;
     char key[];
 };
@@ -62,8 +62,8 @@ struct gc_op {
 struct greycache {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    struct gc_entry *b[GC_BUCKETS];
-    size_t count, max;
+    struct hmap index;             /* key -> struct gc_entry (keys borrowed) */
+    size_t max;
     long long ttl;                 /* seconds */
     struct gc_op *q, *qtail;
     size_t nq;
@@ -72,25 +72,10 @@ struct greycache {
     struct db_config dbcfg;
 };
 
-static unsigned long hash(const char *s)
-{
-    unsigned long h = 2166136261u;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h % GC_BUCKETS;
-}
-
 static void clear_all(struct greycache *gc)
 {
-    for (size_t i = 0; i < GC_BUCKETS; i++) {
-        while (gc->b[i]) {
-            struct gc_entry *e = gc->b[i];
-            gc->b[i] = e->next;
-            free(e);
-        }
-    }
-    gc->count = 0;
+    hmap_free(&gc->index, free);
+    hmap_init(&gc->index, 0, 0);
 }
 
 int gc_get(struct greycache *gc, const char *key, time_t now,
@@ -99,14 +84,10 @@ int gc_get(struct greycache *gc, const char *key, time_t now,
     int hit = 0;
 
     pthread_mutex_lock(&gc->lock);
-    for (struct gc_entry *e = gc->b[hash(key)]; e; e = e->next) {
-        if (strcmp(e->key, key) == 0) {
-            if (now - e->st.cached_at <= gc->ttl) {
-                *out = e->st;
-                hit = 1;
-            }
-            break;
-        }
+    struct gc_entry *e = hmap_get(&gc->index, key);
+    if (e != NULL && now - e->st.cached_at <= gc->ttl) {
+        *out = e->st;
+        hit = 1;
     }
     pthread_mutex_unlock(&gc->lock);
     return hit;
@@ -114,29 +95,23 @@ int gc_get(struct greycache *gc, const char *key, time_t now,
 
 void gc_put(struct greycache *gc, const char *key, const struct gc_state *st)
 {
-    unsigned long h = hash(key);
     struct gc_entry *e;
 
     pthread_mutex_lock(&gc->lock);
-    for (e = gc->b[h]; e; e = e->next) {
-        if (strcmp(e->key, key) == 0) {
-            e->st = *st;
-            pthread_mutex_unlock(&gc->lock);
-            return;
-        }
+    if ((e = hmap_get(&gc->index, key)) != NULL) {
+        e->st = *st;
+        pthread_mutex_unlock(&gc->lock);
+        return;
     }
-    if (gc->count >= gc->max) {
+    if (hmap_count(&gc->index) >= gc->max) {
         log_info("greylisting cache full (%zu entries): emptied, refilling "
-                 "from the database", gc->count);
+                 "from the database", hmap_count(&gc->index));
         clear_all(gc);
     }
-    if ((e = malloc(sizeof(*e) + strlen(key) + 1)) == NULL)
-        log_fatal("out of memory");
+    e = xmalloc(sizeof(*e) + strlen(key) + 1);
     strcpy(e->key, key);
     e->st = *st;
-    e->next = gc->b[h];
-    gc->b[h] = e;
-    gc->count++;
+    hmap_put(&gc->index, e->key, e);
     pthread_mutex_unlock(&gc->lock);
 }
 
@@ -146,10 +121,8 @@ void gc_queue(struct greycache *gc, int type, const char *net,
 {
     size_t ln = strlen(net) + 1, ls = strlen(sender) + 1,
            lr = strlen(rcpt) + 1;
-    struct gc_op *op = malloc(sizeof(*op) + ln + ls + lr);
+    struct gc_op *op = xmalloc(sizeof(*op) + ln + ls + lr);
 
-    if (op == NULL)
-        log_fatal("out of memory");
     op->next = NULL;
     op->type = type;
     op->now = now;
@@ -277,7 +250,7 @@ static int write_one(struct db *db, struct gc_op *o, struct str *err)
 }
 
 /* batch_body - every op of the list, in order: the body of one
-   transaction (db_transaction), so it only reads the ops; 0 or DB_TEMP */
+   transaction (db_transaction), so it only reads the ops; 0 or LK_TEMP */
 static int batch_body(struct db *db, void *ctx, struct str *err)
 {
     struct gc_op *firsts[GC_ROWS];
@@ -288,7 +261,7 @@ static int batch_body(struct db *db, void *ctx, struct str *err)
             firsts[nf++] = o;
             if (nf == GC_ROWS) {
                 if (write_firsts(db, firsts, nf, err) < 0)
-                    return DB_TEMP;
+                    return LK_TEMP;
                 nf = 0;
             }
             continue;
@@ -296,25 +269,25 @@ static int batch_body(struct db *db, void *ctx, struct str *err)
         /* keep the order for one triplet: pending firsts go first */
         for (size_t i = 0; i < nf; i++)
             if (write_firsts(db, &firsts[i], 1, err) < 0)
-                return DB_TEMP;
+                return LK_TEMP;
         nf = 0;
         if (write_one(db, o, err) < 0)
-            return DB_TEMP;
+            return LK_TEMP;
     }
     for (size_t i = 0; i < nf; i++)
         if (write_firsts(db, &firsts[i], 1, err) < 0)
-            return DB_TEMP;
+            return LK_TEMP;
     return 0;
 }
 
-/* item_body - one op alone (not its successors); 0 or DB_TEMP */
+/* item_body - one op alone (not its successors); 0 or LK_TEMP */
 static int item_body(struct db *db, void *ctx, struct str *err)
 {
     struct gc_op *o = ctx;
 
     if (o->type == GC_FIRST)
-        return write_firsts(db, &o, 1, err) < 0 ? DB_TEMP : 0;
-    return write_one(db, o, err) < 0 ? DB_TEMP : 0;
+        return write_firsts(db, &o, 1, err) < 0 ? LK_TEMP : 0;
+    return write_one(db, o, err) < 0 ? LK_TEMP : 0;
 }
 
 static void free_ops(struct gc_op *o)
@@ -434,31 +407,19 @@ static void *flusher(void *arg)
     return NULL;
 }
 
-static char *dup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-
-    if (d == NULL)
-        log_fatal("out of memory");
-    return d;
-}
-
 struct greycache *gc_new(const struct policyd_config *cfg, struct str *err)
 {
-    struct greycache *gc = calloc(1, sizeof(*gc));
+    struct greycache *gc = xcalloc(1, sizeof(*gc));
 
-    if (gc == NULL)
-        return str_appendf(err, "out of memory"), NULL;
+    hmap_init(&gc->index, 0, 0);
     pthread_mutex_init(&gc->lock, NULL);
     pthread_cond_init(&gc->cond, NULL);
     gc->max = (size_t)cfg->greylist_cache_size;
     gc->ttl = cfg->greylist_cache_ttl / 1000;
-    gc->dbcfg = cfg->db;
-    gc->dbcfg.hosts = dup(cfg->db.hosts);
-    gc->dbcfg.name = dup(cfg->db.name);
-    gc->dbcfg.user = dup(cfg->db.user);
-    gc->dbcfg.password_file = dup(cfg->db.password_file);
+    db_config_copy(&gc->dbcfg, &cfg->db);
     if (pthread_create(&gc->thread, NULL, flusher, gc) != 0) {
+        db_config_free(&gc->dbcfg);
+        hmap_free(&gc->index, free);
         free(gc);
         return str_appendf(err, "cannot start the greylisting writer"), NULL;
     }
@@ -474,11 +435,8 @@ void gc_free(struct greycache *gc)
     pthread_cond_signal(&gc->cond);
     pthread_mutex_unlock(&gc->lock);
     pthread_join(gc->thread, NULL);
-    clear_all(gc);
-    free(gc->dbcfg.hosts);
-    free(gc->dbcfg.name);
-    free(gc->dbcfg.user);
-    free(gc->dbcfg.password_file);
+    hmap_free(&gc->index, free);
+    db_config_free(&gc->dbcfg);
     pthread_mutex_destroy(&gc->lock);
     pthread_cond_destroy(&gc->cond);
     free(gc);

@@ -119,7 +119,7 @@ static int load(struct pd_eval *e, const char *tkey, const char *ckey,
     r.t.passed = -1;
     struct db_param p[] = {DBP_S(net), DBP_S(e->sender.full),
                            DBP_S(e->rcpt.full), DBP_S(net)};
-    if (db_query(e->w->db, SQL_READ, p, 4, read_row, &r, &e->err) == DB_TEMP)
+    if (db_query(e->w->db, SQL_READ, p, 4, read_row, &r, &e->err) < 0)
         return -1;
     r.t.cached_at = r.c.cached_at = e->now;
     r.t.written = r.t.last;

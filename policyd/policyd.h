@@ -31,6 +31,7 @@
 #include "db.h"
 #include "ldapc.h"
 #include "ldapgroup.h"
+#include "lookup.h"
 #include "pgroup.h"
 #include "reloader.h"
 #include "str.h"
@@ -301,10 +302,11 @@ struct pd_eval {
                                        mode, it is no outage */
 };
 
-enum pd_verdict { PV_DUNNO, PV_DECIDED, PV_TEMP };
+/* a check's verdict; negative is temporary, as everywhere (lib/lookup.h) */
+enum pd_verdict { PV_TEMP = -1, PV_DUNNO = 0, PV_DECIDED = 1 };
 
 /* the checks: PV_DUNNO (no objection), PV_DECIDED (e->reply set),
-   PV_TEMP (e->err set; the caller defers) */
+   PV_TEMP (e->err set; the caller defers: test "v < 0") */
 int check_sender_rules(struct pd_eval *e);
 int check_greylist(struct pd_eval *e);
 /* check_ratelimit - at stage; main = the stage the rules count messages and
@@ -327,7 +329,7 @@ struct ldapgroup *pd_ldgroups_new(const struct policyd_config *cfg,
 
 /* decide.c: the answer to one request into e->reply */
 void pd_decide(struct pd_eval *e);
-/* prune.c: delete expired state; 0 or DB_TEMP */
+/* prune.c: delete expired state; 0 or LK_TEMP */
 int prune_state(struct pd_worker *w, const struct pd_rules *r, time_t now);
 
 /* workers.c */

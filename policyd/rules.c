@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "mem.h"
 #include "policyd.h"
 
 static const char SQL_SRULES[] =
@@ -66,18 +67,13 @@ static int collect(void *ctx, unsigned ncols, char **vals,
 
     (void)lens;
     if (rs->n == rs->cap) {
-        size_t cap = rs->cap ? rs->cap * 2 : 64;
-        char ***p = realloc(rs->rows, cap * sizeof(*p));
-        if (p == NULL)
-            log_fatal("out of memory");
-        rs->rows = p;
-        rs->cap = cap;
+        rs->cap = rs->cap ? rs->cap * 2 : 64;
+        rs->rows = xreallocarray(rs->rows, rs->cap, sizeof(*rs->rows));
     }
-    if ((row = calloc(ncols, sizeof(*row))) == NULL)
-        log_fatal("out of memory");
+    row = xcalloc(ncols, sizeof(*row));
     for (unsigned i = 0; i < ncols; i++)
-        if (vals[i] && (row[i] = strdup(vals[i])) == NULL)
-            log_fatal("out of memory");
+        if (vals[i])
+            row[i] = xstrdup(vals[i]);
     rs->ncols = ncols;
     rs->rows[rs->n++] = row;
     return 0;
@@ -97,7 +93,7 @@ static void rowset_free(struct rowset *rs)
 static int fetch(struct db *db, const char *sql, struct rowset *rs,
                  struct str *err)
 {
-    return db_query(db, sql, NULL, 0, collect, rs, err) == DB_TEMP ? -1 : 0;
+    return db_query(db, sql, NULL, 0, collect, rs, err) < 0 ? -1 : 0;
 }
 
 static long long num(const char *s, long long dflt)
@@ -160,8 +156,7 @@ static void build_grey(struct pd_rules *r, struct rowset *rs)
     /* a database without the default row: postgrey-like values */
     r->grey_default = (struct pd_grey_settings){1, 1, 1, 300, 172800,
                                                 3024000, 5, 24, 64};
-    if (strmap_init(&r->grey_domain, rs->n + 1) < 0)
-        log_fatal("out of memory");
+    strmap_init(&r->grey_domain, rs->n + 1);
     for (size_t i = 0; i < rs->n; i++) {
         char **row = rs->rows[i];
         if (row[0] == NULL) {
@@ -278,8 +273,7 @@ static void build_rl(struct pd_rules *r, struct rowset *rs, struct rowset *win,
         if (rl->nwin > 0)
             r->nrl++;
     }
-    if (strmap_init(&r->overrides, ovr->n + 1) < 0)
-        log_fatal("out of memory");
+    strmap_init(&r->overrides, ovr->n + 1);
     for (size_t i = 0; i < ovr->n; i++) {
         char **row = ovr->rows[i];
         struct pd_override *o = arena_alloc(&r->arena, sizeof(*o));
@@ -296,8 +290,7 @@ static void build_grants(struct pd_rules *r, struct rowset *rs)
 {
     struct str k = STR_INIT;
 
-    if (strmap_init(&r->grants, rs->n + 1) < 0)
-        log_fatal("out of memory");
+    strmap_init(&r->grants, rs->n + 1);
     for (size_t i = 0; i < rs->n; i++) {
         char **row = rs->rows[i];
         if (!row[0] || !row[1] || !row[2])
@@ -311,8 +304,7 @@ static void build_grants(struct pd_rules *r, struct rowset *rs)
 
 static void build_domchecks(struct pd_rules *r, struct rowset *rs)
 {
-    if (strmap_init(&r->domchecks, rs->n + 1) < 0)
-        log_fatal("out of memory");
+    strmap_init(&r->domchecks, rs->n + 1);
     for (size_t i = 0; i < rs->n; i++) {
         char **row = rs->rows[i];
         struct pd_domchecks *d = arena_alloc(&r->arena, sizeof(*d));
@@ -350,8 +342,7 @@ static void *rules_load(struct db *db, struct str *err)
         fetch(db, SQL_RLOVR, &ovr, err) == 0 &&
         fetch(db, SQL_GRANTS, &gr, err) == 0 &&
         fetch(db, SQL_DOMCHECKS, &dc, err) == 0) {
-        if ((r = calloc(1, sizeof(*r))) == NULL)
-            log_fatal("out of memory");
+        r = xcalloc(1, sizeof(*r));
         r->groups = groups;
         groups = NULL;
         build_srules(r, &sr);

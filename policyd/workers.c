@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mem.h"
 #include "policyd.h"
 
 struct pd_pool {
@@ -129,11 +130,9 @@ static void *worker_main(void *arg)
 struct pd_pool *pool_start(const struct policyd_config *cfg,
                            struct server *srv, struct str *err)
 {
-    struct pd_pool *p = calloc(1, sizeof(*p));
+    struct pd_pool *p = xcalloc(1, sizeof(*p));
 
-    if (p == NULL || (p->threads = calloc((size_t)cfg->workers,
-                                          sizeof(pthread_t))) == NULL)
-        return str_appendf(err, "out of memory"), NULL;
+    p->threads = xcalloc((size_t)cfg->workers, sizeof(pthread_t));
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     p->srv = srv;

@@ -4,7 +4,7 @@
  * harness: prepared statements with every parameter type, NULLs, values
  * longer than the first fetch buffer, SQL injection text treated as data,
  * found / not found / temporary failure, failover to the second host when
- * the first dies, and DB_TEMP without delay when every host is down.
+ * the first dies, and LK_TEMP without delay when every host is down.
  *
  * Transactions (docs/dev/transactions.md): a connection killed in the
  * middle of a transaction and a real deadlock between two connections
@@ -128,10 +128,10 @@ static long long one_value(struct db *db, const char *sql, const char *arg)
 
     memset(&c, 0, sizeof(c));
     rc = db_query(db, sql, p, arg ? 1 : 0, cap_row, &c, &err);
-    if (rc != DB_FOUND)
+    if (rc != LK_FOUND)
         printf("# %s: %s\n", sql, str_cstr(&err));
     str_free(&err);
-    return rc == DB_FOUND ? atoll(c.first[0]) : -1;
+    return rc == LK_FOUND ? atoll(c.first[0]) : -1;
 }
 
 /* kill_conn - KILL a connection from another one (a crash, a DBA, a
@@ -165,16 +165,16 @@ static void tx_killed(struct db *db, struct db *other)
     kill_conn(other, id);
     p[0] = DBP_S("kill-");
     rc = db_query(db, SQL_TX_COUNT, p, 1, NULL, NULL, &err);
-    CHECK(rc == DB_TEMP, "kill: a read after the connection was killed is "
-          "DB_TEMP, not re-run on a new connection outside the transaction "
+    CHECK(rc == LK_TEMP, "kill: a read after the connection was killed is "
+          "LK_TEMP, not re-run on a new connection outside the transaction "
           "(rc %d)", rc);
     CHECK(db_retryable(db), "kill: ... and counts as retryable");
     str_reset(&err);
     p[0] = DBP_S("kill-2");
-    CHECK(db_exec(db, SQL_TX_PUT, p, 1, NULL, &err) == DB_TEMP,
+    CHECK(db_exec(db, SQL_TX_PUT, p, 1, NULL, &err) == LK_TEMP,
           "kill: a later write in the failed transaction is refused");
     str_reset(&err);
-    CHECK(db_commit(db, &err) == DB_TEMP && err.len > 0,
+    CHECK(db_commit(db, &err) == LK_TEMP && err.len > 0,
           "kill: commit is refused: %s", str_cstr(&err));
     str_reset(&err);
     db_rollback(db);
@@ -254,15 +254,15 @@ static void tx_deadlock(const char *hosts, struct db *db, struct db *other)
     usleep(300000); /* the child now waits for row x */
     p[0] = DBP_S("dl-y0");
     rc = db_exec(db, SQL_TX_BUMP, p, 1, NULL, &err);
-    CHECK(rc == DB_TEMP && db_retryable(db),
-          "deadlock: the victim's statement is DB_TEMP at once, retryable "
+    CHECK(rc == LK_TEMP && db_retryable(db),
+          "deadlock: the victim's statement is LK_TEMP at once, retryable "
           "(%s)", str_cstr(&err));
     str_reset(&err);
     p[0] = DBP_S("dl-p-last");
-    CHECK(db_exec(db, SQL_TX_PUT, p, 1, NULL, &err) == DB_TEMP,
+    CHECK(db_exec(db, SQL_TX_PUT, p, 1, NULL, &err) == LK_TEMP,
           "deadlock: a later statement of the dead transaction is refused");
     str_reset(&err);
-    CHECK(db_commit(db, &err) == DB_TEMP, "deadlock: commit refused");
+    CHECK(db_commit(db, &err) == LK_TEMP, "deadlock: commit refused");
     str_reset(&err);
     db_rollback(db);
     waitpid(pid, &status, 0);
@@ -295,13 +295,13 @@ static int body_two(struct db *db, void *ctx, struct str *err)
     snprintf(k, sizeof(k), "%s-a", b->prefix);
     p[0] = DBP_S(k);
     if (db_exec(db, SQL_TX_PUT, p, 1, NULL, err) < 0)
-        return DB_TEMP;
+        return LK_TEMP;
     if (b->runs == b->kill_on)
         kill_conn(b->killer, one_value(db, SQL_CONN_ID, NULL));
     snprintf(k, sizeof(k), "%s-b", b->prefix);
     p[0] = DBP_S(k);
     if (db_exec(db, SQL_TX_PUT, p, 1, NULL, err) < 0)
-        return DB_TEMP;
+        return LK_TEMP;
     return 7;
 }
 
@@ -311,7 +311,7 @@ static int body_bad(struct db *db, void *ctx, struct str *err)
 
     b->runs++;
     return db_exec(db, "INSERT INTO no_such_table VALUES (1)", NULL, 0, NULL,
-                   err) < 0 ? DB_TEMP : 0;
+                   err) < 0 ? LK_TEMP : 0;
 }
 
 static void tx_helper(struct db *db, struct db *other)
@@ -353,7 +353,7 @@ static void tx_snapshot(struct db *db, struct db *other)
     CHECK(one_value(db, SQL_TX_COUNT, "snap-") == 0,
           "snapshot: the transaction still does not see it");
     p[0] = DBP_S("snap-2");
-    CHECK(db_exec(db, SQL_TX_PUT, p, 1, NULL, &err) == DB_TEMP &&
+    CHECK(db_exec(db, SQL_TX_PUT, p, 1, NULL, &err) == LK_TEMP &&
               !db_retryable(db), "snapshot: read only (%s)", str_cstr(&err));
     str_reset(&err);
     db_rollback(db);
@@ -418,32 +418,32 @@ int main(void)
     memset(&c, 0, sizeof(c));
     p[0] = DBP_S("alice");
     rc = db_query(db, SQL_GET, p, 1, cap_row, &c, &err);
-    CHECK(rc == DB_FOUND && c.rows == 1, "found");
+    CHECK(rc == LK_FOUND && c.rows == 1, "found");
     CHECK_STR(c.first[0], "it's \"quoted\"; DROP TABLE t; --",
               "injection text stored and read back as data");
     CHECK_STR(c.first[1], "42", "integer parameter");
     memset(&c, 0, sizeof(c));
     p[0] = DBP_S("nobody");
-    CHECK(db_query(db, SQL_GET, p, 1, cap_row, &c, &err) == DB_NOTFOUND &&
-              c.rows == 0, "not found is DB_NOTFOUND");
+    CHECK(db_query(db, SQL_GET, p, 1, cap_row, &c, &err) == LK_NOTFOUND &&
+              c.rows == 0, "not found is LK_NOTFOUND");
     memset(&c, 0, sizeof(c));
     p[0] = DBP_S("nulls");
-    CHECK(db_query(db, SQL_GET, p, 1, cap_row, &c, &err) == DB_FOUND &&
+    CHECK(db_query(db, SQL_GET, p, 1, cap_row, &c, &err) == LK_FOUND &&
               c.null0, "SQL NULL arrives as a NULL pointer");
     memset(&c, 0, sizeof(c));
     p[0] = DBP_S("big");
-    CHECK(db_query(db, SQL_GET, p, 1, cap_row, &c, &err) == DB_FOUND &&
+    CHECK(db_query(db, SQL_GET, p, 1, cap_row, &c, &err) == LK_FOUND &&
               strlen(c.first[0]) == 1499, "a value longer than the first "
               "buffer is fetched whole (%zu)", strlen(c.first[0]));
     p[0] = DBP_S("alice");
     CHECK(db_exec(db, "UPDATE t SET n = n + 1 WHERE k = ?", p, 1, &aff, &err) ==
               0 && aff == 1, "affected rows");
     CHECK(db_query(db, "SELECT nonsense FROM nowhere", NULL, 0, NULL, NULL,
-                   &err) == DB_TEMP && err.len > 0,
-          "a broken statement is DB_TEMP with a message: %s", str_cstr(&err));
+                   &err) == LK_TEMP && err.len > 0,
+          "a broken statement is LK_TEMP with a message: %s", str_cstr(&err));
     str_reset(&err);
     p[0] = DBP_S("x");
-    CHECK(db_query(db, SQL_GET, p, 0, NULL, NULL, &err) == DB_TEMP,
+    CHECK(db_query(db, SQL_GET, p, 0, NULL, NULL, &err) == LK_TEMP,
           "wrong parameter count is refused");
     str_reset(&err);
 
@@ -454,28 +454,28 @@ int main(void)
     usleep(300000);
     memset(&c, 0, sizeof(c));
     rc = db_query(db, SQL_SERVER, NULL, 0, cap_row, &c, &err);
-    CHECK(rc == DB_FOUND && !strcmp(c.first[0], getenv("H_DB2_PORT")),
+    CHECK(rc == LK_FOUND && !strcmp(c.first[0], getenv("H_DB2_PORT")),
           "failover: the query was answered by the second server (%s) %s",
           c.first[0], str_cstr(&err));
     str_reset(&err);
 
-    /* every server down: DB_TEMP, and quickly */
+    /* every server down: LK_TEMP, and quickly */
     kill((pid_t)atoi(getenv("H_DB2_PID")), SIGKILL);
     usleep(300000);
     t0 = ms();
     rc = db_query(db, SQL_SERVER, NULL, 0, cap_row, &c, &err);
-    CHECK(rc == DB_TEMP, "all hosts down: DB_TEMP, never DB_NOTFOUND (%s)",
+    CHECK(rc == LK_TEMP, "all hosts down: LK_TEMP, never LK_NOTFOUND (%s)",
           str_cstr(&err));
     str_reset(&err);
     t0 = ms();
     rc = db_query(db, SQL_SERVER, NULL, 0, cap_row, &c, &err);
-    CHECK(rc == DB_TEMP && ms() - t0 < 100,
-          "within retry_interval the answer is DB_TEMP at once (%lld ms)",
+    CHECK(rc == LK_TEMP && ms() - t0 < 100,
+          "within retry_interval the answer is LK_TEMP at once (%lld ms)",
           ms() - t0);
     str_reset(&err);
     p[0] = DBP_S("alice");
     CHECK(db_exec(db, "UPDATE t SET n = n + 1 WHERE k = ?", p, 1, NULL, &err) ==
-              DB_TEMP, "a write while down is DB_TEMP");
+              LK_TEMP, "a write while down is LK_TEMP");
     db_close(db);
     str_free(&err);
     return UNIT_END();

@@ -87,7 +87,7 @@ static int send_entry(const struct fentry *e, const char *const *attrs,
         if (wanted(attrs, e->attrs[i]))
             fn(ctx, e->dn, e->attrs[i], e->attrs[i + 1],
                strlen(e->attrs[i + 1]));
-    return LDAPC_FOUND;
+    return LK_FOUND;
 }
 
 /* synthetic entries: cn=dN,ou=deep (a chain), cn=huge (HUGE_N members
@@ -109,7 +109,7 @@ static int synth(const char *base, const char *const *attrs,
         }
         if (wanted(attrs, "uniqueMember"))
             fn(ctx, base, "uniqueMember", buf, strlen(buf));
-        return LDAPC_FOUND;
+        return LK_FOUND;
     }
     if (!strcmp(base, "cn=huge,ou=many")) {
         fn(ctx, base, NULL, NULL, 0);
@@ -117,16 +117,16 @@ static int synth(const char *base, const char *const *attrs,
             snprintf(buf, sizeof(buf), "uid=u%d,ou=many", i);
             fn(ctx, base, "uniqueMember", buf, strlen(buf));
         }
-        return LDAPC_FOUND;
+        return LK_FOUND;
     }
     if (sscanf(base, "uid=u%d,ou=many", &n) == 1) {
         fn(ctx, base, NULL, NULL, 0);
         snprintf(buf, sizeof(buf), "u%d@many.example", n);
         if (wanted(attrs, "mailPrimaryAddress"))
             fn(ctx, base, "mailPrimaryAddress", buf, strlen(buf));
-        return LDAPC_FOUND;
+        return LK_FOUND;
     }
-    return LDAPC_NOTFOUND;
+    return LK_NOTFOUND;
 }
 
 static int fake_search(void *ctx, const char *base, int scope,
@@ -141,7 +141,7 @@ static int fake_search(void *ctx, const char *base, int scope,
 
     f->searches++;
     if (f->down)
-        return str_appendf(err, "fake: server down"), LDAPC_TEMP;
+        return str_appendf(err, "fake: server down"), LK_TEMP;
     if (scope == LDAPC_SCOPE_BASE) {
         for (size_t i = 0; i < NDIR; i++)
             if (!strcasecmp(dir[i].dn, base))
@@ -150,7 +150,7 @@ static int fake_search(void *ctx, const char *base, int scope,
     }
     /* "(attr=value)" only */
     if (sscanf(filter, "(%63[^=]=%255[^)])", attr, value) != 2)
-        return str_appendf(err, "fake: bad filter %s", filter), LDAPC_TEMP;
+        return str_appendf(err, "fake: bad filter %s", filter), LK_TEMP;
     for (size_t i = 0; i < NDIR; i++)
         for (size_t j = 0; dir[i].attrs[j]; j += 2)
             if (!strcasecmp(dir[i].attrs[j], attr) &&
@@ -160,10 +160,10 @@ static int fake_search(void *ctx, const char *base, int scope,
             }
     if (nhits > max_entries)
         return str_appendf(err, "fake: more than %zu entries", max_entries),
-               LDAPC_TEMP;
+               LK_TEMP;
     for (size_t i = 0; i < nhits; i++)
         send_entry(hits[i], attrs, fn, fnctx);
-    return nhits ? LDAPC_FOUND : LDAPC_NOTFOUND;
+    return nhits ? LK_FOUND : LK_NOTFOUND;
 }
 
 /* --- helpers ------------------------------------------------------------ */
