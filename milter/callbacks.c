@@ -548,7 +548,7 @@ static sfsistat remove_forged_ar(SMFICTX *ctx, struct mconn *c)
 static sfsistat add_auth_results(SMFICTX *ctx, struct mconn *c)
 {
     const struct milter_config *cfg = milter_ctx->cfg;
-    const char *spf = cfg->spf ? spf_check(c->client, c->helo, c->sender)
+    const char *spf = cfg->spf ? milter_spf_check(c->client, c->helo, c->sender)
                                : NULL;
     struct str ar = STR_INIT, dkim = STR_INIT;
     struct strvec dlog = {0};

@@ -145,7 +145,7 @@ static int run(const struct daemon *d)
     daemon_drop_privileges(d);
     if (sign_global_init(&err) < 0 ||
         verify_global_init(cfg->max_signatures, &err) < 0 ||
-        (cfg->spf && spf_global_init(&err) < 0))
+        (cfg->spf && milter_spf_global_init(&err) < 0))
         log_fatal("%s", str_cstr(&err));
     milter_ctx = &m;
     signal(SIGPIPE, SIG_IGN);
@@ -159,7 +159,7 @@ static int run(const struct daemon *d)
     milter_pool_free(m.pool);
     sign_global_end();
     verify_global_end();
-    spf_global_end();
+    milter_spf_global_end();
     str_free(&err);
     return rc == MI_SUCCESS ? 0 : 75;
 }

@@ -184,11 +184,11 @@ struct dkim_lib;
 void dns_attach(struct dkim_lib *lib);
 
 /* spf.c */
-int spf_global_init(struct str *err);
-void spf_global_end(void);
-/* spf_check - "pass", "fail", ..., "temperror", "permerror"; NULL when SPF
+int milter_spf_global_init(struct str *err);
+void milter_spf_global_end(void);
+/* milter_spf_check - "pass", "fail", ..., "temperror", "permerror"; NULL when SPF
    does not apply (no or loopback client address) */
-const char *spf_check(const char *ip, const char *helo, const char *sender);
+const char *milter_spf_check(const char *ip, const char *helo, const char *sender);
 
 /* authres.c */
 /* ar_authserv_id - the authserv-id of an A-R value; 0, -1 if unreadable */

@@ -1,7 +1,7 @@
 /*
  * spf - SPF (RFC 7208) for inbound mail in postern-milter, with libspf2.
  *
- * spf_check() evaluates the MAIL FROM identity of a client address, or the
+ * milter_spf_check() evaluates the MAIL FROM identity of a client address, or the
  * HELO identity when MAIL FROM is <> (libspf2 checks postmaster@HELO), and
  * returns the RFC 8601 result word: pass, fail, softfail, neutral, none,
  * temperror, permerror; NULL when SPF does not apply (no client address,
@@ -30,7 +30,7 @@
 #include "milter.h"
 #include "spfq.h"
 
-static SPF_server_t *spf_server; /* set once in spf_global_init */
+static SPF_server_t *spf_server; /* set once in milter_spf_global_init */
 
 static void spf_log_warning(const char *file, int line, const char *msg)
 {
@@ -39,7 +39,7 @@ static void spf_log_warning(const char *file, int line, const char *msg)
     log_warn("libspf2: %s", log_safe_cstr(msg));
 }
 
-int spf_global_init(struct str *err)
+int milter_spf_global_init(struct str *err)
 {
     SPF_warning_handler = spf_log_warning;
     SPF_info_handler = NULL;
@@ -51,14 +51,14 @@ int spf_global_init(struct str *err)
     return 0;
 }
 
-void spf_global_end(void)
+void milter_spf_global_end(void)
 {
     if (spf_server)
         SPF_server_free(spf_server);
     spf_server = NULL;
 }
 
-const char *spf_check(const char *ip, const char *helo, const char *sender)
+const char *milter_spf_check(const char *ip, const char *helo, const char *sender)
 {
     struct cidr n;
 

@@ -240,7 +240,7 @@ static int grey_key(struct pd_eval *e, const struct pd_grey_settings *g,
 
     if (cidr_mask(client, g->v4prefix, g->v6prefix, net, size) < 0)
         return -1;
-    if (g->spf_pool && e->sender.has_domain && spf_result(e) == SPFQ_PASS)
+    if (g->spf_pool && e->sender.has_domain && pd_spf_result(e) == SPFQ_PASS)
         snprintf(net, size, "spf:%s", e->sender.domain);
     return 0;
 }

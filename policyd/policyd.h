@@ -313,11 +313,11 @@ int check_greylist(struct pd_eval *e);
    recipients at (bytes are always counted at END-OF-MESSAGE) */
 int check_ratelimit(struct pd_eval *e, int stage, int main);
 int check_spf(struct pd_eval *e);
-void *spf_server_new(void);
-void spf_server_free(void *s);
-/* spf_result - run SPF for MAIL FROM (HELO when <>) once per message;
+void *pd_spf_server_new(void);
+void pd_spf_server_free(void *s);
+/* pd_spf_result - run SPF for MAIL FROM (HELO when <>) once per message;
    the SPF_RESULT_* value or -1 (temporary trouble) */
-int spf_result(struct pd_eval *e);
+int pd_spf_result(struct pd_eval *e);
 
 /* groups.c: is addr in policy group g?  LK_FOUND, LK_NOTFOUND, LK_TEMP,
    LK_LIMIT (+ e->err; LK_LIMIT also sets e->limit) */
@@ -345,12 +345,12 @@ struct pd_job {
 };
 
 struct pd_pool;
-struct pd_pool *pool_start(const struct policyd_config *cfg,
+struct pd_pool *pd_pool_start(const struct policyd_config *cfg,
                            struct server *srv, struct str *err);
-void pool_submit(struct pd_pool *p, struct pd_job *j);
-/* pool_done - finished jobs (loop thread), a list linked by next */
-struct pd_job *pool_done(struct pd_pool *p);
-void pool_stop(struct pd_pool *p);
-int pool_idle(struct pd_pool *p);
+void pd_pool_submit(struct pd_pool *p, struct pd_job *j);
+/* pd_pool_done - finished jobs (loop thread), a list linked by next */
+struct pd_job *pd_pool_done(struct pd_pool *p);
+void pd_pool_stop(struct pd_pool *p);
+int pd_pool_idle(struct pd_pool *p);
 
 #endif

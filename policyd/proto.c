@@ -111,7 +111,7 @@ static void submit(struct policy_conn *pc)
     j->rules = rules_ref(st);
     j->cfg = st->cfg;
     pc->pending = 1;
-    pool_submit(st->pool, j);
+    pd_pool_submit(st->pool, j);
 }
 
 /* policyd_input - consume whole lines; at the empty line, hand the request
@@ -200,7 +200,7 @@ static void policyd_wakeup(void *app)
             rules_free(st->rules);
         st->rules = r;
     }
-    while ((j = pool_done(st->pool)) != NULL) {
+    while ((j = pd_pool_done(st->pool)) != NULL) {
         while (j) {
             struct pd_job *next = j->next;
             finish(st, j);
@@ -227,7 +227,7 @@ static void policyd_tick(void *app)
         return;
     }
     st->prune_running = 1;
-    pool_submit(st->pool, j);
+    pd_pool_submit(st->pool, j);
 }
 
 static void *policyd_init(void *cfg, struct server *srv, struct str *err)
@@ -245,7 +245,7 @@ static void *policyd_init(void *cfg, struct server *srv, struct str *err)
         free(st);
         return NULL;
     }
-    if ((st->pool = pool_start(c, srv, err)) == NULL) {
+    if ((st->pool = pd_pool_start(c, srv, err)) == NULL) {
         reloader_stop(st->reloader);
         free(st);
         return NULL;
@@ -261,7 +261,7 @@ static void *policyd_reconfigure(void *app, void *newcfg)
 
     /* queued and running jobs read the configuration: let them finish
        first (bounded by the database and DNS timeouts; reloads are rare) */
-    while (!pool_idle(st->pool))
+    while (!pd_pool_idle(st->pool))
         nanosleep(&pause, NULL);
     st->cfg = newcfg;
     reloader_reconfigure(st->reloader, &st->cfg->db, st->cfg->poll_interval);
@@ -272,7 +272,7 @@ static void policyd_fini(void *app)
 {
     struct policyd_state *st = app;
 
-    pool_stop(st->pool);
+    pd_pool_stop(st->pool);
     reloader_stop(st->reloader);
     for (size_t i = 0; i < st->nold; i++)
         rules_free(st->old[i]);

@@ -71,7 +71,7 @@ int check_sender_rules(struct pd_eval *e)
         if (sr->require_auth && !login_owns(e))
             continue;
         if (sr->require_spf) {
-            int spf = spf_result(e);
+            int spf = pd_spf_result(e);
             if (spf < 0)
                 return PV_TEMP;
             if (spf != SPFQ_PASS)

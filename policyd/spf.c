@@ -22,12 +22,12 @@
 #include "policyd.h"
 #include "spfq.h"
 
-void *spf_server_new(void)
+void *pd_spf_server_new(void)
 {
     return spfq_server_new();
 }
 
-void spf_server_free(void *s)
+void pd_spf_server_free(void *s)
 {
     spfq_server_free(s);
 }
@@ -63,7 +63,7 @@ static int helo_is_name(const char *h)
     return h[0] && h[0] != '[' && strchr(h, '.') && !strchr(h, ':');
 }
 
-int spf_result(struct pd_eval *e)
+int pd_spf_result(struct pd_eval *e)
 {
     struct pd_msgstate *ms = e->ms;
     const char *helo = preq_get(e->req, A_HELO_NAME);
@@ -140,7 +140,7 @@ int check_spf(struct pd_eval *e)
         if (r == SPFQ_FAIL)
             return refuse(e, c->spf_helo_fail, "HELO", r);
     }
-    if ((r = spf_result(e)) < 0)
+    if ((r = pd_spf_result(e)) < 0)
         return PV_TEMP;
     act = action_for(c, r);
     if (act >= SPF_ACT_DEFER)

@@ -47,7 +47,7 @@ static void worker_setup(struct pd_pool *p, struct pd_worker *w)
     str_reset(&err);
     if (p->cfg->ldap_on && (w->ldap = ldapc_open(&p->cfg->ldap, &err)) == NULL)
         log_error("ldap: %s", str_cstr(&err));
-    w->spf = spf_server_new();
+    w->spf = pd_spf_server_new();
     if (p->cfg->hostname[0])
         snprintf(w->hostname, sizeof(w->hostname), "%s", p->cfg->hostname);
     else if (gethostname(w->hostname, sizeof(w->hostname) - 1) < 0)
@@ -122,12 +122,12 @@ static void *worker_main(void *arg)
     db_close(w.db);
     if (w.ldap)
         ldapc_close(w.ldap);
-    spf_server_free(w.spf);
+    pd_spf_server_free(w.spf);
     db_thread_end();
     return NULL;
 }
 
-struct pd_pool *pool_start(const struct policyd_config *cfg,
+struct pd_pool *pd_pool_start(const struct policyd_config *cfg,
                            struct server *srv, struct str *err)
 {
     struct pd_pool *p = xcalloc(1, sizeof(*p));
@@ -147,7 +147,7 @@ struct pd_pool *pool_start(const struct policyd_config *cfg,
         if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
             str_appendf(err, "cannot start worker thread %d", i);
             p->nthreads = i;
-            pool_stop(p);
+            pd_pool_stop(p);
             return NULL;
         }
         p->nthreads = i + 1;
@@ -155,7 +155,7 @@ struct pd_pool *pool_start(const struct policyd_config *cfg,
     return p;
 }
 
-void pool_submit(struct pd_pool *p, struct pd_job *j)
+void pd_pool_submit(struct pd_pool *p, struct pd_job *j)
 {
     j->next = NULL;
     pthread_mutex_lock(&p->lock);
@@ -168,7 +168,7 @@ void pool_submit(struct pd_pool *p, struct pd_job *j)
     pthread_mutex_unlock(&p->lock);
 }
 
-struct pd_job *pool_done(struct pd_pool *p)
+struct pd_job *pd_pool_done(struct pd_pool *p)
 {
     struct pd_job *j;
 
@@ -179,7 +179,7 @@ struct pd_job *pool_done(struct pd_pool *p)
     return j;
 }
 
-int pool_idle(struct pd_pool *p)
+int pd_pool_idle(struct pd_pool *p)
 {
     int idle;
 
@@ -189,7 +189,7 @@ int pool_idle(struct pd_pool *p)
     return idle;
 }
 
-void pool_stop(struct pd_pool *p)
+void pd_pool_stop(struct pd_pool *p)
 {
     pthread_mutex_lock(&p->lock);
     p->stop = 1;
