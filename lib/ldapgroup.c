@@ -118,6 +118,7 @@ struct ldapgroup *ldapgroup_new(const struct ldapc_config *cfg,
     return g;
 }
 
+/* check_filter - a template must expand and look like a filter. */
 static int check_filter(const char *key, const char *tmpl, struct str *err)
 {
     struct str f = STR_INIT;
@@ -126,6 +127,8 @@ static int check_filter(const char *key, const char *tmpl, struct str *err)
     if (rc == 0 && (f.len < 3 || f.data[0] != '(' || f.data[f.len - 1] != ')')) {
         str_appendf(err, "[ldap] %s: not an LDAP filter: %s", key, tmpl);
         rc = -1;
+    } else if (rc < 0) {
+        str_appendf(err, " ([ldap] %s)", key);
     }
     str_free(&f);
     return rc < 0 ? -1 : 0;

@@ -77,22 +77,6 @@ static size_t milter_sections(void *cfg, struct cfg_section *secs)
     return 3;
 }
 
-/* check_filter - a template must expand and look like a filter. */
-static int check_filter(const char *key, const char *tmpl, struct str *err)
-{
-    struct str f = STR_INIT;
-    int rc = ldapc_filter(&f, tmpl, "x@y", err);
-
-    if (rc == 0 && (f.len < 3 || f.data[0] != '(' || f.data[f.len - 1] != ')')) {
-        str_appendf(err, "[ldap] %s: not an LDAP filter: %s", key, tmpl);
-        rc = -1;
-    } else if (rc < 0) {
-        str_appendf(err, " ([ldap] %s)", key);
-    }
-    str_free(&f);
-    return rc;
-}
-
 static int check_networks(const char *list, struct str *err)
 {
     char item[80], addr[64];
@@ -154,9 +138,6 @@ static int milter_check(void *cfgp, struct str *err)
     int rc = 0;
 
     if (milter_listen_spec(cfg->srv.listen, &spec, err) < 0 ||
-        check_filter("group_filter", cfg->ldap.group_filter, err) < 0 ||
-        check_filter("user_filter", cfg->ldap.user_filter, err) < 0 ||
-        check_filter("uid_filter", cfg->ldap.uid_filter, err) < 0 ||
         ldapgroup_check_config(&cfg->ldap, err) < 0 ||
         check_networks(cfg->trusted_networks, err) < 0 ||
         check_authserv_id(cfg, err) < 0)

@@ -59,6 +59,18 @@ static int pop_header(struct pd_eval *e)
     return 1;
 }
 
+/* defer - log why (with the queue id) and answer 451 4.3.0. */
+static int defer(struct pd_eval *e, const char *name, const char *why, int v)
+{
+    log_error("%s: %s: %s, deferring: %s",
+              log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), name, why,
+              str_cstr(&e->err));
+    str_reset(&e->reply);
+    str_appendf(&e->reply, "451 4.3.0 Policy service temporarily "
+                "unavailable, try again later");
+    return v;
+}
+
 static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
                const char *name, int fail)
 {
@@ -69,15 +81,8 @@ static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
     if (e->rules == NULL)
         str_append_cstr(&e->err, "policy tables not loaded yet (database "
                         "unreachable since the start)");
-    if (e->limit) { /* no outage: the fail mode does not apply */
-        log_error("%s: %s: group over a limit, deferring: %s",
-                  log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), name,
-                  str_cstr(&e->err));
-        str_reset(&e->reply);
-        str_appendf(&e->reply, "451 4.3.0 Policy service temporarily "
-                    "unavailable, try again later");
-        return v;
-    }
+    if (e->limit) /* no outage: the fail mode does not apply */
+        return defer(e, name, "group over a limit", v);
     if (fail == FAIL_PASS) {
         log_warn("%s: %s: temporary failure, passing (fail mode pass): %s",
                  log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), name,
@@ -85,13 +90,7 @@ static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
         str_reset(&e->err);
         return PV_DUNNO;
     }
-    log_error("%s: %s: temporary failure, deferring: %s",
-              log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), name,
-              str_cstr(&e->err));
-    str_reset(&e->reply);
-    str_appendf(&e->reply, "451 4.3.0 Policy service temporarily "
-                "unavailable, try again later");
-    return v;
+    return defer(e, name, "temporary failure", v);
 }
 
 /* the stage and main stage check_ratelimit gets through run(), per
