@@ -143,8 +143,7 @@ struct db *db_open(const struct db_config *cfg, struct str *err)
                             &pw, err);
         if (prc == 0)
             memcpy(db->password, str_cstr(&pw), pw.len + 1);
-        explicit_bzero(pw.data, pw.cap);
-        str_free(&pw);
+        str_wipe(&pw);
         if (prc < 0)
             goto fail;
     }

@@ -46,8 +46,7 @@ static int ldapc_read_password(const char *path, char **out, struct str *err)
         return -1;
     }
     *out = xstrdup(str_cstr(&pw));
-    explicit_bzero(pw.data, pw.cap);
-    str_free(&pw);
+    str_wipe(&pw);
     return 0;
 }
 

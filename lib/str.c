@@ -141,3 +141,10 @@ void str_lower(char *p, size_t len)
         if (p[i] >= 'A' && p[i] <= 'Z')
             p[i] = (char)(p[i] - 'A' + 'a');
 }
+
+void str_wipe(struct str *s)
+{
+    if (s->data)
+        explicit_bzero(s->data, s->cap);
+    str_free(s);
+}

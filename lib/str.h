@@ -37,6 +37,8 @@ void str_consume(struct str *s, size_t n);
 void str_truncate(struct str *s, size_t len);
 void str_reset(struct str *s);
 void str_free(struct str *s);
+/* str_wipe - zero the whole buffer (a secret), then free it. */
+void str_wipe(struct str *s);
 /* str_cstr - the contents as a C string ("" when empty). */
 const char *str_cstr(const struct str *s);
 

@@ -103,9 +103,7 @@ int srs_read_secrets(struct srs *srs, const char *path, struct str *err)
         if ((rc = srs_add_secret(srs, p, n, err)) < 0)
             str_appendf(err, " (%s line %d)", path, line);
     }
-    if (buf.data)
-        explicit_bzero(buf.data, buf.cap);
-    str_free(&buf);
+    str_wipe(&buf);
     if (rc == 0 && srs->nsecrets == 0)
         return str_appendf(err, "SRS secret file %s holds no secret", path),
                -1;

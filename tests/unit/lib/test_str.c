@@ -32,5 +32,13 @@ int main(void)
     CHECK(strlen(buf) == 63 && !strcmp(buf + 60, "..."), "cut with a marker");
     CHECK(strlen(log_safe(big, sizeof(big))) == LOG_UNTRUSTED_MAX,
           "log_safe caps at LOG_UNTRUSTED_MAX");
+    {
+        struct str empty = STR_INIT, secret = STR_INIT;
+        str_wipe(&empty); /* an empty file read into a str: no buffer */
+        str_append_cstr(&secret, "hunter2");
+        str_wipe(&secret);
+        CHECK(empty.data == NULL && secret.data == NULL && secret.len == 0,
+              "str_wipe frees a string with or without a buffer");
+    }
     return UNIT_END();
 }
