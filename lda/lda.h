@@ -127,7 +127,9 @@ struct lda_msg {
     int too_big;
     int io_error;             /* errno of a spool failure, 0 if none */
     /* parser state */
-    int started;              /* first byte seen */
+    int started;              /* From_ decision made */
+    char lead[5];             /* first bytes, held until that decision */
+    size_t leadlen;
     int skipping_from;        /* dropping a leading "From " line */
     int pending_cr;
     int at_bol;               /* at the beginning of a line */

@@ -3,7 +3,9 @@
  *
  * Input may use CRLF or bare LF line ends (pipe(8) sends LF, LMTP CRLF);
  * the spool holds LF lines.  A bare CR is kept.  NUL bytes become 0x80 so
- * no IMAP server ever sees a NUL.  A leading mbox "From " line is dropped.
+ * no IMAP server ever sees a NUL.  A leading mbox "From " line is dropped
+ * (the decision holds back the first bytes, so it does not depend on how
+ * the input is split into reads; a "From:" header field is kept).
  * The message is kept in memory up to memmax bytes, then moved to an
  * unlinked file in temp_dir (O_TMPFILE, or mkstemp + unlink): a huge
  * message is streamed, never held in memory.  Bytes beyond max_size are
@@ -125,46 +127,75 @@ static inline int emit(struct lda_msg *m, unsigned char c)
     return 0;
 }
 
+/* put - one input byte: CRLF -> LF, NUL -> 0x80, From_ line skipped */
+static int put(struct lda_msg *m, unsigned char c)
+{
+    if (m->skipping_from) {
+        if (c == '\n')
+            m->skipping_from = 0;
+        return 0;
+    }
+    if (m->pending_cr) {
+        m->pending_cr = 0;
+        if (c == '\n')
+            return emit(m, '\n');
+        if (emit(m, '\r') < 0)
+            return -1;
+    }
+    if (c == '\r') {
+        m->pending_cr = 1;
+        return 0;
+    }
+    return emit(m, c == '\0' ? 0x80 : c);
+}
+
+/* release_lead - the From_ decision is made: pass the held bytes on */
+static int release_lead(struct lda_msg *m)
+{
+    m->started = 1;
+    for (size_t i = 0; i < m->leadlen; i++)
+        if (put(m, (unsigned char)m->lead[i]) < 0)
+            return -1;
+    m->leadlen = 0;
+    return 0;
+}
+
+/*
+ * The From_ decision looks at the first five bytes however the input is
+ * split into reads: they are held in m->lead until they either spell
+ * "From " (the line is dropped) or stop matching it (a "From:" header, a
+ * short first line, anything else: kept).
+ */
 int lda_msg_feed(struct lda_msg *m, const char *buf, size_t len)
 {
     const unsigned char *p = (const unsigned char *)buf;
+    size_t i = 0;
 
     if (m->io_error)
         return -1;
-    if (!m->started && len > 0) {
-        m->started = 1;
-        if (len >= 5 && memcmp(buf, "From ", 5) == 0)
-            m->skipping_from = 1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = p[i];
-        if (m->skipping_from) {
-            if (c == '\n')
-                m->skipping_from = 0;
-            continue;
-        }
-        if (m->pending_cr) {
-            m->pending_cr = 0;
-            if (c == '\n') {
-                if (emit(m, '\n') < 0)
-                    return -1;
-                continue;
-            }
-            if (emit(m, '\r') < 0)
+    while (!m->started && i < len) {
+        m->lead[m->leadlen++] = (char)p[i++];
+        if (memcmp(m->lead, "From ", m->leadlen) != 0) {
+            if (release_lead(m) < 0)
                 return -1;
+        } else if (m->leadlen == 5) {
+            m->started = 1;
+            m->skipping_from = 1;
+            m->leadlen = 0;
         }
-        if (c == '\r') {
-            m->pending_cr = 1;
-            continue;
-        }
-        if (emit(m, c == '\0' ? 0x80 : c) < 0)
-            return -1;
     }
+    for (; i < len; i++)
+        if (put(m, p[i]) < 0)
+            return -1;
     return 0;
 }
 
 int lda_msg_finish(struct lda_msg *m)
 {
+    if (m->io_error)
+        return -1;
+    if (!m->started && release_lead(m) < 0) /* under 5 bytes in all */
+        return -1;
     if (m->pending_cr) {
         m->pending_cr = 0;
         if (emit(m, '\r') < 0)

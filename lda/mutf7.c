@@ -9,7 +9,9 @@
  *
  * Limits: input must be well-formed UTF-8 (no overlong forms, no
  * surrogates, at most U+10FFFF); decoding refuses non-canonical forms
- * (empty "&...-" runs, leftover bits, ASCII encoded in base64).
+ * (empty "&...-" runs, leftover bits, ASCII encoded in base64, and two
+ * encoded runs back to back such as "&q0A-&q0A-", which RFC 3501 requires
+ * to be one run; "&APw-&-" is fine: "&-" is the character '&').
  */
 #include <stdint.h>
 #include <string.h>
@@ -140,6 +142,7 @@ static void put_utf8(uint32_t cp, struct str *out)
 int mutf7_decode(const char *in, size_t len, struct str *out)
 {
     size_t i = 0;
+    int after_run = 0; /* the previous item was an encoded run */
 
     while (i < len) {
         unsigned char c = (unsigned char)in[i++];
@@ -149,13 +152,18 @@ int mutf7_decode(const char *in, size_t len, struct str *out)
             return -1;
         if (c != '&') {
             str_append_char(out, (char)c);
+            after_run = 0;
             continue;
         }
         if (i < len && in[i] == '-') {
             str_append_char(out, '&');
             i++;
+            after_run = 0;
             continue;
         }
+        if (after_run)
+            return -1; /* adjacent runs: must have been one */
+        after_run = 1;
         for (;;) {
             int v;
             if (i >= len)

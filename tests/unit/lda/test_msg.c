@@ -69,6 +69,45 @@ int main(void)
             1 << 20);
     CHECK_STR(s, "X: y\n\nz\n", "leading From_ line dropped");
     free(s);
+    /* the From_ decision must not depend on how the input is chunked */
+    {
+        static const char *const ins[] = {
+            "From x@y Tue Jan  2 00:00:00 2024\r\nX: y\r\n\r\nz\r\n",
+            "From: x@y\nX: y\n\nz\n",
+            "From:x\n\nz\n",
+            "Fro\n\nz\n",
+            "From\n\nz\n",
+            "Fro",
+            "From ",
+            "From x",
+        };
+        static const char *const outs[] = {
+            "X: y\n\nz\n", "From: x@y\nX: y\n\nz\n", "From:x\n\nz\n",
+            "Fro\n\nz\n", "From\n\nz\n", "Fro", "", "",
+        };
+        static const size_t chunks[] = {1, 2, 3, 4, 5, 6, 1000};
+        for (size_t k = 0; k < sizeof(ins) / sizeof(ins[0]); k++) {
+            for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+                s = run(ins[k], strlen(ins[k]), chunks[c], 1 << 20, 1 << 20);
+                CHECK_STR(s, outs[k], "From_ case %zu in chunks of %zu", k,
+                          chunks[c]);
+                CHECK(m.size == strlen(outs[k]), "size, case %zu chunk %zu",
+                      k, chunks[c]);
+                free(s);
+            }
+        }
+        /* the split the fuzzer found: "Fro" then the rest */
+        lda_msg_free(&m);
+        lda_msg_init(&m, 1 << 20, 1 << 20, "/tmp");
+        lda_msg_feed(&m, "Fro", 3);
+        lda_msg_feed(&m, "m x@y Tue\nX: y\n\nz\n",
+                     strlen("m x@y Tue\nX: y\n\nz\n"));
+        lda_msg_finish(&m);
+        s = spooled();
+        CHECK_STR(s, "X: y\n\nz\n", "From_ split after 3 bytes dropped");
+        CHECK(lda_header_has_fields(&m), "header after a split From_");
+        free(s);
+    }
     s = run("just a body line\nand more\n", 26, 100, 1 << 20, 1 << 20);
     CHECK(!lda_header_has_fields(&m), "no header section detected");
     free(s);

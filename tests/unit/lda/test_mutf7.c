@@ -55,6 +55,14 @@ int main(void)
     CHECK_STR(dec("&APw"), "(error)", "unterminated refused");
     CHECK_STR(dec("&-&"), "(error)", "dangling & refused");
     CHECK_STR(dec("&2D0-"), "(error)", "lone high surrogate refused");
+    CHECK_STR(dec("&q0A-&q0A-"), "(error)", "adjacent encoded runs refused");
+    CHECK_STR(dec("a&APw-&APw-b"), "(error)", "adjacent runs mid-name refused");
+    CHECK_STR(dec("&APwA,A-"), "üü", "one run for two characters");
+    CHECK_STR(dec("&APw-&-"), "ü&", "run then &- accepted");
+    CHECK_STR(dec("&APw-&-&APw-"), "ü&ü", "runs separated by &- accepted");
+    CHECK_STR(dec("&APw-x&APw-"), "üxü", "runs separated by ASCII accepted");
+    CHECK_STR(enc("ü&ü"), "&APw-&-&APw-", "encoder: & between runs");
+    CHECK_STR(dec(enc("üü")), "üü", "encoder output round-trips");
 
     CHECK_STR(fold("INBOX"), "", "INBOX");
     CHECK_STR(fold("inbox"), "", "inbox any case");
