@@ -11,8 +11,9 @@
  * std11 zone weekday.  The header value is an RFC 5322 date-time (the
  * text after the last ';' for "Received"); obsolete zone names (UT, GMT,
  * EST ... PDT) are understood, military letters count as -0000, two-digit
- * years are 19xx/20xx (RFC 5322 4.3).  A field that does not parse does
- * not match.  Without :zone the server's local time zone is used.
+ * years are 19xx/20xx (RFC 5322 4.3).  A field that does not parse, or
+ * is out of range (year beyond 0..9999, day beyond 1..31, time beyond
+ * 23:59:60), does not match.  Without :zone the server's local time zone is used.
  *
  * Diagnostics: "unknown date part", "invalid time zone" at compile time
  * for literals.
@@ -102,10 +103,47 @@ static int zone_name(const char *s, size_t len, int *min)
     return -1;
 }
 
-/* RFC 5322 date-time -> UTC seconds and the zone in minutes; 0 or -1 */
+/*
+ * 1 to maxdig decimal digits at *sp -> *out, *sp moves past them; 0 or -1.
+ * The caller bounds the value: it never exceeds 10^maxdig - 1.
+ */
+static int digits(const char **sp, int maxdig, int *out)
+{
+    const char *s = *sp;
+    int n = 0, v = 0;
+
+    while (isdigit((unsigned char)*s) && n < maxdig) {
+        v = v * 10 + (*s++ - '0');
+        n++;
+    }
+    if (n == 0 || isdigit((unsigned char)*s))
+        return -1;
+    *out = v;
+    *sp = s;
+    return 0;
+}
+
+/* "hh:mm[:ss]", each 1-2 digits, nothing after; 0 or -1 */
+static int parse_time(const char *s, int *hh, int *mm, int *ss)
+{
+    *ss = 0;
+    if (digits(&s, 2, hh) < 0 || *s++ != ':' || digits(&s, 2, mm) < 0)
+        return -1;
+    if (*s == ':' && (s++, digits(&s, 2, ss) < 0))
+        return -1;
+    return *s == '\0' && *hh <= 23 && *mm <= 59 && *ss <= 60 ? 0 : -1;
+}
+
+/*
+ * RFC 5322 date-time -> UTC seconds and the zone in minutes; 0 or -1.
+ * Every field is bounded before any arithmetic (year 0..9999, day 1..31,
+ * time 00:00:00..23:59:60, zone within +-23:59), so neither the
+ * conversion nor part_value() can overflow; out of range: not a date.
+ */
 static int parse_date(const char *s, size_t len, time_t *t, int *zone)
 {
     char buf[128], *p, *tok[8];
+    const char *q;
     int nt = 0, day, mon = -1, year, hh, mm, ss = 0;
     struct tm tm;
 
@@ -134,19 +172,20 @@ static int parse_date(const char *s, size_t len, time_t *t, int *zone)
         if (nt < 4)
             return -1;
     }
-    day = atoi(tok[0]);
+    q = tok[0];
+    if (digits(&q, 2, &day) < 0 || *q != '\0' || day < 1 || day > 31)
+        return -1;
     for (int i = 0; i < 12; i++)
         if (strncasecmp(tok[1], months[i], 3) == 0)
             mon = i;
-    year = atoi(tok[2]);
-    if (mon < 0 || day < 1 || day > 31 || !isdigit((unsigned char)tok[2][0]))
+    q = tok[2];
+    if (mon < 0 || digits(&q, 4, &year) < 0 || *q != '\0')
         return -1;
     if (strlen(tok[2]) == 2)
         year += year < 50 ? 2000 : 1900;
     else if (strlen(tok[2]) == 3)
         year += 1900;
-    if (sscanf(tok[3], "%d:%d:%d", &hh, &mm, &ss) < 2 || hh > 23 || mm > 59 ||
-        ss > 60)
+    if (parse_time(tok[3], &hh, &mm, &ss) < 0)
         return -1;
     *zone = 0;
     if (nt > 4 && zone_parse(tok[4], strlen(tok[4]), zone) < 0 &&
@@ -182,15 +221,19 @@ static struct sv_str part_value(struct sv_run *r, int part, time_t t,
     char buf[96], zs[16];
     int az = zone < 0 ? -zone : zone;
     struct tm tm;
+    long long year;
 
-    gmtime_r(&lt, &tm);
+    /* parse_date() and time() keep lt within years -1..10000 */
+    if (gmtime_r(&lt, &tm) == NULL)
+        memset(&tm, 0, sizeof(tm));
+    year = (long long)tm.tm_year + 1900;
     snprintf(zs, sizeof(zs), "%c%02d%02d", zone < 0 ? '-' : '+', az / 60,
              az % 60);
     switch (part) {
-    case 0: snprintf(buf, sizeof(buf), "%04d", tm.tm_year + 1900); break;
+    case 0: snprintf(buf, sizeof(buf), "%04lld", year); break;
     case 1: snprintf(buf, sizeof(buf), "%02d", tm.tm_mon + 1); break;
     case 2: snprintf(buf, sizeof(buf), "%02d", tm.tm_mday); break;
-    case 3: snprintf(buf, sizeof(buf), "%04d-%02d-%02d", tm.tm_year + 1900,
+    case 3: snprintf(buf, sizeof(buf), "%04lld-%02d-%02d", year,
                      tm.tm_mon + 1, tm.tm_mday); break;
     case 4: {
         long long days = (long long)(lt >= 0 ? lt / 86400
@@ -203,13 +246,13 @@ static struct sv_str part_value(struct sv_run *r, int part, time_t t,
     case 7: snprintf(buf, sizeof(buf), "%02d", tm.tm_sec); break;
     case 8: snprintf(buf, sizeof(buf), "%02d:%02d:%02d", tm.tm_hour,
                      tm.tm_min, tm.tm_sec); break;
-    case 9: snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:"
-                     "%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+    case 9: snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:"
+                     "%02d", year, tm.tm_mon + 1, tm.tm_mday,
                      tm.tm_hour, tm.tm_min, tm.tm_sec, zone < 0 ? '-' : '+',
                      az / 60, az % 60); break;
-    case 10: snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d %s",
+    case 10: snprintf(buf, sizeof(buf), "%s, %02d %s %04lld %02d:%02d:%02d %s",
                       wd[tm.tm_wday], tm.tm_mday, mn[tm.tm_mon],
-                      tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                      year, tm.tm_hour, tm.tm_min, tm.tm_sec,
                       zs); break;
     case 11: snprintf(buf, sizeof(buf), "%s", zs); break;
     default: snprintf(buf, sizeof(buf), "%d", tm.tm_wday); break;

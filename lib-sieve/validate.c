@@ -368,7 +368,9 @@ static int check_index(struct sv_valctx *v, struct sv_node *n)
             return -1;
         }
     }
-    if (sv_tag(n, "last") && strcmp(n->name, "addheader") != 0) {
+    /* :last alone is addheader's (RFC 5293) and duplicate's (RFC 7352) */
+    if (sv_tag(n, "last") && strcmp(n->name, "addheader") != 0 &&
+        strcmp(n->name, "duplicate") != 0) {
         if (!t) {
             sv_verror(v, n->line, ":last requires :index");
             return -1;
