@@ -483,8 +483,11 @@ static int set_copy(void *ctx, void *val)
     return LK_FOUND;
 }
 
-int ldapgroup_expand(struct ldapgroup *g, const struct ldapgroup_backend *be,
-                     const char *group, struct strvec *out, struct str *err)
+/* with_set - fn(ctx, members of group) from the cache, or after reading
+   the group (then cached); fn's outcome, or the lookup's failure. */
+static int with_set(struct ldapgroup *g, const struct ldapgroup_backend *be,
+                    const char *group, int (*fn)(void *ctx, void *val),
+                    void *ctx, struct str *err)
 {
     struct lg_set *s = NULL;
     char *dn = NULL;
@@ -492,13 +495,19 @@ int ldapgroup_expand(struct ldapgroup *g, const struct ldapgroup_backend *be,
 
     if ((rc = group_dn(g, be, group, &dn, err)) != LK_FOUND)
         return rc;
-    if (!ttlcache_get(g->sets, dn, set_copy, out, NULL) &&
+    if (!ttlcache_get(g->sets, dn, fn, ctx, &rc) &&
         (rc = build_set(g, be, dn, &s, err)) == LK_FOUND) {
-        set_copy(out, s);
+        rc = fn(ctx, s);
         ttlcache_put(g->sets, dn, s);
     }
     free(dn);
     return rc;
+}
+
+int ldapgroup_expand(struct ldapgroup *g, const struct ldapgroup_backend *be,
+                     const char *group, struct strvec *out, struct str *err)
+{
+    return with_set(g, be, group, set_copy, out, err);
 }
 
 static int set_has(void *ctx, void *val)
@@ -511,19 +520,7 @@ static int set_has(void *ctx, void *val)
 int ldapgroup_has(struct ldapgroup *g, const struct ldapgroup_backend *be,
                   const char *group, const char *addr, struct str *err)
 {
-    struct lg_set *s = NULL;
-    char *dn = NULL;
-    int rc;
-
-    if ((rc = group_dn(g, be, group, &dn, err)) != LK_FOUND)
-        return rc;
-    if (!ttlcache_get(g->sets, dn, set_has, (void *)addr, &rc) &&
-        (rc = build_set(g, be, dn, &s, err)) == LK_FOUND) {
-        rc = set_has((void *)addr, s);
-        ttlcache_put(g->sets, dn, s);
-    }
-    free(dn);
-    return rc;
+    return with_set(g, be, group, set_has, (void *)addr, err);
 }
 
 /* --- a login's addresses ------------------------------------------------- */
