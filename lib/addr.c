@@ -141,6 +141,17 @@ static void addr_split_ext(struct addr *a, size_t *llen, const char *delims)
     }
 }
 
+static void rebuild_full(struct addr *a)
+{
+    size_t l = strlen(a->local);
+
+    memcpy(a->full, a->local, l + 1);
+    if (a->has_domain) {
+        a->full[l] = '@';
+        memcpy(a->full + l + 1, a->domain, strlen(a->domain) + 1);
+    }
+}
+
 int addr_parse(const char *in, size_t len, const char *delims, int flags,
                struct addr *a, const char **err)
 {
@@ -195,12 +206,54 @@ int addr_parse(const char *in, size_t len, const char *delims, int flags,
         str_lower(a->domain, dlen);
         a->has_domain = 1;
     }
-    memcpy(a->full, a->local, llen);
-    if (at) {
-        a->full[llen] = '@';
-        memcpy(a->full + llen + 1, a->domain, dlen + 1);
-    } else {
-        a->full[llen] = '\0';
+    rebuild_full(a);
+    return 0;
+}
+
+/* unquote - the content of the quoted local part q[0..len) into out
+   (escapes removed); its length. */
+static size_t unquote(const char *q, size_t len, char *out)
+{
+    size_t i, n = 0;
+
+    for (i = 1; i + 1 < len; i++) {
+        if (q[i] == '\\' && i + 2 < len)
+            i++;
+        out[n++] = q[i];
     }
+    out[n] = '\0';
+    return n;
+}
+
+int addr_canonical(const char *in, size_t len, const char *delims, int flags,
+                   addr_alias_fn alias, void *ctx, struct addr *a,
+                   const char **err)
+{
+    char bare[ADDR_LOCAL_MAX + 1];
+    size_t llen, n;
+    int depth;
+
+    if (addr_parse(in, len, NULL, flags | ADDR_LOWER_LOCAL, a, err) < 0)
+        return -1;
+    llen = strlen(a->local);
+    if (a->local[0] == '"') {
+        n = unquote(a->local, llen, bare);
+        if (n > 0 && bare[0] != '"' && addr_local_valid(bare, n)) {
+            memcpy(a->local, bare, n + 1);
+            llen = n;
+        }
+    }
+    addr_split_ext(a, &llen, delims);
+    for (depth = 0; alias != NULL && a->has_domain; depth++) {
+        const char *t = alias(ctx, a->domain);
+        if (t == NULL)
+            break;
+        if (depth >= ADDR_ALIAS_DOMAIN_DEPTH || strlen(t) > ADDR_DOMAIN_MAX) {
+            *err = "alias domain chain too long";
+            return -1;
+        }
+        memmove(a->domain, t, strlen(t) + 1);
+    }
+    rebuild_full(a);
     return 0;
 }

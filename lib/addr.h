@@ -45,6 +45,33 @@ struct addr {
 int addr_parse(const char *in, size_t len, const char *delims, int flags,
                struct addr *a, const char **err);
 
+/*
+ * addr_alias_fn - the target domain of alias domain d (lower-case), or
+ * NULL when d is no alias domain.  The answer must live as long as the
+ * caller's snapshot.
+ */
+typedef const char *(*addr_alias_fn)(void *ctx, const char *d);
+
+/*
+ * addr_canonical - the one form every postern rule matches an address in.
+ * It parses like addr_parse with ADDR_LOWER_LOCAL and then:
+ *   - a quoted local part whose content is a plain dot-atom loses its
+ *     quotes and backslash escapes ("Pupil"@x and pupil@x are one mailbox,
+ *     RFC 5321 4.1.2); other quoted local parts stay quoted, lower-cased;
+ *   - the recipient-delimiter extension is stripped (after unquoting, so
+ *     "pupil+x"@x is pupil@x);
+ *   - the trailing root dot of the domain is dropped (addr_parse);
+ *   - an alias domain is replaced by its target through alias (may be
+ *     NULL), followed at most ADDR_ALIAS_DOMAIN_DEPTH times.
+ * flags: ADDR_NEED_DOMAIN, ADDR_ALLOW_EMPTY as for addr_parse.  Returns 0,
+ * or -1 with *err set (a malformed address, or an alias domain chain that
+ * does not end: a misconfiguration the caller answers as a temporary
+ * failure).
+ */
+int addr_canonical(const char *in, size_t len, const char *delims, int flags,
+                   addr_alias_fn alias, void *ctx, struct addr *a,
+                   const char **err);
+
 /* addr_domain_valid - 1 if d[0..len) is an acceptable domain name. */
 int addr_domain_valid(const char *d, size_t len);
 

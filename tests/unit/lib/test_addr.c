@@ -9,11 +9,54 @@ static int parse(const char *in, const char *delims, int flags, struct addr *a)
     return addr_parse(in, strlen(in), delims, flags, a, &err);
 }
 
+static const char *alias_of(void *ctx, const char *d)
+{
+    (void)ctx;
+    if (!strcmp(d, "bns-schule.example"))
+        return "bns.school.example";
+    if (!strcmp(d, "loop-a.example"))
+        return "loop-b.example";
+    if (!strcmp(d, "loop-b.example"))
+        return "loop-a.example";
+    return NULL;
+}
+
+static const char *canon(const char *in)
+{
+    static struct addr c;
+    const char *err;
+
+    if (addr_canonical(in, strlen(in), "+", ADDR_ALLOW_EMPTY, alias_of, NULL,
+                       &c, &err) < 0)
+        return "(error)";
+    return c.full;
+}
+
+static void test_canonical(void)
+{
+    const char *spellings[] = {
+        "pupil@bns.school.example", "Pupil@BNS.School.Example",
+        "pupil+x@bns.school.example", "pupil@bns-schule.example",
+        "\"pupil\"@bns.school.example", "\"Pu\\pil\"@bns.school.example",
+        "pupil@bns.school.example.", "\"pupil+tag\"@BNS-Schule.example.",
+    };
+    for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++)
+        CHECK_STR(canon(spellings[i]), "pupil@bns.school.example", "%s", spellings[i]);
+    CHECK_STR(canon("\"a b\"@x.example"), "\"a b\"@x.example",
+              "a quoted local part that needs its quotes keeps them");
+    CHECK_STR(canon(""), "", "the null sender stays empty");
+    CHECK_STR(canon("u@loop-a.example"), "(error)",
+              "an alias domain cycle is an error, not a loop");
+    CHECK_STR(canon("user@[127.0.0.1]"), "user@[127.0.0.1]",
+              "an address literal is kept");
+}
+
 int main(void)
 {
     struct addr a;
     char longlocal[100], longdom[300];
 
+    test_canonical();
     CHECK(parse("User@Example.ORG", "+", 0, &a) == 0, "parses a plain address");
     CHECK_STR(a.local, "User", "keeps the local part's case by default");
     CHECK_STR(a.domain, "example.org", "lower-cases the domain");

@@ -1,0 +1,55 @@
+/*
+ * aliasdom - alias domain -> target map.  See aliasdom.h.
+ */
+#include <string.h>
+
+#include "addr.h"
+#include "aliasdom.h"
+#include "lookup.h"
+
+#define SQL_ALIASDOM \
+    "SELECT name, alias_target FROM domains " \
+    "WHERE active = 1 AND kind = 'alias' AND alias_target IS NOT NULL"
+
+void aliasdom_init(struct aliasdom *m)
+{
+    memset(m, 0, sizeof(*m));
+    strmap_init(&m->map, 16);
+}
+
+void aliasdom_add(struct aliasdom *m, const char *alias, const char *target)
+{
+    if (strlen(alias) > ADDR_DOMAIN_MAX || strlen(target) > ADDR_DOMAIN_MAX)
+        return;
+    if (strmap_put(&m->map, arena_strdup_lower(&m->arena, alias),
+                   arena_strdup_lower(&m->arena, target)) == NULL)
+        m->n++;
+}
+
+static int add_row(void *ctx, unsigned ncols, char **v,
+                   const unsigned long *lens)
+{
+    (void)lens;
+    if (ncols == 2 && v[0] && v[1])
+        aliasdom_add(ctx, v[0], v[1]);
+    return 0;
+}
+
+int aliasdom_load(struct aliasdom *m, struct db *db, struct str *err)
+{
+    return db_query(db, SQL_ALIASDOM, NULL, 0, add_row, m, err) < 0 ? LK_TEMP
+                                                                     : 0;
+}
+
+void aliasdom_free(struct aliasdom *m)
+{
+    strmap_free(&m->map);
+    arena_free(&m->arena);
+}
+
+const char *aliasdom_target(void *ctx, const char *domain)
+{
+    const struct aliasdom *m = ctx;
+
+    return m ? strmap_get(&m->map, domain) : NULL;
+}
