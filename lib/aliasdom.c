@@ -19,10 +19,12 @@ void aliasdom_init(struct aliasdom *m)
 
 void aliasdom_add(struct aliasdom *m, const char *alias, const char *target)
 {
+    char *t;
+
     if (strlen(alias) > ADDR_DOMAIN_MAX || strlen(target) > ADDR_DOMAIN_MAX)
         return;
-    if (strmap_put(&m->map, arena_strdup_lower(&m->arena, alias),
-                   arena_strdup_lower(&m->arena, target)) == NULL)
+    t = arena_strdup_lower(&m->arena, target);
+    if (strmap_put(&m->map, arena_strdup_lower(&m->arena, alias), t) == t)
         m->n++;
 }
 

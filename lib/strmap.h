@@ -16,7 +16,8 @@ struct strmap {
 
 /* strmap_init - room for n keys before the table grows. */
 void strmap_init(struct strmap *m, size_t n);
-/* strmap_put - insert key; if it exists, return its value and keep it. */
+/* strmap_put - insert key unless it exists; returns the value now stored
+   under key (val, or the one that was there). */
 void *strmap_put(struct strmap *m, const char *key, void *val);
 void *strmap_get(const struct strmap *m, const char *key);
 void strmap_free(struct strmap *m);
