@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "mem.h"
@@ -17,7 +20,7 @@ static inline unsigned char fold(unsigned char c, int nocase)
     return nocase && c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-uint64_t hmap_hash(const char *key, size_t len, int flags)
+uint64_t hash_stable64(const char *key, size_t len, int flags)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     int nocase = flags & HMAP_NOCASE;
@@ -33,6 +36,72 @@ uint64_t hmap_hash(const char *key, size_t len, int flags)
     h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
     return h;
+}
+
+/* --- SipHash (Aumasson and Bernstein 2012) with a per-process key --------- */
+
+static uint64_t hmap_key[2];
+
+/* hmap_key_init - the table key, once per process before main() (so no
+   thread can race it): getrandom(2), or time and pid when that fails. */
+__attribute__((constructor)) static void hmap_key_init(void)
+{
+    if (getrandom(hmap_key, sizeof(hmap_key), GRND_NONBLOCK) !=
+        (ssize_t)sizeof(hmap_key)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        hmap_key[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^
+                      (uint64_t)getpid();
+        hmap_key[1] = (uint64_t)ts.tv_sec * 0xc2b2ae3d27d4eb4fULL;
+    }
+}
+
+#define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                              \
+    do {                                                                      \
+        v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32);         \
+        v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2;                              \
+        v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0;                              \
+        v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32);         \
+    } while (0)
+
+uint64_t hash_siphash(const uint64_t k[2], int crounds, int drounds,
+                      const char *key, size_t len, int flags)
+{
+    const unsigned char *p = (const unsigned char *)key;
+    uint64_t v0 = k[0] ^ 0x736f6d6570736575ULL;
+    uint64_t v1 = k[1] ^ 0x646f72616e646f6dULL;
+    uint64_t v2 = k[0] ^ 0x6c7967656e657261ULL;
+    uint64_t v3 = k[1] ^ 0x7465646279746573ULL;
+    uint64_t m;
+    int nocase = flags & HMAP_NOCASE;
+    size_t i = 0, j;
+
+    for (; i + 8 <= len; i += 8) {
+        m = 0;
+        for (j = 0; j < 8; j++)
+            m |= (uint64_t)fold(p[i + j], nocase) << (8 * j);
+        v3 ^= m;
+        for (int r = 0; r < crounds; r++)
+            SIPROUND;
+        v0 ^= m;
+    }
+    m = (uint64_t)len << 56;
+    for (j = 0; i + j < len; j++)
+        m |= (uint64_t)fold(p[i + j], nocase) << (8 * j);
+    v3 ^= m;
+    for (int r = 0; r < crounds; r++)
+        SIPROUND;
+    v0 ^= m;
+    v2 ^= 0xff;
+    for (int r = 0; r < drounds; r++)
+        SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t hmap_hash(const char *key, size_t len, int flags)
+{
+    return hash_siphash(hmap_key, 1, 3, key, len, flags);
 }
 
 static int key_eq(const struct hmap *m, const struct hmap_slot *s,

@@ -5,9 +5,12 @@
  *
  * Open addressing with linear probing over a power-of-two table, grown at
  * 70 % load; deletion shifts the following entries back (no tombstones).
- * The hash covers the whole key (FNV-1a, 64 bit, with a final mix), so keys
- * that share a long prefix or suffix ("postmaster@" of 5,000 domains) do
- * not collide the way glibc hsearch_r's did.
+ * The hash covers the whole key, so keys that share a long prefix or
+ * suffix ("postmaster@" of 5,000 domains) do not collide the way glibc
+ * hsearch_r's did; it is SipHash-1-3 with a random key per process (the
+ * choice of Python and Rust for their tables), so nobody who can choose
+ * keys (greylisting triplets from the internet, addresses in mail) can
+ * compute a set that collides and turns lookups into linear scans.
  *
  * Flags:
  *   HMAP_NOCASE    ASCII case-insensitive keys (hashing and comparing)
@@ -61,7 +64,17 @@ size_t hmap_count(const struct hmap *m);
 /* hmap_next - iterate: size_t it = 0; while (hmap_next(m, &it, &k, &v)).
    The table must not change during an iteration. */
 int hmap_next(const struct hmap *m, size_t *it, const char **key, void **val);
-/* hmap_hash - the hash of key[0..len) under flags (for callers that shard). */
+/* hmap_hash - the table's hash of key[0..len) under flags (for callers
+   that shard): keyed per process, so never store or compare it across
+   processes. */
 uint64_t hmap_hash(const char *key, size_t len, int flags);
+/* hash_stable64 - a 64-bit hash that is the same in every process and on
+   every host (FNV-1a with a final mix), for text that is stored (not for
+   tables that face chosen keys). */
+uint64_t hash_stable64(const char *key, size_t len, int flags);
+/* hash_siphash - SipHash-c-d of key[0..len) under key k (HMAP_NOCASE in
+   flags folds ASCII case first); hmap_hash is SipHash-1-3. */
+uint64_t hash_siphash(const uint64_t k[2], int crounds, int drounds,
+                      const char *key, size_t len, int flags);
 
 #endif
