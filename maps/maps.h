@@ -86,6 +86,8 @@ struct snapshot {
     struct strmap grant_addr;   /* sender address -> struct slist of logins */
     struct strmap grant_dom;    /* sender domain -> struct slist of logins */
     struct strmap alias_owner;  /* alias source -> owning mailbox address */
+    struct strmap rcpt_doms;    /* domains with a mailbox row: their
+                                   recipients are listed (relayrecipient) */
     unsigned long long gen_sum; /* sum of change_counter generations */
     size_t rows;
     long long load_ms;          /* how long the load took */

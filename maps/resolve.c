@@ -24,17 +24,34 @@
  *   senderlogin  the mailbox itself, the owner of an alias with one local
  *                mailbox target, explicit grants for the address or domain
  *   maildir      the derived maildir path of a mailbox
+ *   relayrecipient  relay_recipient_maps: at a relay domain with mailbox
+ *                rows (the admin has the list) its mailboxes, aliases and
+ *                catch-all only; a relay domain without mailbox rows (aliases
+ *                alone are rewrites, not a list), and any other domain,
+ *                accepts every address (OK)
+ *   rcptcheck    check_recipient_access at RCPT: "550 5.1.2 ..." for an
+ *                address literal ([192.0.2.1]) that is not a domains row;
+ *                "550 5.4.6 ..." when Postfix's virtual alias expansion of
+ *                the address would never end (an alias loop: cleanup
+ *                would defer the message for ever); NOTFOUND otherwise
+ *
+ * Address literals are never routed by the transport map unless a row names
+ * them: Postfix then uses its own class (own IP literals are the local class,
+ * whose local_transport postern-postconf sets to error:).
  *
  * Invalid keys are NOTFOUND (no such address can exist); a rule that cannot
  * be answered safely (a legacy mailbox without a legacy route, a reply over
  * MAPS_MAX_REPLY) is TEMP so mail waits for the admin instead of bouncing.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
+#include "hash.h"
 #include "log.h"
 #include "maps.h"
+#include "mem.h"
 
 #define ALIAS_DOMAIN_DEPTH ADDR_ALIAS_DOMAIN_DEPTH /* lib/addr.h */
 
@@ -299,6 +316,9 @@ static int lk_transport(const struct snapshot *s,
     }
     if ((t = dom_rule(&s->tr_dom, "", k->a.domain)) != NULL)
         return answer(out, t);
+    if (d == NULL && k->a.domain[0] == '[') /* an address literal: Postfix's
+        class decides (own IP: local_transport = error:, others: relayhost) */
+        return LK_NOTFOUND;
     if (d == NULL) /* not ours: everything external leaves by the smarthost */
         return answer(out, s->tr_default);
     if (d != d0 && (t = dom_rule(&s->tr_dom, "", d->name)) != NULL)
@@ -388,11 +408,165 @@ static int lk_maildir(const struct snapshot *s,
     return lk_mailbox(s, k, out);
 }
 
+static int lk_relayrecipient(const struct snapshot *s, const struct key *k,
+                             struct str *out)
+{
+    const struct dom *d = dom_get(s, k->a.domain);
+
+    if (k->is_domain || k->is_catchall)
+        return LK_NOTFOUND;
+    if (d == NULL || d->kind != DOM_RELAY ||
+        strmap_get(&s->rcpt_doms, d->name) == NULL)
+        return answer(out, "unlisted"); /* no list: every address passes */
+    if (alias_in_domain(s, k, d, out)) { /* a mailbox, alias or catch-all */
+        str_reset(out);
+        return answer(out, "listed");
+    }
+    return LK_NOTFOUND;
+}
+
+/* --- alias loops ------------------------------------------------------------ */
+
+#define LOOP_MAX_ADDRS 1000  /* Postfix's virtual_alias_expansion_limit */
+#define LOOP_MAX_STEPS 20000 /* lookups before we give up (not certain) */
+
+struct argvec {
+    char **v;
+    size_t n, cap;
+};
+
+static char *lower_dup(const char *s, size_t len)
+{
+    char *d = xstrndup(s, len);
+
+    str_lower(d, len);
+    return d;
+}
+
+static void argvec_add(struct argvec *a, char *s)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 8;
+        a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
+    }
+    a->v[a->n++] = s;
+}
+
+/*
+ * alias_loop - 1 if Postfix's virtual alias expansion of addr never ends,
+ * 0 if it ends (or we cannot tell: an answer other than FOUND/NOTFOUND,
+ * too many addresses or lookups).  This replays cleanup(8)'s algorithm
+ * (cleanup_map1n.c) on the snapshot: each address of the list is looked
+ * up again and again, replaced by the first address of its expansion (the
+ * others are appended to the list), until a lookup finds nothing or the
+ * address is in the "been here" set, which holds the addresses that
+ * expanded into themselves.  When one address comes back while that set
+ * did not grow since it was first seen, the same lookups repeat for ever
+ * and Postfix stops only at virtual_alias_recursion_limit, deferring the
+ * message: the loop is certain.  *where gets the repeating address.
+ */
+static int alias_loop(const struct snapshot *s, const char *delims,
+                      const char *addr, size_t len, struct str *where)
+{
+    struct argvec av = {NULL, 0, 0};
+    struct hmap been_here, chain;
+    struct str val = STR_INIT;
+    long steps = 0;
+    int loop = 0, stop = 0;
+
+    hmap_init(&been_here, 8, HMAP_NOCASE | HMAP_COPYKEYS);
+    argvec_add(&av, lower_dup(addr, len));
+    for (size_t arg = 0; arg < av.n && !loop && !stop; arg++) {
+        if (av.n > LOOP_MAX_ADDRS)
+            break;
+        hmap_init(&chain, 8, HMAP_NOCASE | HMAP_COPYKEYS);
+        for (;;) {
+            const char *cur = av.v[arg];
+            if (hmap_get(&been_here, cur))
+                break;
+            if (hmap_get(&chain, cur)) {
+                /* it goes into an SMTP reply and the log: printable only */
+                for (const char *c = cur; *c && where->len < 320; c++)
+                    str_append_char(where, *c > ' ' && *c < 127 ? *c : '?');
+                loop = 1;
+                break;
+            }
+            if (++steps > LOOP_MAX_STEPS) {
+                stop = 1;
+                break;
+            }
+            hmap_put(&chain, cur, (void *)1);
+            if (maps_lookup(s, delims, "alias", cur, strlen(cur), &val) !=
+                LK_FOUND) /* the end of this chain, or not certain */
+                break;
+            char *lhs = xstrdup(cur);
+            size_t before = hmap_count(&been_here), i = 0;
+            const char *p = str_cstr(&val);
+            while (*p) {
+                size_t n = strcspn(p, ", \t");
+                if (n) {
+                    char *e = lower_dup(p, n);
+                    if (strcmp(lhs, e) == 0) /* expands into itself */
+                        hmap_put(&been_here, lhs, (void *)1);
+                    if (i++ == 0) { /* the first one replaces the address */
+                        free(av.v[arg]);
+                        av.v[arg] = e;
+                    } else
+                        argvec_add(&av, e);
+                }
+                p += n;
+                p += strspn(p, ", \t");
+            }
+            free(lhs);
+            if (i == 0)
+                break;
+            if (hmap_count(&been_here) != before) { /* the state changed:
+                a repeat from before this point proves nothing */
+                hmap_free(&chain, NULL);
+                hmap_init(&chain, 8, HMAP_NOCASE | HMAP_COPYKEYS);
+            }
+        }
+        hmap_free(&chain, NULL);
+    }
+    for (size_t i = 0; i < av.n; i++)
+        free(av.v[i]);
+    free(av.v);
+    hmap_free(&been_here, NULL);
+    str_free(&val);
+    return loop;
+}
+
+static int lk_rcptcheck(const struct snapshot *s, const char *delims,
+                        const struct key *k, const char *keybuf,
+                        size_t keylen, struct str *out)
+{
+    struct str where = STR_INIT;
+
+    if (k->is_domain || k->is_catchall)
+        return LK_NOTFOUND;
+    if (k->a.domain[0] == '[' && dom_get(s, k->a.domain) == NULL) {
+        str_append_cstr(out, "550 5.1.2 address literals are not accepted "
+                        "here, use the domain name");
+        return LK_FOUND;
+    }
+    if (alias_loop(s, delims, keybuf, keylen, &where)) {
+        str_appendf(out, "550 5.4.6 alias loop at %s: ask the postmaster "
+                    "to fix the forwarding", str_cstr(&where));
+        log_warn("rcptcheck %s: alias loop at %s, refused",
+                 log_safe(keybuf, keylen), str_cstr(&where));
+        str_free(&where);
+        return LK_FOUND;
+    }
+    str_free(&where);
+    return LK_NOTFOUND;
+}
+
 int maps_known_name(const char *name)
 {
     static const char *const names[] = {
         "domain", "mailboxdomain", "relaydomain", "mailbox", "alias",
-        "transport", "relayhost", "senderlogin", "maildir"};
+        "transport", "relayhost", "senderlogin", "maildir",
+        "relayrecipient", "rcptcheck"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strcmp(name, names[i]))
@@ -429,6 +603,10 @@ int maps_lookup(const struct snapshot *s, const char *delims,
         st = lk_relayhost(s, &k, out);
     else if (!strcmp(name, "senderlogin"))
         st = lk_senderlogin(s, &k, out);
+    else if (!strcmp(name, "relayrecipient"))
+        st = lk_relayrecipient(s, &k, out);
+    else if (!strcmp(name, "rcptcheck"))
+        st = lk_rcptcheck(s, delims, &k, keybuf, keylen, out);
     else
         st = lk_maildir(s, &k, out);
     if (st == LK_FOUND && out->len > MAPS_MAX_REPLY - 16) {

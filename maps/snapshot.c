@@ -132,6 +132,16 @@ static void add_domain(struct snapshot *s, char **v)
     strmap_put(&s->domains, d->name, d);
 }
 
+/* mark_rcpt_domain - the domain of the mailbox addr has a list of
+   recipients (relayrecipient: a relay domain with mailbox rows) */
+static void mark_rcpt_domain(struct snapshot *s, const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+
+    if (at && at[1] && strmap_get(&s->rcpt_doms, at + 1) == NULL)
+        strmap_put(&s->rcpt_doms, arena_strdup(&s->arena, at + 1), (void *)1);
+}
+
 static void add_mailbox(struct snapshot *s, char **v)
 {
     struct mbox *m = arena_alloc(&s->arena, sizeof(*m));
@@ -142,6 +152,7 @@ static void add_mailbox(struct snapshot *s, char **v)
     m->transport = opt(&s->arena, v[3]);
     m->relayhost = opt(&s->arena, v[4]);
     strmap_put(&s->mailboxes, m->address, m);
+    mark_rcpt_domain(s, m->address);
 }
 
 static void add_alias(struct snapshot *s, char **v)
@@ -225,6 +236,7 @@ static int load_domains(struct snapshot *s, struct db *db, struct str *err)
     if (read_table(db, &s->arena, SQL_DOMAINS, 6, &rs, err) < 0)
         return -1;
     strmap_init(&s->domains, rs.n);
+    strmap_init(&s->rcpt_doms, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
         add_domain(s, r->v);
     s->rows += rs.n;
@@ -349,6 +361,7 @@ void snapshot_free(struct snapshot *s)
     strmap_free(&s->grant_addr);
     strmap_free(&s->grant_dom);
     strmap_free(&s->alias_owner);
+    strmap_free(&s->rcpt_doms);
     arena_free(&s->arena);
     free(s);
 }

@@ -20,7 +20,10 @@
 # E2E_MAPS_PORT, E2E_POLICYD_PORT, E2E_MILTER_PORT, E2E_LDA_PORT,
 # E2E_SMARTHOST_LOGIN, E2E_SRS (yes/no), E2E_VACATION (yes/no), E2E_PIDS.
 # Options (set before e2e_start_stack): E2E_IPV6=1 (Postfix also on ::1),
-# E2E_LOG=FILE (progress lines).
+# E2E_LOG=FILE (progress lines), E2E_SUPERVISE=1 (each postern daemon runs
+# under tests/harness/supervise with its conf/systemd unit's Restart=;
+# E2E_<NAME>_PID is then the supervisor's PID, $E2E_DIR/NAME.pid the
+# daemon's).
 
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
@@ -176,8 +179,18 @@ e2e__port_up() { h__port_open 127.0.0.1 "$1"; }
 e2e_start_daemon() {
     local name=$1 port=$2 pid
     shift 2
-    h_with_resolver "$BUILD/postern-$name" -f -c "$E2E_CONF" "$@" \
-        </dev/null >> "$E2E_DIR/$name.log" 2>&1 &
+    if [ "${E2E_SUPERVISE:-0}" = 1 ]; then
+        # under tests/harness/supervise, restarted as its systemd unit says;
+        # $E2E_DIR/NAME.pid holds the daemon's own PID
+        h_with_resolver "$E2E_ROOT/tests/harness/supervise" \
+            --unit "$E2E_ROOT/conf/systemd/postern-$name.service" \
+            --pidfile "$E2E_DIR/$name.pid" --log "$E2E_DIR/$name.supervise.log" -- \
+            "$BUILD/postern-$name" -f -c "$E2E_CONF" "$@" \
+            </dev/null >> "$E2E_DIR/$name.log" 2>&1 &
+    else
+        h_with_resolver "$BUILD/postern-$name" -f -c "$E2E_CONF" "$@" \
+            </dev/null >> "$E2E_DIR/$name.log" 2>&1 &
+    fi
     pid=$!
     h_track_pid "$pid"
     printf -v "E2E_${name^^}_PID" '%s' "$pid"
@@ -311,6 +324,9 @@ EOF
     else
         h_start_postfix "$E2E_DIR/main.cf.add" "$E2E_DIR/master.cf.add"
     fi
+    # what postern-postconf --apply does to the stock port-25 service
+    # (--smtpd-max-use; the harness defines that service itself)
+    h_postconf -P "127.0.0.1:$H_PF_SMTP_PORT/inet/max_use=1" && h_postfix_reload
     h_wait_for 10 e2e__port_up "$E2E_SUB_PORT" || e2e_die "submission does not listen"
 }
 
