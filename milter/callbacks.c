@@ -10,7 +10,10 @@
  *   envfrom   new message: envelope sender, SASL login ({auth_authen}),
  *             whether the message is a signing candidate (authenticated or
  *             trusted client) or inbound (neither, and a client address)
- *   envrcpt   a group address?  (LDAP)  may this sender write to it?
+ *   envrcpt   the recipient in canonical form (milter_canonical: case,
+ *             quoting, +extension, trailing dot, alias domain; the sender
+ *             too, at envfrom); a group address?  (LDAP)  may this sender
+ *             write to it and to every group nested below it?
  *             550 5.7.1 when not; 451 4.4.3 when LDAP cannot say whether
  *             it is a group; 451 4.3.0 when the send rights cannot be
  *             checked (LDAP/SQL down, or a group over a limit, LK_LIMIT,
@@ -18,7 +21,10 @@
  *   header    buffered for DKIM signing, or fed to DKIM verification
  *             (bounded by max_headers/max_header_bytes); Authentication-
  *             Results headers with our authserv-id are noted by index
- *   eoh/body  DKIM: pick the key for the From domain / fetch the keys of
+ *   eoh/body  DKIM: an authenticated login's From must be its own
+ *             (fromcheck.c; else 550 5.7.1 or unsigned per unowned_from,
+ *             451 4.3.0 when that cannot be checked), then pick the key
+ *             for the From domain / fetch the keys of
  *             the signatures; hash the body
  *   eom       expand every group recipient (delrcpt the group, addrcpt
  *             each member once, not the sender unless copy_to_sender);
@@ -67,6 +73,7 @@ struct mconn {
     int leadspc;          /* header values keep their leading space */
     char *login;          /* SASL login or NULL */
     char *sender;         /* bare envelope sender, lower-case ("" for <>) */
+    char *sender_canon;   /* its canonical form (addr_canonical), for rules */
     struct mrcpt *rcpt;
     size_t nrcpt, ngroups;
     struct msign *sign;
@@ -102,7 +109,8 @@ static void message_reset(struct mconn *c)
     c->nrcpt = c->ngroups = 0;
     free(c->login);
     free(c->sender);
-    c->login = c->sender = NULL;
+    free(c->sender_canon);
+    c->login = c->sender = c->sender_canon = NULL;
     sign_free(c->sign);
     c->sign = NULL;
     verify_free(c->verify);
@@ -129,6 +137,22 @@ static char *bare_address(const char *arg)
     if ((at = strrchr(a, '@')) != NULL)
         str_lower(at, strlen(at));
     return a;
+}
+
+/* canonical_address - bare (lower-case) in the form rules match (case,
+   quoting, +extension, trailing dot, alias domain); an address that does
+   not parse stays as it is; NULL when it parses but its alias domains
+   form a chain that does not end (a misconfiguration: temporary). */
+static char *canonical_address(const char *bare)
+{
+    struct addr a;
+    const char *why;
+
+    if (milter_canonical(milter_ctx, bare, ADDR_ALLOW_EMPTY, &a) == 0)
+        return xstrdup(a.full);
+    if (addr_parse(bare, strlen(bare), NULL, ADDR_ALLOW_EMPTY, &a, &why) == 0)
+        return NULL;
+    return xstrdup(bare);
 }
 
 static sfsistat tempfail(SMFICTX *ctx, const char *code, const char *xcode,
@@ -209,6 +233,13 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     if ((c->sender = bare_address(argv[0] ? argv[0] : "")) == NULL)
         return tempfail(ctx, "451", "4.3.0", "Sender address too long");
     str_lower(c->sender, strlen(c->sender));
+    if ((c->sender_canon = canonical_address(c->sender)) == NULL) {
+        log_error("%s: from=<%s>: alias domain chain longer than %d (the "
+                  "domains table): temporary failure", queue_id(ctx),
+                  log_safe_cstr(c->sender), ADDR_ALIAS_DOMAIN_DEPTH);
+        return tempfail(ctx, "451", "4.3.0", "Temporary failure, try again "
+                        "later");
+    }
     if (login && *login)
         c->login = xstrdup(login);
     trusted = c->login || (c->client[0] &&
@@ -242,7 +273,8 @@ static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
                            const char *addr)
 {
     struct ldapgroup_info info = {NULL, STRVEC_INIT};
-    struct str err = STR_INIT, text = STR_INIT;
+    struct str err = STR_INIT, text = STR_INIT, nested = STR_INIT;
+    struct strvec login_addrs = STRVEC_INIT; /* read once per RCPT */
     struct mres *r = milter_pool_get(milter_ctx->pool, &err);
     sfsistat st = SMFIS_CONTINUE;
     int rc = r ? milter_group_lookup(milter_ctx, r, addr, &info, &err)
@@ -255,8 +287,10 @@ static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
                       "Group directory unavailable, try again later");
     } else if (rc == LK_FOUND) {
         struct rights_query q = {addr, info.dn, &info.values, c->login,
-                                 c->sender};
+                                 c->sender_canon, &login_addrs};
         rc = rights_check(milter_ctx, r, &q, &text, &err);
+        if (rc == RIGHTS_ALLOW) /* every group nested below it too */
+            rc = rights_check_nested(milter_ctx, r, &q, &text, &nested, &err);
         if (rc == LK_LIMIT) {
             log_error("%s: to=<%s>: send rights: a group is over a limit: %s "
                       "([ldap] max_nesting, policy groups nested deeper than "
@@ -271,9 +305,12 @@ static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
                           "Cannot check the send rights now, try again later");
         } else if (rc == RIGHTS_DENY) {
             log_info("%s: reject: to=<%s> from=<%s> login=%s: not allowed to "
-                     "send to this group", queue_id(ctx), log_safe_cstr(addr),
-                     log_safe_cstr(c->sender),
-                     c->login ? log_safe_cstr(c->login) : "-");
+                     "send to this group%s%s%s", queue_id(ctx),
+                     log_safe_cstr(addr), log_safe_cstr(c->sender),
+                     c->login ? log_safe_cstr(c->login) : "-",
+                     nested.len ? " (nested group " : "",
+                     nested.len ? log_safe_cstr(str_cstr(&nested)) : "",
+                     nested.len ? ")" : "");
             smfi_setreply(ctx, "550", "5.7.1", (char *)str_cstr(&text));
             st = SMFIS_REJECT;
         } else if (rcpt_add(c, arg, addr, info.dn) < 0) {
@@ -286,6 +323,8 @@ static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
     ldapgroup_info_free(&info);
     str_free(&err);
     str_free(&text);
+    str_free(&nested);
+    strvec_free(&login_addrs);
     return st;
 }
 
@@ -300,6 +339,19 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
     if ((addr = bare_address(argv[0])) == NULL)
         return tempfail(ctx, "452", "4.5.3", "Recipient address too long");
     str_lower(addr, strlen(addr));
+    { /* 9A+x@alias-domain. is the group 9a@domain */
+        char *canon = canonical_address(addr);
+        if (canon == NULL) {
+            log_error("%s: to=<%s>: alias domain chain longer than %d (the "
+                      "domains table): temporary failure", queue_id(ctx),
+                      log_safe_cstr(addr), ADDR_ALIAS_DOMAIN_DEPTH);
+            free(addr);
+            return tempfail(ctx, "451", "4.3.0", "Temporary failure, try "
+                            "again later");
+        }
+        free(addr);
+        addr = canon;
+    }
     if (milter_group_domain(milter_ctx->cfg, addr))
         st = group_rcpt(ctx, c, argv[0], addr);
     else if (rcpt_add(c, argv[0], addr, NULL) < 0)
@@ -337,13 +389,44 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
         note_ar(c, value);
     if (c->verify)
         verify_header(milter_ctx, c->verify, name, value, c->leadspc);
-    if (c->sign && sign_header(milter_ctx, c->sign, name, bare) < 0) {
+    if (c->sign && sign_header(milter_ctx, c->sign, name, bare) < 0)
         log_error("%s: headers over max_headers/max_header_bytes: message "
-                  "not signed", queue_id(ctx));
+                  "not signed", queue_id(ctx)); /* its From is still checked */
+    return SMFIS_CONTINUE;
+}
+
+/* from_gate - an authenticated login signs only as a From it owns
+   (fromcheck.c); else 550 5.7.1 or unsigned per [milter] unowned_from.
+   SMFIS_CONTINUE (c->sign dropped when unsigned), or the reply. */
+static sfsistat from_gate(SMFICTX *ctx, struct mconn *c, struct mres *r)
+{
+    struct str why = STR_INIT, err = STR_INIT;
+    sfsistat st = SMFIS_CONTINUE;
+    int rc = from_owned(milter_ctx, r, c->login, sign_from(c->sign), &why,
+                        &err);
+
+    if (rc < 0) {
+        log_error("%s: login=%s: cannot check the From: address: %s (451)",
+                  queue_id(ctx), log_safe_cstr(c->login), str_cstr(&err));
+        st = tempfail(ctx, "451", "4.3.0",
+                      "Cannot check the From address now, try again later");
+    } else if (rc == LK_NOTFOUND &&
+               milter_ctx->cfg->unowned_from == UNOWNED_FROM_REJECT) {
+        log_info("%s: reject: login=%s: %s (unowned_from = reject)",
+                 queue_id(ctx), log_safe_cstr(c->login), str_cstr(&why));
+        smfi_setreply(ctx, "550", "5.7.1",
+                      "The From: address is not one of your addresses");
+        st = SMFIS_REJECT;
+    } else if (rc == LK_NOTFOUND) {
+        log_info("%s: login=%s: %s: passes unsigned (unowned_from = "
+                 "unsigned)", queue_id(ctx), log_safe_cstr(c->login),
+                 str_cstr(&why));
         sign_free(c->sign);
         c->sign = NULL;
     }
-    return SMFIS_CONTINUE;
+    str_free(&why);
+    str_free(&err);
+    return st;
 }
 
 static sfsistat mlfi_eoh(SMFICTX *ctx)
@@ -351,6 +434,7 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
     struct mconn *c = conn_of(ctx);
     struct str err = STR_INIT;
     struct mres *r;
+    sfsistat st;
     int rc;
 
     if (c && c->verify)
@@ -358,7 +442,12 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
     if (c == NULL || c->sign == NULL)
         return SMFIS_CONTINUE;
     r = milter_pool_get(milter_ctx->pool, &err);
-    rc = r ? sign_eoh(milter_ctx, r, c->sign, &err) : -1;
+    if (r && c->login && (st = from_gate(ctx, c, r)) != SMFIS_CONTINUE) {
+        milter_pool_put(milter_ctx->pool, r);
+        str_free(&err);
+        return st;
+    }
+    rc = r == NULL ? -1 : c->sign ? sign_eoh(milter_ctx, r, c->sign, &err) : 0;
     milter_pool_put(milter_ctx->pool, r);
     if (rc < 0) {
         log_error("%s: DKIM: %s (451)", queue_id(ctx), str_cstr(&err));
@@ -427,7 +516,8 @@ static sfsistat expand_all(SMFICTX *ctx, struct mconn *c, struct strvec *add,
         }
         for (size_t j = 0; st == SMFIS_CONTINUE && j < members.n; j++) {
             const char *mbr = members.v[j];
-            if (!cfg->copy_to_sender && !strcasecmp(mbr, c->sender)) {
+            if (!cfg->copy_to_sender && (!strcasecmp(mbr, c->sender) ||
+                                         !strcasecmp(mbr, c->sender_canon))) {
                 (*excluded)++;
             } else if (hmap_get(&seen, mbr) == NULL) {
                 strvec_add(add, mbr);

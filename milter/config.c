@@ -48,6 +48,8 @@ static const struct cfg_def milter_defs[] = {
      offsetof(struct milter_config, trusted_networks), NULL},
     {"dkim_missing_key", CFG_ENUM, "pass", 0, 0,
      offsetof(struct milter_config, dkim_missing_key), "pass|tempfail"},
+    {"unowned_from", CFG_ENUM, "reject", 0, 0,
+     offsetof(struct milter_config, unowned_from), "reject|unsigned"},
     {"max_headers", CFG_INT, "1000", 10, 100000,
      offsetof(struct milter_config, max_headers), NULL},
     {"max_header_bytes", CFG_SIZE, "1M", 1024, 64LL * 1024 * 1024,
@@ -61,6 +63,8 @@ static const struct cfg_def milter_defs[] = {
      offsetof(struct milter_config, max_signatures), NULL},
     {"poll_interval", CFG_TIME, "250ms", 10, 60000,
      offsetof(struct milter_config, poll_interval), NULL},
+    {"recipient_delimiter", CFG_STR, "+", 0, ADDR_DELIM_MAX,
+     offsetof(struct milter_config, recipient_delimiter), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def ldap_defs[] = {
@@ -233,12 +237,17 @@ int milter_group_domain(const struct milter_config *cfg, const char *addr)
 {
     const char *at = strrchr(addr, '@'), *cur = cfg->group_domains;
     char item[256];
-    int any = 0;
 
-    while (cfg_list_next(&cur, item, sizeof(item)) > 0) {
-        any = 1;
-        if (at && !strcasecmp(at + 1, item))
+    while (cfg_list_next(&cur, item, sizeof(item)) > 0)
+        if (!strcmp(item, "*") || (at && !strcasecmp(at + 1, item)))
             return 1;
-    }
-    return !any;
+    return 0; /* "": no group lookups at all */
+}
+
+int milter_ldap_on(const struct milter_config *cfg)
+{
+    const char *cur = cfg->group_domains;
+    char item[256];
+
+    return cfg_list_next(&cur, item, sizeof(item)) > 0;
 }

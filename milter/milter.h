@@ -11,8 +11,10 @@
  *   groups.c     LDAP groups (lib/ldapgroup.h, one cache for all threads)
  *                and the policy-group snapshot (lib/pgroup.h, reloaded
  *                by lib/reloader.h)
- *   rights.c     who may send to a group (SQL rules, LDAP attribute)
+ *   rights.c     who may send to a group (SQL rules, LDAP attribute), the
+ *                group written to and every group nested below it
  *   sign.c       DKIM signing with libopendkim
+ *   fromcheck.c  may the login use the From address (before signing)
  *   verify.c     DKIM verification with libopendkim (inbound)
  *   spf.c        SPF with libspf2 (inbound)
  *   dns.c        the per-thread DNS query service of libopendkim
@@ -29,6 +31,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "addr.h"
 #include "config.h"
 #include "daemon.h"
 #include "db.h"
@@ -45,10 +48,13 @@
 #define MILTER_NETS_MAX 32
 
 enum missing_key { MISSING_KEY_PASS, MISSING_KEY_TEMPFAIL };
+/* an authenticated login's From: it may not use: 550 5.7.1, or unsigned */
+enum unowned_from { UNOWNED_FROM_REJECT, UNOWNED_FROM_UNSIGNED };
 
 struct milter_config {
     struct server_config srv;      /* listen, user, unix_socket_mode */
-    char *group_domains;           /* "" = every recipient may be a group */
+    char *group_domains;           /* "" = no group lookups, "*" = every
+                                      recipient may be a group */
     long long max_recipients;      /* members per expansion */
     int copy_to_sender;
     int send_rules_sql;
@@ -59,6 +65,7 @@ struct milter_config {
     int dkim_sign;
     char *trusted_networks;        /* clients whose mail is signed */
     int dkim_missing_key;          /* enum missing_key */
+    int unowned_from;              /* enum unowned_from */
     long long max_headers;
     long long max_header_bytes;
     char *authserv_id;             /* "" in the file = the host name */
@@ -66,6 +73,7 @@ struct milter_config {
     int spf;                       /* SPF of inbound mail */
     long long max_signatures;      /* DKIM signatures verified per message */
     long long poll_interval;       /* ms, policy-group snapshot reloads */
+    char *recipient_delimiter;     /* addr_canonical: "+" */
     struct ldapc_config ldap;
     struct db_config db;
 };
@@ -77,8 +85,13 @@ extern const struct daemon_app milter_app;
 int milter_listen_spec(const char *spec, struct str *out, struct str *err);
 /* milter_net_match - 1 if the address text ip is in the list of networks. */
 int milter_net_match(const char *list, const char *ip);
-/* milter_group_domain - 1 if addr's domain may hold group addresses. */
+/* milter_group_domain - 1 if addr's domain may hold group addresses
+   (listed in group_domains, or group_domains = *); 0 for every address
+   when group_domains is empty. */
 int milter_group_domain(const struct milter_config *cfg, const char *addr);
+/* milter_ldap_on - 1 if LDAP is in use (group_domains is not empty): then
+   only does any message wait for LDAP. */
+int milter_ldap_on(const struct milter_config *cfg);
 
 /* pool.c: one LDAP and one database handle, used by one thread at a time */
 struct mres {
@@ -128,17 +141,34 @@ int milter_user_addresses(struct mctx *m, struct mres *r, const char *login,
 int milter_pgroups_has(struct mctx *m, struct mres *r, unsigned long gid,
                        const struct strvec *who, struct str *err);
 
+/* milter_subgroups - the LDAP groups nested below the group at dn, with
+   their addresses and send_rule_attribute values (lib/ldapgroup.h);
+   LK_FOUND (a group that is gone has none), LK_TEMP, LK_LIMIT. */
+int milter_subgroups(struct mctx *m, struct mres *r, const char *dn,
+                     struct ldapgroup_subs *out, struct str *err);
+/* milter_canonical - in (a bare address) in the form every rule matches
+   (lib/addr.h addr_canonical with [milter] recipient_delimiter and the
+   alias domains of the policy-group snapshot: none before the first
+   load); flags as for addr_canonical; 0, or -1 for an address that does
+   not parse. */
+int milter_canonical(struct mctx *m, const char *in, int flags,
+                     struct addr *out);
+
 /* rights.c: the answer is a membership question, so an LK_* value (the
    names below say what FOUND and NOTFOUND mean here) */
 #define RIGHTS_ALLOW LK_FOUND
 #define RIGHTS_DENY LK_NOTFOUND
 
 struct rights_query {
-    const char *group_addr;   /* lower-case */
+    const char *group_addr;   /* canonical; NULL: a group without address
+                                 (only its LDAP rule applies) */
     const char *group_dn;
     const struct strvec *ldap_rules;
     const char *login;        /* SASL login or NULL */
     const char *sender;       /* envelope sender */
+    struct strvec *login_addrs; /* NULL, or a cache of the login's
+                                   canonical addresses (filled on first
+                                   use; n == 0: not read yet) */
 };
 
 /* rights_check - may the sender send to the group?  RIGHTS_ALLOW,
@@ -147,13 +177,24 @@ struct rights_query {
 int rights_check(struct mctx *m, struct mres *r, const struct rights_query *q,
                  struct str *text, struct str *err);
 
+/* rights_check_nested - may the sender send to every group nested below
+   the group q names (q->group_dn)?  RIGHTS_ALLOW, RIGHTS_DENY (the
+   refusing group's text in *text, its address or DN in *which: a
+   definite refusal wins over trouble with another group), LK_TEMP,
+   LK_LIMIT. */
+int rights_check_nested(struct mctx *m, struct mres *r,
+                        const struct rights_query *q, struct str *text,
+                        struct str *which, struct str *err);
+
 /* sign.c */
 struct msign;
 int sign_global_init(struct str *err);
 void sign_global_end(void);
 struct msign *sign_begin(void);
 void sign_free(struct msign *s);
-/* sign_header - buffer one header (bounded); 0 or -1 over the limits */
+/* sign_header - buffer one header (bounded) and follow the From; 0, or
+   -1 once when the limits are passed (the message is then never signed,
+   its From still followed) */
 int sign_header(struct mctx *m, struct msign *s, const char *name,
                 const char *value);
 /* sign_eoh - find keys for the From domain and start signing; 0, -1 temp */
@@ -163,6 +204,18 @@ int sign_body(struct msign *s, const unsigned char *buf, size_t len);
 /* sign_eom - the DKIM-Signature header values (appended to out); 0, -1 */
 int sign_eom(struct msign *s, struct strvec *out, struct str *err);
 int sign_active(const struct msign *s);
+/* sign_from - the address of the message's single From mailbox as written
+   (lib/msghdr.h msghdr_mailbox), or NULL: no From, several From fields or
+   mailboxes, a group, malformed.  Valid after the headers. */
+const char *sign_from(const struct msign *s);
+
+/* fromcheck.c */
+/* from_owned - may the SASL login use the From address from (NULL: none
+   usable)?  lib/sendas.h over SQL, then, with LDAP in use, the login's
+   LDAP addresses; every address in canonical form.  LK_FOUND, LK_NOTFOUND
+   (the reason in *why), LK_TEMP (+ *err). */
+int from_owned(struct mctx *m, struct mres *r, const char *login,
+               const char *from, struct str *why, struct str *err);
 
 /* verify.c */
 struct mverify;
@@ -193,7 +246,9 @@ const char *milter_spf_check(const char *ip, const char *helo, const char *sende
 /* authres.c */
 /* ar_authserv_id - the authserv-id of an A-R value; 0, -1 if unreadable */
 int ar_authserv_id(const char *value, char *out, size_t outsize);
-/* ar_is_ours - 1 if the A-R value's authserv-id is ours (ASCII case-less) */
+/* ar_is_ours - 1 if the A-R value's authserv-id is ours (RFC 8601: CFWS,
+   token or quoted-string; ASCII case-less, one trailing dot ignored), or
+   it cannot be read and names ours anywhere */
 int ar_is_ours(const char *value, const char *authserv_id);
 /* ar_append_value - v as a token or a quoted-string; 0 or -1 */
 int ar_append_value(struct str *s, const char *v);

@@ -16,8 +16,17 @@
  * From, To, Cc, Subject, Date, Reply-To, Message-ID, MIME headers,
  * List-*, are oversigned (an extra empty instance so nobody can add one).
  *
- * Outcomes: the From domain is not ours, or there are several From
- * headers: no signature, no error.  Our domain without a usable key (no
+ * The From: the one mailbox of the single From field (lib/msghdr.h
+ * msghdr_mailbox: display name, comments and quoting understood); several
+ * From fields, several mailboxes in one (RFC 5322 allows them with a
+ * Sender), a group or a malformed value: never signed.  Before the keys
+ * are read, callbacks.c asks fromcheck.c whether an authenticated login
+ * may use that address at all (sign_from); the key is always the From
+ * domain's own, so a From that passed that check is signed with its own
+ * domain's key and never with another tenant's.
+ *
+ * Outcomes: the From domain is not ours, or there is no single usable
+ * From mailbox: no signature, no error.  Our domain without a usable key (no
  * row, unreadable key file, libopendkim refuses it): an error line and, per
  * [milter] dkim_missing_key, the message passes unsigned or is tempfailed.
  * SQL unreachable: tempfail (-1 from sign_eoh).
@@ -42,6 +51,7 @@
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
+#include "msghdr.h"
 
 #define SIGN_KEYS_MAX 4          /* signatures per message */
 #define SIGN_KEY_FILE_MAX 16384  /* bytes of one PEM key file */
@@ -67,7 +77,9 @@ struct msign {
     struct strvec headers;   /* "Name: value" */
     size_t header_bytes;
     int from_count;
-    char from_domain[ADDR_DOMAIN_MAX + 1];
+    int overflow;            /* over the header limits: never signed */
+    char from[ADDR_MAX + 1];               /* "" = no single usable From */
+    char from_domain[ADDR_DOMAIN_MAX + 1]; /* "" likewise */
     DKIM *dkim[SIGN_KEYS_MAX];
     size_t ndkim;
     struct strvec keys;      /* "selector/domain" of each handle, for logs */
@@ -122,29 +134,26 @@ int sign_active(const struct msign *s)
     return s && s->ndkim > 0;
 }
 
-/* from_domain - the domain of the (single) address in a From value. */
-static int from_domain(const char *value, char *out, size_t outsize)
+/* from_parse - the single mailbox of a From value and its domain (as
+   written, lower-case, without a trailing dot); 0, or -1 */
+static int from_parse(struct msign *s, const char *value)
 {
-    const char *lt = strrchr(value, '<'), *start = value, *end, *at;
+    struct addr a;
+    const char *why;
 
-    if (lt) {
-        start = lt + 1;
-        end = strchr(start, '>');
-    } else {
-        end = value + strlen(value);
-    }
-    if (end == NULL)
+    if (!msghdr_mailbox(value, strlen(value), s->from, sizeof(s->from)) ||
+        addr_parse(s->from, strlen(s->from), NULL, ADDR_NEED_DOMAIN, &a,
+                   &why) < 0 ||
+        a.domain[0] == '[' ||
+        str_copy_bounded(s->from_domain, sizeof(s->from_domain), a.domain,
+                         strlen(a.domain)) < 0)
         return -1;
-    while (end > start && (end[-1] == ' ' || end[-1] == '\t' ||
-                           end[-1] == '\r' || end[-1] == '\n'))
-        end--;
-    at = memrchr(start, '@', (size_t)(end - start));
-    if (at == NULL || !addr_domain_valid(at + 1, (size_t)(end - at - 1)))
-        return -1;
-    if (str_copy_bounded(out, outsize, at + 1, (size_t)(end - at - 1)) < 0)
-        return -1;
-    str_lower(out, strlen(out));
     return 0;
+}
+
+const char *sign_from(const struct msign *s)
+{
+    return s->from[0] ? s->from : NULL;
 }
 
 int sign_header(struct mctx *m, struct msign *s, const char *name,
@@ -152,14 +161,20 @@ int sign_header(struct mctx *m, struct msign *s, const char *name,
 {
     struct str h = STR_INIT;
 
+    /* the From is followed even over the limits: the login's right to it
+       is checked whether or not the message is signed */
+    if (!strcasecmp(name, "From") &&
+        (++s->from_count > 1 || from_parse(s, value) < 0))
+        s->from[0] = s->from_domain[0] = '\0';
+    if (s->overflow)
+        return 0;
     s->header_bytes += strlen(name) + strlen(value) + 2;
     if ((long long)s->headers.n >= m->cfg->max_headers ||
-        (long long)s->header_bytes > m->cfg->max_header_bytes)
+        (long long)s->header_bytes > m->cfg->max_header_bytes) {
+        s->overflow = 1;
+        strvec_free(&s->headers);
         return -1;
-    if (!strcasecmp(name, "From") &&
-        (++s->from_count > 1 ||
-         from_domain(value, s->from_domain, sizeof(s->from_domain)) < 0))
-        s->from_domain[0] = '\0';
+    }
     str_appendf(&h, "%s: %s", name, value); /* within max_header_bytes */
     strvec_add(&s->headers, h.data);
     str_free(&h);
@@ -268,8 +283,8 @@ int sign_eoh(struct mctx *m, struct mres *r, struct msign *s,
     struct db_param p[] = {DBP_S(s->from_domain)};
     int rc, ours;
 
-    if (s->from_domain[0] == '\0')
-        return 0; /* no (or more than one) usable From: not signed */
+    if (s->from_domain[0] == '\0' || s->overflow)
+        return 0; /* no single usable From, or over the limits: unsigned */
     rc = db_query(r->db, sql, p, 1, key_row, &k, err);
     if (rc < 0) {
         keyrows_free(&k);

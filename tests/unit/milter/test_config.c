@@ -63,7 +63,12 @@ static void test_group_domains(void)
     struct milter_config cfg = {0};
 
     cfg.group_domains = "";
-    CHECK(milter_group_domain(&cfg, "x@any.example"), "empty: every domain");
+    CHECK(!milter_group_domain(&cfg, "x@any.example"),
+          "empty: no group lookups");
+    CHECK(!milter_ldap_on(&cfg), "empty: LDAP not in use");
+    cfg.group_domains = "*";
+    CHECK(milter_group_domain(&cfg, "x@any.example"), "*: every domain");
+    CHECK(milter_ldap_on(&cfg), "*: LDAP in use");
     cfg.group_domains = "bns.school.example, gym.school.example";
     CHECK(milter_group_domain(&cfg, "9a@bns.school.example"), "listed");
     CHECK(milter_group_domain(&cfg, "9a@GYM.school.example"), "case");
@@ -104,6 +109,9 @@ static void test_load(void)
                   "mail_attribute default");
         CHECK(cfg->ldap.cache_ttl == 60000, "cache_ttl default 60s");
         CHECK(cfg->dkim_missing_key == MISSING_KEY_PASS, "missing key: pass");
+        CHECK(cfg->unowned_from == UNOWNED_FROM_REJECT,
+              "unowned_from default: reject");
+        CHECK_STR(cfg->group_domains, "", "group_domains default: none");
         daemon_free_config(&milter_app, cfg);
     }
     unlink(p);
@@ -129,6 +137,14 @@ static void test_load(void)
     cfg = daemon_load_config(&milter_app, p, &err);
     CHECK(cfg == NULL && strstr(str_cstr(&err), "trusted_networks"),
           "bad network refused: %s", str_cstr(&err));
+    daemon_free_config(&milter_app, cfg);
+    unlink(p);
+
+    str_reset(&err);
+    p = write_file("[milter]\nunowned_from = sign\n");
+    cfg = daemon_load_config(&milter_app, p, &err);
+    CHECK(cfg == NULL && strstr(str_cstr(&err), "unowned_from"),
+          "unowned_from: only reject or unsigned: %s", str_cstr(&err));
     daemon_free_config(&milter_app, cfg);
     unlink(p);
 
