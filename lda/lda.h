@@ -74,6 +74,12 @@ struct lda_config {
     char *sieve_spam_score_max;    /* the score that maps to 10 */
     char *sieve_spam_flag_header;  /* spamtest: "Yes" = spam */
     char *sieve_virus_header;      /* virustest */
+    long long sieve_max_memory;    /* bytes one Sieve run may hold */
+    long long sieve_max_steps;     /* CPU budget of one delivery's scripts */
+    long long sieve_send_max_per_message; /* mails the scripts may send */
+    long long sieve_send_max_per_period;  /* per mailbox; 0 = no limit */
+    long long sieve_send_period;   /* ms: the window of the above */
+    long long sieve_send_timeout;  /* ms: all sends of one delivery */
     struct db_config db;
 };
 
@@ -228,6 +234,10 @@ enum quota_check { QUOTA_TEMP = -1, QUOTA_OK = 0, QUOTA_OVER = 1 };
  */
 enum quota_check quota_check(const char *root, unsigned long long limit,
                              unsigned long long size, struct str *err);
+/* quota_parse_usage - the maildirsize text buf (NUL-terminated, changed by
+   the parse): 1 and the summed *bytes when its first line is "<limit>S",
+   0 when it must be recalculated (other limit, damaged line). */
+int quota_parse_usage(char *buf, unsigned long long limit, long long *bytes);
 /* quota_add - append "bytes count" to maildirsize (if it exists). */
 int quota_add(const char *root, long long bytes, long long count,
               struct str *err);
@@ -263,6 +273,14 @@ int lda_maildir_valid(const char *p);
  */
 int lda_maps_lookup(const struct lda_config *cfg, const struct addr *a,
                     struct lda_mailbox *mb, struct str *err);
+#define LDA_MAPS_REPLY_MAX 4096 /* one postern-maps reply netstring */
+/* lda_maps_reply - the payload of postern-maps' reply netstring for a:
+   "OK <maildir>" LK_FOUND (*mb filled, quota as given), "NOTFOUND"
+   LK_NOTFOUND, anything else (or a maildir lda_maildir_valid refuses)
+   LK_TEMP + *err.  Pure: lda_maps_lookup's reading of the answer. */
+int lda_maps_reply(const struct str *reply, const struct addr *a,
+                   unsigned long long quota, struct lda_mailbox *mb,
+                   struct str *err);
 
 /* --- one delivery (deliver.c) --------------------------------------------------------- */
 

@@ -11,7 +11,8 @@
  * <mailbox>/sieve, include :global in [lda] sieve_global_dir.
  *
  * A script that does not compile is skipped (logged; for the user's
- * script the errors are also written to <mailbox>/.postern.sieve.log).
+ * script the errors are also written to <mailbox>/.postern.sieve.log, as
+ * is a run-time error of the user's script, e.g. a budget spent).
  * A run-time error in any script drops every action and keeps the
  * message in the default folder: mail is never lost.
  *
@@ -31,6 +32,14 @@
  *               before: sieve_state.c); a failed or skipped redirect
  *               stores in the default folder instead
  *   vacation, notify  after a successful delivery only (sieve_state.c)
+ *   sending     redirect, notify and vacation share one bound
+ *               (sieve_lda_send_claim): [lda] sieve_send_max_per_message
+ *               mails per delivery, sieve_send_max_per_period per mailbox
+ *               and sieve_send_period (table sieve_sends), all within
+ *               sieve_send_timeout (a sendmail still running then is
+ *               killed); a redirect over a bound keeps the message, a
+ *               notification or reply over it is not sent (logged once
+ *               per delivery with the count)
  *   duplicate   the tracked ids are stored after a successful delivery
  *   reject, ereject  outcome LDA_REJECTED (77, 550 5.7.1 reason)
  *   discard     nothing is stored: delivered (2.0.0 "discarded by sieve")
@@ -47,9 +56,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sieve_bridge.h"
+#include "clock.h"
 #include "file.h"
 #include "log.h"
 #include "mem.h"
@@ -64,6 +75,8 @@ static int msg_load(void *ctx, struct str *out)
     off_t off = 0;
 
     str_reset(out);
+    if (str_reserve(out, (size_t)want) < 0) /* one copy, no doubling */
+        return -1;
     if (m->fd < 0)
         return str_append(out, m->mem ? m->mem : "", (size_t)want);
     while ((unsigned long long)off < want) {
@@ -174,16 +187,62 @@ static void child_exec_sendmail(const char *path, int fd, const char *from,
     _exit(75);
 }
 
-/* spawn sendmail_path -i -f FROM -- TO and write prefix + (m or text) to
-   it; 0 or -1 with *err */
+/* writer_child - in the second child: prefix + m into fd, then exit
+   (0 written, 1 not); a broken pipe ends it */
+static void writer_child(int fd, const struct str *prefix, struct lda_msg *m)
+{
+    struct sigaction dfl;
+
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_IGN;
+    (void)sigaction(SIGPIPE, &dfl, NULL);
+    if (file_write_all(fd, prefix->data ? prefix->data : "", prefix->len) < 0 ||
+        (m && lda_msg_write_to(m, fd) < 0))
+        _exit(1);
+    _exit(0);
+}
+
+/* reap pid by deadline (0: none); its wait status, -2 when it was
+   killed at the deadline (with its process group), -1 on an error */
+static int reap(pid_t pid, long long deadline)
+{
+    int status, nap = 1;
+
+    for (;;) {
+        pid_t w = waitpid(pid, &status, deadline ? WNOHANG : 0);
+        if (w == pid)
+            return status;
+        if (w < 0 && errno != EINTR)
+            return -1;
+        if (w == 0 && clock_ms() >= deadline) {
+            (void)kill(-pid, SIGKILL);
+            (void)kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            return -2;
+        }
+        if (w == 0) {
+            struct timespec ts = {0, (long)nap * 1000000L};
+            nanosleep(&ts, NULL);
+            nap = nap < 16 ? nap * 2 : 16;
+        }
+    }
+}
+
+/* spawn sendmail_path -i -f FROM -- TO (its own process group) and a
+   writer child feeding it prefix + m, so that a sendmail that hangs is
+   killed at the deadline instead of holding the delivery (and, in LMTP
+   mode, every other connection); 0 or -1 with *err */
 int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
                        const struct str *prefix, struct lda_msg *m,
-                       struct str *err)
+                       long long deadline_ms, struct str *err)
 {
-    struct sigaction ign, old;
-    int pfd[2], status, rc = 0;
-    pid_t pid;
+    int pfd[2], status, wstatus;
+    pid_t pid, wpid;
 
+    if (deadline_ms && clock_ms() >= deadline_ms)
+        return str_appendf(err, "no time left ([lda] sieve_send_timeout)"),
+               -1;
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return str_appendf(err, "pipe: %s", strerror(errno)), -1;
     if ((pid = fork()) < 0) {
@@ -191,45 +250,56 @@ int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
         close(pfd[1]);
         return str_appendf(err, "fork: %s", strerror(errno)), -1;
     }
-    if (pid == 0)
+    if (pid == 0) {
+        (void)setpgid(0, 0);
         child_exec_sendmail(ctx->cfg->sendmail_path, pfd[0], from, to);
+    }
+    (void)setpgid(pid, pid);
     close(pfd[0]);
-    memset(&ign, 0, sizeof(ign));
-    ign.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ign, &old);
-    if (file_write_all(pfd[1], prefix->data ? prefix->data : "",
-                       prefix->len) < 0 ||
-        (m && lda_msg_write_to(m, pfd[1]) < 0)) {
-        str_appendf(err, "writing to %s: %s", ctx->cfg->sendmail_path,
-                    strerror(errno));
-        rc = -1;
+    if ((wpid = fork()) < 0) {
+        close(pfd[1]);
+        (void)kill(pid, SIGKILL);
+        (void)reap(pid, 0);
+        return str_appendf(err, "fork: %s", strerror(errno)), -1;
     }
+    if (wpid == 0) {
+        (void)setpgid(0, 0);
+        writer_child(pfd[1], prefix, m);
+    }
+    (void)setpgid(wpid, wpid);
     close(pfd[1]);
-    sigaction(SIGPIPE, &old, NULL);
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            status = -1;
-            break;
-        }
-    if (rc == 0 && (status == -1 || !WIFEXITED(status) ||
-                    WEXITSTATUS(status) != 0)) {
-        str_appendf(err, "%s exited with status %d", ctx->cfg->sendmail_path,
-                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        rc = -1;
+    wstatus = reap(wpid, deadline_ms);
+    status = reap(pid, wstatus == -2 ? clock_ms() : deadline_ms);
+    if (wstatus == -2 || status == -2) {
+        if (wstatus != -2)
+            (void)kill(wpid, SIGKILL);
+        str_appendf(err, "%s did not finish in time ([lda] "
+                    "sieve_send_timeout); killed", ctx->cfg->sendmail_path);
+        return -1;
     }
-    return rc;
+    if (wstatus == -1 || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+        str_appendf(err, "writing to %s failed", ctx->cfg->sendmail_path);
+        return -1;
+    }
+    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        str_appendf(err, "%s exited with status %d", ctx->cfg->sendmail_path,
+                    status != -1 && WIFEXITED(status) ? WEXITSTATUS(status)
+                                                      : -1);
+        return -1;
+    }
+    return 0;
 }
 
 /* redirect - pipe the message to sendmail with our Delivered-To on top */
 static int redirect(struct lda_ctx *ctx, const struct lda_envelope *env,
                     const struct lda_mailbox *mb, struct lda_msg *m,
-                    const char *to, struct str *err)
+                    const char *to, long long deadline, struct str *err)
 {
     struct str hdr = STR_INIT;
     int rc;
 
     str_appendf(&hdr, "Delivered-To: %s\n", mb->address);
-    rc = sieve_lda_sendmail(ctx, env->sender, to, &hdr, m, err);
+    rc = sieve_lda_sendmail(ctx, env->sender, to, &hdr, m, deadline, err);
     str_free(&hdr);
     return rc;
 }
@@ -280,11 +350,17 @@ static int run_one(const char *path, const char *name,
         str_free(&errors);
         return 2;
     }
-    str_free(&errors);
+    str_reset(&errors);
     rc = sieve_execute(s, sm, host, res);
-    if (rc < 0)
+    if (rc < 0) {
         log_warn("to=<%s>: sieve: %s; keeping the message", who,
                  log_safe(res->error.data, res->error.len));
+        if (user) {     /* the user sees it too (a budget spent, ...) */
+            str_appendf(&errors, "%s\n", str_cstr(&res->error));
+            user_log(user, &errors);
+        }
+    }
+    str_free(&errors);
     sieve_script_free(s);
     return rc;
 }
@@ -347,7 +423,10 @@ static int redirect_one(const struct sieve_lda_run *run, struct lda_msg *m,
                  "message", who, log_safe_cstr(to), why);
         return -1;
     }
-    if (redirect(run->ctx, run->env, run->mb, m, to, &err) < 0) {
+    if (!sieve_lda_send_claim(run, "redirect", to))
+        return -1;      /* logged; the message is kept */
+    if (redirect(run->ctx, run->env, run->mb, m, to, run->sends->deadline,
+                 &err) < 0) {
         log_error("to=<%s>: sieve redirect to <%s>: %s; keeping the message",
                   who, log_safe_cstr(to), str_cstr(&err));
         rc = -1;
@@ -373,6 +452,7 @@ static void execute(const struct sieve_lda_run *run, struct lda_msg *m,
     int redirected = 0, fallback = 0;
 
     memset(&o, 0, sizeof(o));
+    run->sends->deadline = clock_ms() + ctx->cfg->sieve_send_timeout;
     for (size_t i = 0; i < sr->n; i++) {
         const struct sieve_action *a = &sr->acts[i];
         if (a->kind == SIEVE_ACT_REJECT || a->kind == SIEVE_ACT_EREJECT) {
@@ -415,6 +495,7 @@ static void execute(const struct sieve_lda_run *run, struct lda_msg *m,
         else if (sr->acts[i].kind == SIEVE_ACT_NOTIFY)
             sieve_lda_notify(run, sr->acts[i].notify);
     }
+    sieve_lda_send_summary(run);
     if (o.stored || redirected)
         lda_result_set(res, LDA_OK, "<%s>: sieve: %s", mb->address,
                        str_cstr(&o.text));
@@ -475,6 +556,7 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
     struct sieve_storage st;
     struct exists_ctx ectx = {root};
     struct sieve_lda_run run;
+    struct sieve_send_budget sends;
     struct sieve_message sm;
     struct sieve_result sr;
     struct sieve_host host;
@@ -505,6 +587,11 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
     run.env = env;
     run.mb = mb;
     run.sm = &sm;
+    memset(&sends, 0, sizeof(sends));
+    sends.left = cfg->sieve_send_max_per_message;
+    run.sends = &sends;
+    host.max_memory = (size_t)cfg->sieve_max_memory;
+    host.max_steps = (unsigned long long)cfg->sieve_max_steps;
     host.duplicate = sieve_lda_duplicate;
     host.dup_ctx = &run;
     host.duplicate_default = cfg->sieve_duplicate_period / 1000;

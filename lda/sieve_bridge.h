@@ -18,12 +18,23 @@ void sieve_lda_message(struct sieve_message *sm, struct lda_msg *m,
 void sieve_maildir_flags(const char *const *flags, char *out, size_t size);
 
 /* sieve_lda_sendmail - [lda] sendmail_path -i -f FROM -- TO, fed prefix
-   then m (NULL: prefix only); FROM "" is <>.  0, or -1 with *err. */
+   then m (NULL: prefix only); FROM "" is <>.  A sendmail (and the
+   writer feeding it) still running at deadline_ms (clock_ms(); 0: no
+   deadline) is killed.  0, or -1 with *err. */
 int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
                        const struct str *prefix, struct lda_msg *m,
-                       struct str *err);
+                       long long deadline_ms, struct str *err);
 
 /* --- sieve_state.c: state in the database, replies ----------------------- */
+
+/* what one delivery's scripts may still send (redirect, notify,
+   vacation): [lda] sieve_send_max_per_message, sieve_send_timeout */
+struct sieve_send_budget {
+    long long left;          /* mails */
+    long long deadline;      /* clock_ms() */
+    unsigned long skipped;   /* refused, for the summary line */
+    const char *why;         /* the first reason */
+};
 
 /* the delivery as the state functions see it */
 struct sieve_lda_run {
@@ -31,7 +42,19 @@ struct sieve_lda_run {
     const struct lda_envelope *env;
     const struct lda_mailbox *mb;
     const struct sieve_message *sm;
+    struct sieve_send_budget *sends;
 };
+
+/* sieve_lda_send_claim - may the scripts send one more mail (`what`:
+   "redirect", "notify", "vacation") to `to`?  The per-message bound,
+   the deadline, then one of [lda] sieve_send_max_per_period in the
+   sieve_sends window of the mailbox (not counted without a database; a
+   database error refuses).  1 yes, 0 no (the first refusal is logged,
+   the rest counted for sieve_lda_send_summary). */
+int sieve_lda_send_claim(const struct sieve_lda_run *run, const char *what,
+                         const char *to);
+/* sieve_lda_send_summary - log how many sends were refused, if any */
+void sieve_lda_send_summary(const struct sieve_lda_run *run);
 
 /* sieve_sha256_hex - out gets 64 hex digits and a NUL */
 void sieve_sha256_hex(const char *s, size_t n, char out[65]);

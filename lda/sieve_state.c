@@ -25,6 +25,20 @@
  * enotify mailto (RFC 5436): not sent for a message with Auto-Submitted
  * other than "no" (2.7); the envelope sender is <>.
  *
+ * Sending bound (sieve_lda_send_claim): every mail the scripts make
+ * postern-lda send (a redirect, each recipient of a notification, a
+ * vacation reply) takes one of [lda] sieve_send_max_per_message for the
+ * delivery and one of [lda] sieve_send_max_per_period for the mailbox in
+ * the current window of sieve_send_period seconds (a row of sieve_sends,
+ * claimed atomically: INSERT ... ON DUPLICATE KEY UPDATE only below the
+ * limit, so every MX host and LDA process counts on one row; fixed
+ * windows, so up to twice the limit can pass around a window's edge).
+ * All sends of a delivery must finish within sieve_send_timeout.  Over a
+ * bound: no mail (the redirect keeps the message instead), the first
+ * refusal logged, the count in one summary line.  Without a database
+ * only the per-message bound and the timeout apply; a database error
+ * refuses the send.
+ *
  * duplicate (RFC 7352) and redirects: sieve_duplicates rows, one per
  * (mailbox, SHA-256 of handle + id).  A redirect is remembered under
  * "redirect" + target + Message-ID for [lda] sieve_duplicate_period.
@@ -38,6 +52,8 @@
 #include <openssl/evp.h>
 
 #include "sieve_bridge.h"
+#include "clock.h"
+#include "dbtext.h"
 #include "log.h"
 
 #define OWN_MAX 200   /* aliases counted as the user's addresses */
@@ -100,13 +116,19 @@ static int own_addresses(const struct sieve_lda_run *run, struct own_list *o,
     return LK_FOUND;
 }
 
+/* lower_copy - s lower-cased, bounded to vacation_responses.sender
+   (VARCHAR(320), utf8mb4): a sender that is not UTF-8 is canonicalised
+   (lib/dbtext.h), never refused by the database */
 static void lower_copy(char *out, size_t size, const char *s)
 {
+    char low[ADDR_MAX + 1];
     size_t i = 0;
 
-    for (; s[i] && i + 1 < size; i++)
-        out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
-    out[i] = '\0';
+    for (; s[i] && i + 1 < sizeof(low); i++)
+        low[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+    low[i] = '\0';
+    if (dbtext_bound(out, size, low, i, 320) < 0)
+        snprintf(out, size, "%s", low);
 }
 
 /* claim the period: 1 claimed (send), 0 already replied, -1 error */
@@ -214,10 +236,15 @@ void sieve_lda_vacation(const struct sieve_lda_run *run,
                  who, log_safe_cstr(sender));
         goto out;
     }
+    if (!sieve_lda_send_claim(run, "vacation", from)) {
+        if (v->effective > 0)
+            vacation_release(run, hash, sender, now);
+        goto out;
+    }
     sieve_vacation_compose(run->sm, v, who, run->ctx->hostname, &msg);
     if (sieve_lda_sendmail(run->ctx,
                            cfg->vacation_envelope_sender ? who : "", from,
-                           &msg, NULL, &err) < 0) {
+                           &msg, NULL, run->sends->deadline, &err) < 0) {
         log_error("to=<%s>: vacation reply to <%s>: %s", who,
                   log_safe_cstr(from), str_cstr(&err));
         if (v->effective > 0)
@@ -258,7 +285,12 @@ void sieve_lda_notify(const struct sieve_lda_run *run,
             memcpy(rcpt, p, len);
             rcpt[len] = '\0';
             str_reset(&err);
-            if (sieve_lda_sendmail(run->ctx, "", rcpt, &msg, NULL, &err) < 0)
+            if (!sieve_lda_send_claim(run, "notify", rcpt)) {
+                p += len + (c != NULL);     /* refused (logged) */
+                continue;
+            }
+            if (sieve_lda_sendmail(run->ctx, "", rcpt, &msg, NULL,
+                                   run->sends->deadline, &err) < 0)
                 log_error("to=<%s>: notify <%s>: %s", who,
                           log_safe_cstr(rcpt), str_cstr(&err));
             else
@@ -272,6 +304,86 @@ out:
     str_free(&to);
     str_free(&err);
     str_free(&as);
+}
+
+/* --- the sending bound ------------------------------------------------- */
+
+/* one more mail in the mailbox's current window; LK_FOUND counted,
+   LK_NOTFOUND over the limit, LK_TEMP database error */
+static int period_claim(const struct sieve_lda_run *run, struct str *err)
+{
+    const struct lda_config *cfg = run->ctx->cfg;
+    long long now = (long long)time(NULL);
+    long long period = cfg->sieve_send_period / 1000;
+    long long start = now - now % (period > 0 ? period : 1);
+    unsigned long long affected = 0;
+    struct db_param p[3] = {DBP_S(run->mb->address), DBP_I(start),
+                            DBP_I(cfg->sieve_send_max_per_period)};
+
+    if (db_exec(run->ctx->db,
+                "INSERT INTO sieve_sends (mailbox, window_start, sent) "
+                "VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE sent = IF(sent < "
+                "?, sent + 1, sent)", p, 3, &affected, err) < 0)
+        return LK_TEMP;
+    if (affected == 1) {   /* a new window: prune the old ones */
+        struct db_param q[1] = {DBP_I(start - period)};
+        struct str e2 = STR_INIT;
+        (void)db_exec(run->ctx->db, "DELETE FROM sieve_sends WHERE "
+                      "window_start < ? LIMIT 100", q, 1, NULL, &e2);
+        str_free(&e2);
+    }
+    return affected > 0 ? LK_FOUND : LK_NOTFOUND;
+}
+
+static int refuse(const struct sieve_lda_run *run, const char *what,
+                  const char *to, const char *why)
+{
+    struct sieve_send_budget *b = run->sends;
+
+    if (b->skipped++ == 0) {
+        b->why = why;
+        log_warn("to=<%s>: sieve: %s to <%s> not sent: %s", run->mb->address,
+                 what, log_safe_cstr(to), why);
+    }
+    return 0;
+}
+
+int sieve_lda_send_claim(const struct sieve_lda_run *run, const char *what,
+                         const char *to)
+{
+    const struct lda_config *cfg = run->ctx->cfg;
+    struct sieve_send_budget *b = run->sends;
+    struct str err = STR_INIT;
+    int rc;
+
+    if (b->left <= 0)
+        return refuse(run, what, to, "over [lda] sieve_send_max_per_message");
+    if (b->deadline && clock_ms() >= b->deadline)
+        return refuse(run, what, to, "[lda] sieve_send_timeout is spent");
+    if (cfg->sieve_send_max_per_period > 0 && run->ctx->db) {
+        rc = period_claim(run, &err);
+        if (rc == LK_TEMP)
+            log_warn("to=<%s>: sieve: cannot count sends: %s",
+                     run->mb->address, str_cstr(&err));
+        str_free(&err);
+        if (rc == LK_TEMP)
+            return refuse(run, what, to, "the database cannot count it");
+        if (rc == LK_NOTFOUND)
+            return refuse(run, what, to, "over [lda] "
+                          "sieve_send_max_per_period");
+    }
+    b->left--;
+    return 1;
+}
+
+void sieve_lda_send_summary(const struct sieve_lda_run *run)
+{
+    const struct sieve_send_budget *b = run->sends;
+
+    if (b->skipped > 1)
+        log_warn("to=<%s>: sieve: %lu mails of redirect, notify or vacation "
+                 "not sent (first: %s)", run->mb->address, b->skipped,
+                 b->why);
 }
 
 /* --- duplicate ids ------------------------------------------------------ */

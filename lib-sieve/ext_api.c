@@ -46,6 +46,7 @@ void sv_run_message_changed(struct sv_run *r)
     r->hdrs_ready = 0;
     r->whole_ready = 0;
     str_reset(&r->whole);
+    sv_body_free(r);
 }
 
 void sv_run_includes_reset(struct sv_run *r)

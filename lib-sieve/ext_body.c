@@ -9,7 +9,8 @@
  * "text/html", "" for every leaf part); :raw at the undecoded body.  The
  * parts are found by message.c; charsets are not converted (UTF-8 and
  * US-ASCII compare as they are).  Each part is one value: :is compares a
- * whole part, :contains searches it.
+ * whole part, :contains searches it.  The parts are found and decoded once
+ * per run (message.c) and count against the run's memory budget.
  */
 #include "sieve-int.h"
 
@@ -26,6 +27,8 @@ static int body_exec(struct sv_run *r, struct sv_node *n)
     sv_eval_list(r, &sv_pos(n, 0)->list, &keys);
     if (sv_body_parts(r, transform, &types, &parts, &np) < 0)
         return sv_rerror(r, n, "cannot read the message body");
+    if (sv_mem_check(r, n) < 0)     /* the loaded and decoded parts */
+        return -1;
     return sv_match(r, n, parts, np, &keys);
 }
 

@@ -21,9 +21,14 @@
  * Protected (RFC 5293 4.7 / 6): "Received" and "Auto-Submitted" are
  * never added or deleted; such a command does nothing.
  *
- * Limits: the edited header stays within LDA_HDR_KEEP_MAX-like bounds of
- * EDITHEADER_MAX bytes (run-time error beyond).
+ * Limits: the edited header stays within EDITHEADER_MAX bytes (run-time
+ * error beyond); every edit costs one step per 64 bytes of the header
+ * (the CPU budget), and what it holds counts against the run's memory
+ * budget (sieve.h), so a script full of edits and tests after them
+ * ends with "script uses too much memory" or "takes too long", and the
+ * message is kept.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -90,6 +95,10 @@ static int addheader_exec(struct sv_run *r, struct sv_node *n)
     sieve_encode_header(&field, value.s, value.len, name.len + 2);
     str_append_char(&field, '\n');
     h = edit_buffer(r);
+    if (sv_charge(r, n, (h->len + field.len) / 64) < 0) {
+        str_free(&field);
+        return -1;
+    }
     if (h->len + field.len > EDITHEADER_MAX) {
         str_free(&field);
         return sv_rerror(r, n, "addheader: the header grew too large");
@@ -105,7 +114,7 @@ static int addheader_exec(struct sv_run *r, struct sv_node *n)
     }
     str_free(&field);
     r->hdrs_ready = 0;
-    return 0;
+    return sv_mem_check(r, n);
 }
 
 /* the extent [start, end) of each field in text */
@@ -142,7 +151,9 @@ static int deleteheader_exec(struct sv_run *r, struct sv_node *n)
     if (pats)
         sv_eval_list(r, &pats->list, &keys);
     h = edit_buffer(r);
-    starts = arena_alloc(r->a, (SIEVE_HEADERS_MAX + 1) * sizeof(size_t));
+    if (sv_charge(r, n, h->len / 64) < 0)
+        return -1;
+    starts = xmalloc((SIEVE_HEADERS_MAX + 1) * sizeof(size_t));
     nf = field_spans(h->data ? h->data : "", h->len, starts,
                      SIEVE_HEADERS_MAX);
     starts[nf] = h->len;
@@ -167,16 +178,21 @@ static int deleteheader_exec(struct sv_run *r, struct sv_node *n)
                 struct sv_str val;
                 sv_parse_fields(r->a, f, flen, &one);
                 sv_decode_2047(r->a, one[0].value, one[0].vlen, &val);
-                del = sv_match(r, n, &val, 1, &keys) == 1;
+                if ((del = sv_match(r, n, &val, 1, &keys)) < 0) {
+                    free(starts);
+                    str_free(&out);
+                    return -1;
+                }
             }
         }
         if (!del)
             str_append(&out, f, flen);
     }
+    free(starts);
     str_free(h);
     *h = out;
     r->hdrs_ready = 0;
-    return 0;
+    return sv_mem_check(r, n);
 }
 
 static const struct sv_cmddef cmds[] = {

@@ -171,6 +171,7 @@ struct sv_str sv_expand(struct sv_run *r, const struct sv_str *s)
             str_append_char(&out, *p);
         p++;
     }
+    (void)sv_charge(r, NULL, (s->len + out.len) / 64); /* CPU budget */
     res = sv_dup(r, out.data ? out.data : "", out.len);
     str_free(&out);
     return res;

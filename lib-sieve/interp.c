@@ -3,10 +3,14 @@
  * (if/elsif/else chains, stop, return), tests, and string evaluation
  * (variables expanded when the script uses "variables").
  *
- * Every command, test and comparison is one step; more than
- * SIEVE_STEPS_MAX steps is a run-time error ("script takes too long"),
- * which bounds the CPU time of a delivery together with the :matches
- * budget in match.c.
+ * Budgets (sieve.h): every command, test and comparison costs
+ * SIEVE_STEP_COST steps and matching what it does (match.c,
+ * ext_regex.c); all runs into one result draw on one count
+ * (res->steps), so sieve_before, the user's script, sieve_after and every
+ * included script share one CPU budget (host->max_steps, default
+ * SIEVE_STEPS_MAX).  The bytes a run holds (sv_mem_used) are checked
+ * at every step against host->max_memory (default SIEVE_MEMORY_MAX).
+ * Either spent is a run-time error: the caller keeps the message.
  *
  * Diagnostics: the first run-time error is kept in res->error as
  * "NAME:LINE: error: ..." and ends the run.
@@ -34,12 +38,51 @@ int sv_rerror(struct sv_run *r, const struct sv_node *n, const char *fmt, ...)
     return -1;
 }
 
+int sv_charge(struct sv_run *r, const struct sv_node *n,
+              unsigned long long steps)
+{
+    struct sieve_result *res = r->res;
+
+    if (steps > r->max_steps || res->steps > r->max_steps - steps) {
+        res->steps = r->max_steps + 1;
+        return sv_rerror(r, n, "script takes too long (CPU budget of %llu "
+                         "steps spent)", r->max_steps);
+    }
+    res->steps += steps;
+    return 0;
+}
+
+unsigned long long sv_steps_left(const struct sv_run *r)
+{
+    return r->res->steps >= r->max_steps ? 0
+                                         : r->max_steps - r->res->steps;
+}
+
+size_t sv_mem_used(const struct sv_run *r)
+{
+    size_t n = r->arena.used_total + r->res->arena.used_total +
+               r->whole.len + r->regex_mem;
+
+    if (r->res->new_header)
+        n += r->res->new_header->len;
+    for (size_t i = 0; i < r->ninc; i++)
+        n += r->inc[i].s->arena.used_total;
+    return n;
+}
+
+int sv_mem_check(struct sv_run *r, const struct sv_node *n)
+{
+    if (sv_mem_used(r) > r->max_memory)
+        return sv_rerror(r, n, "script uses too much memory (more than %zu "
+                         "bytes)", r->max_memory);
+    return 0;
+}
+
 int sv_step(struct sv_run *r, const struct sv_node *n)
 {
-    if (++r->steps > SIEVE_STEPS_MAX)
-        return sv_rerror(r, n, "script takes too long (more than %d steps)",
-                         SIEVE_STEPS_MAX);
-    return 0;
+    if (sv_charge(r, n, SIEVE_STEP_COST) < 0)
+        return -1;
+    return sv_mem_check(r, n);
 }
 
 struct sv_str sv_dup(struct sv_run *r, const char *s, size_t len)
@@ -142,10 +185,16 @@ int sieve_execute(struct sieve_script *s, const struct sieve_message *msg,
     r->host = host;
     r->res = res;
     r->fr = &fr;
+    r->max_steps = host && host->max_steps ? host->max_steps
+                                           : SIEVE_STEPS_MAX;
+    r->max_memory = host && host->max_memory ? host->max_memory
+                                             : SIEVE_MEMORY_MAX;
     for (size_t i = 0; i < SIEVE_MATCH_VARS; i++)
         r->mvars[i] = (struct sv_str){"", 0, 0};
     rc = sv_run_script(r, s);
     sv_include_free(r);
+    sv_regex_free(r);
+    sv_body_free(r);
     str_free(&r->whole);
     arena_free(&r->arena);
     if (rc == 0 && r->stop)

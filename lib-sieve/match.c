@@ -10,19 +10,24 @@
  * success the match variables ${0} (the whole value) and ${1}..${9} (each
  * wildcard in order) are set when the script uses "variables".
  *
- * Limits: one :matches comparison gives up (no match) after
- * GLOB_BUDGET backtracking steps, so a pattern like "*a*a*a*a*b" cannot
- * run away, and a pattern with more than GLOB_WILDCARDS_MAX wildcards
- * never matches (recursion depth); every value/key pair counts as one
- * step of SIEVE_STEPS_MAX.
+ * Limits: every value/key pair costs SIEVE_STEP_COST steps of the
+ * delivery's CPU budget (sieve.h), and the matching itself what it does:
+ * one step per :matches backtracking step, one per 4 bytes :contains
+ * searches (memchr/memmem find the candidates) and per character it
+ * compares after a first one that matched, one per 16 bytes of :is and
+ * :value.  The budget is one per
+ * delivery, not per comparison, so a pattern like "*a*a*a*a*b" against
+ * many long values ends the run with "script takes too long" (the
+ * message is kept) instead of holding the delivery.  A pattern with more
+ * than GLOB_WILDCARDS_MAX "*" never matches (recursion depth).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "sieve-int.h"
 
-#define GLOB_BUDGET 200000
 #define GLOB_WILDCARDS_MAX 1000
 
 int sv_relop_parse(const char *s, size_t len)
@@ -64,7 +69,7 @@ static size_t utf8_len(unsigned char c)
 struct glob {
     const struct sv_cmp *c;
     struct sv_str *caps;
-    long budget;
+    long long budget;
 };
 
 static int glob_at(struct glob *g, const char *p, const char *pe,
@@ -74,17 +79,13 @@ static int glob_at(struct glob *g, const char *p, const char *pe,
         if (--g->budget < 0)
             return 0;
         if (*p == '*') {
-            if (ci > GLOB_WILDCARDS_MAX) { /* bounds the recursion */
-                g->budget = -1;
-                return 0;
-            }
             for (const char *t = s; t <= se; t++) {
                 if (glob_at(g, p + 1, pe, t, se, ci + 1)) {
                     if (g->caps && ci < SIEVE_MATCH_VARS)
                         g->caps[ci] = (struct sv_str){s, (size_t)(t - s), 0};
                     return 1;
                 }
-                if (g->budget < 0)
+                if (--g->budget < 0)
                     return 0;
             }
             return 0;
@@ -114,37 +115,112 @@ static int glob_at(struct glob *g, const char *p, const char *pe,
 }
 
 int sv_glob(const struct sv_cmp *c, const char *pat, size_t plen,
-            const char *s, size_t slen, struct sv_str *caps, size_t *ncaps)
+            const char *s, size_t slen, struct sv_str *caps, size_t *ncaps,
+            long long *budget)
 {
-    struct glob g = {c, caps, GLOB_BUDGET};
-    size_t nw = 0;
+    struct glob g = {c, caps, *budget};
+    size_t nw = 0, stars = 0;
+    int m;
 
     for (size_t i = 0; i < plen; i++) {
         if (pat[i] == '\\')
             i++;
-        else if (pat[i] == '*' || pat[i] == '?')
+        else if (pat[i] == '*' || pat[i] == '?') {
             nw++;
+            stars += pat[i] == '*';
+        }
     }
     if (ncaps)
         *ncaps = nw + 1 < SIEVE_MATCH_VARS ? nw + 1 : SIEVE_MATCH_VARS;
     if (caps)
         caps[0] = (struct sv_str){s, slen, 0};
-    return glob_at(&g, pat, pat + plen, s, s + slen, 1);
+    if (stars > GLOB_WILDCARDS_MAX) /* bounds the recursion */
+        return 0;
+    m = glob_at(&g, pat, pat + plen, s, s + slen, 1);
+    *budget = g.budget;
+    return g.budget < 0 ? 0 : m;
 }
 
-static int contains(const struct sv_cmp *c, const char *s, size_t sl,
-                    const char *k, size_t kl)
+static const unsigned char *casemap_table(void)
 {
+    static unsigned char t[256];
+
+    if (t['A'] == 0)
+        for (int c = 0; c < 256; c++)
+            t[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    return t;
+}
+
+/* the next i (>= from, < lim) where s[i] is a or b, or lim */
+static size_t next_of(const char *s, size_t from, size_t lim, unsigned char a,
+                      unsigned char b)
+{
+    const char *pa = memchr(s + from, a, lim - from);
+    const char *pb = a == b ? NULL : memchr(s + from, b, lim - from);
+
+    if (pa == NULL)
+        pa = s + lim;
+    if (pb != NULL && pb < pa)
+        pa = pb;
+    return (size_t)(pa - s);
+}
+
+/* contains - 1 or 0; a position tried takes 1/4 from *budget, each
+   character compared after a matching first one 1 more (0 with
+   *budget < 0 when it runs out).  i;octet searches with memmem,
+   i;ascii-casemap finds candidate positions with memchr (both cases of
+   the first character). */
+static int contains(const struct sv_cmp *c, const char *s, size_t sl,
+                    const char *k, size_t kl, long long *budget)
+{
+    const unsigned char *t = casemap_table();
+    unsigned char lo, up;
+    size_t i = 0, lim;
+
     if (kl == 0)
         return 1;
-    for (size_t i = 0; i + kl <= sl; i++) {
-        size_t j = 0;
-        while (j < kl && c->ceq((unsigned char)s[i + j], (unsigned char)k[j]))
-            j++;
-        if (j == kl)
-            return 1;
+    if (kl > sl)
+        return 0;
+    if (c != &sv_cmp_casemap) {         /* i;octet: linear */
+        const char *f = memmem(s, sl, k, kl);
+        *budget -= (long long)((f ? (size_t)(f - s) : sl) / 4 + kl);
+        return f != NULL;
     }
+    lo = t[(unsigned char)k[0]];
+    up = lo >= 'a' && lo <= 'z' ? (unsigned char)(lo - 32) : lo;
+    lim = sl - kl + 1;
+    while ((i = next_of(s, i, lim, lo, up)) < lim) {
+        size_t j;
+        for (j = 1; j < kl && t[(unsigned char)s[i + j]] ==
+                                  t[(unsigned char)k[j]]; j++)
+            ;
+        if ((*budget -= (long long)j) < 0)
+            return 0;
+        if (j == kl) {
+            *budget -= (long long)(i / 4);
+            return 1;
+        }
+        i++;
+    }
+    *budget -= (long long)(sl / 4);
     return 0;
+}
+
+/* the budget left, as a signed count for the loops above */
+static long long budget_of(const struct sv_run *r)
+{
+    unsigned long long left = sv_steps_left(r);
+
+    return left > LLONG_MAX ? LLONG_MAX : (long long)left;
+}
+
+/* charge what a loop took from its budget; -1 when it ran out */
+static int settle(struct sv_run *r, const struct sv_node *n, long long had,
+                  long long left)
+{
+    if (left < 0)
+        return sv_charge(r, n, (unsigned long long)had + 1);
+    return sv_charge(r, n, (unsigned long long)(had - left));
 }
 
 void sv_set_match_vars(struct sv_run *r, const struct sv_str *caps,
@@ -163,14 +239,18 @@ static int one(struct sv_run *r, const struct sv_node *n,
 {
     struct sv_str caps[SIEVE_MATCH_VARS];
     size_t nc = 0;
+    long long had = budget_of(r), left = had;
     int m;
 
     switch (n->mtype) {
     case SV_MT_CONTAINS:
-        return contains(n->cmp, v->s, v->len, k->s, k->len);
+        m = contains(n->cmp, v->s, v->len, k->s, k->len, &left);
+        return settle(r, n, had, left) < 0 ? -1 : m;
     case SV_MT_MATCHES:
         memset(caps, 0, sizeof(caps));
-        m = sv_glob(n->cmp, k->s, k->len, v->s, v->len, caps, &nc);
+        m = sv_glob(n->cmp, k->s, k->len, v->s, v->len, caps, &nc, &left);
+        if (settle(r, n, had, left) < 0)
+            return -1;
         if (m)
             sv_set_match_vars(r, caps, nc);
         return m;
@@ -181,9 +261,13 @@ static int one(struct sv_run *r, const struct sv_node *n,
             sv_set_match_vars(r, caps, nc);
         return m;
     case SV_MT_VALUE:
+        if (sv_charge(r, n, (v->len < k->len ? v->len : k->len) / 16) < 0)
+            return -1;
         return sv_relop_holds(n->relop, n->cmp->order(v->s, v->len, k->s,
                                                       k->len));
     default:
+        if (sv_charge(r, n, (v->len < k->len ? v->len : k->len) / 16) < 0)
+            return -1;
         return n->cmp->eq(v->s, v->len, k->s, k->len);
     }
 }

@@ -19,6 +19,13 @@
  * are decoded from base64 and quoted-printable.  Charsets are not
  * converted.  The message is read through sieve_message.load, at most
  * SIEVE_BODY_MAX bytes.
+ *
+ * Cost: the message is loaded once per run, and the parts are found and
+ * decoded once per run for :text and once for :content (every leaf part,
+ * filtered by type per test), so a script with many body tests holds
+ * the message at most about three times (loaded, decoded :text, decoded
+ * :content), all counted against the run's memory budget.  Walking the
+ * message costs one step per 64 bytes of the CPU budget.
  */
 #include <ctype.h>
 #include <string.h>
@@ -70,6 +77,7 @@ int sv_msg_headers(struct sv_run *r)
        result reset by the testsuite) */
     if (!r->hdrs_ready || r->hdrs_edited != (nh != NULL)) {
         r->hdrs_edited = nh != NULL;
+        (void)sv_charge(r, NULL, (nh ? nh->len : r->msg->header_len) / 64);
         if (nh)   /* edited by editheader */
             r->nhdrs = parse_fields(r->a, nh->data ? nh->data : "", nh->len,
                                     &r->hdrs);
@@ -251,6 +259,7 @@ size_t sv_header_values(struct sv_run *r, const struct sv_node *n,
     size_t k = 0, total = 0, want;
 
     sv_msg_headers(r);
+    (void)sv_charge(r, n, r->nhdrs);   /* two scans, 1/2 step a field */
     for (size_t i = 0; i < r->nhdrs; i++)
         if (r->hdrs[i].nlen == nlen &&
             strncasecmp(r->hdrs[i].name, name, nlen) == 0)
@@ -271,6 +280,8 @@ size_t sv_header_values(struct sv_run *r, const struct sv_node *n,
         seen++;
         if (want && seen != want)
             continue;
+        /* what the caller does with it (decode, parse addresses) */
+        (void)sv_charge(r, n, h->vlen / 8);
         if (decode)
             sv_decode_2047(r->a, h->value, h->vlen, &v[k]);
         else
@@ -387,20 +398,28 @@ static void parse_ctype(struct arena *a, const char *h, size_t hl,
     }
 }
 
-struct body_walk {
-    struct sv_run *r;
-    int transform;
-    const struct sv_strlist *types;
-    struct sv_str *v;
+/* a leaf part as the body test sees it, decoded */
+struct sv_bpart {
+    struct sv_str v;
+    char type[64], sub[64];
+};
+
+/* the parts of one transform (:text, :content), found once per run */
+struct sv_bodycache {
+    struct sv_bpart *p;
     size_t n, cap;
 };
 
-static int type_wanted(struct body_walk *w, const struct ctype *ct)
+struct body_walk {
+    struct sv_run *r;
+    int transform;
+    struct sv_bodycache *c;
+};
+
+static int type_wanted(const struct sv_strlist *types, const struct ctype *ct)
 {
-    if (w->transform == SV_BT_TEXT)
-        return strcmp(ct->type, "text") == 0;
-    for (size_t i = 0; i < w->types->n; i++) {
-        const struct sv_str *t = &w->types->v[i];
+    for (size_t i = 0; i < types->n; i++) {
+        const struct sv_str *t = &types->v[i];
         const char *sl = memchr(t->s, '/', t->len);
         if (t->len == 0)
             return 1;
@@ -423,25 +442,30 @@ static int type_wanted(struct body_walk *w, const struct ctype *ct)
 static void add_part(struct body_walk *w, const struct ctype *ct,
                      const char *b, size_t bl)
 {
+    struct sv_bodycache *c = w->c;
+    struct sv_bpart *p;
     struct str d = STR_INIT;
 
-    if (w->n == w->cap) {
-        struct sv_str *nv;
-        w->cap = w->cap ? w->cap * 2 : 8;
-        nv = arena_alloc(w->r->a, w->cap * sizeof(*nv));
-        if (w->n)
-            memcpy(nv, w->v, w->n * sizeof(*nv));
-        w->v = nv;
+    if (c->n == c->cap) {
+        struct sv_bpart *nv;
+        c->cap = c->cap ? c->cap * 2 : 8;
+        nv = arena_alloc(w->r->a, c->cap * sizeof(*nv));
+        if (c->n)
+            memcpy(nv, c->p, c->n * sizeof(*nv));
+        c->p = nv;
     }
+    p = &c->p[c->n++];
+    memcpy(p->type, ct->type, sizeof(p->type));
+    memcpy(p->sub, ct->sub, sizeof(p->sub));
     if (ct->b64)
         b64_decode(b, bl, &d);
     else if (ct->qp)
         qp_decode(b, bl, 0, &d);
     else {
-        w->v[w->n++] = (struct sv_str){b, bl, 0};
+        p->v = (struct sv_str){b, bl, 0};
         return;
     }
-    w->v[w->n++] = sv_dup(w->r, d.data ? d.data : "", d.len);
+    p->v = sv_dup(w->r, d.data ? d.data : "", d.len);
     str_free(&d);
 }
 
@@ -484,34 +508,66 @@ static void walk(struct body_walk *w, const char *e, size_t len,
         walk(w, b, bl, "text/plain", depth + 1);
         return;
     }
-    if (type_wanted(w, &ct))
+    if (w->transform != SV_BT_TEXT || strcmp(ct.type, "text") == 0)
         add_part(w, &ct, b, bl);
+}
+
+/* the parts of transform, found once per run: SV_BT_TEXT, SV_BT_CONTENT
+   (every leaf part), SV_BT_RAW (the body after the header, one part) */
+static struct sv_bodycache *body_cache(struct sv_run *r, int transform,
+                                       const struct sv_node *n)
+{
+    int i = transform == SV_BT_TEXT ? 0 : transform == SV_BT_CONTENT ? 1 : 2;
+    struct body_walk w;
+
+    if (r->body[i])
+        return r->body[i];
+    (void)sv_charge(r, n, r->whole.len / 64);
+    memset(&w, 0, sizeof(w));
+    w.r = r;
+    w.transform = transform;
+    w.c = r->body[i] = arena_alloc(r->a, sizeof(*w.c));
+    memset(w.c, 0, sizeof(*w.c));
+    if (transform == SV_BT_RAW) {
+        const char *b;
+        size_t hl, bl;
+        split_entity(r->whole.data, r->whole.len, &hl, &b, &bl);
+        w.c->p = arena_alloc(r->a, sizeof(*w.c->p));
+        memset(w.c->p, 0, sizeof(*w.c->p));
+        w.c->p[0].v = (struct sv_str){b, bl, 0};
+        w.c->n = w.c->cap = 1;
+    } else
+        walk(&w, r->whole.data, r->whole.len, "text/plain", 0);
+    return w.c;
+}
+
+void sv_body_free(struct sv_run *r)
+{
+    /* the parts live in the run's arena */
+    r->body[0] = r->body[1] = r->body[2] = NULL;
 }
 
 int sv_body_parts(struct sv_run *r, int transform,
                   const struct sv_strlist *types, struct sv_str **out,
                   size_t *n)
 {
-    struct body_walk w;
-    const char *b;
-    size_t hl, bl;
+    struct sv_bodycache *c;
+    struct sv_str *v;
+    size_t k = 0;
 
     if (sv_load_whole(r) < 0)
         return -1;
-    memset(&w, 0, sizeof(w));
-    w.r = r;
-    w.transform = transform;
-    w.types = types;
-    if (transform == SV_BT_RAW) {
-        split_entity(r->whole.data, r->whole.len, &hl, &b, &bl);
-        w.v = arena_alloc(r->a, sizeof(*w.v));
-        w.v[0] = (struct sv_str){b, bl, 0};
-        w.n = 1;
-    } else {
-        walk(&w, r->whole.data, r->whole.len, "text/plain", 0);
+    c = body_cache(r, transform, NULL);
+    v = arena_alloc(r->a, (c->n + 1) * sizeof(*v));
+    for (size_t i = 0; i < c->n; i++) {
+        struct ctype ct;
+        memcpy(ct.type, c->p[i].type, sizeof(ct.type));
+        memcpy(ct.sub, c->p[i].sub, sizeof(ct.sub));
+        if (transform != SV_BT_CONTENT || type_wanted(types, &ct))
+            v[k++] = c->p[i].v;
     }
-    *out = w.v;
-    *n = w.n;
+    *out = v;
+    *n = k;
     return 0;
 }
 

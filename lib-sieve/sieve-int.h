@@ -127,6 +127,7 @@ struct sv_valctx {
     struct str *errors;
     int nerrors;
     int seen_command;       /* a command other than require was seen */
+    size_t regex_cost;      /* bytes of :regex keys compiled so far */
 };
 
 int sv_validate(struct sv_valctx *v, struct sv_node *list);
@@ -185,6 +186,8 @@ struct sv_included {
     int active;             /* running now (loop check) */
 };
 
+struct sv_bodycache;                    /* message.c */
+
 struct sv_run {
     struct arena arena;                 /* run-time data, freed after the run */
     struct arena *a;                    /* = &arena */
@@ -195,7 +198,8 @@ struct sv_run {
     struct sv_scope globals;
     struct sv_str mvars[SIEVE_MATCH_VARS];
     size_t nmvars;
-    unsigned long steps;
+    unsigned long long max_steps;       /* budgets (res->steps counts) */
+    size_t max_memory;
     int stop;                           /* stop executed */
     int ret;                            /* return executed */
     int depth;                          /* include depth */
@@ -206,6 +210,11 @@ struct sv_run {
     int hdrs_edited;                    /* hdrs came from res->new_header */
     struct str whole;                   /* the loaded message */
     int whole_ready;
+    /* the body test's parts, computed once per run (message.c) */
+    struct sv_bodycache *body[3];       /* :text, :content (every leaf), :raw */
+    /* compiled :regex keys (ext_regex.c), their malloc'd bytes counted */
+    void *regex_cache;
+    size_t regex_mem;
     /* includes */
     struct sv_included inc[SIEVE_INCLUDES_MAX];
     size_t ninc;
@@ -215,7 +224,18 @@ struct sv_run {
 
 int sv_exec_block(struct sv_run *r, struct sv_node *list);
 int sv_test(struct sv_run *r, struct sv_node *n);
+/* sv_step - one command, test or comparison: SIEVE_STEP_COST steps, and
+   the memory budget checked; 0 or -1 (a run-time error) */
 int sv_step(struct sv_run *r, const struct sv_node *n);
+/* sv_charge - `steps` more of the CPU budget; 0 or -1 (spent) */
+int sv_charge(struct sv_run *r, const struct sv_node *n,
+              unsigned long long steps);
+/* sv_steps_left - what is left of the CPU budget */
+unsigned long long sv_steps_left(const struct sv_run *r);
+/* sv_mem_used - bytes the run holds now; sv_mem_check: 0, or -1 (a
+   run-time error) when over the memory budget */
+size_t sv_mem_used(const struct sv_run *r);
+int sv_mem_check(struct sv_run *r, const struct sv_node *n);
 int sv_run_script(struct sv_run *r, struct sieve_script *s);
 
 /* --- matching (match.c) ------------------------------------------------------------------ */
@@ -224,9 +244,11 @@ int sv_run_script(struct sv_run *r, struct sieve_script *s);
 int sv_relop_parse(const char *s, size_t len);
 int sv_relop_holds(int relop, int cmp);
 /* sv_glob - wildcard match of :matches, with captures into caps (may be
-   NULL); 1 or 0 */
+   NULL); 1 or 0.  Each backtracking step takes one from *budget; when it
+   runs out, 0 with *budget < 0 (the caller reports it). */
 int sv_glob(const struct sv_cmp *c, const char *pat, size_t plen,
-            const char *s, size_t slen, struct sv_str *caps, size_t *ncaps);
+            const char *s, size_t slen, struct sv_str *caps, size_t *ncaps,
+            long long *budget);
 void sv_set_match_vars(struct sv_run *r, const struct sv_str *caps,
                        size_t n);
 
@@ -234,8 +256,13 @@ void sv_set_match_vars(struct sv_run *r, const struct sv_str *caps,
 int sv_regex_match(struct sv_run *r, const struct sv_node *n,
                    const struct sv_str *val, const struct sv_str *key,
                    struct sv_str *caps, size_t *ncaps);
-int sv_regex_check(const char *key, size_t len, int icase, char *err,
-                   size_t errsize);
+/* sv_regex_check - a literal key: the limits of sieve.h, then regcomp;
+   0, or -1 with err.  *cost: bytes regcomp works on (the compile
+   budget SIEVE_REGEX_COMPILE_MAX of one script counts them). */
+int sv_regex_check(const char *key, size_t len, int icase, size_t *cost,
+                   char *err, size_t errsize);
+/* sv_regex_free - the run's compiled keys */
+void sv_regex_free(struct sv_run *r);
 
 /* --- the message (message.c) ---------------------------------------------------------------- */
 
@@ -255,6 +282,8 @@ int sv_body_parts(struct sv_run *r, int transform,
                   const struct sv_strlist *types, struct sv_str **out,
                   size_t *n);
 int sv_load_whole(struct sv_run *r);
+/* sv_body_free - the body test's cache (message changed or run over) */
+void sv_body_free(struct sv_run *r);
 
 /* --- addresses (address.c) ---------------------------------------------------------------------- */
 

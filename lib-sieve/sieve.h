@@ -14,8 +14,8 @@
  * print it).  Extensions use sieve-ext.h; sieve-int.h is the engine's own.
  *
  * Limits are the SIEVE_* defines below; going over one is a compile error
- * (script size, nesting, string length) or a run-time error (actions,
- * redirects, include depth, steps).  A run-time error leaves the result
+ * (script size, nesting, string length, a :regex key) or a run-time error
+ * (actions, redirects, include depth, the CPU and memory budgets).  A run-time error leaves the result
  * marked failed: the caller falls back to keeping the message.
  */
 #ifndef POSTERN_SIEVE_H
@@ -39,7 +39,45 @@
 #define SIEVE_VARIABLES_MAX 255          /* variables per scope */
 #define SIEVE_VARIABLE_SIZE 4096         /* bytes of one variable's value */
 #define SIEVE_MATCH_VARS 10              /* ${0} .. ${9} */
-#define SIEVE_STEPS_MAX 1000000          /* commands, tests and comparisons per run */
+/*
+ * The CPU budget of one delivery: every script run into one result
+ * (sieve_before, the user's, sieve_after and everything they include)
+ * draws on one count of steps.  A command, test or comparison costs
+ * SIEVE_STEP_COST steps; matching costs what it does: a :matches
+ * backtracking step 1 step, :contains 1 per 4 positions tried and 1 per
+ * character compared after a matching first one, :is and :value 1 per
+ * 16 bytes, a :regex search its worst case (below); parsing the header
+ * and finding and decoding body parts 1 per 64 bytes, each header field
+ * scanned 1, each header value a test takes 1 per 8 bytes.
+ * Spent: a run-time error ("script takes too long"), the message is kept.
+ * SIEVE_STEPS_MAX steps are about 0.2 s of CPU; the host may lower it.
+ */
+#define SIEVE_STEPS_MAX 100000000ULL     /* steps per delivery */
+#define SIEVE_STEP_COST 100              /* one command, test or comparison */
+/*
+ * The memory budget of one run (sieve_execute): the bytes the engine
+ * holds for values, variables, match variables, parsed and edited
+ * headers, included scripts, the loaded message and its body parts.
+ * Spent: a run-time error ("script uses too much memory"), the message
+ * is kept.  [lda] sieve_max_memory sets it (sieve_host.max_memory).
+ */
+#define SIEVE_MEMORY_MAX (64 * 1024 * 1024)
+/*
+ * :regex (POSIX ERE through libc regcomp/regexec): a key is at most
+ * SIEVE_REGEX_SIZE_MAX bytes; back-references (\1..\9), a bound over
+ * SIEVE_REGEX_REPEAT_MAX and a repetition of a group that itself holds a
+ * repetition ("(a*)*", "(a+){2,}"; "(re: *)?" is allowed) are refused,
+ * at compile time for a literal key (PUTSCRIPT, CHECKSCRIPT, the LDA)
+ * and at run time for a key built from variables.  libc searches in
+ * time quadratic in the value's length: a search is charged
+ * (len+1)^2 * (1 + key/16) steps (len * (1 + key/16) when the key is
+ * anchored with "^"), before it runs.
+ */
+#define SIEVE_REGEX_SIZE_MAX 1024
+#define SIEVE_REGEX_REPEAT_MAX 255
+/* bytes of literal :regex keys (with the copies their bounds make) one
+   script may have compiled: bounds the CPU time of PUTSCRIPT */
+#define SIEVE_REGEX_COMPILE_MAX (64 * 1024)
 #define SIEVE_BODY_MAX (16 * 1024 * 1024)/* bytes of a message the body test reads */
 #define SIEVE_MIME_DEPTH 10              /* nested multiparts the body test walks */
 #define SIEVE_HEADERS_MAX 10000          /* header fields looked at */
@@ -90,6 +128,9 @@ struct sieve_host {
     double spam_score_max;          /* the score that is 10 (0: 10) */
     const char *spam_flag_header;   /* "Yes ..." = spam, e.g. X-Spam-Flag */
     const char *virus_header;       /* e.g. "X-Virus-Status" */
+    /* budgets; 0: the default (SIEVE_STEPS_MAX, SIEVE_MEMORY_MAX) */
+    unsigned long long max_steps;   /* steps per delivery (one result) */
+    size_t max_memory;              /* bytes per run */
 };
 
 #define SIEVE_DUPLICATES_MAX 16          /* duplicate tests per run */
@@ -167,6 +208,8 @@ struct sieve_result {
     /* editheader (RFC 5293): the header section as the script left it,
        NULL if unchanged; the caller stores the message with it */
     struct str *new_header;
+    /* steps spent by every run into this result (the CPU budget) */
+    unsigned long long steps;
 };
 
 void sieve_result_init(struct sieve_result *r, const char *default_folder);

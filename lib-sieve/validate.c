@@ -337,15 +337,25 @@ static int check_match(struct sv_valctx *v, struct sv_node *n)
                       ":regex", n->cmp->name);
             return -1;
         }
-        for (size_t i = 0; i < k->list.n; i++)
-            if (sv_literal(&k->list.v[i]) &&
-                sv_regex_check(k->list.v[i].s, k->list.v[i].len,
-                               n->cmp == &sv_cmp_casemap, err,
+        for (size_t i = 0; i < k->list.n; i++) {
+            size_t cost = 0;
+            if (!sv_literal(&k->list.v[i]))
+                continue;
+            if (v->regex_cost > SIEVE_REGEX_COMPILE_MAX) {
+                sv_verror(v, k->line, "too many regular expressions (more "
+                          "than %d bytes to compile in one script)",
+                          SIEVE_REGEX_COMPILE_MAX);
+                return -1;
+            }
+            if (sv_regex_check(k->list.v[i].s, k->list.v[i].len,
+                               n->cmp == &sv_cmp_casemap, &cost, err,
                                sizeof(err)) < 0) {
                 sv_verror(v, k->line, "invalid regular expression "
                           "\"%.60s\": %s", k->list.v[i].s, err);
                 return -1;
             }
+            v->regex_cost += cost;
+        }
     }
     if (!n->cmp->substring && (n->mtype == SV_MT_CONTAINS ||
                                n->mtype == SV_MT_MATCHES ||

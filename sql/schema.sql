@@ -718,3 +718,16 @@ CREATE TRIGGER policy_domain_checks_ai AFTER INSERT ON policy_domain_checks FOR 
 CREATE TRIGGER policy_domain_checks_au AFTER UPDATE ON policy_domain_checks FOR EACH ROW UPDATE change_counter SET generation = generation + 1 WHERE tbl = 'policy_domain_checks';
 CREATE TRIGGER policy_domain_checks_ad AFTER DELETE ON policy_domain_checks FOR EACH ROW UPDATE change_counter SET generation = generation + 1 WHERE tbl = 'policy_domain_checks';
 INSERT INTO schema_version (version, name) VALUES (3, 'policy_domain_checks');
+
+-- ---------------------------------------------------------------------
+-- Migration 0004 (sql/migrations/0004_sieve_sends.sql)
+-- ---------------------------------------------------------------------
+CREATE TABLE sieve_sends (
+  mailbox      VARCHAR(320) NOT NULL COMMENT 'the mailbox address whose scripts sent',
+  window_start BIGINT UNSIGNED NOT NULL COMMENT 'Unix time the window began (a multiple of [lda] sieve_send_period); pruning',
+  sent         INT UNSIGNED NOT NULL DEFAULT 0 COMMENT 'mails sent in that window (redirects, notification recipients, vacation replies)',
+  PRIMARY KEY (mailbox, window_start),
+  KEY sieve_sends_window (window_start)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='STATE (written by postern-lda): the per-mailbox bound on mails Sieve scripts send';
+INSERT INTO schema_version (version, name) VALUES (4, 'sieve_sends');
