@@ -27,6 +27,7 @@
 #define ER_LOCK_WAIT_TIMEOUT_ 1205
 #define ER_LOCK_DEADLOCK_ 1213
 #define ER_STATEMENT_TIMEOUT_ 1969
+#define ER_WSREP_NOT_READY_ 1047 /* ER_UNKNOWN_COM_ERROR, as Galera uses it */
 
 struct db_host {
     char host[256];   /* host name/address, or "" for a unix socket */
@@ -252,14 +253,19 @@ static void db_fail_over(struct db *db)
     db->cur = (db->cur + 1) % db->nhosts;
 }
 
-/* is_conn_error - the connection is unusable (lost, killed, closed). */
+/* is_conn_error - the connection is unusable (lost, killed, closed), or
+   its server cannot serve it: a Galera node outside the primary component
+   (cut off, or still joining) answers every statement with 1047 "WSREP has
+   not yet prepared node for application use" until it is back, however
+   long that takes; the next host in the list can (tests/galera). */
 static int is_conn_error(unsigned e)
 {
     return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
            e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR ||
            e == CR_COMMANDS_OUT_OF_SYNC || e == 1927 /* connection killed */ ||
            e == 1053 /* server shutdown in progress */ ||
-           e == 4031 /* disconnected for inactivity */;
+           e == 4031 /* disconnected for inactivity */ ||
+           e == ER_WSREP_NOT_READY_;
 }
 
 /* is_retryable - the one list of error numbers after which the same work
@@ -498,6 +504,19 @@ static int run_in_tx(struct db *db, const char *sql,
         db->last_retryable = is_retryable(e);
         if (is_conn_error(e))
             db_fail_over(db); /* the server has dropped the transaction */
+    } else if (!(db->conn->server_status & SERVER_STATUS_IN_TRANS)) {
+        /* The statement succeeded, but outside our transaction: a Galera
+           node aborts a local transaction that conflicts with a replicated
+           one (brute-force abort) and, seen with MariaDB 10.11 and
+           prepared statements, runs the client's next statement in
+           autocommit mode without an error.  What we read before is stale
+           and our locks are gone: fail the transaction so that its owner
+           runs it again as a whole (tests/galera). */
+        str_appendf(err, "%s: the server ended the transaction (aborted "
+                    "by a conflicting replicated one)", db->host_label);
+        db->tx = TX_FAILED;
+        db->last_retryable = 1;
+        rc = LK_TEMP;
     }
     return rc;
 }
@@ -521,10 +540,13 @@ static int run(struct db *db, const char *sql, const struct db_param *params,
         if (is_conn_error(e)) {
             /* A gone connection (a restarted or failed server): retry once
                on the next host.  A write only when the server cannot have
-               run it (gone before sending).  Once only, so a slow server
+               run it (gone before sending, or refused by a Galera node
+               outside the primary component).  Once only, so a slow server
                costs one timeout, not several. */
             db_fail_over(db);
-            if (conn_retries++ > 0 || (!is_read && e != CR_SERVER_GONE_ERROR))
+            if (conn_retries++ > 0 ||
+                (!is_read && e != CR_SERVER_GONE_ERROR &&
+                 e != ER_WSREP_NOT_READY_))
                 return rc;
         } else if (e != ER_LOCK_DEADLOCK_ && e != ER_LOCK_WAIT_TIMEOUT_) {
             return rc; /* a statement error: retrying will not help */

@@ -11,7 +11,9 @@
  *                    Callers answer "try again later", never "not found".
  *
  * Hosts: "[database] hosts = db1:3306, db2:3306, unix:/run/mysqld/mysqld.sock".
- * On a failure the connection moves on to the next host; after every host
+ * On a failure the connection moves on to the next host (also when a
+ * Galera node outside the primary component answers 1047 "WSREP has not
+ * yet prepared node for application use"); after every host
  * failed, no new attempt is made for retry_interval (requests get LK_TEMP at
  * once instead of each waiting for a connect timeout).
  *
@@ -31,6 +33,11 @@
  * failed; every later statement and db_commit return LK_TEMP without
  * touching the server, until the caller calls db_rollback.  The owner of
  * a transaction runs it again as a whole: db_transaction does that.
+ * A statement that succeeded after the server had ended the transaction
+ * (a Galera node aborting it for a conflicting replicated one runs the
+ * next statement in autocommit mode) fails the transaction the same way;
+ * what that statement wrote stays (a rate-limit count too many, never one
+ * too few).
  *
  * One struct db is used by one thread at a time.  Call db_global_init()
  * once before starting threads.

@@ -25,18 +25,32 @@
  * reject (550 5.7.1), HOLD (the message is accepted and held in the queue)
  * or warn.  Of several exceeded rules, the first in priority order decides.
  * Database trouble: PV_TEMP.
+ *
+ * Keys are bounded to the key_value column (PD_COL_ADDR characters, UTF-8)
+ * before they are used (lib/dbtext.h): a longer or non-UTF-8 login or
+ * address is canonicalised (leading part and a hash of the whole), so it
+ * is still counted, and never refused by the database.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "dbtext.h"
 #include "log.h"
 #include "policyd.h"
 
+/* The key's row always changes (last_seen alternates between now and
+   now + 1 within one second): on a Galera cluster a row lock is local to
+   its node, and only a real change of the row makes a concurrent count of
+   the same key on another node conflict (certification, or the applier
+   aborting the holder of the lock).  An unchanged row would let two nodes
+   both read the sum and both add: one over the limit (tests/galera). */
 static const char SQL_KEY[] =
     "INSERT INTO ratelimit_keys (rule_id, key_value, first_seen, last_seen)"
-    " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_seen = VALUES(last_seen)";
+    " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_seen ="
+    " IF(last_seen = VALUES(last_seen), VALUES(last_seen) + 1,"
+    " VALUES(last_seen))";
 static const char SQL_SUM[] =
     "SELECT COALESCE(SUM(amount), 0), MIN(bucket) FROM ratelimit_events"
     " WHERE rule_id = ? AND key_value = ? AND bucket > ?";
@@ -66,6 +80,7 @@ static int rule_key(struct pd_eval *e, const struct pd_rl_rule *rl,
 {
     const char *client = preq_get(e->req, A_CLIENT_ADDRESS);
     const char *v = NULL;
+    char low[PD_VALUE_MAX + 1];
 
     switch (rl->key) {
     case RK_LOGIN: v = e->login; break;
@@ -78,9 +93,12 @@ static int rule_key(struct pd_eval *e, const struct pd_rl_rule *rl,
             return -1;
         return cidr_mask(client, rl->v4prefix, rl->v6prefix, key, size);
     }
-    if (v == NULL || v[0] == '\0' || str_copy_bounded(key, size, v, strlen(v)) < 0)
+    if (v == NULL || v[0] == '\0' ||
+        str_copy_bounded(low, sizeof(low), v, strlen(v)) < 0)
         return -1;
-    str_lower(key, strlen(key));
+    str_lower(low, strlen(low));
+    if (dbtext_bound(key, size, low, strlen(low), PD_COL_ADDR) < 0)
+        return -1;
     if (rl->match && strcmp(rl->match, key) != 0)
         return -1;
     return 0;
