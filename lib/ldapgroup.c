@@ -45,10 +45,12 @@ struct lg_found {
     struct strvec values;
 };
 
-/* member addresses: in order (list), once each (set, keys borrowed) */
+/* member addresses: in order (list), once each (set, keys borrowed), and
+   the groups nested below the group (each once, in walk order) */
 struct lg_set {
     struct strvec list;
     struct hmap set;
+    struct ldapgroup_subs subs;
 };
 
 /* --- setup --------------------------------------------------------------- */
@@ -68,7 +70,20 @@ static void set_free(void *p)
 
     hmap_free(&s->set, NULL);
     strvec_free(&s->list);
+    ldapgroup_subs_free(&s->subs);
     free(s);
+}
+
+void ldapgroup_subs_free(struct ldapgroup_subs *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->v[i].dn);
+        free(s->v[i].mail);
+        strvec_free(&s->v[i].values);
+    }
+    free(s->v);
+    s->v = NULL;
+    s->n = 0;
 }
 
 static int attr_list(const char *key, const char *list, char **out, int *n,
@@ -272,6 +287,7 @@ struct lg_entry {
     char *mail;
     int mail_rank;               /* index in mail_attrs of mail */
     int group_class;
+    struct strvec extra;         /* values of extra_attr */
 };
 
 static int is_group_class(const char *oc)
@@ -307,6 +323,9 @@ static int entry_cb(void *ctx, const char *dn, const char *attr,
         }
     if (!strcasecmp(attr, "objectClass"))
         e->group_class |= is_group_class(value);
+    if (g->extra_attr && !strcasecmp(attr, g->extra_attr) &&
+        e->extra.n < LDAPGROUP_RULE_VALUES_MAX)
+        strvec_add(&e->extra, value);
     return 0;
 }
 
@@ -315,6 +334,7 @@ static void entry_free(struct lg_entry *e)
     for (int i = 0; i < LDAPGROUP_ATTRS_MAX; i++)
         strvec_free(&e->members[i]);
     free(e->mail);
+    strvec_free(&e->extra);
 }
 
 /* entry_members - the values of the first member attribute it has. */
@@ -331,7 +351,7 @@ static int read_entry(struct ldapgroup *g, const struct ldapgroup_backend *be,
                       const char *value, int by_uid, struct lg_entry *e,
                       struct str *err)
 {
-    const char *attrs[2 * LDAPGROUP_ATTRS_MAX + 2];
+    const char *attrs[2 * LDAPGROUP_ATTRS_MAX + 3];
     struct str filter = STR_INIT;
     size_t n = 0;
     int rc;
@@ -341,6 +361,8 @@ static int read_entry(struct ldapgroup *g, const struct ldapgroup_backend *be,
     for (int i = 0; i < g->nmail; i++)
         attrs[n++] = g->mail_attrs[i];
     attrs[n++] = "objectClass";
+    if (g->extra_attr)
+        attrs[n++] = g->extra_attr;
     attrs[n] = NULL;
     if (by_uid && ldapc_filter(&filter, g->uid_filter, value, err) < 0) {
         str_free(&filter);
@@ -383,6 +405,27 @@ static int set_add(struct lg_walk *w, const char *mail)
 static int walk_group(struct lg_walk *w, const char *dn,
                       const struct lg_entry *e, long long depth);
 
+/* sub_add - note a group nested below the top group (its rules apply to
+   the members reached through it); 0 or LK_LIMIT */
+static int sub_add(struct lg_walk *w, const char *dn, struct lg_entry *e)
+{
+    struct ldapgroup_subs *s = &w->out->subs;
+    struct ldapgroup_sub *sub;
+
+    if (s->n >= LDAPGROUP_SUBGROUPS_MAX) {
+        str_appendf(w->err, "LDAP group over %d nested groups",
+                    LDAPGROUP_SUBGROUPS_MAX);
+        return LK_LIMIT;
+    }
+    s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
+    sub = &s->v[s->n++];
+    sub->dn = xstrdup(dn);
+    sub->mail = e->mail ? xstrdup(e->mail) : NULL;
+    sub->values = e->extra; /* moved */
+    e->extra = (struct strvec)STRVEC_INIT;
+    return 0;
+}
+
 /* walk_member - one member value of a group at depth; 0 or LK_TEMP/LIMIT */
 static int walk_member(struct lg_walk *w, const char *value, long long depth)
 {
@@ -407,7 +450,7 @@ static int walk_member(struct lg_walk *w, const char *value, long long depth)
                 str_appendf(w->err, "LDAP groups nested deeper than %lld "
                             "levels at %s", w->g->max_nesting, value);
                 rc = LK_LIMIT;
-            } else {
+            } else if ((rc = sub_add(w, value, &e)) == 0) {
                 rc = walk_group(w, value, &e, depth + 1);
             }
         } else if (e.mail) {
@@ -508,6 +551,31 @@ int ldapgroup_expand(struct ldapgroup *g, const struct ldapgroup_backend *be,
                      const char *group, struct strvec *out, struct str *err)
 {
     return with_set(g, be, group, set_copy, out, err);
+}
+
+static int subs_copy(void *ctx, void *val)
+{
+    const struct lg_set *s = val;
+    struct ldapgroup_subs *out = ctx;
+
+    for (size_t i = 0; i < s->subs.n; i++) {
+        const struct ldapgroup_sub *from = &s->subs.v[i];
+        struct ldapgroup_sub *to;
+        out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
+        to = &out->v[out->n++];
+        to->dn = xstrdup(from->dn);
+        to->mail = from->mail ? xstrdup(from->mail) : NULL;
+        to->values = (struct strvec)STRVEC_INIT;
+        strvec_copy(&to->values, &from->values);
+    }
+    return LK_FOUND;
+}
+
+int ldapgroup_subgroups(struct ldapgroup *g, const struct ldapgroup_backend *be,
+                        const char *group, struct ldapgroup_subs *out,
+                        struct str *err)
+{
+    return with_set(g, be, group, subs_copy, out, err);
 }
 
 static int set_has(void *ctx, void *val)

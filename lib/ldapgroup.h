@@ -61,6 +61,7 @@
 #define LDAPGROUP_ATTRS_MAX 4            /* names in an attribute list */
 #define LDAPGROUP_RULE_VALUES_MAX 64     /* values of the extra attribute */
 #define LDAPGROUP_USER_ENTRIES_MAX 4     /* entries user_filter may find */
+#define LDAPGROUP_SUBGROUPS_MAX 1024     /* nested groups of one expansion */
 
 typedef int (*ldapgroup_search_fn)(void *ctx, const char *base, int scope,
                                    const char *filter,
@@ -111,6 +112,34 @@ int ldapgroup_find(struct ldapgroup *g, const struct ldapgroup_backend *be,
  */
 int ldapgroup_expand(struct ldapgroup *g, const struct ldapgroup_backend *be,
                      const char *group, struct strvec *out, struct str *err);
+
+/* one group nested below a group: its DN, its address (the first value
+   of mail_attribute, NULL when it has none) and the values of extra_attr
+   (a nested group's own send rule) */
+struct ldapgroup_sub {
+    char *dn;
+    char *mail;
+    struct strvec values;
+};
+
+struct ldapgroup_subs {
+    struct ldapgroup_sub *v;
+    size_t n;
+};
+
+void ldapgroup_subs_free(struct ldapgroup_subs *s);
+
+/*
+ * ldapgroup_subgroups - append every group nested below group (a DN or a
+ * group's address), at any depth, each once, in walk order, to out: the
+ * groups an expansion of group passes through, so a caller can apply each
+ * one's rule.  Read in the same walk and cached with the member set.
+ * LK_FOUND, LK_NOTFOUND (no such group), LK_TEMP, LK_LIMIT (the limits of
+ * ldapgroup_expand, and more than LDAPGROUP_SUBGROUPS_MAX nested groups).
+ */
+int ldapgroup_subgroups(struct ldapgroup *g, const struct ldapgroup_backend *be,
+                        const char *group, struct ldapgroup_subs *out,
+                        struct str *err);
 
 /* ldapgroup_has - is addr (case-insensitive) a member of group (DN or
    address)?  LK_FOUND, LK_NOTFOUND (also: no such group), LK_TEMP,

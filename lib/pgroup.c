@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "hash.h"
 #include "lookup.h"
 #include "mem.h"
@@ -44,6 +45,10 @@ struct pgroup_set {
     struct hmap by_id;           /* "id" -> group (copied keys) */
     struct hmap members;         /* "index\x1fa\x1faddr" -> group (copied) */
     size_t cycles;
+    char delims[ADDR_DELIM_MAX + 1]; /* canonical members: see */
+    addr_alias_fn alias;             /* pgroup_set_canonical */
+    void *alias_ctx;
+    int canonical;
 };
 
 #define PG_STACK_SEEN 256
@@ -80,6 +85,47 @@ void pgroup_set_add_group(struct pgroup_set *s, unsigned long id,
     hmap_put(&s->by_id, key, g);
 }
 
+void pgroup_set_canonical(struct pgroup_set *s, const char *delims,
+                          addr_alias_fn alias, void *ctx)
+{
+    size_t n = delims ? strlen(delims) : 0;
+
+    if (n > ADDR_DELIM_MAX)
+        n = ADDR_DELIM_MAX;
+    memcpy(s->delims, delims ? delims : "", n);
+    s->delims[n] = '\0';
+    s->alias = alias;
+    s->alias_ctx = ctx;
+    s->canonical = 1;
+}
+
+/* canonical_value - the form a member is stored in: an address through
+   addr_canonical, a domain lower-case without its root dot and with an
+   alias domain replaced by its target (".suffix" members stay as they
+   are); a value that does not parse is kept (lower-cased by the table) */
+static const char *canonical_value(const struct pgroup_set *s, char kind,
+                                   const char *value, struct addr *a)
+{
+    const char *why;
+    size_t len = strlen(value);
+
+    if (!s->canonical)
+        return value;
+    if (kind == 'a')
+        return addr_canonical(value, len, s->delims, ADDR_NEED_DOMAIN,
+                              s->alias, s->alias_ctx, a, &why) == 0
+                   ? a->full : value;
+    if (len == 0 || value[0] == '.' || len > ADDR_DOMAIN_MAX)
+        return value;
+    /* "x@domain" gives the domain its canonical form */
+    char tmp[ADDR_DOMAIN_MAX + 3];
+    snprintf(tmp, sizeof(tmp), "x@%s", value);
+    if (addr_canonical(tmp, strlen(tmp), NULL, ADDR_NEED_DOMAIN, s->alias,
+                       s->alias_ctx, a, &why) == 0)
+        return a->domain;
+    return value;
+}
+
 static void member_key(struct str *k, unsigned index, char kind,
                        const char *value)
 {
@@ -99,7 +145,9 @@ int pgroup_set_add_member(struct pgroup_set *s, unsigned long group_id,
         return str_appendf(err, "policy group member of unknown group id "
                            "%lu", group_id), -1;
     if (!strcmp(type, "address") || !strcmp(type, "domain")) {
-        member_key(&k, g->index, type[0], value);
+        struct addr a;
+        member_key(&k, g->index, type[0],
+                   canonical_value(s, type[0], value, &a));
         if (k.len > 0)
             hmap_put(&s->members, k.data, g);
         g->has_domains |= type[0] == 'd';
@@ -210,6 +258,13 @@ static int member_row(void *ctx, unsigned ncols, char **vals,
 
 struct pgroup_set *pgroup_load(struct db *db, struct str *err)
 {
+    return pgroup_load_canonical(db, NULL, NULL, NULL, 0, err);
+}
+
+struct pgroup_set *pgroup_load_canonical(struct db *db, const char *delims,
+                                         addr_alias_fn alias, void *ctx,
+                                         int canonical, struct str *err)
+{
     static const char sql_groups[] =
         "SELECT id, name FROM policy_groups ORDER BY id";
     static const char sql_members[] =
@@ -217,6 +272,8 @@ struct pgroup_set *pgroup_load(struct db *db, struct str *err)
         " ORDER BY id";
     struct pg_load l = {pgroup_set_new(), STR_INIT};
 
+    if (canonical)
+        pgroup_set_canonical(l.s, delims, alias, ctx);
     if (db_query(db, sql_groups, NULL, 0, group_row, &l, err) < 0 ||
         db_query(db, sql_members, NULL, 0, member_row, &l, err) < 0) {
         pgroup_set_free(l.s);
@@ -355,6 +412,20 @@ int pgroup_has(const struct pgroup_set *s, const struct pgroup *g,
     str_free(&a.key);
     if (rc >= 0)
         str_truncate(err, errlen); /* what a losing branch said */
+    return rc;
+}
+
+int pgroup_nested_in(const struct pgroup_set *s, const struct pgroup *outer,
+                     const struct pgroup *inner)
+{
+    unsigned char *seen;
+    int rc;
+
+    if (outer == NULL || inner == NULL || outer == inner)
+        return 0;
+    seen = xcalloc(s->n + 1, 1);
+    rc = reaches(outer, inner, seen);
+    free(seen);
     return rc;
 }
 

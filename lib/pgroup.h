@@ -38,6 +38,7 @@
 
 #include <stddef.h>
 
+#include "addr.h"
 #include "db.h"
 #include "str.h"
 
@@ -63,6 +64,16 @@ void pgroup_set_add_group(struct pgroup_set *s, unsigned long id,
 int pgroup_set_add_member(struct pgroup_set *s, unsigned long group_id,
                           const char *type, const char *value,
                           struct str *err);
+/*
+ * pgroup_set_canonical - store the address and domain members added from
+ * now on in the one form every rule matches (lib/addr.h addr_canonical:
+ * case, quoting, +extension with delims, trailing dot, alias domain
+ * through alias/ctx, which is used only while members are added).  A
+ * domain member's alias domain is replaced by its target; ".suffix"
+ * members stay as written.  Callers then ask with canonical addresses.
+ */
+void pgroup_set_canonical(struct pgroup_set *s, const char *delims,
+                          addr_alias_fn alias, void *ctx);
 /* pgroup_set_finish - resolve nested names, find cycles; call once after
    the last add.  Returns the number of nested members naming no group. */
 size_t pgroup_set_finish(struct pgroup_set *s);
@@ -71,6 +82,11 @@ void pgroup_set_free(struct pgroup_set *s);
 /* pgroup_load - read policy_groups and policy_group_members; NULL + *err
    when the database cannot answer. */
 struct pgroup_set *pgroup_load(struct db *db, struct str *err);
+/* pgroup_load_canonical - the same with pgroup_set_canonical applied
+   (when canonical is non-zero) before the members are read. */
+struct pgroup_set *pgroup_load_canonical(struct db *db, const char *delims,
+                                         addr_alias_fn alias, void *ctx,
+                                         int canonical, struct str *err);
 
 /* --- reading it ---------------------------------------------------------- */
 
@@ -98,6 +114,10 @@ struct pgroup_ldap {
 int pgroup_has(const struct pgroup_set *s, const struct pgroup *g,
                const char *addr, const struct pgroup_ldap *ldap,
                struct str *err);
+/* pgroup_nested_in - 1 if inner is nested (at any depth) in outer, else
+   0 (also for inner == outer). */
+int pgroup_nested_in(const struct pgroup_set *s, const struct pgroup *outer,
+                     const struct pgroup *inner);
 /* pgroup_has_any - is any of addrs[0..n) a member?  LK_FOUND as soon as
    one is; else the first negative outcome, else LK_NOTFOUND. */
 int pgroup_has_any(const struct pgroup_set *s, const struct pgroup *g,

@@ -28,7 +28,7 @@ static const struct cfg_def milter_defs[] = {
     SERVER_LISTEN_CFG_DEFS(struct milter_config, srv, "inet:127.0.0.1:10027"),
     {"group_domains", CFG_STR, "", 0, 4096,
      offsetof(struct milter_config, group_domains), NULL},
-    {"max_recipients", CFG_INT, "1000", 1, 100000,
+    {"max_recipients", CFG_INT, "25000", 1, 100000,
      offsetof(struct milter_config, max_recipients), NULL},
     {"copy_to_sender", CFG_BOOL, "no", 0, 0,
      offsetof(struct milter_config, copy_to_sender), NULL},

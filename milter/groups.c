@@ -5,7 +5,12 @@
  * through lib/pgroup.h over one in-memory snapshot of policy_groups and
  * policy_group_members, kept current by lib/reloader.h (a change is seen
  * within [milter] poll_interval), the same snapshot and the same answers
- * as postern-policyd's.
+ * as postern-policyd's.  The snapshot holds the alias domains of the
+ * domains table too (lib/aliasdom.h, read in the same consistent
+ * snapshot), so milter_canonical() gives every address the one form rules
+ * match (lib/addr.h addr_canonical); policy-group address and domain
+ * members are stored in that form.  milter_subgroups() lists the LDAP
+ * groups nested below a group, so rights.c can apply each one's rule.
  *
  * A recipient is a group when [ldap] group_filter finds exactly one entry
  * for it; its DN and the values of [milter] send_rule_attribute are kept
@@ -23,7 +28,9 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "aliasdom.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
@@ -78,8 +85,14 @@ int milter_user_addresses(struct mctx *m, struct mres *r, const char *login,
 
 /* --- the policy-group snapshot ------------------------------------------- */
 
-struct msnap {
+/* what the reloader loads in one consistent snapshot */
+struct mload {
     struct pgroup_set *set;
+    struct aliasdom alias;       /* alias domain -> target */
+};
+
+struct msnap {
+    struct mload *data;
     int refs;                    /* the holder's own + questions running */
 };
 
@@ -89,20 +102,41 @@ struct mpgroups {
     struct msnap *cur;           /* NULL until the first load */
 };
 
+static void pg_free(void *p)
+{
+    struct mload *l = p;
+
+    if (l == NULL)
+        return;
+    pgroup_set_free(l->set);
+    aliasdom_free(&l->alias);
+    free(l);
+}
+
+/* pg_load - the alias domains, then the policy groups with their address
+   and domain members in canonical form (a member's +extension is kept:
+   the snapshot loader does not know the delimiter) */
 static void *pg_load(struct db *db, struct str *err)
 {
-    return pgroup_load(db, err);
+    struct mload *l = xcalloc(1, sizeof(*l));
+
+    aliasdom_init(&l->alias);
+    if (aliasdom_load(&l->alias, db, err) < 0 ||
+        (l->set = pgroup_load_canonical(db, NULL, aliasdom_target, &l->alias,
+                                        1, err)) == NULL) {
+        pg_free(l);
+        return NULL;
+    }
+    return l;
 }
 
-static void pg_free(void *s)
+static void pg_describe(void *p, struct str *out)
 {
-    pgroup_set_free(s);
-}
+    struct mload *l = p;
 
-static void pg_describe(void *s, struct str *out)
-{
-    str_appendf(out, "%zu groups (%zu on a nesting cycle)",
-                pgroup_set_count(s), pgroup_set_cycles(s));
+    str_appendf(out, "%zu groups (%zu on a nesting cycle), %zu alias domains",
+                pgroup_set_count(l->set), pgroup_set_cycles(l->set),
+                l->alias.n);
 }
 
 static const struct reloader_ops pg_ops = {"policy groups", pg_load, pg_free,
@@ -111,7 +145,7 @@ static const struct reloader_ops pg_ops = {"policy groups", pg_load, pg_free,
 static void snap_unref(struct msnap *s)
 {
     if (s && --s->refs == 0) {
-        pgroup_set_free(s->set);
+        pg_free(s->data);
         free(s);
     }
 }
@@ -119,13 +153,13 @@ static void snap_unref(struct msnap *s)
 /* snap_get - the newest snapshot with a reference held, or NULL. */
 static struct msnap *snap_get(struct mpgroups *p)
 {
-    struct pgroup_set *fresh;
+    struct mload *fresh;
     struct msnap *s;
 
     pthread_mutex_lock(&p->lock); /* take and install in order */
     if ((fresh = reloader_take(p->loader)) != NULL) {
         s = xcalloc(1, sizeof(*s));
-        s->set = fresh;
+        s->data = fresh;
         s->refs = 1;
         snap_unref(p->cur);
         p->cur = s;
@@ -171,14 +205,38 @@ int milter_pgroups_has(struct mctx *m, struct mres *r, unsigned long gid,
                     "since the start)");
         return LK_TEMP;
     }
-    if ((g = pgroup_by_id(s->set, gid)) == NULL) {
+    if ((g = pgroup_by_id(s->data->set, gid)) == NULL) {
         str_appendf(err, "policy group %lu not in the snapshot yet", gid);
         rc = LK_TEMP;
     } else {
-        rc = pgroup_has_any(s->set, g, (const char *const *)who->v, who->n,
-                            &ldap, err);
+        rc = pgroup_has_any(s->data->set, g, (const char *const *)who->v,
+                            who->n, &ldap, err);
     }
     snap_put(m->pgroups, s);
+    return rc;
+}
+
+int milter_subgroups(struct mctx *m, struct mres *r, const char *dn,
+                     struct ldapgroup_subs *out, struct str *err)
+{
+    struct ldapgroup_backend be = ldapgroup_backend_ldapc(r->ld);
+    int rc = ldapgroup_subgroups(m->ldgroups, &be, dn, out, err);
+
+    return rc == LK_NOTFOUND ? LK_FOUND : rc; /* deleted meanwhile */
+}
+
+int milter_canonical(struct mctx *m, const char *in, int flags,
+                     struct addr *out)
+{
+    struct msnap *s = m->pgroups ? snap_get(m->pgroups) : NULL;
+    const char *why;
+    int rc;
+
+    rc = addr_canonical(in, strlen(in), m->cfg->recipient_delimiter, flags,
+                        s ? aliasdom_target : NULL, s ? &s->data->alias : NULL,
+                        out, &why);
+    if (s)
+        snap_put(m->pgroups, s);
     return rc;
 }
 

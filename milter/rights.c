@@ -16,13 +16,25 @@
  *
  * Identity: an authenticated client is identified by its SASL login, which
  * is looked up in LDAP ([ldap] user_filter) to get its addresses, so a
- * forged envelope sender does not pass.  An unauthenticated client has no
+ * forged envelope sender, another spelling of it or the null sender
+ * <> changes nothing: the rule sees the login.  Every address is compared
+ * in canonical form (lib/addr.h addr_canonical: case, quoting, +extension,
+ * trailing dot, alias domain).  An unauthenticated client has no
  * identity when the rule requires authentication (require_auth = 1, and
  * always for LDAP rules); otherwise the envelope sender is trusted (this is
  * spoofable and documented as such).
  *
  * LDAP attribute values (one per value, case-insensitive): "anyone",
  * "authenticated", "members", "group <DN or address>" (several allowed).
+ *
+ * Nesting: a group's rule protects its members wherever the group is
+ * reached.  rights_check_nested applies the rule of every LDAP group
+ * nested below the group written to (at any depth, lib/ldapgroup.h
+ * ldapgroup_subgroups; SQL rule by the nested group's address, else its
+ * LDAP attribute): the sender must pass every rule on the way, the top
+ * group's and each nested group's, or the whole recipient is refused with
+ * the refusing group's text (550 5.7.1).  A nested group without a rule
+ * adds no condition.
  *
  * Outcomes: RIGHTS_ALLOW, RIGHTS_DENY (with the reply text), LK_TEMP
  * when SQL or LDAP cannot answer, LK_LIMIT when a group passes a limit
@@ -139,17 +151,40 @@ static int ldap_rule(const struct strvec *vals, struct rule *rule)
 
 /* --- the decision -------------------------------------------------------- */
 
-/* identity - the sender's addresses; 0, or LK_TEMP. */
+/* identity - the sender's addresses, canonical; 0, or LK_TEMP.  With a
+   login: the login's addresses (whatever the envelope sender, the null
+   sender included); without: the envelope sender where the rule trusts
+   it (the caller made it canonical). */
 static int identity(struct mctx *m, struct mres *r, const struct rule *rule,
                     const struct rights_query *q, struct strvec *who,
                     struct str *err)
 {
-    if (q->login)
-        return milter_user_addresses(m, r, q->login, who, err) < 0
-                   ? LK_TEMP : 0;
-    if (!rule->require_auth && q->sender[0])
-        strvec_add(who, q->sender);
-    return 0; /* nobody, or the envelope sender */
+    struct strvec raw = STRVEC_INIT;
+    struct addr a;
+
+    if (!q->login) {
+        if (!rule->require_auth && q->sender[0])
+            strvec_add(who, q->sender);
+        return 0; /* nobody, or the envelope sender */
+    }
+    if (q->login_addrs && q->login_addrs->n > 0) {
+        strvec_copy(who, q->login_addrs);
+        return 0;
+    }
+    if (milter_user_addresses(m, r, q->login, &raw, err) < 0) {
+        strvec_free(&raw);
+        return LK_TEMP;
+    }
+    for (size_t i = 0; i < raw.n; i++) {
+        const char *c = milter_canonical(m, raw.v[i], ADDR_NEED_DOMAIN, &a)
+                            == 0 ? a.full : raw.v[i];
+        if (!strvec_has(who, c))
+            strvec_add(who, c);
+    }
+    strvec_free(&raw);
+    if (q->login_addrs)
+        strvec_copy(q->login_addrs, who);
+    return 0;
 }
 
 /* any_group - is who in one of the allowed groups?  A hit wins over
@@ -208,7 +243,7 @@ int rights_check(struct mctx *m, struct mres *r, const struct rights_query *q,
     struct rule rule = {.may = MAY_ANYONE, .require_auth = 1};
     int found = 0, rc;
 
-    if (m->cfg->send_rules_sql &&
+    if (m->cfg->send_rules_sql && q->group_addr &&
         (found = sql_rule(r, q->group_addr, &rule, err)) < 0) {
         str_free(&rule.text);
         return LK_TEMP;
@@ -221,5 +256,43 @@ int rights_check(struct mctx *m, struct mres *r, const struct rights_query *q,
                                             : m->cfg->reject_text);
     str_free(&rule.text);
     strvec_free(&rule.ldap_groups);
+    return rc;
+}
+
+int rights_check_nested(struct mctx *m, struct mres *r,
+                        const struct rights_query *q, struct str *text,
+                        struct str *which, struct str *err)
+{
+    struct ldapgroup_subs subs = {NULL, 0};
+    struct strvec login_addrs = STRVEC_INIT; /* read once for all groups */
+    int first_neg = 0, rc;
+
+    if (!m->cfg->send_rules_sql && !m->cfg->send_rule_attribute[0])
+        return RIGHTS_ALLOW; /* no group can have a rule */
+    rc = milter_subgroups(m, r, q->group_dn, &subs, err);
+
+    for (size_t i = 0; rc == LK_FOUND && i < subs.n; i++) {
+        const struct ldapgroup_sub *sub = &subs.v[i];
+        struct addr a;
+        const char *ga = sub->mail && milter_canonical(m, sub->mail,
+                                                       ADDR_NEED_DOMAIN,
+                                                       &a) == 0
+                             ? a.full : NULL;
+        struct rights_query sq = {ga, sub->dn, &sub->values, q->login,
+                                  q->sender,
+                                  q->login_addrs ? q->login_addrs
+                                                 : &login_addrs};
+        int one = rights_check(m, r, &sq, text, err);
+        if (one == RIGHTS_DENY) {
+            str_append_cstr(which, ga ? ga : sub->dn);
+            rc = RIGHTS_DENY; /* a definite refusal wins over trouble */
+        } else if (one < 0 && first_neg == 0) {
+            first_neg = one;
+        }
+    }
+    ldapgroup_subs_free(&subs);
+    strvec_free(&login_addrs);
+    if (rc == LK_FOUND)
+        rc = first_neg ? first_neg : RIGHTS_ALLOW;
     return rc;
 }

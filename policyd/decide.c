@@ -21,6 +21,15 @@
  * groups nested too deep, an LDAP group too large) is no outage: the check
  * defers (451 4.3.0) whatever its fail mode and logs "group over a limit";
  * it never counts as "not a member".
+ * Addresses: the sender, the recipient and an address-shaped SASL login
+ * are made canonical once, before any check (lib/addr.h addr_canonical:
+ * case, quoting, +extension, trailing dot, alias domain from the rule
+ * snapshot), so every rule, whitelist and rate-limit key sees one
+ * spelling.  An authenticated null sender (MAIL FROM:<> with a SASL
+ * login) is the login: its address (the login itself, or the first
+ * address LDAP has for it) replaces <> for every check; a login without
+ * any address is refused (550 5.7.1) when sender rules are on.
+ *
  * The rules themselves are kept in memory: when the database goes
  * away, the last snapshot keeps serving.  Before the first snapshot was
  * ever loaded, every check is in trouble.
@@ -31,13 +40,25 @@
 #include "log.h"
 #include "policyd.h"
 
+int pd_canonical(const struct policyd_config *cfg, const struct pd_rules *r,
+                 const char *in, int flags, struct addr *out)
+{
+    const char *why;
+
+    return addr_canonical(in, strlen(in), cfg->recipient_delimiter, flags,
+                          r ? aliasdom_target : NULL,
+                          r ? (void *)&r->alias : NULL, out, &why);
+}
+
 static void parse_addr(struct pd_eval *e, const char *in, struct addr *a,
                        int *ok)
 {
     const char *why;
 
-    *ok = addr_parse(in, strlen(in), e->w->cfg->recipient_delimiter,
-                     ADDR_LOWER_LOCAL | ADDR_ALLOW_EMPTY, a, &why) == 0;
+    *ok = pd_canonical(e->w->cfg, e->rules, in, ADDR_ALLOW_EMPTY, a) == 0;
+    if (!*ok && addr_parse(in, strlen(in), NULL, ADDR_ALLOW_EMPTY, a,
+                           &why) == 0)
+        e->alias_loop = 1; /* valid, but its alias domains never end */
     if (!*ok) { /* keep the raw text, lower-cased, for logs and keys */
         memset(a, 0, sizeof(*a));
         str_copy_bounded(a->full, sizeof(a->full), in, strlen(in));
@@ -113,7 +134,74 @@ static int which(int configured, int domain_flag)
     return configured;
 }
 
+/* canon_login - an address login in canonical form (MAX@alias-domain is
+   the account max@domain); other logins as they are */
+static void canon_login(struct pd_eval *e)
+{
+    struct addr a;
+
+    e->login = preq_get(e->req, A_SASL_USERNAME);
+    if (e->login[0] && strchr(e->login, '@') &&
+        pd_canonical(e->w->cfg, e->rules, e->login, ADDR_NEED_DOMAIN, &a) ==
+            0) {
+        memcpy(e->login_buf, a.full, strlen(a.full) + 1);
+        e->login = e->login_buf;
+    }
+}
+
+/* null_sender - an authenticated MAIL FROM:<> is the login: every rule
+   (sender rules, rate limits by sender) sees the login's address.  A login
+   with no address at all is refused (it could pass no closed rule);
+   LDAP trouble defers.  1 when the reply is decided. */
+static int null_sender(struct pd_eval *e)
+{
+    struct strvec addrs = STRVEC_INIT;
+    int rc;
+
+    if (e->login[0] == '\0' || e->sender.full[0] || !e->sender_ok)
+        return 0;
+    rc = pd_login_addresses(e, &addrs);
+    if (rc == LK_FOUND) {
+        struct addr a;
+        if (pd_canonical(e->w->cfg, e->rules, addrs.v[0], ADDR_NEED_DOMAIN,
+                         &a) == 0) {
+            e->sender = a;
+            e->null_sender = 1;
+        } else {
+            rc = LK_NOTFOUND;
+        }
+    }
+    strvec_free(&addrs);
+    if (rc == LK_FOUND || (rc == LK_NOTFOUND && e->w->cfg->sender_rules_on ==
+                                                    ST_NONE))
+        return 0;
+    str_reset(&e->reply);
+    if (rc < 0) {
+        log_error("%s: null sender of login %s: its addresses cannot be read, "
+                  "deferring: %s",
+                  log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
+                  log_safe_cstr(e->login), str_cstr(&e->err));
+        str_append_cstr(&e->reply, "451 4.3.0 Policy service temporarily "
+                        "unavailable, try again later");
+    } else {
+        log_info("%s: reject: null sender of login %s, which has no address",
+                 log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
+                 log_safe_cstr(e->login));
+        str_append_cstr(&e->reply, "550 5.7.1 The null sender is not "
+                        "allowed for this login");
+    }
+    return 1;
+}
+
+static void decide(struct pd_eval *e);
+
 void pd_decide(struct pd_eval *e)
+{
+    decide(e);
+    strvec_free(&e->who);
+}
+
+static void decide(struct pd_eval *e)
 {
     const struct policyd_config *c = e->w->cfg;
     const char *state = preq_get(e->req, A_PROTOCOL_STATE);
@@ -129,9 +217,23 @@ void pd_decide(struct pd_eval *e)
     }
     parse_addr(e, preq_get(e->req, A_SENDER), &e->sender, &e->sender_ok);
     parse_addr(e, preq_get(e->req, A_RECIPIENT), &e->rcpt, &e->rcpt_ok);
-    e->login = preq_get(e->req, A_SASL_USERNAME);
+    canon_login(e);
     stage = pd_stage_of(state);
     if (stage == ST_NONE)
+        return;
+    if (e->alias_loop) {
+        log_error("%s: from=<%s> to=<%s>: alias domain chain longer than %d "
+                  "(the domains table), deferring",
+                  log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
+                  log_safe_cstr(preq_get(e->req, A_SENDER)),
+                  log_safe_cstr(preq_get(e->req, A_RECIPIENT)),
+                  ADDR_ALIAS_DOMAIN_DEPTH);
+        str_reset(&e->reply);
+        str_append_cstr(&e->reply, "451 4.3.0 Policy service temporarily "
+                        "unavailable, try again later");
+        return;
+    }
+    if (null_sender(e))
         return;
     dc = e->rules && e->rcpt.domain[0]
              ? rules_domchecks(e->rules, e->rcpt.domain) : NULL;

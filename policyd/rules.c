@@ -1,6 +1,8 @@
 /*
  * rules - the in-memory snapshot of postern-policyd's rule tables:
- * policy_groups and their members, sender_rules, greylist_settings,
+ * the alias domains of the domains table (lib/aliasdom.h, so that every
+ * rule matches canonical addresses), policy_groups and their members
+ * (address and domain members stored in canonical form), sender_rules, greylist_settings,
  * greylist_whitelist, ratelimit_rules/windows/overrides, sender_grants
  * (for "the login owns the sender address") and policy_domain_checks.
  * lib/reloader.c loads a new snapshot within [policyd] poll_interval of any
@@ -286,9 +288,32 @@ static void build_rl(struct pd_rules *r, struct rowset *rs, struct rowset *win,
     str_free(&k);
 }
 
+/* grant_canonical - a login or pattern as requests are matched: an
+   address through addr_canonical (the extension kept: the loader does not
+   know the delimiter), a domain with its alias domain resolved */
+static const char *grant_canonical(struct pd_rules *r, const char *v,
+                                   int domain, struct addr *a)
+{
+    char tmp[ADDR_DOMAIN_MAX + 3];
+    const char *why;
+
+    if (domain && strlen(v) <= ADDR_DOMAIN_MAX) {
+        snprintf(tmp, sizeof(tmp), "x@%s", v);
+        return addr_canonical(tmp, strlen(tmp), NULL, ADDR_NEED_DOMAIN,
+                              aliasdom_target, &r->alias, a, &why) == 0
+                   ? a->domain : v;
+    }
+    if (!domain && strchr(v, '@'))
+        return addr_canonical(v, strlen(v), NULL, ADDR_NEED_DOMAIN,
+                              aliasdom_target, &r->alias, a, &why) == 0
+                   ? a->full : v;
+    return v;
+}
+
 static void build_grants(struct pd_rules *r, struct rowset *rs)
 {
     struct str k = STR_INIT;
+    struct addr la, pa;
 
     strmap_init(&r->grants, rs->n + 1);
     for (size_t i = 0; i < rs->n; i++) {
@@ -296,7 +321,9 @@ static void build_grants(struct pd_rules *r, struct rowset *rs)
         if (!row[0] || !row[1] || !row[2])
             continue;
         str_reset(&k);
-        str_appendf(&k, "%s %s", row[0], row[2]);
+        str_appendf(&k, "%s %s", grant_canonical(r, row[0], 0, &la),
+                    grant_canonical(r, row[2], !strcmp(row[1], "domain"),
+                                    &pa));
         strmap_put(&r->grants, arena_strdup_lower(&r->arena, k.data), "");
     }
     str_free(&k);
@@ -331,10 +358,16 @@ static void *rules_load(struct db *db, struct str *err)
     struct rowset sr = {0}, gs = {0}, wl = {0}, rl = {0}, win = {0}, ovr = {0},
                   gr = {0}, dc = {0};
     struct pgroup_set *groups;
+    struct aliasdom alias;
     struct pd_rules *r = NULL;
 
-    if ((groups = pgroup_load(db, err)) == NULL)
+    aliasdom_init(&alias);
+    if (aliasdom_load(&alias, db, err) < 0 ||
+        (groups = pgroup_load_canonical(db, NULL, aliasdom_target, &alias, 1,
+                                        err)) == NULL) {
+        aliasdom_free(&alias);
         return NULL;
+    }
     if (fetch(db, SQL_SRULES, &sr, err) == 0 &&
         fetch(db, SQL_GREY, &gs, err) == 0 && fetch(db, SQL_WL, &wl, err) == 0 &&
         fetch(db, SQL_RL, &rl, err) == 0 &&
@@ -343,6 +376,8 @@ static void *rules_load(struct db *db, struct str *err)
         fetch(db, SQL_GRANTS, &gr, err) == 0 &&
         fetch(db, SQL_DOMCHECKS, &dc, err) == 0) {
         r = xcalloc(1, sizeof(*r));
+        r->alias = alias;
+        aliasdom_init(&alias);
         r->groups = groups;
         groups = NULL;
         build_srules(r, &sr);
@@ -353,6 +388,7 @@ static void *rules_load(struct db *db, struct str *err)
         build_domchecks(r, &dc);
     }
     pgroup_set_free(groups); /* when a later table could not be read */
+    aliasdom_free(&alias);
     rowset_free(&sr);
     rowset_free(&gs);
     rowset_free(&wl);
@@ -369,6 +405,7 @@ void rules_free(struct pd_rules *r)
     if (r == NULL)
         return;
     pgroup_set_free(r->groups);
+    aliasdom_free(&r->alias);
     strmap_free(&r->grey_domain);
     strmap_free(&r->overrides);
     strmap_free(&r->grants);

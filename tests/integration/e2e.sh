@@ -248,14 +248,17 @@ with open(sys.argv[1], "w") as f:
     for i in range(20 * 1024 * 1024 // 77):
         f.write(line + "\n")
 PYEOF
-rc=(--to 9a@bns.school.example --to alle-9@bns.school.example --to ag-robotics@bns.school.example
-    --to lehrer@bns.school.example --to k.richter@gym.school.example)
-for i in $(seq 1 495); do rc+=(--to "elternbrief$i@partner-web.example"); done
+# (not alle-9: it nests 9b, whose rule is "members", and a group's rule
+# protects its members wherever the group is reached; jonas of 9b directly)
+rc=(--to 9a@bns.school.example --to 5a@bns.school.example --to ag-robotics@bns.school.example
+    --to lehrer@bns.school.example --to jonas.schueler@bns.school.example
+    --to k.richter@gym.school.example)
+for i in $(seq 1 494); do rc+=(--to "elternbrief$i@partner-web.example"); done
 t0=$(date +%s)
 e2e_submit anna.lehrer@bns.school.example --from anna.lehrer@bns.school.example "${rc[@]}" --data "$big" --timeout 300
 t_match "20 MB message to 500 recipients (4 groups) accepted" '^DATA 250 ' "$E2E_R"
 ext_count() { cat "$H_SINK_SMARTHOST_DIR"/*.env 2>/dev/null | grep -c '^RCPT TO:<elternbrief'; }
-t_wait "... all 495 external recipients reached the smarthost" 120 sh -c "[ \$(cat '$H_SINK_SMARTHOST_DIR'/*.env | grep -c '^RCPT TO:<elternbrief') -ge 495 ]"
+t_wait "... all 494 external recipients reached the smarthost" 120 sh -c "[ \$(cat '$H_SINK_SMARTHOST_DIR'/*.env | grep -c '^RCPT TO:<elternbrief') -ge 494 ]"
 for a in max.schueler lena.schueler jonas.schueler tim.klein bernd.lehrer; do
     t_wait "... group member $a got it" 60 e2e_find "$a@bns.school.example" "$SUBJ"
 done

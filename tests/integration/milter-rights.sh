@@ -128,16 +128,19 @@ t_match "5a (authenticated), unauthenticated: 550 5.7.1" '^RCPT 550 5\.7\.1 ' "$
 send_auth paul.lehrer@gym.school.example paul.lehrer@gym.school.example 5a@bns.school.example; n=$((n + 1))
 t_match "5a (authenticated), any login: accepted" '^DATA 250 ' "$r"
 t_ok "... delivered" h_wait_sink_count smarthost $n
-send outsider@example.org alle-9@bns.school.example; n=$((n + 1))
-t_match "alle-9 (anyone): accepted" '^DATA 250 ' "$r"
-t_ok "... delivered" h_wait_sink_count smarthost $n
+send outsider@example.org alle-9@bns.school.example
+t_match "alle-9 (anyone, but it nests 9a: teachers only): 550 5.7.1, 9a's rule applies" \
+    '^RCPT 550 5\.7\.1 Only teachers may write to this class' "$r"
 send_auth tim.klein tim.klein@bns.school.example zyklus-a@bns.school.example
 t_match "zyklus-a (LDAP rule: members), a non-member: 550 5.7.1" '^RCPT 550 5\.7\.1 ' "$r"
 send_auth bernd.lehrer bernd.lehrer@bns.school.example zyklus-a@bns.school.example; n=$((n + 1))
 t_match "zyklus-a (LDAP rule), a member through the nested group: accepted" '^DATA 250 ' "$r"
 t_ok "... delivered" h_wait_sink_count smarthost $n
-send outsider@example.org zyklus-b@bns.school.example; n=$((n + 1))
-t_match "zyklus-b (no rule anywhere): anyone" '^DATA 250 ' "$r"
+send outsider@example.org zyklus-b@bns.school.example
+t_match "zyklus-b (no rule, nests zyklus-a: members), outsider: 550 5.7.1" \
+    '^RCPT 550 5\.7\.1 ' "$r"
+send_auth anna.lehrer anna.lehrer@bns.school.example zyklus-b@bns.school.example; n=$((n + 1))
+t_match "zyklus-b, a member of zyklus-a: accepted" '^DATA 250 ' "$r"
 t_ok "... delivered" h_wait_sink_count smarthost $n
 
 # --- policy groups nested deeply: the same answers as postern-policyd --------------

@@ -59,6 +59,12 @@ static const struct fentry dir[] = {
      {"objectClass", "inetOrgPerson", "uid", "carl", "mailPrimaryAddress",
       "carl@x.example", "mailAlternativeAddress", "c@x.example", NULL}},
     {"uid=twin1,ou=people,dc=x", {"uid", "twin", NULL}},
+    /* a group without a rule of its own over a protected class (9a, whose
+       description holds its rule) and the cycle loop1/loop2 */
+    {"cn=all9,ou=groups,dc=x",
+     {"objectClass", "groupOfNames", "mailPrimaryAddress", "all9@x.example",
+      "member", "cn=9a,ou=groups,dc=x", "member", "cn=loop1,ou=groups,dc=x",
+      "member", "uid=ben,ou=people,dc=x", NULL}},
     {"uid=twin2,ou=people,dc=x", {"uid", "twin", NULL}},
 };
 
@@ -414,8 +420,63 @@ static void test_config(void)
     str_free(&err);
 }
 
+/* the groups an expansion passes through, with their rules: what
+   postern-milter applies to a group nested in the one written to */
+static void test_subgroups(void)
+{
+    struct ldapgroup *g = make("uniqueMember, member",
+                               "mailPrimaryAddress, mail", 10, 60000);
+    struct ldapgroup_subs subs = {NULL, 0};
+    struct str err = STR_INIT;
+    unsigned long before;
+    int rc;
+
+    rc = ldapgroup_subgroups(g, &be, "all9@x.example", &subs, &err);
+    CHECK(rc == LK_FOUND, "subgroups of all9: found (%s)", str_cstr(&err));
+    CHECK(subs.n == 4, "9a, teachers (inside 9a), loop1, loop2: %zu", subs.n);
+    CHECK(subs.n > 0 && !strcmp(subs.v[0].dn, "cn=9a,ou=groups,dc=x") &&
+              subs.v[0].mail && !strcmp(subs.v[0].mail, "9a@x.example"),
+          "the first is 9a with its address");
+    CHECK(subs.n > 0 && subs.v[0].values.n == 2 &&
+              !strcmp(subs.v[0].values.v[0], "members"),
+          "... and its rule values (description)");
+    CHECK(subs.n > 1 && !strcmp(subs.v[1].dn, "cn=teachers,ou=groups,dc=x"),
+          "a group nested two levels down is there too");
+    CHECK(subs.n > 2 && subs.v[2].mail == NULL, "loop1 has no address: NULL");
+    ldapgroup_subs_free(&subs);
+    before = fake.searches;
+    rc = ldapgroup_subgroups(g, &be, "cn=all9,ou=groups,dc=x", &subs, &err);
+    CHECK(rc == LK_FOUND && subs.n == 4 && fake.searches == before,
+          "the second question comes from the cache");
+    ldapgroup_subs_free(&subs);
+    rc = ldapgroup_subgroups(g, &be, "cn=teachers,ou=groups,dc=x", &subs,
+                             &err);
+    CHECK(rc == LK_FOUND && subs.n == 0, "a group of users only: none");
+    CHECK(!strcmp(joined(g, "all9@x.example"),
+                  "Anna@X.example ben@x.example carl@x.example"),
+          "the expansion itself is unchanged: %s", joined(g, "all9@x.example"));
+    ldapgroup_subs_free(&subs);
+    CHECK(ldapgroup_subgroups(g, &be, "none@x.example", &subs, &err) ==
+              LK_NOTFOUND, "no such group: not found");
+    fake.down = 1;
+    ldapgroup_free(g);
+    g = make("uniqueMember, member", "mailPrimaryAddress", 10, 60000);
+    CHECK(ldapgroup_subgroups(g, &be, "cn=all9,ou=groups,dc=x", &subs, &err)
+              == LK_TEMP, "LDAP down: temporary failure, never none");
+    fake.down = 0;
+    ldapgroup_subs_free(&subs);
+    ldapgroup_free(g);
+    g = make("uniqueMember, member", "mailPrimaryAddress", 0, 60000);
+    CHECK(ldapgroup_subgroups(g, &be, "cn=all9,ou=groups,dc=x", &subs, &err)
+              == LK_LIMIT, "max_nesting 0: a nested group is a LIMIT");
+    ldapgroup_subs_free(&subs);
+    ldapgroup_free(g);
+    str_free(&err);
+}
+
 int main(void)
 {
+    test_subgroups();
     test_find();
     test_expand();
     test_limits();

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aliasdom.h"
 #include "lookup.h"
 #include "pgroup.h"
 #include "unit.h"
@@ -218,8 +219,71 @@ static void test_many_groups(void)
     pgroup_set_free(s);
 }
 
+/* members stored canonical: every spelling an admin writes meets the
+   canonical address a daemon asks with */
+static void test_canonical(void)
+{
+    struct pgroup_set *s = pgroup_set_new();
+    struct aliasdom alias;
+
+    aliasdom_init(&alias);
+    aliasdom_add(&alias, "bns-schule.example", "bns.school.example");
+    pgroup_set_canonical(s, "+", aliasdom_target, &alias);
+    pgroup_set_add_group(s, 1, "young");
+    add(s, 1, "address", "\"Tim.Klein\"@BNS-Schule.example.");
+    add(s, 1, "address", "Lena+school@bns.school.example");
+    add(s, 1, "domain", "Eltern-Alias.example.");
+    add(s, 1, "domain", ".sub.example");
+    aliasdom_add(&alias, "eltern-alias.example", "eltern.school.example");
+    pgroup_set_finish(s);
+    aliasdom_free(&alias); /* used only while members are added */
+    CHECK(has(s, "young", "tim.klein@bns.school.example") == LK_FOUND,
+          "a quoted, upper-case, alias-domain member with a root dot");
+    CHECK(has(s, "young", "lena@bns.school.example") == LK_FOUND,
+          "a member written with +extension");
+    CHECK(has(s, "young", "x@eltern.school.example") == LK_NOTFOUND,
+          "an alias added after the member was read does not count");
+    CHECK(has(s, "young", "x@eltern-alias.example") == LK_FOUND,
+          "... the member stays as written (lower case, no root dot)");
+    CHECK(has(s, "young", "x@a.sub.example") == LK_FOUND,
+          "a .suffix member is kept as written");
+    pgroup_set_free(s);
+}
+
+/* nesting for rules: is one group inside another at any depth? */
+static void test_nested_in(void)
+{
+    struct pgroup_set *s = pgroup_set_new();
+
+    pgroup_set_add_group(s, 1, "all");
+    pgroup_set_add_group(s, 2, "pupils");
+    pgroup_set_add_group(s, 3, "young");
+    pgroup_set_add_group(s, 4, "other");
+    pgroup_set_add_group(s, 5, "loop");
+    add(s, 1, "group", "pupils");
+    add(s, 2, "group", "young");
+    add(s, 3, "group", "loop");
+    add(s, 5, "group", "young");
+    pgroup_set_finish(s);
+    CHECK(pgroup_nested_in(s, pgroup_by_id(s, 1), pgroup_by_id(s, 2)) == 1,
+          "pupils is in all");
+    CHECK(pgroup_nested_in(s, pgroup_by_id(s, 1), pgroup_by_id(s, 3)) == 1,
+          "young is in all, two levels down");
+    CHECK(pgroup_nested_in(s, pgroup_by_id(s, 3), pgroup_by_id(s, 1)) == 0,
+          "all is not in young");
+    CHECK(pgroup_nested_in(s, pgroup_by_id(s, 1), pgroup_by_id(s, 4)) == 0,
+          "other is in nothing");
+    CHECK(pgroup_nested_in(s, pgroup_by_id(s, 1), pgroup_by_id(s, 1)) == 0,
+          "a group is not nested in itself");
+    CHECK(pgroup_nested_in(s, pgroup_by_id(s, 3), pgroup_by_id(s, 5)) == 1,
+          "a cycle ends");
+    pgroup_set_free(s);
+}
+
 int main(void)
 {
+    test_canonical();
+    test_nested_in();
     test_direct();
     test_nesting_cycles();
     test_limit();

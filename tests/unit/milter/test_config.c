@@ -100,7 +100,7 @@ static void test_load(void)
     cfg = daemon_load_config(&milter_app, p, &err);
     CHECK(cfg != NULL, "minimal file loads (%s)", str_cstr(&err));
     if (cfg) {
-        CHECK(cfg->max_recipients == 1000, "max_recipients default");
+        CHECK(cfg->max_recipients == 25000, "max_recipients default");
         CHECK(cfg->copy_to_sender == 0, "copy_to_sender default");
         CHECK(cfg->connections == 8, "connections default");
         CHECK_STR(cfg->ldap.member_attribute, "uniqueMember",
