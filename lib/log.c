@@ -139,3 +139,16 @@ const char *log_safe_cstr(const char *src)
 {
     return src ? log_safe(src, strlen(src)) : "(null)";
 }
+
+int log_limit_ok(struct log_limit *l, long long now_ms, long long interval_ms,
+                 unsigned long *suppressed)
+{
+    if (now_ms < l->next_ms) {
+        l->suppressed++;
+        return 0;
+    }
+    *suppressed = l->suppressed;
+    l->suppressed = 0;
+    l->next_ms = now_ms + interval_ms;
+    return 1;
+}

@@ -38,6 +38,23 @@ void log_panic(const char *fmt, ...)
  */
 char *log_sanitize(char *buf, size_t bufsize, const char *src, size_t len);
 
+/*
+ * log_limit - at most one record of a kind per interval, for conditions
+ * that can repeat thousands of times a second (accept failing with EMFILE,
+ * a connection limit reached): log_limit_ok() says whether a record may be
+ * written now; when it may not, the record is counted, and the count of
+ * the records held back since the last one written is handed to the next
+ * one (*suppressed) to be reported with it.  Zero-initialise; one per
+ * condition; not thread-safe (one thread owns it).
+ */
+struct log_limit {
+    long long next_ms;        /* clock_ms() from which the next may go */
+    unsigned long suppressed; /* held back since the last one written */
+};
+
+int log_limit_ok(struct log_limit *l, long long now_ms, long long interval_ms,
+                 unsigned long *suppressed);
+
 /* Convenience: sanitize into one of a few rotating thread-local buffers. */
 const char *log_safe(const char *src, size_t len);
 const char *log_safe_cstr(const char *src);

@@ -2,8 +2,15 @@
  * server - epoll event loop server skeleton.  See server.h.
  *
  * Connections live on a list ordered by last activity, so idle timeouts are
- * found in O(1) per tick.  Signals arrive through a signalfd; other threads
+ * found in O(1) per tick, and under pressure the oldest idle connection is
+ * the first found to shed.  Signals arrive through a signalfd; other threads
  * wake the loop through an eventfd.  Linux only (epoll, signalfd, eventfd).
+ *
+ * Accepting stops (the listeners leave the epoll set) when the limit is
+ * reached with nothing to shed, or when accept() fails for want of file
+ * descriptors or memory with nothing to shed; it resumes after
+ * SERVER_ACCEPT_BACKOFF_MS (or at once when a connection closes), so a full
+ * process never spins on a listener that stays readable.
  */
 #include "server.h"
 #include "clock.h"
@@ -22,6 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,6 +39,8 @@
 
 #define SERVER_READ_CHUNK 16384
 #define SERVER_EVENTS 256
+#define SERVER_SHED_SCAN 1024      /* connections looked at to find an idle one */
+#define SERVER_LOG_INTERVAL_MS 10000 /* one record per condition and interval */
 
 enum { TAG_LISTEN = 1, TAG_CONN, TAG_SIGNAL, TAG_WAKE };
 
@@ -62,6 +72,7 @@ struct conn {
     struct conn *flush_next;  /* queued output written outside input() */
     int flush_queued;
     int resume;               /* run input() again on buffered input */
+    int busy;                 /* waits for an answer: never shed (conn_set_busy) */
 };
 
 struct server {
@@ -74,7 +85,11 @@ struct server {
     struct listener listeners[SERVER_LISTEN_MAX];
     int nlisteners;
     int accepting;
+    long long accept_resume_ms; /* accepting is paused until then (0: not) */
     int nconns;
+    int conn_max;               /* lim.max_conns within the file limit */
+    unsigned long shed_count;   /* idle connections shed, ever */
+    struct log_limit shed_log, full_log, accept_log;
     unsigned long next_id;
     struct conn *head, *tail;
     struct conn *graveyard; /* closed during this loop iteration */
@@ -82,12 +97,60 @@ struct server {
     volatile int stop;
 };
 
+/*
+ * fd_conn_max - the connections the file limit leaves room for: the soft
+ * RLIMIT_NOFILE is raised towards max_conns + the headroom (as far as the
+ * hard limit allows); the headroom (SERVER_FD_HEADROOM, or an eighth of the
+ * limit if more) stays for database, LDAP, DNS and log descriptors.
+ */
+static int fd_conn_max(int max_conns)
+{
+    struct rlimit rl;
+    /* room for max_conns beside the headroom, whichever rule gives it */
+    rlim_t extra = (rlim_t)max_conns / 7 + 1 > SERVER_FD_HEADROOM
+                       ? (rlim_t)max_conns / 7 + 1 : SERVER_FD_HEADROOM;
+    rlim_t want = (rlim_t)max_conns + extra, room;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return max_conns;
+    if (rl.rlim_cur < want) {
+        rlim_t cur = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want
+                          ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            rl.rlim_cur = cur;
+    }
+    room = rl.rlim_cur / 8 > SERVER_FD_HEADROOM ? rl.rlim_cur / 8
+                                                 : SERVER_FD_HEADROOM;
+    if (rl.rlim_cur <= room + 1)
+        return 1;
+    return rl.rlim_cur - room < (rlim_t)max_conns ? (int)(rl.rlim_cur - room)
+                                                   : max_conns;
+}
+
 /* set_limits - the input buffer must fit a struct str (conn_readable) */
 static void set_limits(struct server *s, const struct server_limits *lim)
 {
     if (lim->max_input > STR_MAX_SIZE)
         log_panic("server: max_input %zu over STR_MAX_SIZE", lim->max_input);
     s->lim = *lim;
+    s->conn_max = fd_conn_max(lim->max_conns > 0 ? lim->max_conns : 1);
+    if (s->conn_max < lim->max_conns)
+        log_warn("the file descriptor limit leaves room for %d connections "
+                 "(max_connections %d): serving at most %d", s->conn_max,
+                 lim->max_conns, s->conn_max);
+}
+
+/* server_conn_reserve - connections kept free for newcomers (server.h) */
+int server_conn_reserve(int conn_max)
+{
+    int r = conn_max / 16;
+
+    if (r < 1)
+        r = 1;
+    if (r > SERVER_CONN_RESERVE_MAX)
+        r = SERVER_CONN_RESERVE_MAX;
+    return r < conn_max ? r : conn_max - 1;
 }
 
 struct server *server_create(const struct server_ops *ops, void *app,
@@ -318,6 +381,8 @@ static void set_accepting(struct server *s, int on)
 {
     struct epoll_event ev = {0};
 
+    if (on)
+        s->accept_resume_ms = 0;
     if (s->accepting == on)
         return;
     s->accepting = on;
@@ -326,9 +391,14 @@ static void set_accepting(struct server *s, int on)
         ev.data.ptr = &s->listeners[i].t;
         epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listeners[i].fd, &ev);
     }
-    if (!on)
-        log_warn("%d connections: not accepting more until one closes",
-                 s->nconns);
+}
+
+/* accept_pause - stop accepting for SERVER_ACCEPT_BACKOFF_MS (the loop
+   resumes it, or a closing connection does) */
+static void accept_pause(struct server *s, long long now)
+{
+    set_accepting(s, 0);
+    s->accept_resume_ms = now + SERVER_ACCEPT_BACKOFF_MS;
 }
 
 static void conn_destroy(struct conn *c)
@@ -355,8 +425,41 @@ static void conn_destroy(struct conn *c)
     str_free(&c->out);
     c->next = s->graveyard; /* freed after the event batch */
     s->graveyard = c;
-    if (s->nconns < s->lim.max_conns)
+    if (s->nconns < s->conn_max)
         set_accepting(s, 1);
+}
+
+/* conn_idle - nothing in flight: no input kept, no output pending, no
+   answer awaited (conn_set_busy), not closing, and quiet for at least
+   SERVER_SHED_MIN_IDLE_MS (a connection accepted a moment ago may have its
+   request waiting, unread) */
+static int conn_idle(const struct conn *c, long long now)
+{
+    return !c->dead && !c->busy && !c->closing && c->in.len == 0 &&
+           c->out.len == 0 && now - c->last_ms >= SERVER_SHED_MIN_IDLE_MS;
+}
+
+/* shed_idle - close the oldest idle connection to make room; 1 if one was
+   closed, 0 if none of the oldest SERVER_SHED_SCAN is idle */
+static int shed_idle(struct server *s, long long now, const char *why)
+{
+    struct conn *c = s->head;
+    unsigned long held;
+
+    for (int i = 0; c && i < SERVER_SHED_SCAN; i++, c = c->next) {
+        if (now - c->last_ms < SERVER_SHED_MIN_IDLE_MS)
+            return 0; /* the rest are younger still */
+        if (!conn_idle(c, now))
+            continue;
+        s->shed_count++;
+        if (log_limit_ok(&s->shed_log, now, SERVER_LOG_INTERVAL_MS, &held))
+            log_warn("%d connections (%s): closing idle connections, oldest "
+                     "first (%s, idle %lld ms; %lu shed so far)", s->nconns,
+                     why, c->peer, now - c->last_ms, s->shed_count);
+        conn_destroy(c);
+        return 1;
+    }
+    return 0;
 }
 
 static void peer_name(int fd, char *buf, size_t size)
@@ -381,17 +484,59 @@ static void peer_name(int fd, char *buf, size_t size)
     }
 }
 
+/* room - make room for one more connection: under pressure (the reserve
+   reached) shed the oldest idle one; 0 if there is room, -1 if not */
+static int room(struct server *s, long long now)
+{
+    unsigned long held;
+
+    if (s->nconns < s->conn_max - server_conn_reserve(s->conn_max))
+        return 0;
+    if (shed_idle(s, now, "limit near") || s->nconns < s->conn_max)
+        return 0;
+    if (log_limit_ok(&s->full_log, now, SERVER_LOG_INTERVAL_MS, &held))
+        log_warn("%d connections, none idle: new ones wait (%lu times since "
+                 "the last report)", s->nconns, held + 1);
+    return -1;
+}
+
+/* accept_failed - accept() failed with errno: 1 to try again at once (an
+   fd was freed), 0 to stop this round */
+static int accept_failed(struct server *s, struct listener *l, long long now)
+{
+    int e = errno;
+    unsigned long held;
+
+    if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR || e == ECONNABORTED)
+        return 0;
+    if ((e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) &&
+        shed_idle(s, now, strerror(e)))
+        return 1;
+    if (log_limit_ok(&s->accept_log, now, SERVER_LOG_INTERVAL_MS, &held))
+        log_warn("accept on %s: %s: pausing accepts for %d ms (%d "
+                 "connections; %lu more failures since the last report)",
+                 l->spec, strerror(e), SERVER_ACCEPT_BACKOFF_MS, s->nconns,
+                 held);
+    accept_pause(s, now);
+    return 0;
+}
+
 static void do_accept(struct server *s, struct listener *l)
 {
     struct epoll_event ev = {0};
+    long long now = clock_ms();
 
-    while (s->nconns < s->lim.max_conns) {
-        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    while (s->accepting) {
+        int fd;
         struct conn *c;
+        if (room(s, now) < 0) {
+            accept_pause(s, now);
+            return;
+        }
+        fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
-                log_warn("accept on %s: %s", l->spec, strerror(errno));
+            if (accept_failed(s, l, now))
+                continue;
             return;
         }
         c = xcalloc(1, sizeof(*c));
@@ -407,7 +552,6 @@ static void do_accept(struct server *s, struct listener *l)
         epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
         c->ctx = s->ops->open ? s->ops->open(c, s->app) : NULL;
     }
-    set_accepting(s, 0);
 }
 
 static void conn_process(struct conn *c);
@@ -490,6 +634,11 @@ static void flush_queued(struct server *s)
 void conn_close_after_write(struct conn *c)
 {
     c->closing = 1;
+}
+
+void conn_set_busy(struct conn *c, int busy)
+{
+    c->busy = busy;
 }
 
 const char *conn_peer(const struct conn *c)
@@ -602,9 +751,13 @@ int server_run(struct server *s)
     long long next_tick = clock_ms() + s->lim.tick_ms;
 
     while (!s->stop) {
-        long long now = clock_ms();
-        int timeout = next_tick > now ? (int)(next_tick - now) : 0;
-        int n = epoll_wait(s->epfd, evs, SERVER_EVENTS, timeout);
+        long long now = clock_ms(), wake = next_tick;
+        int timeout, n;
+
+        if (s->accept_resume_ms && s->accept_resume_ms < wake)
+            wake = s->accept_resume_ms;
+        timeout = wake > now ? (int)(wake - now) : 0;
+        n = epoll_wait(s->epfd, evs, SERVER_EVENTS, timeout);
 
         if (n < 0 && errno != EINTR) {
             log_error("epoll_wait: %s", strerror(errno));
@@ -638,6 +791,8 @@ int server_run(struct server *s)
         flush_queued(s);
         bury(s);
         now = clock_ms();
+        if (s->accept_resume_ms && now >= s->accept_resume_ms)
+            set_accepting(s, 1);
         if (now >= next_tick) {
             expire_idle(s, now);
             if (s->ops->tick)

@@ -13,6 +13,29 @@
  * logged and closed.  Output beyond limits.max_output pauses reading from
  * that connection until it drains (back-pressure, never unbounded memory).
  *
+ * Connection limits, so that idle clients cannot starve Postfix:
+ *   - limits.max_conns concurrent connections, lowered to what the file
+ *     descriptor limit leaves room for (the soft RLIMIT_NOFILE is first
+ *     raised as far as the hard limit allows; SERVER_FD_HEADROOM
+ *     descriptors, or an eighth of the limit if more, stay for the
+ *     database, LDAP and DNS), logged at start when it is lowered;
+ *   - a reserve (server_conn_reserve(): a sixteenth of the limit, 1 to
+ *     SERVER_CONN_RESERVE_MAX): once fewer than that many places are free,
+ *     every new connection first closes the connection idle the longest
+ *     (no input kept, no output pending, no answer awaited: conn_set_busy;
+ *     quiet for SERVER_SHED_MIN_IDLE_MS at least), so a new client is
+ *     always served while idle ones hold the places;
+ *   - with every place taken by busy connections, accepting pauses
+ *     (SERVER_ACCEPT_BACKOFF_MS at a time) and new clients wait in the
+ *     listen backlog;
+ *   - accept() failing for want of descriptors or memory (EMFILE, ENFILE,
+ *     ENOBUFS, ENOMEM) sheds the oldest idle connection and tries again,
+ *     or, with none idle, pauses accepting for SERVER_ACCEPT_BACKOFF_MS:
+ *     never a busy loop on a listener that stays readable;
+ *   - limits.idle_ms closes a connection without input for that long.
+ * Each of these conditions is logged at most once per 10 s, with the count
+ * of occurrences held back in between.
+ *
  * Listen specs: "inet:127.0.0.1:10031", "inet:[::1]:10031", "inet:*:10031"
  * (all IPv4), "unix:/run/postern/maps.sock" (mode from limits.unix_mode).
  * Several specs may be given separated by commas or blanks.
@@ -29,6 +52,10 @@
 
 #define SERVER_LISTEN_MAX 16  /* listen sockets per server */
 #define SERVER_SPEC_MAX 256   /* one listen spec */
+#define SERVER_FD_HEADROOM 128      /* descriptors kept free of connections */
+#define SERVER_CONN_RESERVE_MAX 256 /* places kept free for new connections */
+#define SERVER_ACCEPT_BACKOFF_MS 100 /* pause of accept() when out of room */
+#define SERVER_SHED_MIN_IDLE_MS 250 /* a connection quiet this long may be shed */
 
 struct server;
 struct conn;
@@ -53,7 +80,7 @@ struct server_limits {
                              (at most STR_MAX_SIZE, else log_panic) */
     size_t max_output;    /* pending output before reading pauses */
     long long idle_ms;    /* close after this long without input */
-    int max_conns;        /* concurrent connections; more wait in backlog */
+    int max_conns;        /* concurrent connections (see above) */
     int tick_ms;          /* period of ops->tick */
     int unix_mode;        /* permission bits of unix sockets */
 };
@@ -113,6 +140,8 @@ void server_wakeup(struct server *s);
 /* server_set_limits - apply new limits (after a reload). */
 void server_set_limits(struct server *s, const struct server_limits *lim);
 int server_conn_count(const struct server *s);
+/* server_conn_reserve - the places kept free out of conn_max (see above) */
+int server_conn_reserve(int conn_max);
 
 /* Per-connection operations, from callbacks. */
 /* conn_write - queue output; -1 if the connection is dead (or its pending
@@ -120,6 +149,9 @@ int server_conn_count(const struct server *s);
    max_output, so only a reply of that size gets there). */
 int conn_write(struct conn *c, const void *data, size_t len);
 void conn_close_after_write(struct conn *c);
+/* conn_set_busy - 1: the connection waits for an answer (a request handed
+   to a worker): it is not idle and never shed; 0 when answered */
+void conn_set_busy(struct conn *c, int busy);
 /* conn_resume - hand the buffered input to input() again soon (after an
    input() that returned 0 while waiting for something else, such as a
    worker's answer) */

@@ -203,6 +203,21 @@ static int auth_ldap(struct ms_auth *a, const char *login, const char *password,
     return rc;
 }
 
+int ms_auth_plain_login(const char *resp, size_t len, char *buf, size_t size)
+{
+    const char *login, *p, *e = resp + len;
+
+    if ((p = memchr(resp, '\0', len)) == NULL)
+        return -1;
+    login = p + 1;
+    if ((p = memchr(login, '\0', (size_t)(e - login))) == NULL ||
+        str_copy_bounded(buf, size, login, (size_t)(p - login)) < 0 ||
+        buf[0] == '\0' || strlen(buf) != (size_t)(p - login))
+        return -1;
+    str_lower(buf, strlen(buf));
+    return 0;
+}
+
 int ms_auth_plain(struct ms_auth *a, const char *resp, size_t len,
                   struct str *address, struct str *maildir, struct str *err)
 {

@@ -42,6 +42,9 @@ struct ms_config {
     long long max_script_size;           /* bytes */
     int auth;                            /* enum ms_backend */
     char *mail_root;
+    long long auth_penalty_initial;      /* ms; 0 = no login throttle */
+    long long auth_penalty_max;          /* ms */
+    long long auth_penalty_forget;       /* ms */
     struct db_config db;
     struct ldapc_config ldap;
 };
@@ -108,6 +111,10 @@ void ms_auth_close(struct ms_auth *a);
  */
 int ms_auth_plain(struct ms_auth *a, const char *resp, size_t len,
                   struct str *address, struct str *maildir, struct str *err);
+/* ms_auth_plain_login - the login (authcid) of a SASL PLAIN response,
+   lower-cased, in buf (size bytes); 0, or -1 if there is none or it does
+   not fit (the response is then refused by ms_auth_plain too). */
+int ms_auth_plain_login(const char *resp, size_t len, char *buf, size_t size);
 /* ms_password_ok - does password match a {SCHEME} or crypt(3) hash?
    {SHA512-CRYPT}, {SHA256-CRYPT}, {BLF-CRYPT}, {MD5-CRYPT}, {CRYPT} and
    bare $id$ hashes go through crypt(3); other schemes are refused. */

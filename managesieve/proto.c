@@ -14,6 +14,17 @@
  * the NO text.  With require_tls (the default) SASL is offered only after
  * STARTTLS.  After MS_AUTH_FAILS_MAX failed logins the connection ends.
  *
+ * Login throttle (lib/penalty.h, as Dovecot's auth_penalty): failed logins
+ * are counted per source (the client address; IPv6 per /48) and per
+ * account (the login, lower-cased).  An AUTHENTICATE under a key with
+ * failures waits auth_penalty_initial, doubling per failure up to
+ * auth_penalty_max, before its password is checked at all (a right one
+ * too); the wait is a timer of the event loop (ms_tick), never a sleep, so
+ * other sessions go on.  A second attempt under a key while one waits is
+ * refused at once (NO (TRYLATER), counted as a failure of the session).
+ * A key is forgotten auth_penalty_forget after its last failure; a
+ * successful login forgets its account (not its source).
+ *
  * Diagnostics (logged): logins (user, peer, ok/failed), TLS errors,
  * backend failures, protocol violations that close the connection.
  */
@@ -24,7 +35,10 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "cidr.h"
+#include "clock.h"
 #include "log.h"
+#include "penalty.h"
 #include "mem.h"
 #include "msieve.h"
 #include "sieve.h"
@@ -34,7 +48,12 @@ struct ms_state {
     struct ms_tls_ctx *tls;
     struct ms_auth *auth;
     struct str sieve_caps;
+    struct penalty *penalty;  /* failed logins per source and account */
+    struct ms_conn *delayed;  /* logins waiting out a penalty */
 };
+
+#define MS_PENALTY_KEYS 65536 /* sources and accounts remembered */
+#define MS_TICK_MS 50         /* granularity of the login delays */
 
 struct ms_conn {
     struct conn *c;
@@ -47,6 +66,13 @@ struct ms_conn {
     int skip_line;           /* then the rest of its command line */
     struct ms_store store;
     char user[ADDR_MAX + 1];
+    /* a login waiting out a penalty (ms_tick runs it at auth_at) */
+    int delayed;
+    long long auth_at;
+    struct str held;          /* its decoded SASL response */
+    struct ms_conn *dprev, *dnext;
+    char login[ADDR_MAX + 1]; /* the login of the latest attempt */
+    char pk_src[CIDR_TEXT_MAX + 8], pk_user[ADDR_MAX + 8];
 };
 
 static const struct cfg_def ms_defs[] = {
@@ -65,6 +91,12 @@ static const struct cfg_def ms_defs[] = {
      "ldap|sql"},
     {"mail_root", CFG_STR, "/var/mail/postern", 1, 1024,
      offsetof(struct ms_config, mail_root), NULL},
+    {"auth_penalty_initial", CFG_TIME, "2s", 0, 60000,
+     offsetof(struct ms_config, auth_penalty_initial), NULL},
+    {"auth_penalty_max", CFG_TIME, "15s", 0, 300000,
+     offsetof(struct ms_config, auth_penalty_max), NULL},
+    {"auth_penalty_forget", CFG_TIME, "60s", 1000, 86400000,
+     offsetof(struct ms_config, auth_penalty_forget), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def ms_db_defs[] = {DB_CFG_DEFS(struct ms_config, db)};
@@ -90,6 +122,9 @@ static int ms_check(void *cfgp, struct str *err)
     if (cfg->require_tls && !cert)
         return str_appendf(err, "[managesieve] require_tls = yes needs "
                            "tls_cert_file and tls_key_file"), -1;
+    if (cfg->auth_penalty_max < cfg->auth_penalty_initial)
+        return str_appendf(err, "[managesieve] auth_penalty_max is less than "
+                           "auth_penalty_initial"), -1;
     if (cfg->mail_root[0] != '/')
         return str_appendf(err, "[managesieve] mail_root must be an absolute "
                            "path"), -1;
@@ -183,16 +218,27 @@ static int b64_decode(const char *in, size_t len, struct str *out)
     return 0;
 }
 
-static void do_login(struct ms_conn *mc, const char *b64, size_t len)
+/* login_failed - one failed login of this session: counted against its
+   source and account, and the session ends after MS_AUTH_FAILS_MAX */
+static void login_failed(struct ms_conn *mc, const char *code, const char *text)
 {
-    struct str resp = STR_INIT, addr = STR_INIT, md = STR_INIT, err = STR_INIT;
+    if (++mc->fails >= MS_AUTH_FAILS_MAX) {
+        reply(mc, "BYE", NULL, "Too many failed logins", 22);
+        mc->closing = 1;
+        conn_close_after_write(mc->c);
+    } else
+        no(mc, code, text);
+}
+
+/* check_login - check a decoded SASL PLAIN response now */
+static void check_login(struct ms_conn *mc, const struct str *resp)
+{
+    struct str addr = STR_INIT, md = STR_INIT, err = STR_INIT;
+    struct penalty *pen = mc->st->penalty;
+    long long now = clock_ms();
     int rc;
 
-    if (b64_decode(b64, len, &resp) < 0) {
-        no(mc, NULL, "Invalid base64 in the SASL response");
-        goto out;
-    }
-    rc = ms_auth_plain(mc->st->auth, resp.data ? resp.data : "", resp.len,
+    rc = ms_auth_plain(mc->st->auth, resp->data ? resp->data : "", resp->len,
                        &addr, &md, &err);
     if (rc == 1 && (md.len == 0 || strstr(md.data, "..") != NULL ||
                     md.data[0] == '/')) {
@@ -207,27 +253,123 @@ static void do_login(struct ms_conn *mc, const char *b64, size_t len)
                  mc->st->cfg->mail_root, md.data);
         snprintf(mc->user, sizeof(mc->user), "%s", addr.data);
         mc->authed = 1;
+        penalty_clear(pen, mc->pk_user);
         log_info("%s: login %s", conn_peer(mc->c), mc->user);
         ok(mc, "Logged in");
     } else if (rc == 0) {
-        log_info("%s: login failed", conn_peer(mc->c));
-        if (++mc->fails >= MS_AUTH_FAILS_MAX) {
-            reply(mc, "BYE", NULL, "Too many failed logins", 22);
-            mc->closing = 1;
-            conn_close_after_write(mc->c);
-        } else
-            no(mc, NULL, "Authentication failed");
+        penalty_fail(pen, mc->pk_src, now);
+        penalty_fail(pen, mc->pk_user, now);
+        log_info("%s: login failed for %s (failures: %u from this source, "
+                 "%u for this account)", conn_peer(mc->c),
+                 log_safe_cstr(mc->login), penalty_failures(pen, mc->pk_src, now),
+                 penalty_failures(pen, mc->pk_user, now));
+        login_failed(mc, NULL, "Authentication failed");
     } else {
         log_error("%s: authentication backend: %s", conn_peer(mc->c),
                   str_cstr(&err));
         no(mc, "TRYLATER", "Authentication is temporarily unavailable");
     }
-out:
-    explicit_bzero(resp.data ? resp.data : (char *)"", resp.len);
-    str_free(&resp);
     str_free(&addr);
     str_free(&md);
     str_free(&err);
+}
+
+/* penalty_keys - the session's source key (its address, IPv6 per /48) and
+   the attempt's account key */
+static void penalty_keys(struct ms_conn *mc, const struct str *resp)
+{
+    const char *peer = conn_peer(mc->c), *end;
+    char host[CIDR_TEXT_MAX], net[CIDR_TEXT_MAX];
+    size_t n;
+
+    if (ms_auth_plain_login(resp->data ? resp->data : "", resp->len,
+                            mc->login, sizeof(mc->login)) < 0)
+        mc->login[0] = '\0';
+    snprintf(mc->pk_user, sizeof(mc->pk_user), "u:%s", mc->login);
+    if (peer[0] == '[')
+        peer++, end = strchr(peer, ']');
+    else
+        end = strrchr(peer, ':');
+    n = end ? (size_t)(end - peer) : strlen(peer);
+    if (str_copy_bounded(host, sizeof(host), peer, n) < 0 ||
+        cidr_mask(host, 32, 48, net, sizeof(net)) < 0)
+        snprintf(net, sizeof(net), "%s", "local");
+    snprintf(mc->pk_src, sizeof(mc->pk_src), "s:%s", net);
+}
+
+static void delayed_unlink(struct ms_conn *mc)
+{
+    struct ms_state *st = mc->st;
+
+    if (!mc->delayed)
+        return;
+    if (mc->dprev)
+        mc->dprev->dnext = mc->dnext;
+    else
+        st->delayed = mc->dnext;
+    if (mc->dnext)
+        mc->dnext->dprev = mc->dprev;
+    mc->dprev = mc->dnext = NULL;
+    mc->delayed = 0;
+    penalty_hold(st->penalty, mc->pk_src, -1);
+    penalty_hold(st->penalty, mc->pk_user, -1);
+    conn_set_busy(mc->c, 0);
+}
+
+/* login_gate - 1 when the attempt may be checked now; 0 when it waits out
+   a penalty (resp moved into the session) or was refused */
+static int login_gate(struct ms_conn *mc, struct str *resp)
+{
+    struct ms_state *st = mc->st;
+    long long now = clock_ms(), d, du;
+
+    d = penalty_delay_ms(st->penalty, mc->pk_src, now);
+    du = penalty_delay_ms(st->penalty, mc->pk_user, now);
+    if (du > d)
+        d = du;
+    if (d <= 0)
+        return 1;
+    if (penalty_held(st->penalty, mc->pk_src) > 0 ||
+        penalty_held(st->penalty, mc->pk_user) > 0) {
+        log_warn("%s: login for %s refused: another one from this source or "
+                 "for this account is waiting out a penalty",
+                 conn_peer(mc->c), log_safe_cstr(mc->login));
+        login_failed(mc, "TRYLATER", "Too many failed logins, try later");
+        return 0;
+    }
+    log_warn("%s: login for %s delayed %lld ms after failed logins "
+             "(%u from this source, %u for this account)", conn_peer(mc->c),
+             log_safe_cstr(mc->login), d,
+             penalty_failures(st->penalty, mc->pk_src, now),
+             penalty_failures(st->penalty, mc->pk_user, now));
+    penalty_hold(st->penalty, mc->pk_src, 1);
+    penalty_hold(st->penalty, mc->pk_user, 1);
+    mc->held = *resp;
+    *resp = (struct str)STR_INIT;
+    mc->auth_at = now + d;
+    mc->delayed = 1;
+    mc->dprev = NULL;
+    mc->dnext = st->delayed;
+    if (st->delayed)
+        st->delayed->dprev = mc;
+    st->delayed = mc;
+    conn_set_busy(mc->c, 1);
+    return 0;
+}
+
+static void do_login(struct ms_conn *mc, const char *b64, size_t len)
+{
+    struct str resp = STR_INIT;
+
+    if (b64_decode(b64, len, &resp) < 0) {
+        no(mc, NULL, "Invalid base64 in the SASL response");
+    } else {
+        penalty_keys(mc, &resp);
+        if (mc->st->cfg->auth_penalty_initial <= 0 || login_gate(mc, &resp))
+            check_login(mc, &resp);
+    }
+    explicit_bzero(resp.data ? resp.data : (char *)"", resp.len);
+    str_free(&resp);
 }
 
 static void cmd_authenticate(struct ms_conn *mc, struct ms_cmd *cmd)
@@ -468,7 +610,7 @@ static void process(struct ms_conn *mc)
 {
     size_t max_lit = (size_t)mc->st->cfg->max_script_size;
 
-    while (!mc->closing && mc->in.len > 0) {
+    while (!mc->closing && !mc->delayed && mc->in.len > 0) {
         size_t used = 0;
         unsigned long long big = 0;
         enum ms_parse r;
@@ -571,6 +713,9 @@ static void ms_close(struct conn *c, void *ctx)
     struct ms_conn *mc = ctx;
 
     (void)c;
+    delayed_unlink(mc);
+    explicit_bzero(mc->held.data ? mc->held.data : (char *)"", mc->held.len);
+    str_free(&mc->held);
     ms_tls_free(mc->tls);
     ms_cmd_free(&mc->cmd);
     str_free(&mc->in);
@@ -586,12 +731,16 @@ static void *ms_init(void *cfgp, struct server *srv, struct str *err)
 
     (void)srv;
     st->cfg = cfg;
+    st->penalty = penalty_new(&(struct penalty_settings){
+        cfg->auth_penalty_initial, cfg->auth_penalty_max,
+        cfg->auth_penalty_forget}, MS_PENALTY_KEYS);
     sieve_capabilities(&st->sieve_caps);
     if ((cfg->tls_cert_file[0] &&
          (st->tls = ms_tls_ctx_new(cfg->tls_cert_file, cfg->tls_key_file, err)) == NULL) ||
         (st->auth = ms_auth_open(cfg, err)) == NULL) {
         ms_tls_ctx_free(st->tls);
         str_free(&st->sieve_caps);
+        penalty_free(st->penalty);
         free(st);
         return NULL;
     }
@@ -605,6 +754,7 @@ static void ms_fini(void *app)
     ms_auth_close(st->auth);
     ms_tls_ctx_free(st->tls);
     str_free(&st->sieve_caps);
+    penalty_free(st->penalty);
     free(st);
 }
 
@@ -617,10 +767,33 @@ static void *ms_reconfigure(void *app, void *newcfg)
     return newcfg;
 }
 
+/* ms_tick - run the logins whose penalty is over, then what their clients
+   sent meanwhile (the loop flushes the replies) */
+static void ms_tick(void *app)
+{
+    struct ms_state *st = app;
+    long long now = clock_ms();
+    struct ms_conn *mc = st->delayed, *next;
+
+    for (; mc; mc = next) {
+        struct str resp;
+        next = mc->dnext;
+        if (mc->auth_at > now)
+            continue;
+        delayed_unlink(mc);
+        resp = mc->held;
+        mc->held = (struct str)STR_INIT;
+        check_login(mc, &resp);
+        explicit_bzero(resp.data ? resp.data : (char *)"", resp.len);
+        str_free(&resp);
+        process(mc);
+    }
+}
+
 static const struct server_ops ms_ops = {ms_open, ms_input, ms_close,
-                                         NULL, NULL, NULL};
+                                         ms_tick, NULL, NULL};
 
 const struct daemon_app ms_app = {
     "postern-managesieve", sizeof(struct ms_config), ms_sections, ms_check,
     ms_srvcfg, &ms_ops, ms_init, NULL, ms_reconfigure, ms_fini,
-    1000, SIEVE_SCRIPT_MAX + 4 * MS_LINE_MAX, 4 * SIEVE_SCRIPT_MAX};
+    MS_TICK_MS, SIEVE_SCRIPT_MAX + 4 * MS_LINE_MAX, 4 * SIEVE_SCRIPT_MAX};

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dbtext.h"
 #include "log.h"
 #include "hash.h"
 #include "mem.h"
@@ -121,7 +122,19 @@ void gc_queue(struct greycache *gc, int type, const char *net,
 {
     size_t ln = strlen(net) + 1, ls = strlen(sender) + 1,
            lr = strlen(rcpt) + 1;
-    struct gc_op *op = xmalloc(sizeof(*op) + ln + ls + lr);
+    long cn = dbtext_chars(net, ln - 1), cs = dbtext_chars(sender, ls - 1),
+         cr = dbtext_chars(rcpt, lr - 1);
+    struct gc_op *op;
+
+    if (cn < 0 || cn > PD_COL_NET || cs < 0 || cs > PD_COL_ADDR || cr < 0 ||
+        cr > PD_COL_ADDR) { /* a bug of the caller: never a poisoned batch */
+        log_warn("greylisting: a state change for client %s, sender <%s>, "
+                 "recipient <%s> does not fit the database: kept in memory "
+                 "only", log_safe_cstr(net), log_safe_cstr(sender),
+                 log_safe_cstr(rcpt));
+        return;
+    }
+    op = xmalloc(sizeof(*op) + ln + ls + lr);
 
     op->next = NULL;
     op->type = type;

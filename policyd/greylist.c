@@ -17,6 +17,13 @@
  * and addresses, recipients and recipient domains; ".name" also matches
  * subdomains) and domains with enabled = 0.
  *
+ * Values fit for the database: the network, sender and recipient are
+ * bounded to their columns (PD_COL_NET, PD_COL_ADDR) before the triplet is
+ * keyed, read, cached or queued (lib/dbtext.h): a value that is not UTF-8
+ * or too long (a 253-character domain in "spf:DOMAIN") is canonicalised to
+ * its leading part and a hash of the whole, the same on every host, so the
+ * triplet is stored and shared like any other and never poisons a batch.
+ *
  * Races between MX hosts: the triplet row is created with INSERT ... ON
  * DUPLICATE KEY UPDATE, so two hosts seeing the first attempt at once
  * share one first_seen.  Database trouble: PV_TEMP (the caller defers).
@@ -32,6 +39,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dbtext.h"
 #include "log.h"
 #include "policyd.h"
 
@@ -105,10 +113,18 @@ static int read_row(void *ctx, unsigned n, char **v, const unsigned long *l)
     return 1;
 }
 
+/* the triplet's values as stored: each bounded to its column */
+struct grey_vals {
+    char net[PD_COL_NET + 1];
+    char sender[ADDR_MAX + 1], rcpt[ADDR_MAX + 1];
+};
+
 /* load - the triplet and client states, from the cache or the database */
 static int load(struct pd_eval *e, const char *tkey, const char *ckey,
-                const char *net, struct gc_state *t, struct gc_state *c)
+                const struct grey_vals *gv, struct gc_state *t,
+                struct gc_state *c)
 {
+    const char *net = gv->net;
     struct reads r;
     int ht = gc_get(e->w->gc, tkey, e->now, t);
     int hc = gc_get(e->w->gc, ckey, e->now, c);
@@ -117,8 +133,8 @@ static int load(struct pd_eval *e, const char *tkey, const char *ckey,
         return 0;
     memset(&r, 0, sizeof(r));
     r.t.passed = -1;
-    struct db_param p[] = {DBP_S(net), DBP_S(e->sender.full),
-                           DBP_S(e->rcpt.full), DBP_S(net)};
+    struct db_param p[] = {DBP_S(net), DBP_S(gv->sender), DBP_S(gv->rcpt),
+                           DBP_S(net)};
     if (db_query(e->w->db, SQL_READ, p, 4, read_row, &r, &e->err) < 0)
         return -1;
     r.t.cached_at = r.c.cached_at = e->now;
@@ -245,18 +261,42 @@ static int grey_key(struct pd_eval *e, const struct pd_grey_settings *g,
     return 0;
 }
 
+/* grey_bound - the values to store, each fit for its column; a value
+   canonicalised is logged */
+static void grey_bound(struct pd_eval *e, const char *net,
+                       struct grey_vals *gv)
+{
+    const char *what = NULL;
+
+    if (dbtext_bound(gv->net, sizeof(gv->net), net, strlen(net),
+                     PD_COL_NET) > 0)
+        what = "client network";
+    if (dbtext_bound(gv->sender, sizeof(gv->sender), e->sender.full,
+                     strlen(e->sender.full), PD_COL_ADDR) > 0)
+        what = "sender";
+    if (dbtext_bound(gv->rcpt, sizeof(gv->rcpt), e->rcpt.full,
+                     strlen(e->rcpt.full), PD_COL_ADDR) > 0)
+        what = "recipient";
+    if (what)
+        log_info("%s: greylist: a %s is not UTF-8 or too long for the "
+                 "database: triplet stored as client=%s from=<%s> to=<%s>",
+                 log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), what,
+                 log_safe_cstr(gv->net), log_safe_cstr(gv->sender),
+                 log_safe_cstr(gv->rcpt));
+}
+
 /* grey_store - queue the change and cache the new states */
 static void grey_store(struct pd_eval *e, const struct pd_grey_settings *g,
-                       const char *net, const char *tkey, const char *ckey,
-                       const struct grey_outcome *o)
+                       const struct grey_vals *gv, const char *tkey,
+                       const char *ckey, const struct grey_outcome *o)
 {
     struct greycache *gc = e->w->gc;
     long long now = (long long)e->now;
 
     if (o->op == GC_CLIENT_SEEN)
-        gc_queue(gc, o->op, net, "", "", now, 0);
+        gc_queue(gc, o->op, gv->net, "", "", now, 0);
     else if (o->op != GREY_NO_OP)
-        gc_queue(gc, o->op, net, e->sender.full, e->rcpt.full, now,
+        gc_queue(gc, o->op, gv->net, gv->sender, gv->rcpt, now,
                  o->op == GC_PASS ? g->expiry : 0);
     if (o->put_t)
         gc_put(gc, tkey, &o->t);
@@ -297,7 +337,8 @@ int check_greylist(struct pd_eval *e)
 {
     const struct pd_grey_settings *g = rules_grey(e->rules, e->rcpt.domain);
     char net[CIDR_TEXT_MAX + ADDR_DOMAIN_MAX + 8];
-    char tkey[sizeof(net) + 2 * ADDR_MAX + 8], ckey[sizeof(net) + 4];
+    struct grey_vals gv;
+    char tkey[sizeof(gv.net) + 2 * ADDR_MAX + 8], ckey[sizeof(gv.net) + 4];
     struct gc_state t, c;
     struct grey_outcome o;
     const char *why;
@@ -312,12 +353,12 @@ int check_greylist(struct pd_eval *e)
     }
     if (grey_key(e, g, net, sizeof(net)) < 0)
         return PV_DUNNO; /* no IP address (a local submission): nothing to key */
-    snprintf(tkey, sizeof(tkey), "t %s %s %s", net, e->sender.full,
-             e->rcpt.full);
-    snprintf(ckey, sizeof(ckey), "c %s", net);
-    if (load(e, tkey, ckey, net, &t, &c) < 0)
+    grey_bound(e, net, &gv);
+    snprintf(tkey, sizeof(tkey), "t %s %s %s", gv.net, gv.sender, gv.rcpt);
+    snprintf(ckey, sizeof(ckey), "c %s", gv.net);
+    if (load(e, tkey, ckey, &gv, &t, &c) < 0)
         return PV_TEMP;
     greylist_step(g, (long long)e->now, &t, &c, &o);
-    grey_store(e, g, net, tkey, ckey, &o);
-    return grey_answer(e, g, net, &o);
+    grey_store(e, g, &gv, tkey, ckey, &o);
+    return grey_answer(e, g, gv.net, &o);
 }

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "aliasdom.h"
 #include "arena.h"
 #include "cidr.h"
 #include "daemon.h"
@@ -176,7 +177,11 @@ struct pd_override {
 
 struct pd_rules {
     struct arena arena;
-    struct pgroup_set *groups;      /* policy_groups and their members */
+    struct aliasdom alias;          /* alias domain -> target (canonical
+                                       addresses, lib/addr.h) */
+    struct pgroup_set *groups;      /* policy_groups and their members
+                                       (address and domain members in
+                                       canonical form) */
     struct pd_sender_rule *srules;
     size_t nsrules;
     struct pd_grey_settings grey_default;
@@ -186,7 +191,8 @@ struct pd_rules {
     struct pd_rl_rule *rl;
     size_t nrl;
     struct strmap overrides;        /* "rule/window/key" -> pd_override */
-    struct strmap grants;           /* "login address|domain" -> "" */
+    struct strmap grants;           /* "login address|domain" -> "",
+                                       canonical (pd_canonical) */
     struct strmap domchecks;        /* domain -> struct pd_domchecks */
     long long max_expiry, max_window;
     int refs;                       /* jobs using it (loop thread only) */
@@ -215,6 +221,12 @@ struct gc_state {
    (schema.sql: triplet_hash); three parameters */
 #define PD_TRIPLET_HASH "UNHEX(SHA2(CONCAT_WS(' ', ?, ?, ?), 256))"
 
+/* the characters of the state columns (sql/schema.sql): every value is
+   bounded to them (lib/dbtext.h) before it is keyed, cached or queued */
+#define PD_COL_NET 255         /* greylist_*.client_net */
+#define PD_COL_ADDR 320        /* greylist_triplets.sender, .recipient,
+                                  ratelimit_keys/events.key_value */
+
 enum gc_op_type { GC_FIRST, GC_RESTART, GC_BLOCK, GC_PASS, GC_SEEN,
                   GC_CLIENT_SEEN };
 
@@ -225,7 +237,10 @@ void gc_free(struct greycache *gc);
 int gc_get(struct greycache *gc, const char *key, time_t now,
            struct gc_state *out);
 void gc_put(struct greycache *gc, const char *key, const struct gc_state *st);
-/* gc_queue - a state change for the writer (GC_PASS: first = expiry) */
+/* gc_queue - a state change for the writer (GC_PASS: first = expiry); a
+   value that is not UTF-8 or longer than its column (PD_COL_*) is refused
+   with a warning (the change stays in the cache only): callers bound them
+   first (dbtext_bound) */
 void gc_queue(struct greycache *gc, int type, const char *net,
               const char *sender, const char *rcpt, long long now,
               long long first);
@@ -292,9 +307,19 @@ struct pd_eval {
     struct pd_worker *w;
     struct pd_msgstate *ms;
     time_t now;
-    struct addr sender, rcpt;       /* parsed; full "" for <> */
+    struct addr sender, rcpt;       /* canonical (pd_canonical); full ""
+                                       for <>; an authenticated <> is the
+                                       login's address (null_sender) */
     int sender_ok, rcpt_ok;
-    const char *login;              /* SASL login, "" when none */
+    const char *login;              /* SASL login, "" when none; an
+                                       address login in canonical form */
+    char login_buf[ADDR_MAX + 1];
+    int null_sender;                /* MAIL FROM:<> replaced by the login */
+    int alias_loop;                 /* an address whose alias domains
+                                       form a chain that does not end */
+    struct strvec who;              /* the sender's identity for sender
+                                       groups (senderrules.c), canonical */
+    int who_done;
     struct str reply;               /* the action line without "action=" */
     struct str err;
     int limit;                      /* a group question hit a limit
@@ -326,6 +351,16 @@ int pd_group_has(struct pd_eval *e, const struct pgroup *g, const char *addr);
    [policyd] ldap = no); NULL + *err for bad [ldap] attribute lists */
 struct ldapgroup *pd_ldgroups_new(const struct policyd_config *cfg,
                                   struct str *err);
+
+/* decide.c: pd_canonical - in as rules match it (lib/addr.h
+   addr_canonical with [policyd] recipient_delimiter and the snapshot's
+   alias domains; r may be NULL); 0 or -1 (does not parse) */
+int pd_canonical(const struct policyd_config *cfg, const struct pd_rules *r,
+                 const char *in, int flags, struct addr *out);
+/* senderrules.c: pd_login_addresses - the login's addresses, canonical:
+   itself when it is an address, and with [policyd] ldap = yes the
+   addresses LDAP has for it (lib/ldapgroup.h); LK_* (+ e->err) */
+int pd_login_addresses(struct pd_eval *e, struct strvec *out);
 
 /* decide.c: the answer to one request into e->reply */
 void pd_decide(struct pd_eval *e);

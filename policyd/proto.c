@@ -111,6 +111,7 @@ static void submit(struct policy_conn *pc)
     j->rules = rules_ref(st);
     j->cfg = st->cfg;
     pc->pending = 1;
+    conn_set_busy(pc->c, 1); /* never shed as idle while a worker answers */
     pd_pool_submit(st->pool, j);
 }
 
@@ -175,6 +176,7 @@ static void finish(struct policyd_state *st, struct pd_job *j)
         free(pc);
     } else {
         pc->pending = 0;
+        conn_set_busy(pc->c, 0);
         pc->ms = j->ms;
         conn_write(pc->c, j->reply.data, j->reply.len);
         conn_resume(pc->c); /* a request that came meanwhile */

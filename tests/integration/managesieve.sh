@@ -36,6 +36,11 @@ auth = $2
 mail_root = $ROOT
 max_scripts = 2
 max_script_size = 2k
+# the login throttle has its own suite (managesieve-throttle.sh); short
+# here, so the wrong-password cases do not slow the rest down
+auth_penalty_initial = 50ms
+auth_penalty_max = 200ms
+auth_penalty_forget = 1s
 $3
 [database]
 hosts = 127.0.0.1:$H_DB_PORT

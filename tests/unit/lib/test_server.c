@@ -2,7 +2,10 @@
  * test_server - the server skeleton (lib/server.c) in a forked child with a
  * line echo protocol: IPv4, IPv6 and unix listeners, many concurrent
  * connections, idle timeout, per-connection input limit, output
- * back-pressure, SIGHUP reload hook, privilege drop, graceful SIGTERM.
+ * back-pressure, SIGHUP reload hook, privilege drop, graceful SIGTERM;
+ * and under pressure (issue 15, item 9): idle connections filling the limit
+ * are shed oldest first so a new client is served, and accept() out of file
+ * descriptors backs off with a bounded log instead of spinning.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +13,8 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -133,6 +138,144 @@ static int closed_by_peer(int fd)
     return r == 0 || (r < 0 && errno == ECONNRESET);
 }
 
+/* pressure_server - a child serving on port with max_conns; nofile > 0:
+   the file limit lowered to it after server_create (descriptors taken by
+   something else); its log goes to logpath */
+static pid_t pressure_server(int port, int max_conns, int nofile,
+                             const char *logpath)
+{
+    pid_t child = fork();
+
+    if (child == 0) {
+        struct server_limits lim = {MAX_INPUT, 4096, 60000, max_conns, 100,
+                                    0666};
+        struct str err = STR_INIT;
+        struct server *s;
+        char spec[64];
+        int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 2);
+        close(fd);
+        log_open("test_server", LOG_TO_STDERR, 0);
+        snprintf(spec, sizeof(spec), "inet:127.0.0.1:%d", port);
+        s = server_create(&ops, NULL, &lim);
+        if (server_listen(s, spec, &err) < 0)
+            _exit(2);
+        if (nofile > 0) {
+            struct rlimit rl;
+            getrlimit(RLIMIT_NOFILE, &rl);
+            rl.rlim_cur = (rlim_t)nofile;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        server_run(s);
+        server_free(s);
+        _exit(0);
+    }
+    usleep(300000);
+    return child;
+}
+
+static long long ms_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int count_lines(const char *path, const char *needle)
+{
+    char line[4096];
+    FILE *f = fopen(path, "r");
+    int n = 0;
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (strstr(line, needle))
+            n++;
+    fclose(f);
+    return n;
+}
+
+#define IDLE_CONNS 200
+
+/* idle connections over the limit: the oldest idle are shed, a new client
+   is answered at once, a recent connection still works */
+static void test_shed_idle(void)
+{
+    int port = free_port(), fds[IDLE_CONNS], opened = 0, fd;
+    char buf[128], logpath[64];
+    long long t0;
+    pid_t child;
+
+    snprintf(logpath, sizeof(logpath), "/tmp/postern-test-shed-%d.log",
+             getpid());
+    child = pressure_server(port, 64, 0, logpath);
+    for (int i = 0; i < IDLE_CONNS; i++)
+        if ((fds[i] = dial(AF_INET, port, NULL)) >= 0)
+            opened++;
+    CHECK(opened == IDLE_CONNS, "%d idle connections opened (limit 64)",
+          opened);
+    usleep(400000); /* older than SERVER_SHED_MIN_IDLE_MS */
+    t0 = ms_now();
+    fd = dial(AF_INET, port, NULL);
+    CHECK(fd >= 0 && talk(fd, "fresh\n", buf, sizeof(buf)) == 0 &&
+              !strcmp(buf, "echo fresh\n") && ms_now() - t0 < 3000,
+          "a new client is answered within 3 s (%lld ms) while idle "
+          "connections fill the limit", ms_now() - t0);
+    close(fd);
+    CHECK(closed_by_peer(fds[0]), "the oldest idle connection was shed");
+    CHECK(talk(fds[IDLE_CONNS - 1], "late\n", buf, sizeof(buf)) == 0 &&
+              !strcmp(buf, "echo late\n"),
+          "a recent connection was served (accepted in its turn)");
+    CHECK(count_lines(logpath, "closing idle connections") == 1,
+          "shedding is logged once per interval (%d lines)",
+          count_lines(logpath, "closing idle connections"));
+    for (int i = 0; i < IDLE_CONNS; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    kill(child, SIGTERM);
+    waitpid(child, NULL, 0);
+    unlink(logpath);
+}
+
+#define BUSY_CONNS 100
+
+/* accept() out of file descriptors with nothing idle to shed: accepting
+   backs off, the log stays bounded, and it recovers when the load goes */
+static void test_emfile(void)
+{
+    int port = free_port(), fds[BUSY_CONNS], fd, lines;
+    char buf[128], logpath[64];
+    pid_t child;
+
+    snprintf(logpath, sizeof(logpath), "/tmp/postern-test-emfile-%d.log",
+             getpid());
+    child = pressure_server(port, 1000, 48, logpath);
+    for (int i = 0; i < BUSY_CONNS; i++)
+        if ((fds[i] = dial(AF_INET, port, NULL)) >= 0 &&
+            write(fds[i], "x", 1) != 1) /* a request begun: not idle */
+            fds[i] = (close(fds[i]), -1);
+    sleep(2);
+    lines = count_lines(logpath, "Too many open files");
+    CHECK(lines >= 1 && lines <= 2,
+          "out of file descriptors: logged %d times in 2 s, not in a loop",
+          lines);
+    for (int i = 0; i < BUSY_CONNS; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    usleep(500000);
+    fd = dial(AF_INET, port, NULL);
+    CHECK(fd >= 0 && talk(fd, "again\n", buf, sizeof(buf)) == 0 &&
+              !strcmp(buf, "echo again\n"),
+          "served again once the connections are gone");
+    if (fd >= 0)
+        close(fd);
+    kill(child, SIGTERM);
+    CHECK(waitpid(child, NULL, 0) == child, "the server stops cleanly");
+    unlink(logpath);
+}
+
 int main(void)
 {
     int port = free_port(), fds[NCONN], status, ok, fd;
@@ -144,7 +287,9 @@ int main(void)
     snprintf(spec, sizeof(spec), "inet:127.0.0.1:%d, inet:[::1]:%d, unix:%s",
              port, port, sock);
     if ((child = fork()) == 0) {
-        struct server_limits lim = {MAX_INPUT, 4096, 1500, NCONN + 10, 100,
+        /* room for NCONN beside the reserve (a sixteenth), else the
+           oldest idle ones would be shed */
+        struct server_limits lim = {MAX_INPUT, 4096, 1500, NCONN + 100, 100,
                                     0666};
         struct str err = STR_INIT;
         struct server *s;
@@ -247,5 +392,7 @@ int main(void)
     CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
               WEXITSTATUS(status) == 0, "SIGTERM stops the server cleanly");
     unlink(sock);
+    test_shed_idle();
+    test_emfile();
     return UNIT_END();
 }
