@@ -6,9 +6,15 @@
 #   make demo       bring up the private stack with the sample data
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make bench      run the benchmarks in bench/ (not part of check)
+#   make galera     postern on a real 3-node Galera cluster (tests/galera/;
+#                   not part of check, CI runs it after check)
+#   make fuzz       fuzz every parser for FUZZ_SECONDS each (fuzz/fuzz.mk);
+#                   make check runs each briefly (tests/integration/fuzz.sh)
 
 PREFIX  ?= /usr/local
 SYSCONFDIR ?= /etc/postern
+# systemd units of the daemons (conf/systemd/, docs/operations.md)
+SYSTEMD_UNIT_DIR ?= /etc/systemd/system
 BUILD   ?= build
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
@@ -71,7 +77,7 @@ INC_tools     = -Itools -Ilib-sieve -Ilib
 INC_prog      = -I$(1) -Ilib-sieve -Ilib
 layer_inc = $(if $(INC_$(1)),$(INC_$(1)),$(call INC_prog,$(1)))
 
-.PHONY: all check asan test deps install demo demo-stop bench clean layering
+.PHONY: all check asan test deps install demo demo-stop bench clean layering galera
 all: $(BINS) $(UNIT_BINS)
 
 # -MMD -MP: every object depends on the headers it really includes
@@ -158,6 +164,7 @@ test: all
 check: deps
 	$(MAKE) all
 	$(MAKE) layering
+	$(MAKE) fuzz-build
 	BUILD=$(BUILD) tests/run
 
 asan: deps
@@ -173,6 +180,10 @@ demo: deps
 
 demo-stop:
 	scripts/demo --stop
+
+galera: deps
+	$(MAKE) all
+	BUILD=$(BUILD) tests/galera/galera.sh
 
 bench: all
 	@for b in bench/*; do [ -x "$$b" ] && echo "== $$b" && "$$b"; done
@@ -191,6 +202,14 @@ install: all
 	install -m 755 sql/migrate $(DESTDIR)$(PREFIX)/share/postern/sql/
 	install -m 644 sql/migrations/*.sql $(DESTDIR)$(PREFIX)/share/postern/sql/migrations/
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/postern/
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	for u in conf/systemd/*.service; do \
+	    sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|' -e 's|/usr/local/share/|$(PREFIX)/share/|' \
+	        -e 's|/etc/postern/|$(SYSCONFDIR)/|' "$$u" > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u##*/} && \
+	    chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u##*/} || exit 1; \
+	done
 
 clean:
 	rm -rf build build-asan
+
+include fuzz/fuzz.mk

@@ -40,8 +40,6 @@
 #include "clock.h"
 #include "netstring.h"
 
-#define LDA_MAPS_REPLY_MAX 4096
-
 /* wait_fd - poll for ev until the deadline; 1 ready, 0 timeout, -1 error */
 static int wait_fd(int fd, short ev, long long deadline)
 {
@@ -176,6 +174,31 @@ static int maps_ask(int fd, const struct str *req, long long deadline,
     }
 }
 
+int lda_maps_reply(const struct str *reply, const struct addr *a,
+                   unsigned long long quota, struct lda_mailbox *mb,
+                   struct str *err)
+{
+    if (reply->len >= 3 && memcmp(reply->data, "OK ", 3) == 0) {
+        const char *p = str_cstr(reply) + 3;
+        if (!lda_maildir_valid(p) || strlen(a->full) > ADDR_MAX) {
+            str_appendf(err, "%s: bad maildir value from postern-maps",
+                        a->full);
+            return LK_TEMP;
+        }
+        strcpy(mb->maildir, p);
+        strcpy(mb->address, a->full);
+        mb->quota = quota;
+        return LK_FOUND;
+    }
+    if (reply->len >= 8 && memcmp(reply->data, "NOTFOUND", 8) == 0)
+        return LK_NOTFOUND;
+    str_append_cstr(err, "postern-maps: ");
+    for (size_t i = 0; i < reply->len && i < 200; i++)
+        str_append_char(err, (unsigned char)reply->data[i] < 0x20
+                                 ? '?' : reply->data[i]);
+    return LK_TEMP;
+}
+
 int lda_maps_lookup(const struct lda_config *cfg, const struct addr *a,
                     struct lda_mailbox *mb, struct str *err)
 {
@@ -193,25 +216,8 @@ int lda_maps_lookup(const struct lda_config *cfg, const struct addr *a,
                     cfg->maps_timeout);
         goto close;
     }
-    if (reply.len >= 3 && memcmp(reply.data, "OK ", 3) == 0) {
-        const char *p = str_cstr(&reply) + 3;
-        if (!lda_maildir_valid(p) || strlen(a->full) > ADDR_MAX) {
-            str_appendf(err, "%s: bad maildir value from postern-maps",
-                        a->full);
-            goto close;
-        }
-        strcpy(mb->maildir, p);
-        strcpy(mb->address, a->full);
-        mb->quota = (unsigned long long)cfg->default_quota;
-        rc = LK_FOUND;
-    } else if (reply.len >= 8 && memcmp(reply.data, "NOTFOUND", 8) == 0) {
-        rc = LK_NOTFOUND;
-    } else {
-        str_append_cstr(err, "postern-maps: ");
-        for (size_t i = 0; i < reply.len && i < 200; i++)
-            str_append_char(err, (unsigned char)reply.data[i] < 0x20
-                                     ? '?' : reply.data[i]);
-    }
+    rc = lda_maps_reply(&reply, a, (unsigned long long)cfg->default_quota, mb,
+                        err);
 close:
     close(fd);
 out:

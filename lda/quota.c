@@ -10,7 +10,9 @@
  * recalculated (every message in new/ and cur/ of INBOX and every
  * ".folder", sizes from ",S=" in the name or stat) and rewritten through
  * tmp/ + rename when it is missing, when its limit differs from ours, when
- * it has grown past 5120 bytes, or when it says "over quota" and is older
+ * it has grown past 5120 bytes, when a line is damaged or the sum leaves
+ * the range of a 64-bit count (the mailbox owner can write the file), or
+ * when it says "over quota" and is older
  * than 15 minutes (the rules of the Maildir++ specification).  Like
  * Dovecot, every folder counts, Trash included.
  *
@@ -150,11 +152,33 @@ fail:
     return -1;
 }
 
+int quota_parse_usage(char *buf, unsigned long long limit, long long *bytes)
+{
+    char *line, *save;
+
+    if ((line = strtok_r(buf, "\n", &save)) == NULL)
+        return 0;
+    {
+        char *end;
+        unsigned long long def = strtoull(line, &end, 10);
+        if (end == line || *end != 'S' || def != limit)
+            return 0;
+    }
+    *bytes = 0;
+    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+        char *end;
+        long long b = strtoll(line, &end, 10);
+        if (end == line || __builtin_add_overflow(*bytes, b, bytes))
+            return 0; /* damaged, or a sum past 2^63: recalculate */
+    }
+    return 1;
+}
+
 /* read_usage - 1 parsed, 0 must recalculate, -1 error. */
 static int read_usage(const char *path, unsigned long long limit,
                       long long *bytes, time_t *mtime, struct str *err)
 {
-    char buf[QUOTA_FILE_MAX + 2], *line, *save;
+    char buf[QUOTA_FILE_MAX + 2];
     struct stat st;
     ssize_t n;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -176,23 +200,7 @@ static int read_usage(const char *path, unsigned long long limit,
         return 0;
     buf[n] = '\0';
     *mtime = st.st_mtime;
-    if ((line = strtok_r(buf, "\n", &save)) == NULL)
-        return 0;
-    {
-        char *end;
-        unsigned long long def = strtoull(line, &end, 10);
-        if (end == line || *end != 'S' || def != limit)
-            return 0;
-    }
-    *bytes = 0;
-    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        char *end;
-        long long b = strtoll(line, &end, 10);
-        if (end == line)
-            return 0; /* damaged */
-        *bytes += b;
-    }
-    return 1;
+    return quota_parse_usage(buf, limit, bytes);
 }
 
 enum quota_check quota_check(const char *root, unsigned long long limit,

@@ -362,6 +362,8 @@ static void login_add(struct str *out, const char *login)
     size_t n = strlen(login);
     const char *p = out->data;
 
+    if (n == 0) /* the schema forbids it; strstr(p, "") would never move */
+        return;
     /* skip duplicates: the lists are short */
     while (p && (p = strstr(p, login)) != NULL) {
         if ((p == out->data || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))

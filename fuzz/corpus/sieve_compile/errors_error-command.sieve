@@ -1,0 +1,4 @@
+require "ihave";
+if true {
+	error "Policy says no";
+}

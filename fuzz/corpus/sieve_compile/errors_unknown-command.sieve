@@ -1,0 +1,3 @@
+# an unknown command on line 3
+keep;
+frobnicate "x";

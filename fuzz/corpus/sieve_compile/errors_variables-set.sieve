@@ -1,0 +1,3 @@
+require "variables";
+set "1abc" "x";
+set :lower :upper "a" "x";
