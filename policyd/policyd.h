@@ -325,6 +325,8 @@ struct pd_eval {
     int limit;                      /* a group question hit a limit
                                        (LK_LIMIT): defer whatever the fail
                                        mode, it is no outage */
+    const char *via_group;          /* sender rules: the LDAP group address
+                                       whose member rcpt is (senderrules.c) */
 };
 
 /* a check's verdict; negative is temporary, as everywhere (lib/lookup.h) */

@@ -38,6 +38,19 @@
  * rules (recipient group R, in priority order) decides for R, and a reject
  * or defer there is the answer.  A permit for "anyone" (no recipient group)
  * is not narrowed.
+ *
+ * Groups the milter expands: when the recipient is an LDAP group address
+ * ([policyd] ldap = yes, [ldap] group_filter finds it) and some rule names
+ * a recipient group, every member of the group (lib/ldapgroup.h, nested
+ * groups included, the cache the workers share) meets the rules as if it
+ * were the recipient, and the first member refused or deferred decides for
+ * the whole address (550 5.7.1 / 450 4.7.1, logged with the member).  So a
+ * protected pupil is protected when reached through a class, a club or a
+ * school-wide group, whatever rule postern-milter has for that group.
+ * Members are canonical like every address; permits of members are not
+ * logged (a 9,000-member group would write 9,000 lines).  LDAP trouble is
+ * a temporary failure; a group over LDAPGROUP_MEMBERS_MAX or [ldap]
+ * max_nesting is a limit (deferred).
  */
 #include <stdio.h>
 #include <string.h>
@@ -220,7 +233,9 @@ static int answer(struct pd_eval *e, const struct pd_sender_rule *sr,
 {
     const struct policyd_config *cfg = e->w->cfg;
 
-    log_info("%s: sender rule %s: %s from=<%s>%s to=<%s> login=%s%s%s%s",
+    if (e->via_group && sr->action == RA_PERMIT)
+        return PV_DUNNO;
+    log_info("%s: sender rule %s: %s from=<%s>%s to=<%s>%s%s%s login=%s%s%s%s",
              log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), sr->name,
              sr->action == RA_PERMIT   ? "permit"
              : sr->action == RA_REJECT ? "reject"
@@ -228,6 +243,9 @@ static int answer(struct pd_eval *e, const struct pd_sender_rule *sr,
              log_safe_cstr(e->sender.full),
              e->null_sender ? " (null sender)" : "",
              log_safe_cstr(e->rcpt.full),
+             e->via_group ? " (member of group " : "",
+             e->via_group ? log_safe_cstr(e->via_group) : "",
+             e->via_group ? ")" : "",
              e->login[0] ? log_safe_cstr(e->login) : "-",
              via ? " (nested in the group of rule " : "",
              via ? via->name : "", via ? ")" : "");
@@ -242,7 +260,8 @@ static int answer(struct pd_eval *e, const struct pd_sender_rule *sr,
     return PV_DECIDED;
 }
 
-int check_sender_rules(struct pd_eval *e)
+/* check_address - the rules for the recipient e->rcpt */
+static int check_address(struct pd_eval *e)
 {
     const struct pd_rules *r = e->rules;
 
@@ -263,4 +282,61 @@ int check_sender_rules(struct pd_eval *e)
         return answer(e, sr, NULL);
     }
     return PV_DUNNO;
+}
+
+/* protects_recipients - does any rule name a recipient group? */
+static int protects_recipients(const struct pd_rules *r)
+{
+    for (size_t i = 0; i < r->nsrules; i++)
+        if (r->srules[i].recipient)
+            return 1;
+    return 0;
+}
+
+/* group_members - the member addresses of the recipient when it is an
+   LDAP group address; LK_* (LK_NOTFOUND: no group, or no LDAP) */
+static int group_members(struct pd_eval *e, struct strvec *out)
+{
+    struct ldapgroup_info info = {0};
+    struct ldapgroup_backend be;
+    int rc;
+
+    if (e->w->ldap == NULL || e->w->ldgroups == NULL)
+        return LK_NOTFOUND;
+    be = ldapgroup_backend_ldapc(e->w->ldap);
+    rc = ldapgroup_find(e->w->ldgroups, &be, e->rcpt.full, &info, &e->err);
+    if (rc == LK_FOUND)
+        rc = ldapgroup_expand(e->w->ldgroups, &be, info.dn, out, &e->err);
+    ldapgroup_info_free(&info);
+    return rc;
+}
+
+int check_sender_rules(struct pd_eval *e)
+{
+    struct strvec members = STRVEC_INIT;
+    struct addr group;
+    int v = check_address(e), rc;
+
+    if (v != PV_DUNNO || !e->rcpt_ok || e->rcpt.full[0] == '\0' ||
+        !protects_recipients(e->rules))
+        return v;
+    rc = group_members(e, &members);
+    if (rc == LK_LIMIT)
+        e->limit = 1;
+    if (rc < 0) {
+        strvec_free(&members);
+        return PV_TEMP;
+    }
+    group = e->rcpt;
+    e->via_group = group.full;
+    for (size_t i = 0; i < members.n && v == PV_DUNNO; i++) {
+        if (pd_canonical(e->w->cfg, e->rules, members.v[i], ADDR_NEED_DOMAIN,
+                         &e->rcpt) < 0)
+            continue; /* no address: it can be in no recipient group */
+        v = check_address(e);
+    }
+    e->rcpt = group;
+    e->via_group = NULL;
+    strvec_free(&members);
+    return v;
 }

@@ -260,6 +260,38 @@ EOF
 t_match "... message 3 with MAIL FROM:<>: counted as the login, 450 4.7.1" \
     '^RCPT 450 4\.7\.1 .*Too many messages from this pupil' "$r"
 t_ok "... the two accepted delivered" h_wait_sink_count smarthost $n
+
+# --- a protected pupil reached through a group the milter expands ---------------
+# ag-schach (a chess club: tim of the closed group young, and max) has no
+# milter rule, so the milter would expand it for anyone; policyd applies
+# the members' sender rules to the group address
+U="cn=schueler,cn=users,ou=bns,ou=schools,dc=school,dc=example"
+ldapadd -x -H "$H_LDAP_URI" -D "$H_LDAP_BINDDN" -w "$H_LDAP_BINDPW" >/dev/null <<EOF || t_fail "the chess club loads"
+dn: cn=bns-ag-schach,$G
+objectClass: groupOfNames
+objectClass: extensibleObject
+cn: bns-ag-schach
+mailPrimaryAddress: ag-schach@bns.school.example
+member: uid=tim.klein,$U
+member: uid=max.schueler,$U
+uniqueMember: uid=tim.klein,$U
+uniqueMember: uid=max.schueler,$U
+EOF
+t_match "policyd: outsider -> ag-schach (holds tim of young): 550 5.7.1 with young's text" \
+    '^550 5\.7\.1 This mailbox accepts mail only from its school$' \
+    "$(python3 "$P" "$PP" sender=x@example.org recipient=Ag-Schach+x@bns-schule.example)"
+t_match "... logged with the member and the group" \
+    'sender rule young-receive-closed: reject from=<x@example.org> to=<tim.klein@bns.school.example> \(member of group ag-schach@bns.school.example\)' \
+    "$(cat "$H_DIR/policyd.log")"
+send outsider@example.org ag-schach@bns.school.example
+t_match "through Postfix, outsider -> ag-schach: RCPT 550 5.7.1 (was delivered to tim)" \
+    '^RCPT 550 5\.7\.1 ' "$r"
+send_auth anna.lehrer anna.lehrer@bns.school.example ag-schach@bns.school.example; n=$((n + 1))
+t_match "a teacher of the school -> ag-schach: accepted" '^DATA 250 ' "$r"
+t_ok "... delivered" h_wait_sink_count smarthost $n
+t_eq "... to both members" "max.schueler@bns.school.example tim.klein@bns.school.example " "$(rcpts)"
+t_match "policyd: a group without a protected member (9b: jonas) raises no objection" '^DUNNO$' \
+    "$(python3 "$P" "$PP" sender=x@example.org recipient=9b@bns.school.example)"
 stop_milter; rc=$?
 t_eq "milter: SIGTERM, exit status 0" 0 "$rc"
 t_summary
