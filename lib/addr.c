@@ -6,35 +6,6 @@
 
 #include <string.h>
 
-/* utf8_seq_len - length of the well-formed UTF-8 sequence at p, or 0. */
-static size_t utf8_seq_len(const unsigned char *p, size_t left)
-{
-    size_t n, i;
-    unsigned cp;
-
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        n = 2, cp = p[0] & 0x1f;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef)
-        n = 3, cp = p[0] & 0x0f;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-        n = 4, cp = p[0] & 0x07;
-    else
-        return 0;
-    if (left < n)
-        return 0;
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 static int local_char_ok(unsigned char c)
 {
     return c > 0x20 && c < 0x7f && c != '<' && c != '>' && c != '(' &&
@@ -66,7 +37,7 @@ int addr_local_valid(const char *l, size_t len)
         return 0;
     while (i < len) {
         if (p[i] >= 0x80) {
-            if ((n = utf8_seq_len(p + i, len - i)) == 0)
+            if ((n = str_utf8_seq(p + i, len - i)) == 0)
                 return 0;
             i += n;
             continue;
@@ -104,7 +75,7 @@ int addr_domain_valid(const char *d, size_t len)
             continue;
         }
         if (p[i] >= 0x80) {
-            if ((n = utf8_seq_len(p + i, len - i)) == 0)
+            if ((n = str_utf8_seq(p + i, len - i)) == 0)
                 return 0;
         } else if ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
                    (p[i] >= '0' && p[i] <= '9') || p[i] == '_' ||

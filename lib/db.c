@@ -727,3 +727,13 @@ void db_config_free(struct db_config *c)
     free(c->password_file);
     c->hosts = c->name = c->user = c->password_file = NULL;
 }
+
+int db_row_exists(void *ctx, unsigned ncols, char **vals,
+                  const unsigned long *lens)
+{
+    (void)ctx;
+    (void)ncols;
+    (void)vals;
+    (void)lens;
+    return 1;
+}

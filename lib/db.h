@@ -117,6 +117,11 @@ void db_close(struct db *db);
 void db_thread_init(void);
 void db_thread_end(void);
 
+/* db_row_exists - a db_row_fn that stops at the first row: db_query with
+   it answers whether any row matches (LK_FOUND / LK_NOTFOUND / LK_TEMP). */
+int db_row_exists(void *ctx, unsigned ncols, char **vals,
+                  const unsigned long *lens);
+
 /* db_query - run a SELECT; LK_FOUND / LK_NOTFOUND / LK_TEMP (+ *err). */
 int db_query(struct db *db, const char *sql, const struct db_param *params,
              size_t nparams, db_row_fn fn, void *ctx, struct str *err);

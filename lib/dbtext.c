@@ -8,36 +8,13 @@
 #include <string.h>
 
 #include "hash.h"
+#include "str.h"
 
-/* seq - the length of the valid UTF-8 sequence at s (n bytes left), or 0 */
+/* seq - the length of the valid UTF-8 sequence at s (n bytes left), or 0
+   (NUL too: a column takes no NUL) */
 static size_t seq(const unsigned char *s, size_t n)
 {
-    uint32_t cp;
-    size_t k;
-
-    if (s[0] == 0)
-        return 0;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        k = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        k = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        k = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (n < k)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-        return 0;
-    return k;
+    return s[0] == 0 ? 0 : str_utf8_seq(s, n);
 }
 
 long dbtext_chars(const char *src, size_t len)

@@ -33,16 +33,6 @@ int sendas_owns(const struct sendas_backend *be, const char *login,
 
 /* --- the SQL backend ------------------------------------------------------ */
 
-static int any_row(void *ctx, unsigned ncols, char **vals,
-                   const unsigned long *lens)
-{
-    (void)ctx;
-    (void)ncols;
-    (void)vals;
-    (void)lens;
-    return 1;
-}
-
 static int db_grant(void *ctx, const char *login, const char *type,
                     const char *pattern, struct str *err)
 {
@@ -51,7 +41,7 @@ static int db_grant(void *ctx, const char *login, const char *type,
         " AND pattern = ? AND active = 1 LIMIT 1";
     struct db_param p[] = {DBP_S(login), DBP_S(type), DBP_S(pattern)};
 
-    return db_query(ctx, sql, p, 3, any_row, NULL, err);
+    return db_query(ctx, sql, p, 3, db_row_exists, NULL, err);
 }
 
 struct owner_rows {

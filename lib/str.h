@@ -47,4 +47,9 @@ int str_copy_bounded(char *dst, size_t dstsize, const char *src, size_t srclen);
 /* Lower-case ASCII in place. */
 void str_lower(char *p, size_t len);
 
+/* str_utf8_seq - the length of the well-formed UTF-8 sequence at p
+   (left > 0 bytes there; RFC 3629: no overlong form, no surrogate, at most
+   U+10FFFF), or 0 when it is not one.  An ASCII byte, NUL included, is 1. */
+size_t str_utf8_seq(const unsigned char *p, size_t left);
+
 #endif

@@ -209,16 +209,6 @@ static void keyrows_free(struct keyrows *k)
     strvec_free(&k->path);
 }
 
-static int no_row(void *ctx, unsigned ncols, char **vals,
-                  const unsigned long *lens)
-{
-    (void)ctx;
-    (void)ncols;
-    (void)vals;
-    (void)lens;
-    return 1;
-}
-
 /* our_domain - is the domain in the domains table?  LK_FOUND, LK_NOTFOUND,
    LK_TEMP. */
 static int our_domain(struct mres *r, const char *domain, struct str *err)
@@ -226,7 +216,7 @@ static int our_domain(struct mres *r, const char *domain, struct str *err)
     static const char sql[] =
         "SELECT 1 FROM domains WHERE name = ? AND active = 1";
     struct db_param p[] = {DBP_S(domain)};
-    int rc = db_query(r->db, sql, p, 1, no_row, NULL, err);
+    int rc = db_query(r->db, sql, p, 1, db_row_exists, NULL, err);
 
     return rc < 0 ? LK_TEMP : rc > 0 ? LK_FOUND : LK_NOTFOUND;
 }
