@@ -326,7 +326,7 @@ EOF
     fi
     # what postern-postconf --apply does to the stock port-25 service
     # (--smtpd-max-use; the harness defines that service itself)
-    h_postconf -P "127.0.0.1:$H_PF_SMTP_PORT/inet/max_use=1" && h_postfix_reload
+    h_postconf -P "127.0.0.1:$H_PF_SMTP_PORT/inet/max_use=10" && h_postfix_reload
     h_wait_for 10 e2e__port_up "$E2E_SUB_PORT" || e2e_die "submission does not listen"
 }
 
