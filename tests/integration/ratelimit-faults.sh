@@ -126,7 +126,10 @@ touch "$H_DIR/killer.log"
 kills=$(grep -c KILL "$H_DIR/killer.log")
 h_log "answers: $total, passed: $passed, neither pass nor defer: $temp, killer rounds: $(wc -l < "$H_DIR/killer.rounds"), connections killed: $kills"
 t_eq "every request was answered" "$((KEYS * ROUNDS * 8))" "$total"
-t_ok "the killer killed connections in a transaction ($kills)" test "$kills" -gt 10
+# how many transactions the killer catches depends on the machine's timing
+# (a loaded CI run caught only 1); tests/integration/db.sh kills one in
+# the middle deterministically, here it is enough that some were killed
+t_ok "the killer killed connections in a transaction ($kills)" test "$kills" -ge 1
 over=""
 for k in $(seq 0 $((KEYS - 1))); do
     n=$(grep -c "^k$k@example.org"$'\tDUNNO$' "$H_DIR/answers")
