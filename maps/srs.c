@@ -284,6 +284,17 @@ static const char *field(const char **p, const char *e, size_t *n)
     return s;
 }
 
+/* bounded - 1, or -1 when the decoded address is longer than SRS_ADDR_MAX
+   (a forged SRS address: fuzz/corpus/srs/regression-long-srs1-decode) */
+static int bounded(struct str *out, const char **why)
+{
+    if (out->len <= SRS_ADDR_MAX)
+        return 1;
+    str_reset(out);
+    *why = "malformed: decoded address too long";
+    return -1;
+}
+
 int srs_reverse(const struct srs *srs, const char *addr, size_t len,
                 time_t now, struct str *out, const char **why)
 {
@@ -313,7 +324,7 @@ int srs_reverse(const struct srs *srs, const char *addr, size_t len,
         str_append(out, f[1], fl[1]);
         str_append_char(out, '@');
         str_append(out, f[0], fl[0]);
-        return 1;
+        return bounded(out, why);
     }
     /* SRS0=HHHH=TT=host=user -> user@host */
     if ((f[0] = field(&p, e, &fl[0])) == NULL ||
@@ -327,5 +338,5 @@ int srs_reverse(const struct srs *srs, const char *addr, size_t len,
     str_append(out, f[2], fl[2]);
     str_append_char(out, '@');
     str_append(out, f[1], fl[1]);
-    return 1;
+    return bounded(out, why);
 }
