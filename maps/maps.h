@@ -30,6 +30,7 @@ struct maps_config {
     char *recipient_delimiter;
     long long poll_interval;  /* ms */
     long long max_staleness;  /* ms */
+    long long full_reload_interval; /* ms, 0 = only when needed */
     char *srs_domain;         /* "" = SRS off */
     char *srs_secret_file;
     long long srs_max_age;    /* ms, whole days */
@@ -85,12 +86,12 @@ struct snapshot {
     const char *rh_default;
     struct strmap grant_addr;   /* sender address -> struct slist of logins */
     struct strmap grant_dom;    /* sender domain -> struct slist of logins */
-    struct strmap alias_owner;  /* alias source -> owning mailbox address */
     struct strmap rcpt_doms;    /* domains with a mailbox row: their
                                    recipients are listed (relayrecipient) */
-    unsigned long long gen_sum; /* sum of change_counter generations */
     size_t rows;
-    long long load_ms;          /* how long the load took */
+    long long load_ms;          /* how long the full load took */
+    size_t base_used;           /* arena bytes after the full load: what
+                                   deltas add beyond it is mostly garbage */
 };
 
 /* snapshot_load - read every routing table; NULL + *err on failure. */
@@ -118,6 +119,21 @@ struct snapshot *snapshot_new(void);
 void snapshot_add_row(struct snapshot *s, enum snap_table t,
                       const char *const *v);
 void snapshot_done(struct snapshot *s);
+/*
+ * snapshot_remove, snapshot_clear - a change in place (maps/delta.c):
+ * snapshot_remove drops what is indexed under key (any case) in table t
+ * (transports and relayhosts: the whole table, which is small and read
+ * again whole); snapshot_add_row then adds the rows as they are now.
+ */
+#define SNAP_KEY_MAX 320 /* the longest key column (VARCHAR(320)) */
+void snapshot_remove(struct snapshot *s, enum snap_table t, const char *key);
+/* snapshot_sql - the SELECT of table t: all its rows, or (by_key) the rows
+   of one key, "?" (NULL for transports and relayhosts: read whole). */
+const char *snapshot_sql(enum snap_table t, int by_key);
+void snapshot_clear(struct snapshot *s, enum snap_table t);
+/* snapshot_alias_owner - the mailbox an alias source belongs to: its only
+   target, when that is a mailbox (senderlogin); NULL if none. */
+const char *snapshot_alias_owner(const struct snapshot *s, const char *src);
 /* slist_add - append to a list kept in the snapshot's arena. */
 void slist_add(struct arena *a, struct slist *l, const char *s, int flag);
 

@@ -35,6 +35,8 @@ static const struct cfg_def maps_defs[] = {
      offsetof(struct maps_config, poll_interval), NULL},
     {"max_staleness", CFG_TIME, "3s", 100, 3600000,
      offsetof(struct maps_config, max_staleness), NULL},
+    {"full_reload_interval", CFG_TIME, "1h", 0, 7 * 86400000LL,
+     offsetof(struct maps_config, full_reload_interval), NULL},
     {"srs_domain", CFG_STR, "", 0, 253,
      offsetof(struct maps_config, srs_domain), NULL},
     {"srs_secret_file", CFG_STR, "/etc/postern/srs-secrets", 1, 1024,
@@ -174,12 +176,11 @@ static void *maps_open(struct conn *c, void *app)
 static void maps_wakeup(void *app)
 {
     struct maps_state *st = app;
-    struct snapshot *s = reloader_take(st->loader);
+    void *s = st->snap;
 
-    if (s) {
-        snapshot_free(st->snap);
-        st->snap = s;
-    }
+    /* a new full snapshot, or the changed rows applied in place */
+    reloader_update(st->loader, &s);
+    st->snap = s;
 }
 
 static void *maps_init(void *cfg, struct server *srv, struct str *err)
@@ -199,6 +200,8 @@ static void *maps_init(void *cfg, struct server *srv, struct str *err)
         free(st);
         return NULL;
     }
+    reloader_full_interval(st->loader,
+                           ((struct maps_config *)cfg)->full_reload_interval);
     return st;
 }
 
@@ -221,6 +224,8 @@ static void *maps_reconfigure(void *app, void *newcfg)
     st->cfg = newcfg;
     reloader_reconfigure(st->loader, &((struct maps_config *)newcfg)->db,
                          ((struct maps_config *)newcfg)->poll_interval);
+    reloader_full_interval(st->loader,
+                           ((struct maps_config *)newcfg)->full_reload_interval);
     return old;
 }
 

@@ -391,7 +391,7 @@ static int lk_senderlogin(const struct snapshot *s,
             login_add(out, m->address);
         if (d) {
             snprintf(buf, sizeof(buf), "%s@%s", k->a.local, d->name);
-            if ((owner = strmap_get(&s->alias_owner, buf)) != NULL)
+            if ((owner = snapshot_alias_owner(s, buf)) != NULL)
                 login_add(out, owner);
         }
         if ((l = strmap_get(&s->grant_addr, k->a.full)) != NULL)

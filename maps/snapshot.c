@@ -14,6 +14,7 @@
  * Limits: memory grows with the tables (about 200 bytes per mailbox plus the
  * index); there is no row limit.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +24,49 @@
 #include "clock.h"
 #include "mem.h"
 
-/* The SQL, one statement per table.  Column order matters to the loaders. */
+/* The SQL, one statement per table and one per key of it (a delta,
+   delta.c).  Column order matters to the loaders; each pair reads the same
+   columns. */
 static const char SQL_DOMAINS[] =
     "SELECT name, kind, alias_target, transport, legacy_transport, relayhost "
     "FROM domains WHERE active = 1";
+static const char SQL_DOMAINS_KEY[] =
+    "SELECT name, kind, alias_target, transport, legacy_transport, relayhost "
+    "FROM domains WHERE active = 1 AND name = ?";
 static const char SQL_MAILBOXES[] =
     "SELECT m.address, m.maildir, m.migration_state, m.transport, m.relayhost "
     "FROM mailboxes m WHERE m.active = 1";
+static const char SQL_MAILBOXES_KEY[] =
+    "SELECT m.address, m.maildir, m.migration_state, m.transport, m.relayhost "
+    "FROM mailboxes m WHERE m.active = 1 AND m.address = ?";
 static const char SQL_ALIASES[] =
     "SELECT source, target, keep_copy FROM aliases WHERE active = 1 "
     "ORDER BY id";
+static const char SQL_ALIASES_KEY[] =
+    "SELECT source, target, keep_copy FROM aliases WHERE active = 1 "
+    "AND source = ? ORDER BY id";
 static const char SQL_TRANSPORTS[] =
     "SELECT match_type, pattern, purpose, transport FROM transports "
     "WHERE active = 1";
 static const char SQL_RELAYHOSTS[] =
     "SELECT match_type, pattern, nexthop FROM relayhosts WHERE active = 1";
 static const char SQL_GRANTS[] =
-    "SELECT login, match_type, pattern FROM sender_grants WHERE active = 1";
+    "SELECT login, match_type, pattern FROM sender_grants WHERE active = 1 "
+    "ORDER BY id";
+/* both match types: the index is (match_type, pattern) */
+static const char SQL_GRANTS_KEY[] =
+    "SELECT login, match_type, pattern FROM sender_grants WHERE active = 1 "
+    "AND match_type IN ('address', 'domain') AND pattern = ? ORDER BY id";
+
+const char *snapshot_sql(enum snap_table t, int by_key)
+{
+    static const char *const full[] = {SQL_DOMAINS, SQL_MAILBOXES,
+        SQL_ALIASES, SQL_TRANSPORTS, SQL_RELAYHOSTS, SQL_GRANTS};
+    static const char *const key[] = {SQL_DOMAINS_KEY, SQL_MAILBOXES_KEY,
+        SQL_ALIASES_KEY, NULL, NULL, SQL_GRANTS_KEY};
+
+    return by_key ? key[t] : full[t];
+}
 
 /* Rows are collected as a linked list of string vectors before indexing. */
 struct row {
@@ -132,14 +159,23 @@ static void add_domain(struct snapshot *s, char **v)
     strmap_put(&s->domains, d->name, d);
 }
 
-/* mark_rcpt_domain - the domain of the mailbox addr has a list of
-   recipients (relayrecipient: a relay domain with mailbox rows) */
-static void mark_rcpt_domain(struct snapshot *s, const char *addr)
+/* rcpt_domain_count - count the mailboxes of addr's domain up (+1) or down
+   (-1): relayrecipient lists the recipients of a relay domain with
+   mailbox rows; the value is the count, the key lives in the arena */
+static void rcpt_domain_count(struct snapshot *s, const char *addr, int by)
 {
     const char *at = strrchr(addr, '@');
+    uintptr_t n;
 
-    if (at && at[1] && strmap_get(&s->rcpt_doms, at + 1) == NULL)
+    if (at == NULL || at[1] == '\0')
+        return;
+    n = (uintptr_t)strmap_get(&s->rcpt_doms, at + 1);
+    if (n == 0 && by > 0)
         strmap_put(&s->rcpt_doms, arena_strdup(&s->arena, at + 1), (void *)1);
+    else if (n == 1 && by < 0)
+        hmap_del(&s->rcpt_doms.h, at + 1);
+    else if (n > 0)
+        hmap_replace(&s->rcpt_doms.h, at + 1, (void *)(n + (uintptr_t)by));
 }
 
 static void add_mailbox(struct snapshot *s, char **v)
@@ -151,8 +187,8 @@ static void add_mailbox(struct snapshot *s, char **v)
     m->legacy = v[2] && !strcmp(v[2], "legacy");
     m->transport = opt(&s->arena, v[3]);
     m->relayhost = opt(&s->arena, v[4]);
-    strmap_put(&s->mailboxes, m->address, m);
-    mark_rcpt_domain(s, m->address);
+    if (strmap_put(&s->mailboxes, m->address, m) == m)
+        rcpt_domain_count(s, m->address, +1);
 }
 
 static void add_alias(struct snapshot *s, char **v)
@@ -212,19 +248,13 @@ static void add_grant(struct snapshot *s, char **v)
     slist_add(&s->arena, list_at(s, m, pat), login, 0);
 }
 
-/* an alias whose only target is a local mailbox belongs to that mailbox's
-   owner, who may send as the alias (senderlogin); after every alias row */
-static void index_owners(struct snapshot *s)
+const char *snapshot_alias_owner(const struct snapshot *s, const char *src)
 {
-    size_t it = 0;
-    const char *src;
-    void *v;
+    const struct slist *l = strmap_get(&s->aliases, src);
 
-    while (hmap_next(&s->aliases.h, &it, &src, &v)) {
-        const struct slist *l = v;
-        if (l->n == 1 && strmap_get(&s->mailboxes, l->head->s) != NULL)
-            strmap_put(&s->alias_owner, src, (void *)l->head->s);
-    }
+    if (l && l->n == 1 && strmap_get(&s->mailboxes, l->head->s) != NULL)
+        return l->head->s;
+    return NULL;
 }
 
 /* --- the loaders: one table each ------------------------------------------ */
@@ -278,10 +308,8 @@ static int load_aliases(struct snapshot *s, struct db *db, struct str *err)
     if (read_table(db, &s->arena, SQL_ALIASES, 3, &rs, err) < 0)
         return -1;
     strmap_init(&s->aliases, rs.n);
-    strmap_init(&s->alias_owner, rs.n);
     for (struct row *r = reverse(rs.head); r; r = r->next)
         add_alias(s, r->v);
-    index_owners(s);
     s->rows += rs.n;
     return 0;
 }
@@ -334,16 +362,16 @@ struct snapshot *snapshot_load(struct db *db, struct str *err)
     struct snapshot *s = xcalloc(1, sizeof(*s));
     long long t0 = clock_ms();
 
-    /* the generation is read first: a change during the load is seen by
-       the next poll, so nothing is missed */
-    if (reloader_generation(db, &s->gen_sum, err) < 0 ||
-        load_domains(s, db, err) < 0 || load_mailboxes(s, db, err) < 0 ||
+    /* the reloader reads the generations in the same transaction: a
+       change during the load is seen by the next poll */
+    if (load_domains(s, db, err) < 0 || load_mailboxes(s, db, err) < 0 ||
         load_aliases(s, db, err) < 0 || load_transports(s, db, err) < 0 ||
         load_relayhosts(s, db, err) < 0 || load_grants(s, db, err) < 0) {
         snapshot_free(s);
         return NULL;
     }
     s->load_ms = clock_ms() - t0;
+    s->base_used = s->arena.used_total;
     return s;
 }
 
@@ -360,7 +388,6 @@ void snapshot_free(struct snapshot *s)
     strmap_free(&s->rh_dom);
     strmap_free(&s->grant_addr);
     strmap_free(&s->grant_dom);
-    strmap_free(&s->alias_owner);
     strmap_free(&s->rcpt_doms);
     arena_free(&s->arena);
     free(s);
@@ -390,26 +417,59 @@ void snapshot_add_row(struct snapshot *s, enum snap_table t,
 
 void snapshot_done(struct snapshot *s)
 {
-    index_owners(s);
+    s->base_used = s->arena.used_total;
 }
 
-static void *snap_load(struct db *db, struct str *err)
+/* --- changes in place (delta.c) ----------------------------------------- */
+
+static size_t list_len(const struct slist *l)
 {
-    return snapshot_load(db, err);
+    return l ? l->n : 0;
 }
 
-static void snap_free(void *s)
+void snapshot_remove(struct snapshot *s, enum snap_table t, const char *key)
 {
-    snapshot_free(s);
+    char k[SNAP_KEY_MAX + 1];
+    size_t n = strlen(key);
+    struct mbox *m;
+
+    if (n > SNAP_KEY_MAX)
+        return; /* longer than any column: never indexed */
+    memcpy(k, key, n + 1);
+    str_lower(k, n);
+    switch (t) {
+    case SNAP_DOMAINS:
+        s->rows -= hmap_del(&s->domains.h, k) != NULL;
+        break;
+    case SNAP_MAILBOXES:
+        if ((m = hmap_del(&s->mailboxes.h, k)) != NULL) {
+            rcpt_domain_count(s, m->address, -1);
+            s->rows--;
+        }
+        break;
+    case SNAP_ALIASES:
+        s->rows -= list_len(hmap_del(&s->aliases.h, k));
+        break;
+    case SNAP_GRANTS:
+        s->rows -= list_len(hmap_del(&s->grant_addr.h, k));
+        s->rows -= list_len(hmap_del(&s->grant_dom.h, k));
+        break;
+    case SNAP_TRANSPORTS:
+    case SNAP_RELAYHOSTS:
+        snapshot_clear(s, t);
+        break;
+    }
 }
 
-static void snap_describe(void *p, struct str *out)
+void snapshot_clear(struct snapshot *s, enum snap_table t)
 {
-    const struct snapshot *s = p;
-
-    str_appendf(out, "%zu rows in %lld ms, %zu KiB", s->rows, s->load_ms,
-                s->arena.used_total / 1024);
+    if (t == SNAP_TRANSPORTS) {
+        strmap_free(&s->tr_addr);
+        strmap_free(&s->tr_dom);
+        s->tr_default = s->tr_local = s->tr_legacy = NULL;
+    } else if (t == SNAP_RELAYHOSTS) {
+        strmap_free(&s->rh_addr);
+        strmap_free(&s->rh_dom);
+        s->rh_default = NULL;
+    }
 }
-
-const struct reloader_ops maps_reloader_ops = {"routing tables", snap_load,
-                                               snap_free, snap_describe};

@@ -15,7 +15,10 @@
  * A recipient is a group when [ldap] group_filter finds exactly one entry
  * for it; its DN and the values of [milter] send_rule_attribute are kept
  * (lib/ldapgroup.h has the directory layout: member_attribute,
- * mail_attribute, uid_filter, max_nesting, cache_ttl).
+ * mail_attribute, uid_filter, max_nesting, cache_ttl, and the freshness
+ * check group_check_interval: a membership change in LDAP counts within
+ * seconds; one thread reads a group while the others wait for it or keep
+ * the cached answer).
  *
  * Limits and outcomes (lib/lookup.h): an expansion over [milter]
  * max_recipients addresses, over LDAPGROUP_MEMBERS_MAX, or nested deeper
@@ -139,8 +142,9 @@ static void pg_describe(void *p, struct str *out)
                 l->alias.n);
 }
 
-static const struct reloader_ops pg_ops = {"policy groups", pg_load, pg_free,
-                                           pg_describe};
+static const struct reloader_ops pg_ops = {.what = "policy groups",
+                                           .load = pg_load, .free = pg_free,
+                                           .describe = pg_describe};
 
 static void snap_unref(struct msnap *s)
 {

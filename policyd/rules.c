@@ -137,6 +137,163 @@ static void build_srules(struct pd_rules *r, struct rowset *rs)
     }
 }
 
+/* --- the sender rules indexed by recipient --------------------------------
+ *
+ * A rule's recipient group is static when its membership is only address
+ * and domain members, its own and those of the groups nested in it
+ * (pgroup_closure: no LDAP group, no nesting beyond the limit): then the
+ * recipient is in it exactly when one of those groups holds the address,
+ * its domain or a parent (".parent").  So: member key -> groups holding it
+ * (srule_members), group -> rules whose recipient group consults it
+ * (srule_of_group, in rule order); a request looks up its recipient's keys
+ * and evaluates only those rules, plus the rules every recipient meets
+ * (srule_any: no recipient group, or a dynamic one).  The rules are still
+ * evaluated whole and in priority order: the index only leaves out rules
+ * whose recipient test would say "not a member", so every decision is the
+ * one a scan of all rules gives.
+ */
+
+static void ids_add(struct pd_ids *l, unsigned id)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4;
+        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+    }
+    l->v[l->n++] = id;
+}
+
+static void ids_free_void(void *p)
+{
+    struct pd_ids *l = p;
+
+    free(l->v);
+    free(l);
+}
+
+#define SR_KEY_MAX (PGROUP_ADDR_MAX + 3)
+
+/* index_member - one address or domain member of group g: indexed when a
+   rule consults g */
+static void index_member(void *ctx, const struct pgroup *g, char kind,
+                         const char *value)
+{
+    struct pd_rules *r = ctx;
+    char key[SR_KEY_MAX];
+    struct pd_ids *l;
+    int n;
+
+    if (r->srule_of_group[pgroup_index(g)].n == 0)
+        return;
+    n = snprintf(key, sizeof(key), "%c\x1f%s", kind, value);
+    if (n <= 0 || (size_t)n >= sizeof(key))
+        return; /* longer than any address pgroup_has answers for */
+    if ((l = hmap_get(&r->srule_members, key)) == NULL) {
+        l = xcalloc(1, sizeof(*l));
+        hmap_put(&r->srule_members, key, l);
+    }
+    ids_add(l, (unsigned)pgroup_index(g));
+}
+
+void rules_index_srules(struct pd_rules *r)
+{
+    size_t ng = pgroup_set_count(r->groups);
+    unsigned char *seen = xcalloc(ng + 1, 1);
+
+    hmap_init(&r->srule_members, 0, HMAP_NOCASE | HMAP_COPYKEYS);
+    r->srule_of_group = xcalloc(ng + 1, sizeof(*r->srule_of_group));
+    for (size_t i = 0; i < r->nsrules; i++) {
+        const struct pgroup *g = r->srules[i].recipient;
+        if (g == NULL) {
+            ids_add(&r->srule_any, (unsigned)i);
+            continue;
+        }
+        r->srules_protect = 1;
+        memset(seen, 0, ng + 1);
+        if (!pgroup_closure(r->groups, g, seen)) {
+            ids_add(&r->srule_any, (unsigned)i);
+            continue;
+        }
+        for (size_t k = 0; k < ng; k++)
+            if (seen[k])
+                ids_add(&r->srule_of_group[k], (unsigned)i);
+    }
+    free(seen);
+    pgroup_set_each_member(r->groups, index_member, r);
+}
+
+static void cands_add(struct pd_cands *c, const struct pd_ids *l)
+{
+    if (l->n == 0)
+        return;
+    if (c->n + l->n > c->cap) {
+        size_t cap = (c->n + l->n) * 2;
+        unsigned *v = xreallocarray(NULL, cap, sizeof(*v));
+        memcpy(v, c->v, c->n * sizeof(*v));
+        if (c->v != c->buf)
+            free(c->v);
+        c->v = v;
+        c->cap = cap;
+    }
+    memcpy(c->v + c->n, l->v, l->n * sizeof(*l->v));
+    c->n += l->n;
+}
+
+/* cands_key - the groups holding kind/value, and their rules */
+static void cands_key(const struct pd_rules *r, struct pd_cands *c, char kind,
+                      const char *value)
+{
+    char key[SR_KEY_MAX];
+    const struct pd_ids *gl;
+    int n = snprintf(key, sizeof(key), "%c\x1f%s", kind, value);
+
+    if (n <= 0 || (size_t)n >= sizeof(key) ||
+        (gl = hmap_get(&r->srule_members, key)) == NULL)
+        return;
+    for (size_t i = 0; i < gl->n; i++)
+        cands_add(c, &r->srule_of_group[gl->v[i]]);
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+void rules_srule_cands(const struct pd_rules *r, const char *rcpt,
+                       struct pd_cands *c)
+{
+    const char *at = strrchr(rcpt, '@');
+    size_t len = strlen(rcpt), out = 0;
+
+    c->v = c->buf;
+    c->n = 0;
+    c->cap = sizeof(c->buf) / sizeof(c->buf[0]);
+    cands_add(c, &r->srule_any);
+    /* as pgroup_has asks: the address, its domain, every ".parent" */
+    if (len > 0 && len <= PGROUP_ADDR_MAX && r->srule_members.count > 0) {
+        cands_key(r, c, 'a', rcpt);
+        if (at) {
+            cands_key(r, c, 'd', at + 1);
+            for (const char *p = strchr(at + 1, '.'); p; p = strchr(p + 1, '.'))
+                cands_key(r, c, 'd', p);
+        }
+    }
+    qsort(c->v, c->n, sizeof(*c->v), cmp_uint);
+    for (size_t i = 0; i < c->n; i++) /* a rule found through two keys */
+        if (out == 0 || c->v[i] != c->v[out - 1])
+            c->v[out++] = c->v[i];
+    c->n = out;
+}
+
+void pd_cands_free(struct pd_cands *c)
+{
+    if (c->v != c->buf)
+        free(c->v);
+    c->v = c->buf;
+    c->n = 0;
+}
+
 /* --- greylisting ---------------------------------------------------------- */
 
 static void grey_row(char **row, struct pd_grey_settings *g)
@@ -381,6 +538,7 @@ static void *rules_load(struct db *db, struct str *err)
         r->groups = groups;
         groups = NULL;
         build_srules(r, &sr);
+        rules_index_srules(r);
         build_grey(r, &gs);
         build_wl(r, &wl);
         build_rl(r, &rl, &win, &ovr);
@@ -404,6 +562,12 @@ void rules_free(struct pd_rules *r)
 {
     if (r == NULL)
         return;
+    hmap_free(&r->srule_members, ids_free_void);
+    if (r->srule_of_group)
+        for (size_t i = 0; i <= pgroup_set_count(r->groups); i++)
+            free(r->srule_of_group[i].v);
+    free(r->srule_of_group);
+    free(r->srule_any.v);
     pgroup_set_free(r->groups);
     aliasdom_free(&r->alias);
     strmap_free(&r->grey_domain);
@@ -429,5 +593,7 @@ static void rules_describe(void *p, struct str *out)
                 r->nsrules, r->nwl, r->nrl);
 }
 
-const struct reloader_ops pd_rules_ops = {"policy tables", rules_load,
-                                          rules_free_void, rules_describe};
+const struct reloader_ops pd_rules_ops = {.what = "policy tables",
+                                          .load = rules_load,
+                                          .free = rules_free_void,
+                                          .describe = rules_describe};

@@ -11,7 +11,9 @@
 #   mailbox only   -> x@a.example                        (committed)
 #   neither        -> catch@elsewhere.example            (never committed)
 #   both           -> fwd@elsewhere.example,x@a.example  (never committed)
-# No answer may show a state that was never committed.  20,000 other
+# No answer may show a state that was never committed, whether the change
+# reached postern-maps as a full load or as a delta (maps/delta.c: the
+# changed keys of both tables, read in one consistent transaction).  20,000 other
 # mailboxes make a load take long enough for a torn read to be likely when
 # the tables are read in separate autocommit SELECTs.  The same for
 # postern-policyd below: a greylisting exemption moved between
@@ -46,7 +48,7 @@ connect_timeout = 1s
 query_timeout = 5s
 retry_interval = 200ms
 CONF
-"$BUILD/postern-maps" -c "$H_DIR/postern.conf" -f 2> "$H_DIR/maps.log" &
+"$BUILD/postern-maps" -c "$H_DIR/postern.conf" -f -v 2> "$H_DIR/maps.log" &
 MPID=$!
 h_track_pid $MPID
 SM="$(dirname "$0")/sockmap.py"
@@ -70,7 +72,8 @@ writer() {
 writer &
 WPID=$!
 h_track_pid $WPID
-loads0=$(grep -c 'routing tables loaded' "$H_DIR/maps.log")
+loads0=$(grep -cE 'routing tables( loaded|: [0-9]+ changed keys read)' "$H_DIR/maps.log")
+deltas0=$(grep -cE 'routing tables: [0-9]+ changed keys read' "$H_DIR/maps.log")
 
 # the client: one connection, as many lookups as it can until the writer ends
 python3 - "$MPORT" "$WPID" > "$H_DIR/answers" <<'PY'
@@ -102,13 +105,15 @@ for k, v in sorted(seen.items()):
 PY
 wait $WPID
 t_eq "the writer ran all its transactions" 0 $?
-loads=$(( $(grep -c 'routing tables loaded' "$H_DIR/maps.log") - loads0 ))
+loads=$(( $(grep -cE 'routing tables( loaded|: [0-9]+ changed keys read)' "$H_DIR/maps.log") - loads0 ))
+deltas=$(( $(grep -cE 'routing tables: [0-9]+ changed keys read' "$H_DIR/maps.log") - deltas0 ))
 h_log "answers (count, reply):"; sed 's/^/# /' "$H_DIR/answers" >&2
 h_log "snapshots loaded meanwhile: $loads"
 total=$(awk -F'\t' '{s += $1} END {print s + 0}' "$H_DIR/answers")
 count() { awk -F'\t' -v k="$1" '$2 == k {print $1}' "$H_DIR/answers" | grep . || echo 0; }
 t_ok "many lookups were answered ($total)" test "$total" -gt 1000
-t_ok "many snapshots were loaded during the run ($loads)" test "$loads" -gt 20
+t_ok "many snapshots were loaded or changed during the run ($loads)" test "$loads" -gt 20
+t_ok "most changes were applied as deltas, not full loads ($deltas of $loads)" test "$deltas" -gt $((loads / 2))
 t_ok "the committed alias state was seen" test "$(count 'OK fwd@elsewhere.example')" -gt 0
 t_ok "the committed mailbox state was seen" test "$(count 'OK x@a.example')" -gt 0
 t_eq "never 'in neither table' (catch-all answer): a state never committed" \
