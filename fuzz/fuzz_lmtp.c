@@ -7,7 +7,8 @@
  *
  * Link seams (no refactor of lmtp.c): this file defines the lib/server.h
  * connection calls lmtp.c makes (conn_write, conn_close_after_write,
- * conn_peer, conn_id, conn_resume) and deliver.c's lda_ctx_init,
+ * conn_peer, conn_id, conn_resume; server_fork and server_set_accepting
+ * of the worker pool, never started here) and deliver.c's lda_ctx_init,
  * lda_resolve and lda_deliver, so lib/server.o and lda/deliver.o are not
  * linked: RCPT accepts *@example.org (temp@ answers 451, others 550) and
  * a delivery checks the spooled message instead of writing a Maildir.
@@ -67,6 +68,18 @@ unsigned long conn_id(const struct conn *c)
 {
     (void)c;
     return 1;
+}
+
+pid_t server_fork(struct server *s)
+{
+    (void)s;
+    abort(); /* lda_lmtp_start is not called: no worker processes */
+}
+
+void server_set_accepting(struct server *s, int on)
+{
+    (void)s;
+    (void)on;
 }
 
 void lda_ctx_init(struct lda_ctx *ctx, const struct lda_config *cfg,
@@ -137,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.spool_memory = 1 << 20;
     cfg.temp_dir = "/tmp";
     cfg.lmtp_max_recipients = 5;
+    cfg.lmtp_max_processes = 1;
     cfg.recipient_delimiter = "+";
     cfg.lmtp_extension_folder = (seed & 2) != 0;
     cfg.lookup = LDA_LOOKUP_MAPS;

@@ -3,7 +3,7 @@
  *
  * [lda] holds the delivery settings and the LMTP listener (the shared
  * SERVER_CFG_DEFS rows: listen, user, max_connections, idle_timeout,
- * unix_socket_mode).  Every key has a default and bounds; see docs/lda.md.
+ * unix_socket_mode; lmtp_max_processes, the worker processes).  Every key has a default and bounds; see docs/lda.md.
  *
  * Diagnostics: cross-field errors from lda_check ("[lda] mail_root must be
  * an absolute path"), reported by daemon_load_config with the file name.
@@ -40,6 +40,8 @@ static const struct cfg_def lda_defs[] = {
      offsetof(struct lda_config, lmtp_max_recipients), NULL},
     {"lmtp_extension_folder", CFG_BOOL, "no", 0, 1,
      offsetof(struct lda_config, lmtp_extension_folder), NULL},
+    {"lmtp_max_processes", CFG_INT, "20", 1, 1000,
+     offsetof(struct lda_config, lmtp_max_processes), NULL},
     {"sieve_before", CFG_STR, "", 0, 1024,
      offsetof(struct lda_config, sieve_before), NULL},
     {"sieve_after", CFG_STR, "", 0, 1024,
@@ -144,5 +146,6 @@ static struct server_config *lda_srvcfg(void *cfg)
    (see lmtp.c), so the input buffer needs room for one chunk only. */
 const struct daemon_app lda_lmtp_app = {
     "postern-lda", sizeof(struct lda_config), lda_config_sections, lda_check,
-    lda_srvcfg, &lda_lmtp_ops, lda_lmtp_init, NULL, lda_lmtp_reconfigure,
+    lda_srvcfg, &lda_lmtp_ops, lda_lmtp_init, lda_lmtp_start,
+    lda_lmtp_reconfigure,
     lda_lmtp_fini, 1000, 256 * 1024, 1024 * 1024};

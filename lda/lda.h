@@ -17,7 +17,8 @@
  *   maps_lookup.c  the same through postern-maps' socketmap ([lda] lookup
  *              = maps: no libmariadb initialisation in pipe mode)
  *   deliver.c  one delivery: lookup result + message -> outcome
- *   lmtp.c     the LMTP server (RFC 2033) on lib/server.h
+ *   lmtp.c     the LMTP server (RFC 2033) on lib/server.h, served by a
+ *              pool of worker processes
  */
 #ifndef POSTERN_LDA_H
 #define POSTERN_LDA_H
@@ -57,6 +58,7 @@ struct lda_config {
     int log_to;                    /* pipe mode: enum lda_log_to */
     long long lmtp_max_recipients;
     int lmtp_extension_folder;     /* LMTP: user+ext@ -> folder ext */
+    long long lmtp_max_processes;  /* LMTP: worker processes */
     char *sieve_before;            /* global Sieve scripts ("" = none) */
     char *sieve_after;
     char *sieve_global_dir;        /* include :global */
@@ -333,6 +335,7 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
 
 extern const struct server_ops lda_lmtp_ops;
 void *lda_lmtp_init(void *cfg, struct server *srv, struct str *err);
+int lda_lmtp_start(void *app, struct str *err);
 void lda_lmtp_fini(void *app);
 void *lda_lmtp_reconfigure(void *app, void *newcfg);
 

@@ -13,12 +13,30 @@
  * lines are taken at once, and a line without an end is taken in chunks of
  * LMTP_CHUNK bytes.
  *
- * Blocking: the lookups at RCPT and the Maildir writes after DATA run in
- * the event loop and block it for their duration (a database round trip,
- * a few fsyncs per recipient); other connections wait meanwhile.  Postfix
- * opens several LMTP connections in parallel only as lmtp_destination
- * concurrency allows; run more postern-lda --lmtp processes for more
- * parallel disk I/O.
+ * Processes, as Postfix's single_server and Dovecot's lmtp: a master and
+ * [lda] lmtp_max_processes worker processes (default 20, Postfix's
+ * default_destination_concurrency_limit, which lmtp_destination_
+ * concurrency_limit inherits).  Each worker accepts on the shared listen
+ * sockets and serves one connection at a time, so the lookups at RCPT (a
+ * database or postern-maps round trip) and the Maildir writes with their
+ * fsyncs after DATA block only their own connection, and deliveries on
+ * parallel connections run in parallel.  With every worker busy, new
+ * connections wait in the listen backlog until one is free (never
+ * refused, never dropped), and the master logs "all N worker processes
+ * are busy" at most every LMTP_BUSY_LOG_MS.  The master accepts nothing
+ * and opens no database connection: each worker connects on its first
+ * lookup, to a connection of its own (lib/db.h).  A worker that dies
+ * (killed, crashed) takes only its own connection with it: the client
+ * sees the connection close and retries every recipient that had no final
+ * reply yet (Postfix defers them; at worst one written but unanswered
+ * comes twice, nothing is lost); the master logs
+ * it and starts a new worker within a second (LMTP_RESPAWN_THROTTLE_MS
+ * later when the dead one lived under LMTP_RESPAWN_MIN_MS, so a worker
+ * that cannot start does not fork in a loop).  Workers get SIGTERM when
+ * the master dies.  SIGHUP to the master reloads its configuration and is
+ * passed on to every worker, which reloads its own; a new
+ * lmtp_max_processes needs a restart.  SIGTERM to the master stops the
+ * workers (each finishes the delivery it is in) and waits for them.
  *
  * With [lda] lmtp_extension_folder = yes, RCPT TO:<user+Sent@dom> is
  * delivered into the folder "Sent", as pipe mode does with -m ${extension}
@@ -27,24 +45,53 @@
  *
  * Limits: a command line LMTP_LINE_MAX bytes (500 5.5.2 and close
  * otherwise), [lda] lmtp_max_recipients per transaction (452 4.5.3),
- * [lda] max_message_size (SIZE=, and 552 5.3.4 per recipient after DATA).
+ * [lda] max_message_size (SIZE=, and 552 5.3.4 per recipient after DATA),
+ * [lda] lmtp_max_processes connections at once (one per worker; the rest
+ * wait), [lda] idle_timeout per connection.
+ *
+ * Diagnostics (the master): "lmtp: worker process PID killed by signal N"
+ * or "exited with status N", "lmtp: all N worker processes are busy", and
+ * "cannot start a worker process" when fork fails (tried again a second
+ * later).  Tests: tests/integration/lda.sh (sessions, Postfix, SIGHUP),
+ * tests/integration/lmtp-concurrent.sh (parallel deliveries, the limit, a
+ * killed worker).
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "lda.h"
 #include "log.h"
 #include "mem.h"
 
 #define LMTP_LINE_MAX 4096
 #define LMTP_CHUNK 32768
+#define LMTP_RESPAWN_MIN_MS 1000      /* a worker dying younger is throttled */
+#define LMTP_RESPAWN_THROTTLE_MS 10000 /* ... and restarted this much later */
+#define LMTP_BUSY_LOG_MS 10000        /* "all workers busy" at most this often */
 
 struct lmtp_app {
     struct lda_config *cfg;
     struct db *db;
     struct lda_ctx ctx;
+    struct server *srv;
+    int worker;               /* this process: 1 a worker, 0 the master */
+    int slot;                 /* a worker's index in pids[] and busy[] */
+    int nprocs;               /* lmtp_max_processes at start */
+    pid_t master;
+    pid_t *pids;              /* master: the worker of each slot, 0 none */
+    long long *born;          /* master: when it was started (clock_ms) */
+    long long *restart_at;    /* master: an empty slot's next start */
+    volatile int *busy;       /* shared memory: slot serves a connection */
+    struct log_limit busy_log;
 };
 
 struct lmtp_rcpt {
@@ -99,6 +146,12 @@ static void *lmtp_open(struct conn *c, void *appp)
     struct lmtp_app *app = appp;
     struct lmtp_sess *s = xcalloc(1, sizeof(*s));
 
+    /* one connection per worker: the next one waits for a free worker
+       (closing this connection turns accepting back on) */
+    server_set_accepting(app->srv, 0);
+    if (app->worker)
+        app->busy[app->slot] = 1;
+
     s->msg = xcalloc(1, sizeof(*s->msg));
     s->msg->fd = -1;
     s->app = app;
@@ -112,6 +165,8 @@ static void lmtp_close(struct conn *c, void *ctx)
     struct lmtp_sess *s = ctx;
 
     (void)c;
+    if (s->app->worker)
+        s->app->busy[s->app->slot] = 0;
     reset_txn(s);
     free(s->rcpts);
     free(s->msg);
@@ -349,22 +404,141 @@ static ssize_t lmtp_input(struct conn *c, void *ctx, const char *buf,
     return (ssize_t)used;
 }
 
+/* --- the worker processes ------------------------------------------------ */
+
+/* spawn - start the worker of slot: 1 in the new worker (which goes on in
+   the caller's event loop, now its own), 0 in the master */
+static int spawn(struct lmtp_app *app, int slot)
+{
+    pid_t pid;
+
+    app->busy[slot] = 0; /* before the worker may set it */
+    if ((pid = server_fork(app->srv)) < 0) {
+        log_error("lmtp: cannot start a worker process: %s (trying again "
+                  "in a second)", strerror(errno));
+        return 0;
+    }
+    if (pid > 0) {
+        app->pids[slot] = pid;
+        app->born[slot] = clock_ms();
+        return 0;
+    }
+    app->worker = 1;
+    app->slot = slot;
+    /* after the privilege drop, which would clear it */
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != app->master) {
+        log_error("lmtp: worker: the master process is gone");
+        _exit(1);
+    }
+    server_set_accepting(app->srv, 1);
+    return 1;
+}
+
+/* reap - collect dead workers, log how they ended, free their slots */
+static void reap(struct lmtp_app *app, long long now)
+{
+    pid_t pid;
+    int st;
+
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        int i = 0;
+        while (i < app->nprocs && app->pids[i] != pid)
+            i++;
+        if (i == app->nprocs)
+            continue;
+        app->pids[i] = 0;
+        app->busy[i] = 0;
+        app->restart_at[i] = 0;
+        if (WIFSIGNALED(st))
+            log_error("lmtp: worker process %ld killed by signal %d; its "
+                      "connection, if it had one, closed without a final "
+                      "reply (the client retries)", (long)pid, WTERMSIG(st));
+        else if (WEXITSTATUS(st) != 0)
+            log_error("lmtp: worker process %ld exited with status %d",
+                      (long)pid, WEXITSTATUS(st));
+        else
+            log_info("lmtp: worker process %ld exited", (long)pid);
+        if (now - app->born[i] < LMTP_RESPAWN_MIN_MS) {
+            app->restart_at[i] = now + LMTP_RESPAWN_THROTTLE_MS;
+            log_warn("lmtp: worker process %ld lived %lld ms: starting the "
+                     "next one in %d s", (long)pid, now - app->born[i],
+                     LMTP_RESPAWN_THROTTLE_MS / 1000);
+        }
+    }
+}
+
+/* lmtp_tick - master: replace dead workers, report when all are busy */
+static void lmtp_tick(void *appp)
+{
+    struct lmtp_app *app = appp;
+    long long now = clock_ms();
+    unsigned long held;
+    int nbusy = 0;
+
+    if (app->worker)
+        return;
+    reap(app, now);
+    for (int i = 0; i < app->nprocs; i++) {
+        if (app->pids[i] == 0 && now >= app->restart_at[i] &&
+            spawn(app, i))
+            return; /* the new worker */
+        nbusy += app->pids[i] != 0 && app->busy[i];
+    }
+    if (nbusy == app->nprocs &&
+        log_limit_ok(&app->busy_log, now, LMTP_BUSY_LOG_MS, &held))
+        log_warn("lmtp: all %d worker processes are busy: new connections "
+                 "wait until one is free (lmtp_max_processes; %lu times "
+                 "since the last report)", app->nprocs, held + 1);
+}
+
 void *lda_lmtp_init(void *cfgp, struct server *srv, struct str *err)
 {
     struct lda_config *cfg = cfgp;
     struct lmtp_app *app = xcalloc(1, sizeof(*app));
+    void *busy;
 
-    (void)srv;
     app->cfg = cfg;
-    /* opened before the privilege drop: the password file is read here;
-       lookup = maps needs no database */
+    app->srv = srv;
+    app->nprocs = (int)cfg->lmtp_max_processes;
+    /* opened before the privilege drop: the password file is read here,
+       the connection is made by each worker at its first lookup; lookup =
+       maps needs no database */
     if (cfg->lookup == LDA_LOOKUP_SQL &&
         (app->db = db_open(&cfg->db, err)) == NULL) {
         free(app);
         return NULL;
     }
+    busy = mmap(NULL, (size_t)app->nprocs * sizeof(int),
+                PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (busy == MAP_FAILED) {
+        str_appendf(err, "lmtp: shared memory: %s", strerror(errno));
+        db_close(app->db);
+        free(app);
+        return NULL;
+    }
+    app->busy = busy;
+    app->pids = xcalloc((size_t)app->nprocs, sizeof(*app->pids));
+    app->born = xcalloc((size_t)app->nprocs, sizeof(*app->born));
+    app->restart_at = xcalloc((size_t)app->nprocs, sizeof(*app->restart_at));
     lda_ctx_init(&app->ctx, cfg, app->db);
+    server_set_accepting(srv, 0); /* the master accepts nothing */
     return app;
+}
+
+/* lda_lmtp_start - after the privilege drop: the master starts the workers
+   (each returns from here into the event loop as a worker) */
+int lda_lmtp_start(void *appp, struct str *err)
+{
+    struct lmtp_app *app = appp;
+
+    (void)err;
+    app->master = getpid();
+    for (int i = 0; i < app->nprocs; i++)
+        if (spawn(app, i))
+            return 0;
+    log_info("lmtp: %d worker processes, one connection each",
+             app->nprocs);
+    return 0;
 }
 
 void *lda_lmtp_reconfigure(void *appp, void *newcfg)
@@ -375,6 +549,15 @@ void *lda_lmtp_reconfigure(void *appp, void *newcfg)
     struct db *db = NULL;
     void *old = app->cfg;
 
+    if (!app->worker) { /* each worker reloads its own */
+        if (ncfg->lmtp_max_processes != app->nprocs)
+            log_warn("lmtp_max_processes %lld: takes effect after a restart "
+                     "(%d worker processes now)", ncfg->lmtp_max_processes,
+                     app->nprocs);
+        for (int i = 0; i < app->nprocs; i++)
+            if (app->pids[i] > 0)
+                kill(app->pids[i], SIGHUP);
+    }
     if (ncfg->lookup == LDA_LOOKUP_SQL &&
         (db = db_open(&ncfg->db, &err)) == NULL) {
         log_error("reload: database: %s (keeping the old settings)",
@@ -394,9 +577,23 @@ void lda_lmtp_fini(void *appp)
 {
     struct lmtp_app *app = appp;
 
+    if (!app->worker) {
+        /* each finishes the delivery it is in, then stops */
+        for (int i = 0; i < app->nprocs; i++)
+            if (app->pids[i] > 0)
+                kill(app->pids[i], SIGTERM);
+        for (int i = 0; i < app->nprocs; i++)
+            while (app->pids[i] > 0 && waitpid(app->pids[i], NULL, 0) < 0 &&
+                   errno == EINTR)
+                ;
+    }
+    munmap((void *)app->busy, (size_t)app->nprocs * sizeof(int));
+    free(app->pids);
+    free(app->born);
+    free(app->restart_at);
     db_close(app->db);
     free(app);
 }
 
 const struct server_ops lda_lmtp_ops = {lmtp_open, lmtp_input, lmtp_close,
-                                        NULL, NULL, NULL};
+                                        lmtp_tick, NULL, NULL};

@@ -153,18 +153,13 @@ int server_conn_reserve(int conn_max)
     return r < conn_max ? r : conn_max - 1;
 }
 
-struct server *server_create(const struct server_ops *ops, void *app,
-                             const struct server_limits *lim)
+/* loop_open - the loop's kernel objects: the epoll set, the signalfd
+   (SIGTERM, SIGINT, SIGHUP blocked) and the wakeup eventfd */
+static void loop_open(struct server *s)
 {
-    struct server *s = xcalloc(1, sizeof(*s));
     struct epoll_event ev = {0};
     sigset_t set;
 
-    s->ops = ops;
-    s->app = app;
-    set_limits(s, lim);
-    s->accepting = 1;
-    s->next_id = 1;
     if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
         log_fatal("epoll_create1: %s", strerror(errno));
     sigemptyset(&set);
@@ -184,7 +179,43 @@ struct server *server_create(const struct server_ops *ops, void *app,
     epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev);
     ev.data.ptr = &s->wake_t;
     epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wakefd, &ev);
+}
+
+struct server *server_create(const struct server_ops *ops, void *app,
+                             const struct server_limits *lim)
+{
+    struct server *s = xcalloc(1, sizeof(*s));
+
+    s->ops = ops;
+    s->app = app;
+    set_limits(s, lim);
+    s->accepting = 1;
+    s->next_id = 1;
+    loop_open(s);
     return s;
+}
+
+/* server_fork - see server.h: the epoll set, signalfd and eventfd are
+   kernel objects a child would share with its parent (an epoll_ctl in one
+   would change the other's set), so the child makes its own */
+pid_t server_fork(struct server *s)
+{
+    struct epoll_event ev = {0};
+    pid_t pid = fork();
+
+    if (pid != 0)
+        return pid;
+    close(s->epfd);
+    close(s->sigfd);
+    close(s->wakefd);
+    loop_open(s);
+    for (int i = 0; i < s->nlisteners; i++) {
+        s->listeners[i].unix_path = NULL; /* the parent's to remove */
+        ev.events = s->accepting ? EPOLLIN : 0;
+        ev.data.ptr = &s->listeners[i].t;
+        epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listeners[i].fd, &ev);
+    }
+    return 0;
 }
 
 void server_limits_from_config(struct server_limits *lim,
@@ -391,6 +422,11 @@ static void set_accepting(struct server *s, int on)
         ev.data.ptr = &s->listeners[i].t;
         epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listeners[i].fd, &ev);
     }
+}
+
+void server_set_accepting(struct server *s, int on)
+{
+    set_accepting(s, on != 0);
 }
 
 /* accept_pause - stop accepting for SERVER_ACCEPT_BACKOFF_MS (the loop

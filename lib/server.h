@@ -137,6 +137,18 @@ int server_run(struct server *s);
 void server_stop(struct server *s);
 /* server_wakeup - thread-safe: makes the loop call ops->wakeup soon. */
 void server_wakeup(struct server *s);
+/* server_fork - fork(); the child gets an event loop of its own (a new
+   epoll set, signalfd and eventfd) on the same listen sockets, accepting
+   if the parent was, and never removes the unix socket paths (the
+   parent's).  For a pool of processes that each serve their own
+   connections (postern-lda --lmtp).  Call with no connection open, before
+   server_run or from one of its callbacks; the child goes on from there
+   with its own loop.  Returns what fork() returns. */
+pid_t server_fork(struct server *s);
+/* server_set_accepting - 0: accept nothing, new clients wait in the listen
+   backlog; 1: accept again.  A connection closing below the limit turns
+   accepting back on. */
+void server_set_accepting(struct server *s, int on);
 /* server_set_limits - apply new limits (after a reload). */
 void server_set_limits(struct server *s, const struct server_limits *lim);
 int server_conn_count(const struct server *s);
