@@ -447,3 +447,53 @@ int pgroup_has_any(const struct pgroup_set *s, const struct pgroup *g,
     }
     return first_neg ? first_neg : LK_NOTFOUND;
 }
+
+/* --- indexing rules by what their groups hold ------------------------------ */
+
+size_t pgroup_index(const struct pgroup *g)
+{
+    return g->index;
+}
+
+/* closure - ask()'s walk without an address: 0 as soon as it would reach
+   an LDAP group or nest too deep */
+static int closure(const struct pgroup *g, int depth, unsigned char *seen)
+{
+    if (seen[g->index])
+        return 1;
+    seen[g->index] = 1;
+    for (size_t i = 0; i < g->nsubs; i++) {
+        const struct pg_sub *sub = &g->subs[i];
+        if (sub->type != PG_GROUP)
+            return 0;
+        if (sub->group == NULL)
+            continue;
+        if (depth + 1 > PGROUP_NEST_MAX || !closure(sub->group, depth + 1,
+                                                    seen))
+            return 0;
+    }
+    return 1;
+}
+
+int pgroup_closure(const struct pgroup_set *s, const struct pgroup *g,
+                   unsigned char *seen)
+{
+    (void)s;
+    return closure(g, 0, seen);
+}
+
+void pgroup_set_each_member(const struct pgroup_set *s,
+                            void (*fn)(void *ctx, const struct pgroup *g,
+                                       char kind, const char *value),
+                            void *ctx)
+{
+    size_t it = 0;
+    const char *key;
+    void *val;
+
+    while (hmap_next(&s->members, &it, &key, &val)) {
+        const char *k = strchr(key, '\x1f'); /* "index\x1fkind\x1fvalue" */
+        if (k && k[1] && k[2] == '\x1f')
+            fn(ctx, val, k[1], k + 3);
+    }
+}

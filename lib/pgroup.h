@@ -124,4 +124,27 @@ int pgroup_has_any(const struct pgroup_set *s, const struct pgroup *g,
                    const char *const *addrs, size_t n,
                    const struct pgroup_ldap *ldap, struct str *err);
 
+/* --- indexing rules by what their groups hold ------------------------------ */
+
+/* pgroup_index - g's place in its set: 0 .. pgroup_set_count() - 1. */
+size_t pgroup_index(const struct pgroup *g);
+/*
+ * pgroup_closure - set seen[i] (pgroup_set_count() bytes, zeroed by the
+ * caller) for g and every group nested in it: the groups whose address and
+ * domain members pgroup_has(g) consults.  Returns 1 when g is static:
+ * pgroup_has(g, addr) is LK_FOUND exactly when addr is an address member
+ * of a marked group or its domain (or a parent, ".parent") a domain
+ * member, LK_NOTFOUND otherwise; 0 when it can depend on more (an LDAP
+ * group in the closure, nesting beyond PGROUP_NEST_MAX).
+ */
+int pgroup_closure(const struct pgroup_set *s, const struct pgroup *g,
+                   unsigned char *seen);
+/* pgroup_set_each_member - fn for every address ('a') and domain ('d',
+   ".suffix" included) member of every group of the set, as stored
+   (canonical; compare case-insensitively). */
+void pgroup_set_each_member(const struct pgroup_set *s,
+                            void (*fn)(void *ctx, const struct pgroup *g,
+                                       char kind, const char *value),
+                            void *ctx);
+
 #endif

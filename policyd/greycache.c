@@ -26,10 +26,21 @@
  * and is retried; beyond that, changes are dropped with a warning (soft
  * state).
  *
- * Limits: greylist_cache_size entries (triplets plus clients); when full,
- * the cache is emptied (it is only a cache) and refills from the database.
+ * Limits: greylist_cache_size entries (triplets plus clients).  The cache
+ * is split into GC_SHARDS_MAX shards at most (one per GC_SHARD_MIN entries
+ * of the bound: a cache of fewer than 2 * GC_SHARD_MIN entries is one
+ * shard), each with its own lock, its own share of the bound and a list of
+ * its entries from the oldest store to the newest.  Eviction is gradual:
+ * a store into a full shard first drops its oldest entry, and every store
+ * also drops up to GC_EXPIRE_BATCH entries at the old end that are older
+ * than greylist_cache_ttl (they would be read again anyway).  So no store
+ * holds a lock for more than a few entries' work, the newest entries stay
+ * and answer, and a dropped entry is only read again from the database
+ * (a miss, never another outcome).  The first time the bound is reached
+ * it is logged once.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +58,28 @@
 #define GC_ROWS 16                 /* rows per multi-row INSERT */
 #define GC_TX_TRIES 3              /* whole-batch runs after a deadlock or
                                       a lost connection, per flush */
+#define GC_SHARDS_MAX 64           /* locks (and eviction lists) of the cache */
+#define GC_SHARD_MIN 1024          /* entries of the bound per shard, at least */
+#define GC_EXPIRE_BATCH 2          /* expired entries dropped per store */
 
 struct gc_entry {
+    struct gc_entry *prev, *next;  /* the shard's list, oldest store first */
     struct gc_state st;
     char key[];
+};
+
+struct gc_shard {
+    pthread_mutex_t lock;
+    struct hmap index;             /* key -> struct gc_entry (keys borrowed) */
+    struct gc_entry *oldest, *newest;
+    size_t max;                    /* this shard's share of the bound */
+};
+
+struct gc_cache {
+    struct gc_shard *shard;
+    unsigned nshards;              /* a power of two */
+    long long ttl;                 /* seconds */
+    atomic_int full_logged;
 };
 
 struct gc_op {
@@ -61,11 +90,9 @@ struct gc_op {
 };
 
 struct greycache {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;          /* the write queue */
     pthread_cond_t cond;
-    struct hmap index;             /* key -> struct gc_entry (keys borrowed) */
-    size_t max;
-    long long ttl;                 /* seconds */
+    struct gc_cache *cache;
     struct gc_op *q, *qtail;
     size_t nq;
     int stop, dropping;
@@ -73,47 +100,159 @@ struct greycache {
     struct db_config dbcfg;
 };
 
-static void clear_all(struct greycache *gc)
+/* --- the cache --------------------------------------------------------------- */
+
+struct gc_cache *gc_cache_new(size_t max, long long ttl)
 {
-    hmap_free(&gc->index, free);
-    hmap_init(&gc->index, 0, 0);
+    struct gc_cache *c = xcalloc(1, sizeof(*c));
+    unsigned n = 1;
+
+    if (max < 1)
+        max = 1;
+    while (n < GC_SHARDS_MAX && (size_t)n * 2 * GC_SHARD_MIN <= max)
+        n *= 2;
+    c->nshards = n;
+    c->ttl = ttl;
+    c->shard = xcalloc(n, sizeof(*c->shard));
+    for (unsigned i = 0; i < n; i++) {
+        struct gc_shard *sh = &c->shard[i];
+        pthread_mutex_init(&sh->lock, NULL);
+        hmap_init(&sh->index, 0, 0);
+        sh->max = max / n + (i < max % n); /* the shares add up to max */
+    }
+    atomic_init(&c->full_logged, 0);
+    return c;
+}
+
+void gc_cache_free(struct gc_cache *c)
+{
+    if (c == NULL)
+        return;
+    for (unsigned i = 0; i < c->nshards; i++) {
+        hmap_free(&c->shard[i].index, free);
+        pthread_mutex_destroy(&c->shard[i].lock);
+    }
+    free(c->shard);
+    free(c);
+}
+
+static struct gc_shard *shard_of(struct gc_cache *c, const char *key)
+{
+    if (c->nshards == 1)
+        return &c->shard[0];
+    /* the high bits: the table inside uses the low ones */
+    return &c->shard[(hmap_hash(key, strlen(key), 0) >> 40) &
+                     (c->nshards - 1)];
+}
+
+static void list_unlink(struct gc_shard *sh, struct gc_entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        sh->oldest = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        sh->newest = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void list_append(struct gc_shard *sh, struct gc_entry *e)
+{
+    e->next = NULL;
+    e->prev = sh->newest;
+    if (sh->newest)
+        sh->newest->next = e;
+    else
+        sh->oldest = e;
+    sh->newest = e;
+}
+
+/* evict_oldest - drop the shard's oldest entry (lock held) */
+static void evict_oldest(struct gc_shard *sh)
+{
+    struct gc_entry *e = sh->oldest;
+
+    list_unlink(sh, e);
+    hmap_del(&sh->index, e->key);
+    free(e);
+}
+
+int gc_cache_get(struct gc_cache *c, const char *key, time_t now,
+                 struct gc_state *out)
+{
+    struct gc_shard *sh = shard_of(c, key);
+    int hit = 0;
+
+    pthread_mutex_lock(&sh->lock);
+    struct gc_entry *e = hmap_get(&sh->index, key);
+    if (e != NULL && now - e->st.cached_at <= c->ttl) {
+        *out = e->st;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return hit;
+}
+
+void gc_cache_put(struct gc_cache *c, const char *key,
+                  const struct gc_state *st)
+{
+    struct gc_shard *sh = shard_of(c, key);
+    struct gc_entry *e;
+    int full = 0;
+
+    pthread_mutex_lock(&sh->lock);
+    /* expired at the old end: dropped a few at a time */
+    for (int i = 0; i < GC_EXPIRE_BATCH && sh->oldest &&
+                    st->cached_at - sh->oldest->st.cached_at > c->ttl; i++)
+        if (strcmp(sh->oldest->key, key) != 0)
+            evict_oldest(sh);
+    if ((e = hmap_get(&sh->index, key)) != NULL) {
+        e->st = *st;
+        list_unlink(sh, e); /* stored again: the newest */
+        list_append(sh, e);
+        pthread_mutex_unlock(&sh->lock);
+        return;
+    }
+    if (hmap_count(&sh->index) >= sh->max) {
+        evict_oldest(sh);
+        full = 1;
+    }
+    e = xmalloc(sizeof(*e) + strlen(key) + 1);
+    strcpy(e->key, key);
+    e->st = *st;
+    hmap_put(&sh->index, e->key, e);
+    list_append(sh, e);
+    pthread_mutex_unlock(&sh->lock);
+    if (full && atomic_exchange(&c->full_logged, 1) == 0)
+        log_info("greylisting cache full (%zu entries in %u shards): the "
+                 "oldest entries are dropped as new ones come, and read "
+                 "from the database again when needed", gc_cache_count(c),
+                 c->nshards);
+}
+
+size_t gc_cache_count(struct gc_cache *c)
+{
+    size_t n = 0;
+
+    for (unsigned i = 0; i < c->nshards; i++) {
+        pthread_mutex_lock(&c->shard[i].lock);
+        n += hmap_count(&c->shard[i].index);
+        pthread_mutex_unlock(&c->shard[i].lock);
+    }
+    return n;
 }
 
 int gc_get(struct greycache *gc, const char *key, time_t now,
            struct gc_state *out)
 {
-    int hit = 0;
-
-    pthread_mutex_lock(&gc->lock);
-    struct gc_entry *e = hmap_get(&gc->index, key);
-    if (e != NULL && now - e->st.cached_at <= gc->ttl) {
-        *out = e->st;
-        hit = 1;
-    }
-    pthread_mutex_unlock(&gc->lock);
-    return hit;
+    return gc_cache_get(gc->cache, key, now, out);
 }
 
 void gc_put(struct greycache *gc, const char *key, const struct gc_state *st)
 {
-    struct gc_entry *e;
-
-    pthread_mutex_lock(&gc->lock);
-    if ((e = hmap_get(&gc->index, key)) != NULL) {
-        e->st = *st;
-        pthread_mutex_unlock(&gc->lock);
-        return;
-    }
-    if (hmap_count(&gc->index) >= gc->max) {
-        log_info("greylisting cache full (%zu entries): emptied, refilling "
-                 "from the database", hmap_count(&gc->index));
-        clear_all(gc);
-    }
-    e = xmalloc(sizeof(*e) + strlen(key) + 1);
-    strcpy(e->key, key);
-    e->st = *st;
-    hmap_put(&gc->index, e->key, e);
-    pthread_mutex_unlock(&gc->lock);
+    gc_cache_put(gc->cache, key, st);
 }
 
 void gc_queue(struct greycache *gc, int type, const char *net,
@@ -424,15 +563,14 @@ struct greycache *gc_new(const struct policyd_config *cfg, struct str *err)
 {
     struct greycache *gc = xcalloc(1, sizeof(*gc));
 
-    hmap_init(&gc->index, 0, 0);
+    gc->cache = gc_cache_new((size_t)cfg->greylist_cache_size,
+                             cfg->greylist_cache_ttl / 1000);
     pthread_mutex_init(&gc->lock, NULL);
     pthread_cond_init(&gc->cond, NULL);
-    gc->max = (size_t)cfg->greylist_cache_size;
-    gc->ttl = cfg->greylist_cache_ttl / 1000;
     db_config_copy(&gc->dbcfg, &cfg->db);
     if (pthread_create(&gc->thread, NULL, flusher, gc) != 0) {
         db_config_free(&gc->dbcfg);
-        hmap_free(&gc->index, free);
+        gc_cache_free(gc->cache);
         free(gc);
         return str_appendf(err, "cannot start the greylisting writer"), NULL;
     }
@@ -448,7 +586,7 @@ void gc_free(struct greycache *gc)
     pthread_cond_signal(&gc->cond);
     pthread_mutex_unlock(&gc->lock);
     pthread_join(gc->thread, NULL);
-    hmap_free(&gc->index, free);
+    gc_cache_free(gc->cache);
     db_config_free(&gc->dbcfg);
     pthread_mutex_destroy(&gc->lock);
     pthread_cond_destroy(&gc->cond);

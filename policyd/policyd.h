@@ -175,6 +175,12 @@ struct pd_override {
     long long max;             /* -1 = unlimited */
 };
 
+/* a growable list of indexes (rules, groups), ascending where it matters */
+struct pd_ids {
+    unsigned *v;
+    size_t n, cap;
+};
+
 struct pd_rules {
     struct arena arena;
     struct aliasdom alias;          /* alias domain -> target (canonical
@@ -184,6 +190,18 @@ struct pd_rules {
                                        canonical form) */
     struct pd_sender_rule *srules;
     size_t nsrules;
+    /* the sender rules indexed by what their recipient group holds
+       (rules.c, rules_srule_cands), so a request evaluates only the rules
+       its recipient can meet */
+    struct hmap srule_members;      /* "a\x1faddress" / "d\x1fdomain" ->
+                                       struct pd_ids: the groups holding it
+                                       directly (those a rule consults) */
+    struct pd_ids *srule_of_group;  /* per group index: the rules whose
+                                       recipient group consults it */
+    struct pd_ids srule_any;        /* rules every recipient meets: no
+                                       recipient group, or one with LDAP
+                                       groups (not indexed) */
+    int srules_protect;             /* some rule names a recipient group */
     struct pd_grey_settings grey_default;
     struct strmap grey_domain;      /* domain -> struct pd_grey_settings */
     struct pd_wl *wl;
@@ -203,6 +221,23 @@ void rules_free(struct pd_rules *r);
 /* rules_domchecks - the per-domain check switches, or NULL. */
 const struct pd_domchecks *rules_domchecks(const struct pd_rules *r,
                                            const char *domain);
+/* the sender rules a recipient can meet, in priority order (indexes into
+   srules); v is buf or allocated (pd_cands_free) */
+struct pd_cands {
+    unsigned *v;
+    size_t n, cap;
+    unsigned buf[32];
+};
+/* rules_srule_cands - the rules whose recipient group can hold rcpt
+   (canonical), ascending: every rule that can match, and maybe more (a
+   rule's full test still decides); the set does not depend on anything
+   but rcpt and the snapshot. */
+void rules_srule_cands(const struct pd_rules *r, const char *rcpt,
+                       struct pd_cands *c);
+/* rules_index_srules - build that index once srules and groups are in
+   place (the loader does; a hand-built snapshot calls it) */
+void rules_index_srules(struct pd_rules *r);
+void pd_cands_free(struct pd_cands *c);
 /* rules_grey - the greylisting settings for a recipient domain. */
 const struct pd_grey_settings *rules_grey(const struct pd_rules *r,
                                           const char *domain);
@@ -244,6 +279,18 @@ void gc_put(struct greycache *gc, const char *key, const struct gc_state *st);
 void gc_queue(struct greycache *gc, int type, const char *net,
               const char *sender, const char *rcpt, long long now,
               long long first);
+
+/* the cache alone (gc_get/gc_put use one; tests build their own): at most
+   max entries in locked shards, evicted gradually, oldest store first
+   (greycache.c); ttl in seconds */
+struct gc_cache;
+struct gc_cache *gc_cache_new(size_t max, long long ttl);
+void gc_cache_free(struct gc_cache *c);
+int gc_cache_get(struct gc_cache *c, const char *key, time_t now,
+                 struct gc_state *out);
+void gc_cache_put(struct gc_cache *c, const char *key,
+                  const struct gc_state *st);
+size_t gc_cache_count(struct gc_cache *c);
 
 /* --- the greylisting state step (greylist.c) ----------------------------- */
 

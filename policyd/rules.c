@@ -7,7 +7,9 @@
  * (for "the login owns the sender address") and policy_domain_checks.
  * lib/reloader.c loads a new snapshot within [policyd] poll_interval of any
  * change an admin makes.  The policy groups are lib/pgroup.h's snapshot,
- * the same postern-milter loads.
+ * the same postern-milter loads.  The sender rules are indexed by what
+ * their recipient groups hold (rules_srule_cands, below), so a request
+ * evaluates only the rules its recipient can meet.
  *
  * A snapshot is read-only once built; workers read it without locks.  The
  * loop thread counts the jobs that use it (refs) and frees it when a newer
@@ -271,7 +273,8 @@ void rules_srule_cands(const struct pd_rules *r, const char *rcpt,
     c->cap = sizeof(c->buf) / sizeof(c->buf[0]);
     cands_add(c, &r->srule_any);
     /* as pgroup_has asks: the address, its domain, every ".parent" */
-    if (len > 0 && len <= PGROUP_ADDR_MAX && r->srule_members.count > 0) {
+    if (len > 0 && len <= PGROUP_ADDR_MAX &&
+        hmap_count(&r->srule_members) > 0) {
         cands_key(r, c, 'a', rcpt);
         if (at) {
             cands_key(r, c, 'd', at + 1);
@@ -593,7 +596,16 @@ static void rules_describe(void *p, struct str *out)
                 r->nsrules, r->nwl, r->nrl);
 }
 
+/* the tables rules_load reads: a change elsewhere (a mailbox) is not
+   a reason to load the rules again */
+static const char *const pd_tables[] = {
+    "domains", "policy_groups", "policy_group_members", "sender_rules",
+    "greylist_settings", "greylist_whitelist", "ratelimit_rules",
+    "ratelimit_windows", "ratelimit_overrides", "sender_grants",
+    "policy_domain_checks", NULL};
+
 const struct reloader_ops pd_rules_ops = {.what = "policy tables",
                                           .load = rules_load,
                                           .free = rules_free_void,
-                                          .describe = rules_describe};
+                                          .describe = rules_describe,
+                                          .tables = pd_tables};

@@ -10,6 +10,12 @@
  * MAIL FROM.  No matching rule: no objection.  Every decision is logged
  * with the rule's name.
  *
+ * Many rules: only the rules whose recipient group can hold the recipient
+ * are tried (rules.c rules_srule_cands: an index by address, domain and
+ * parent domain of the groups without LDAP members; the other rules are
+ * tried for every recipient), in the same order, so the answer is that of
+ * trying them all and 1,500 per-class rules cost a request one or two.
+ *
  * Addresses are canonical (decide.c: case, quoting, +extension, trailing
  * dot, alias domain), so every spelling of a protected address meets its
  * rule.
@@ -190,20 +196,22 @@ static int settled(const struct pgroup *const *v, size_t n,
     return 0;
 }
 
-/* nested_rule - after a permit by rule i for recipient group G: the first
-   rule of a group nested in G that refuses, or NULL; < 0 in *rc on
-   trouble */
-static const struct pd_sender_rule *nested_rule(struct pd_eval *e, size_t i,
-                                                int *rc)
+/* nested_rule - after a permit by rule c->v[k] for recipient group G: the
+   first rule of a group nested in G that refuses, or NULL; < 0 in *rc on
+   trouble.  Only the candidates after it: a rule of a group that cannot
+   hold the recipient does not match. */
+static const struct pd_sender_rule *nested_rule(struct pd_eval *e,
+                                                const struct pd_cands *c,
+                                                size_t k, int *rc)
 {
     const struct pd_rules *r = e->rules;
-    const struct pgroup *outer = r->srules[i].recipient;
+    const struct pgroup *outer = r->srules[c->v[k]].recipient;
     const struct pgroup *done[SR_SETTLED_MAX];
     size_t ndone = 0;
 
     *rc = 0;
-    for (size_t j = i + 1; outer && j < r->nsrules; j++) {
-        const struct pd_sender_rule *sr = &r->srules[j];
+    for (size_t j = k + 1; outer && j < c->n; j++) {
+        const struct pd_sender_rule *sr = &r->srules[c->v[j]];
         int m;
         if (!sr->recipient || settled(done, ndone, sr->recipient) ||
             !pgroup_nested_in(r->groups, outer, sr->recipient))
@@ -260,37 +268,41 @@ static int answer(struct pd_eval *e, const struct pd_sender_rule *sr,
     return PV_DECIDED;
 }
 
-/* check_address - the rules for the recipient e->rcpt */
+/* check_address - the rules for the recipient e->rcpt: those its
+   address, domain and parent domains can meet (rules_srule_cands), in
+   priority order, as if every rule were tried */
 static int check_address(struct pd_eval *e)
 {
     const struct pd_rules *r = e->rules;
+    struct pd_cands c;
+    int v = PV_DUNNO;
 
-    for (size_t i = 0; i < r->nsrules; i++) {
-        const struct pd_sender_rule *sr = &r->srules[i], *inner;
+    rules_srule_cands(r, e->rcpt.full, &c);
+    for (size_t k = 0; k < c.n; k++) {
+        const struct pd_sender_rule *sr = &r->srules[c.v[k]], *inner;
         int m = rule_matches(e, sr);
-        if (m < 0)
-            return PV_TEMP;
+        if (m < 0) {
+            v = PV_TEMP;
+            break;
+        }
         if (m != LK_FOUND)
             continue;
         if (sr->action == RA_PERMIT && sr->recipient) {
-            inner = nested_rule(e, i, &m);
-            if (m < 0)
-                return PV_TEMP;
-            if (inner)
-                return answer(e, inner, sr);
+            inner = nested_rule(e, &c, k, &m);
+            if (m < 0) {
+                v = PV_TEMP;
+                break;
+            }
+            if (inner) {
+                v = answer(e, inner, sr);
+                break;
+            }
         }
-        return answer(e, sr, NULL);
+        v = answer(e, sr, NULL);
+        break;
     }
-    return PV_DUNNO;
-}
-
-/* protects_recipients - does any rule name a recipient group? */
-static int protects_recipients(const struct pd_rules *r)
-{
-    for (size_t i = 0; i < r->nsrules; i++)
-        if (r->srules[i].recipient)
-            return 1;
-    return 0;
+    pd_cands_free(&c);
+    return v;
 }
 
 /* group_members - the member addresses of the recipient when it is an
@@ -318,7 +330,7 @@ int check_sender_rules(struct pd_eval *e)
     int v = check_address(e), rc;
 
     if (v != PV_DUNNO || !e->rcpt_ok || e->rcpt.full[0] == '\0' ||
-        !protects_recipients(e->rules))
+        !e->rules->srules_protect)
         return v;
     rc = group_members(e, &members);
     if (rc == LK_LIMIT)

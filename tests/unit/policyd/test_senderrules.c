@@ -78,6 +78,7 @@ static void setup(void)
     rule("young-send-closed", 3, 0, RA_REJECT, 0, "inside only");
     rule("young-receive-inside", 4, 3, RA_PERMIT, 1, NULL);
     rule("young-receive-closed", 0, 3, RA_REJECT, 0, "from the school only");
+    rules_index_srules(&rules);
     strmap_init(&rules.grants, 4);
     strmap_init(&rules.domchecks, 4);
     strmap_init(&rules.grey_domain, 4);
