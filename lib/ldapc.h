@@ -40,8 +40,8 @@
 
 /*
  * The [ldap] section.  The connection keys are used by ldapc itself; the
- * directory-layout keys (group_filter ... cache_ttl) are shared settings
- * every program that resolves groups reads the same way.
+ * directory-layout keys (group_filter ... group_check_interval) are shared
+ * settings every program that resolves groups reads the same way.
  */
 struct ldapc_config {
     char *uri;              /* "ldap://a:389 ldap://b:389" (blank or comma) */
@@ -59,6 +59,7 @@ struct ldapc_config {
     char *mail_attribute;   /* mailPrimaryAddress | mail, or a list */
     long long max_nesting;
     long long cache_ttl;    /* ms */
+    long long check_interval; /* ms: group_check_interval, 0 = never */
 };
 
 #define LDAPC_DEFAULT_GROUP_FILTER                                             \
@@ -95,6 +96,8 @@ struct ldapc_config {
     {"max_nesting", CFG_INT, "10", 0, 100, offsetof(T, m.max_nesting), NULL},  \
     {"cache_ttl", CFG_TIME, "60s", 0, 86400000, offsetof(T, m.cache_ttl),      \
      NULL},                                                                    \
+    {"group_check_interval", CFG_TIME, "5s", 0, 3600000,                       \
+     offsetof(T, m.check_interval), NULL},                                     \
     {NULL, 0, NULL, 0, 0, 0, NULL}
 
 /*

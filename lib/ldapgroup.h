@@ -19,7 +19,8 @@
  *   uid_filter        finds a user by a memberUid value (%s)
  *   user_filter       finds a user by login or address (%s)
  *   max_nesting       groups below the top group, at most this many levels
- *   cache_ttl         how long answers are cached
+ *   cache_ttl         how long answers are cached (at most)
+ *   group_check_interval  how often a cached group is checked for changes
  * A member value with '=' is a DN, read with a base search; an entry with
  * member values or a group object class (groupOfNames, groupOfUniqueNames,
  * posixGroup, univentionGroup) is a nested group, any other entry a user
@@ -34,10 +35,33 @@
  * A member DN that does not exist is skipped with a logged warning (stale
  * data, not an outage); the count is in struct ldapgroup_stats.
  *
+ * Reading: the members of a group are read in batches, not one search
+ * each: member DNs below one parent entry with one one-level search of an
+ * OR of their RDNs, LDAPGROUP_BATCH_MAX at a time (LDAPGROUP_PARENT_MIN or
+ * more below one parent: first one one-level search of all the parent's
+ * children, limited to LDAPGROUP_PARENT_FACTOR times their number, which a
+ * school-wide group's container passes; over the limit, the batches),
+ * memberUid values with an OR of uid_filter when it is "(ATTR=%s)"; a
+ * member a batch cannot settle (a DN with escapes or a multi-valued RDN, a
+ * uid two entries answer, a DN the server spells otherwise, a custom
+ * uid_filter) is read alone, so every outcome is the same as reading each
+ * member alone.  A 1,000-member group is about a dozen searches, two when
+ * its members fill their container.
+ *
  * Caching: one lib/ttlcache for group lookups (address -> DN and rule
  * values, negative answers too) and one for expansions (DN -> member set),
  * both for cache_ttl and bounded (LDAPGROUP_FIND_CACHE_MAX,
  * LDAPGROUP_EXPAND_CACHE_MAX).  TEMP and LIMIT answers are never cached.
+ * One caller per key reads (the others wait for its answer, or keep the
+ * cached one while it is refreshed); an entry is refreshed ahead of
+ * expiry by the caller that finds it due, and entries expire one by one.
+ * Every group_check_interval (0: never) a cached expansion's groups (the
+ * group and every group nested in it) have their entryCSN, else
+ * modifyTimestamp, read again in one batch, and a cached group lookup its
+ * group's: when one changed the group is read again at once, so a member
+ * added or removed in LDAP counts within about group_check_interval.  A
+ * change only to a user's entry (a new address) or a new group address
+ * counts within cache_ttl.
  *
  * Backend: searches go through struct ldapgroup_backend, whose search
  * function has ldapc_search()'s contract; ldapgroup_backend_ldapc() makes
@@ -62,6 +86,11 @@
 #define LDAPGROUP_RULE_VALUES_MAX 64     /* values of the extra attribute */
 #define LDAPGROUP_USER_ENTRIES_MAX 4     /* entries user_filter may find */
 #define LDAPGROUP_SUBGROUPS_MAX 1024     /* nested groups of one expansion */
+#define LDAPGROUP_BATCH_MAX 100          /* member values in one search */
+#define LDAPGROUP_PARENT_MIN 500         /* members below one parent read
+                                            with the parent's children */
+#define LDAPGROUP_PARENT_FACTOR 3        /* ... if it has at most this many
+                                            times as many children */
 
 typedef int (*ldapgroup_search_fn)(void *ctx, const char *base, int scope,
                                    const char *filter,
@@ -161,6 +190,12 @@ int ldapgroup_user_addresses(struct ldapgroup *g,
 struct ldapgroup_stats {
     unsigned long long searches;       /* backend searches made */
     unsigned long long missing;        /* member DNs/uids not found */
+    unsigned long long loads;          /* expansions read (cache misses
+                                          and refreshes) */
+    unsigned long long refreshes;      /* of those, ahead of expiry */
+    unsigned long long checks;         /* change checks of cached answers */
+    unsigned long long waits;          /* callers that waited for another
+                                          caller's read */
 };
 
 /* ldapgroup_stats - counters since ldapgroup_new (approximate). */

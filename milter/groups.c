@@ -142,9 +142,14 @@ static void pg_describe(void *p, struct str *out)
                 l->alias.n);
 }
 
+/* the tables pg_load reads (alias domains, groups, members) */
+static const char *const pg_tables[] = {"domains", "policy_groups",
+                                        "policy_group_members", NULL};
+
 static const struct reloader_ops pg_ops = {.what = "policy groups",
                                            .load = pg_load, .free = pg_free,
-                                           .describe = pg_describe};
+                                           .describe = pg_describe,
+                                           .tables = pg_tables};
 
 static void snap_unref(struct msnap *s)
 {

@@ -2,7 +2,9 @@
  * groups - is an address a member of a policy group?  postern-policyd's
  * side of lib/pgroup.h (the groups and their members come from the rule
  * snapshot, rules.c) and lib/ldapgroup.h (ldap_group members, through the
- * worker's own LDAP connection and the cache all workers share).
+ * worker's own LDAP connection and the cache all workers share: one worker
+ * reads a group while the others wait for it or keep the cached answer,
+ * and [ldap] group_check_interval brings LDAP changes in within seconds).
  *
  * Outcomes: LK_FOUND, LK_NOTFOUND, LK_TEMP (LDAP cannot answer), LK_LIMIT
  * (policy groups nested deeper than PGROUP_NEST_MAX, LDAP groups deeper

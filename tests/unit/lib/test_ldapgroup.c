@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "ldapgroup.h"
 #include "lookup.h"
@@ -66,16 +67,40 @@ static const struct fentry dir[] = {
       "member", "cn=9a,ou=groups,dc=x", "member", "cn=loop1,ou=groups,dc=x",
       "member", "uid=ben,ou=people,dc=x", NULL}},
     {"uid=twin2,ou=people,dc=x", {"uid", "twin", NULL}},
+    /* a uid two entries answer; member DNs spelt otherwise than the
+       directory does, with an escape, below a parent that does not exist */
+    {"cn=twins,ou=groups,dc=x",
+     {"objectClass", "posixGroup", "memberUid", "anna", "memberUid", "twin",
+      NULL}},
+    {"cn=spelt,ou=groups,dc=x",
+     {"objectClass", "groupOfNames", "member", "uid=carl,ou=people,dc=x",
+      "member", "UID=Ben, OU=People, DC=X", "member",
+      "cn=a\\,b,ou=people,dc=x", "member", "uid=x,ou=nowhere,dc=x",
+      NULL}},
+    /* the changing group cn=mut (synthetic) inside a group */
+    {"cn=outer,ou=groups,dc=x",
+     {"objectClass", "groupOfNames", "member", "cn=mut,ou=groups,dc=x",
+      "member", "uid=ben,ou=people,dc=x", NULL}},
 };
 
 #define NDIR (sizeof(dir) / sizeof(dir[0]))
 #define DEEP 12     /* cn=dN: a chain dN -> dN+1, the last has carl */
 #define HUGE_N (LDAPGROUP_MEMBERS_MAX + 1)
+#define FEW_N 1200  /* the children of ou=few: uid=u0 .. uid=u1199 */
 
 struct fake {
     int down;
     unsigned long searches;
+    unsigned long batches;      /* searches with an OR of several terms */
+    size_t terms_max;           /* the most terms in one search */
 };
+
+static struct fake fake;
+
+/* the mutable group cn=mut,ou=groups,dc=x: its members uid=uN,ou=many for
+   the N in mut_members, its entryCSN "mut-<mut_gen>" */
+static int mut_members[8] = {1, 2, -1};
+static int mut_gen = 1;
 
 static int wanted(const char *const *attrs, const char *name)
 {
@@ -83,6 +108,18 @@ static int wanted(const char *const *attrs, const char *name)
         if (!strcasecmp(attrs[i], name))
             return 1;
     return 0;
+}
+
+/* stamp - every entry has an entryCSN: "csn-DN" (never changes) */
+static void stamp(const char *dn, const char *const *attrs, ldapc_entry_fn fn,
+                  void *ctx)
+{
+    char buf[160];
+
+    if (wanted(attrs, "entryCSN")) {
+        snprintf(buf, sizeof(buf), "csn-%s", dn);
+        fn(ctx, dn, "entryCSN", buf, strlen(buf));
+    }
 }
 
 static int send_entry(const struct fentry *e, const char *const *attrs,
@@ -93,16 +130,19 @@ static int send_entry(const struct fentry *e, const char *const *attrs,
         if (wanted(attrs, e->attrs[i]))
             fn(ctx, e->dn, e->attrs[i], e->attrs[i + 1],
                strlen(e->attrs[i + 1]));
+    stamp(e->dn, attrs, fn, ctx);
     return LK_FOUND;
 }
 
 /* synthetic entries: cn=dN,ou=deep (a chain), cn=huge (HUGE_N members
-   uid=uN,ou=many, each with mail uN@many.example) */
+   uid=uN,ou=many, each with uid uN and mail uN@many.example), cn=kN,ou=many
+   (N members uid=uN,ou=many), cn=pN,ou=many (a posixGroup: N memberUid
+   uN), cn=mut,ou=groups,dc=x (see mut_members) */
 static int synth(const char *base, const char *const *attrs,
                  ldapc_entry_fn fn, void *ctx)
 {
     char buf[128];
-    int n;
+    int n, k = 0;
 
     if (sscanf(base, "cn=d%d,ou=deep", &n) == 1) {
         fn(ctx, base, NULL, NULL, 0);
@@ -115,24 +155,103 @@ static int synth(const char *base, const char *const *attrs,
         }
         if (wanted(attrs, "uniqueMember"))
             fn(ctx, base, "uniqueMember", buf, strlen(buf));
+        stamp(base, attrs, fn, ctx);
         return LK_FOUND;
     }
-    if (!strcmp(base, "cn=huge,ou=many")) {
+    if (!strcmp(base, "cn=huge,ou=many") ||
+        sscanf(base, "cn=k%d,ou=many%n", &n, &k) == 1 ||
+        sscanf(base, "cn=f%d,ou=many%n", &n, &k) == 1 ||
+        sscanf(base, "cn=p%d,ou=many%n", &n, &k) == 1) {
+        int posix = base[3] == 'p';
+        const char *ou = base[3] == 'f' ? "few" : "many";
+        if (k == 0)
+            n = HUGE_N;
+        else if ((size_t)k != strlen(base))
+            return LK_NOTFOUND;
         fn(ctx, base, NULL, NULL, 0);
-        for (int i = 0; i < HUGE_N && wanted(attrs, "uniqueMember"); i++) {
-            snprintf(buf, sizeof(buf), "uid=u%d,ou=many", i);
-            fn(ctx, base, "uniqueMember", buf, strlen(buf));
+        for (int i = 0; i < n; i++) {
+            const char *a = posix ? "memberUid" : "uniqueMember";
+            if (!wanted(attrs, a))
+                break;
+            if (posix)
+                snprintf(buf, sizeof(buf), "u%d", i);
+            else
+                snprintf(buf, sizeof(buf), "uid=u%d,ou=%s", i, ou);
+            fn(ctx, base, a, buf, strlen(buf));
         }
+        stamp(base, attrs, fn, ctx);
         return LK_FOUND;
     }
-    if (sscanf(base, "uid=u%d,ou=many", &n) == 1) {
+    if (!strcmp(base, "cn=mut,ou=groups,dc=x")) {
+        fn(ctx, base, NULL, NULL, 0);
+        for (int i = 0; mut_members[i] >= 0; i++) {
+            snprintf(buf, sizeof(buf), "uid=u%d,ou=many", mut_members[i]);
+            if (wanted(attrs, "uniqueMember"))
+                fn(ctx, base, "uniqueMember", buf, strlen(buf));
+        }
+        snprintf(buf, sizeof(buf), "mut-%d", mut_gen);
+        if (wanted(attrs, "entryCSN"))
+            fn(ctx, base, "entryCSN", buf, strlen(buf));
+        return LK_FOUND;
+    }
+    if (((sscanf(base, "uid=u%d,ou=many%n", &n, &k) == 1 &&
+          (size_t)k == strlen(base)) ||
+         (sscanf(base, "uid=u%d,ou=few%n", &n, &k) == 1 &&
+          (size_t)k == strlen(base) && n < FEW_N))) {
         fn(ctx, base, NULL, NULL, 0);
         snprintf(buf, sizeof(buf), "u%d@many.example", n);
         if (wanted(attrs, "mailPrimaryAddress"))
             fn(ctx, base, "mailPrimaryAddress", buf, strlen(buf));
+        snprintf(buf, sizeof(buf), "u%d", n);
+        if (wanted(attrs, "uid"))
+            fn(ctx, base, "uid", buf, strlen(buf));
+        stamp(base, attrs, fn, ctx);
         return LK_FOUND;
     }
     return LK_NOTFOUND;
+}
+
+/* by_dn - the entry at dn (case-insensitive), sent to fn; LK_* */
+static int by_dn(const char *dn, const char *const *attrs, ldapc_entry_fn fn,
+                 void *ctx)
+{
+    for (size_t i = 0; i < NDIR; i++)
+        if (!strcasecmp(dir[i].dn, dn))
+            return send_entry(&dir[i], attrs, fn, ctx);
+    return synth(dn, attrs, fn, ctx);
+}
+
+static int count_cb(void *ctx, const char *dn, const char *attr,
+                    const char *value, size_t len)
+{
+    (void)dn, (void)value, (void)len;
+    if (attr == NULL)
+        ++*(size_t *)ctx;
+    return 0;
+}
+
+#define TERMS_MAX 1024
+static char term_attr[TERMS_MAX][64], term_value[TERMS_MAX][256];
+
+/* terms - "(a=v)" or "(|(a=v)(a=v)...)" into term_attr/term_value;
+   their number, or -1 for any other filter */
+static int terms(const char *filter)
+{
+    const char *p = filter;
+    int n = 0, len, or = !strncmp(filter, "(|", 2);
+
+    if (or)
+        p += 2;
+    while (*p == '(' && n < TERMS_MAX) {
+        if (sscanf(p, "(%63[^=()]=%255[^)])%n", term_attr[n], term_value[n],
+                   &len) != 2)
+            return -1;
+        p += len;
+        n++;
+    }
+    if (n == 0 || (or ? strcmp(p, ")") != 0 : *p != '\0') || (!or && n != 1))
+        return -1;
+    return n;
 }
 
 static int fake_search(void *ctx, const char *base, int scope,
@@ -141,41 +260,98 @@ static int fake_search(void *ctx, const char *base, int scope,
                        struct str *err)
 {
     struct fake *f = ctx;
-    char attr[64], value[256];
+    struct str dn = STR_INIT;
+    char udn[64];
     const struct fentry *hits[NDIR];
-    size_t nhits = 0;
+    size_t nhits = 0, nsynth = 0;
+    int n, u;
 
     f->searches++;
     if (f->down)
         return str_appendf(err, "fake: server down"), LK_TEMP;
-    if (scope == LDAPC_SCOPE_BASE) {
-        for (size_t i = 0; i < NDIR; i++)
-            if (!strcasecmp(dir[i].dn, base))
-                return send_entry(&dir[i], attrs, fn, fnctx);
-        return synth(base, attrs, fn, fnctx);
-    }
-    /* "(attr=value)" only */
-    if (sscanf(filter, "(%63[^=]=%255[^)])", attr, value) != 2)
+    if (scope == LDAPC_SCOPE_BASE)
+        return by_dn(base, attrs, fn, fnctx);
+    if ((n = terms(filter)) < 0)
         return str_appendf(err, "fake: bad filter %s", filter), LK_TEMP;
+    f->batches += n > 1;
+    if ((size_t)n > f->terms_max)
+        f->terms_max = (size_t)n;
+    if (scope == LDAPC_SCOPE_ONE && !strcmp(filter, "(objectClass=*)")) {
+        /* all the children: ou=few's, ou=many's (too many), dir's */
+        const char *comma;
+        if (!strcasecmp(base, "ou=many") ||
+            (!strcasecmp(base, "ou=few") && FEW_N > max_entries))
+            return str_appendf(err, "fake: size limit exceeded"), LK_TEMP;
+        if (!strcasecmp(base, "ou=few")) {
+            for (int i = 0; i < FEW_N; i++) {
+                snprintf(udn, sizeof(udn), "uid=u%d,ou=few", i);
+                synth(udn, attrs, fn, fnctx);
+            }
+            return LK_FOUND;
+        }
+        for (size_t i = 0; i < NDIR; i++)
+            if ((comma = strchr(dir[i].dn, ',')) != NULL &&
+                !strcasecmp(comma + 1, base))
+                hits[nhits++] = &dir[i];
+        if (nhits > max_entries)
+            return str_appendf(err, "fake: size limit exceeded"), LK_TEMP;
+        for (size_t i = 0; i < nhits; i++)
+            send_entry(hits[i], attrs, fn, fnctx);
+        return nhits ? LK_FOUND : LK_NOTFOUND;
+    }
+    if (scope == LDAPC_SCOPE_ONE) {
+        /* an OR of RDNs below base: the entries at "RDN,base" */
+        for (int t = 0; t < n; t++) {
+            str_reset(&dn);
+            str_appendf(&dn, "%s=%s,%s", term_attr[t], term_value[t], base);
+            if (by_dn(str_cstr(&dn), NULL, count_cb, &nsynth) == LK_FOUND &&
+                nsynth > max_entries)
+                return str_free(&dn), str_appendf(err, "fake: more than %zu "
+                                   "entries", max_entries), LK_TEMP;
+        }
+        for (int t = 0; t < n; t++) {
+            str_reset(&dn);
+            str_appendf(&dn, "%s=%s,%s", term_attr[t], term_value[t], base);
+            by_dn(str_cstr(&dn), attrs, fn, fnctx);
+        }
+        str_free(&dn);
+        return nsynth ? LK_FOUND : LK_NOTFOUND;
+    }
     for (size_t i = 0; i < NDIR; i++)
-        for (size_t j = 0; dir[i].attrs[j]; j += 2)
-            if (!strcasecmp(dir[i].attrs[j], attr) &&
-                !strcasecmp(dir[i].attrs[j + 1], value)) {
+        for (size_t j = 0; dir[i].attrs[j]; j += 2) {
+            int match = 0;
+            for (int t = 0; t < n && !match; t++)
+                match = !strcasecmp(dir[i].attrs[j], term_attr[t]) &&
+                        !strcasecmp(dir[i].attrs[j + 1], term_value[t]);
+            if (match) {
                 hits[nhits++] = &dir[i];
                 break;
             }
-    if (nhits > max_entries)
+        }
+    /* uid=uN: the synthetic users below ou=many */
+    for (int t = 0; t < n; t++)
+        if (!strcasecmp(term_attr[t], "uid") &&
+            sscanf(term_value[t], "u%d", &u) == 1)
+            nsynth++;
+    if (nhits + nsynth > max_entries)
         return str_appendf(err, "fake: more than %zu entries", max_entries),
                LK_TEMP;
     for (size_t i = 0; i < nhits; i++)
         send_entry(hits[i], attrs, fn, fnctx);
-    return nhits ? LK_FOUND : LK_NOTFOUND;
+    for (int t = 0; t < n; t++)
+        if (!strcasecmp(term_attr[t], "uid") &&
+            sscanf(term_value[t], "u%d", &u) == 1) {
+            snprintf(udn, sizeof(udn), "uid=u%d,ou=many", u);
+            synth(udn, attrs, fn, fnctx);
+        }
+    return nhits + nsynth ? LK_FOUND : LK_NOTFOUND;
 }
 
 /* --- helpers ------------------------------------------------------------ */
 
-static struct fake fake;
 static const struct ldapgroup_backend be = {fake_search, &fake};
+
+static long long check_ms; /* [ldap] group_check_interval of make() */
 
 static struct ldapgroup *make(const char *member_attr, const char *mail_attr,
                               long long max_nesting, long long ttl)
@@ -191,6 +367,7 @@ static struct ldapgroup *make(const char *member_attr, const char *mail_attr,
     c.mail_attribute = (char *)mail_attr;
     c.max_nesting = max_nesting;
     c.cache_ttl = ttl;
+    c.check_interval = check_ms;
     g = ldapgroup_new(&c, "description", &err);
     if (g == NULL)
         printf("# %s\n", str_cstr(&err));
@@ -365,7 +542,8 @@ static void test_has(void)
     before = fake.searches;
     has(g, "cn=teachers,ou=groups,dc=x", "carl@x.example");
     has(g, "cn=teachers,ou=groups,dc=x", "carl@x.example");
-    CHECK(fake.searches - before == 6, "cache_ttl 0: no cache (%lu searches)",
+    CHECK(fake.searches - before == 4, "cache_ttl 0: no cache (%lu searches: "
+          "the group, its two members in one batch; twice)",
           fake.searches - before);
     ldapgroup_free(g);
 }
@@ -474,6 +652,152 @@ static void test_subgroups(void)
     str_free(&err);
 }
 
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+    nanosleep(&ts, NULL);
+}
+
+/* members read in batches: few searches, the same outcomes */
+static void test_batches(void)
+{
+    struct ldapgroup *g = make("uniqueMember", "mailPrimaryAddress, mail", 10,
+                               60000);
+    struct strvec out = STRVEC_INIT;
+    struct str err = STR_INIT;
+    struct ldapgroup_stats st;
+    unsigned long before = fake.searches;
+    int rc;
+
+    fake.terms_max = 0;
+    rc = ldapgroup_expand(g, &be, "cn=k1000,ou=many", &out, &err);
+    CHECK(rc == LK_FOUND && out.n == 1000 && !strcmp(out.v[0],
+                                                     "u0@many.example") &&
+              !strcmp(out.v[999], "u999@many.example"),
+          "a 1,000-member group: 1,000 addresses in member order (%s)",
+          str_cstr(&err));
+    CHECK(fake.searches - before <= 12,
+          "... read with %lu searches (the group, the container's children "
+          "over the limit, 10 batches), not 1,001", fake.searches - before);
+    CHECK(fake.terms_max <= LDAPGROUP_BATCH_MAX && fake.terms_max >= 2,
+          "at most %d members per search (%zu)", LDAPGROUP_BATCH_MAX,
+          fake.terms_max);
+    strvec_free(&out);
+    before = fake.searches;
+    rc = ldapgroup_expand(g, &be, "cn=f1000,ou=many", &out, &err);
+    CHECK(rc == LK_FOUND && out.n == 1000 && !strcmp(out.v[999],
+                                                     "u999@many.example"),
+          "1,000 members of a container of %d: 1,000 addresses", FEW_N);
+    CHECK(fake.searches - before == 2,
+          "... with 2 searches: the group, its members' container (%lu)",
+          fake.searches - before);
+    strvec_free(&out);
+    ldapgroup_free(g);
+
+    g = make("memberUid", "mailPrimaryAddress", 10, 60000);
+    before = fake.searches;
+    rc = ldapgroup_expand(g, &be, "cn=p1000,ou=many", &out, &err);
+    CHECK(rc == LK_FOUND && out.n == 1000,
+          "a posixGroup of 1,000 memberUid values: 1,000 addresses (%zu)",
+          out.n);
+    CHECK(fake.searches - before <= 11, "... with %lu searches",
+          fake.searches - before);
+    strvec_free(&out);
+    str_reset(&err);
+    CHECK(ldapgroup_expand(g, &be, "cn=twins,ou=groups,dc=x", &out, &err) ==
+              LK_TEMP,
+          "a memberUid two entries answer: TEMP, as when read alone (%s)",
+          str_cstr(&err));
+    strvec_free(&out);
+    ldapgroup_free(g);
+
+    g = make("member", "mailPrimaryAddress, mail", 10, 60000);
+    ldapgroup_stats(g, &st);
+    CHECK_STR(joined(g, "cn=spelt,ou=groups,dc=x"),
+              "carl@x.example ben@x.example",
+              "a DN spelt with other case and blanks is matched; a DN with "
+              "an escape is read alone");
+    {
+        struct ldapgroup_stats st2;
+        ldapgroup_stats(g, &st2);
+        CHECK(st2.missing - st.missing == 2,
+              "the escaped DN and the one below a missing parent: missing "
+              "(%llu)", st2.missing - st.missing);
+    }
+    ldapgroup_free(g);
+    str_free(&err);
+}
+
+/* a change in the directory is seen at the next check, not at cache_ttl */
+static void test_fresh(void)
+{
+    struct ldapgroup *g;
+    struct ldapgroup_stats st;
+    unsigned long before;
+
+    check_ms = 50;
+    g = make("uniqueMember, member", "mailPrimaryAddress, mail", 10, 60000);
+    mut_members[0] = 1, mut_members[1] = 2, mut_members[2] = -1;
+    CHECK_STR(joined(g, "cn=mut,ou=groups,dc=x"),
+              "u1@many.example u2@many.example", "the group as it is");
+    CHECK_STR(joined(g, "cn=outer,ou=groups,dc=x"),
+              "u1@many.example u2@many.example ben@x.example",
+              "... and nested in another");
+    mut_members[1] = 3;
+    CHECK_STR(joined(g, "cn=mut,ou=groups,dc=x"),
+              "u1@many.example u2@many.example",
+              "changed without a new entryCSN, before the check: cached");
+    sleep_ms(80);
+    before = fake.searches;
+    CHECK_STR(joined(g, "cn=mut,ou=groups,dc=x"),
+              "u1@many.example u2@many.example",
+              "after group_check_interval, the same entryCSN: still cached");
+    ldapgroup_stats(g, &st);
+    CHECK(fake.searches - before == 1 && st.checks >= 1,
+          "the check was one search (%lu)", fake.searches - before);
+    mut_gen++;
+    CHECK_STR(joined(g, "cn=mut,ou=groups,dc=x"),
+              "u1@many.example u2@many.example",
+              "a new entryCSN within the interval: not seen yet");
+    sleep_ms(80);
+    CHECK_STR(joined(g, "cn=mut,ou=groups,dc=x"),
+              "u1@many.example u3@many.example",
+              "a new entryCSN: seen at the next check, cache_ttl is 60 s");
+    CHECK_STR(joined(g, "cn=outer,ou=groups,dc=x"),
+              "u1@many.example u3@many.example ben@x.example",
+              "... also through the group it is nested in");
+    mut_gen++;
+    mut_members[1] = 2;
+    sleep_ms(80);
+    fake.down = 1;
+    CHECK_STR(joined(g, "cn=outer,ou=groups,dc=x"),
+              "u1@many.example u3@many.example ben@x.example",
+              "LDAP down at the check: the cached answer serves (within "
+              "cache_ttl), no TEMP");
+    fake.down = 0;
+    sleep_ms(80);
+    CHECK_STR(joined(g, "cn=outer,ou=groups,dc=x"),
+              "u1@many.example u2@many.example ben@x.example",
+              "LDAP back: the change is seen");
+    ldapgroup_free(g);
+
+    /* refresh ahead of expiry: a 200 ms TTL, asked at 180 ms */
+    check_ms = 0;
+    g = make("uniqueMember, member", "mailPrimaryAddress, mail", 10, 200);
+    joined(g, "cn=mut,ou=groups,dc=x");
+    mut_members[1] = 4;
+    sleep_ms(180);
+    CHECK_STR(joined(g, "cn=mut,ou=groups,dc=x"),
+              "u1@many.example u4@many.example",
+              "past 3/4 of cache_ttl: refreshed by the caller");
+    ldapgroup_stats(g, &st);
+    CHECK(st.refreshes == 1 && st.loads == 2,
+          "one refresh ahead of expiry (refreshes %llu, loads %llu)",
+          st.refreshes, st.loads);
+    ldapgroup_free(g);
+}
+
 int main(void)
 {
     test_subgroups();
@@ -483,5 +807,7 @@ int main(void)
     test_has();
     test_users();
     test_config();
+    test_batches();
+    test_fresh();
     return UNIT_END();
 }
