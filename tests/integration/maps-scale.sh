@@ -13,7 +13,9 @@
 #     target), and the median change-to-answer is under a second;
 #   - the changes reached postern-maps as deltas: the log shows exactly one
 #     full load (at start) and many deltas, so a change costs work in
-#     proportion to the change, not to the 130,000 rows.
+#     proportion to the change, not to the 130,000 rows;
+#   - a gap in change_log falls back to a full load, and full loads that
+#     take longer than max_staleness never make a lookup answer TEMP.
 # What is asserted are outcomes; the latency figures are logged (the
 # median check is generous on a shared machine: the poll interval is
 # 250 ms and a delta reads a few rows).  bench/maps measures the same at
@@ -80,4 +82,29 @@ t_wait "after a gap in change_log the change is still answered (full load)" 60 \
     bash -c "python3 $SM 127.0.0.1 $MPORT 'mailbox aftergap@kunde000.example' | grep -q vol"
 t_eq "the gap made a second full load" 2 \
     "$(grep -c 'routing tables loaded' "$H_DIR/maps.log")"
+
+# staleness means "the database was not reached", never "a load is
+# running": with max_staleness far below the time a full load of these
+# tables takes, back-to-back full loads (a gap each time) must not turn a
+# single lookup into TEMP
+sed -i -e 's/^poll_interval = .*/poll_interval = 50ms/' \
+    -e 's/^max_staleness = .*/max_staleness = 100ms/' "$H_DIR/postern.conf"
+kill -HUP "$MPID"
+t_wait "postern-maps took the short max_staleness" 20 \
+    bash -c "grep -q 'configuration reloaded' '$H_DIR/maps.log'"
+loads0=$(grep -c 'routing tables loaded' "$H_DIR/maps.log")
+( for i in $(seq 1 12); do
+      h_sql "UPDATE change_counter SET generation = generation + 2 WHERE tbl = 'mailboxes'"
+      sleep 0.5
+  done ) &
+GAPS=$!
+out=$(python3 bench/maps-churn.py 127.0.0.1 "$MPORT" "$H_DIR/keys" 8 1 4 -- \
+      mariadb --no-defaults --socket="$H_DB_SOCKET" -uroot postern)
+wait $GAPS
+h_log "during full loads: $out"
+loads=$(( $(grep -c 'routing tables loaded' "$H_DIR/maps.log") - loads0 ))
+h_log "full loads meanwhile: $loads; $(grep 'routing tables loaded' "$H_DIR/maps.log" | tail -n 1 | sed 's/.*: //')"
+t_ok "full loads ran back to back ($loads)" test "$loads" -ge 3
+t_eq "no lookup answered TEMP while full loads ran (max_staleness 100ms)" 0 "$(field temp)"
+t_ok "lookups were answered meanwhile ($(field lookups))" test "$(field lookups)" -gt 100
 t_summary
