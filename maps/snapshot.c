@@ -75,7 +75,8 @@ struct row {
 };
 
 struct rows {
-    struct arena *a;
+    struct arena *a;       /* the snapshot's: the strings */
+    struct arena *scratch; /* the row structs, freed after indexing */
     struct row *head;
     size_t n;
     unsigned want;
@@ -85,7 +86,7 @@ static int collect(void *ctx, unsigned ncols, char **vals,
                    const unsigned long *lens)
 {
     struct rows *rs = ctx;
-    struct row *r = arena_alloc(rs->a, sizeof(*r));
+    struct row *r = arena_alloc(rs->scratch, sizeof(*r));
 
     (void)lens;
     memset(r, 0, sizeof(*r));
@@ -97,10 +98,11 @@ static int collect(void *ctx, unsigned ncols, char **vals,
     return 0;
 }
 
-static int read_table(struct db *db, struct arena *a, const char *sql,
-                      unsigned want, struct rows *rs, struct str *err)
+static int read_table(struct db *db, struct arena *a, struct arena *scratch,
+                      const char *sql, unsigned want, struct rows *rs,
+                      struct str *err)
 {
-    *rs = (struct rows){a, NULL, 0, want};
+    *rs = (struct rows){a, scratch, NULL, 0, want};
     return db_query(db, sql, NULL, 0, collect, rs, err) < 0 ? -1 : 0;
 }
 
@@ -119,9 +121,17 @@ void slist_add(struct arena *a, struct slist *l, const char *s, int flag)
     l->n++;
 }
 
-static const char *opt(struct arena *a, const char *s)
+/* the row's strings are in the snapshot's arena already (collect,
+   snapshot_add_row): used as they are, lower-cased in place */
+static const char *opt(const char *s)
 {
-    return s && *s ? arena_strdup(a, s) : NULL;
+    return s && *s ? s : NULL;
+}
+
+static char *lower(char *s)
+{
+    str_lower(s, strlen(s));
+    return s;
 }
 
 static struct slist *list_at(struct snapshot *s, struct strmap *m,
@@ -145,15 +155,15 @@ static void add_domain(struct snapshot *s, char **v)
     struct dom *d = arena_alloc(&s->arena, sizeof(*d));
     const char *k = v[1] ? v[1] : "";
 
-    d->name = arena_strdup_lower(&s->arena, v[0]);
+    d->name = lower(v[0]);
     d->kind = !strcmp(k, "alias")    ? DOM_ALIAS
               : !strcmp(k, "relay")  ? DOM_RELAY
               : !strcmp(k, "legacy") ? DOM_LEGACY
                                      : DOM_LOCAL;
-    d->alias_target = v[2] ? arena_strdup_lower(&s->arena, v[2]) : NULL;
-    d->transport = opt(&s->arena, v[3]);
-    d->legacy_transport = opt(&s->arena, v[4]);
-    d->relayhost = opt(&s->arena, v[5]);
+    d->alias_target = v[2] ? lower(v[2]) : NULL;
+    d->transport = opt(v[3]);
+    d->legacy_transport = opt(v[4]);
+    d->relayhost = opt(v[5]);
     if (d->kind == DOM_ALIAS && d->alias_target == NULL)
         d->kind = DOM_LOCAL; /* the schema forbids it; be safe */
     strmap_put(&s->domains, d->name, d);
@@ -182,11 +192,11 @@ static void add_mailbox(struct snapshot *s, char **v)
 {
     struct mbox *m = arena_alloc(&s->arena, sizeof(*m));
 
-    m->address = arena_strdup_lower(&s->arena, v[0]);
+    m->address = lower(v[0]);
     m->maildir = v[1] ? v[1] : "";
     m->legacy = v[2] && !strcmp(v[2], "legacy");
-    m->transport = opt(&s->arena, v[3]);
-    m->relayhost = opt(&s->arena, v[4]);
+    m->transport = opt(v[3]);
+    m->relayhost = opt(v[4]);
     if (strmap_put(&s->mailboxes, m->address, m) == m)
         rcpt_domain_count(s, m->address, +1);
 }
@@ -195,15 +205,15 @@ static void add_alias(struct snapshot *s, char **v)
 {
     str_lower(v[0], strlen(v[0]));
     slist_add(&s->arena, list_at(s, &s->aliases, v[0]),
-              arena_strdup_lower(&s->arena, v[1]),
+              lower(v[1]),
               v[2] && strcmp(v[2], "0") != 0);
 }
 
 static void add_transport(struct snapshot *s, char **v)
 {
     const char *type = v[0], *purpose = v[2] ? v[2] : "delivery";
-    const char *pat = arena_strdup_lower(&s->arena, v[1] ? v[1] : "");
-    const char *tr = arena_strdup(&s->arena, v[3] ? v[3] : "");
+    const char *pat = (v[1] ? lower(v[1]) : "");
+    const char *tr = (v[3] ? v[3] : "");
 
     if (!strcmp(type, "default")) {
         if (!strcmp(purpose, "local"))
@@ -228,8 +238,8 @@ static void add_transport(struct snapshot *s, char **v)
 
 static void add_relayhost(struct snapshot *s, char **v)
 {
-    const char *pat = arena_strdup_lower(&s->arena, v[1] ? v[1] : "");
-    const char *nh = arena_strdup(&s->arena, v[2] ? v[2] : "");
+    const char *pat = (v[1] ? lower(v[1]) : "");
+    const char *nh = (v[2] ? v[2] : "");
 
     if (!strcmp(v[0], "default"))
         s->rh_default = nh;
@@ -241,8 +251,8 @@ static void add_relayhost(struct snapshot *s, char **v)
 
 static void add_grant(struct snapshot *s, char **v)
 {
-    const char *login = arena_strdup_lower(&s->arena, v[0]);
-    const char *pat = arena_strdup_lower(&s->arena, v[2] ? v[2] : "");
+    const char *login = lower(v[0]);
+    const char *pat = (v[2] ? lower(v[2]) : "");
     struct strmap *m = !strcmp(v[1], "domain") ? &s->grant_dom : &s->grant_addr;
 
     slist_add(&s->arena, list_at(s, m, pat), login, 0);
@@ -262,27 +272,31 @@ const char *snapshot_alias_owner(const struct snapshot *s, const char *src)
 static int load_domains(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
+    struct arena scratch = {0};
 
-    if (read_table(db, &s->arena, SQL_DOMAINS, 6, &rs, err) < 0)
-        return -1;
+    if (read_table(db, &s->arena, &scratch, SQL_DOMAINS, 6, &rs, err) < 0)
+        return arena_free(&scratch), -1;
     strmap_init(&s->domains, rs.n);
     strmap_init(&s->rcpt_doms, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
         add_domain(s, r->v);
     s->rows += rs.n;
+    arena_free(&scratch);
     return 0;
 }
 
 static int load_mailboxes(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
+    struct arena scratch = {0};
 
-    if (read_table(db, &s->arena, SQL_MAILBOXES, 5, &rs, err) < 0)
-        return -1;
+    if (read_table(db, &s->arena, &scratch, SQL_MAILBOXES, 5, &rs, err) < 0)
+        return arena_free(&scratch), -1;
     strmap_init(&s->mailboxes, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
         add_mailbox(s, r->v);
     s->rows += rs.n;
+    arena_free(&scratch);
     return 0;
 }
 
@@ -304,55 +318,63 @@ static struct row *reverse(struct row *r)
 static int load_aliases(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
+    struct arena scratch = {0};
 
-    if (read_table(db, &s->arena, SQL_ALIASES, 3, &rs, err) < 0)
-        return -1;
+    if (read_table(db, &s->arena, &scratch, SQL_ALIASES, 3, &rs, err) < 0)
+        return arena_free(&scratch), -1;
     strmap_init(&s->aliases, rs.n);
     for (struct row *r = reverse(rs.head); r; r = r->next)
         add_alias(s, r->v);
     s->rows += rs.n;
+    arena_free(&scratch);
     return 0;
 }
 
 static int load_transports(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
+    struct arena scratch = {0};
 
-    if (read_table(db, &s->arena, SQL_TRANSPORTS, 4, &rs, err) < 0)
-        return -1;
+    if (read_table(db, &s->arena, &scratch, SQL_TRANSPORTS, 4, &rs, err) < 0)
+        return arena_free(&scratch), -1;
     strmap_init(&s->tr_addr, rs.n);
     strmap_init(&s->tr_dom, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
         add_transport(s, r->v);
     s->rows += rs.n;
+    arena_free(&scratch);
     return 0;
 }
 
 static int load_relayhosts(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
+    struct arena scratch = {0};
 
-    if (read_table(db, &s->arena, SQL_RELAYHOSTS, 3, &rs, err) < 0)
-        return -1;
+    if (read_table(db, &s->arena, &scratch, SQL_RELAYHOSTS, 3, &rs, err) < 0)
+        return arena_free(&scratch), -1;
     strmap_init(&s->rh_addr, rs.n);
     strmap_init(&s->rh_dom, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
         add_relayhost(s, r->v);
     s->rows += rs.n;
+    arena_free(&scratch);
     return 0;
 }
 
 static int load_grants(struct snapshot *s, struct db *db, struct str *err)
 {
     struct rows rs;
+    struct arena scratch = {0};
 
-    if (read_table(db, &s->arena, SQL_GRANTS, 3, &rs, err) < 0)
-        return -1;
+    if (read_table(db, &s->arena, &scratch, SQL_GRANTS, 3, &rs, err) < 0)
+        return arena_free(&scratch), -1;
     strmap_init(&s->grant_addr, rs.n);
     strmap_init(&s->grant_dom, rs.n);
     for (struct row *r = reverse(rs.head); r; r = r->next)
         add_grant(s, r->v);
     s->rows += rs.n;
+    arena_free(&scratch);
     return 0;
 }
 
