@@ -3,6 +3,7 @@
 # real Postfix, with a real DNS server (dnsmasq, h_start_dns) that the
 # milter reaches through h_with_resolver:
 #   - SPF of MAIL FROM: pass, fail, softfail, none; <> uses the HELO name;
+#     a forged Received-SPF header changes nothing;
 #   - DKIM verification: a message signed by python3-dkim with a key
 #     published in DNS passes (relaxed and simple canonicalization), a
 #     changed body fails, a key missing from DNS is a permerror;
@@ -159,6 +160,12 @@ xsend user@fail.example "$MDIR/m2"; n=$((n + 1))
 t_match "SPF fail: still accepted (policyd decides)" '^DATA 250' "$r"
 t_ok "... delivered" h_wait_sink_count smarthost $n
 t_match "... spf=fail" "; spf=fail smtp\.mailfrom=user@fail\.example;" "$(ar)"
+# the milter checks SPF itself and never trusts a Received-SPF header
+# (docs/milter.md; the mistake of CVE-2019-20790)
+mkmsg "$MDIR/m2f" user@fail.example "Received-SPF: pass (mx.test.example: forged) client-ip=$CLIENT; envelope-from=user@fail.example;"
+xsend user@fail.example "$MDIR/m2f"; n=$((n + 1))
+t_ok "SPF fail with a forged Received-SPF: pass: delivered" h_wait_sink_count smarthost $n
+t_match "... still spf=fail" "; spf=fail smtp\.mailfrom=user@fail\.example;" "$(ar)"
 
 mkmsg "$MDIR/m3" user@soft.example
 xsend user@soft.example "$MDIR/m3"; n=$((n + 1))

@@ -157,12 +157,25 @@ h_sql "DELETE FROM policy_domain_checks"
 
 # --- greylisting ---------------------------------------------------------------
 G="sender=news@example.net recipient=max.schueler@bns.school.example"
+# "right away" must be well inside the 4 s delay: on a machine so loaded
+# that it is not (seen: 4 s for two requests at load average 19), a retry
+# is not sent, so the test asserts nothing a slow machine can falsify
+gl_t0=$(date +%s%N)
+right_away() { [ $(( ($(date +%s%N) - gl_t0) / 1000000 )) -lt 2500 ]; }
 t_match "first sight: DEFER_IF_PERMIT 4.7.1" '^DEFER_IF_PERMIT 4\.7\.1 Greylisted' \
     "$(pc client_address=192.0.2.10 $G instance=g1)"
-t_match "an immediate retry: still deferred" '^DEFER_IF_PERMIT 4\.7\.1 ' \
-    "$(pc client_address=192.0.2.10 $G instance=g2)"
-t_match "another address of the same /24 right away: deferred (one triplet)" '^DEFER_IF_PERMIT ' \
-    "$(pc client_address=192.0.2.77 $G instance=g3)"
+if right_away; then
+    t_match "an immediate retry: still deferred" '^DEFER_IF_PERMIT 4\.7\.1 ' \
+        "$(pc client_address=192.0.2.10 $G instance=g2)"
+else
+    t_ok "an immediate retry: not sent, the machine took over 2.5 s (skipped)" true
+fi
+if right_away; then
+    t_match "another address of the same /24 right away: deferred (one triplet)" '^DEFER_IF_PERMIT ' \
+        "$(pc client_address=192.0.2.77 $G instance=g3)"
+else
+    t_ok "another address of the same /24: not sent, the machine took over 2.5 s (skipped)" true
+fi
 t_match "a different /24: its own triplet" '^DEFER_IF_PERMIT ' \
     "$(pc client_address=198.18.0.1 $G instance=g4)"
 t_match "IPv6 first sight" '^DEFER_IF_PERMIT ' \
