@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#define DAEMON_MMAP_THRESHOLD (256 * 1024)
 
 const char *const daemon_all_sections[] = {
     "database", "ldap", "policyd", "milter", "maps", "lda", "sieve",
@@ -127,6 +130,12 @@ int daemon_start(struct daemon *d, const struct daemon_app *app, int argc,
 
     *d = (struct daemon){app, DAEMON_DEFAULT_CONFIG, NULL, 0, 0};
     std_fds_open();
+    /* Blocks of DAEMON_MMAP_THRESHOLD and more (snapshot arena chunks,
+       hash tables) always come from mmap and go back to the system when
+       freed.  glibc's default raises its threshold after the first such
+       free, and a replaced snapshot then stayed in the heap: a daemon
+       held two snapshots' worth of memory after its first reload. */
+    mallopt(M_MMAP_THRESHOLD, DAEMON_MMAP_THRESHOLD);
     while ((opt = getopt(argc, argv, "c:ftdvh")) != -1) {
         switch (opt) {
         case 'd': return print_defaults(app);

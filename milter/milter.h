@@ -30,6 +30,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "addr.h"
 #include "config.h"
@@ -186,6 +187,15 @@ int rights_check_nested(struct mctx *m, struct mres *r,
                         const struct rights_query *q, struct str *text,
                         struct str *which, struct str *err);
 
+/* callbacks.c */
+/* milter_protocol - the SMFIP_* protocol flags asked of an MTA that offers
+   offered: header values with their leading space, no DATA and no
+   unknown-command events (there is no callback for them), no reply
+   awaited after connect, HELO, a header or a body chunk (they always
+   continue); never fewer replies for MAIL, RCPT, end of headers or end
+   of message, which can refuse. */
+unsigned long milter_protocol(unsigned long offered);
+
 /* sign.c */
 struct msign;
 int sign_global_init(struct str *err);
@@ -204,6 +214,14 @@ int sign_body(struct msign *s, const unsigned char *buf, size_t len);
 /* sign_eom - the DKIM-Signature header values (appended to out); 0, -1 */
 int sign_eom(struct msign *s, struct strvec *out, struct str *err);
 int sign_active(const struct msign *s);
+/* sign_key_same - is a key file whose stat is now the one whose stat was
+   was (device, inode, size, mtime, ctime)?  1 or 0 */
+struct stat;
+int sign_key_same(const struct stat *was, const struct stat *now);
+/* sign_key_settled - may the contents of a file with this stat be kept:
+   a regular file neither written nor chmod'ed in the last
+   SIGN_KEY_SETTLE_S seconds before now?  1 or 0 */
+int sign_key_settled(const struct stat *st, time_t now);
 /* sign_from - the address of the message's single From mailbox as written
    (lib/msghdr.h msghdr_mailbox), or NULL: no From, several From fields or
    mailboxes, a group, malformed.  Valid after the headers. */

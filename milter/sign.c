@@ -33,6 +33,17 @@
  *
  * The DKIM_LIB handle is created once before libmilter starts its threads
  * and only read afterwards (libopendkim handles are per message).
+ *
+ * Key files are read once and kept in memory (at most SIGN_KEY_CACHE_MAX
+ * paths, one mutex) while they stay the same file with the same contents:
+ * each message costs one stat(2) instead of open/read/close.  "The same"
+ * (sign_key_same) is device, inode, size, mtime and ctime; a file written
+ * or its mode changed less than SIGN_KEY_SETTLE_S seconds ago is not kept
+ * (sign_key_settled: a rewrite within one timestamp tick would look
+ * unchanged), so a replaced, rewritten, removed or chmod'ed key is seen at
+ * the next message exactly as without the cache.  libopendkim takes the
+ * PEM text and parses it per message in any case (it has no interface for
+ * a parsed key; docs/dev/milter-profile.md).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,9 +52,12 @@
 #include <dkim.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -55,6 +69,8 @@
 
 #define SIGN_KEYS_MAX 4          /* signatures per message */
 #define SIGN_KEY_FILE_MAX 16384  /* bytes of one PEM key file */
+#define SIGN_KEY_CACHE_MAX 64    /* key files kept in memory */
+#define SIGN_KEY_SETTLE_S 2      /* a key file younger than this is re-read */
 
 static DKIM_LIB *dkim_lib; /* set once in sign_global_init */
 
@@ -83,6 +99,7 @@ struct msign {
     DKIM *dkim[SIGN_KEYS_MAX];
     size_t ndkim;
     struct strvec keys;      /* "selector/domain" of each handle, for logs */
+    struct str line;         /* sign_header's buffer, reused per header */
 };
 
 int sign_global_init(struct str *err)
@@ -106,11 +123,116 @@ int sign_global_init(struct str *err)
     return 0;
 }
 
+/* --- key file cache ------------------------------------------------------ */
+
+struct keyfile {
+    char *path;
+    struct stat st;     /* as it was when data was read */
+    struct str data;
+};
+
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct keyfile key_cache[SIGN_KEY_CACHE_MAX];
+static size_t key_cache_n;
+
+static int ts_equal(struct timespec a, struct timespec b)
+{
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+int sign_key_same(const struct stat *was, const struct stat *now)
+{
+    return was->st_dev == now->st_dev && was->st_ino == now->st_ino &&
+           was->st_size == now->st_size &&
+           ts_equal(was->st_mtim, now->st_mtim) &&
+           ts_equal(was->st_ctim, now->st_ctim);
+}
+
+int sign_key_settled(const struct stat *st, time_t now)
+{
+    return S_ISREG(st->st_mode) &&
+           st->st_mtim.tv_sec <= now - SIGN_KEY_SETTLE_S &&
+           st->st_ctim.tv_sec <= now - SIGN_KEY_SETTLE_S;
+}
+
+/* key_cached - append the kept contents of path to key if the file is
+   still the one read (st: its stat now); 1, or 0 */
+static int key_cached(const char *path, const struct stat *st,
+                      struct str *key)
+{
+    int hit = 0;
+
+    pthread_mutex_lock(&key_lock);
+    for (size_t i = 0; i < key_cache_n && !hit; i++)
+        if (!strcmp(key_cache[i].path, path) &&
+            sign_key_same(&key_cache[i].st, st)) {
+            str_append(key, key_cache[i].data.data, key_cache[i].data.len);
+            hit = 1;
+        }
+    pthread_mutex_unlock(&key_lock);
+    return hit;
+}
+
+/* key_keep - remember the contents read from path (st: its stat taken
+   before the read, so the contents are at least that new) */
+static void key_keep(const char *path, const struct stat *st,
+                     const struct str *key)
+{
+    struct keyfile *k = NULL;
+
+    pthread_mutex_lock(&key_lock);
+    for (size_t i = 0; i < key_cache_n && k == NULL; i++)
+        if (!strcmp(key_cache[i].path, path))
+            k = &key_cache[i];
+    if (k == NULL && key_cache_n < SIGN_KEY_CACHE_MAX) {
+        k = &key_cache[key_cache_n++];
+        k->path = xstrdup(path);
+        k->data = (struct str)STR_INIT;
+    }
+    if (k) {
+        explicit_bzero(k->data.data, k->data.len);
+        str_truncate(&k->data, 0);
+        str_append(&k->data, key->data, key->len);
+        k->st = *st;
+    }
+    pthread_mutex_unlock(&key_lock);
+}
+
+static void key_cache_free(void)
+{
+    pthread_mutex_lock(&key_lock);
+    for (size_t i = 0; i < key_cache_n; i++) {
+        explicit_bzero(key_cache[i].data.data, key_cache[i].data.len);
+        str_free(&key_cache[i].data);
+        free(key_cache[i].path);
+    }
+    key_cache_n = 0;
+    pthread_mutex_unlock(&key_lock);
+}
+
+/* key_load - the contents of the key file at path into key (as file_read
+   would give them, with its diagnostics); 0, or -1 + *err */
+static int key_load(const char *path, struct str *key, struct str *err)
+{
+    struct stat st;
+    int known = stat(path, &st) == 0;
+
+    if (known && key_cached(path, &st, key))
+        return 0;
+    if (file_read("DKIM key", path, SIGN_KEY_FILE_MAX, FILE_NONEMPTY, key,
+                  err) < 0)
+        return -1;
+    if (known && sign_key_settled(&st, time(NULL)))
+        key_keep(path, &st, key);
+    return 0;
+}
+
 void sign_global_end(void)
 {
     if (dkim_lib)
         dkim_close(dkim_lib);
     dkim_lib = NULL;
+    key_cache_free();
 }
 
 struct msign *sign_begin(void)
@@ -126,6 +248,7 @@ void sign_free(struct msign *s)
         dkim_free(s->dkim[i]);
     strvec_free(&s->headers);
     strvec_free(&s->keys);
+    str_free(&s->line);
     free(s);
 }
 
@@ -159,8 +282,6 @@ const char *sign_from(const struct msign *s)
 int sign_header(struct mctx *m, struct msign *s, const char *name,
                 const char *value)
 {
-    struct str h = STR_INIT;
-
     /* the From is followed even over the limits: the login's right to it
        is checked whether or not the message is signed */
     if (!strcasecmp(name, "From") &&
@@ -175,9 +296,9 @@ int sign_header(struct mctx *m, struct msign *s, const char *name,
         strvec_free(&s->headers);
         return -1;
     }
-    str_appendf(&h, "%s: %s", name, value); /* within max_header_bytes */
-    strvec_add(&s->headers, h.data);
-    str_free(&h);
+    str_truncate(&s->line, 0);
+    str_appendf(&s->line, "%s: %s", name, value); /* within max_header_bytes */
+    strvec_add(&s->headers, s->line.data);
     return 0;
 }
 
@@ -232,8 +353,7 @@ static int start_handle(struct msign *s, const char *selector,
                          ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256;
     DKIM *d;
 
-    if (file_read("DKIM key", path, SIGN_KEY_FILE_MAX, FILE_NONEMPTY, &key,
-                  err) < 0)
+    if (key_load(path, &key, err) < 0)
         return -1;
     d = dkim_sign(dkim_lib, (const unsigned char *)"postern", NULL,
                   (dkim_sigkey_t)key.data, (const unsigned char *)selector,

@@ -5,6 +5,9 @@
 #   milter_conf FILE [LINE...]      write a configuration (extra [milter] lines)
 #   start_milter CONF; t_ok .. milter_up
 #   start_auth                      Dovecot-protocol SASL server -> AUTH_PORT
+#   start_group_stack               MariaDB with the schema, slapd, the
+#                                   smarthost sink and start_auth (exits
+#                                   the test if the SASL server fails)
 #   send FROM TO...                 through Postfix; reply line in $r
 #   send_auth LOGIN FROM TO...      the same after AUTH PLAIN LOGIN:test
 #   (the client writes From: <envelope sender> into the message)
@@ -65,6 +68,14 @@ start_auth() {
     h_track_pid "$pid"
     h_wait_for 10 test -s "$pf" || return 1
     AUTH_PORT=$(cat "$pf")
+}
+
+start_group_stack() {
+    h_start_mariadb
+    h_sql_file sql/schema.sql
+    h_start_slapd
+    h_start_smtp_sink smarthost
+    start_auth || { t_fail "the SASL test server starts"; t_summary; exit 1; }
 }
 
 n=0

@@ -16,11 +16,7 @@ set -u
 . "$(dirname "$0")/../harness/harness.sh"
 h_init
 . "$(dirname "$0")/milter-common.sh"
-h_start_mariadb
-h_sql_file sql/schema.sql
-h_start_slapd
-h_start_smtp_sink smarthost
-start_auth || { t_fail "the SASL test server starts"; t_summary; exit 1; }
+start_group_stack
 
 # keys: readable by the milter's user (nobody) after the privilege drop
 KDIR=$MDIR/dkim
