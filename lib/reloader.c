@@ -61,7 +61,6 @@ struct reloader {
     int stop;
     _Atomic long long last_ok_ms;
     _Atomic int reading;
-    _Atomic unsigned long long n_full, n_delta, n_keys;
 };
 
 /* --- generations ---------------------------------------------------------- */
@@ -293,14 +292,13 @@ struct poll_state {
     long long last_full_ms;
 };
 
-static void went_down(struct reloader *l, struct poll_state *ps,
-                      const char *doing, struct str *err)
+static void went_down(struct poll_state *ps, const char *doing,
+                      struct str *err)
 {
     if (!ps->down)
         log_error("database: %s%s%s (answering TEMP after max_staleness)",
                   doing, *doing ? ": " : "", str_cstr(err));
     ps->down = 1;
-    (void)l;
 }
 
 static void came_up(struct reloader *l, struct poll_state *ps, struct db *db)
@@ -336,7 +334,7 @@ static void poll_once(struct reloader *l, struct db *db, struct poll_state *ps)
     int rc;
 
     if (read_gens(db, now, &err) < 0) {
-        went_down(l, ps, "", &err);
+        went_down(ps, "", &err);
         goto out;
     }
     if (ps->have_any && !forced && !moved(l->ops, &ps->have, now)) {
@@ -348,13 +346,11 @@ static void poll_once(struct reloader *l, struct db *db, struct poll_state *ps)
     if (!full) {
         rc = try_delta(l, db, &ps->have, now, &delta, &nkeys, &err);
         if (rc < 0) {
-            went_down(l, ps, "reading the changes", &err);
+            went_down(ps, "reading the changes", &err);
             goto done;
         }
         if (rc == 1) {
             ps->have = *now;
-            atomic_fetch_add(&l->n_delta, 1);
-            atomic_fetch_add(&l->n_keys, nkeys);
             str_reset(&err);
             if (l->ops->delta_describe)
                 l->ops->delta_describe(delta, &err);
@@ -367,7 +363,7 @@ static void poll_once(struct reloader *l, struct db *db, struct poll_state *ps)
         str_reset(&err);
     }
     if ((s = load_full(l, db, now, &err)) == NULL) {
-        went_down(l, ps, l->ops->what, &err);
+        went_down(ps, l->ops->what, &err);
         goto done;
     }
     str_reset(&err);
@@ -378,7 +374,6 @@ static void poll_once(struct reloader *l, struct db *db, struct poll_state *ps)
     ps->have = *now;
     ps->have_any = 1;
     ps->last_full_ms = clock_ms();
-    atomic_fetch_add(&l->n_full, 1);
     publish(l, s, NULL);
     came_up(l, ps, db);
 done:
@@ -531,13 +526,6 @@ void reloader_reconfigure(struct reloader *l, const struct db_config *dbcfg,
     l->dbcfg_changed = 1;
     pthread_cond_signal(&l->cond);
     pthread_mutex_unlock(&l->lock);
-}
-
-void reloader_stats(struct reloader *l, struct reloader_stats *out)
-{
-    out->full_loads = atomic_load(&l->n_full);
-    out->deltas = atomic_load(&l->n_delta);
-    out->delta_keys = atomic_load(&l->n_keys);
 }
 
 void reloader_stop(struct reloader *l)

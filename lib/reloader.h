@@ -111,11 +111,4 @@ void reloader_reconfigure(struct reloader *l, const struct db_config *dbcfg,
                           long long poll_ms);
 void reloader_stop(struct reloader *l);
 
-/* reloader_stats - counters for tests and operations: full loads, deltas,
-   keys applied by deltas. */
-struct reloader_stats {
-    unsigned long long full_loads, deltas, delta_keys;
-};
-void reloader_stats(struct reloader *l, struct reloader_stats *out);
-
 #endif

@@ -70,7 +70,6 @@ struct mrcpt {
 #define AR_NAME "Authentication-Results"
 
 struct mconn {
-    unsigned long proto;  /* the SMFIP_* flags negotiated (milter_protocol) */
     char client[64];
     char helo[MILTER_HELO_MAX + 1];
     int leadspc;          /* header values keep their leading space */
@@ -199,7 +198,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
     (void)f3;
     *pf0 = f0 & (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS |
                  SMFIF_CHGHDRS);
-    *pf1 = c->proto = milter_protocol(f1);
+    *pf1 = milter_protocol(f1);
     *pf2 = *pf3 = 0;
     c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
     return SMFIS_CONTINUE;
