@@ -52,9 +52,9 @@ LIB_A    = $(BUILD)/libpostern.a
 SIEVE_SRC = $(wildcard lib-sieve/*.c)
 SIEVE_A  = $(BUILD)/libpostern-sieve.a
 
-PROG_DIRS = maps policyd milter lda managesieve
+PROG_DIRS = maps policyd milter lda managesieve dirsync
 PROGS = postern-maps postern-policyd postern-milter postern-lda \
-        postern-sieve postern-sieve-test postern-managesieve
+        postern-sieve postern-sieve-test postern-managesieve postern-dirsync
 BINS  = $(PROGS:%=$(BUILD)/%)
 
 # PROG_A(dir): the program archive; PROG_OBJ(dir): its objects without main
@@ -134,6 +134,9 @@ $(BUILD)/postern-sieve-test: $(BUILD)/tools/sieve-test.o $(SIEVE_A) $(LIB_A)
 
 $(BUILD)/postern-managesieve: $(BUILD)/managesieve/main.o $(BUILD)/managesieve.a $(SIEVE_A) $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(LDAP_LIBS) $(SSL_LIBS) -lcrypt
+
+$(BUILD)/postern-dirsync: $(BUILD)/dirsync/main.o $(BUILD)/dirsync.a $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDAP_LIBS) $(DB_LIBS) $(SSL_LIBS) -lpthread
 
 # the archives a unit test of DIR links, highest layer first
 UNIT_LINK_lib       = $(LIB_A)

@@ -28,7 +28,7 @@
 
 const char *const daemon_all_sections[] = {
     "database", "ldap", "policyd", "milter", "maps", "lda", "sieve",
-    "managesieve", NULL};
+    "managesieve", "directory", NULL};
 
 static void usage(const char *name)
 {
@@ -128,7 +128,7 @@ int daemon_start(struct daemon *d, const struct daemon_app *app, int argc,
     struct str err = STR_INIT;
     int opt, test = 0;
 
-    *d = (struct daemon){app, DAEMON_DEFAULT_CONFIG, NULL, 0, 0};
+    *d = (struct daemon){app, DAEMON_DEFAULT_CONFIG, NULL, 0, 0, NULL, 0};
     std_fds_open();
     /* Blocks of DAEMON_MMAP_THRESHOLD and more (snapshot arena chunks,
        hash tables) always come from mmap and go back to the system when
@@ -146,10 +146,12 @@ int daemon_start(struct daemon *d, const struct daemon_app *app, int argc,
         default: usage(app->name); return opt == 'h' ? 0 : 64;
         }
     }
-    if (optind != argc) {
+    if (argc - optind > app->max_operands) {
         usage(app->name);
         return 64;
     }
+    d->operands = argv + optind;
+    d->noperands = argc - optind;
     log_open(app->name, d->foreground || test ? LOG_TO_STDERR : LOG_TO_SYSLOG,
              d->verbose);
     if ((d->cfg = daemon_load_config(app, d->config_path, &err)) == NULL) {

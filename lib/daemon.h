@@ -64,6 +64,9 @@ struct daemon_app {
     void (*fini)(void *app);
     int tick_ms;
     size_t max_input, max_output;
+    /* operands after the options the program takes (a command and its
+       arguments, postern-dirsync); 0 = none, more is a usage error */
+    int max_operands;
 };
 
 /* The life cycle's state, filled by daemon_start(). */
@@ -73,6 +76,8 @@ struct daemon {
     void *cfg;          /* the program's configuration (app->config_size) */
     int foreground;     /* -f */
     int verbose;        /* -v count */
+    char **operands;    /* what follows the options (app->max_operands) */
+    int noperands;
 };
 
 /*

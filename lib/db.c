@@ -654,6 +654,43 @@ int db_commit(struct db *db, struct str *err)
     return LK_TEMP;
 }
 
+/* savepoint_query - a SAVEPOINT statement of the open transaction (text
+   protocol, as COMMIT); 0, or LK_TEMP and the transaction failed */
+static int savepoint_query(struct db *db, const char *q, struct str *err)
+{
+    unsigned e;
+
+    if (mysql_real_query(db->conn, q, strlen(q)) == 0)
+        return 0;
+    e = mysql_errno(db->conn);
+    str_appendf(err, "%s: %s: %s", db->host_label, q, mysql_error(db->conn));
+    db->tx = TX_FAILED;
+    db->last_retryable = is_retryable(e);
+    if (is_conn_error(e))
+        db_fail_over(db);
+    return LK_TEMP;
+}
+
+int db_savepoint(struct db *db, struct str *err)
+{
+    if (db->tx != TX_OPEN || db->conn == NULL) {
+        db->tx = db->tx == TX_NONE ? TX_NONE : TX_FAILED;
+        return str_appendf(err, "savepoint: no open transaction"), LK_TEMP;
+    }
+    return savepoint_query(db, "SAVEPOINT postern_item", err);
+}
+
+int db_rollback_savepoint(struct db *db, struct str *err)
+{
+    if (db->tx == TX_OPEN)
+        return 0;
+    if (db->tx != TX_FAILED || db->conn == NULL || db->last_retryable ||
+        !(db->conn->server_status & SERVER_STATUS_IN_TRANS))
+        return LK_TEMP; /* the server lost or ended the transaction */
+    db->tx = TX_OPEN;
+    return savepoint_query(db, "ROLLBACK TO SAVEPOINT postern_item", err);
+}
+
 void db_rollback(struct db *db)
 {
     enum db_tx was = db->tx;

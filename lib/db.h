@@ -154,6 +154,19 @@ int db_commit(struct db *db, struct str *err);
 void db_rollback(struct db *db);
 
 /*
+ * Savepoints, for a batch of independent items in one transaction (one
+ * COMMIT for many): db_savepoint before each item; when a statement of the
+ * item failed for a reason of its own (a value the server refuses, a
+ * constraint), db_rollback_savepoint undoes the item and the transaction
+ * goes on with the next one.  After a retryable failure (connection,
+ * deadlock: the server rolled everything back) it returns LK_TEMP and the
+ * transaction stays failed: run the whole batch again.  0 or LK_TEMP.
+ * One savepoint at a time (a new one replaces the last).
+ */
+int db_savepoint(struct db *db, struct str *err);
+int db_rollback_savepoint(struct db *db, struct str *err);
+
+/*
  * db_retryable - 1 if the last LK_TEMP of this connection came from a
  * failure that running the same work again may cure: no host reachable,
  * a connection lost or killed, a deadlock (or Galera certification

@@ -198,10 +198,11 @@ struct search_state {
     int stopped;
 };
 
-/* deliver_entry - hand one entry to the callback; 0, 1 stop, -1 error. */
-static int deliver_entry(LDAP *ld, LDAPMessage *e, struct search_state *st,
-                         struct str *err)
+int ldapc_entry_values(void *ldp, void *msg, struct str *value,
+                       ldapc_entry_fn fn, void *ctx, struct str *err)
 {
+    LDAP *ld = ldp;
+    LDAPMessage *e = msg;
     BerElement *ber = NULL;
     char *dn = ldap_get_dn(ld, e), *attr;
     int rc = 0;
@@ -210,7 +211,7 @@ static int deliver_entry(LDAP *ld, LDAPMessage *e, struct search_state *st,
         str_appendf(err, "ldap: entry without DN");
         return -1;
     }
-    if (st->fn(st->ctx, dn, NULL, NULL, 0) != 0)
+    if (fn(ctx, dn, NULL, NULL, 0) != 0)
         rc = 1;
     for (attr = ldap_first_attribute(ld, e, &ber); attr != NULL;
          attr = rc == 0 ? ldap_next_attribute(ld, e, ber) : NULL) {
@@ -222,9 +223,8 @@ static int deliver_entry(LDAP *ld, LDAPMessage *e, struct search_state *st,
                 rc = -1;
                 break;
             }
-            str_set(&st->value, vals[i]->bv_val, vals[i]->bv_len);
-            if (st->fn(st->ctx, dn, attr, str_cstr(&st->value),
-                       st->value.len) != 0)
+            str_set(value, vals[i]->bv_val, vals[i]->bv_len);
+            if (fn(ctx, dn, attr, str_cstr(value), value->len) != 0)
                 rc = 1;
         }
         ldap_value_free_len(vals);
@@ -234,6 +234,23 @@ static int deliver_entry(LDAP *ld, LDAPMessage *e, struct search_state *st,
         ber_free(ber, 0);
     ldap_memfree(dn);
     return rc;
+}
+
+/* deliver_entry - hand one entry to the callback; 0, 1 stop, -1 error. */
+static int deliver_entry(LDAP *ld, LDAPMessage *e, struct search_state *st,
+                         struct str *err)
+{
+    return ldapc_entry_values(ld, e, &st->value, st->fn, st->ctx, err);
+}
+
+void *ldapc_handle(struct ldapc *lc, struct str *err)
+{
+    return connect_bind(lc, err) < 0 ? NULL : lc->ld;
+}
+
+void ldapc_reset(struct ldapc *lc)
+{
+    disconnect(lc);
 }
 
 /* search_once - one attempt; LK_FOUND, LK_NOTFOUND, LK_TEMP, or

@@ -130,6 +130,21 @@ int ldapc_search(struct ldapc *lc, const char *base, int scope,
                  size_t max_entries, ldapc_entry_fn fn, void *ctx,
                  struct str *err);
 
+/*
+ * ldapc_entry_values - hand the entry msg (an LDAPMessage of ld, an LDAP
+ * handle) to fn as ldapc_search does: once with attr == NULL, then once
+ * per value, copied through value.  0, 1 (fn asked to stop), -1 + *err.
+ */
+int ldapc_entry_values(void *ld, void *msg, struct str *value,
+                       ldapc_entry_fn fn, void *ctx, struct str *err);
+/*
+ * ldapc_handle - the connected and bound LDAP handle (an LDAP *), for
+ * operations ldapc has no function for (lib/ldapsync.c); NULL + *err when
+ * no server could be reached.  ldapc_reset drops the connection after the
+ * caller saw it fail, so the next use connects again.
+ */
+void *ldapc_handle(struct ldapc *lc, struct str *err);
+void ldapc_reset(struct ldapc *lc);
 /* ldapc_ping - connect (and bind) if needed; 0 or LK_TEMP. */
 int ldapc_ping(struct ldapc *lc, struct str *err);
 
