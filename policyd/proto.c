@@ -294,4 +294,4 @@ static const struct server_ops policyd_ops = {
 const struct daemon_app policyd_app = {
     "postern-policyd", sizeof(struct policyd_config), policyd_config_sections,
     policyd_config_check, policyd_srvcfg, &policyd_ops, policyd_init, NULL,
-    policyd_reconfigure, policyd_fini, 1000, 64 * 1024, 256 * 1024};
+    policyd_reconfigure, policyd_fini, 1000, 64 * 1024, 256 * 1024, 0};

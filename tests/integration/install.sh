@@ -14,14 +14,14 @@ out=$(make --no-print-directory BUILD="$BUILD" install DESTDIR="$D" PREFIX="$P" 
 t_eq "make install DESTDIR=... exits 0" 0 "$rc"
 [ "$rc" = 0 ] || echo "$out" | tail -n 20
 for b in postern-maps postern-policyd postern-milter postern-lda postern-sieve \
-         postern-sieve-test postern-managesieve postern-postconf; do
+         postern-sieve-test postern-managesieve postern-dirsync postern-postconf; do
     t_ok "$b installed and executable" test -x "$D$P/sbin/$b"
 done
 EX=$D/etc/postern/postern.conf.example
 t_ok "example configuration installed" test -s "$EX"
 t_eq "example configuration is not world-readable (it may name password files)" \
     "640" "$(stat -c %a "$EX")"
-for b in maps policyd milter lda; do
+for b in maps policyd milter lda dirsync; do
     t_ok "postern-$b -t accepts the example" "$D$P/sbin/postern-$b" -t -c "$EX"
 done
 t_ok "schema installed" test -s "$D$P/share/postern/sql/schema.sql"
