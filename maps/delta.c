@@ -5,7 +5,7 @@
  *
  * fetch runs in the loader thread inside the reloader's consistent
  * transaction: for every changed key (a domain name, a mailbox address, an
- * alias source, a send-as pattern) it reads the rows that key has now, by
+ * alias source, a send-as pattern, a directory group address) it reads the rows that key has now, by
  * the same columns as the full load (snapshot_sql); a key with no row left
  * means the row was deleted or deactivated.  transports and relayhosts are
  * small and are read whole when any of their rows changed.  apply runs in
@@ -46,14 +46,15 @@ struct maps_delta {
     struct arena a;
     struct dkey *keys;          /* to drop, in any order */
     struct drow *rows, *last;   /* to add, in the order read */
-    int whole[SNAP_GRANTS + 1]; /* transports, relayhosts: read whole */
-    size_t n_keys[SNAP_GRANTS + 1];
+    int whole[SNAP_TABLES]; /* transports, relayhosts: read whole */
+    size_t n_keys[SNAP_TABLES];
 };
 
 static const char *const TABLES[] = {"domains", "mailboxes", "aliases",
                                      "transports", "relayhosts",
-                                     "sender_grants", NULL};
-static const unsigned COLS[] = {6, 5, 3, 4, 3, 3};
+                                     "sender_grants", "directory_groups",
+                                     NULL};
+static const unsigned COLS[] = {6, 7, 3, 4, 3, 3, 1};
 
 static int table_of(const char *tbl)
 {
@@ -159,7 +160,7 @@ static int delta_apply(void *snap, void *p)
     struct snapshot *s = snap;
     struct maps_delta *d = p;
 
-    for (int t = 0; t <= SNAP_GRANTS; t++)
+    for (int t = 0; t < SNAP_TABLES; t++)
         if (d->whole[t])
             snapshot_clear(s, (enum snap_table)t);
     for (const struct dkey *k = d->keys; k; k = k->next)
@@ -176,7 +177,7 @@ static void delta_describe(void *p, struct str *out)
     const struct maps_delta *d = p;
     const char *sep = "";
 
-    for (int t = 0; t <= SNAP_GRANTS; t++) {
+    for (int t = 0; t < SNAP_TABLES; t++) {
         if (d->whole[t])
             str_appendf(out, "%s%s (whole)", sep, TABLES[t]);
         else if (d->n_keys[t])

@@ -37,6 +37,7 @@ struct maps_config {
     int srs_separator;        /* index into "=+-" */
     long long srs_hash_length;
     int srs_hash;             /* 0 sha1, 1 sha256 */
+    char *closed_text;        /* rcptcheck's text for a closed mailbox */
     struct db_config db;
 };
 
@@ -53,12 +54,19 @@ struct dom {
     const char *relayhost;        /* or NULL */
 };
 
+/* mailboxes.state (sql/migrations/0006_directory.sql): leaving is
+   answered as active; closed is refused at RCPT (rcptcheck) or forwarded
+   to closed_forward (alias), and owns no sender address (senderlogin) */
+enum mbox_state { MBOX_ACTIVE, MBOX_LEAVING, MBOX_CLOSED };
+
 struct mbox {
     const char *address;
     const char *maildir;
     int legacy;                   /* migration_state = 'legacy' */
     const char *transport;        /* override or NULL */
     const char *relayhost;        /* or NULL */
+    enum mbox_state state;
+    const char *closed_forward;   /* MBOX_CLOSED: forward here, or NULL */
 };
 
 /* A list of strings with a flag (alias targets with keep_copy, logins). */
@@ -88,6 +96,7 @@ struct snapshot {
     struct strmap grant_dom;    /* sender domain -> struct slist of logins */
     struct strmap rcpt_doms;    /* domains with a mailbox row: their
                                    recipients are listed (relayrecipient) */
+    struct strmap groups;       /* directory_groups address -> address */
     size_t rows;
     long long load_ms;          /* how long the full load took */
     size_t base_used;           /* arena bytes after the full load: what
@@ -104,17 +113,20 @@ void snapshot_free(struct snapshot *s);
  * the columns the loader's SELECT returns (NULL = SQL NULL):
  *   SNAP_DOMAINS     name, kind, alias_target, transport, legacy_transport,
  *                    relayhost
- *   SNAP_MAILBOXES   address, maildir, migration_state, transport, relayhost
+ *   SNAP_MAILBOXES   address, maildir, migration_state, transport, relayhost,
+ *                    state, closed_forward
  *   SNAP_ALIASES     source, target, keep_copy
  *   SNAP_TRANSPORTS  match_type, pattern, purpose, transport
  *   SNAP_RELAYHOSTS  match_type, pattern, nexthop
  *   SNAP_GRANTS      login, match_type, pattern
+ *   SNAP_GROUPS      address (directory_groups)
  * Mailboxes before aliases; snapshot_done after the last row.  Free with
  * snapshot_free.
  */
 enum snap_table { SNAP_DOMAINS, SNAP_MAILBOXES, SNAP_ALIASES, SNAP_TRANSPORTS,
-                  SNAP_RELAYHOSTS, SNAP_GRANTS };
-#define SNAP_COLS_MAX 6
+                  SNAP_RELAYHOSTS, SNAP_GRANTS, SNAP_GROUPS };
+#define SNAP_TABLES (SNAP_GROUPS + 1)
+#define SNAP_COLS_MAX 7
 struct snapshot *snapshot_new(void);
 void snapshot_add_row(struct snapshot *s, enum snap_table t,
                       const char *const *v);
@@ -132,7 +144,8 @@ void snapshot_remove(struct snapshot *s, enum snap_table t, const char *key);
 const char *snapshot_sql(enum snap_table t, int by_key);
 void snapshot_clear(struct snapshot *s, enum snap_table t);
 /* snapshot_alias_owner - the mailbox an alias source belongs to: its only
-   target, when that is a mailbox (senderlogin); NULL if none. */
+   target, when that is a mailbox that is not closed (senderlogin); NULL if
+   none. */
 const char *snapshot_alias_owner(const struct snapshot *s, const char *src);
 /* slist_add - append to a list kept in the snapshot's arena. */
 void slist_add(struct arena *a, struct slist *l, const char *s, int flag);
@@ -151,6 +164,20 @@ int maps_known_name(const char *name);
 int maps_lookup(const struct snapshot *s, const char *delims,
                                const char *name, const char *key,
                                size_t keylen, struct str *out);
+
+/* maps_set_closed_text - the text rcptcheck answers after "550 5.2.1 " for
+   a closed mailbox ([maps] closed_text, printable ASCII, at most
+   MAPS_CLOSED_TEXT_MAX bytes; longer is cut); default "mailbox closed".
+   Called from the event loop, which does every lookup. */
+#define MAPS_CLOSED_TEXT_MAX 200
+void maps_set_closed_text(const char *text);
+
+/* the transport of a directory group address without a mailbox row: mail
+   that reached it without postern-milter's expansion waits (retry(8)) */
+#define MAPS_GROUP_TRANSPORT                                                   \
+    "retry:4.3.0 directory group address was not expanded by postern-milter"
+/* the mailbox map's answer for such an address (no Maildir) */
+#define MAPS_GROUP_MAILBOX "directory-group"
 
 /* --- SRS (srsmap.c) --------------------------------------------------------- */
 

@@ -49,6 +49,8 @@ static const struct cfg_def maps_defs[] = {
      offsetof(struct maps_config, srs_hash_length), NULL},
     {"srs_hash", CFG_ENUM, "sha1", 0, 0,
      offsetof(struct maps_config, srs_hash), "sha1|sha256"},
+    {"closed_text", CFG_STR, "mailbox closed", 1, MAPS_CLOSED_TEXT_MAX,
+     offsetof(struct maps_config, closed_text), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def maps_db_defs[] = {
@@ -69,6 +71,10 @@ static int maps_check(void *cfgp, struct str *err)
     if (cfg->max_staleness < cfg->poll_interval * 2)
         return str_appendf(err, "[maps] max_staleness must be at least twice "
                            "poll_interval"), -1;
+    for (const char *p = cfg->closed_text; *p; p++)
+        if (*p < ' ' || *p > '~')
+            return str_appendf(err, "[maps] closed_text: printable ASCII "
+                               "only (it goes into an SMTP reply)"), -1;
     if (cfg->srs_max_age % 86400000 != 0)
         return str_appendf(err, "[maps] srs_max_age must be whole days "
                            "(21d)"), -1;
@@ -188,6 +194,7 @@ static void *maps_init(void *cfg, struct server *srv, struct str *err)
     struct maps_state *st = xcalloc(1, sizeof(*st));
 
     st->cfg = cfg;
+    maps_set_closed_text(((struct maps_config *)cfg)->closed_text);
     if (maps_srs_load(cfg, &st->srs, err) < 0) {
         free(st);
         return NULL;
@@ -222,6 +229,7 @@ static void *maps_reconfigure(void *app, void *newcfg)
     }
     str_free(&err);
     st->cfg = newcfg;
+    maps_set_closed_text(((struct maps_config *)newcfg)->closed_text);
     reloader_reconfigure(st->loader, &((struct maps_config *)newcfg)->db,
                          ((struct maps_config *)newcfg)->poll_interval);
     reloader_full_interval(st->loader,

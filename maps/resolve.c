@@ -7,13 +7,18 @@
  *                legacy)                                    -> OK kind
  *   mailboxdomain local and alias domains (virtual_mailbox_domains)
  *   relaydomain  relay and legacy domains (relay_domains)
- *   mailbox      an existing mailbox (alias domains resolved) -> OK maildir
- *   alias        virtual_alias_maps: explicit aliases and forwards (with
- *                keep_copy the mailbox itself is kept), an existing mailbox
- *                maps to itself so a catch-all never swallows it, alias
- *                domains map to the target domain only where the target
- *                resolves, then the domain's catch-all
- *   transport    address rows, mailbox override, migration switch (legacy
+ *   mailbox      an existing mailbox in any state (alias domains resolved)
+ *                -> OK maildir; a directory group without a mailbox row ->
+ *                OK directory-group (MAPS_GROUP_MAILBOX)
+ *   alias        virtual_alias_maps: a closed mailbox's closed_forward
+ *                alone, explicit aliases and forwards (with keep_copy the
+ *                mailbox itself is kept), an existing mailbox or directory
+ *                group maps to itself so a catch-all never swallows it,
+ *                alias domains map to the target domain only where the
+ *                target resolves, then the domain's catch-all
+ *   transport    address rows, mailbox override, a directory group without
+ *                a mailbox row -> MAPS_GROUP_TRANSPORT (retry:, it waits
+ *                for an expansion that did not happen), migration switch (legacy
  *                mailboxes to the domain's or the default legacy route),
  *                domain rows (".parent" matches subdomains), domain column,
  *                by kind: local -> default local route, legacy -> legacy
@@ -22,7 +27,9 @@
  *   relayhost    address row, mailbox column, domain row, domain column,
  *                default; key "<>" (null sender) gets the default
  *   senderlogin  the mailbox itself, the owner of an alias with one local
- *                mailbox target, explicit grants for the address or domain
+ *                mailbox target, explicit grants for the address or domain;
+ *                nothing for a closed mailbox, and a closed mailbox owns no
+ *                alias
  *   maildir      the derived maildir path of a mailbox
  *   relayrecipient  relay_recipient_maps: at a relay domain with mailbox
  *                rows (the admin has the list) its mailboxes, aliases and
@@ -31,9 +38,16 @@
  *                accepts every address (OK)
  *   rcptcheck    check_recipient_access at RCPT: "550 5.1.2 ..." for an
  *                address literal ([192.0.2.1]) that is not a domains row;
+ *                "550 5.2.1 mailbox closed" (maps_set_closed_text) for a
+ *                closed mailbox without closed_forward, reached directly
+ *                or through single-target aliases (closed_target);
  *                "550 5.4.6 ..." when Postfix's virtual alias expansion of
  *                the address would never end (an alias loop: cleanup
  *                would defer the message for ever); NOTFOUND otherwise
+ *
+ * Mailbox states: leaving is answered as active everywhere.  Keys are read
+ * with addr_canonical (quotes that are not needed dropped), so every
+ * spelling of an address finds the same mailbox, group and state.
  *
  * Address literals are never routed by the transport map unless a row names
  * them: Postfix then uses its own class (own IP literals are the local class,
@@ -97,8 +111,10 @@ static int key_parse(const char *delims, const char *k, size_t len,
         memcpy(out->a.domain, out->raw, dl);
         return 0;
     }
-    return addr_parse(k, len, delims, ADDR_LOWER_LOCAL | ADDR_NEED_DOMAIN,
-                      &out->a, &err);
+    /* "Pupil+x"@d is pupil@d (lib/addr.h); alias domains are followed
+       by dom_final, which knows the snapshot's domains */
+    return addr_canonical(k, len, delims, ADDR_NEED_DOMAIN, NULL, NULL,
+                          &out->a, &err);
 }
 
 static const struct dom *dom_get(const struct snapshot *s, const char *name)
@@ -135,6 +151,20 @@ static const struct mbox *mbox_find(const struct snapshot *s,
     return mbox_get(s, k->a.local, d->name);
 }
 
+/* group_find - the directory group a parsed address names, through alias
+   domains (a mailbox row for the address wins: callers ask mbox_find
+   first). */
+static const char *group_find(const struct snapshot *s, const struct key *k)
+{
+    const struct dom *d = dom_final(s, dom_get(s, k->a.domain));
+    char buf[2 * ADDR_MAX + 4];
+
+    if (d == NULL || k->is_domain || k->is_catchall)
+        return NULL;
+    snprintf(buf, sizeof(buf), "%s@%s", k->a.local, d->name);
+    return strmap_get(&s->groups, buf);
+}
+
 static const struct slist *alias_get(const struct snapshot *s,
                                      const char *local, const char *domain)
 {
@@ -143,6 +173,8 @@ static const struct slist *alias_get(const struct snapshot *s,
     snprintf(buf, sizeof(buf), "%s@%s", local, domain);
     return strmap_get(&s->aliases, buf);
 }
+
+static int answer(struct str *out, const char *v);
 
 /* put_list - the values, comma-separated.  It stops once out passes
    MAPS_MAX_REPLY (maps_lookup then answers TEMP), so a list of any length
@@ -176,13 +208,19 @@ static int lk_domain(const struct snapshot *s,
     return LK_FOUND;
 }
 
-static int lk_mailbox(const struct snapshot *s,
-                                     const struct key *k, struct str *out)
+/* lk_mailbox - a mailbox in any state (a closed one keeps its Maildir
+   until it is purged; rcptcheck refuses new mail to it); with groups, a
+   directory group without a mailbox row too (mailbox, not maildir) */
+static int lk_mailbox(const struct snapshot *s, const struct key *k,
+                      int groups, struct str *out)
 {
     const struct mbox *m = mbox_find(s, k);
 
-    if (m == NULL)
+    if (m == NULL) {
+        if (groups && group_find(s, k) != NULL)
+            return answer(out, MAPS_GROUP_MAILBOX);
         return LK_NOTFOUND;
+    }
     str_append_cstr(out, m->maildir);
     return LK_FOUND;
 }
@@ -193,7 +231,13 @@ static int alias_in_domain(const struct snapshot *s, const struct key *k,
 {
     const struct slist *l = NULL;
     const struct mbox *m = mbox_get(s, k->a.local, d->name);
+    char buf[2 * ADDR_MAX + 4];
 
+    if (m && m->closed_forward) { /* closed: the forward replaces delivery
+                                     and every alias row of the address */
+        str_append_cstr(out, m->closed_forward);
+        return 1;
+    }
     if (k->a.delim) { /* the full key with extension wins, as in Postfix */
         char full[2 * ADDR_LOCAL_MAX + 4];
         snprintf(full, sizeof(full), "%s%c%s", k->a.local, k->a.delim,
@@ -211,7 +255,9 @@ static int alias_in_domain(const struct snapshot *s, const struct key *k,
             str_appendf(out, ",%s", m->address);
         return 1;
     }
-    if (m) { /* a mailbox maps to itself: no catch-all takes its mail */
+    snprintf(buf, sizeof(buf), "%s@%s", k->a.local, d->name);
+    if (m || strmap_get(&s->groups, buf) != NULL) { /* a mailbox or a
+        directory group maps to itself: no catch-all takes its mail */
         str_append_cstr(out, k->raw);
         return 1;
     }
@@ -312,7 +358,8 @@ static int lk_transport(const struct snapshot *s,
                 }
                 return answer(out, t);
             }
-        }
+        } else if (group_find(s, k) != NULL) /* not expanded: it waits */
+            return answer(out, MAPS_GROUP_TRANSPORT);
     }
     if ((t = dom_rule(&s->tr_dom, "", k->a.domain)) != NULL)
         return answer(out, t);
@@ -387,7 +434,9 @@ static int lk_senderlogin(const struct snapshot *s,
     if (k->is_domain)
         return LK_NOTFOUND;
     if (!k->is_catchall) {
-        if ((m = mbox_find(s, k)) != NULL)
+        if ((m = mbox_find(s, k)) != NULL && m->state == MBOX_CLOSED)
+            return LK_NOTFOUND; /* nobody sends as a closed mailbox */
+        if (m != NULL)
             login_add(out, m->address);
         if (d) {
             snprintf(buf, sizeof(buf), "%s@%s", k->a.local, d->name);
@@ -407,7 +456,7 @@ static int lk_senderlogin(const struct snapshot *s,
 static int lk_maildir(const struct snapshot *s,
                                      const struct key *k, struct str *out)
 {
-    return lk_mailbox(s, k, out);
+    return lk_mailbox(s, k, 0, out);
 }
 
 static int lk_relayrecipient(const struct snapshot *s, const struct key *k,
@@ -538,6 +587,54 @@ static int alias_loop(const struct snapshot *s, const char *delims,
     return loop;
 }
 
+/* --- closed mailboxes -------------------------------------------------- */
+
+#define CLOSED_CHAIN_MAX 8 /* aliases followed to the mailbox */
+
+static char closed_text[MAPS_CLOSED_TEXT_MAX + 1] = "mailbox closed";
+
+void maps_set_closed_text(const char *text)
+{
+    size_t n = 0;
+
+    /* it goes into an SMTP reply: printable ASCII only (maps_check) */
+    for (; *text && n < MAPS_CLOSED_TEXT_MAX; text++)
+        closed_text[n++] = *text >= ' ' && *text < 127 ? *text : '?';
+    closed_text[n] = '\0';
+}
+
+/*
+ * closed_target - the closed mailbox without a forward that mail to k
+ * reaches: k's own mailbox, or the mailbox at the end of a chain of
+ * aliases with one target each (an alternative address of the person, an
+ * alias domain, a catch-all), as the alias map answers them.  NULL when
+ * the mail goes anywhere else (a list, a forward, a group, outside) or
+ * after CLOSED_CHAIN_MAX steps.
+ */
+static const struct mbox *closed_target(const struct snapshot *s,
+                                        const char *delims,
+                                        const struct key *k0)
+{
+    struct key k = *k0;
+    struct str val = STR_INIT;
+    const struct mbox *m, *closed = NULL;
+
+    for (int i = 0; i < CLOSED_CHAIN_MAX; i++) {
+        if ((m = mbox_find(s, &k)) != NULL) {
+            if (m->state == MBOX_CLOSED && m->closed_forward == NULL)
+                closed = m;
+            break;
+        }
+        str_reset(&val);
+        if (group_find(s, &k) != NULL || lk_alias(s, &k, &val) != LK_FOUND ||
+            memchr(val.data, ',', val.len) != NULL ||
+            key_parse(delims, val.data, val.len, &k) < 0)
+            break;
+    }
+    str_free(&val);
+    return closed;
+}
+
 static int lk_rcptcheck(const struct snapshot *s, const char *delims,
                         const struct key *k, const char *keybuf,
                         size_t keylen, struct str *out)
@@ -549,6 +646,10 @@ static int lk_rcptcheck(const struct snapshot *s, const char *delims,
     if (k->a.domain[0] == '[' && dom_get(s, k->a.domain) == NULL) {
         str_append_cstr(out, "550 5.1.2 address literals are not accepted "
                         "here, use the domain name");
+        return LK_FOUND;
+    }
+    if (closed_target(s, delims, k) != NULL) {
+        str_appendf(out, "550 5.2.1 %s", closed_text);
         return LK_FOUND;
     }
     if (alias_loop(s, delims, keybuf, keylen, &where)) {
@@ -596,7 +697,7 @@ int maps_lookup(const struct snapshot *s, const char *delims,
     else if (!strcmp(name, "relaydomain"))
         st = lk_domain(s, &k, 2, out);
     else if (!strcmp(name, "mailbox"))
-        st = lk_mailbox(s, &k, out);
+        st = lk_mailbox(s, &k, 1, out);
     else if (!strcmp(name, "alias"))
         st = lk_alias(s, &k, out);
     else if (!strcmp(name, "transport"))

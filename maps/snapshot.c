@@ -2,7 +2,9 @@
  * snapshot - read the routing tables of MariaDB into one immutable
  * in-memory snapshot, indexed for the lookups in resolve.c.
  *
- * Every table is read in full with one prepared SELECT (only active rows);
+ * Every table is read in full with one prepared SELECT (only active rows;
+ * mailboxes with their life-cycle state, and the directory groups of
+ * postern-dirsync, sql/migrations/0006_directory.sql);
  * rows are first collected in the arena, then indexed, because strmap needs
  * its size up front.  Keys are lower-cased.  The load is all or nothing: any
  * database error discards the partial snapshot.
@@ -34,11 +36,12 @@ static const char SQL_DOMAINS_KEY[] =
     "SELECT name, kind, alias_target, transport, legacy_transport, relayhost "
     "FROM domains WHERE active = 1 AND name = ?";
 static const char SQL_MAILBOXES[] =
-    "SELECT m.address, m.maildir, m.migration_state, m.transport, m.relayhost "
-    "FROM mailboxes m WHERE m.active = 1";
+    "SELECT m.address, m.maildir, m.migration_state, m.transport, m.relayhost, "
+    "m.state, m.closed_forward FROM mailboxes m WHERE m.active = 1";
 static const char SQL_MAILBOXES_KEY[] =
-    "SELECT m.address, m.maildir, m.migration_state, m.transport, m.relayhost "
-    "FROM mailboxes m WHERE m.active = 1 AND m.address = ?";
+    "SELECT m.address, m.maildir, m.migration_state, m.transport, m.relayhost, "
+    "m.state, m.closed_forward FROM mailboxes m WHERE m.active = 1 "
+    "AND m.address = ?";
 static const char SQL_ALIASES[] =
     "SELECT source, target, keep_copy FROM aliases WHERE active = 1 "
     "ORDER BY id";
@@ -57,13 +60,17 @@ static const char SQL_GRANTS[] =
 static const char SQL_GRANTS_KEY[] =
     "SELECT login, match_type, pattern FROM sender_grants WHERE active = 1 "
     "AND match_type IN ('address', 'domain') AND pattern = ? ORDER BY id";
+/* directory groups (postern-dirsync): valid recipients without a mailbox */
+static const char SQL_GROUPS[] = "SELECT address FROM directory_groups";
+static const char SQL_GROUPS_KEY[] =
+    "SELECT address FROM directory_groups WHERE address = ?";
 
 const char *snapshot_sql(enum snap_table t, int by_key)
 {
     static const char *const full[] = {SQL_DOMAINS, SQL_MAILBOXES,
-        SQL_ALIASES, SQL_TRANSPORTS, SQL_RELAYHOSTS, SQL_GRANTS};
+        SQL_ALIASES, SQL_TRANSPORTS, SQL_RELAYHOSTS, SQL_GRANTS, SQL_GROUPS};
     static const char *const key[] = {SQL_DOMAINS_KEY, SQL_MAILBOXES_KEY,
-        SQL_ALIASES_KEY, NULL, NULL, SQL_GRANTS_KEY};
+        SQL_ALIASES_KEY, NULL, NULL, SQL_GRANTS_KEY, SQL_GROUPS_KEY};
 
     return by_key ? key[t] : full[t];
 }
@@ -71,7 +78,7 @@ const char *snapshot_sql(enum snap_table t, int by_key)
 /* Rows are collected as a linked list of string vectors before indexing. */
 struct row {
     struct row *next;
-    char *v[6];
+    char *v[SNAP_COLS_MAX];
 };
 
 struct rows {
@@ -90,7 +97,7 @@ static int collect(void *ctx, unsigned ncols, char **vals,
 
     (void)lens;
     memset(r, 0, sizeof(*r));
-    for (unsigned i = 0; i < ncols && i < rs->want && i < 6; i++)
+    for (unsigned i = 0; i < ncols && i < rs->want && i < SNAP_COLS_MAX; i++)
         r->v[i] = vals[i] ? arena_strdup(rs->a, vals[i]) : NULL;
     r->next = rs->head;
     rs->head = r;
@@ -197,6 +204,12 @@ static void add_mailbox(struct snapshot *s, char **v)
     m->legacy = v[2] && !strcmp(v[2], "legacy");
     m->transport = opt(v[3]);
     m->relayhost = opt(v[4]);
+    /* the schema's ENUM; anything else (impossible) is answered as active */
+    m->state = v[5] && !strcmp(v[5], "closed")    ? MBOX_CLOSED
+               : v[5] && !strcmp(v[5], "leaving") ? MBOX_LEAVING
+                                                  : MBOX_ACTIVE;
+    m->closed_forward = m->state == MBOX_CLOSED && opt(v[6]) ? lower(v[6])
+                                                              : NULL;
     if (strmap_put(&s->mailboxes, m->address, m) == m)
         rcpt_domain_count(s, m->address, +1);
 }
@@ -249,6 +262,17 @@ static void add_relayhost(struct snapshot *s, char **v)
         strmap_put(&s->rh_dom, pat, (void *)nh);
 }
 
+/* a group: its address is all the maps need (the milter expands it) */
+static void add_group(struct snapshot *s, char **v)
+{
+    const char *a;
+
+    if (v[0] == NULL) /* NOT NULL in the schema */
+        return;
+    a = lower(v[0]);
+    strmap_put(&s->groups, a, (void *)a);
+}
+
 static void add_grant(struct snapshot *s, char **v)
 {
     const char *login = lower(v[0]);
@@ -262,7 +286,10 @@ const char *snapshot_alias_owner(const struct snapshot *s, const char *src)
 {
     const struct slist *l = strmap_get(&s->aliases, src);
 
-    if (l && l->n == 1 && strmap_get(&s->mailboxes, l->head->s) != NULL)
+    const struct mbox *m;
+
+    if (l && l->n == 1 && (m = strmap_get(&s->mailboxes, l->head->s)) != NULL &&
+        m->state != MBOX_CLOSED)
         return l->head->s;
     return NULL;
 }
@@ -290,7 +317,7 @@ static int load_mailboxes(struct snapshot *s, struct db *db, struct str *err)
     struct rows rs;
     struct arena scratch = {0};
 
-    if (read_table(db, &s->arena, &scratch, SQL_MAILBOXES, 5, &rs, err) < 0)
+    if (read_table(db, &s->arena, &scratch, SQL_MAILBOXES, 7, &rs, err) < 0)
         return arena_free(&scratch), -1;
     strmap_init(&s->mailboxes, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
@@ -378,6 +405,20 @@ static int load_grants(struct snapshot *s, struct db *db, struct str *err)
     return 0;
 }
 
+static int load_groups(struct snapshot *s, struct db *db, struct str *err)
+{
+    struct rows rs;
+    struct arena scratch = {0};
+
+    if (read_table(db, &s->arena, &scratch, SQL_GROUPS, 1, &rs, err) < 0)
+        return arena_free(&scratch), -1;
+    strmap_init(&s->groups, rs.n);
+    for (struct row *r = rs.head; r; r = r->next)
+        add_group(s, r->v);
+    s->rows += rs.n;
+    arena_free(&scratch);
+    return 0;
+}
 
 struct snapshot *snapshot_load(struct db *db, struct str *err)
 {
@@ -388,7 +429,8 @@ struct snapshot *snapshot_load(struct db *db, struct str *err)
        change during the load is seen by the next poll */
     if (load_domains(s, db, err) < 0 || load_mailboxes(s, db, err) < 0 ||
         load_aliases(s, db, err) < 0 || load_transports(s, db, err) < 0 ||
-        load_relayhosts(s, db, err) < 0 || load_grants(s, db, err) < 0) {
+        load_relayhosts(s, db, err) < 0 || load_grants(s, db, err) < 0 ||
+        load_groups(s, db, err) < 0) {
         snapshot_free(s);
         return NULL;
     }
@@ -411,6 +453,7 @@ void snapshot_free(struct snapshot *s)
     strmap_free(&s->grant_addr);
     strmap_free(&s->grant_dom);
     strmap_free(&s->rcpt_doms);
+    strmap_free(&s->groups);
     arena_free(&s->arena);
     free(s);
 }
@@ -427,8 +470,8 @@ void snapshot_add_row(struct snapshot *s, enum snap_table t,
 {
     static void (*const add[])(struct snapshot *, char **) = {
         add_domain, add_mailbox, add_alias, add_transport, add_relayhost,
-        add_grant};
-    static const unsigned cols[] = {6, 5, 3, 4, 3, 3};
+        add_grant, add_group};
+    static const unsigned cols[] = {6, 7, 3, 4, 3, 3, 1};
     char *c[SNAP_COLS_MAX] = {NULL};
 
     for (unsigned i = 0; i < cols[t]; i++)
@@ -475,6 +518,9 @@ void snapshot_remove(struct snapshot *s, enum snap_table t, const char *key)
     case SNAP_GRANTS:
         s->rows -= list_len(hmap_del(&s->grant_addr.h, k));
         s->rows -= list_len(hmap_del(&s->grant_dom.h, k));
+        break;
+    case SNAP_GROUPS:
+        s->rows -= hmap_del(&s->groups.h, k) != NULL;
         break;
     case SNAP_TRANSPORTS:
     case SNAP_RELAYHOSTS:
