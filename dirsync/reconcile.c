@@ -8,8 +8,8 @@
  * groups, is never applied.  The pass is recorded in directory_guard, the
  * source is marked held (directory_sync.held) and an error is logged; the
  * accounts stay active and the groups stay until an admin confirms
- * (postern-dirsync confirm ID), after which the next pass may move that
- * many more.  A directory that answers nothing, a wrong base DN or an
+ * (postern-dirsync confirm ID), after which the next full pass applies
+ * what the directory then says.  A directory that answers nothing, a wrong base DN or an
  * empty export therefore close nobody.  A refresh that does not complete
  * (the directory unreachable, the connection lost) never gets here.
  *
@@ -167,8 +167,10 @@ int ds_reconcile(struct ds_run *r)
         goto out;
     if (buf[0] && sscanf(buf, "%lld %lld", &conf_id, &extra) != 2)
         conf_id = extra = 0;
-    allowed_p = allowed_of(r->cfg, p.total) + extra;
-    allowed_g = allowed_of(r->cfg, g.total) + extra;
+    /* a confirmed pass: the admin has checked the directory, this pass
+       applies what it says */
+    allowed_p = conf_id ? (long long)p.gone.n : allowed_of(r->cfg, p.total);
+    allowed_g = conf_id ? (long long)g.gone.n : allowed_of(r->cfg, g.total);
     r->allowed_leaves = allowed_of(r->cfg, p.total);
     if ((long long)p.gone.n > allowed_p) {
         rc = hold(r, p.gone.n, p.total, &p.sample, "accounts");

@@ -20,6 +20,7 @@
 # E2E_MAPS_PORT, E2E_POLICYD_PORT, E2E_MILTER_PORT, E2E_LDA_PORT,
 # E2E_SMARTHOST_LOGIN, E2E_SRS (yes/no), E2E_VACATION (yes/no), E2E_PIDS.
 # Options (set before e2e_start_stack): E2E_IPV6=1 (Postfix also on ::1),
+# E2E_GROUP_DOMAINS (the milter's group_domains; default the sample school's),
 # E2E_LOG=FILE (progress lines), E2E_SUPERVISE=1 (each postern daemon runs
 # under tests/harness/supervise with its conf/systemd unit's Restart=;
 # E2E_<NAME>_PID is then the supervisor's PID, $E2E_DIR/NAME.pid the
@@ -88,7 +89,7 @@ policyd listen inet:127.0.0.1:$E2E_POLICYD_PORT
 policyd hostname mx.test.example
 milter listen inet:127.0.0.1:$E2E_MILTER_PORT
 milter authserv_id mx.test.example
-milter group_domains bns.school.example, gym.school.example, school.example
+milter group_domains ${E2E_GROUP_DOMAINS:-bns.school.example, gym.school.example, school.example}
 lda listen inet:127.0.0.1:$E2E_LDA_PORT
 lda user nobody
 lda mail_root $E2E_MAIL_ROOT
