@@ -37,6 +37,7 @@ struct db_host {
 
 struct db_stmt {
     const char *sql; /* identity: address of the caller's SQL text */
+    char *text;      /* ... and a copy of the text it had */
     MYSQL_STMT *stmt;
     unsigned long used; /* for eviction */
 };
@@ -161,6 +162,8 @@ static void db_disconnect(struct db *db)
             mysql_stmt_close(db->stmts[i].stmt);
         db->stmts[i].stmt = NULL;
         db->stmts[i].sql = NULL;
+        free(db->stmts[i].text);
+        db->stmts[i].text = NULL;
     }
     if (db->conn)
         mysql_close(db->conn);
@@ -292,19 +295,26 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql, unsigned *errnum,
     for (int i = 0; i < DB_STMT_CACHE_MAX; i++) {
         struct db_stmt *s = &db->stmts[i];
         if (s->stmt && s->sql == sql) {
-            s->used = ++db->clock;
-            return s->stmt;
+            if (strcmp(s->text, sql) == 0) {
+                s->used = ++db->clock;
+                return s->stmt;
+            }
+            slot = s; /* other text at the same address: prepare again */
+            break;
         }
         if (s->stmt == NULL && slot == NULL)
             slot = s;
         if (s->used < oldest->used)
             oldest = s;
     }
-    if (slot == NULL) {
+    if (slot == NULL)
         slot = oldest;
+    if (slot->stmt) {
         mysql_stmt_close(slot->stmt);
         slot->stmt = NULL;
     }
+    free(slot->text);
+    slot->text = NULL;
     if ((slot->stmt = mysql_stmt_init(db->conn)) == NULL)
         return str_appendf(err, "out of memory"), NULL;
     if (mysql_stmt_prepare(slot->stmt, sql, strlen(sql)) != 0) {
@@ -316,6 +326,7 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql, unsigned *errnum,
         return NULL;
     }
     slot->sql = sql;
+    slot->text = xstrdup(sql);
     slot->used = ++db->clock;
     return slot->stmt;
 }

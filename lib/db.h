@@ -18,7 +18,8 @@
  * once instead of each waiting for a connect timeout).
  *
  * Statements are prepared once per connection and cached (DB_STMT_CACHE_MAX);
- * they are identified by the address and text of the SQL string.  Parameters
+ * they are identified by the address and text of the SQL string (SQL built
+ * in a reused buffer is prepared again when its text changed).  Parameters
  * are strings (length-counted), integers or NULL.  Result values are handed
  * to a row callback as NUL-terminated strings (NULL for SQL NULL), valid only
  * during the call.
