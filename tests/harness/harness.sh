@@ -508,7 +508,7 @@ h__slapd_launch() {
 
 # h_start_slapd [LDIF] - start slapd and load tests/harness/ldap/school.ldif (or LDIF)
 h_start_slapd() {
-    local d="$H_DIR/slapd" ldif=${1:-$H_HARNESS_DIR/ldap/school.ldif} memberof=""
+    local d="$H_DIR/slapd" ldif=${1:-$H_HARNESS_DIR/ldap/school.ldif} memberof="" syncprov=""
     if h__alive "${H_LDAP_PID:-}"; then
         h__err "slapd is already running"
         return 1
@@ -516,6 +516,9 @@ h_start_slapd() {
     mkdir -p "$d/db"
     if [ -e /usr/lib/ldap/memberof.la ] || [ -e /usr/lib/ldap/memberof.so ]; then
         memberof=yes
+    fi
+    if [ -e /usr/lib/ldap/syncprov.la ] || [ -e /usr/lib/ldap/syncprov.so ]; then
+        syncprov=yes
     fi
     H_LDAP_PORT=$(h_free_port) || { h__fatal "no free port"; return 1; }
     H_LDAP_URI="ldap://127.0.0.1:$H_LDAP_PORT"
@@ -531,6 +534,7 @@ h_start_slapd() {
         echo "modulepath /usr/lib/ldap"
         echo "moduleload back_mdb"
         [ -n "$memberof" ] && echo "moduleload memberof"
+        [ -n "$syncprov" ] && echo "moduleload syncprov"
         echo "sizelimit unlimited"
         echo "database mdb"
         echo "maxsize 1073741824" # sparse: room for 32,000 accounts and their groups
@@ -538,11 +542,19 @@ h_start_slapd() {
         echo "rootdn \"$H_LDAP_BINDDN\""
         echo "rootpw $H_LDAP_BINDPW"
         echo "directory $d/db"
+        echo "dbnosync" # a test directory: no fsync per write (a year change of 25,000 writes: 19 s, not 191 s)
         echo "index objectClass eq"
         echo "index cn,uid,mail,mailPrimaryAddress,mailAlternativeAddress eq"
         echo "index member,uniqueMember,memberUid eq"
+        echo "index entryUUID,entryCSN eq"
         echo "access to * by * read"
         [ -n "$memberof" ] && echo "overlay memberof"
+        # RFC 4533 content synchronization (ldapsearch -E sync=ro / sync=rp)
+        if [ -n "$syncprov" ]; then
+            echo "overlay syncprov"
+            echo "syncprov-checkpoint 100 10"
+            echo "syncprov-sessionlog 10000"
+        fi
     } > "$d/slapd.conf"
     if ! slaptest -u -f "$d/slapd.conf" >"$d/slaptest.log" 2>&1; then
         h__fatal "slapd.conf does not pass slaptest" "$d/slaptest.log"
@@ -557,7 +569,7 @@ h_start_slapd() {
             return 1
         fi
     fi
-    h_log "slapd on $H_LDAP_URI (memberof overlay: ${memberof:-no})"
+    h_log "slapd on $H_LDAP_URI (memberof overlay: ${memberof:-no}, syncprov: ${syncprov:-no})"
 }
 
 # h_slapadd LDIF - bulk-load LDIF offline (slapadd -q: thousands of entries
