@@ -75,6 +75,7 @@
 #include "clock.h"
 #include "dirsync.h"
 #include "log.h"
+#include "sendmail.h"
 #include "lookup.h"
 #include "mem.h"
 
@@ -338,58 +339,6 @@ static void notice_text(struct str *m, const struct ds_config *cfg,
         a->address, en);
 }
 
-/* wait for pid until deadline (clock_ms); its status, or -1 (killed at
-   the deadline, or waitpid failed) */
-static int reap(pid_t pid, long long deadline)
-{
-    int status, nap = 1;
-
-    for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-
-        if (w == pid)
-            return status;
-        if (w < 0 && errno != EINTR)
-            return -1;
-        if (w == 0 && clock_ms() >= deadline) {
-            (void)kill(-pid, SIGKILL);
-            (void)kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-            return -1;
-        }
-        if (w == 0) {
-            struct timespec ts = {0, (long)nap * 1000000L};
-
-            nanosleep(&ts, NULL);
-            nap = nap < 32 ? nap * 2 : 32;
-        }
-    }
-}
-
-/* the forked child: message on stdin, default signals, nothing else
-   open, then sendmail -i -f <> -- rcpt */
-static void child_exec(const char *path, int fd, const char *rcpt)
-{
-    struct sigaction dfl;
-    sigset_t none;
-
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++)
-        (void)sigaction(sig, &dfl, NULL);
-    sigemptyset(&none);
-    (void)sigprocmask(SIG_SETMASK, &none, NULL);
-    (void)setpgid(0, 0);
-    if (dup2(fd, 0) < 0)
-        _exit(75);
-    if (close_range(3, ~0U, 0) < 0)
-        for (int i = 3; i < 65536; i++)
-            (void)close(i);
-    execl(path, "sendmail", "-i", "-f", "<>", "--", rcpt, (char *)NULL);
-    _exit(75);
-}
-
 /*
  * send_mail - sendmail -i -f <> -- rcpt with msg on stdin (a memory file:
  * nothing can block or raise SIGPIPE on our side); 0 when sendmail exited
@@ -425,14 +374,19 @@ static int send_mail(const char *path, const char *rcpt,
         close(fd);
         return -1;
     }
-    if (pid == 0)
-        child_exec(path, fd, rcpt);
+    if (pid == 0) {
+        (void)setpgid(0, 0);
+        sendmail_exec(path, fd, "", rcpt);
+    }
     (void)setpgid(pid, pid);
     close(fd);
-    status = reap(pid, clock_ms() + DS_LC_SENDMAIL_TIMEOUT_MS);
-    if (status == -1)
+    status = sendmail_reap(pid, clock_ms() + DS_LC_SENDMAIL_TIMEOUT_MS);
+    if (status == -2)
         return str_appendf(err, "%s did not finish within %d ms; killed",
                            path, DS_LC_SENDMAIL_TIMEOUT_MS), -1;
+    if (status == -1)
+        return str_appendf(err, "waiting for %s: %s", path, strerror(errno)),
+               -1;
     if (!WIFEXITED(status))
         return str_appendf(err, "%s killed by signal %d", path,
                            WIFSIGNALED(status) ? WTERMSIG(status) : 0), -1;

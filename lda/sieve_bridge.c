@@ -64,6 +64,7 @@
 #include "file.h"
 #include "log.h"
 #include "mem.h"
+#include "sendmail.h"
 #include "storage.h"
 
 static int msg_load(void *ctx, struct str *out)
@@ -152,41 +153,6 @@ static int mailbox_exists(void *ctx, const char *folder)
     return rc;
 }
 
-/*
- * child_exec_sendmail - in the forked child: stdin from fd, then exec
- * sendmail with a clean signal state.  In LMTP mode the server blocks
- * SIGTERM/SIGINT/SIGHUP (they arrive through its signalfd) and ignores
- * SIGPIPE; a blocked mask and ignored dispositions survive exec, so
- * sendmail would not stop on SIGTERM nor die on a broken pipe.  Every
- * disposition goes back to the default (SIGKILL/SIGSTOP: EINVAL,
- * harmless), then the mask is emptied; a fresh child has no pending
- * signals.  Descriptors above 2 (the database connection, whatever the
- * LDA inherited) are closed.  Only async-signal-safe calls.
- */
-static void child_exec_sendmail(const char *path, int fd, const char *from,
-                                const char *to)
-{
-    struct sigaction dfl;
-    sigset_t none;
-
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++)
-        (void)sigaction(sig, &dfl, NULL);
-    sigemptyset(&none);
-    (void)sigprocmask(SIG_SETMASK, &none, NULL);
-    if (fd == 0)
-        (void)fcntl(0, F_SETFD, 0); /* keep it open across exec */
-    else
-        (void)dup2(fd, 0);
-    if (close_range(3, ~0U, 0) < 0)
-        for (int i = 3; i < 65536; i++)
-            (void)close(i);
-    execl(path, "sendmail", "-i", "-f", from[0] ? from : "<>", "--", to,
-          (char *)NULL);
-    _exit(75);
-}
-
 /* writer_child - in the second child: prefix + m into fd, then exit
    (0 written, 1 not); a broken pipe ends it */
 static void writer_child(int fd, const struct str *prefix, struct lda_msg *m)
@@ -200,33 +166,6 @@ static void writer_child(int fd, const struct str *prefix, struct lda_msg *m)
         (m && lda_msg_write_to(m, fd) < 0))
         _exit(1);
     _exit(0);
-}
-
-/* reap pid by deadline (0: none); its wait status, -2 when it was
-   killed at the deadline (with its process group), -1 on an error */
-static int reap(pid_t pid, long long deadline)
-{
-    int status, nap = 1;
-
-    for (;;) {
-        pid_t w = waitpid(pid, &status, deadline ? WNOHANG : 0);
-        if (w == pid)
-            return status;
-        if (w < 0 && errno != EINTR)
-            return -1;
-        if (w == 0 && clock_ms() >= deadline) {
-            (void)kill(-pid, SIGKILL);
-            (void)kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-            return -2;
-        }
-        if (w == 0) {
-            struct timespec ts = {0, (long)nap * 1000000L};
-            nanosleep(&ts, NULL);
-            nap = nap < 16 ? nap * 2 : 16;
-        }
-    }
 }
 
 /* spawn sendmail_path -i -f FROM -- TO (its own process group) and a
@@ -252,14 +191,14 @@ int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
     }
     if (pid == 0) {
         (void)setpgid(0, 0);
-        child_exec_sendmail(ctx->cfg->sendmail_path, pfd[0], from, to);
+        sendmail_exec(ctx->cfg->sendmail_path, pfd[0], from, to);
     }
     (void)setpgid(pid, pid);
     close(pfd[0]);
     if ((wpid = fork()) < 0) {
         close(pfd[1]);
         (void)kill(pid, SIGKILL);
-        (void)reap(pid, 0);
+        (void)sendmail_reap(pid, 0);
         return str_appendf(err, "fork: %s", strerror(errno)), -1;
     }
     if (wpid == 0) {
@@ -268,8 +207,8 @@ int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
     }
     (void)setpgid(wpid, wpid);
     close(pfd[1]);
-    wstatus = reap(wpid, deadline_ms);
-    status = reap(pid, wstatus == -2 ? clock_ms() : deadline_ms);
+    wstatus = sendmail_reap(wpid, deadline_ms);
+    status = sendmail_reap(pid, wstatus == -2 ? clock_ms() : deadline_ms);
     if (wstatus == -2 || status == -2) {
         if (wstatus != -2)
             (void)kill(wpid, SIGKILL);
