@@ -151,6 +151,17 @@ static void copy_col(char *dst, size_t size, const char *v)
     snprintf(dst, size, "%s", v ? v : "");
 }
 
+/* list_add - a new zeroed item at the end of l */
+static struct lc_account *list_add(struct lc_list *l)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+    }
+    memset(&l->v[l->n], 0, sizeof(l->v[0]));
+    return &l->v[l->n++];
+}
+
 /* rows: uuid, address, domain, grace, notice_sent (mailboxes) */
 static int account_row(void *ctx, unsigned ncols, char **vals,
                        const unsigned long *lens)
@@ -161,12 +172,7 @@ static int account_row(void *ctx, unsigned ncols, char **vals,
     (void)lens;
     if (ncols < 5)
         return 1;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-    }
-    a = &l->v[l->n++];
-    memset(a, 0, sizeof(*a));
+    a = list_add(l);
     copy_col(a->uuid, sizeof(a->uuid), vals[0]);
     copy_col(a->address, sizeof(a->address), vals[1]);
     copy_col(a->domain, sizeof(a->domain), vals[2]);
@@ -185,12 +191,7 @@ static int alias_row(void *ctx, unsigned ncols, char **vals,
     (void)lens;
     if (ncols < 4)
         return 1;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-    }
-    a = &l->v[l->n++];
-    memset(a, 0, sizeof(*a));
+    a = list_add(l);
     a->id = vals[0] ? strtoll(vals[0], NULL, 10) : 0;
     copy_col(a->address, sizeof(a->address), vals[1]);
     copy_col(a->target, sizeof(a->target), vals[2]);
