@@ -7,7 +7,7 @@
  * SYNOPSIS
  *   policy-load -p PORT [-H 127.0.0.1] [-c CONNS] [-n REQUESTS] [-w WARMUP]
  *               [-l LAG] [-r RETRY_PERCENT] [-s SEED] [-S SLEEP_MS]
- *               [-P PID[,PID...]]
+ *               [-P PID[,PID...]] [-L LOGINS]
  *   policy-load --serve PORT
  *
  * DESCRIPTION
@@ -37,6 +37,13 @@
  *   CPU seconds, all threads, in the timed phase).  "defer" counts DEFER_IF_PERMIT/DEFER replies,
  *   "pass" DUNNO/OK/PREPEND, "other" anything else (the first few are
  *   printed on stderr).
+ *
+ *   -L LOGINS (bench/ratelimit) makes every request an authenticated one:
+ *   sasl_method=PLAIN and sasl_username=userU@isp.example, U drawn from
+ *   LOGINS distinct logins by a hash of the request's triplet number (so
+ *   with -r 0 every request is a new message of a login chosen uniformly
+ *   at random, the same for the same SEED); without -L sasl_username is
+ *   empty.
  *
  * DIAGNOSTICS
  *   Exit 1 when a connection fails or closes, or a reply is malformed or
@@ -77,6 +84,7 @@ struct phase {
 };
 
 static uint64_t seed = 20240501;
+static long logins;       /* -L: distinct SASL logins, 0 = none */
 
 static double now_s(void)
 {
@@ -116,7 +124,12 @@ static int build_request(char *buf, size_t size, long i, uint32_t t)
     unsigned sdom = (unsigned)((h >> 24) % 5000);
     unsigned user = (unsigned)((h >> 36) % 20000);
     unsigned rdom = (unsigned)((h >> 52) % 50);
+    char sasl[64] = "";
     int n;
+
+    if (logins > 0)
+        snprintf(sasl, sizeof(sasl), "user%u@isp.example",
+                 (unsigned)(mix64(h ^ 0x5a5a5a5aULL) % (uint64_t)logins));
 
     n = snprintf(buf, size,
         "request=smtpd_access_policy\nprotocol_state=RCPT\n"
@@ -127,14 +140,16 @@ static int build_request(char *buf, size_t size, long i, uint32_t t)
         "helo_name=mail%u.sender%u.example\n"
         "sender=news%u@sender%u.example\nrecipient=user%u@school%u.example\n"
         "recipient_count=0\nqueue_id=\ninstance=%lx.%x.0\nsize=0\n"
-        "etrn_domain=\nstress=\nsasl_method=\nsasl_username=\nsasl_sender=\n"
+        "etrn_domain=\nstress=\nsasl_method=%s\nsasl_username=%s\n"
+        "sasl_sender=\n"
         "ccert_subject=\nccert_issuer=\nccert_fingerprint=\n"
         "ccert_pubkey_fingerprint=\nencryption_protocol=TLSv1.3\n"
         "encryption_cipher=TLS_AES_256_GCM_SHA384\nencryption_keysize=256\n"
         "policy_context=\ncompatibility_level=3.6\n"
         "mail_version=3.7.11\n\n",
         a, b, c, c, sdom, 1024 + (unsigned)(i % 60000), c, sdom, c, sdom,
-        (unsigned)t, sdom, user, rdom, i, (unsigned)(h >> 40));
+        (unsigned)t, sdom, user, rdom, i, (unsigned)(h >> 40),
+        sasl[0] ? "PLAIN" : "", sasl);
     return n > 0 && (size_t)n < size ? n : -1;
 }
 
@@ -405,7 +420,7 @@ int main(int argc, char **argv)
         if (v == NULL || o[0] != '-' || strlen(o) != 2) {
             fprintf(stderr, "usage: policy-load -p PORT [-H ADDR] [-c CONNS] "
                     "[-n REQUESTS] [-w WARMUP] [-l LAG] [-r RETRY%%] "
-                    "[-s SEED] [-S SLEEP_MS] [-P PIDS] | --serve PORT\n");
+                    "[-s SEED] [-S SLEEP_MS] [-P PIDS] [-L LOGINS] | --serve PORT\n");
             return 2;
         }
         switch (o[1]) {
@@ -418,6 +433,7 @@ int main(int argc, char **argv)
         case 'r': retry = arg_long(v, 0, 100); break;
         case 's': seed = (uint64_t)arg_long(v, 0, 1L << 62); break;
         case 'S': sleep_ms = arg_long(v, 0, 600000); break;
+        case 'L': logins = arg_long(v, 0, 100000000); break;
         case 'P':
             for (const char *q = v; *q && npids < 8; q = strchr(q, ',') ?
                  strchr(q, ',') + 1 : q + strlen(q))

@@ -266,7 +266,6 @@ enum gc_op_type { GC_FIRST, GC_RESTART, GC_BLOCK, GC_PASS, GC_SEEN,
                   GC_CLIENT_SEEN };
 
 struct greycache;
-struct gcommit;
 struct greycache *gc_new(const struct policyd_config *cfg, struct str *err);
 void gc_free(struct greycache *gc);
 /* gc_get - 1 and *out when key is cached and fresher than the ttl */
@@ -332,7 +331,6 @@ struct pd_worker {
     void *spf;                      /* SPF_server_t */
     struct ldapgroup *ldgroups;     /* shared; its caches lock */
     struct greycache *gc;           /* shared, locked */
-    struct gcommit *counter;        /* shared: rate-limit counts */
     const struct policyd_config *cfg;
     char hostname[256];
 };
@@ -388,8 +386,6 @@ int check_greylist(struct pd_eval *e);
 /* check_ratelimit - at stage; main = the stage the rules count messages and
    recipients at (bytes are always counted at END-OF-MESSAGE) */
 int check_ratelimit(struct pd_eval *e, int stage, int main);
-/* the group commit the workers share for rate-limit counts */
-struct gcommit *pd_ratelimit_counter_new(void);
 int check_spf(struct pd_eval *e);
 void *pd_spf_server_new(void);
 void pd_spf_server_free(void *s);

@@ -20,12 +20,6 @@
  * refused is not counted.  Rules with action warn count and only log.
  * After a deadlock or a lost connection the transaction runs again as a
  * whole (db_transaction, RL_TX_TRIES times), never one statement of it.
- * The counts of requests that arrive together share one transaction
- * (lib/gcommit, group commit): its keys are locked in (rule, key) order,
- * each count then sums and adds in the order it arrived, and its verdict
- * counts only once the transaction committed.  One COMMIT (one fsync, one
- * Galera certification) serves them all; a batch that fails for good runs
- * each count alone.
  *
  * Over a limit: defer (450 4.7.1 with the time until the window has room),
  * reject (550 5.7.1), HOLD (the message is accepted and held in the queue)
@@ -43,7 +37,6 @@
 #include <strings.h>
 
 #include "dbtext.h"
-#include "gcommit.h"
 #include "log.h"
 #include "policyd.h"
 
@@ -122,15 +115,13 @@ static long long limit_for(const struct pd_rules *r,
     return o ? o->max : rl->win[w].max;
 }
 
-/* One count: a rule, a key and an amount, from one request.  Counts of
-   many requests share a transaction (lib/gcommit): one COMMIT for all of
-   them. */
-struct rl_item {
-    struct gcommit_item base;    /* base.rc: 1 over a limit, 0 within */
-    const struct pd_rules *rules;
+/* The inputs and outputs of one count: the body of a transaction that
+   db_transaction may run several times, so it sets every output itself. */
+struct count_tx {
+    struct pd_eval *e;
     const struct pd_rl_rule *rl;
     const char *key;
-    long long now, amount;
+    long long amount;
     int win;                 /* out: the window over its limit */
     long long retry;         /* out: seconds until that window has room */
 };
@@ -138,60 +129,26 @@ struct rl_item {
 #define RL_TX_TRIES 3        /* whole-transaction runs after a deadlock or
                                 a lost connection */
 
-static int item_cmp(const void *a, const void *b)
+/* count_tx_body - lock the key, sum the windows, add: 1 over a limit,
+   0 within, LK_TEMP database trouble */
+static int count_tx_body(struct db *db, void *ctx, struct str *err)
 {
-    const struct rl_item *x = *(struct rl_item *const *)a;
-    const struct rl_item *y = *(struct rl_item *const *)b;
-
-    if (x->rl->id != y->rl->id)
-        return x->rl->id < y->rl->id ? -1 : 1;
-    return strcmp(x->key, y->key);
-}
-
-/* lock_keys - lock the rows of every key of the batch, in (rule, key)
-   order, so that batches on several hosts never wait on each other in a
-   circle; 0 or LK_TEMP */
-static int lock_keys(struct db *db, struct gcommit_item **items, size_t n,
-                     struct str *err)
-{
-    struct rl_item *sorted[GCOMMIT_BATCH_MAX];
-
-    for (size_t i = 0; i < n; i++)
-        sorted[i] = (struct rl_item *)items[i];
-    qsort(sorted, n, sizeof(sorted[0]), item_cmp);
-    for (size_t i = 0; i < n; i++) {
-        struct rl_item *c = sorted[i];
-        long long now = c->now;
-
-        if (i > 0 && item_cmp(&sorted[i - 1], &sorted[i]) == 0)
-            continue;
-        for (size_t j = i + 1; j < n && item_cmp(&sorted[j], &sorted[i]) == 0; j++)
-            if (sorted[j]->now > now)
-                now = sorted[j]->now;
-        struct db_param kp[] = {DBP_I(c->rl->id), DBP_S(c->key), DBP_I(now),
-                                DBP_I(now)};
-        if (db_exec(db, SQL_KEY, kp, 4, NULL, err) < 0)
-            return LK_TEMP;
-    }
-    return 0;
-}
-
-/* count_item - sum the windows of one count and add it when it stays
-   within them (a warn rule adds always): sets c->base.rc to 1 over a
-   limit, 0 within; 0 or LK_TEMP.  Counts of one key in one batch run in
-   the order they arrived, each seeing the ones before. */
-static int count_item(struct db *db, struct rl_item *c, struct str *err)
-{
+    struct count_tx *c = ctx;
     const struct pd_rl_rule *rl = c->rl;
+    long long now = (long long)c->e->now;
     int over = 0;
 
     c->win = 0;
     c->retry = 0;
+    struct db_param kp[] = {DBP_I(rl->id), DBP_S(c->key), DBP_I(now),
+                            DBP_I(now)};
+    if (db_exec(db, SQL_KEY, kp, 4, NULL, err) < 0)
+        return LK_TEMP;
     for (int w = 0; w < rl->nwin; w++) {
-        long long lim = limit_for(c->rules, rl, w, c->key);
+        long long lim = limit_for(c->e->rules, rl, w, c->key);
         struct sum s = {0, 0};
         struct db_param sp[] = {DBP_I(rl->id), DBP_S(c->key),
-                                DBP_I(c->now - rl->win[w].seconds)};
+                                DBP_I(now - rl->win[w].seconds)};
         if (lim < 0)
             continue; /* unlimited for this key */
         if (db_query(db, SQL_SUM, sp, 3, sum_row, &s, err) == LK_TEMP)
@@ -199,53 +156,31 @@ static int count_item(struct db *db, struct rl_item *c, struct str *err)
         if (c->amount > 0 ? s.total + c->amount > lim : s.total >= lim) {
             over = 1;
             c->win = w;
-            c->retry = s.oldest ? s.oldest + rl->win[w].seconds - c->now + 1 : 1;
+            c->retry = s.oldest ? s.oldest + rl->win[w].seconds - now + 1 : 1;
             if (c->retry < 1)
                 c->retry = 1;
             break;
         }
     }
     if (c->amount > 0 && (!over || rl->action == RL_WARN)) {
-        struct db_param ap[] = {DBP_I(rl->id), DBP_S(c->key), DBP_I(c->now),
+        struct db_param ap[] = {DBP_I(rl->id), DBP_S(c->key), DBP_I(now),
                                 DBP_I(c->amount)};
         if (db_exec(db, SQL_ADD, ap, 4, NULL, err) < 0)
             return LK_TEMP;
     }
-    c->base.rc = over;
-    return 0;
+    return over;
 }
 
-/* count_batch - the transaction of a batch of counts (a gcommit body):
-   lock every key, then count each; 0 or LK_TEMP */
-static int count_batch(struct db *db, struct gcommit_item **items, size_t n,
-                       void *ctx, struct str *err)
-{
-    (void)ctx;
-    if (lock_keys(db, items, n, err) < 0)
-        return LK_TEMP;
-    for (size_t i = 0; i < n; i++)
-        if (count_item(db, (struct rl_item *)items[i], err) < 0)
-            return LK_TEMP;
-    return 0;
-}
-
-struct gcommit *pd_ratelimit_counter_new(void)
-{
-    return gcommit_new(count_batch, NULL, RL_TX_TRIES);
-}
-
-/* count_one - count amount for rule rl and key in a shared transaction
-   (run again as a whole after a deadlock or a lost connection, never a
-   statement alone: the row lock on the key is what makes the count exact
-   across hosts): 1 over a limit (*win, *retry set), 0 within, -1 database
-   trouble */
+/* count_one - the transaction for one rule and key, run again as a whole
+   after a deadlock or a lost connection (never a statement alone: the
+   row lock on the key is what makes the count exact across hosts): 1 over
+   a limit (*win, *retry set), 0 within, -1 database trouble */
 static int count_one(struct pd_eval *e, const struct pd_rl_rule *rl,
                      const char *key, long long amount, int *win,
                      long long *retry)
 {
-    struct rl_item c = {{NULL, &e->err, 0, 0}, e->rules, rl, key,
-                        (long long)e->now, amount, 0, 0};
-    int rc = gcommit_run(e->w->counter, e->w->db, &c.base);
+    struct count_tx c = {e, rl, key, amount, 0, 0};
+    int rc = db_transaction(e->w->db, count_tx_body, &c, RL_TX_TRIES, &e->err);
 
     if (rc < 0)
         return -1;

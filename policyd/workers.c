@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gcommit.h"
 #include "log.h"
 #include "mem.h"
 #include "policyd.h"
@@ -33,7 +32,6 @@ struct pd_pool {
     const struct policyd_config *cfg;
     struct ldapgroup *ldgroups;
     struct greycache *gc;
-    struct gcommit *counter;
 };
 
 static void worker_setup(struct pd_pool *p, struct pd_worker *w)
@@ -44,7 +42,6 @@ static void worker_setup(struct pd_pool *p, struct pd_worker *w)
     w->cfg = p->cfg;
     w->ldgroups = p->ldgroups;
     w->gc = p->gc;
-    w->counter = p->counter;
     if ((w->db = db_open(&p->cfg->db, &err)) == NULL)
         log_error("database: %s", str_cstr(&err));
     str_reset(&err);
@@ -144,10 +141,6 @@ struct pd_pool *pd_pool_start(const struct policyd_config *cfg,
         return NULL;
     if ((p->gc = gc_new(cfg, err)) == NULL)
         return NULL;
-    if ((p->counter = pd_ratelimit_counter_new()) == NULL) {
-        str_append_cstr(err, "out of memory");
-        return NULL;
-    }
     if (cfg->ldap_on)
         ldapc_global_init();
     for (int i = 0; i < cfg->workers; i++) {
@@ -206,15 +199,6 @@ void pd_pool_stop(struct pd_pool *p)
         pthread_join(p->threads[i], NULL);
     ldapgroup_free(p->ldgroups);
     gc_free(p->gc); /* after the workers: it writes what they queued */
-    if (p->counter) {
-        unsigned long long batches, items;
-
-        gcommit_counts(p->counter, &batches, &items);
-        if (items > 0)
-            log_info("ratelimit: %llu counts in %llu transactions", items,
-                     batches);
-        gcommit_free(p->counter);
-    }
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->cond);
     free(p->threads);

@@ -9,9 +9,7 @@
 # 12 logins, a limit of 5 messages per hour each; 8 clients (4 per
 # instance) send every login 30 messages, and go on (up to 300) until the
 # killer has caught 2 transactions; the killer KILLs every postern
-# connection that has an open transaction, over and over.  The counts of
-# concurrent requests share transactions (lib/gcommit), and a killed batch
-# runs again as a whole.  Per login, the
+# connection that has an open transaction, over and over.  Per login, the
 # messages that passed must never be more than 5, and the counter in the
 # database never over 5 either; and since a killed transaction is run again
 # (db_transaction), no request is answered with a temporary failure.
@@ -154,15 +152,4 @@ dbover=$(h_sql "SELECT GROUP_CONCAT(key_value, ':', s) FROM (SELECT key_value, S
     FROM ratelimit_events GROUP BY key_value HAVING s > $LIMIT) x")
 t_eq "no counter in the database is over the limit" "NULL" "$dbover"
 
-# the two instances counted in shared transactions: fewer transactions
-# than counts (each logs its figures when it stops)
-kill -TERM $PD1 $PD2 2>/dev/null
-batched() {
-    grep -h "ratelimit: [0-9]* counts in [0-9]* transactions" "$H_DIR"/p[12].log |
-        awk '{ for (i = 2; i <= NF; i++) if ($i == "counts") c += $(i - 1);
-               else if ($i == "transactions") t += $(i - 1) }
-             END { exit !(c > 0 && t > 0 && t < c) }'
-}
-t_wait "counts of concurrent requests shared transactions" 10 batched
-h_log "$(grep -h "ratelimit: " "$H_DIR"/p[12].log | tr '\n' ' ')"
 t_summary
