@@ -125,6 +125,9 @@ struct ds_run {
     struct db *db;
     struct hmap *seen;           /* uuids handed over in this session */
     struct hmap *disabled;       /* uuids of persons seen disabled */
+    struct hmap *domains;        /* during the refresh: domain -> 1 local,
+                                    2 not (a domain added later counts at
+                                    once in the persist phase) */
     int refreshed;               /* the refresh is complete (persist) */
     int in_tx;                   /* a batch transaction is open */
     unsigned batch;              /* entries in it */

@@ -84,11 +84,19 @@ int ds_canonical(const char *in, char *out, size_t size)
    LK_FOUND, LK_NOTFOUND, LK_TEMP */
 static int local_domain(struct ds_run *r, const char *address)
 {
-    struct db_param p[] = {DBP_S(strrchr(address, '@') + 1)};
+    const char *domain = strrchr(address, '@') + 1;
+    struct db_param p[] = {DBP_S(domain)};
     struct row row;
+    void *known = r->domains ? hmap_get(r->domains, domain) : NULL;
+    int rc;
 
-    return one_row(r, "SELECT name FROM domains WHERE name = ? AND kind ="
-                   " 'local' AND active = 1", p, 1, &row);
+    if (known != NULL)
+        return known == (void *)1 ? LK_FOUND : LK_NOTFOUND;
+    rc = one_row(r, "SELECT name FROM domains WHERE name = ? AND kind ="
+                 " 'local' AND active = 1", p, 1, &row);
+    if (rc != LK_TEMP && r->domains)
+        hmap_put(r->domains, domain, rc == LK_FOUND ? (void *)1 : (void *)2);
+    return rc;
 }
 
 static void split(const char *address, char *local, char *domain)
@@ -313,7 +321,8 @@ static int sync_roles(struct ds_run *r, const struct ds_entry *e,
 /* --- persons -------------------------------------------------------------- */
 
 #define SQL_BY_UUID                                                            \
-    "SELECT id, address, state, home_address FROM mailboxes WHERE dir_uuid = ?"
+    "SELECT id, address, state, IFNULL(display_name, ''), IFNULL(quota_bytes,"  \
+    " -1), IFNULL(dir_dn, '') FROM mailboxes WHERE dir_uuid = ?"
 #define SQL_BY_ADDRESS                                                         \
     "SELECT id, owner, IFNULL(dir_uuid, ''), state FROM mailboxes"             \
     " WHERE address = ?"
@@ -478,13 +487,16 @@ int ds_apply_person(struct ds_run *r, const struct ds_entry *e)
             return LK_TEMP;
         snprintf(primary, sizeof(primary), "%s", row.v[1]); /* conflict */
     }
+    long long quota = e->quota >= 0 ? e->quota * c->quota_unit : -1;
     struct db_param up[] = {
         e->name[0] ? DBP_S(e->name) : DBP_NUL,
-        e->quota >= 0 ? DBP_I(e->quota * c->quota_unit) : DBP_NUL,
+        quota >= 0 ? DBP_I(quota) : DBP_NUL,
         DBP_S(e->dn), DBP_I(id)};
-    if (exec(r, "UPDATE mailboxes SET display_name = ?, quota_bytes = ?,"
+    if ((strcmp(row.v[3], e->name) != 0 || atoll(row.v[4]) != quota ||
+         strcmp(row.v[5], e->dn) != 0) &&
+        exec(r, "UPDATE mailboxes SET display_name = ?, quota_bytes = ?,"
              " dir_dn = ? WHERE id = ?", up, 4) < 0)
-        return LK_TEMP;
+        return LK_TEMP; /* written only when it changed */
     if (!e->disabled && strcmp(row.v[2], "active") != 0 &&
         set_active(r, id, e->uuid, primary, row.v[2],
                    "back in the directory") < 0)

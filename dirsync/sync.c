@@ -215,6 +215,8 @@ static int on_refresh_done(void *ctx)
     if (ds_reconcile(r) < 0)
         return -1;
     r->refreshed = 1;
+    hmap_destroy(r->domains, NULL); /* the persist phase asks each time */
+    r->domains = NULL;
     write_state(r);
     ms = clock_ms() - r->started_ms;
     log_info("directory: full pass in %lld ms: %lu persons (%lu new, %lu "
@@ -297,6 +299,7 @@ int ds_session(struct ds_run *r, struct ldapc *lc)
 
     r->seen = hmap_new(4096, HMAP_COPYKEYS);
     r->disabled = hmap_new(64, HMAP_COPYKEYS);
+    r->domains = hmap_new(64, HMAP_COPYKEYS | HMAP_NOCASE);
     r->refreshed = 0;
     r->in_tx = 0;
     r->started_ms = clock_ms();
@@ -313,7 +316,9 @@ int ds_session(struct ds_run *r, struct ldapc *lc)
     ds_entry_reset(&r->cur);
     hmap_destroy(r->seen, NULL);
     hmap_destroy(r->disabled, NULL);
-    r->seen = r->disabled = NULL;
+    if (r->domains)
+        hmap_destroy(r->domains, NULL);
+    r->seen = r->disabled = r->domains = NULL;
     str_free(&filter);
     return rc;
 }
