@@ -125,6 +125,9 @@ struct ds_run {
     struct db *db;
     struct hmap *seen;           /* uuids handed over in this session */
     struct hmap *disabled;       /* uuids of persons seen disabled */
+    struct hmap *pre_aliases;    /* during the refresh: uuid -> its ldap */
+    struct hmap *pre_members;    /*   aliases / memberships (entry.c) */
+    struct hmap *group_ids;      /* during the refresh: policy group ids */
     struct hmap *domains;        /* during the refresh: domain -> 1 local,
                                     2 not (a domain added later counts at
                                     once in the persist phase) */
@@ -149,6 +152,10 @@ int ds_apply_group(struct ds_run *r, const struct ds_entry *e);
 int ds_leave(struct ds_run *r, const char *uuid, const char *reason);
 int ds_drop_group(struct ds_run *r, const char *uuid);
 void ds_entry_reset(struct ds_entry *e);
+/* ds_preload - read the ldap-owned alias and member rows of every entry
+   at the start of a refresh (one query each); 0 or LK_TEMP */
+int ds_preload(struct ds_run *r);
+void ds_preload_free(struct ds_run *r);
 /* ds_canonical - a directory address in the form SQL stores: lower-case,
    no trailing dot, valid local part and domain; 0 or -1 */
 int ds_canonical(const char *in, char *out, size_t size);

@@ -217,6 +217,7 @@ static int on_refresh_done(void *ctx)
     r->refreshed = 1;
     hmap_destroy(r->domains, NULL); /* the persist phase asks each time */
     r->domains = NULL;
+    ds_preload_free(r);
     write_state(r);
     ms = clock_ms() - r->started_ms;
     log_info("directory: full pass in %lld ms: %lu persons (%lu new, %lu "
@@ -307,8 +308,13 @@ int ds_session(struct ds_run *r, struct ldapc *lc)
     memset(&r->st, 0, sizeof(r->st));
     ds_entry_reset(&r->cur);
     str_reset(&r->err);
+    if (ds_preload(r) < 0) {
+        rc = LK_TEMP;
+        goto out;
+    }
     rc = ldapsync_run(lc, r->base, str_cstr(&filter), attrs, DS_POLL_MS, &ops,
                       r, &r->err);
+out:
     if (r->in_tx) {
         db_rollback(r->db);
         r->in_tx = 0;
@@ -318,6 +324,7 @@ int ds_session(struct ds_run *r, struct ldapc *lc)
     hmap_destroy(r->disabled, NULL);
     if (r->domains)
         hmap_destroy(r->domains, NULL);
+    ds_preload_free(r);
     r->seen = r->disabled = r->domains = NULL;
     str_free(&filter);
     return rc;
