@@ -4,7 +4,8 @@
 # 20 classes) in slapd, postern-dirsync keeping SQL in step, and mail
 # through the real Postfix with postern-maps, -policyd, -milter and -lda:
 #   1. a person added in LDAP receives mail; a class address (no mailbox
-#      row) expands to the class as it is now;
+#      row) expands to the class as it is now; the UCS send restriction of
+#      the parents' group lets the teachers in and keeps outsiders out;
 #   2. a school-year change (10 % leave, 10 % new, 30 % of the pupils move
 #      class, some school) applied to the directory: the guard holds the
 #      leavers until an admin confirms; then every arrival receives mail,
@@ -57,6 +58,10 @@ st = json.load(open(sys.argv[1]))
 what = sys.argv[2]
 if what == "persons":
     print(len(st["persons"]))
+elif what == "role":           # role school: the first person's address
+    for p in sorted(st["persons"].values(), key=lambda p: p["mail"]):
+        if p["role"] == sys.argv[3] and p["school"] == sys.argv[4]:
+            print(p["mail"]); break
 elif what == "class":          # a class with at least 3 pupils: address, then its pupils
     for g in st["groups"].values():
         if g["kind"] == "class":
@@ -95,6 +100,16 @@ t_match "mail to the class $CLASS is accepted" '^DATA 250 ' "$E2E_R"
 for p in "${CLS[@]:1}"; do
     t_wait "... and reaches its pupil $p" 30 e2e_find "$p" class-mail-1
 done
+
+# UCS send restrictions (univentionAllowedEmailGroups of eltern-S: the
+# school's teachers) are the group's send rule
+SCH=${SCHOOLDOM%%.*}
+TEACHER=$(q role teacher "$SCH"); PARENT=$(q role parent "$SCH")
+e2e_send --from besucher@outside.example --to "eltern-$SCH@$SCHOOLDOM" --subject "to-parents-outsider"
+t_match "an outsider to eltern-$SCH (allowed: the teachers' group): 550 5.7.1" '^RCPT 550 5\.7\.1 ' "$E2E_R"
+e2e_submit "$TEACHER" --from "$TEACHER" --to "eltern-$SCH@$SCHOOLDOM" --subject "to-parents-teacher"
+t_match "a teacher of the school, logged in: accepted" '^DATA 250 ' "$E2E_R"
+t_wait "... and a parent has it" 30 e2e_find "$PARENT" to-parents-teacher
 
 # --- 2. the school-year change ---------------------------------------------------
 "$H_PYTHON" "$GEN" --year-change --seed 8 --state "$H_DIR/state.json" --out-ldif "$H_DIR/year.ldif" \
