@@ -11,24 +11,10 @@
 #include <string.h>
 
 #include "maps.h"
+#include "snaptest.h"
 #include "unit.h"
 
-#define ROW(s, t, ...)                                                         \
-    snapshot_add_row((s), (t), (const char *const[SNAP_COLS_MAX]){__VA_ARGS__})
 
-static const char *ask(const struct snapshot *s, const char *map,
-                       const char *key)
-{
-    static char buf[512];
-    struct str out = STR_INIT;
-    int rc = maps_lookup(s, "+", map, key, strlen(key), &out);
-
-    snprintf(buf, sizeof(buf), "%s %s",
-             rc == LK_FOUND ? "OK" : rc == LK_NOTFOUND ? "NOTFOUND" : "TEMP",
-             rc == LK_FOUND ? str_cstr(&out) : "");
-    str_free(&out);
-    return buf;
-}
 
 static struct snapshot *base(void)
 {

@@ -10,10 +10,9 @@
 #include <string.h>
 
 #include "maps.h"
+#include "snaptest.h"
 #include "unit.h"
 
-#define ROW(s, t, ...)                                                         \
-    snapshot_add_row((s), (t), (const char *const[SNAP_COLS_MAX]){__VA_ARGS__})
 
 static struct snapshot *snap(void)
 {

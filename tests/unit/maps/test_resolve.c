@@ -16,10 +16,9 @@
 #include <string.h>
 
 #include "maps.h"
+#include "snaptest.h"
 #include "unit.h"
 
-#define ROW(s, t, ...)                                                         \
-    snapshot_add_row((s), (t), (const char *const[SNAP_COLS_MAX]){__VA_ARGS__})
 
 #define MAILDIR_ALICE "vol1/ab/abcd/alice@example.org"
 #define SMARTHOST "smtp:[smarthost.example]:587"
