@@ -47,6 +47,17 @@ changetype: modify
 add: ucsschoolRole
 ucsschoolRole: parent:school:bns
 
+dn: uid=bernd.lehrer,cn=lehrer,cn=users,$S
+changetype: modify
+add: mailForwardAddress
+mailForwardAddress: Bernd@Privat.example.
+-
+add: mailForwardCopyToSelf
+mailForwardCopyToSelf: 0
+-
+add: univentionMailUserQuota
+univentionMailUserQuota: 512
+
 dn: cn=bns-9b,cn=klassen,cn=schueler,cn=groups,$S
 changetype: modify
 add: univentionAllowedEmailUsers
@@ -93,6 +104,11 @@ t_eq "the display name comes from the directory" "Anna Lehrer" \
     "$(h_sql "SELECT display_name FROM mailboxes WHERE address = 'anna.lehrer@bns.school.example'")"
 t_eq "the alternative address is an alias to the mailbox" "anna.lehrer@bns.school.example	ldap" \
     "$(h_sql "SELECT target, owner FROM aliases WHERE source = 'a.lehrer@bns.school.example'")"
+t_eq "a forward is an alias from the mailbox (canonical target; CopyToSelf 0: no copy)" \
+    "bernd@privat.example	0	ldap" \
+    "$(h_sql "SELECT target, keep_copy, owner FROM aliases WHERE source = 'bernd.lehrer@bns.school.example'")"
+t_eq "the quota comes from univentionMailUserQuota (MiB)" "$((512 * 1048576))" \
+    "$(h_sql "SELECT quota_bytes FROM mailboxes WHERE address = 'bernd.lehrer@bns.school.example'")"
 t_eq "the SQL mailbox with a directory address is untouched" "sql	SQL-owned Tim	NULL" \
     "$(h_sql "SELECT owner, display_name, IFNULL(dir_uuid, 'NULL') FROM mailboxes WHERE address = 'tim.klein@bns.school.example'")"
 t_match "... and the conflict is logged" "tim.klein@bns.school.example belongs to an SQL mailbox" \
