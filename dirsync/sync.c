@@ -145,6 +145,9 @@ static int on_entry_end(void *ctx)
         return -1;
     str_reset(&r->err);
     rc = e->is_group ? ds_apply_group(r, e) : ds_apply_person(r, e);
+    if (rc == 0 && !e->is_group && e->disabled && r->refreshed &&
+        ds_guard_allows(r))
+        rc = ds_leave(r, e->uuid, "disabled in the directory");
     if (rc == LK_TEMP) {
         if (db_rollback_savepoint(r->db, &r->err) < 0)
             return -1; /* the batch is lost: the session starts again */

@@ -76,6 +76,8 @@ max_leave_floor = 2
 full_sync_interval = 1h
 retry_interval = 500ms
 lifecycle_interval = 1h
+disabled_attribute = description
+disabled_value = gesperrt
 [ldap]
 uri = $H_LDAP_URI
 bind_dn = $H_LDAP_BINDDN
@@ -217,6 +219,16 @@ back() { [ "$(h_sql "SELECT state FROM mailboxes WHERE address = 'max.schueler@b
 t_wait "a returner is active again" 5 back
 t_eq "... with the same mailbox row" "$id_max" \
     "$(h_sql "SELECT id FROM mailboxes WHERE address = 'max.schueler@bns.school.example'")"
+
+# a disabled person (disabled_attribute = disabled_value): leaving too
+lmod <<EOF
+dn: uid=paul.lehrer,cn=lehrer,cn=users,ou=gym,ou=schools,$H_LDAP_BASE
+changetype: modify
+replace: description
+description: gesperrt
+EOF
+disabled() { [ "$(h_sql "SELECT CONCAT(state, ' ', state_reason) FROM mailboxes WHERE address = 'paul.lehrer@gym.school.example'")" = "leaving disabled in the directory" ]; }
+t_wait "a person disabled in LDAP is leaving within 5 s" 5 disabled
 
 # a deleted group
 lmod <<EOF
