@@ -94,6 +94,8 @@ int daemon_main(int argc, char **argv, const struct daemon_app *app)
         log_fatal("%s", str_cstr(&err));
     own_sockets(&ds.d, listen);
     daemon_detach(&ds.d);
+    if (!ds.d.foreground)
+        server_detached(ds.srv); /* the signals of this process */
     if ((ds.appstate = app->init(ds.d.cfg, ds.srv, &err)) == NULL)
         log_fatal("%s", str_cstr(&err));
     server_set_app(ds.srv, ds.appstate);

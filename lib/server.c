@@ -195,27 +195,41 @@ struct server *server_create(const struct server_ops *ops, void *app,
     return s;
 }
 
-/* server_fork - see server.h: the epoll set, signalfd and eventfd are
-   kernel objects a child would share with its parent (an epoll_ctl in one
-   would change the other's set), so the child makes its own */
-pid_t server_fork(struct server *s)
+/* loop_reopen - a new epoll set, signalfd and eventfd, with the listeners
+   in it: kernel objects made before a fork belong to the parent (an
+   epoll_ctl in one process would change the other's set, and a signalfd
+   registered in an epoll set by the parent wakes it for the parent's
+   signals only) */
+static void loop_reopen(struct server *s)
 {
     struct epoll_event ev = {0};
-    pid_t pid = fork();
 
-    if (pid != 0)
-        return pid;
     close(s->epfd);
     close(s->sigfd);
     close(s->wakefd);
     loop_open(s);
     for (int i = 0; i < s->nlisteners; i++) {
-        s->listeners[i].unix_path = NULL; /* the parent's to remove */
         ev.events = s->accepting ? EPOLLIN : 0;
         ev.data.ptr = &s->listeners[i].t;
         epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listeners[i].fd, &ev);
     }
+}
+
+pid_t server_fork(struct server *s)
+{
+    pid_t pid = fork();
+
+    if (pid != 0)
+        return pid;
+    for (int i = 0; i < s->nlisteners; i++)
+        s->listeners[i].unix_path = NULL; /* the parent's to remove */
+    loop_reopen(s);
     return 0;
+}
+
+void server_detached(struct server *s)
+{
+    loop_reopen(s);
 }
 
 void server_limits_from_config(struct server_limits *lim,

@@ -145,6 +145,14 @@ void server_wakeup(struct server *s);
    server_run or from one of its callbacks; the child goes on from there
    with its own loop.  Returns what fork() returns. */
 pid_t server_fork(struct server *s);
+
+/*
+ * server_detached - after the process forked into the background
+ * (daemon_detach): the loop's kernel objects made again in this process,
+ * so that SIGTERM, SIGINT and SIGHUP reach it (a signalfd the parent put
+ * into the epoll set would wake it only for the parent's signals).
+ */
+void server_detached(struct server *s);
 /* server_set_accepting - 0: accept nothing, new clients wait in the listen
    backlog; 1: accept again.  A connection closing below the limit turns
    accepting back on. */
