@@ -175,6 +175,8 @@ t_wait "... and delivered" 30 e2e_find "$L" during-grace
 h_sql "UPDATE mailboxes SET grace_until = NOW() - INTERVAL 1 SECOND WHERE address = '$L'"
 closed() { [ "$(h_sql "SELECT state FROM mailboxes WHERE address = '$L'")" = closed ]; }
 t_wait "at the end of the grace period the leaver is closed" 15 closed
+maps_closed() { h_postmap_q "$L" "socketmap:inet:127.0.0.1:$E2E_MAPS_PORT:rcptcheck" 2>/dev/null | grep -q '^550 5\.2\.1'; }
+t_wait "... postern-maps knows within a few seconds (rcptcheck)" 10 maps_closed
 e2e_send --from besucher@outside.example --to "$L" --subject "after-close"
 t_match "mail to the closed account is refused at RCPT with 550 5.2.1" '^RCPT 550 5\.2\.1 ' "$E2E_R"
 t_eq "nothing waits in Postfix's queue (no late bounce)" 0 "$(h_queue_count)"
@@ -193,7 +195,8 @@ EOF
 back() { [ "$(h_sql "SELECT state FROM mailboxes WHERE address = '$L'")" = active ]; }
 t_wait "a returner made again in LDAP is active again" 10 back
 t_eq "... with the old mail still there" "$n_mail" "$(e2e_count "$L")"
-sleep 1 # postern-maps polls every 250 ms
+maps_open() { ! maps_closed; }
+t_wait "... and postern-maps no longer refuses it" 10 maps_open
 e2e_send --from besucher@outside.example --to "$L" --subject "welcome-back"
 t_match "... mail to the returner is accepted again" '^DATA 250 ' "$E2E_R"
 t_wait "... and delivered" 30 e2e_find "$L" welcome-back
