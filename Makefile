@@ -54,7 +54,8 @@ SIEVE_A  = $(BUILD)/libpostern-sieve.a
 
 PROG_DIRS = maps policyd milter lda managesieve dirsync
 PROGS = postern-maps postern-policyd postern-milter postern-lda \
-        postern-sieve postern-sieve-test postern-managesieve postern-dirsync
+        postern-sieve postern-sieve-test postern-managesieve postern-dirsync \
+        postern
 BINS  = $(PROGS:%=$(BUILD)/%)
 
 # PROG_A(dir): the program archive; PROG_OBJ(dir): its objects without main
@@ -75,6 +76,9 @@ INC_lib       = -Ilib
 INC_lib-sieve = -Ilib-sieve -Ilib
 INC_tools     = -Itools -Ilib-sieve -Ilib
 INC_prog      = -I$(1) -Ilib-sieve -Ilib
+# admin/ (the `postern` command) is the top layer: it may use the programs'
+# public headers, so that `postern explain` decides with their own code
+INC_admin     = -Iadmin $(PROG_DIRS:%=-I%) -Ilib-sieve -Ilib
 layer_inc = $(if $(INC_$(1)),$(INC_$(1)),$(call INC_prog,$(1)))
 
 .PHONY: all check asan test deps install demo demo-stop bench clean layering galera
@@ -138,11 +142,18 @@ $(BUILD)/postern-managesieve: $(BUILD)/managesieve/main.o $(BUILD)/managesieve.a
 $(BUILD)/postern-dirsync: $(BUILD)/dirsync/main.o $(BUILD)/dirsync.a $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDAP_LIBS) $(DB_LIBS) $(SSL_LIBS) -lpthread
 
+# postern, the admin command: its own objects over every program's archive
+ADMIN_SRC = $(wildcard admin/*.c)
+PROG_ARCHIVES = $(foreach d,$(PROG_DIRS),$(call PROG_A,$(d)))
+$(BUILD)/postern: $(ADMIN_SRC:%.c=$(BUILD)/%.o) $(PROG_ARCHIVES) $(SIEVE_A) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ALL_LIBS) -lcrypt
+
 # the archives a unit test of DIR links, highest layer first
 UNIT_LINK_lib       = $(LIB_A)
 UNIT_LINK_lib-sieve = $(SIEVE_A) $(LIB_A)
 UNIT_LINK_lda       = $(BUILD)/lda.a $(SIEVE_A) $(LIB_A)
 UNIT_LINK_managesieve = $(BUILD)/managesieve.a $(SIEVE_A) $(LIB_A)
+UNIT_LINK_admin = $(PROG_ARCHIVES) $(SIEVE_A) $(LIB_A)
 UNIT_LINK_DIR = $(if $(UNIT_LINK_$(1)),$(UNIT_LINK_$(1)),$(BUILD)/$(1).a $(LIB_A))
 
 .SECONDEXPANSION:
