@@ -15,6 +15,8 @@ PREFIX  ?= /usr/local
 SYSCONFDIR ?= /etc/postern
 # systemd units of the daemons (conf/systemd/, docs/operations.md)
 SYSTEMD_UNIT_DIR ?= /etc/systemd/system
+# man pages (man/*.1, *.5, *.8: the source, man(7) format)
+MANDIR ?= $(PREFIX)/share/man
 BUILD   ?= build
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
@@ -83,6 +85,9 @@ layer_inc = $(if $(INC_$(1)),$(INC_$(1)),$(call INC_prog,$(1)))
 
 .PHONY: all check asan test deps install demo demo-stop bench clean layering galera
 all: $(BINS) $(UNIT_BINS)
+# progs: the programs only (debian/rules, make install)
+.PHONY: progs
+progs: $(BINS)
 
 # -MMD -MP: every object depends on the headers it really includes
 # (build/**/*.d, read below), so a changed header rebuilds what uses it.
@@ -146,7 +151,7 @@ $(BUILD)/postern-dirsync: $(BUILD)/dirsync/main.o $(BUILD)/dirsync.a $(LIB_A)
 ADMIN_SRC = $(wildcard admin/*.c)
 PROG_ARCHIVES = $(foreach d,$(PROG_DIRS),$(call PROG_A,$(d)))
 $(BUILD)/postern: $(ADMIN_SRC:%.c=$(BUILD)/%.o) $(PROG_ARCHIVES) $(SIEVE_A) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ALL_LIBS) -lcrypt
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ALL_LIBS) -lcrypt -lpsl
 
 # the archives a unit test of DIR links, highest layer first
 UNIT_LINK_lib       = $(LIB_A)
@@ -202,13 +207,14 @@ galera: deps
 bench: all
 	@for b in bench/*; do [ -x "$$b" ] && echo "== $$b" && "$$b"; done
 
-install: all
+install: progs
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR) \
 	    $(DESTDIR)$(PREFIX)/share/postern/sql/migrations \
 	    $(DESTDIR)$(PREFIX)/share/doc/postern
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 755 scripts/postern-postconf $(DESTDIR)$(PREFIX)/sbin/
-	install -m 640 conf/postern.conf $(DESTDIR)$(SYSCONFDIR)/postern.conf.example
+	@# 0640, group postern when it exists: the daemons (user = postern) reread it on SIGHUP (docs/configuration.md)
+	install -m 640 $$(getent group postern >/dev/null && echo -g postern) conf/postern.conf $(DESTDIR)$(SYSCONFDIR)/postern.conf.example
 	install -d $(DESTDIR)$(PREFIX)/share/postern/postfix $(DESTDIR)$(PREFIX)/share/postern/mysql
 	install -m 644 conf/postfix/main.cf conf/postfix/master.cf $(DESTDIR)$(PREFIX)/share/postern/postfix/
 	install -m 644 conf/mysql/*.cf $(DESTDIR)$(PREFIX)/share/postern/mysql/
@@ -216,8 +222,12 @@ install: all
 	install -m 755 sql/migrate $(DESTDIR)$(PREFIX)/share/postern/sql/
 	install -m 644 sql/migrations/*.sql $(DESTDIR)$(PREFIX)/share/postern/sql/migrations/
 	install -m 644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/postern/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
-	for u in conf/systemd/*.service; do \
+	for u in conf/systemd/*.service conf/systemd/*.timer; do \
 	    sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|' -e 's|/usr/local/share/|$(PREFIX)/share/|' \
 	        -e 's|/etc/postern/|$(SYSCONFDIR)/|' "$$u" > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u##*/} && \
 	    chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u##*/} || exit 1; \

@@ -6,8 +6,8 @@
  *
  *   postern [-c FILE] [--json] [--dry-run] [--user NAME] COMMAND ARGS...
  *
- * Each COMMAND is one module (admin/NAME.c) with a run function in
- * admin_commands[] (admin/main.c).  A command:
+ * Each COMMAND is one module (admin/NAME.c) with a run function, or a
+ * table of verbs, in admin_commands[] (admin/commands.c).  A command:
  *   - validates everything it can before SQL is touched, printing one
  *     message per problem to stderr ("postern: mailbox add: ...");
  *   - changes SQL only inside admin_transaction(), which names the admin
@@ -51,15 +51,42 @@ struct admin {
     int dry_run;      /* --dry-run: validate and run, then roll back */
     int verbose;      /* -v */
     char user[ADMIN_USER_MAX + 1]; /* --user, else $SUDO_USER, else login */
+    const char *verb; /* set by admin_dispatch (util.h): "add" */
+    int flag;         /* admin_dispatch: the command's switch was given */
+};
+
+/* one verb of a command ("mailbox add"): run gets the operands after the
+   verb (argv[0] = the first); the verb and the command's switch are in
+   a->verb and a->flag */
+struct admin_verb {
+    const char *name;
+    int (*run)(struct admin *a, int argc, char **argv);
 };
 
 struct admin_cmd {
     const char *name;  /* "mailbox" */
     const char *usage; /* one line: "mailbox list|show|add|set|disable|remove ..." */
     int (*run)(struct admin *a, int argc, char **argv); /* argv[0] = name */
+    /* or, run NULL: the verbs, ended by a NULL name, run by admin_dispatch
+       with flag, the command's switch ("--force"; NULL: none) */
+    const struct admin_verb *verbs;
+    const char *flag;
 };
 
 extern const struct admin_cmd admin_commands[];
+
+/*
+ * admin_dispatch - argv[0] is the command, argv[1] its verb: sets a->flag
+ * (flag, e.g. "--force", was anywhere on the line: it is taken out; NULL:
+ * the command has none) and a->verb, and returns the run of the matching
+ * entry of verbs (ended by a NULL name).  A missing verb is refused with
+ * the list of verbs ("say what to do: list, show, ..."), an unknown one
+ * with the closest verb suggested ("no verb 'x' (did you mean 'y'?)"):
+ * ADMIN_EX_USAGE.  (admin/util.c)
+ */
+int admin_dispatch(struct admin *a, const char *what,
+                   const struct admin_verb *verbs, const char *flag,
+                   int argc, char **argv);
 
 /* the database connection, opened on first use; NULL + message on stderr
    when it cannot be reached (the caller returns ADMIN_EX_TEMPFAIL) */

@@ -6,6 +6,20 @@
 #include "commands.h"
 
 const struct admin_cmd admin_commands[] = {
-    {"version", "version                      print the version", cmd_version},
-    {NULL, NULL, NULL},
+    {"version", "version                      print the version", cmd_version, NULL, NULL},
+    {"audit", "audit [ADDRESS|DOMAIN] [table=T since=TIME until=TIME user=U limit=N] | audit prune [older-than=365d]  the audit log", cmd_audit, NULL, NULL},
+    {"import", "import csv FILE kind=mailboxes|aliases | import postfixadmin host=H db=D user=U password_file=F  bulk import", cmd_import, NULL, NULL},
+    {"explain", "explain recipient=A [sender=A client=IP helo=H login=L message=F] | explain queue QUEUEID [log=F]", cmd_explain, NULL, NULL},
+    {"domain", "domain list|show|add|set|disable|enable|remove ...  hosted domains", NULL, domain_verbs, "--force"},
+    {"mailbox", "mailbox list|show|add|set|disable|enable|remove ...  mailboxes, states, quotas", NULL, mailbox_verbs, "--cascade"},
+    {"alias", "alias list|show|add|set|disable|enable|remove ...  aliases, forwards, catch-alls", NULL, alias_verbs, "--force"},
+    {"transport", "transport list|show|add|set|disable|enable|remove ...  transport routes", NULL, transport_verbs, NULL},
+    {"relayhost", "relayhost list|show|add|set|disable|enable|remove ...  sender-dependent relay hosts", NULL, relayhost_verbs, NULL},
+    {"group", "group list|show|add|set|remove|add-member|remove-member ...  policy groups", cmd_group, NULL, NULL},
+    {"sendrule", "sendrule list|show|add|set|close|disable|enable|remove ...  who may send to whom", cmd_sendrule, NULL, NULL},
+    {"grant", "grant list|add|set|disable|enable|remove LOGIN ADDRESS|DOMAIN  send-as", cmd_grant, NULL, NULL},
+    {"dkim", "dkim list|show|add|import|disable|enable|remove DOMAIN selector=S  DKIM keys", cmd_dkim, NULL, NULL},
+    {"ratelimit", "ratelimit list|show|add|set|disable|enable|remove|override|override-remove NAME ...  rate limits", cmd_ratelimit, NULL, NULL},
+    {"greylist", "greylist show|set|remove [DOMAIN] ... | whitelist list|add|disable|enable|remove KIND VALUE", cmd_greylist, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
 };

@@ -1,12 +1,25 @@
 /*
- * commands.h - the run function of each postern command (admin/NAME.c),
- * listed in admin_commands[] (admin/commands.c).
+ * commands.h - the run function or the verbs of each postern command
+ * (admin/NAME.c), listed in admin_commands[] (admin/commands.c).
  */
 #ifndef POSTERN_ADMIN_COMMANDS_H
 #define POSTERN_ADMIN_COMMANDS_H
 
-struct admin;
+#include "admin.h"
 
 int cmd_version(struct admin *a, int argc, char **argv);
+int cmd_audit(struct admin *a, int argc, char **argv);
+int cmd_import(struct admin *a, int argc, char **argv);
+int cmd_explain(struct admin *a, int argc, char **argv);
+int cmd_group(struct admin *a, int argc, char **argv);
+int cmd_sendrule(struct admin *a, int argc, char **argv);
+int cmd_grant(struct admin *a, int argc, char **argv);
+int cmd_dkim(struct admin *a, int argc, char **argv);
+int cmd_ratelimit(struct admin *a, int argc, char **argv);
+int cmd_greylist(struct admin *a, int argc, char **argv);
+
+/* the commands whose verbs admin_dispatch runs */
+extern const struct admin_verb domain_verbs[], mailbox_verbs[], alias_verbs[],
+    transport_verbs[], relayhost_verbs[];
 
 #endif

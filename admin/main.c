@@ -176,7 +176,9 @@ int main(int argc, char **argv)
         str_free(&err);
         return ADMIN_EX_CONFIG;
     }
-    status = cmd->run(&a, argc - optind, argv + optind);
+    status = cmd->run ? cmd->run(&a, argc - optind, argv + optind)
+                      : admin_dispatch(&a, cmd->name, cmd->verbs, cmd->flag,
+                                       argc - optind, argv + optind);
     if (a.db)
         db_close(a.db);
     daemon_free_config(&admin_app, a.cfg);

@@ -15,12 +15,16 @@
 #include "dirsync.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 
 #define C(m) offsetof(struct dirsync_config, dir.m)
 #define DAY "86400000"
 
 static const struct cfg_def dir_defs[] = {
     {"name", CFG_STR, "default", 1, 64, C(name), NULL},
+    SERVER_PID_CFG_DEF(struct dirsync_config, srv, "/run/postern/dirsync.pid"),
+    {"metrics_listen", CFG_STR, "", 0, 256,
+     offsetof(struct dirsync_config, srv.metrics_listen), NULL},
     {"preset", CFG_ENUM, "ucs", 0, 0, C(preset), "ucs|inetorgperson"},
     {"base", CFG_STR, "", 0, 1024, C(base), NULL},
     {"person_filter", CFG_STR, "", 0, 1024, C(person_filter), NULL},
@@ -158,6 +162,8 @@ int ds_check(void *p, struct str *err)
     struct ds_config *c = &cfg->dir;
     const char *const *v = presets[c->preset];
 
+    if (metrics_listen_check(cfg->srv.metrics_listen, err) < 0)
+        return -1;
     preset(&c->person_filter, v[P_PERSON]);
     preset(&c->group_filter, v[P_GROUP]);
     preset(&c->mail_attribute, v[P_MAIL]);

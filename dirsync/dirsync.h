@@ -31,6 +31,7 @@
 #include "db.h"
 #include "hash.h"
 #include "ldapc.h"
+#include "server.h" /* struct server_config: its pid_file */
 #include "str.h"
 #include "strvec.h"
 
@@ -93,6 +94,7 @@ struct dirsync_config {
     struct ds_config dir;
     struct ldapc_config ldap;
     struct db_config db;
+    struct server_config srv; /* [directory] pid_file only (lib/daemon.h) */
 };
 
 /* One directory entry as the sync hands it over (the attributes

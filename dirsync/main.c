@@ -23,15 +23,48 @@
 #include "daemon.h"
 #include "dirsync.h"
 #include "log.h"
+#include "metrics.h"
+#include "version.h"
 
 #define EX_TEMP 75
 
-extern volatile int ds_stop;
+extern volatile int ds_stop, ds_hup;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    ds_stop = 1;
+    if (sig == SIGHUP)
+        ds_hup = 1;
+    else
+        ds_stop = 1;
+}
+
+/* reload - SIGHUP: [directory] read again for the next full pass (which
+   starts at once); [database] and [ldap] keep the connections made at start
+   (a change there needs a restart).  *dircfg is the configuration the
+   [directory] settings come from when it is not d->cfg. */
+static void reload(struct ds_run *r, const struct daemon *d, void **dircfg)
+{
+    struct dirsync_config *n = daemon_reload_config(d);
+
+    ds_hup = 0;
+    if (n == NULL) {
+        log_warn("SIGHUP: %s has errors (see above); running on with the "
+                 "[directory] settings loaded before", d->config_path);
+        return;
+    }
+    r->cfg = &n->dir;
+    r->base = n->dir.base[0] ? n->dir.base
+                             : ((struct dirsync_config *)d->cfg)->ldap.base;
+    daemon_free_config(d->app, *dircfg);
+    *dircfg = n;
+    log_info("SIGHUP: [directory] reloaded from %s (a new full pass starts; "
+             "[database] and [ldap] changes need a restart)", d->config_path);
+}
+
+/* the [directory] pid_file, where lib/daemon.c looks for it */
+static struct server_config *ds_srvcfg(void *cfg)
+{
+    return &((struct dirsync_config *)cfg)->srv;
 }
 
 static const struct daemon_app app = {
@@ -39,6 +72,7 @@ static const struct daemon_app app = {
     .config_size = sizeof(struct dirsync_config),
     .sections = ds_sections,
     .check = ds_check,
+    .server_config = ds_srvcfg,
     .max_operands = 3,
 };
 
@@ -100,20 +134,27 @@ static int confirm(struct db *db, const char *id, struct str *err)
 }
 
 /* run - sessions until a signal (once: one full pass) */
-static int run(struct ds_run *r, struct ldapc *lc)
+static int run(struct ds_run *r, struct ldapc *lc, const struct daemon *d)
 {
     struct sigaction sa;
+    void *dircfg = NULL;
     int rc = 0;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    if (!r->once)
+        sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     while (!ds_stop) {
+        if (ds_hup)
+            reload(r, d, &dircfg);
         rc = ds_session(r, lc);
-        if (r->once)
+        if (r->once) {
+            daemon_free_config(d->app, dircfg);
             return rc == 0 && r->refreshed ? 0 : EX_TEMP;
+        }
         if (ds_stop)
             break;
         if (rc < 0)
@@ -124,7 +165,7 @@ static int run(struct ds_run *r, struct ldapc *lc)
             continue; /* a planned end: the next full pass at once */
         /* the directory is away: the timed steps still run */
         long long until = clock_ms() + r->cfg->retry_interval;
-        while (!ds_stop && clock_ms() < until) {
+        while (!ds_stop && !ds_hup && clock_ms() < until) {
             if (clock_ms() - r->last_lifecycle_ms >=
                 r->cfg->lifecycle_interval) {
                 r->last_lifecycle_ms = clock_ms();
@@ -137,6 +178,8 @@ static int run(struct ds_run *r, struct ldapc *lc)
         }
     }
     log_info("directory: stopped");
+    r->cfg = &((struct dirsync_config *)d->cfg)->dir;
+    daemon_free_config(d->app, dircfg);
     return 0;
 }
 
@@ -172,8 +215,16 @@ int main(int argc, char **argv)
         daemon_end(&d);
         return 64;
     }
-    if (cmd[0] == '\0')
+    if (cmd[0] == '\0') {
+        /* the endpoint of lib/metrics.h: database and LDAP errors */
+        if (metrics_init(&err) < 0 ||
+            metrics_http_listen(cfg->srv.metrics_listen, &err) < 0)
+            log_fatal("%s", str_cstr(&err));
         daemon_detach(&d);
+        if (metrics_http_start(&err) < 0)
+            log_fatal("%s", str_cstr(&err));
+        log_info("postern-dirsync %s started", POSTERN_VERSION);
+    }
     memset(&r, 0, sizeof(r));
     r.cfg = &cfg->dir;
     r.base = cfg->dir.base[0] ? cfg->dir.base : cfg->ldap.base;
@@ -184,6 +235,7 @@ int main(int argc, char **argv)
         rc = EX_TEMP;
         goto out;
     }
+    db_set_audit_user(r.db, "postern-dirsync"); /* audit_log.admin_user */
     if (!strcmp(cmd, "status")) {
         rc = status(r.db, &err);
     } else if (!strcmp(cmd, "confirm")) {
@@ -203,13 +255,14 @@ int main(int argc, char **argv)
             rc = 1;
             goto out;
         }
-        rc = run(&r, lc);
+        rc = run(&r, lc, &d);
         if (rc != 0)
             str_set(&err, r.err.data, r.err.len);
     }
     if (rc != 0 && err.len)
         log_error("%s", log_safe_cstr(str_cstr(&err)));
 out:
+    metrics_http_stop();
     ldapc_close(lc);
     db_close(r.db);
     str_free(&r.err);

@@ -32,6 +32,7 @@ static const char *const group_classes[] = {
     NULL};
 
 volatile int ds_stop; /* set by main's signal handler */
+volatile int ds_hup;  /* SIGHUP: end the session, main re-reads [directory] */
 
 /* in_list - is name one of the items of the list setting? */
 static int in_list(const char *list, const char *name)
@@ -249,7 +250,7 @@ static int on_idle(void *ctx)
 
     if (batch_commit(r) < 0)
         return -1;
-    if (ds_stop)
+    if (ds_stop || ds_hup)
         return 1;
     if (!r->refreshed)
         return 0;

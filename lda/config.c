@@ -16,6 +16,7 @@
 
 static const struct cfg_def lda_defs[] = {
     SERVER_CFG_DEFS(struct lda_config, srv, "unix:/run/postern/lda.sock"),
+    SERVER_PID_CFG_DEF(struct lda_config, srv, "/run/postern/lda.pid"),
     {"mail_root", CFG_STR, "/var/mail/postern", 1, 1024,
      offsetof(struct lda_config, mail_root), NULL},
     {"max_message_size", CFG_SIZE, "50M", 1024, 2LL * 1024 * 1024 * 1024,

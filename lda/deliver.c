@@ -165,9 +165,12 @@ void lda_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
             deliver_checked(ctx, env, mb, m, res, str_cstr(&folder), NULL,
                             str_cstr(&root));
     }
-    log_info("from=<%s> to=<%s> size=%llu status=%s %s",
-             log_safe_cstr(env->sender), mb->address, m->size,
-             lda_status_info(res->status).dsn, res->text);
+    lda_count(res->status);
+    log_info("%s%sfrom=<%s> to=<%s> size=%llu status=%s %s",
+             env->queue_id ? log_safe_cstr(env->queue_id) : "",
+             env->queue_id ? ": " : "", log_safe_cstr(env->sender),
+             mb->address, m->size, lda_status_info(res->status).dsn,
+             res->text);
     str_free(&folder);
     str_free(&root);
 }

@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "lookup.h"
+#include "metrics.h"
 #include "str.h"
 
 #define LDA_HDR_KEEP_MAX (1024 * 1024) /* header bytes kept for inspection */
@@ -290,7 +291,20 @@ struct lda_envelope {
     const char *sender;    /* "" for <> */
     const char *recipient; /* as given (-a / RCPT TO) */
     const char *folder;    /* -m, or NULL */
+    const char *queue_id;  /* Postfix's queue id (pipe: -q ${queue_id}),
+                              or NULL (LMTP: Postfix does not send it) */
 };
+
+/* metrics (lib/metrics.h; LMTP mode only: a pipe delivery is one process
+   and exports nothing), registered by lda_lmtp_init */
+struct lda_metrics {
+    struct metrics_family *deliveries; /* outcome */
+    struct metrics_family *sieve;      /* action */
+};
+extern struct lda_metrics lda_metrics;
+void lda_metrics_register(void);
+/* lda_count - one delivery attempt of a recipient by its outcome */
+void lda_count(enum lda_status st);
 
 struct lda_ctx {
     const struct lda_config *cfg;

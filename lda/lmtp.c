@@ -200,7 +200,7 @@ static void end_of_data(struct lmtp_sess *s)
              conn_peer(s->c));
     for (size_t i = 0; i < s->nrcpt; i++) {
         struct lda_envelope env = {s->sender, s->rcpts[i].address,
-                                   s->rcpts[i].folder};
+                                   s->rcpts[i].folder, NULL};
         struct lda_status_info inf;
         lda_deliver(&app->ctx, &env, &s->rcpts[i].mb, s->msg, &res);
         inf = lda_status_info(res.status);
@@ -275,6 +275,7 @@ static void cmd_rcpt(struct lmtp_sess *s, const char *arg)
     lda_resolve(&s->app->ctx, a, &r->mb, &res);
     if (res.status != LDA_OK) {
         struct lda_status_info inf = lda_status_info(res.status);
+        lda_count(res.status);
         log_info("from=<%s> to=<%s> status=%s %s", log_safe_cstr(s->sender),
                  log_safe_cstr(a), inf.dsn, res.text);
         free(a);
@@ -497,6 +498,7 @@ void *lda_lmtp_init(void *cfgp, struct server *srv, struct str *err)
     struct lmtp_app *app = xcalloc(1, sizeof(*app));
     void *busy;
 
+    lda_metrics_register();
     app->cfg = cfg;
     app->srv = srv;
     app->nprocs = (int)cfg->lmtp_max_processes;

@@ -1,16 +1,20 @@
 /*
  * postern-lda - the delivery agent.  Two modes:
  *
- *   postern-lda [-c FILE] [-v] -f SENDER -a RECIPIENT [-m FOLDER] < message
+ *   postern-lda [-c FILE] [-v] -f SENDER -a RECIPIENT [-m FOLDER]
+ *               [-q QUEUEID] < message
  *       one delivery, for Postfix pipe(8); the exit code and a status line
  *       "X.Y.Z text" on stdout tell Postfix the outcome (status.c).
- *   postern-lda [-c FILE] [-t]
- *       -t checks the configuration and exits (1 with FILE:LINE on error).
- *   postern-lda --lmtp [-c FILE] [-f] [-t] [-v]
+ *   postern-lda [-c FILE] -t | -d | -V
+ *       -t checks the configuration and exits (1 with FILE:LINE on error),
+ *       -d prints every setting with its default, -V the version.
+ *   postern-lda --lmtp [-c FILE] [-f] [-t] [-d] [-v] [-V]
  *       the LMTP server on [lda] listen (lmtp.c); here -f means "stay in
  *       the foreground", as for every postern daemon.
  *
- * In pipe mode -f is the envelope sender ("" or "<>" for the null sender);
+ * In pipe mode -f is the envelope sender, as in sendmail(1) and
+ * dovecot-lda ("" or "<>" for the null sender; -r SENDER is the same);
+ * there is no foreground option there: each delivery is one process.
  * logging goes to syslog unless [lda] log = stderr or -v is given, so the
  * status line stays the first thing pipe(8) reads.
  *
@@ -27,14 +31,21 @@
 #include "lda.h"
 #include "log.h"
 #include "mem.h"
+#include "version.h"
 
 static void usage(void)
 {
     fprintf(stderr,
             "usage: postern-lda [-c FILE] [-v] -f SENDER -a RECIPIENT "
-            "[-m FOLDER] < message\n"
-            "       postern-lda [-c FILE] -t\n"
-            "       postern-lda --lmtp [-c FILE] [-f] [-t] [-v]\n");
+            "[-m FOLDER] [-q QUEUEID] < message\n"
+            "       postern-lda [-c FILE] -t | -d | -V\n"
+            "       postern-lda --lmtp [-c FILE] [-f] [-t] [-d] [-v] [-V]\n"
+            "  pipe mode (Postfix pipe(8)): -f SENDER (or -r SENDER) is the\n"
+            "  envelope sender, not \"foreground\"; -a the recipient, -m the\n"
+            "  folder (${extension}), -q Postfix's queue id (${queue_id},\n"
+            "  for the logs).  -t check the configuration, -d print\n"
+            "  every setting with its default, -V the version, -v verbose.\n"
+            "  --lmtp: the LMTP daemon; there -f means stay in the foreground.\n");
 }
 
 /* finish - print the status line and return the exit code (one place). */
@@ -68,7 +79,8 @@ static int read_stdin(struct lda_msg *m)
 }
 
 static int pipe_main(const char *path, const char *sender,
-                     const char *recipient, const char *folder, int verbose)
+                     const char *recipient, const char *folder,
+                     const char *qid, int verbose)
 {
     struct str err = STR_INIT;
     struct lda_result res;
@@ -105,12 +117,14 @@ static int pipe_main(const char *path, const char *sender,
             log_error("database: %s", str_cstr(&err));
     }
     lda_ctx_init(&ctx, cfg, db);
-    struct lda_envelope env = {sender, recipient, folder};
+    struct lda_envelope env = {sender, recipient, folder, qid};
     lda_resolve(&ctx, recipient, &mb, &res);
     if (res.status == LDA_OK)
         lda_deliver(&ctx, &env, &mb, m, &res);
     else
-        log_info("from=<%s> to=<%s> status=%s %s", log_safe_cstr(sender),
+        log_info("%s%sfrom=<%s> to=<%s> status=%s %s",
+                 qid ? log_safe_cstr(qid) : "", qid ? ": " : "",
+                 log_safe_cstr(sender),
                  log_safe_cstr(recipient), lda_status_info(res.status).dsn,
                  res.text);
     rc = finish(&res);
@@ -142,7 +156,7 @@ static int check_main(const char *path)
 int main(int argc, char **argv)
 {
     const char *path = DAEMON_DEFAULT_CONFIG, *sender = NULL, *rcpt = NULL,
-               *folder = NULL;
+               *folder = NULL, *qid = NULL;
     int opt, test = 0, verbose = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -153,12 +167,22 @@ int main(int argc, char **argv)
             return daemon_main(argc - 1, argv, &lda_lmtp_app);
         }
     }
-    while ((opt = getopt(argc, argv, "c:f:a:m:tvh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:f:r:a:m:q:tdvVh")) != -1) {
         switch (opt) {
         case 'c': path = optarg; break;
-        case 'f': sender = optarg; break;
+        case 'f': /* FALLTHROUGH */
+        case 'r': sender = optarg; break;
+        case 'd': {
+            /* the daemon life cycle prints them (lib/daemon.c) */
+            char *av[] = {argv[0], (char *)"-d", NULL};
+            struct daemon d;
+            optind = 0;
+            return daemon_start(&d, &lda_lmtp_app, 2, av);
+        }
+        case 'V': printf("postern-lda %s\n", POSTERN_VERSION); return 0;
         case 'a': rcpt = optarg; break;
         case 'm': folder = optarg; break;
+        case 'q': qid = optarg; break;
         case 't': test = 1; break;
         case 'v': verbose++; break;
         case 'h': usage(); return 0;
@@ -179,5 +203,6 @@ int main(int argc, char **argv)
                                       "required");
         return finish(&r);
     }
-    return pipe_main(path, sender ? sender : "", rcpt, folder, verbose);
+    return pipe_main(path, sender ? sender : "", rcpt, folder,
+                     qid && *qid ? qid : NULL, verbose);
 }

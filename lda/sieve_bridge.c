@@ -393,6 +393,15 @@ static void execute(const struct sieve_lda_run *run, struct lda_msg *m,
     memset(&o, 0, sizeof(o));
     run->sends->deadline = clock_ms() + ctx->cfg->sieve_send_timeout;
     for (size_t i = 0; i < sr->n; i++) {
+        static const char *const names[] = {
+            "keep", "fileinto", "redirect", "reject", "ereject", "discard",
+            "vacation", "notify"};
+        unsigned k = (unsigned)sr->acts[i].kind;
+        metrics_inc(lda_metrics.sieve,
+                    METRICS_L(k < sizeof(names) / sizeof(names[0]) ? names[k]
+                                                                   : "other"));
+    }
+    for (size_t i = 0; i < sr->n; i++) {
         const struct sieve_action *a = &sr->acts[i];
         if (a->kind == SIEVE_ACT_REJECT || a->kind == SIEVE_ACT_EREJECT) {
             char reason[256];

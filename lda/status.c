@@ -27,6 +27,33 @@
 
 #include "lda.h"
 
+struct lda_metrics lda_metrics;
+
+static const char *const status_names[] = {
+    "delivered", "temporary", "nouser", "quota_bounce", "quota_defer",
+    "loop", "toobig", "usage", "config", "sieve_reject"};
+
+void lda_metrics_register(void)
+{
+    lda_metrics.deliveries = metrics_register(
+        METRICS_COUNTER, "postern_lda_deliveries_total",
+        "Deliveries per recipient by outcome (delivered, temporary, nouser, "
+        "quota_bounce, quota_defer, loop, toobig, sieve_reject, ...).",
+        "outcome");
+    lda_metrics.sieve = metrics_register(
+        METRICS_COUNTER, "postern_lda_sieve_actions_total",
+        "Sieve actions of delivered messages (keep, fileinto, redirect, "
+        "reject, discard, vacation, notify).", "action");
+    for (size_t i = 0; i < 3; i++)
+        metrics_series(lda_metrics.deliveries, METRICS_L(status_names[i]));
+}
+
+void lda_count(enum lda_status st)
+{
+    if ((size_t)st < sizeof(status_names) / sizeof(status_names[0]))
+        metrics_inc(lda_metrics.deliveries, METRICS_L(status_names[st]));
+}
+
 struct lda_status_info lda_status_info(enum lda_status st)
 {
     switch (st) {

@@ -1,8 +1,10 @@
 /*
  * daemon - the life cycle every postern program shares, whatever serves its
  * connections: the command line (-c FILE, -f foreground, -t test
- * configuration, -d print defaults, -v verbose, -h), logging to stderr (-f,
- * -t) or syslog, loading and checking the configuration, daemonizing,
+ * configuration, -d print defaults, -v verbose, -V version, -h), logging to
+ * stderr (-f, -t) or syslog, loading and checking the configuration,
+ * daemonizing with a pid file ([section] pid_file, server_config: checked
+ * at start, written after detaching, removed on exit; none with -f),
  * fixing up unix sockets (owner), dropping privileges, and SIGHUP without
  * dying.  It calls nothing of the server loop.
  *
@@ -85,13 +87,19 @@ struct daemon {
  * logging, the configuration loaded and checked.  Returns -1 when the
  * program goes on (d filled), or the exit status to return from main(): 0
  * after -t (configuration valid), -d or -h; 1 for a configuration error
- * (printed as FILE:LINE: message); 64 for a usage error.
+ * (printed as FILE:LINE: message) or when a live process holds the pid
+ * file (without -f and operands); 64 for a usage error.
  */
 int daemon_start(struct daemon *d, const struct daemon_app *app, int argc,
                  char **argv);
 
 /* daemon_detach - unless -f: fork into the background (new session, cwd /,
-   fds 0-2 on /dev/null).  Fatal if fork fails.  Call before any thread. */
+   fds 0-2 on /dev/null) and write the pid file (its directory created 0755
+   if missing; a path that cannot be written: message on stderr, exit 75).
+   daemon_end() removes it, or, when the process may not any more (it
+   dropped root and the directory is root's), empties it through the
+   descriptor opened as root; a start takes over a file whose process is
+   gone.  Fatal if fork fails.  Call before any thread. */
 void daemon_detach(const struct daemon *d);
 
 /*

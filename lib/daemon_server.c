@@ -12,6 +12,8 @@
  */
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "version.h"
 
 #include <string.h>
 
@@ -44,7 +46,9 @@ static int daemon_server_reload(void *unused)
     if ((newcfg = daemon_reload_config(&ds->d)) == NULL)
         return -1;
     if (strcmp(app->server_config(newcfg)->listen,
-               app->server_config(ds->d.cfg)->listen) != 0)
+               app->server_config(ds->d.cfg)->listen) != 0 ||
+        strcmp(app->server_config(newcfg)->metrics_listen,
+               app->server_config(ds->d.cfg)->metrics_listen) != 0)
         log_warn("listen addresses changed: they take effect after a restart");
     limits(&lim, app, newcfg);
     server_set_limits(ds->srv, &lim);
@@ -93,6 +97,10 @@ int daemon_main(int argc, char **argv, const struct daemon_app *app)
     if (server_listen(ds.srv, listen, &err) < 0)
         log_fatal("%s", str_cstr(&err));
     own_sockets(&ds.d, listen);
+    if (metrics_init(&err) < 0 ||
+        metrics_http_listen(app->server_config(ds.d.cfg)->metrics_listen,
+                            &err) < 0)
+        log_fatal("%s", str_cstr(&err));
     daemon_detach(&ds.d);
     if (!ds.d.foreground)
         server_detached(ds.srv); /* the signals of this process */
@@ -102,11 +110,14 @@ int daemon_main(int argc, char **argv, const struct daemon_app *app)
     daemon_drop_privileges(&ds.d);
     if (app->start && app->start(ds.appstate, &err) < 0)
         log_fatal("%s", str_cstr(&err));
+    if (metrics_http_start(&err) < 0)
+        log_fatal("%s", str_cstr(&err));
     daemon_server = &ds;
-    log_info("%s started (listening on %s)", app->name,
+    log_info("%s %s started (listening on %s)", app->name, POSTERN_VERSION,
              app->server_config(ds.d.cfg)->listen);
     server_run(ds.srv);
     log_info("%s stopping", app->name);
+    metrics_http_stop();
     if (app->fini)
         app->fini(ds.appstate);
     server_free(ds.srv);

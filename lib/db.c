@@ -11,6 +11,7 @@
 #include "mem.h"
 #include "file.h"
 #include "clock.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <mysql.h>
@@ -57,6 +58,7 @@ struct db {
     char host_label[300];
     enum db_tx tx;         /* inside db_begin .. db_commit/db_rollback */
     int last_retryable;    /* see db_retryable() */
+    char audit_init[DB_AUDIT_USER_MAX + 32]; /* "SET @postern_user = '...'" */
 };
 
 void db_global_init(void)
@@ -182,6 +184,18 @@ void db_close(struct db *db)
     free(db);
 }
 
+int db_set_audit_user(struct db *db, const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > DB_AUDIT_USER_MAX ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789._@+-") != len)
+        return -1;
+    snprintf(db->audit_init, sizeof(db->audit_init),
+             "SET @postern_user = '%s'", name);
+    return 0;
+}
+
 const char *db_current_host(const struct db *db)
 {
     return db->host_label;
@@ -206,6 +220,8 @@ static MYSQL *connect_one(struct db *db, const struct db_host *h,
     mysql_options(m, MYSQL_OPT_RECONNECT, &off);
     mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_options(m, MYSQL_INIT_COMMAND, init);
+    if (db->audit_init[0]) /* a second init command, run after the first */
+        mysql_options(m, MYSQL_INIT_COMMAND, db->audit_init);
     if (h->socket[0]) {
         unsigned proto = MYSQL_PROTOCOL_SOCKET;
         mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
@@ -243,8 +259,11 @@ static int db_connect(struct db *db, struct str *err)
             return 0;
         }
         db->cur = (db->cur + 1) % db->nhosts;
+        if (db->nhosts > 1)
+            metrics_inc(metrics_db_failovers, NULL);
     }
     db->down_until = clock_ms() + db->cfg.retry_interval;
+    metrics_inc(metrics_db_errors, METRICS_L("connect"));
     str_appendf(err, "no database host answered");
     return LK_TEMP;
 }
@@ -252,6 +271,7 @@ static int db_connect(struct db *db, struct str *err)
 /* A failure that means the connection is unusable: drop it, move on. */
 static void db_fail_over(struct db *db)
 {
+    metrics_inc(metrics_db_failovers, NULL);
     db_disconnect(db);
     db->cur = (db->cur + 1) % db->nhosts;
 }
@@ -400,6 +420,7 @@ static int rowbuf_bind(MYSQL_STMT *st, struct db_rowbuf *rb, struct str *err)
 static int rowbuf_complete(MYSQL_STMT *st, struct db_rowbuf *rb,
                            struct str *err)
 {
+    int grown = 0;
     for (unsigned i = 0; i < rb->ncols; i++) {
         if (rb->nulls[i]) {
             rb->vals[i] = NULL;
@@ -422,11 +443,16 @@ static int rowbuf_complete(MYSQL_STMT *st, struct db_rowbuf *rb,
                                    mysql_stmt_error(st)), -1;
             rb->b[i].buffer = p;
             rb->b[i].buffer_length = rb->caps[i];
-            mysql_stmt_bind_result(st, rb->b);
+            grown = 1;
         }
         rb->bufs[i][rb->lens[i]] = '\0';
         rb->vals[i] = rb->bufs[i];
     }
+    /* bind the grown buffers for the next rows only now: binding anew
+       forgets where this row's columns are, and a later truncated column
+       of the same row would be fetched from nowhere */
+    if (grown)
+        mysql_stmt_bind_result(st, rb->b);
     return 0;
 }
 
@@ -456,6 +482,7 @@ static int run_once(struct db *db, const char *sql,
     if (bind_params(st, params, nparams, pb, plens, pnulls, err) < 0)
         return LK_TEMP;
     if (mysql_stmt_execute(st) != 0) {
+        metrics_inc(metrics_db_errors, METRICS_L("query"));
         *errnum = mysql_stmt_errno(st);
         str_appendf(err, "%s: %s", db->host_label, mysql_stmt_error(st));
         return LK_TEMP;
@@ -472,6 +499,7 @@ static int run_once(struct db *db, const char *sql,
     }
     while (!stop && (rc = mysql_stmt_fetch(st)) != MYSQL_NO_DATA) {
         if (rc == 1) {
+            metrics_inc(metrics_db_errors, METRICS_L("query"));
             *errnum = mysql_stmt_errno(st);
             str_appendf(err, "%s: fetch: %s", db->host_label,
                         mysql_stmt_error(st));

@@ -195,6 +195,17 @@ typedef int (*db_tx_fn)(struct db *db, void *ctx, struct str *err);
 int db_transaction(struct db *db, db_tx_fn body, void *ctx, int tries,
                    struct str *err);
 
+/*
+ * db_set_audit_user - every connection this struct db opens from now on
+ * (also after a reconnect or a failover) starts with SET @postern_user =
+ * 'name', so the audit triggers (sql/migrations/0007_audit.sql) record
+ * who made its changes.  For a program's own fixed name
+ * ("postern-dirsync"): letters, digits and ._@+- only, at most
+ * DB_AUDIT_USER_MAX octets; 0, or -1 (refused, nothing set).
+ */
+#define DB_AUDIT_USER_MAX 80
+int db_set_audit_user(struct db *db, const char *name);
+
 /* db_ping - connect if needed and check the server; 0 or LK_TEMP. */
 int db_ping(struct db *db, struct str *err);
 /* Which host the connection uses now ("" when disconnected). */

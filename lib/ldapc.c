@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "file.h"
 #include "clock.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -180,6 +181,7 @@ static int connect_bind(struct ldapc *lc, struct str *err)
     }
     return 0;
 fail:
+    metrics_inc(metrics_ldap_errors, METRICS_L("connect"));
     disconnect(lc);
     lc->down_until = clock_ms() + lc->retry_ms;
     return LK_TEMP;
@@ -273,6 +275,7 @@ static int search_once(struct ldapc *lc, const char *base, int scope,
                            &tv, limit, &res);
     if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
         rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY) {
+        metrics_inc(metrics_ldap_failovers, NULL);
         if (res)
             ldap_msgfree(res);
         str_appendf(err, "ldap: search %s: %s", filter, ldap_err2string(rc));
@@ -284,6 +287,7 @@ static int search_once(struct ldapc *lc, const char *base, int scope,
         return LK_NOTFOUND;
     }
     if (rc != LDAP_SUCCESS) {
+        metrics_inc(metrics_ldap_errors, METRICS_L("search"));
         str_appendf(err, "ldap: search %s: %s%s", filter, ldap_err2string(rc),
                     rc == LDAP_SIZELIMIT_EXCEEDED ? " (over the entry limit)"
                                                   : "");

@@ -18,6 +18,14 @@
 static const char *log_ident = "postern";
 static enum log_target log_target = LOG_TO_STDERR;
 static int log_verbosity;
+static log_capture_fn log_capture_to;
+static void *log_capture_ctx;
+
+void log_capture(log_capture_fn fn, void *ctx)
+{
+    log_capture_to = fn;
+    log_capture_ctx = ctx;
+}
 
 void log_open(const char *ident, enum log_target target, int verbose)
 {
@@ -46,6 +54,10 @@ static void log_emit(int prio, const char *tag, const char *fmt, va_list ap)
 
     if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
         strcpy(msg, "(log format error)");
+    if (log_capture_to && prio != LOG_CRIT) { /* fatal and panic: seen */
+        log_capture_to(log_capture_ctx, tag, msg);
+        return;
+    }
     if (log_target == LOG_TO_SYSLOG) {
         syslog(prio, "%s%s", tag, msg);
         return;

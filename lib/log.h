@@ -31,6 +31,17 @@ void log_panic(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
 /*
+ * log_capture - from now on every record goes to fn (tag: "", "debug: ",
+ * "warning: ", "error: "; msg without a newline) instead of syslog or
+ * stderr; NULL restores them.  For a program that shows what the checks it
+ * runs would log (postern explain); fatal and panic records still go out.
+ * Set it before any thread starts; fn
+ * must be thread-safe if threads log.
+ */
+typedef void (*log_capture_fn)(void *ctx, const char *tag, const char *msg);
+void log_capture(log_capture_fn fn, void *ctx);
+
+/*
  * log_sanitize - copy untrusted bytes into buf (size bufsize) so they are
  * safe to log: printable ASCII kept, everything else '?', cut at
  * min(bufsize - 1, LOG_UNTRUSTED_MAX) with "..." appended when cut.

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mem.h"
 #include "reloader.h"
+#include "metrics.h"
 
 #define TBL_NAME_MAX 64
 #define FULL_INTERVAL_DEFAULT (3600 * 1000LL)
@@ -61,6 +62,8 @@ struct reloader {
     int stop;
     _Atomic long long last_ok_ms;
     _Atomic int reading;
+    _Atomic long long health_ms; /* /health: stale after this long */
+    struct metrics_series *m_gen, *m_full, *m_delta, *m_err, *m_age;
 };
 
 /* --- generations ---------------------------------------------------------- */
@@ -292,9 +295,11 @@ struct poll_state {
     long long last_full_ms;
 };
 
-static void went_down(struct poll_state *ps, const char *doing,
+static void went_down(struct reloader *l, struct poll_state *ps,
+                      const char *doing,
                       struct str *err)
 {
+    metrics_add(l->m_err, 1);
     if (!ps->down)
         log_error("database: %s%s%s (answering TEMP after max_staleness)",
                   doing, *doing ? ": " : "", str_cstr(err));
@@ -307,6 +312,7 @@ static void came_up(struct reloader *l, struct poll_state *ps, struct db *db)
         log_info("database reachable again (%s)", db_current_host(db));
     ps->down = 0;
     atomic_store(&l->last_ok_ms, clock_ms());
+    metrics_set(l->m_age, clock_ms());
 }
 
 static int full_due(struct reloader *l, const struct poll_state *ps)
@@ -334,7 +340,7 @@ static void poll_once(struct reloader *l, struct db *db, struct poll_state *ps)
     int rc;
 
     if (read_gens(db, now, &err) < 0) {
-        went_down(ps, "", &err);
+        went_down(l, ps, "", &err);
         goto out;
     }
     if (ps->have_any && !forced && !moved(l->ops, &ps->have, now)) {
@@ -346,7 +352,7 @@ static void poll_once(struct reloader *l, struct db *db, struct poll_state *ps)
     if (!full) {
         rc = try_delta(l, db, &ps->have, now, &delta, &nkeys, &err);
         if (rc < 0) {
-            went_down(ps, "reading the changes", &err);
+            went_down(l, ps, "reading the changes", &err);
             goto done;
         }
         if (rc == 1) {
@@ -357,13 +363,15 @@ static void poll_once(struct reloader *l, struct db *db, struct poll_state *ps)
             log_debug("%s: %llu changed keys read%s%s", l->ops->what, nkeys,
                       err.len ? ": " : "", str_cstr(&err));
             publish(l, NULL, delta);
+            metrics_add(l->m_delta, 1);
+            metrics_add(l->m_gen, 1);
             came_up(l, ps, db);
             goto done;
         }
         str_reset(&err);
     }
     if ((s = load_full(l, db, now, &err)) == NULL) {
-        went_down(ps, l->ops->what, &err);
+        went_down(l, ps, l->ops->what, &err);
         goto done;
     }
     str_reset(&err);
@@ -375,6 +383,8 @@ static void poll_once(struct reloader *l, struct db *db, struct poll_state *ps)
     ps->have_any = 1;
     ps->last_full_ms = clock_ms();
     publish(l, s, NULL);
+    metrics_add(l->m_full, 1);
+    metrics_add(l->m_gen, 1);
     came_up(l, ps, db);
 done:
     atomic_store(&l->reading, 0);
@@ -420,6 +430,8 @@ static void *reloader_main(void *arg)
     return NULL;
 }
 
+static int reloader_health(void *ctx, struct str *why);
+
 struct reloader *reloader_start(const struct reloader_ops *ops,
                                 const struct db_config *dbcfg,
                                 long long poll_ms, struct server *srv,
@@ -434,12 +446,23 @@ struct reloader *reloader_start(const struct reloader_ops *ops,
     l->poll_ms = poll_ms;
     l->full_ms = FULL_INTERVAL_DEFAULT;
     atomic_store(&l->last_ok_ms, -1000000000LL);
+    atomic_store(&l->health_ms, poll_ms * 3 > RELOADER_HEALTH_MIN_MS
+                                    ? poll_ms * 3 : RELOADER_HEALTH_MIN_MS);
+    l->m_gen = metrics_series(metrics_snap_generation, METRICS_L(ops->what));
+    l->m_full = metrics_series(metrics_snap_loads,
+                               METRICS_L(ops->what, "full"));
+    l->m_delta = metrics_series(metrics_snap_loads,
+                                METRICS_L(ops->what, "delta"));
+    l->m_err = metrics_series(metrics_snap_loads,
+                              METRICS_L(ops->what, "error"));
+    l->m_age = metrics_series(metrics_snap_age, METRICS_L(ops->what));
     db_config_copy(&l->dbcfg, dbcfg);
     if (pthread_create(&l->thread, NULL, reloader_main, l) != 0) {
         db_config_free(&l->dbcfg);
         free(l);
         return str_appendf(err, "cannot start the reloader thread"), NULL;
     }
+    metrics_health_add(reloader_health, l);
     return l;
 }
 
@@ -509,6 +532,28 @@ int reloader_fresh(struct reloader *l, long long max_ms)
            clock_ms() - atomic_load(&l->last_ok_ms) <= max_ms;
 }
 
+void reloader_health_after(struct reloader *l, long long ms)
+{
+    atomic_store(&l->health_ms, ms);
+}
+
+/* reloader_health - lib/metrics health check: the snapshot is fresh */
+static int reloader_health(void *ctx, struct str *why)
+{
+    struct reloader *l = ctx;
+    long long ok = atomic_load(&l->last_ok_ms);
+
+    if (reloader_fresh(l, atomic_load(&l->health_ms)))
+        return 1;
+    if (ok < 0)
+        str_appendf(why, "%s: never loaded (database unreachable since the "
+                    "start)", l->ops->what);
+    else
+        str_appendf(why, "%s: database not reached for %lld s",
+                    l->ops->what, (clock_ms() - ok) / 1000);
+    return 0;
+}
+
 void reloader_full_interval(struct reloader *l, long long ms)
 {
     pthread_mutex_lock(&l->lock);
@@ -532,6 +577,7 @@ void reloader_stop(struct reloader *l)
 {
     struct item *it;
 
+    metrics_health_remove(reloader_health, l);
     pthread_mutex_lock(&l->lock);
     l->stop = 1;
     pthread_cond_signal(&l->cond);

@@ -51,6 +51,7 @@
 #define RELOADER_TABLES_MAX 64
 #define RELOADER_DELTA_MAX 5000       /* changed keys per delta */
 #define CHANGE_LOG_KEEP 100000        /* rows per table the triggers keep */
+#define RELOADER_HEALTH_MIN_MS 5000   /* /health: stale after at least this */
 
 /* One changed key: a table of ops->delta_tables and the key the trigger
    wrote (an UPDATE that changed the key gives two: old and new). */
@@ -106,6 +107,11 @@ int reloader_fresh(struct reloader *l, long long max_ms);
 /* reloader_full_interval - a full load at least every ms (0 = only when
    needed); default 1 hour. */
 void reloader_full_interval(struct reloader *l, long long ms);
+/* reloader_health_after - every reloader is a health check of lib/metrics
+   (GET /health): unhealthy when not fresh within ms; by default 3 poll
+   intervals, at least RELOADER_HEALTH_MIN_MS.  It also counts into
+   postern_snapshot_* (lib/metrics.h), labelled with ops->what. */
+void reloader_health_after(struct reloader *l, long long ms);
 /* reloader_reconfigure - new database settings from the next poll on. */
 void reloader_reconfigure(struct reloader *l, const struct db_config *dbcfg,
                           long long poll_ms);

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "str.h"
 
 #include <arpa/inet.h>
@@ -471,6 +472,7 @@ static void conn_destroy(struct conn *c)
     else
         s->tail = c->prev;
     s->nconns--;
+    metrics_add(metrics_series(metrics_conn_open, NULL), -1);
     str_free(&c->in);
     str_free(&c->out);
     c->next = s->graveyard; /* freed after the event batch */
@@ -596,6 +598,8 @@ static void do_accept(struct server *s, struct listener *l)
         c->id = s->next_id++;
         peer_name(fd, c->peer, sizeof(c->peer));
         s->nconns++;
+        metrics_add(metrics_series(metrics_conn_open, NULL), 1);
+        metrics_add(metrics_series(metrics_conn_total, NULL), 1);
         conn_touch(s, c);
         ev.events = c->events = EPOLLIN;
         ev.data.ptr = &c->t;

@@ -92,19 +92,31 @@ struct server_config {
     long long max_connections;
     long long idle_timeout; /* ms */
     long long unix_mode;    /* octal digits parsed as decimal */
+    char *pid_file;         /* "" = none; written only without -f */
+    char *metrics_listen;   /* lib/metrics.h HTTP endpoint; "" = off */
 };
+
+/*
+ * SERVER_PID_CFG_DEF - the pid_file row of a daemon's section (lib/daemon.h:
+ * written after detaching, removed on exit), with the default path dflt
+ * ("/run/postern/maps.pid"; "" = none).
+ */
+#define SERVER_PID_CFG_DEF(T, m, dflt)                                        \
+    {"pid_file", CFG_STR, dflt, 0, 1024, offsetof(T, m.pid_file), NULL}
 
 /*
  * SERVER_LISTEN_CFG_DEFS - the rows of a cfg_def table for the members of
  * struct server_config that a program listening without the server loop
  * uses (postern-milter: libmilter serves the connections): listen, user,
- * unix_socket_mode.  Stored as member `m` of struct `T`, with the default
+ * unix_socket_mode, metrics_listen (lib/metrics.h).  Stored as member `m` of struct `T`, with the default
  * listen spec `dflt`.
  */
 #define SERVER_LISTEN_CFG_DEFS(T, m, dflt)                                    \
     {"listen", CFG_STR, dflt, 0, 1024, offsetof(T, m.listen), NULL},          \
     {"user", CFG_STR, "", 0, 64, offsetof(T, m.user), NULL},                    \
     {"unix_socket_mode", CFG_INT, "666", 0, 777, offsetof(T, m.unix_mode),      \
+     NULL},                                                                     \
+    {"metrics_listen", CFG_STR, "", 0, 256, offsetof(T, m.metrics_listen),      \
      NULL}
 
 /*

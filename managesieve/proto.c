@@ -38,10 +38,14 @@
 #include "cidr.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "penalty.h"
 #include "mem.h"
 #include "msieve.h"
 #include "sieve.h"
+
+/* postern_managesieve_logins_total (lib/metrics.h) */
+static struct metrics_family *ms_logins;
 
 struct ms_state {
     struct ms_config *cfg;
@@ -77,6 +81,7 @@ struct ms_conn {
 
 static const struct cfg_def ms_defs[] = {
     SERVER_CFG_DEFS(struct ms_config, srv, "inet:127.0.0.1:4190"),
+    SERVER_PID_CFG_DEF(struct ms_config, srv, "/run/postern/managesieve.pid"),
     {"tls_cert_file", CFG_STR, "", 0, 1024,
      offsetof(struct ms_config, tls_cert_file), NULL},
     {"tls_key_file", CFG_STR, "", 0, 1024,
@@ -254,17 +259,20 @@ static void check_login(struct ms_conn *mc, const struct str *resp)
         snprintf(mc->user, sizeof(mc->user), "%s", addr.data);
         mc->authed = 1;
         penalty_clear(pen, mc->pk_user);
+        metrics_inc(ms_logins, METRICS_L("ok"));
         log_info("%s: login %s", conn_peer(mc->c), mc->user);
         ok(mc, "Logged in");
     } else if (rc == 0) {
         penalty_fail(pen, mc->pk_src, now);
         penalty_fail(pen, mc->pk_user, now);
+        metrics_inc(ms_logins, METRICS_L("failed"));
         log_info("%s: login failed for %s (failures: %u from this source, "
                  "%u for this account)", conn_peer(mc->c),
                  log_safe_cstr(mc->login), penalty_failures(pen, mc->pk_src, now),
                  penalty_failures(pen, mc->pk_user, now));
         login_failed(mc, NULL, "Authentication failed");
     } else {
+        metrics_inc(ms_logins, METRICS_L("temp"));
         log_error("%s: authentication backend: %s", conn_peer(mc->c),
                   str_cstr(&err));
         no(mc, "TRYLATER", "Authentication is temporarily unavailable");
@@ -331,6 +339,7 @@ static int login_gate(struct ms_conn *mc, struct str *resp)
         return 1;
     if (penalty_held(st->penalty, mc->pk_src) > 0 ||
         penalty_held(st->penalty, mc->pk_user) > 0) {
+        metrics_inc(ms_logins, METRICS_L("throttled"));
         log_warn("%s: login for %s refused: another one from this source or "
                  "for this account is waiting out a penalty",
                  conn_peer(mc->c), log_safe_cstr(mc->login));
@@ -731,6 +740,12 @@ static void *ms_init(void *cfgp, struct server *srv, struct str *err)
 
     (void)srv;
     st->cfg = cfg;
+    ms_logins = metrics_register(
+        METRICS_COUNTER, "postern_managesieve_logins_total",
+        "ManageSieve logins by result (ok, failed, temp, throttled).",
+        "result");
+    metrics_series(ms_logins, METRICS_L("ok"));
+    metrics_series(ms_logins, METRICS_L("failed"));
     st->penalty = penalty_new(&(struct penalty_settings){
         cfg->auth_penalty_initial, cfg->auth_penalty_max,
         cfg->auth_penalty_forget}, MS_PENALTY_KEYS);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "maps.h"
 #include "mem.h"
+#include "metrics.h"
 #include "netstring.h"
 
 struct maps_state {
@@ -25,10 +26,19 @@ struct maps_state {
     struct srs *srs;     /* NULL: SRS not configured */
     struct str reply, value;
     unsigned long requests;
+    struct metrics_family *m_req; /* postern_maps_requests_total */
 };
+
+/* count - one answer of map name (or "-" when unknown) by outcome */
+static void count(struct maps_state *st, const char *name,
+                  const char *outcome)
+{
+    metrics_inc(st->m_req, METRICS_L(name, outcome));
+}
 
 static const struct cfg_def maps_defs[] = {
     SERVER_CFG_DEFS(struct maps_config, srv, "inet:127.0.0.1:10031"),
+    SERVER_PID_CFG_DEF(struct maps_config, srv, "/run/postern/maps.pid"),
     {"recipient_delimiter", CFG_STR, "+", 0, 8,
      offsetof(struct maps_config, recipient_delimiter), NULL},
     {"poll_interval", CFG_TIME, "250ms", 10, 60000,
@@ -111,6 +121,7 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
 
     st->requests++;
     if (sp == NULL || (size_t)(sp - req) > MAPS_NAME_MAX) {
+        count(st, "-", "perm");
         reply(c, st, "PERM ", "malformed request", 17);
         return;
     }
@@ -118,11 +129,13 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
     name[sp - req] = '\0';
     int srs = !strcmp(name, "srsdecode") || !strcmp(name, "srsencode");
     if (!srs && !maps_known_name(name)) {
+        count(st, "-", "perm");
         reply(c, st, "PERM ", "unknown map name", 16);
         log_warn("%s: unknown map name %s", conn_peer(c), log_safe_cstr(name));
         return;
     }
     if (srs && st->srs == NULL) {
+        count(st, name, "perm");
         reply(c, st, "PERM ", "SRS is not configured ([maps] srs_domain)", 41);
         log_warn("%s: %s: SRS is not configured", conn_peer(c), name);
         return;
@@ -134,11 +147,15 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
                              len - (size_t)(sp + 1 - req), &out);
     else if (st->snap == NULL ||
         !reloader_fresh(st->loader, st->cfg->max_staleness)) {
+        count(st, name, "temp");
         reply(c, st, "TEMP ", "routing database unavailable", 28);
         return;
     } else
         ls = maps_lookup(st->snap, st->cfg->recipient_delimiter, name, sp + 1,
                          len - (size_t)(sp + 1 - req), &out);
+    count(st, name, ls == LK_FOUND      ? "found"
+                    : ls == LK_NOTFOUND ? "notfound"
+                                        : "temp");
     if (ls == LK_FOUND) {
         reply(c, st, "OK ", out.data, out.len);
     } else if (ls == LK_NOTFOUND) {
@@ -209,6 +226,12 @@ static void *maps_init(void *cfg, struct server *srv, struct str *err)
     }
     reloader_full_interval(st->loader,
                            ((struct maps_config *)cfg)->full_reload_interval);
+    reloader_health_after(st->loader,
+                          ((struct maps_config *)cfg)->max_staleness);
+    st->m_req = metrics_register(
+        METRICS_COUNTER, "postern_maps_requests_total",
+        "Socketmap requests by map name and answer (found, notfound, temp, "
+        "perm).", "map,outcome");
     return st;
 }
 
@@ -234,6 +257,8 @@ static void *maps_reconfigure(void *app, void *newcfg)
                          ((struct maps_config *)newcfg)->poll_interval);
     reloader_full_interval(st->loader,
                            ((struct maps_config *)newcfg)->full_reload_interval);
+    reloader_health_after(st->loader,
+                          ((struct maps_config *)newcfg)->max_staleness);
     return old;
 }
 

@@ -99,6 +99,63 @@ static const char *queue_id(SMFICTX *ctx)
     return id ? id : "NOQUEUE";
 }
 
+struct milter_metrics milter_metrics;
+
+void milter_metrics_register(void)
+{
+    struct milter_metrics *m = &milter_metrics;
+
+    m->decisions = metrics_register(
+        METRICS_COUNTER, "postern_milter_decisions_total",
+        "Milter decisions by check (send_rights, groups, from, dkim_sign) "
+        "and action (reject, tempfail, expand, sign, ...).", "check,action");
+    m->expansions = metrics_register(
+        METRICS_COUNTER, "postern_group_expansions_total",
+        "Group recipients expanded, by result (expanded, limit, error).",
+        "result");
+    m->expanded = metrics_register(
+        METRICS_COUNTER, "postern_group_expanded_recipients_total",
+        "Recipients added by group expansion.", NULL);
+    m->refusals = metrics_register(
+        METRICS_COUNTER, "postern_send_right_refusals_total",
+        "RCPT TO a group refused: the sender may not send to it.", NULL);
+    m->dkim_sign = metrics_register(
+        METRICS_COUNTER, "postern_dkim_sign_total",
+        "DKIM signing by result (signed, error, unowned_from).", "result");
+    m->dkim_verify = metrics_register(
+        METRICS_COUNTER, "postern_dkim_verify_total",
+        "DKIM verification results of inbound signatures (pass, fail, none, "
+        "...).", "result");
+    m->spf = metrics_register(
+        METRICS_COUNTER, "postern_milter_spf_total",
+        "SPF results of inbound mail (pass, fail, softfail, none, ...).",
+        "result");
+    metrics_series(m->expanded, NULL);
+    metrics_series(m->refusals, NULL);
+}
+
+/* decision - the one greppable line of a decision (docs/logging.md), and
+   its count; detail is trusted text (or NULL) */
+static void decision(SMFICTX *ctx, struct mconn *c, const char *action,
+                     const char *check, const char *to, const char *detail)
+{
+    struct str line = STR_INIT; /* a field at a time: log_safe_cstr has
+                                   only a few buffers */
+
+    metrics_inc(milter_metrics.decisions, METRICS_L(check, action));
+    str_appendf(&line, "%s: action=%s check=%s rule=- client=%s",
+                log_safe_cstr(queue_id(ctx)), action, check,
+                c->client[0] ? c->client : "local");
+    str_appendf(&line, " from=<%s>", log_safe_cstr(c->sender ? c->sender
+                                                              : ""));
+    str_appendf(&line, " to=<%s>", log_safe_cstr(to ? to : ""));
+    str_appendf(&line, " login=%s", c->login ? log_safe_cstr(c->login) : "-");
+    if (detail)
+        str_appendf(&line, ": %s", detail);
+    log_info("%s", str_cstr(&line));
+    str_free(&line);
+}
+
 static void message_reset(struct mconn *c)
 {
     for (size_t i = 0; i < c->nrcpt; i++) {
@@ -316,13 +373,14 @@ static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
             st = tempfail(ctx, "451", "4.3.0",
                           "Cannot check the send rights now, try again later");
         } else if (rc == RIGHTS_DENY) {
-            log_info("%s: reject: to=<%s> from=<%s> login=%s: not allowed to "
-                     "send to this group%s%s%s", queue_id(ctx),
-                     log_safe_cstr(addr), log_safe_cstr(c->sender),
-                     c->login ? log_safe_cstr(c->login) : "-",
-                     nested.len ? " (nested group " : "",
-                     nested.len ? log_safe_cstr(str_cstr(&nested)) : "",
-                     nested.len ? ")" : "");
+            struct str why = STR_INIT;
+            str_appendf(&why, "not allowed to send to this group%s",
+                        nested.len ? " (nested group " : "");
+            if (nested.len)
+                str_appendf(&why, "%s)", log_safe_cstr(str_cstr(&nested)));
+            metrics_inc(milter_metrics.refusals, NULL);
+            decision(ctx, c, "reject", "send_rights", addr, str_cstr(&why));
+            str_free(&why);
             smfi_setreply(ctx, "550", "5.7.1", (char *)str_cstr(&text));
             st = SMFIS_REJECT;
         } else if (rcpt_add(c, arg, addr, info.dn) < 0) {
@@ -424,15 +482,15 @@ static sfsistat from_gate(SMFICTX *ctx, struct mconn *c, struct mres *r)
                       "Cannot check the From address now, try again later");
     } else if (rc == LK_NOTFOUND &&
                milter_ctx->cfg->unowned_from == UNOWNED_FROM_REJECT) {
-        log_info("%s: reject: login=%s: %s (unowned_from = reject)",
-                 queue_id(ctx), log_safe_cstr(c->login), str_cstr(&why));
+        str_append_cstr(&why, " (unowned_from = reject)");
+        decision(ctx, c, "reject", "from", NULL, str_cstr(&why));
         smfi_setreply(ctx, "550", "5.7.1",
                       "The From: address is not one of your addresses");
         st = SMFIS_REJECT;
     } else if (rc == LK_NOTFOUND) {
-        log_info("%s: login=%s: %s: passes unsigned (unowned_from = "
-                 "unsigned)", queue_id(ctx), log_safe_cstr(c->login),
-                 str_cstr(&why));
+        str_append_cstr(&why, ": passes unsigned (unowned_from = unsigned)");
+        metrics_inc(milter_metrics.dkim_sign, METRICS_L("unowned_from"));
+        decision(ctx, c, "unsigned", "from", NULL, str_cstr(&why));
         sign_free(c->sign);
         c->sign = NULL;
     }
@@ -512,6 +570,9 @@ static sfsistat expand_all(SMFICTX *ctx, struct mconn *c, struct strvec *add,
         if (c->rcpt[i].dn == NULL)
             continue;
         rc = milter_group_expand(milter_ctx, r, c->rcpt[i].dn, &members, &err);
+        if (rc < 0)
+            metrics_inc(milter_metrics.expansions,
+                        METRICS_L(rc == LK_LIMIT ? "limit" : "error"));
         if (rc == LK_LIMIT) {
             log_error("%s: to=<%s>: group expansion over the limit: %s "
                       "([milter] max_recipients, [ldap] max_nesting): "
@@ -537,10 +598,15 @@ static sfsistat expand_all(SMFICTX *ctx, struct mconn *c, struct strvec *add,
                 added++;
             }
         }
-        if (st == SMFIS_CONTINUE)
-            log_info("%s: to=<%s>: group expanded to %zu addresses (%zu new)",
-                     queue_id(ctx), log_safe_cstr(c->rcpt[i].addr), members.n,
-                     added);
+        if (st == SMFIS_CONTINUE) {
+            char why[96];
+            snprintf(why, sizeof(why), "group expanded to %zu addresses "
+                     "(%zu new)", members.n, added);
+            metrics_inc(milter_metrics.expansions, METRICS_L("expanded"));
+            metrics_add(metrics_series(milter_metrics.expanded, NULL),
+                        (long long)added);
+            decision(ctx, c, "expand", "groups", c->rcpt[i].addr, why);
+        }
         strvec_free(&members);
     }
     hmap_free(&seen, NULL);
@@ -611,14 +677,20 @@ static sfsistat apply_signatures(SMFICTX *ctx, struct mconn *c)
     struct str err = STR_INIT;
     sfsistat st = SMFIS_CONTINUE;
 
-    if (sign_eom(c->sign, &sigs, &err) < 0)
+    if (sign_eom(c->sign, &sigs, &err) < 0) {
+        metrics_inc(milter_metrics.dkim_sign, METRICS_L("error"));
         log_error("%s: DKIM: %s: message not signed", queue_id(ctx),
                   str_cstr(&err));
+    }
     for (size_t i = sigs.n; i-- > 0 && st == SMFIS_CONTINUE;)
         if (insert_header(ctx, c, "DKIM-Signature", sigs.v[i]) != MI_SUCCESS)
             st = tempfail(ctx, "451", "4.3.0", "Cannot add the signature");
-    if (sigs.n)
-        log_info("%s: DKIM: %zu signature(s) added", queue_id(ctx), sigs.n);
+    if (sigs.n && st == SMFIS_CONTINUE) {
+        char why[64];
+        snprintf(why, sizeof(why), "%zu DKIM signature(s) added", sigs.n);
+        metrics_inc(milter_metrics.dkim_sign, METRICS_L("signed"));
+        decision(ctx, c, "sign", "dkim_sign", NULL, why);
+    }
     strvec_free(&sigs);
     str_free(&err);
     return st;
@@ -644,6 +716,21 @@ static sfsistat remove_forged_ar(SMFICTX *ctx, struct mconn *c)
                  "authserv-id %s", queue_id(ctx), c->n_ar_ours,
                  milter_ctx->cfg->authserv_id);
     return SMFIS_CONTINUE;
+}
+
+/* count_dkim - one verification result ("dkim=RESULT ...") counted */
+static void count_dkim(const char *entry)
+{
+    char word[32];
+    const char *p = strstr(entry, "dkim=");
+    size_t n = 0;
+
+    if (p == NULL)
+        return;
+    for (p += 5; n < sizeof(word) - 1 && p[n] >= 'a' && p[n] <= 'z'; n++)
+        word[n] = p[n];
+    word[n] = '\0';
+    metrics_inc(milter_metrics.dkim_verify, METRICS_L(n ? word : "other"));
 }
 
 /* add_auth_results - SPF and DKIM results of inbound mail, one header */
@@ -675,14 +762,20 @@ static sfsistat add_auth_results(SMFICTX *ctx, struct mconn *c)
         st = tempfail(ctx, "451", "4.3.0", "Cannot add a header");
     if (st == SMFIS_CONTINUE && (spf || c->verify)) {
         struct str line = STR_INIT;
-        for (size_t i = 0; i < dlog.n; i++)
-            str_appendf(&line, "%s%s", i ? ", " : "", dlog.v[i]);
-        log_info("%s: client=%s helo=<%s> from=<%s>: spf=%s; %s",
-                 queue_id(ctx), c->client, log_safe_cstr(c->helo),
-                 log_safe_cstr(c->sender), spf ? spf : "-",
-                 c->verify ? log_safe_cstr(line.data ? line.data
-                                                     : "dkim=none")
-                           : "dkim -");
+        str_appendf(&line, "helo=<%s> spf=%s; ", log_safe_cstr(c->helo),
+                    spf ? spf : "-");
+        for (size_t i = 0; i < dlog.n; i++) {
+            str_appendf(&line, "%s%s", i ? ", " : "",
+                        log_safe_cstr(dlog.v[i]));
+            count_dkim(dlog.v[i]);
+        }
+        if (c->verify && dlog.n == 0)
+            metrics_inc(milter_metrics.dkim_verify, METRICS_L("none"));
+        str_append_cstr(&line, !c->verify ? "dkim -"
+                               : dlog.n ? "" : "dkim=none");
+        if (spf)
+            metrics_inc(milter_metrics.spf, METRICS_L(spf));
+        decision(ctx, c, "authres", "inbound", NULL, str_cstr(&line));
         str_free(&line);
     }
     str_free(&ar);

@@ -26,6 +26,7 @@ static const struct cfg_def milter_defs[] = {
     /* libmilter serves the connections: no max_connections, idle_timeout
        (milter_timeout is libmilter's I/O timeout) */
     SERVER_LISTEN_CFG_DEFS(struct milter_config, srv, "inet:127.0.0.1:10027"),
+    SERVER_PID_CFG_DEF(struct milter_config, srv, "/run/postern/milter.pid"),
     {"group_domains", CFG_STR, "", 0, 4096,
      offsetof(struct milter_config, group_domains), NULL},
     {"max_recipients", CFG_INT, "25000", 1, 100000,

@@ -32,11 +32,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aliasdom.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
+#include "clock.h"
 #include "reloader.h"
 
 /* --- LDAP groups --------------------------------------------------------- */
@@ -269,6 +271,23 @@ int milter_groups_start(struct mctx *m, struct str *err)
         return -1;
     }
     return 0;
+}
+
+int milter_groups_ready(struct mctx *m, long long wait_ms)
+{
+    long long until = clock_ms() + wait_ms;
+    struct msnap *s;
+
+    if (m->pgroups == NULL)
+        return 1;
+    while ((s = snap_get(m->pgroups)) == NULL && clock_ms() < until) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (s == NULL)
+        return 0;
+    snap_put(m->pgroups, s);
+    return 1;
 }
 
 void milter_groups_stop(struct mctx *m)

@@ -47,6 +47,7 @@
 
 #include "log.h"
 #include "milter.h"
+#include "version.h"
 
 #define MILTER_THREAD_STACK (512 * 1024) /* bytes; musl's default is 128 KiB */
 
@@ -194,6 +195,10 @@ static int run(const struct daemon *d)
         log_fatal("%s", str_cstr(&err));
     set_thread_stack();
     open_socket(d, cfg);
+    if (metrics_init(&err) < 0 ||
+        metrics_http_listen(cfg->srv.metrics_listen, &err) < 0)
+        log_fatal("%s", str_cstr(&err));
+    milter_metrics_register();
     daemon_detach(d);
     block_stop_signals();
     /* as root: the password files are read now */
@@ -207,12 +212,16 @@ static int run(const struct daemon *d)
         log_fatal("%s", str_cstr(&err));
     milter_ctx = &m;
     signal(SIGPIPE, SIG_IGN);
-    log_info("postern-milter started (listening on %s)", cfg->srv.listen);
+    if (metrics_http_start(&err) < 0) /* after the last fork */
+        log_fatal("%s", str_cstr(&err));
+    log_info("postern-milter %s started (listening on %s)", POSTERN_VERSION,
+             cfg->srv.listen);
     log_info("inbound mail: SPF %s, DKIM verification %s, authserv-id %s",
              cfg->spf ? "on" : "off", cfg->verify ? "on" : "off",
              cfg->authserv_id);
     rc = serve(d, hupfd);
     log_info("postern-milter stopping");
+    metrics_http_stop();
     milter_groups_stop(&m);
     milter_pool_free(m.pool);
     sign_global_end();

@@ -39,6 +39,7 @@
 #include "ldapc.h"
 #include "ldapgroup.h"
 #include "lookup.h"
+#include "metrics.h"
 #include "pgroup.h"
 #include "str.h"
 #include "strvec.h"
@@ -117,6 +118,10 @@ struct mctx; /* the program's shared state, see below */
    the policy-group snapshot reloader; 0 or -1 + *err. */
 int milter_groups_start(struct mctx *m, struct str *err);
 void milter_groups_stop(struct mctx *m);
+/* milter_groups_ready - wait up to wait_ms for the first policy-group
+   snapshot (a program that asks once, postern explain); 1 ready (or no
+   send_rules_sql), 0 not loaded in time */
+int milter_groups_ready(struct mctx *m, long long wait_ms);
 
 /* milter_group_lookup - is addr a group?  LK_FOUND (info: its DN and the
    values of send_rule_attribute), LK_NOTFOUND, LK_TEMP (+ *err). */
@@ -287,5 +292,18 @@ extern struct mctx *milter_ctx; /* set once before smfi_main */
 /* callbacks.c */
 struct smfiDesc;
 extern struct smfiDesc milter_desc;
+
+/* metrics (lib/metrics.h), registered at start (callbacks.c) */
+struct milter_metrics {
+    struct metrics_family *decisions;   /* check, action */
+    struct metrics_family *expansions;  /* result */
+    struct metrics_family *expanded;    /* recipients added */
+    struct metrics_family *refusals;    /* send-right refusals */
+    struct metrics_family *dkim_sign;   /* result */
+    struct metrics_family *dkim_verify; /* result */
+    struct metrics_family *spf;         /* result */
+};
+extern struct milter_metrics milter_metrics;
+void milter_metrics_register(void);
 
 #endif

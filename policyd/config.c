@@ -15,6 +15,7 @@
 
 static const struct cfg_def policyd_defs[] = {
     SERVER_CFG_DEFS(struct policyd_config, srv, "inet:127.0.0.1:10040"),
+    SERVER_PID_CFG_DEF(struct policyd_config, srv, "/run/postern/policyd.pid"),
     {"max_line", CFG_SIZE, "8k", 256, 1024 * 1024, C(max_line), NULL},
     {"max_attrs", CFG_INT, "100", 10, 10000, C(max_attrs), NULL},
     {"workers", CFG_INT, "4", 1, 256, C(workers), NULL},

@@ -95,8 +95,24 @@ static int defer(struct pd_eval *e, const char *name, const char *why, int v)
 static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
                const char *name, int fail)
 {
-    int v = e->rules || check == check_spf ? check(e) : PV_TEMP;
+    const char *rule0 = e->rule;
+    int v;
 
+    e->rule = NULL; /* set by the check when a rule of its fires */
+    v = e->rules || check == check_spf ? check(e) : PV_TEMP;
+    if (v != PV_DUNNO || e->rule) /* decided, or a rule permitted */
+        e->check = check == check_spf             ? "spf"
+                   : check == check_sender_rules ? "sender_rules"
+                   : check == check_greylist     ? "greylist"
+                                                 : "ratelimit";
+    else
+        e->rule = rule0;
+
+    if (e->trace)
+        str_appendf(e->trace, "%s: %s%s%s\n", name,
+                    v == PV_DUNNO ? "no objection" : v > 0 ? "decided: " :
+                    "temporary failure: ", v > 0 ? str_cstr(&e->reply) : "",
+                    v < 0 ? str_cstr(&e->err) : "");
     if (v >= 0)
         return v;
     if (e->rules == NULL)
@@ -195,9 +211,93 @@ static int null_sender(struct pd_eval *e)
 
 static void decide(struct pd_eval *e);
 
+struct pd_metrics pd_metrics;
+
+void pd_metrics_register(void)
+{
+    pd_metrics.decisions = metrics_register(
+        METRICS_COUNTER, "postern_policy_decisions_total",
+        "Policy answers by the check that decided (\"-\": none objected), "
+        "the action and the rule.", "check,action,rule");
+    pd_metrics.greylist = metrics_register(
+        METRICS_COUNTER, "postern_greylist_total",
+        "Greylisting results: defer, pass (first pass after the delay), "
+        "whitelist, autowhitelist.", "result");
+    pd_metrics.ratelimit = metrics_register(
+        METRICS_COUNTER, "postern_ratelimit_hits_total",
+        "Rate-limit rules over their limit, by rule and action (defer, "
+        "reject, hold, warn).", "rule,action");
+    pd_metrics.spf = metrics_register(
+        METRICS_COUNTER, "postern_spf_results_total",
+        "SPF results of policy checks by identity (mail_from, helo).",
+        "identity,result");
+}
+
+void pd_count(const struct pd_eval *e, struct metrics_family *f,
+              const char *const *values)
+{
+    if (!e->dry)
+        metrics_inc(f, values);
+}
+
+/* action_of - the action word of a reply for logs and metrics */
+static const char *action_of(const char *reply)
+{
+    if (!strncmp(reply, "DUNNO", 5))
+        return "dunno";
+    if (!strncmp(reply, "PREPEND", 7))
+        return "prepend";
+    if (!strncmp(reply, "DEFER_IF_PERMIT", 15))
+        return "defer_if_permit";
+    if (!strncmp(reply, "HOLD", 4))
+        return "hold";
+    if (reply[0] == '4')
+        return "defer";
+    if (reply[0] == '5')
+        return "reject";
+    return "other";
+}
+
+/* log_decision - one greppable line per answer (docs/logging.md), at every
+   protocol state the checks run at: the RCPT answers of the first
+   recipient come before Postfix has a queue id (NOQUEUE), DATA and
+   END-OF-MESSAGE carry it */
+static void log_decision(struct pd_eval *e)
+{
+    const char *state = preq_get(e->req, A_PROTOCOL_STATE);
+    const char *qid = preq_get(e->req, A_QUEUE_ID);
+    const char *action = action_of(str_cstr(&e->reply));
+    int stage = pd_stage_of(state);
+
+    pd_count(e, pd_metrics.decisions,
+             METRICS_L(e->check ? e->check : "-", action,
+                       e->rule ? e->rule : "-"));
+    if (e->dry || stage == ST_NONE)
+        return;
+    struct str line = STR_INIT; /* one field at a time: log_safe_cstr
+                                   has only a few buffers */
+    str_appendf(&line, "%s: action=%s check=%s rule=",
+                qid[0] ? log_safe_cstr(qid) : "NOQUEUE", action,
+                e->check ? e->check : "-");
+    str_append_cstr(&line, e->rule ? log_safe_cstr(e->rule) : "-");
+    str_appendf(&line, " state=%s", log_safe_cstr(state));
+    str_appendf(&line, " client=%s",
+                log_safe_cstr(preq_get(e->req, A_CLIENT_NAME)));
+    str_appendf(&line, "[%s]",
+                log_safe_cstr(preq_get(e->req, A_CLIENT_ADDRESS)));
+    str_appendf(&line, " sasl_username=%s",
+                e->login[0] ? log_safe_cstr(e->login) : "-");
+    str_appendf(&line, " from=<%s>", log_safe_cstr(e->sender.full));
+    str_appendf(&line, " to=<%s>", log_safe_cstr(e->rcpt.full));
+    log_info("%s", str_cstr(&line));
+    str_free(&line);
+}
+
 void pd_decide(struct pd_eval *e)
 {
     decide(e);
+    if (strcmp(preq_get(e->req, A_REQUEST), "smtpd_access_policy") == 0)
+        log_decision(e);
     strvec_free(&e->who);
 }
 
@@ -228,13 +328,16 @@ static void decide(struct pd_eval *e)
                   log_safe_cstr(preq_get(e->req, A_SENDER)),
                   log_safe_cstr(preq_get(e->req, A_RECIPIENT)),
                   ADDR_ALIAS_DOMAIN_DEPTH);
+        e->check = "alias_domain";
         str_reset(&e->reply);
         str_append_cstr(&e->reply, "451 4.3.0 Policy service temporarily "
                         "unavailable, try again later");
         return;
     }
-    if (null_sender(e))
+    if (null_sender(e)) {
+        e->check = "null_sender";
         return;
+    }
     dc = e->rules && e->rcpt.domain[0]
              ? rules_domchecks(e->rules, e->rcpt.domain) : NULL;
     spf = which(c->spf_on, dc ? dc->spf : -1);

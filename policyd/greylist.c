@@ -311,12 +311,14 @@ static int grey_answer(struct pd_eval *e, const struct pd_grey_settings *g,
     const char *qid = log_safe_cstr(preq_get(e->req, A_QUEUE_ID));
 
     if (o->verdict == GV_AWL) {
+        pd_count(e, pd_metrics.greylist, METRICS_L("autowhitelist"));
         log_debug("%s: greylist: %s auto-whitelisted", qid, net);
         return PV_DUNNO;
     }
     if (o->verdict == GV_PASS) {
         if (!o->first_pass)
             return PV_DUNNO;
+        pd_count(e, pd_metrics.greylist, METRICS_L("pass"));
         log_info("%s: greylist: pass after %lld s: client=%s from=<%s> "
                  "to=<%s>", qid, o->waited, net, log_safe_cstr(e->sender.full),
                  log_safe_cstr(e->rcpt.full));
@@ -324,6 +326,7 @@ static int grey_answer(struct pd_eval *e, const struct pd_grey_settings *g,
             add_header(e, o->waited);
         return PV_DUNNO;
     }
+    pd_count(e, pd_metrics.greylist, METRICS_L("defer"));
     log_info("%s: greylist: defer client=%s from=<%s> to=<%s> (retry after "
              "%lld s)", qid, net, log_safe_cstr(e->sender.full),
              log_safe_cstr(e->rcpt.full), o->retry_in);
@@ -346,6 +349,7 @@ int check_greylist(struct pd_eval *e)
     if (!g->enabled || e->login[0])
         return PV_DUNNO;
     if (whitelisted(e, &why)) {
+        pd_count(e, pd_metrics.greylist, METRICS_L("whitelist"));
         log_debug("%s: greylist: whitelisted (%s)",
                   log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
                   log_safe_cstr(why));
@@ -359,6 +363,7 @@ int check_greylist(struct pd_eval *e)
     if (load(e, tkey, ckey, &gv, &t, &c) < 0)
         return PV_TEMP;
     greylist_step(g, (long long)e->now, &t, &c, &o);
-    grey_store(e, g, &gv, tkey, ckey, &o);
+    if (!e->dry)
+        grey_store(e, g, &gv, tkey, ckey, &o);
     return grey_answer(e, g, gv.net, &o);
 }

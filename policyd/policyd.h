@@ -33,6 +33,7 @@
 #include "ldapc.h"
 #include "ldapgroup.h"
 #include "lookup.h"
+#include "metrics.h"
 #include "pgroup.h"
 #include "reloader.h"
 #include "str.h"
@@ -374,7 +375,28 @@ struct pd_eval {
                                        mode, it is no outage */
     const char *via_group;          /* sender rules: the LDAP group address
                                        whose member rcpt is (senderrules.c) */
+    int dry;                        /* postern explain: decide as now, but
+                                       change no state (greylisting not
+                                       stored, rate-limit counts rolled
+                                       back) */
+    struct str *trace;              /* postern explain: one line per check
+                                       run ("NAME: verdict"), or NULL */
+    const char *check;              /* the check that decided ("spf",
+                                       "sender_rules", ...), NULL = none */
+    const char *rule;               /* the rule that fired, NULL = none */
 };
+
+/* metrics (lib/metrics.h), registered by policyd_init: decisions by
+   check, action and rule; greylisting results; rate-limit hits by rule and
+   action; SPF results */
+struct pd_metrics {
+    struct metrics_family *decisions, *greylist, *ratelimit, *spf;
+};
+extern struct pd_metrics pd_metrics;
+void pd_metrics_register(void);
+/* pd_count - one event of a family, nothing in a dry run (explain) */
+void pd_count(const struct pd_eval *e, struct metrics_family *f,
+              const char *const *values);
 
 /* a check's verdict; negative is temporary, as everywhere (lib/lookup.h) */
 enum pd_verdict { PV_TEMP = -1, PV_DUNNO = 0, PV_DECIDED = 1 };

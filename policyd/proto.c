@@ -240,6 +240,7 @@ static void *policyd_init(void *cfg, struct server *srv, struct str *err)
     st->cfg = c;
     st->srv = srv;
     st->next_prune = time(NULL) + c->prune_interval / 1000;
+    pd_metrics_register();
     /* before the privilege drop: the password files are read at open */
     st->reloader = reloader_start(&pd_rules_ops, &c->db, c->poll_interval,
                                   srv, err);

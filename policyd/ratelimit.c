@@ -180,7 +180,16 @@ static int count_one(struct pd_eval *e, const struct pd_rl_rule *rl,
                      long long *retry)
 {
     struct count_tx c = {e, rl, key, amount, 0, 0};
-    int rc = db_transaction(e->w->db, count_tx_body, &c, RL_TX_TRIES, &e->err);
+    int rc;
+
+    if (e->dry) { /* the same transaction, rolled back: counts nothing */
+        if (db_begin(e->w->db, &e->err) < 0)
+            return -1;
+        rc = count_tx_body(e->w->db, &c, &e->err);
+        db_rollback(e->w->db);
+    } else {
+        rc = db_transaction(e->w->db, count_tx_body, &c, RL_TX_TRIES, &e->err);
+    }
 
     if (rc < 0)
         return -1;
@@ -240,6 +249,8 @@ int check_ratelimit(struct pd_eval *e, int stage, int main)
             return PV_TEMP;
         if (rc == 0 || rl->action == RL_WARN) {
             if (rc == 1)
+                pd_count(e, pd_metrics.ratelimit, METRICS_L(rl->name, "warn"));
+            if (rc == 1)
                 log_warn("%s: ratelimit %s: key %s over %lld per %lld s "
                          "(warn only)", qid, rl->name, log_safe_cstr(key),
                          limit_for(r, rl, w, key), rl->win[w].seconds);
@@ -247,6 +258,11 @@ int check_ratelimit(struct pd_eval *e, int stage, int main)
                 counted(e->ms, i, 1);
             continue;
         }
+        e->rule = rl->name;
+        pd_count(e, pd_metrics.ratelimit,
+                 METRICS_L(rl->name, rl->action == RL_DEFER    ? "defer"
+                                     : rl->action == RL_REJECT ? "reject"
+                                                               : "hold"));
         log_info("%s: ratelimit %s: key %s over %lld per %lld s: %s", qid,
                  rl->name, log_safe_cstr(key), limit_for(r, rl, w, key),
                  rl->win[w].seconds,

@@ -243,6 +243,7 @@ static int answer(struct pd_eval *e, const struct pd_sender_rule *sr,
 
     if (e->via_group && sr->action == RA_PERMIT)
         return PV_DUNNO;
+    e->rule = sr->name;
     log_info("%s: sender rule %s: %s from=<%s>%s to=<%s>%s%s%s login=%s%s%s%s",
              log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), sr->name,
              sr->action == RA_PERMIT   ? "permit"

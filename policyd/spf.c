@@ -82,8 +82,11 @@ int pd_spf_result(struct pd_eval *e)
     } else {
         r = SPFQ_NONE;
     }
-    if (r < 0)
+    if (r < 0) {
+        pd_count(e, pd_metrics.spf, METRICS_L("mail_from", "temperror"));
         return -1;
+    }
+    pd_count(e, pd_metrics.spf, METRICS_L("mail_from", spfq_name(r)));
     ms->spf_done = 1;
     ms->spf_result = r;
     return r;
@@ -137,6 +140,8 @@ int check_spf(struct pd_eval *e)
         char from[ADDR_MAX + 16];
         snprintf(from, sizeof(from), "postmaster@%s", helo);
         r = query(e, from, NULL, 0);
+        pd_count(e, pd_metrics.spf, METRICS_L("helo", r < 0 ? "temperror"
+                                                            : spfq_name(r)));
         if (r == SPFQ_FAIL)
             return refuse(e, c->spf_helo_fail, "HELO", r);
     }

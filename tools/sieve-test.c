@@ -54,6 +54,7 @@
 
 #include "mem.h"
 #include "sieve-ext.h"
+#include "version.h"
 
 #define TS_FOLDERS_MAX 64
 #define TS_MAILS_MAX 64
@@ -528,8 +529,13 @@ int main(int argc, char **argv)
     char *copy;
     int rc;
 
+    if (argc == 2 && strcmp(argv[1], "-V") == 0) {
+        printf("postern-sieve-test %s\n", POSTERN_VERSION);
+        return 0;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: postern-sieve-test FILE.svtest\n");
+        fprintf(stderr, "usage: postern-sieve-test FILE.svtest\n"
+                        "       postern-sieve-test -V\n");
         return 64;
     }
     sieve_ext_register(&ts_ext);

@@ -44,6 +44,7 @@
 #include "file.h"
 #include "mem.h"
 #include "sieve.h"
+#include "version.h"
 
 #define TOOL_MESSAGE_MAX (64ULL * 1024 * 1024)
 
@@ -52,7 +53,7 @@ static void usage(void)
     fprintf(stderr, "usage: postern-sieve [-f SENDER] [-a RECIPIENT] "
                     "[-m FOLDER] [-d DELIMITERS] [-I DIR] [-G DIR] "
                     "[-r FILE] SCRIPT "
-                    "[MESSAGE]\n");
+                    "[MESSAGE]\n       postern-sieve -V\n");
 }
 
 /* read_message - the message as postern-lda spools it: LF line ends, NUL
@@ -126,8 +127,9 @@ int main(int argc, char **argv)
     char *dircopy;
     int opt, rc;
 
-    while ((opt = getopt(argc, argv, "f:a:m:d:I:G:r:h")) != -1) {
+    while ((opt = getopt(argc, argv, "f:a:m:d:I:G:r:hV")) != -1) {
         switch (opt) {
+        case 'V': printf("postern-sieve %s\n", POSTERN_VERSION); return 0;
         case 'f': sender = optarg; break;
         case 'a': rcpt = optarg; break;
         case 'm': folder = optarg; break;

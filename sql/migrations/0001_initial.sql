@@ -5,9 +5,14 @@
 -- with the mariadb command-line client (it uses DELIMITER for the
 -- triggers), either directly:
 --     mariadb postern < sql/schema.sql
--- or through the migration runner, which applies the identical copy
--- sql/migrations/0001_initial.sql and every later migration:
+-- or through the migration runner, which applies the migrations one by
+-- one (sql/migrations/0001_initial.sql, the initial schema, then every
+-- later one) and records each in schema_version:
 --     sql/migrate [mariadb client options...] postern
+-- sql/schema.sql is generated (sql/gen-schema) as this first migration
+-- followed by every later one, so it is longer than 0001_initial.sql;
+-- both ways give the same database (tests/integration/sql.sh compares
+-- them on MariaDB).  Use sql/migrate for an existing database.
 --
 -- Conventions (see docs/data-model.md for every table and column):
 --   * Domain names, local parts, volumes, selectors and group/rule names

@@ -130,7 +130,7 @@ send outsider@example.org alle-9@bns.school.example
 t_match "alle-9 (no rule), outsider: 550 5.7.1 with 9a's text (was delivered)" \
     "^RCPT 550 5\.7\.1 $T9A" "$r"
 t_match "... logged with the nested group" \
-    'to=<alle-9@bns.school.example> from=<outsider@example.org> login=-: not allowed to send to this group \(nested group 9a@bns.school.example\)' \
+    'action=reject check=send_rights rule=- client=[^ ]+ from=<outsider@example.org> to=<alle-9@bns.school.example> login=-: not allowed to send to this group \(nested group 9a@bns.school.example\)' \
     "$(cat "$MDIR/milter.log")"
 send_auth eltern.mueller@eltern.school.example eltern.mueller@eltern.school.example alle-9@bns.school.example
 t_match "alle-9, a parent logged in: 550 5.7.1" '^RCPT 550 5\.7\.1 ' "$r"

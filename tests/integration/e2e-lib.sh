@@ -21,6 +21,7 @@
 # E2E_SMARTHOST_LOGIN, E2E_SRS (yes/no), E2E_VACATION (yes/no), E2E_PIDS.
 # Options (set before e2e_start_stack): E2E_IPV6=1 (Postfix also on ::1),
 # E2E_GROUP_DOMAINS (the milter's group_domains; default the sample school's),
+# E2E_CONF_EXTRA ("SECTION KEY VALUE" lines for postern.conf),
 # E2E_LOG=FILE (progress lines), E2E_SUPERVISE=1 (each postern daemon runs
 # under tests/harness/supervise with its conf/systemd unit's Restart=;
 # E2E_<NAME>_PID is then the supervisor's PID, $E2E_DIR/NAME.pid the
@@ -82,6 +83,9 @@ ldap query_timeout 2s
 ldap retry_interval 0
 ldap cache_ttl 2s
 maps listen inet:127.0.0.1:$E2E_MAPS_PORT
+maps user nobody
+policyd user nobody
+milter user nobody
 maps max_staleness 3s
 maps srs_domain school.example
 maps srs_secret_file $E2E_DIR/srs-secrets
@@ -98,6 +102,10 @@ lda temp_dir $E2E_DIR/tmp
 lda sieve_global_dir $E2E_DIR/sieve-global
 lda sendmail_path $E2E_DIR/sendmail
 EOF
+    # E2E_CONF_EXTRA: more "SECTION KEY VALUE" lines from the caller
+    while read -r s k v; do
+        [ -z "$s" ] || e2e_conf_set "$f" "$s" "$k" "$v" || return 1
+    done <<< "${E2E_CONF_EXTRA:-}"
     chmod 644 "$f"
 }
 
@@ -284,7 +292,7 @@ e2e_start_postfix() {
         --sasl-path "inet:127.0.0.1:$E2E_AUTH_PORT"
         --smarthost "[127.0.0.1]:$H_SINK_SMARTHOST_PORT" --smarthost-tls encrypt
         --sasl-passwords "$E2E_DIR/sasl_passwd" --tls-policy "$E2E_DIR/tls_policy"
-        --srs "$E2E_SRS")
+        --srs "$E2E_SRS" --mydestination empty)
     h_tls_cert
     printf '[127.0.0.1]:%s %s\n' "$H_SINK_SMARTHOST_PORT" "$E2E_SMARTHOST_LOGIN" > "$E2E_DIR/sasl_passwd"
     chmod 600 "$E2E_DIR/sasl_passwd"
@@ -316,7 +324,7 @@ EOF
   -o smtpd_sender_restrictions= -o smtpd_client_restrictions=
 postern-pipe unix -       n       n       -       -       pipe
   flags=Xh user=nobody null_sender=
-  argv=$BUILD/postern-lda -c $E2E_CONF -f \${sender} -a \${recipient} -m \${extension}
+  argv=$BUILD/postern-lda -c $E2E_CONF -f \${sender} -a \${recipient} -m \${extension} -q \${queue_id}
 EOF
     } > "$E2E_DIR/master.cf.add"
     echo "postern-pipe_destination_recipient_limit = 1" >> "$E2E_DIR/main.cf.add"

@@ -92,6 +92,9 @@ MS_PORT=$(h_free_port)
 cp "$E2E_CONF" "$E2E_DIR/managesieve.conf"
 e2e_conf_set "$E2E_DIR/managesieve.conf" managesieve listen "inet:127.0.0.1:$MS_PORT"
 e2e_conf_set "$E2E_DIR/managesieve.conf" managesieve require_tls no
+# the example names Debian's snakeoil pair (package ssl-cert): the harness's own
+e2e_conf_set "$E2E_DIR/managesieve.conf" managesieve tls_cert_file "$H_TLS_CERT"
+e2e_conf_set "$E2E_DIR/managesieve.conf" managesieve tls_key_file "$H_TLS_KEY"
 e2e_conf_set "$E2E_DIR/managesieve.conf" managesieve auth sql
 e2e_conf_set "$E2E_DIR/managesieve.conf" managesieve user nobody
 e2e_conf_set "$E2E_DIR/managesieve.conf" managesieve mail_root "$E2E_MAIL_ROOT"

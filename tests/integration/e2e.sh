@@ -30,7 +30,7 @@ done
 # postern-lda has no -d: its table in lda/config.c (+ the shared server keys)
 t_eq "conf/postern.conf [lda] keys are postern-lda's (lda/config.c)" \
     "$( (sed -n 's/^ *{"\([a-z_]*\)", CFG_.*/lda.\1/p' lda/config.c
-         printf 'lda.%s\n' listen user max_connections idle_timeout unix_socket_mode) | sort -u)" \
+         printf 'lda.%s\n' listen user max_connections idle_timeout unix_socket_mode pid_file metrics_listen) | sort -u)" \
     "$(conf_keys conf/postern.conf lda)"
 printf 'x\n' > "$H_DIR/db.secret"
 sed "s|^password_file = /etc/postern/db.secret|password_file = $H_DIR/db.secret|" conf/postern.conf > "$H_DIR/example.conf"

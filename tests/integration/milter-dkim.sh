@@ -73,7 +73,7 @@ t_match "rsa-sha256, selector t2025" 'a=rsa-sha256.*s=t2025|s=t2025.*a=rsa-sha25
 t_match "From is oversigned" 'h=[^;]*[Ff]rom:[^;]*[Ff]rom' "$(sig)"
 t_ok "the signature verifies (python3-dkim, key from the zone file)" verify "$(h_sink_last smarthost)"
 t_not "a changed body does not verify" verify "$(h_sink_last smarthost)" tamper
-t_match "signing is logged" "DKIM: 1 signature\(s\) added" "$(cat "$MDIR/milter.log")"
+t_match "signing is logged" "action=sign check=dkim_sign .*: 1 DKIM signature\(s\) added" "$(cat "$MDIR/milter.log")"
 
 send anna.lehrer@bns.school.example someone@example.net; n=$((n + 1))
 t_match "unauthenticated (inbound) with our From: accepted" '^DATA 250 ' "$r"

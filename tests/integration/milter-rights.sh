@@ -93,7 +93,7 @@ t_eq "... to the class" "lena.schueler@bns.school.example max.schueler@bns.schoo
 send_auth max.schueler@bns.school.example anna.lehrer@bns.school.example 9a@bns.school.example
 t_match "9a, student logged in with a forged teacher envelope: 550 5.7.1" '^RCPT 550 5\.7\.1 ' "$r"
 t_match "the refusal is logged with the login" \
-    "reject: to=<9a@bns.school.example> from=<anna.lehrer@bns.school.example> login=max.schueler@bns.school.example" \
+    "action=reject check=send_rights rule=- client=[^ ]+ from=<anna.lehrer@bns.school.example> to=<9a@bns.school.example> login=max.schueler@bns.school.example" \
     "$(cat "$MDIR/milter.log")"
 send_auth extra.teacher@example.org extra.teacher@example.org 9a@bns.school.example; n=$((n + 1))
 t_match "9a, a login listed by address in the policy group: accepted" '^DATA 250 ' "$r"

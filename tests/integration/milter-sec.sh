@@ -132,7 +132,7 @@ msg "$MDIR/head" "From: Schulleitung <head@bns.school.example>"
 asend max.schueler@bns.school.example max.schueler@bns.school.example "$MDIR/head"
 t_match "pupil with From: Schulleitung <head@...>: 550 5.7.1" '^DATA 550 5\.7\.1 ' "$r"
 t_match "... logged with the login and the address" \
-    "reject: login=max.schueler@bns.school.example: From: <head@bns.school.example> is not an address of login" "$(log)"
+    "action=reject check=from rule=- client=[^ ]+ from=<max.schueler@bns.school.example> to=<> login=max.schueler@bns.school.example: From: <head@bns.school.example> is not an address of login" "$(log)"
 msg "$MDIR/head2" "From: Schulleitung <HEAD+x@bns-schule.example>"
 asend max.schueler@bns.school.example max.schueler@bns.school.example "$MDIR/head2"
 t_match "... also in another spelling of the head's address" '^DATA 550 5\.7\.1 ' "$r"

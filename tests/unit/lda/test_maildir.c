@@ -70,7 +70,7 @@ static void deliver(const char *text, const char *mailbox, const char *md,
 {
     struct lda_msg m;
     struct lda_mailbox mb;
-    struct lda_envelope env = {"sender@example.net", mailbox, folder};
+    struct lda_envelope env = {"sender@example.net", mailbox, folder, NULL};
 
     memset(&mb, 0, sizeof(mb));
     snprintf(mb.address, sizeof(mb.address), "%s", mailbox);
@@ -242,7 +242,7 @@ int main(void)
     {
         struct lda_msg m;
         struct lda_mailbox mb = {"t@example.org", "t", 0};
-        struct lda_envelope env = {"", "t@example.org", NULL};
+        struct lda_envelope env = {"", "t@example.org", NULL, NULL};
         lda_msg_init(&m, 10, 64, "/tmp");
         lda_msg_feed(&m, msg, strlen(msg));
         lda_msg_finish(&m);

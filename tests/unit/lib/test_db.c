@@ -435,6 +435,16 @@ int main(void)
     CHECK(db_query(db, SQL_GET, p, 1, cap_row, &c, &err) == LK_FOUND &&
               strlen(c.first[0]) == 1499, "a value longer than the first "
               "buffer is fetched whole (%zu)", strlen(c.first[0]));
+    /* two long columns in one row: the second is fetched whole too (it
+       was fetched from nowhere once the first one's buffer was re-bound) */
+    memset(&c, 0, sizeof(c));
+    CHECK(db_query(db, "SELECT v, CONCAT(v, 'x'), n FROM t WHERE k = ?", p, 1,
+                   cap_row, &c, &err) == LK_FOUND &&
+              strlen(c.first[0]) == 1499 && strlen(c.first[1]) == 1500 &&
+              strspn(c.first[1], "b") == 1499 && c.first[1][1499] == 'x' &&
+              !strcmp(c.first[2], "-1"),
+          "two long values in one row are both fetched whole (%zu, %zu)",
+          strlen(c.first[0]), strlen(c.first[1]));
     p[0] = DBP_S("alice");
     CHECK(db_exec(db, "UPDATE t SET n = n + 1 WHERE k = ?", p, 1, &aff, &err) ==
               0 && aff == 1, "affected rows");

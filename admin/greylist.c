@@ -1,0 +1,439 @@
+/*
+ * greylist.c - postern greylist: greylisting settings (greylist_settings)
+ * and exceptions (greylist_whitelist) of postern-policyd
+ * (docs/policyd.md, "Greylisting").
+ *
+ *   postern greylist show                 every settings row (- = inherit)
+ *   postern greylist show DOMAIN          the values in effect for DOMAIN
+ *   postern greylist set [DOMAIN] KEY=VALUE...
+ *       enabled=yes|no delay=5m retry_window=2d expiry=35d
+ *       auto_whitelist_after=N ipv4_prefix=N ipv6_prefix=N add_header=yes|no
+ *       spf_pool=yes|no; for a DOMAIN, VALUE "inherit" takes the default's
+ *   postern greylist remove DOMAIN        the domain inherits everything
+ *   postern greylist whitelist list
+ *   postern greylist whitelist add KIND VALUE [comment=TEXT]
+ *   postern greylist whitelist disable|enable|remove KIND VALUE
+ *
+ * KIND: network (client_network: IP or CIDR), hostname (client_hostname),
+ * sender_domain, sender (sender_address), recipient, recipient_domain;
+ * names may start with '.' (their subdomains too).
+ *
+ * Validation before SQL: settings are checked against the values that
+ * will be in effect (a domain's delay against the default retry window
+ * it inherits): the delay at most a day, the retry window 1 minute to 30
+ * days and longer than the delay, the expiry 1 hour to 365 days and not
+ * shorter than the retry window, prefixes 8..32 and 16..128.  Whitelist
+ * values are checked by kind; a duplicate is 73, a missing entry 66.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "lookup.h"
+#include "util.h"
+
+#define GL_NKEYS 9
+
+/* setting name, column, kind: 'b' bool, 'd' duration, 'n' number */
+static const struct gl_key {
+    const char *name, *col;
+    char kind;
+    long long min, max;
+} gl_keys[GL_NKEYS] = {
+    {"enabled", "enabled", 'b', 0, 1},
+    {"delay", "delay_seconds", 'd', 0, 86400},
+    {"retry_window", "retry_window_seconds", 'd', 60, 2592000},
+    {"expiry", "expiry_seconds", 'd', 3600, 31536000},
+    {"auto_whitelist_after", "auto_whitelist_after", 'n', 0, 1000000},
+    {"ipv4_prefix", "ipv4_prefix", 'n', 8, 32},
+    {"ipv6_prefix", "ipv6_prefix", 'n', 16, 128},
+    {"add_header", "add_header", 'b', 0, 1},
+    {"spf_pool", "spf_pool", 'b', 0, 1},
+};
+
+enum glop { GL_SET, GL_REMOVE, GW_ADD, GW_DISABLE, GW_ENABLE, GW_REMOVE };
+/* the whitelist verbs, from GW_ADD on */
+static const char *const gw_names[] = {"add", "disable", "enable", "remove",
+                                       NULL};
+
+struct glctx {
+    enum glop op;
+    const char *what;
+    char domain[ADDR_DOMAIN_MAX + 1]; /* "" = the default row */
+    int given[GL_NKEYS];              /* 0 no, 1 value, 2 inherit */
+    long long val[GL_NKEYS];
+    const char *kind;
+    char value[ADDR_MAX + 1];
+    const char *comment;
+};
+
+static const char *wl_kind(const char *k)
+{
+    static const char *const kinds[][2] = {
+        {"network", "client_network"}, {"client_network", "client_network"},
+        {"hostname", "client_hostname"}, {"client_hostname", "client_hostname"},
+        {"sender_domain", "sender_domain"}, {"sender", "sender_address"},
+        {"sender_address", "sender_address"}, {"recipient", "recipient"},
+        {"recipient_domain", "recipient_domain"}};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (!strcmp(k, kinds[i][0]))
+            return kinds[i][1];
+    return NULL;
+}
+
+static int parse_wl_value(struct glctx *c, const char *in)
+{
+    size_t n = strlen(in);
+    if (n == 0 || n > ADDR_MAX)
+        return admin_error(ADMIN_EX_DATAERR, c->what, "empty or too long value");
+    memcpy(c->value, in, n + 1);
+    str_lower(c->value, n);
+    if (!strcmp(c->kind, "client_network")) {
+        if (!admin_network_ok(c->value))
+            return admin_error(ADMIN_EX_DATAERR, c->what,
+                               "'%s' is no IP address or network "
+                               "(192.0.2.0/24, 2001:db8::/32)", in);
+    } else if (!strcmp(c->kind, "sender_address") || !strcmp(c->kind, "recipient")) {
+        struct addr ad;
+        if (admin_parse_address(c->what, in, &ad))
+            return ADMIN_EX_DATAERR;
+        snprintf(c->value, sizeof(c->value), "%s@%s", ad.local, ad.domain);
+    } else {
+        const char *d = c->value + (c->value[0] == '.');
+        if (!addr_domain_valid(d, strlen(d)) || strchr(d, '_'))
+            return admin_error(ADMIN_EX_DATAERR, c->what,
+                               "'%s' is no host or domain name (.name = its "
+                               "subdomains too)", in);
+        if (c->value[strlen(c->value) - 1] == '.')
+            c->value[strlen(c->value) - 1] = 0;
+    }
+    return ADMIN_EX_OK;
+}
+
+struct eff_ctx {
+    long long v[GL_NKEYS];
+    int null[GL_NKEYS];
+};
+
+static int eff_row(void *vctx, unsigned n, char **v, const unsigned long *l)
+{
+    struct eff_ctx *e = vctx;
+    (void)l;
+    for (unsigned i = 0; i < n && i < GL_NKEYS; i++) {
+        e->null[i] = v[i] == NULL;
+        e->v[i] = v[i] ? strtoll(v[i], NULL, 10) : 0;
+    }
+    return 1;
+}
+
+#define GL_COLS                                                              \
+    "enabled, delay_seconds, retry_window_seconds, expiry_seconds, "         \
+    "auto_whitelist_after, ipv4_prefix, ipv6_prefix, add_header, spf_pool"
+
+static int greylist_tx(struct admin *a, struct db *db, void *vctx, int *status,
+                       struct str *err)
+{
+    struct glctx *c = vctx;
+    char buf[32];
+    int rc;
+    (void)a;
+    if (c->op == GL_REMOVE) {
+        struct db_param p = DBP_S(c->domain);
+        unsigned long long aff = 0;
+        if (db_exec(db, "DELETE FROM greylist_settings WHERE domain = ?", &p, 1,
+                    &aff, err) < 0)
+            return -1;
+        if (!aff)
+            *status = admin_error(ADMIN_EX_NOINPUT, c->what,
+                                  "%s has no greylisting settings of its own",
+                                  c->domain);
+        return 0;
+    }
+    if (c->op == GL_SET) {
+        struct eff_ctx def = {0}, row = {0};
+        long long eff[GL_NKEYS];
+        struct db_param pd = DBP_S(c->domain);
+        struct str sql = {0};
+        struct db_param p[GL_NKEYS + 1];
+        size_t n = 0;
+        int exists = 1;
+        if (*c->domain) {
+            rc = admin_hosted_domain(db, c->what, c->domain);
+            if (rc == ADMIN_EX_TEMPFAIL)
+                return -1;
+            if (rc) {
+                *status = rc;
+                return 0;
+            }
+            pd = DBP_S(c->domain);
+        }
+        if (db_query(db, "SELECT " GL_COLS " FROM greylist_settings WHERE "
+                         "domain IS NULL", NULL, 0, eff_row, &def, err) < 0)
+            return -1;
+        if (*c->domain) {
+            for (unsigned i = 0; i < GL_NKEYS; i++)
+                row.null[i] = 1;
+            rc = db_query(db, "SELECT " GL_COLS " FROM greylist_settings "
+                              "WHERE domain = ?", &pd, 1, eff_row, &row, err);
+            if (rc < 0)
+                return -1;
+            exists = rc == LK_FOUND;
+        }
+        for (unsigned i = 0; i < GL_NKEYS; i++) {
+            if (c->given[i] == 1)
+                eff[i] = c->val[i];
+            else if (c->given[i] == 0 && *c->domain && !row.null[i])
+                eff[i] = row.v[i];
+            else
+                eff[i] = def.v[i];
+        }
+        /* 1 delay, 2 window, 3 expiry */
+        if (eff[2] <= eff[1]) {
+            *status = admin_error(ADMIN_EX_DATAERR, c->what,
+                                  "the retry window (%llds) must be longer "
+                                  "than the delay (%llds): no retry could pass",
+                                  eff[2], eff[1]);
+            return 0;
+        }
+        if (eff[3] < eff[2]) {
+            *status = admin_error(ADMIN_EX_DATAERR, c->what,
+                                  "the expiry (%llds) must not be shorter "
+                                  "than the retry window (%llds)", eff[3],
+                                  eff[2]);
+            return 0;
+        }
+        if (!exists) {
+            if (db_exec(db, "INSERT INTO greylist_settings (domain) VALUES (?)",
+                        &pd, 1, NULL, err) < 0)
+                return -1;
+        }
+        str_append_cstr(&sql, "UPDATE greylist_settings SET id = id");
+        for (unsigned i = 0; i < GL_NKEYS; i++) {
+            if (!c->given[i])
+                continue;
+            str_appendf(&sql, ", %s = ?", gl_keys[i].col);
+            p[n++] = c->given[i] == 1 ? DBP_I(c->val[i]) : DBP_NUL;
+        }
+        if (*c->domain) {
+            str_append_cstr(&sql, " WHERE domain = ?");
+            p[n++] = pd;
+        } else
+            str_append_cstr(&sql, " WHERE domain IS NULL");
+        rc = db_exec(db, str_cstr(&sql), p, n, NULL, err);
+        str_free(&sql);
+        return rc < 0 ? -1 : 0;
+    }
+    {
+        struct db_param p[3] = {DBP_S(c->kind), DBP_S(c->value),
+                                c->comment ? DBP_S(c->comment) : DBP_NUL};
+        rc = admin_value(db, c->what, "SELECT id FROM greylist_whitelist WHERE "
+                                      "kind = ? AND value = ?", p, 2, buf,
+                         sizeof(buf));
+        if (rc < 0)
+            return -1;
+        if (c->op == GW_ADD) {
+            if (rc == LK_FOUND) {
+                *status = admin_error(ADMIN_EX_CANTCREAT, c->what,
+                                      "%s %s is whitelisted already", c->kind,
+                                      c->value);
+                return 0;
+            }
+            return db_exec(db, "INSERT INTO greylist_whitelist (kind, value, "
+                               "comment) VALUES (?, ?, ?)", p, 3, NULL,
+                           err) < 0 ? -1 : 0;
+        }
+        if (rc == LK_NOTFOUND) {
+            *status = admin_error(ADMIN_EX_NOINPUT, c->what,
+                                  "%s %s is not in the whitelist", c->kind,
+                                  c->value);
+            return 0;
+        }
+        {
+            struct db_param q[2] = {DBP_I(c->op == GW_ENABLE),
+                                    DBP_I(strtoll(buf, NULL, 10))};
+            if (c->op == GW_REMOVE)
+                return db_exec(db, "DELETE FROM greylist_whitelist WHERE id = ?",
+                               q + 1, 1, NULL, err) < 0 ? -1 : 0;
+            return db_exec(db, "UPDATE greylist_whitelist SET active = ? WHERE "
+                               "id = ?", q, 2, NULL, err) < 0 ? -1 : 0;
+        }
+    }
+}
+
+/* the transaction, then what it did (admin_done) */
+static int greylist_run(struct admin *a, struct glctx *c)
+{
+    static const char *const done[] = {"changed", "removed", "added",
+                                       "disabled", "enabled", "removed"};
+    char key[ADDR_MAX + 32];
+    int rc = admin_transaction(a, greylist_tx, c);
+    if (rc != ADMIN_EX_OK)
+        return rc;
+    if (c->op == GL_SET || c->op == GL_REMOVE)
+        snprintf(key, sizeof(key), "%s", *c->domain ? c->domain : "(default)");
+    else
+        snprintf(key, sizeof(key), "%s %s", c->kind, c->value);
+    admin_done(a, c->op == GL_SET || c->op == GL_REMOVE ? "greylist"
+                                                         : "greylist whitelist",
+               done[c->op], key, 1);
+    return rc;
+}
+
+static int greylist_usage(void)
+{
+    return admin_error(ADMIN_EX_USAGE, "greylist",
+                       "usage: greylist show [DOMAIN] | set [DOMAIN] "
+                       "KEY=VALUE... | remove DOMAIN | whitelist list | "
+                       "whitelist add KIND VALUE [comment=TEXT] | whitelist "
+                       "disable|enable|remove KIND VALUE");
+}
+
+static int parse_set(struct glctx *c, int argc, char **argv)
+{
+    static const char *keys[GL_NKEYS + 1];
+    struct admin_kv kv;
+    int rc;
+    for (unsigned i = 0; i < GL_NKEYS; i++)
+        keys[i] = gl_keys[i].name;
+    keys[GL_NKEYS] = NULL;
+    if ((rc = admin_kv_parse(&kv, argc, argv, keys, c->what)))
+        return rc;
+    if (kv.n == 0)
+        return admin_error(ADMIN_EX_USAGE, c->what, "nothing to set");
+    for (unsigned i = 0; i < GL_NKEYS; i++) {
+        const struct gl_key *k = &gl_keys[i];
+        const char *v = admin_kv_get(&kv, k->name);
+        unsigned long long d;
+        int b;
+        if (!v)
+            continue;
+        if (!strcmp(v, "inherit")) {
+            if (!*c->domain)
+                return admin_error(ADMIN_EX_DATAERR, c->what,
+                                   "%s=inherit: the default row inherits from "
+                                   "nothing; give a value", k->name);
+            c->given[i] = 2;
+            continue;
+        }
+        c->given[i] = 1;
+        if (k->kind == 'b') {
+            if ((b = admin_parse_bool(v)) < 0)
+                return admin_error(ADMIN_EX_DATAERR, c->what, "%s=%s: yes or no",
+                                   k->name, v);
+            c->val[i] = b;
+        } else if (k->kind == 'd') {
+            if (admin_parse_duration(v, &d) < 0 || d < (unsigned long long)k->min ||
+                d > (unsigned long long)k->max)
+                return admin_error(ADMIN_EX_DATAERR, c->what,
+                                   "%s=%s: a duration from %llds to %llds "
+                                   "(e.g. 5m, 2d)", k->name, v, k->min, k->max);
+            c->val[i] = (long long)d;
+        } else if ((rc = admin_parse_int(c->what, k->name, v, k->min, k->max,
+                                         &c->val[i])))
+            return rc;
+    }
+    return ADMIN_EX_OK;
+}
+
+int cmd_greylist(struct admin *a, int argc, char **argv)
+{
+    static const char *const set_cols[] = {"domain", "enabled", "delay",
+                                           "retry_window", "expiry",
+                                           "auto_whitelist_after",
+                                           "ipv4_prefix", "ipv6_prefix",
+                                           "add_header", "spf_pool", NULL};
+    static const char *const wl_cols[] = {"kind", "value", "active", "comment",
+                                          NULL};
+    static const char *const comment_keys[] = {"comment", NULL};
+    struct glctx c = {0};
+    char what[48];
+    const char *verb;
+    int rc;
+
+    if (argc < 2)
+        return greylist_usage();
+    verb = argv[1];
+    snprintf(what, sizeof(what), "greylist %s", verb);
+    c.what = what;
+    if (!strcmp(verb, "show")) {
+        if (argc == 2)
+            return admin_list(a, set_cols,
+                              "SELECT IFNULL(domain, '(default)'), " GL_COLS
+                              " FROM greylist_settings ORDER BY domain IS NOT "
+                              "NULL, domain", NULL, 0);
+        if (argc != 3)
+            return greylist_usage();
+        if ((rc = admin_parse_domain(what, argv[2], c.domain)))
+            return rc;
+        {
+            struct db_param p = DBP_S(c.domain);
+            return admin_list(a, set_cols,
+                              "SELECT ?, IFNULL(s.enabled, d.enabled), "
+                              "IFNULL(s.delay_seconds, d.delay_seconds), "
+                              "IFNULL(s.retry_window_seconds, d.retry_window_seconds), "
+                              "IFNULL(s.expiry_seconds, d.expiry_seconds), "
+                              "IFNULL(s.auto_whitelist_after, d.auto_whitelist_after), "
+                              "IFNULL(s.ipv4_prefix, d.ipv4_prefix), "
+                              "IFNULL(s.ipv6_prefix, d.ipv6_prefix), "
+                              "IFNULL(s.add_header, d.add_header), "
+                              "IFNULL(s.spf_pool, d.spf_pool) FROM "
+                              "greylist_settings d LEFT JOIN greylist_settings "
+                              "s ON s.domain = ? WHERE d.domain IS NULL",
+                              (struct db_param[]){p, p}, 2);
+        }
+    }
+    if (!strcmp(verb, "set")) {
+        int first = 2;
+        if (argc > 2 && !strchr(argv[2], '=')) {
+            if ((rc = admin_parse_domain(what, argv[2], c.domain)))
+                return rc;
+            first = 3;
+        }
+        c.op = GL_SET;
+        if ((rc = parse_set(&c, argc - first, argv + first)))
+            return rc;
+        return greylist_run(a, &c);
+    }
+    if (!strcmp(verb, "remove")) {
+        if (argc != 3)
+            return greylist_usage();
+        if ((rc = admin_parse_domain(what, argv[2], c.domain)))
+            return rc;
+        c.op = GL_REMOVE;
+        return greylist_run(a, &c);
+    }
+    if (strcmp(verb, "whitelist") || argc < 3)
+        return greylist_usage();
+    verb = argv[2];
+    snprintf(what, sizeof(what), "greylist whitelist %s", verb);
+    if (!strcmp(verb, "list")) {
+        if (argc != 3)
+            return greylist_usage();
+        return admin_list(a, wl_cols,
+                          "SELECT kind, value, active, comment FROM "
+                          "greylist_whitelist ORDER BY kind, value", NULL, 0);
+    }
+    int op = admin_index(verb, gw_names);
+    if (op < 0)
+        return greylist_usage();
+    c.op = (enum glop)(GW_ADD + op);
+    if (argc < 5)
+        return greylist_usage();
+    if (!(c.kind = wl_kind(argv[3])))
+        return admin_error(ADMIN_EX_DATAERR, what,
+                           "'%s' is no kind: network, hostname, sender_domain, "
+                           "sender, recipient or recipient_domain", argv[3]);
+    if ((rc = parse_wl_value(&c, argv[4])))
+        return rc;
+    {
+        struct admin_kv kv;
+        if ((rc = admin_kv_parse(&kv, argc - 5, argv + 5,
+                                 c.op == GW_ADD ? comment_keys : comment_keys + 1,
+                                 what)))
+            return rc;
+        if ((rc = admin_parse_text(what, "comment", admin_kv_get(&kv, "comment"),
+                                   255, &c.comment)))
+            return rc;
+    }
+    return greylist_run(a, &c);
+}
