@@ -477,9 +477,9 @@ done:
 
 static void milter_group(struct explain *x, struct mctx *m, struct mres *r)
 {
-    struct ldapgroup_info info = {NULL, STRVEC_INIT};
-    struct str err = {0}, text = {0}, nested = {0};
-    struct strvec login_addrs = STRVEC_INIT, members = STRVEC_INIT;
+    struct strvec members = STRVEC_INIT;
+    struct str err = {0};
+    struct rights_rcpt v;
     struct addr canon;
     int rc;
 
@@ -489,36 +489,38 @@ static void milter_group(struct explain *x, struct mctx *m, struct mres *r)
             x->rcpt);
         return;
     }
-    rc = milter_group_lookup(m, r, canon.full, &info, &err);
-    if (rc < 0) {
-        out("  group lookup: TEMP: %s\n", str_cstr(&err));
+    /* the milter's own RCPT decision (milter/rights.c), with the sender
+       made canonical as mlfi_envfrom makes it */
+    {
+        struct addr snd;
+        const char *sender = milter_canonical(m, x->sender, ADDR_ALLOW_EMPTY,
+                                              &snd) == 0 ? snd.full : x->sender;
+        rights_rcpt(m, r, canon.full, x->login[0] ? x->login : NULL, sender,
+                    &v);
+    }
+    if (!v.group && v.rc < 0) {
+        out("  group lookup: TEMP: %s\n", str_cstr(&v.err));
         decide(x, "451", "4.4.3 Group directory unavailable (postern-milter)");
-    } else if (rc == LK_NOTFOUND) {
+    } else if (!v.group) {
         out("  %s: not a group\n", canon.full);
     } else {
-        struct rights_query q = {canon.full, info.dn, &info.values,
-                                 x->login[0] ? x->login : NULL, x->sender,
-                                 &login_addrs};
-        out("  %s: group %s\n", canon.full, info.dn);
-        for (size_t i = 0; i < info.values.n; i++)
-            out("    send rule (LDAP): %s\n", info.values.v[i]);
-        rc = rights_check(m, r, &q, &text, &err);
-        if (rc == RIGHTS_ALLOW)
-            rc = rights_check_nested(m, r, &q, &text, &nested, &err);
+        out("  %s: group %s\n", canon.full, v.info.dn);
+        for (size_t i = 0; i < v.info.values.n; i++)
+            out("    send rule (LDAP): %s\n", v.info.values.v[i]);
         flush_logs(x, "    ");
-        if (rc == RIGHTS_DENY) {
+        if (v.rc == RIGHTS_DENY) {
             out("    send rights: refused%s%s\n",
-                nested.len ? " by nested group " : "", str_cstr(&nested));
+                v.nested.len ? " by nested group " : "", str_cstr(&v.nested));
             decide(x, "550", "5.7.1 %s (postern-milter send rights)",
-                   str_cstr(&text));
-        } else if (rc < 0) {
+                   str_cstr(&v.text));
+        } else if (v.rc < 0) {
             out("    send rights: cannot be checked now: %s\n",
-                str_cstr(&err));
+                str_cstr(&v.err));
             decide(x, "451", "4.3.0 Cannot check the send rights now "
                    "(postern-milter)");
         } else {
             out("    send rights: allowed\n");
-            rc = milter_group_expand(m, r, info.dn, &members, &err);
+            rc = milter_group_expand(m, r, v.info.dn, &members, &err);
             if (rc < 0) {
                 out("    expansion: %s: %s\n", rc == LK_LIMIT ? "over a limit"
                     : "TEMP", str_cstr(&err));
@@ -536,12 +538,9 @@ static void milter_group(struct explain *x, struct mctx *m, struct mres *r)
             }
         }
     }
-    ldapgroup_info_free(&info);
-    strvec_free(&login_addrs);
+    rights_rcpt_free(&v);
     strvec_free(&members);
     str_free(&err);
-    str_free(&text);
-    str_free(&nested);
 }
 
 static void milter_dkim(struct explain *x, struct mctx *m, struct mres *r)

@@ -341,60 +341,48 @@ static int rcpt_add(struct mconn *c, const char *arg, const char *addr,
 static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
                            const char *addr)
 {
-    struct ldapgroup_info info = {NULL, STRVEC_INIT};
-    struct str err = STR_INIT, text = STR_INIT, nested = STR_INIT;
-    struct strvec login_addrs = STRVEC_INIT; /* read once per RCPT */
+    struct str err = STR_INIT;
     struct mres *r = milter_pool_get(milter_ctx->pool, &err);
+    struct rights_rcpt v;
     sfsistat st = SMFIS_CONTINUE;
-    int rc = r ? milter_group_lookup(milter_ctx, r, addr, &info, &err)
-               : LK_TEMP;
 
-    if (rc < 0) {
+    rights_rcpt(milter_ctx, r, addr, c->login, c->sender_canon, &v);
+    if (!r)
+        str_set(&v.err, err.data, err.len);
+    if (!v.group && v.rc < 0) {
         log_error("%s: to=<%s>: group lookup failed: %s (451)", queue_id(ctx),
-                  log_safe_cstr(addr), str_cstr(&err));
+                  log_safe_cstr(addr), str_cstr(&v.err));
         st = tempfail(ctx, "451", "4.4.3",
                       "Group directory unavailable, try again later");
-    } else if (rc == LK_FOUND) {
-        struct rights_query q = {addr, info.dn, &info.values, c->login,
-                                 c->sender_canon, &login_addrs};
-        rc = rights_check(milter_ctx, r, &q, &text, &err);
-        if (rc == RIGHTS_ALLOW) /* every group nested below it too */
-            rc = rights_check_nested(milter_ctx, r, &q, &text, &nested, &err);
-        if (rc == LK_LIMIT) {
-            log_error("%s: to=<%s>: send rights: a group is over a limit: %s "
-                      "([ldap] max_nesting, policy groups nested deeper than "
-                      "%d): temporary failure", queue_id(ctx),
-                      log_safe_cstr(addr), str_cstr(&err), PGROUP_NEST_MAX);
-            st = tempfail(ctx, "451", "4.3.0",
-                          "Cannot check the send rights now, try again later");
-        } else if (rc < 0) {
-            log_error("%s: to=<%s>: send rights lookup failed: %s (451)",
-                      queue_id(ctx), log_safe_cstr(addr), str_cstr(&err));
-            st = tempfail(ctx, "451", "4.3.0",
-                          "Cannot check the send rights now, try again later");
-        } else if (rc == RIGHTS_DENY) {
-            struct str why = STR_INIT;
-            str_appendf(&why, "not allowed to send to this group%s",
-                        nested.len ? " (nested group " : "");
-            if (nested.len)
-                str_appendf(&why, "%s)", log_safe_cstr(str_cstr(&nested)));
-            metrics_inc(milter_metrics.refusals, NULL);
-            decision(ctx, c, "reject", "send_rights", addr, str_cstr(&why));
-            str_free(&why);
-            smfi_setreply(ctx, "550", "5.7.1", (char *)str_cstr(&text));
-            st = SMFIS_REJECT;
-        } else if (rcpt_add(c, arg, addr, info.dn) < 0) {
-            st = tempfail(ctx, "452", "4.5.3", "Too many recipients");
-        }
-    } else if (rcpt_add(c, arg, addr, NULL) < 0) {
+    } else if (v.group && v.rc == LK_LIMIT) {
+        log_error("%s: to=<%s>: send rights: a group is over a limit: %s "
+                  "([ldap] max_nesting, policy groups nested deeper than "
+                  "%d): temporary failure", queue_id(ctx),
+                  log_safe_cstr(addr), str_cstr(&v.err), PGROUP_NEST_MAX);
+        st = tempfail(ctx, "451", "4.3.0",
+                      "Cannot check the send rights now, try again later");
+    } else if (v.group && v.rc < 0) {
+        log_error("%s: to=<%s>: send rights lookup failed: %s (451)",
+                  queue_id(ctx), log_safe_cstr(addr), str_cstr(&v.err));
+        st = tempfail(ctx, "451", "4.3.0",
+                      "Cannot check the send rights now, try again later");
+    } else if (v.group && v.rc == RIGHTS_DENY) {
+        struct str why = STR_INIT;
+        str_appendf(&why, "not allowed to send to this group%s",
+                    v.nested.len ? " (nested group " : "");
+        if (v.nested.len)
+            str_appendf(&why, "%s)", log_safe_cstr(str_cstr(&v.nested)));
+        metrics_inc(milter_metrics.refusals, NULL);
+        decision(ctx, c, "reject", "send_rights", addr, str_cstr(&why));
+        str_free(&why);
+        smfi_setreply(ctx, "550", "5.7.1", (char *)str_cstr(&v.text));
+        st = SMFIS_REJECT;
+    } else if (rcpt_add(c, arg, addr, v.group ? v.info.dn : NULL) < 0) {
         st = tempfail(ctx, "452", "4.5.3", "Too many recipients");
     }
     milter_pool_put(milter_ctx->pool, r);
-    ldapgroup_info_free(&info);
+    rights_rcpt_free(&v);
     str_free(&err);
-    str_free(&text);
-    str_free(&nested);
-    strvec_free(&login_addrs);
     return st;
 }
 

@@ -192,6 +192,26 @@ int rights_check_nested(struct mctx *m, struct mres *r,
                         const struct rights_query *q, struct str *text,
                         struct str *which, struct str *err);
 
+/* rights_rcpt - the RCPT decision for addr (canonical), as postern-milter
+   makes it and postern explain shows it: is it a group (milter_group_lookup),
+   and then may login/sender send to it and to every group nested below it
+   (rights_check, rights_check_nested).  r NULL: no handle (LK_TEMP at the
+   lookup).  Free with rights_rcpt_free. */
+struct rights_rcpt {
+    int group;                 /* 1: addr is a group (info filled) */
+    int rc;                    /* group 0: the lookup's LK_NOTFOUND or
+                                  LK_TEMP; group 1: RIGHTS_ALLOW,
+                                  RIGHTS_DENY, LK_TEMP, LK_LIMIT */
+    struct ldapgroup_info info;
+    struct str text;           /* RIGHTS_DENY: the reply text */
+    struct str nested;         /* RIGHTS_DENY by a nested group: it */
+    struct str err;            /* rc < 0: why */
+};
+void rights_rcpt(struct mctx *m, struct mres *r, const char *addr,
+                 const char *login, const char *sender,
+                 struct rights_rcpt *v);
+void rights_rcpt_free(struct rights_rcpt *v);
+
 /* callbacks.c */
 /* milter_protocol - the SMFIP_* protocol flags asked of an MTA that offers
    offered: header values with their leading space, no DATA and no

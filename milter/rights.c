@@ -296,3 +296,41 @@ int rights_check_nested(struct mctx *m, struct mres *r,
         rc = first_neg ? first_neg : RIGHTS_ALLOW;
     return rc;
 }
+
+void rights_rcpt(struct mctx *m, struct mres *r, const char *addr,
+                 const char *login, const char *sender,
+                 struct rights_rcpt *v)
+{
+    struct strvec login_addrs = STRVEC_INIT; /* read once per RCPT */
+    int rc;
+
+    *v = (struct rights_rcpt){0, LK_TEMP, {NULL, STRVEC_INIT}, STR_INIT,
+                              STR_INIT, STR_INIT};
+    if (r == NULL) {
+        str_append_cstr(&v->err, "no LDAP/database handle");
+        return;
+    }
+    rc = milter_group_lookup(m, r, addr, &v->info, &v->err);
+    if (rc != LK_FOUND) {
+        v->rc = rc;
+        return;
+    }
+    v->group = 1;
+    {
+        struct rights_query q = {addr, v->info.dn, &v->info.values, login,
+                                 sender, &login_addrs};
+        rc = rights_check(m, r, &q, &v->text, &v->err);
+        if (rc == RIGHTS_ALLOW) /* every group nested below it too */
+            rc = rights_check_nested(m, r, &q, &v->text, &v->nested, &v->err);
+    }
+    v->rc = rc;
+    strvec_free(&login_addrs);
+}
+
+void rights_rcpt_free(struct rights_rcpt *v)
+{
+    ldapgroup_info_free(&v->info);
+    str_free(&v->text);
+    str_free(&v->nested);
+    str_free(&v->err);
+}
