@@ -40,6 +40,11 @@ MILTER_LIBS = -lmilter -lpthread
 SPF_LIBS    = -lspf2
 DKIM_CFLAGS = -I/usr/include/opendkim
 DKIM_LIBS   = -lopendkim
+# postern-milter's DMARC evaluation (milter/dmarc.c): record parsing
+OPENDMARC_LIBS = -lopendmarc
+# postern dmarc (admin/dmarc*.c): libxml2, libzip, zlib
+XML_CFLAGS  = $(shell $(PKG_CONFIG) --cflags libxml-2.0 2>/dev/null)
+DMARC_LIBS  = $(shell $(PKG_CONFIG) --libs libxml-2.0 libzip zlib 2>/dev/null)
 
 # --- layers -----------------------------------------------------------------
 # lib/        libpostern.a        knows no program
@@ -54,10 +59,10 @@ LIB_A    = $(BUILD)/libpostern.a
 SIEVE_SRC = $(wildcard lib-sieve/*.c)
 SIEVE_A  = $(BUILD)/libpostern-sieve.a
 
-PROG_DIRS = maps policyd milter lda managesieve dirsync
+PROG_DIRS = maps policyd milter lda managesieve dirsync forward
 PROGS = postern-maps postern-policyd postern-milter postern-lda \
         postern-sieve postern-sieve-test postern-managesieve postern-dirsync \
-        postern
+        postern-forward postern
 BINS  = $(PROGS:%=$(BUILD)/%)
 
 # PROG_A(dir): the program archive; PROG_OBJ(dir): its objects without main
@@ -70,8 +75,8 @@ UNIT_SRC  = $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 EXT_CFLAGS = $(DB_CFLAGS) $(LDAP_CFLAGS) $(SSL_CFLAGS) $(DKIM_CFLAGS)
-ALL_LIBS = $(MILTER_LIBS) $(DKIM_LIBS) $(SPF_LIBS) $(LDAP_LIBS) $(DB_LIBS) \
-           $(SSL_LIBS) -lcrypt -lpthread
+ALL_LIBS = $(MILTER_LIBS) $(DKIM_LIBS) $(OPENDMARC_LIBS) $(SPF_LIBS) $(LDAP_LIBS) $(DB_LIBS) \
+           $(SSL_LIBS) -lpsl -lcrypt -lpthread
 
 # include paths per layer
 INC_lib       = -Ilib
@@ -80,7 +85,7 @@ INC_tools     = -Itools -Ilib-sieve -Ilib
 INC_prog      = -I$(1) -Ilib-sieve -Ilib
 # admin/ (the `postern` command) is the top layer: it may use the programs'
 # public headers, so that `postern explain` decides with their own code
-INC_admin     = -Iadmin $(PROG_DIRS:%=-I%) -Ilib-sieve -Ilib
+INC_admin     = -Iadmin $(PROG_DIRS:%=-I%) -Ilib-sieve -Ilib $(XML_CFLAGS)
 layer_inc = $(if $(INC_$(1)),$(INC_$(1)),$(call INC_prog,$(1)))
 
 .PHONY: all check asan test deps install demo demo-stop bench clean layering galera
@@ -121,7 +126,7 @@ $(BUILD)/postern-policyd: $(BUILD)/policyd/main.o $(BUILD)/policyd.a $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SPF_LIBS) $(LDAP_LIBS) -lpthread
 
 $(BUILD)/postern-milter: $(BUILD)/milter/main.o $(BUILD)/milter.a $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(MILTER_LIBS) $(DKIM_LIBS) $(SPF_LIBS) $(LDAP_LIBS) $(DB_LIBS) $(SSL_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(MILTER_LIBS) $(DKIM_LIBS) $(OPENDMARC_LIBS) $(SPF_LIBS) $(LDAP_LIBS) $(DB_LIBS) $(SSL_LIBS) -lpsl
 
 # postern-lda starts once per delivery in pipe mode.  `make LDA_STATIC=yes`
 # links libmariadb, OpenSSL and zlib statically (when their archives are
@@ -147,11 +152,16 @@ $(BUILD)/postern-managesieve: $(BUILD)/managesieve/main.o $(BUILD)/managesieve.a
 $(BUILD)/postern-dirsync: $(BUILD)/dirsync/main.o $(BUILD)/dirsync.a $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDAP_LIBS) $(DB_LIBS) $(SSL_LIBS) -lpthread
 
+# postern-forward runs once per forwarded copy (pipe(8)): SRS (OpenSSL),
+# the forwarding rate limit (MariaDB)
+$(BUILD)/postern-forward: $(BUILD)/forward/main.o $(BUILD)/forward.a $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(SSL_LIBS)
+
 # postern, the admin command: its own objects over every program's archive
 ADMIN_SRC = $(wildcard admin/*.c)
 PROG_ARCHIVES = $(foreach d,$(PROG_DIRS),$(call PROG_A,$(d)))
 $(BUILD)/postern: $(ADMIN_SRC:%.c=$(BUILD)/%.o) $(PROG_ARCHIVES) $(SIEVE_A) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ALL_LIBS) -lcrypt -lpsl
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(ALL_LIBS) -lcrypt -lpsl $(DMARC_LIBS)
 
 # the archives a unit test of DIR links, highest layer first
 UNIT_LINK_lib       = $(LIB_A)

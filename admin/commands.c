@@ -18,8 +18,10 @@ const struct admin_cmd admin_commands[] = {
     {"group", "group list|show|add|set|remove|add-member|remove-member ...  policy groups", cmd_group, NULL, NULL},
     {"sendrule", "sendrule list|show|add|set|close|disable|enable|remove ...  who may send to whom", cmd_sendrule, NULL, NULL},
     {"grant", "grant list|add|set|disable|enable|remove LOGIN ADDRESS|DOMAIN  send-as", cmd_grant, NULL, NULL},
-    {"dkim", "dkim list|show|add|import|disable|enable|remove DOMAIN selector=S  DKIM keys", cmd_dkim, NULL, NULL},
+    {"dkim", "dkim list|show|add|import|disable|enable|remove|check DOMAIN selector=S  DKIM keys", cmd_dkim, NULL, NULL},
     {"ratelimit", "ratelimit list|show|add|set|disable|enable|remove|override|override-remove NAME ...  rate limits", cmd_ratelimit, NULL, NULL},
     {"greylist", "greylist show|set|remove [DOMAIN] ... | whitelist list|add|disable|enable|remove KIND VALUE", cmd_greylist, NULL, NULL},
+    {"dmarc", "dmarc report [--day YYYY-MM-DD --domain D --out DIR --dry-run] | dmarc summary [--maildir DIR | FILE...] [--domain D --since DATE]  DMARC aggregate reports", NULL, dmarc_verbs, NULL},
+    {"quota", "quota recount ADDRESS|--domain DOMAIN|--all | quota report ...  mailbox usage", NULL, quota_verbs, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };

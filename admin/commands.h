@@ -17,9 +17,13 @@ int cmd_grant(struct admin *a, int argc, char **argv);
 int cmd_dkim(struct admin *a, int argc, char **argv);
 int cmd_ratelimit(struct admin *a, int argc, char **argv);
 int cmd_greylist(struct admin *a, int argc, char **argv);
+/* postern quota report (admin/quota_report.c), a verb of quota_verbs
+   (admin/quota.c): argv[0] is the first operand after "report" */
+int admin_quota_report(struct admin *a, int argc, char **argv);
 
 /* the commands whose verbs admin_dispatch runs */
 extern const struct admin_verb domain_verbs[], mailbox_verbs[], alias_verbs[],
-    transport_verbs[], relayhost_verbs[];
+    transport_verbs[], relayhost_verbs[], quota_verbs[];
+extern const struct admin_verb dmarc_verbs[]; /* admin/dmarc.c */
 
 #endif

@@ -26,7 +26,28 @@
  * kept.  Publish the record before the row goes live: mail signed with a
  * key that is not in DNS yet fails verification.
  *
- * Limits: paths up to DKIM_PATH_MAX octets; RSA 2048..4096 bits.
+ *   postern dkim check DOMAIN [SELECTOR | selector=S]
+ *     looks up SELECTOR._domainkey.SIGNER TXT (lib/dnstxt.h: the resolver
+ *     of /etc/resolv.conf) for each key the milter signs mail of DOMAIN
+ *     with (its active keys, only its dkim_selector when set; with a
+ *     selector: that key of DOMAIN, active or not) and compares the p=
+ *     public key with the public key derived from the stored private key
+ *     file.  Per key: "published and matching", "published but
+ *     different" (both SHA-256 fingerprints of the DER public key),
+ *     "not published", "DNS temporary failure".  A DOMAIN without a key of
+ *     its own is checked through its fallback exactly as postern-milter
+ *     picks it (domains.dkim_fallback, else [milter] dkim_fallback: a
+ *     domain, or parent = the nearest parent domain with a key, never
+ *     above the organizational domain, libpsl), with a line saying so and
+ *     whether d= is then DMARC-aligned with DOMAIN (same organizational
+ *     domain: relaxed alignment holds; a provider domain: no); the domains
+ *     that name DOMAIN as their domains.dkim_fallback are listed.  Exit 0
+ *     only when every key checked matches; else the first of: 65 a key
+ *     differs (or the record is no DKIM key), 66 not published (or no key
+ *     and no fallback), 75 a DNS temporary failure or the database away.
+ *
+ * Limits: paths up to DKIM_PATH_MAX octets; RSA 2048..4096 bits; the DNS
+ * limits of lib/dnstxt.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,13 +57,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpsl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "commands.h"
+#include "daemon.h"
+#include "dnstxt.h"
 #include "lookup.h"
 #include "mem.h"
+#include "milter.h"
 #include "util.h"
 
 #define DKIM_PATH_MAX 400 /* dkim_keys.key_path */
@@ -50,6 +75,7 @@
 #define DKIM_DEFAULT_DIR "/etc/postern/dkim"
 #define DKIM_RSA_MIN 2048
 #define DKIM_RSA_MAX 4096
+#define DKIM_FP_MAX 100 /* "SHA256:" + base64 of a digest */
 
 enum dop { D_ADD, D_IMPORT, D_DISABLE, D_ENABLE, D_REMOVE };
 static const char *const dop_names[] = {"add", "import", "disable", "enable",
@@ -434,10 +460,407 @@ static int dkim_show(struct admin *a, struct dctx *c, int have_selector)
     return status;
 }
 
+/* --- check: the published records ------------------------------------- */
+
+enum ck_state { CK_MATCH, CK_DIFFERENT, CK_MISSING, CK_TEMP };
+static const char *const ck_names[] = {"published and matching",
+                                       "published but different",
+                                       "not published",
+                                       "DNS temporary failure"};
+static const char *const ck_json[] = {"match", "different", "missing", "temp"};
+
+/* b64_decode - base64 (blanks ignored, RFC 6376 3.6.1 allows FWS in p=)
+   into a new buffer; NULL when it is not base64 */
+static unsigned char *b64_decode(const char *in, size_t *outlen)
+{
+    size_t n = strlen(in), o = 0;
+    unsigned char *out = xmalloc(n / 4 * 3 + 3);
+    unsigned acc = 0, bits = 0, pad = 0;
+
+    for (; *in; in++) {
+        const char *tab = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                          "0123456789+/";
+        const char *at;
+        if (*in == ' ' || *in == '\t' || *in == '\r' || *in == '\n')
+            continue;
+        if (*in == '=') {
+            pad++;
+            continue;
+        }
+        if (pad || (at = strchr(tab, *in)) == NULL) {
+            free(out);
+            return NULL;
+        }
+        acc = (acc << 6) | (unsigned)(at - tab);
+        if ((bits += 6) >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    *outlen = o;
+    return out;
+}
+
+/* dkim_fp - "SHA256:" + base64 of the SHA-256 of der[0..len) */
+static void dkim_fp(const unsigned char *der, size_t len, char *out,
+                    size_t outsize)
+{
+    unsigned char md[EVP_MAX_MD_SIZE], b64[4 * (EVP_MAX_MD_SIZE + 2) / 3 + 1];
+    unsigned mdlen = 0;
+
+    EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL);
+    EVP_EncodeBlock(b64, md, (int)mdlen);
+    snprintf(out, outsize, "SHA256:%s", (char *)b64);
+}
+
+/* key_fp - the fingerprint of a key's DER SubjectPublicKeyInfo */
+static void key_fp(EVP_PKEY *key, char *out, size_t outsize)
+{
+    unsigned char *der = NULL;
+    int len = i2d_PUBKEY(key, &der);
+
+    if (len <= 0) {
+        snprintf(out, outsize, "-");
+        return;
+    }
+    dkim_fp(der, (size_t)len, out, outsize);
+    OPENSSL_free(der);
+}
+
+/* rec_tag - the value of tag in a tag=value record (RFC 6376 3.2), blanks
+   around it removed, into out; 1, or 0 when absent */
+static int rec_tag(const char *rec, const char *tag, struct str *out)
+{
+    size_t tl = strlen(tag);
+
+    for (const char *p = rec; p && *p; p = strchr(p, ';') ? strchr(p, ';') + 1 : NULL) {
+        const char *end;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, tag, tl) != 0)
+            continue;
+        end = p + tl;
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (*end != '=')
+            continue;
+        end++;
+        str_truncate(out, 0);
+        for (; *end && *end != ';'; end++)
+            if (*end != ' ' && *end != '\t')
+                str_append_char(out, *end);
+        return 1;
+    }
+    return 0;
+}
+
+/* published_key - the public key of a DKIM key record (k=rsa: DER
+   SubjectPublicKeyInfo, or PKCS#1 RSAPublicKey as some publish it;
+   k=ed25519: the raw 32 bytes, RFC 8463); NULL when it is none.  The
+   fingerprint of what was published goes to fp in any case. */
+static EVP_PKEY *published_key(const char *rec, char *fp, size_t fpsize,
+                               const char **why)
+{
+    struct str p = STR_INIT, k = STR_INIT, v = STR_INIT;
+    unsigned char *der = NULL;
+    const unsigned char *q;
+    EVP_PKEY *key = NULL;
+    size_t len = 0;
+
+    snprintf(fp, fpsize, "-");
+    *why = "not a DKIM key record";
+    if ((rec_tag(rec, "v", &v) && strcmp(str_cstr(&v), "DKIM1") != 0) ||
+        !rec_tag(rec, "p", &p))
+        goto done;
+    if (p.len == 0) {
+        *why = "the key is revoked (empty p=)";
+        goto done;
+    }
+    if ((der = b64_decode(str_cstr(&p), &len)) == NULL) {
+        *why = "p= is not base64";
+        goto done;
+    }
+    dkim_fp(der, len, fp, fpsize);
+    *why = "p= is not a public key";
+    if (rec_tag(rec, "k", &k) && !strcmp(str_cstr(&k), "ed25519")) {
+        key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, der, len);
+    } else if (k.len == 0 || !strcmp(str_cstr(&k), "rsa")) {
+        q = der;
+        key = d2i_PUBKEY(NULL, &q, (long)len);
+        if (key == NULL) {
+            q = der;
+            key = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, (long)len);
+        }
+    } else {
+        *why = "an unknown key type (k=)";
+    }
+    if (key)
+        key_fp(key, fp, fpsize);
+done:
+    free(der);
+    str_free(&p);
+    str_free(&k);
+    str_free(&v);
+    return key;
+}
+
+/* check_key - one key against its published record; prints one line (or
+   one JSON row) and returns its state */
+static enum ck_state check_key(struct admin *a, struct admin_out *o,
+                               const char *what, const char *for_domain,
+                               const struct show_row *r)
+{
+    char name[DKIM_SELECTOR_MAX + ADDR_DOMAIN_MAX + 16];
+    char stored[DKIM_FP_MAX] = "-", pub[DKIM_FP_MAX] = "-";
+    const char *why = NULL, *dnserr = NULL;
+    enum ck_state st = CK_DIFFERENT;
+    EVP_PKEY *mine, *theirs;
+    struct dnstxt t;
+    int rc;
+
+    snprintf(name, sizeof(name), "%s._domainkey.%s", r->selector, r->domain);
+    if ((mine = dkim_read_key(what, r->path, NULL)) != NULL)
+        key_fp(mine, stored, sizeof(stored));
+    rc = dnstxt_lookup(name, &t, &dnserr);
+    if (rc < 0) {
+        st = CK_TEMP;
+        why = dnserr;
+    } else if (rc == LK_NOTFOUND) {
+        st = CK_MISSING;
+    } else {
+        why = "no record is a DKIM key";
+        for (size_t i = 0; i < t.n && st != CK_MATCH; i++) {
+            char fp[DKIM_FP_MAX];
+            const char *w;
+            if ((theirs = published_key(t.rec[i], fp, sizeof(fp), &w)) ||
+                !strcmp(pub, "-"))
+                snprintf(pub, sizeof(pub), "%s", fp), why = w;
+            if (theirs && mine && EVP_PKEY_eq(mine, theirs) == 1) {
+                st = CK_MATCH;
+                why = NULL;
+            } else if (theirs) {
+                why = NULL;
+            }
+            EVP_PKEY_free(theirs);
+        }
+        dnstxt_free(&t);
+        if (!mine && st == CK_DIFFERENT)
+            why = "the stored key file is not readable";
+    }
+    if (a->json) {
+        char *vals[] = {(char *)for_domain, (char *)r->domain,
+                        (char *)r->selector, (char *)r->alg, name,
+                        (char *)ck_json[st], stored, pub, (char *)why};
+        admin_out_row(o, vals);
+    } else {
+        printf("%s %s: %s", name, r->alg, ck_names[st]);
+        if (st == CK_MATCH)
+            printf(" (%s)", stored);
+        else if (st == CK_DIFFERENT)
+            printf(": stored %s, published %s", stored, pub);
+        if (why)
+            printf(" (%s)", why);
+        printf("\n");
+    }
+    EVP_PKEY_free(mine);
+    return st;
+}
+
+/* signing keys: active, of the domain's dkim_selector when set, as
+   postern-milter picks them (milter/sign.c) */
+static int ck_keys(struct db *db, const char *domain, const char *selector,
+                   struct show_ctx *s, struct str *err)
+{
+    static const char own[] =
+        "SELECT k.domain, k.selector, k.algorithm, k.key_path FROM dkim_keys k"
+        " JOIN domains d ON d.name = k.domain"
+        " WHERE k.domain = ? AND k.active = 1 AND d.active = 1"
+        " AND (d.dkim_selector IS NULL OR d.dkim_selector = k.selector)"
+        " ORDER BY k.algorithm, k.selector";
+    static const char one[] =
+        "SELECT domain, selector, algorithm, key_path FROM dkim_keys"
+        " WHERE domain = ? AND selector = ? ORDER BY algorithm";
+    struct db_param p[2] = {DBP_S(domain), DBP_S(selector ? selector : "")};
+
+    return db_query(db, selector ? one : own, p, selector ? 2 : 1,
+                    show_row_fn, s, err);
+}
+
+/* ck_fallback - the domain whose keys sign mail of domain when it has none
+   (postern-milter's choice) into fb, its keys into s; the source named in
+   *src.  LK_FOUND, LK_NOTFOUND (no fallback, or it has no keys) or LK_TEMP */
+static int ck_fallback(struct admin *a, struct db *db, const char *domain,
+                       const char *column, char *fb, const char **src,
+                       struct show_ctx *s, struct str *err)
+{
+    struct strvec parents = STRVEC_INIT;
+    struct milter_config *mc = NULL;
+    psl_ctx_t *psl = NULL;
+    const char *conf = "none";
+    int rc = LK_NOTFOUND;
+
+    fb[0] = '\0';
+    if (column[0]) {
+        *src = "domains.dkim_fallback";
+        snprintf(fb, ADDR_DOMAIN_MAX + 1, "%s", column);
+        return ck_keys(db, fb, NULL, s, err) < 0 ? LK_TEMP
+               : s->n ? LK_FOUND : LK_NOTFOUND;
+    }
+    *src = "[milter] dkim_fallback";
+    if ((mc = daemon_load_config(&milter_app, a->config_path, err)) == NULL) {
+        fprintf(stderr, "postern: dkim check: [milter] not usable (%s): "
+                        "taking dkim_fallback = none\n", str_cstr(err));
+        str_truncate(err, 0);
+    } else {
+        conf = mc->dkim_fallback;
+    }
+    if (!strcmp(conf, "parent")) {
+        *src = "[milter] dkim_fallback = parent";
+        if ((psl = psl_latest(NULL)) != NULL)
+            sign_parent_domains(domain, psl_registrable_domain(psl, domain),
+                                &parents);
+        for (size_t i = 0; i < parents.n && rc == LK_NOTFOUND; i++) {
+            snprintf(fb, ADDR_DOMAIN_MAX + 1, "%s", parents.v[i]);
+            rc = ck_keys(db, fb, NULL, s, err) < 0 ? LK_TEMP
+                 : s->n ? LK_FOUND : LK_NOTFOUND;
+        }
+        if (rc == LK_NOTFOUND)
+            snprintf(fb, ADDR_DOMAIN_MAX + 1, "parent");
+    } else if (strcmp(conf, "none") != 0) {
+        snprintf(fb, ADDR_DOMAIN_MAX + 1, "%s", conf);
+        rc = ck_keys(db, fb, NULL, s, err) < 0 ? LK_TEMP
+             : s->n ? LK_FOUND : LK_NOTFOUND;
+    }
+    strvec_free(&parents);
+    if (psl)
+        psl_free(psl);
+    if (mc)
+        daemon_free_config(&milter_app, mc);
+    return rc;
+}
+
+/* ck_aligned - is d= signer aligned with the From domain under relaxed
+   DMARC alignment (the same organizational domain)? */
+static int ck_aligned(const char *domain, const char *signer)
+{
+    psl_ctx_t *psl = psl_latest(NULL);
+    const char *a, *b;
+    int same;
+
+    if (psl == NULL)
+        return 0;
+    a = psl_registrable_domain(psl, domain);
+    b = psl_registrable_domain(psl, signer);
+    same = a && b && !strcmp(a, b);
+    psl_free(psl);
+    return same;
+}
+
+/* ck_signs_for - the domains that name domain as their dkim_fallback */
+static int ck_signs_for(struct admin *a, struct db *db, const char *domain,
+                        struct str *err)
+{
+    struct show_ctx s = {0};
+    struct db_param p = DBP_S(domain);
+    int rc = db_query(db, "SELECT name, '', '', '' FROM domains"
+                          " WHERE dkim_fallback = ? AND active = 1"
+                          " ORDER BY name", &p, 1, show_row_fn, &s, err);
+
+    for (size_t i = 0; rc >= 0 && !a->json && i < s.n; i++)
+        printf("%s: also signs mail of %s (its domains.dkim_fallback)%s\n",
+               domain, s.rows[i].domain,
+               ck_aligned(s.rows[i].domain, domain) ? ""
+               : ": DKIM pass without DMARC alignment");
+    free(s.rows);
+    return rc < 0 ? -1 : 0;
+}
+
+static int dkim_check(struct admin *a, const char *what, const char *domain,
+                      const char *selector)
+{
+    static const char *const cols[] = {"domain", "signer", "selector",
+                                       "algorithm", "dns_name", "state",
+                                       "stored_key", "published_key",
+                                       "detail", NULL};
+    static const int rank[] = {[CK_MATCH] = 0, [CK_TEMP] = 1,
+                               [CK_MISSING] = 2, [CK_DIFFERENT] = 3};
+    static const int status_of[] = {ADMIN_EX_OK, ADMIN_EX_DATAERR,
+                                    ADMIN_EX_NOINPUT, ADMIN_EX_TEMPFAIL};
+    struct show_ctx s = {0};
+    struct str err = STR_INIT;
+    struct db *db = admin_db(a);
+    struct db_param p = DBP_S(domain);
+    char column[ADDR_DOMAIN_MAX + 1], fb[ADDR_DOMAIN_MAX + 1];
+    const char *src = NULL;
+    enum ck_state worst = CK_MATCH;
+    struct admin_out o;
+    int rc;
+
+    if (!db)
+        return ADMIN_EX_TEMPFAIL;
+    rc = admin_value(db, what, "SELECT COALESCE(dkim_fallback, '') FROM domains"
+                               " WHERE name = ? AND active = 1", &p, 1,
+                     column, sizeof(column));
+    if (rc < 0)
+        return ADMIN_EX_TEMPFAIL;
+    if (rc == LK_NOTFOUND)
+        return admin_error(ADMIN_EX_NOINPUT, what, "%s is no active domain "
+                           "of ours", domain);
+    if (ck_keys(db, domain, selector, &s, &err) < 0)
+        goto dbfail;
+    if (s.n == 0 && selector) {
+        free(s.rows);
+        return admin_error(ADMIN_EX_NOINPUT, what, "no DKIM key of %s with "
+                           "selector %s", domain, selector);
+    }
+    if (s.n == 0) {
+        rc = ck_fallback(a, db, domain, column, fb, &src, &s, &err);
+        if (rc < 0)
+            goto dbfail;
+        if (rc == LK_NOTFOUND) {
+            free(s.rows);
+            if (fb[0])
+                return admin_error(ADMIN_EX_NOINPUT, what, "%s has no DKIM "
+                                   "key, and its fallback %s (%s) has none "
+                                   "either: its mail leaves unsigned", domain,
+                                   fb, src);
+            return admin_error(ADMIN_EX_NOINPUT, what, "%s has no DKIM key "
+                               "and no fallback (%s = none): its mail leaves "
+                               "unsigned", domain, src);
+        }
+        if (!a->json)
+            printf("%s: no key of its own: signed with the keys of %s (%s), "
+                   "d=%s: %s\n", domain, fb, src, fb,
+                   ck_aligned(domain, fb)
+                   ? "aligned with the From domain (relaxed DMARC alignment)"
+                   : "DKIM pass without DMARC alignment (another "
+                     "organizational domain)");
+    }
+    if (!selector && ck_signs_for(a, db, domain, &err) < 0)
+        goto dbfail;
+    if (a->json)
+        admin_out_begin(&o, a, cols);
+    for (size_t i = 0; i < s.n; i++) {
+        enum ck_state st = check_key(a, &o, what, domain, &s.rows[i]);
+        if (rank[st] > rank[worst])
+            worst = st;
+    }
+    if (a->json)
+        admin_out_end(&o);
+    free(s.rows);
+    return status_of[worst];
+dbfail:
+    free(s.rows);
+    rc = admin_dbfail(what, &err);
+    str_free(&err);
+    return rc;
+}
+
 static int dkim_usage(void)
 {
     return admin_error(ADMIN_EX_USAGE, "dkim",
                        "usage: dkim list [DOMAIN] | show DOMAIN [selector=S] "
+                       "| check DOMAIN [SELECTOR] "
                        "| add DOMAIN selector=S [algorithm=rsa|ed25519] "
                        "[bits=N] [dir=DIR] [group=GROUP] [comment=TEXT] | "
                        "import DOMAIN selector=S file=PATH [comment=TEXT] | "
@@ -489,6 +912,17 @@ int cmd_dkim(struct admin *a, int argc, char **argv)
         return dkim_usage();
     if ((rc = admin_parse_domain(what, argv[2], c.domain)))
         return rc;
+    if (!strcmp(verb, "check")) {
+        const char *sel = NULL;
+        if (argc > 4)
+            return dkim_usage();
+        if (argc == 4) {
+            sel = strncmp(argv[3], "selector=", 9) ? argv[3] : argv[3] + 9;
+            if ((rc = selector_ok(what, sel, c.selector)))
+                return rc;
+        }
+        return dkim_check(a, what, c.domain, sel ? c.selector : NULL);
+    }
     if (!strcmp(verb, "show")) {
         if ((rc = admin_kv_parse(&kv, argc - 3, argv + 3, show_keys, what)))
             return rc;

@@ -15,7 +15,9 @@
  *   postern ratelimit override-remove NAME KEY [window=WINDOW]
  *
  * TYPE is sasl_login (login), sender, sender_domain, client_address
- * (client) or recipient.  WINDOW is a duration: 90s, 10m, 1h, 1d, 1w or
+ * (client), recipient or forwarder (forwarded copies and Sieve
+ * redirect/notify/vacation per forwarding account, counted by
+ * postern-forward and postern-lda, not by postern-policyd; no group).  WINDOW is a duration: 90s, 10m, 1h, 1d, 1w or
  * seconds; "100/1h,300/1d" = at most 100 in any hour and 300 in any day.
  * A window of 0 or longer than 31 days, the same window twice, a group
  * with client_address keys, prefixes for other keys, or a match value of
@@ -64,7 +66,7 @@ static const char *key_type_of(const char *v)
         {"sasl_login", "sasl_login"}, {"login", "sasl_login"},
         {"sender", "sender"}, {"sender_domain", "sender_domain"},
         {"client_address", "client_address"}, {"client", "client_address"},
-        {"recipient", "recipient"}};
+        {"recipient", "recipient"}, {"forwarder", "forwarder"}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strcmp(v, names[i][0]))
             return names[i][1];
@@ -134,7 +136,7 @@ static int parse_settings(struct rctx *c, int argc, char **argv)
     if ((v = admin_kv_get(&c->kv, "key")) && !(c->key_type = key_type_of(v)))
         return admin_error(ADMIN_EX_DATAERR, c->what,
                            "key=%s: sasl_login, sender, sender_domain, "
-                           "client_address or recipient", v);
+                           "client_address, recipient or forwarder", v);
     if ((v = admin_kv_get(&c->kv, "limit")) && (rc = parse_limits(c, v)))
         return rc;
     if ((v = admin_kv_get(&c->kv, "counts"))) {
@@ -180,7 +182,8 @@ static int parse_settings(struct rctx *c, int argc, char **argv)
         if (!c->key_type)
             return admin_error(ADMIN_EX_USAGE, c->what,
                                "key=TYPE is required (sasl_login, sender, "
-                               "sender_domain, client_address, recipient)");
+                               "sender_domain, client_address, recipient, "
+                               "forwarder)");
         if (!c->nwin)
             return admin_error(ADMIN_EX_USAGE, c->what,
                                "limit=COUNT/WINDOW is required, e.g. "
@@ -200,6 +203,10 @@ static int check_with_type(struct rctx *c, const char *type)
         return admin_error(ADMIN_EX_DATAERR, c->what,
                            "group= cannot restrict client_address keys "
                            "(clients are no group members); use match=NETWORK");
+    if (c->group && !strcmp(type, "forwarder"))
+        return admin_error(ADMIN_EX_DATAERR, c->what,
+                           "group= cannot restrict forwarder keys; use "
+                           "match=ADDRESS");
     if ((c->v4_given == 2 || c->v6_given == 2) && !client)
         return admin_error(ADMIN_EX_DATAERR, c->what,
                            "ipv4_prefix/ipv6_prefix are for key=client_address");

@@ -63,13 +63,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -340,63 +337,6 @@ static void notice_text(struct str *m, const struct ds_config *cfg,
         a->address, en);
 }
 
-/*
- * send_mail - sendmail -i -f <> -- rcpt with msg on stdin (a memory file:
- * nothing can block or raise SIGPIPE on our side); 0 when sendmail exited
- * 0, -1 with *err otherwise (killed after DS_LC_SENDMAIL_TIMEOUT_MS).
- */
-static int send_mail(const char *path, const char *rcpt,
-                     const struct str *msg, struct str *err)
-{
-    int fd, status;
-    pid_t pid;
-
-    if ((fd = memfd_create("postern-notice", MFD_CLOEXEC)) < 0)
-        return str_appendf(err, "memfd_create: %s", strerror(errno)), -1;
-    for (size_t off = 0; off < msg->len;) {
-        ssize_t w = write(fd, msg->data + off, msg->len - off);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            str_appendf(err, "writing the message: %s", strerror(errno));
-            close(fd);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (lseek(fd, 0, SEEK_SET) < 0) {
-        str_appendf(err, "lseek: %s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if ((pid = fork()) < 0) {
-        str_appendf(err, "fork: %s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (pid == 0) {
-        (void)setpgid(0, 0);
-        sendmail_exec(path, fd, "", rcpt);
-    }
-    (void)setpgid(pid, pid);
-    close(fd);
-    status = sendmail_reap(pid, clock_ms() + DS_LC_SENDMAIL_TIMEOUT_MS);
-    if (status == -2)
-        return str_appendf(err, "%s did not finish within %d ms; killed",
-                           path, DS_LC_SENDMAIL_TIMEOUT_MS), -1;
-    if (status == -1)
-        return str_appendf(err, "waiting for %s: %s", path, strerror(errno)),
-               -1;
-    if (!WIFEXITED(status))
-        return str_appendf(err, "%s killed by signal %d", path,
-                           WIFSIGNALED(status) ? WTERMSIG(status) : 0), -1;
-    if (WEXITSTATUS(status) != 0)
-        return str_appendf(err, "%s exited with status %d", path,
-                           WEXITSTATUS(status)), -1;
-    return 0;
-}
-
 struct mark_tx {
     const struct lc_account *a;
     long long now, remind_at;
@@ -489,7 +429,8 @@ static int notify_one(struct db *db, const struct ds_config *cfg,
         return rc < 0 ? -1 : 0;
     }
     notice_text(&msg, cfg, a, reminder, time(NULL));
-    rc = send_mail(cfg->sendmail, a->address, &msg, &e);
+    rc = sendmail_send(cfg->sendmail, "", a->address, msg.data, msg.len,
+                       DS_LC_SENDMAIL_TIMEOUT_MS, &e);
     str_free(&msg);
     if (rc < 0) {
         log_warn("directory: %s: %s not sent (retried on the next run): %s",

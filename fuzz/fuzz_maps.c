@@ -93,8 +93,8 @@ static void answer(const char *req, size_t len)
         return;
     memcpy(name, req, (size_t)(sp - req));
     name[sp - req] = '\0';
-    if (!strcmp(name, "srsdecode") || !strcmp(name, "srsencode"))
-        rc = maps_srs_lookup(&srs, snap, name, sp + 1,
+    if (maps_srs_name(name))
+        rc = maps_srs_lookup(&srs, snap, "+-", name, sp + 1,
                              len - (size_t)(sp + 1 - req), &out);
     else if (maps_known_name(name))
         rc = maps_lookup(snap, "+-", name, sp + 1,

@@ -1,5 +1,5 @@
 /*
- * fuzz_srs - maps/srs.c: srs_reverse on any address (what a bounce to an
+ * fuzz_srs - lib/srs.c: srs_reverse on any address (what a bounce to an
  * SRS address brings: srsdecode from Postfix's recipient_canonical_maps)
  * and srs_forward, with the separator, hash length, algorithm and the
  * clock taken from the input.

@@ -90,6 +90,16 @@ static const struct cfg_def lda_defs[] = {
      offsetof(struct lda_config, maps_server), NULL},
     {"maps_timeout", CFG_TIME, "2s", 100, 60000,
      offsetof(struct lda_config, maps_timeout), NULL},
+    {"quota_usage", CFG_BOOL, "yes", 0, 1,
+     offsetof(struct lda_config, quota_usage), NULL},
+    {"quota_warning", CFG_STR, "80%,95%", 0, 100,
+     offsetof(struct lda_config, quota_warning), NULL},
+    {"quota_warning_reminder", CFG_TIME, "7d", 0, 365LL * 86400000,
+     offsetof(struct lda_config, quota_warning_reminder), NULL},
+    {"quota_warning_from", CFG_STR, "", 0, 320,
+     offsetof(struct lda_config, quota_warning_from), NULL},
+    {"quota_warning_language", CFG_ENUM, "en", 0, 0,
+     offsetof(struct lda_config, quota_warning_language), "en|de"},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def lda_db_defs[] = {
@@ -133,6 +143,21 @@ static int lda_check(void *cfgp, struct str *err)
             return str_appendf(err, "[lda] sieve_spam_score_max: a positive "
                                     "number"), -1;
     }
+    {
+        unsigned pct[QUOTA_WARN_MAX];
+        struct str e = STR_INIT;
+        int bad = quota_warning_parse(cfg->quota_warning, pct,
+                                      QUOTA_WARN_MAX, &e) < 0;
+        if (bad)
+            str_appendf(err, "[lda] quota_warning: %s", str_cstr(&e));
+        str_free(&e);
+        if (bad)
+            return -1;
+    }
+    for (const char *p = cfg->quota_warning_from; *p; p++)
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            return str_appendf(err, "[lda] quota_warning_from: no control "
+                                    "characters (it is a From: field)"), -1;
     if (strchr(cfg->hostname, '/') || strchr(cfg->hostname, ' '))
         return str_appendf(err, "[lda] hostname: no '/' or blanks"), -1;
     return 0;

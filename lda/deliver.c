@@ -10,6 +10,10 @@
  * comes back here) -> quota (5.2.2 bounce or 4.2.2 defer, [lda]
  * quota_full) -> Maildir write.
  *
+ * After a store, and after a refusal for a full mailbox, the usage row
+ * in SQL is written and a quota warning delivered when a threshold was
+ * crossed (quota_warn.c); neither changes the outcome.
+ *
  * Headers added on top: "Return-Path: <sender>" and "Delivered-To:
  * mailbox-address".  A message without a header section gets an empty
  * line after them so its first line stays in the body.
@@ -115,6 +119,7 @@ static void deliver_checked(struct lda_ctx *ctx,
         lda_result_set(res, cfg->quota_full == LDA_QFULL_DEFER
                                 ? LDA_QUOTA_DEFER : LDA_QUOTA_BOUNCE,
                        "<%s>: mailbox is full", mb->address);
+        lda_usage_update(ctx, mb, root); /* so the RCPT check learns it */
     } else if (maildir_deliver_flags(&ctx->md, cfg->mail_root, mb->maildir,
                                      folder, flags, &prefix, m, &size,
                                      &err) < 0) {
@@ -128,6 +133,7 @@ static void deliver_checked(struct lda_ctx *ctx,
                      str_cstr(&err));
         lda_result_set(res, LDA_OK, "<%s>: delivered to %s", mb->address,
                        *folder ? folder : "INBOX");
+        lda_usage_update(ctx, mb, root); /* never changes the outcome */
     }
     str_free(&prefix);
     str_free(&err);

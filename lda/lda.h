@@ -13,6 +13,7 @@
  *   folder.c   folder names -> Maildir++ directory names (".Sent")
  *   maildir.c  the crash-safe Maildir write (tmp/ -> fsync -> new/)
  *   quota.c    Maildir++ quota (maildirsize), Courier/Dovecot compatible
+ *   quota_warn.c  the usage row in SQL (mailbox_usage) and quota warnings
  *   lookup.c   the mailbox lookup in MariaDB (three outcomes)
  *   maps_lookup.c  the same through postern-maps' socketmap ([lda] lookup
  *              = maps: no libmariadb initialisation in pipe mode)
@@ -83,8 +84,15 @@ struct lda_config {
     long long sieve_send_max_per_period;  /* per mailbox; 0 = no limit */
     long long sieve_send_period;   /* ms: the window of the above */
     long long sieve_send_timeout;  /* ms: all sends of one delivery */
+    int quota_usage;               /* write mailbox_usage ([database]) */
+    char *quota_warning;           /* "80%,95%"; "" = no warnings */
+    long long quota_warning_reminder; /* ms, 0 = no reminders */
+    char *quota_warning_from;      /* "" = postmaster@ the mailbox domain */
+    int quota_warning_language;    /* enum lda_warn_lang */
     struct db_config db;
 };
+
+enum lda_warn_lang { LDA_WARN_EN, LDA_WARN_DE };
 
 extern const struct daemon_app lda_lmtp_app;
 /* the sections of struct lda_config (for daemon_load_config) */
@@ -241,10 +249,25 @@ enum quota_check quota_check(const char *root, unsigned long long limit,
    the parse): 1 and the summed *bytes when its first line is "<limit>S",
    0 when it must be recalculated (other limit, damaged line). */
 int quota_parse_usage(char *buf, unsigned long long limit, long long *bytes);
+/* quota_parse_usage_count - the same, with the summed message count too
+   (a line without a count adds 0). */
+int quota_parse_usage_count(char *buf, unsigned long long limit,
+                            long long *bytes, long long *count);
+/* quota_usage - the usage maildirsize records for limit (absolute bytes
+   and messages), recalculated when quota_check would recalculate it
+   (missing, other limit, damaged, too long); 0, or -1 + *err. */
+int quota_usage(const char *root, unsigned long long limit,
+                unsigned long long *bytes_r, unsigned long long *count_r,
+                struct str *err);
 /* quota_add - append "bytes count" to maildirsize (if it exists). */
 int quota_add(const char *root, long long bytes, long long count,
               struct str *err);
-/* quota_recalc - count every message, rewrite maildirsize; 0 or -1. */
+/* quota_count - count every message of the Maildir++ at root (every
+   folder); 0, 1 when root does not exist (all 0), or -1 + *err. */
+int quota_count(const char *root, unsigned long long *bytes_r,
+                unsigned long long *count_r, struct str *err);
+/* quota_recalc - quota_count, then rewrite maildirsize (through tmp/;
+   when run as root, owned by the owner of root); 0 or -1. */
 int quota_recalc(const char *root, unsigned long long limit,
                  unsigned long long *bytes_r, unsigned long long *count_r,
                  struct str *err);
@@ -269,8 +292,9 @@ int lda_lookup(struct db *db, const struct lda_config *cfg,
 int lda_maildir_valid(const char *p);
 
 /*
- * lda_maps_lookup - the same through postern-maps' socketmap "maildir" map
- * ([lda] maps_server); the quota is [lda] default_quota.  LK_FOUND,
+ * lda_maps_lookup - the same through postern-maps' socketmap "ldamailbox"
+ * map ([lda] maps_server), which also answers the quota (else [lda]
+ * default_quota; an older postern-maps is asked "maildir").  LK_FOUND,
  * LK_NOTFOUND or LK_TEMP (+ *err): any failure to get a clear answer is
  * LK_TEMP.
  */
@@ -278,7 +302,8 @@ int lda_maps_lookup(const struct lda_config *cfg, const struct addr *a,
                     struct lda_mailbox *mb, struct str *err);
 #define LDA_MAPS_REPLY_MAX 4096 /* one postern-maps reply netstring */
 /* lda_maps_reply - the payload of postern-maps' reply netstring for a:
-   "OK <maildir>" LK_FOUND (*mb filled, quota as given), "NOTFOUND"
+   "OK [quota=BYTES ]<maildir>" LK_FOUND (*mb filled; the quota given
+   there, else `quota`), "NOTFOUND"
    LK_NOTFOUND, anything else (or a maildir lda_maildir_valid refuses)
    LK_TEMP + *err.  Pure: lda_maps_lookup's reading of the answer. */
 int lda_maps_reply(const struct str *reply, const struct addr *a,
@@ -324,6 +349,63 @@ void lda_resolve(struct lda_ctx *ctx, const char *recipient,
 void lda_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
                  const struct lda_mailbox *mb, struct lda_msg *m,
                  struct lda_result *res);
+
+/* --- usage in SQL and quota warnings (quota_warn.c) ----------------------------- */
+
+#define QUOTA_WARN_MAX 8 /* thresholds in [lda] quota_warning */
+
+/* the warning state of a mailbox (mailbox_usage.warned_percent/_at) */
+struct quota_warn_state {
+    int percent;  /* the last threshold warned about; -1 = none (NULL) */
+    long long at; /* when (Unix seconds); -1 = NULL */
+};
+
+/* quota_warning_parse - "80%,95%" (blanks or commas; the % optional) into
+   ascending distinct percents 1..100; the count (0 for ""), or -1 + *err */
+int quota_warning_parse(const char *spec, unsigned *pct, size_t max,
+                        struct str *err);
+
+/*
+ * quota_warning_step - the warning decision, pure: usage and limit
+ * (bytes; limit 0 = unlimited), the thresholds (ascending percents), the
+ * state kept so far, the time now and the reminder interval (seconds, 0 =
+ * never).  Returns the threshold to warn about now, or 0; *next is the
+ * state to keep.  The highest threshold reached counts: above one not
+ * warned about yet -> warn (once per crossing); at the one warned about
+ * -> again when the reminder interval has passed; below every threshold
+ * -> none, state reset (a later crossing warns again); below the one
+ * warned about but above a lower one -> no warning, the lower one kept
+ * (so crossing the higher one again warns again).
+ */
+int quota_warning_step(unsigned long long usage, unsigned long long limit,
+                       const unsigned *pct, size_t n,
+                       struct quota_warn_state cur, long long now,
+                       long long reminder, struct quota_warn_state *next);
+
+/* quota_warning_text - the warning message (header and body, LF lines)
+   for the mailbox in language lang (enum lda_warn_lang). */
+void quota_warning_text(struct str *out, int lang, const char *from,
+                        const char *address, unsigned long long usage,
+                        unsigned long long count, unsigned long long limit,
+                        const char *hostname, long long now);
+
+/* lda_usage_write - the mailbox_usage row of address (INSERT ... ON
+   DUPLICATE KEY UPDATE): absolute figures, the limit in force and the
+   source ("lda", "recount"); 0 or LK_TEMP + *err. */
+int lda_usage_write(struct db *db, const char *address,
+                    unsigned long long bytes, unsigned long long count,
+                    unsigned long long quota, const char *source,
+                    struct str *err);
+
+struct lda_ctx;
+/*
+ * lda_usage_update - after a store into mb (or an over-quota refusal):
+ * write the usage row ([lda] quota_usage) and deliver a quota warning into
+ * the INBOX when a threshold was crossed.  Never fails the delivery: a
+ * database that cannot be reached is logged once until it answers again.
+ */
+void lda_usage_update(struct lda_ctx *ctx, const struct lda_mailbox *mb,
+                      const char *root);
 
 /* --- Sieve (sieve_bridge.c) ------------------------------------------------------------ */
 

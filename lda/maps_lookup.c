@@ -4,12 +4,22 @@
  *
  * One socketmap request (socketmap_table(5)) per lookup, on a fresh
  * connection to [lda] maps_server ("unix:/path", "inet:127.0.0.1:PORT" or
- * "inet:[::1]:PORT"): the netstring "maildir local@domain", answered with
- * one netstring:
+ * "inet:[::1]:PORT"): the netstring "ldamailbox local@domain" (a map name
+ * Postfix never asks; its "maildir" map is unchanged), answered with one
+ * netstring:
  *
- *   "OK vol01/29/29d6/anna@example.org/"  -> LK_FOUND, the maildir path
- *   "NOTFOUND "                           -> LK_NOTFOUND
+ *   "OK quota=1048576 vol01/29/29d6/anna@example.org/"
+ *                              -> LK_FOUND, the mailbox's quota (bytes,
+ *                                 0 unlimited) and the maildir path
+ *   "OK vol01/29/29d6/anna@example.org/"
+ *                              -> LK_FOUND, no quota in SQL for it:
+ *                                 [lda] default_quota
+ *   "NOTFOUND "                -> LK_NOTFOUND
  *   "TEMP ...", "TIMEOUT ...", "PERM ..."  -> LK_TEMP
+ *
+ * A postern-maps older than the ldamailbox map answers "PERM unknown map
+ * name": the lookup is asked again as "maildir local@domain" on a new
+ * connection, with [lda] default_quota as the limit.
  *
  * Anything else is LK_TEMP too: no server, a refused or reset connection,
  * no complete answer within [lda] maps_timeout, a reply that is not one
@@ -17,8 +27,10 @@
  * refuses.  A temporary failure never becomes "unknown user".
  *
  * postern-maps resolves alias domains itself; the mailbox address kept for
- * Delivered-To is the recipient as given (extension stripped).  The maps
- * protocol carries no quota: the limit is [lda] default_quota.
+ * Delivered-To is the recipient as given (extension stripped).  The quota
+ * follows lookup.c: mailboxes.quota_bytes, else the domain's
+ * default_quota_bytes (both resolved by postern-maps), else [lda]
+ * default_quota.
  *
  * Limits: the reply (LDA_MAPS_REPLY_MAX), one connect + one round trip
  * bounded by maps_timeout as a whole (poll on a non-blocking socket).
@@ -180,6 +192,17 @@ int lda_maps_reply(const struct str *reply, const struct addr *a,
 {
     if (reply->len >= 3 && memcmp(reply->data, "OK ", 3) == 0) {
         const char *p = str_cstr(reply) + 3;
+        if (strncmp(p, "quota=", 6) == 0) {
+            char *end;
+            errno = 0;
+            quota = strtoull(p + 6, &end, 10);
+            if (end == p + 6 || *end != ' ' || errno || p[6] == '-') {
+                str_appendf(err, "%s: bad quota value from postern-maps",
+                            a->full);
+                return LK_TEMP;
+            }
+            p = end + 1;
+        }
         if (!lda_maildir_valid(p) || strlen(a->full) > ADDR_MAX) {
             str_appendf(err, "%s: bad maildir value from postern-maps",
                         a->full);
@@ -199,30 +222,43 @@ int lda_maps_reply(const struct str *reply, const struct addr *a,
     return LK_TEMP;
 }
 
+/* maps_request - one request "map key" on a fresh connection; 0 with the
+   reply payload, or -1 + *err */
+static int maps_request(const struct lda_config *cfg, const char *map,
+                        const struct addr *a, long long deadline,
+                        struct str *reply, struct str *err)
+{
+    struct str req = STR_INIT, q = STR_INIT;
+    int fd, rc = -1;
+
+    str_appendf(&q, "%s %s", map, a->full);
+    netstring_encode(&req, q.data, q.len);
+    if ((fd = maps_connect(cfg->maps_server, deadline, err)) >= 0) {
+        if ((rc = maps_ask(fd, &req, deadline, reply, err)) < 0)
+            str_appendf(err, " (%s, maps_timeout %lld ms)", cfg->maps_server,
+                        cfg->maps_timeout);
+        close(fd);
+    }
+    str_free(&req);
+    str_free(&q);
+    return rc;
+}
+
 int lda_maps_lookup(const struct lda_config *cfg, const struct addr *a,
                     struct lda_mailbox *mb, struct str *err)
 {
+    static const char old_maps[] = "PERM unknown map name";
     long long deadline = clock_ms() + cfg->maps_timeout;
-    struct str req = STR_INIT, q = STR_INIT, reply = STR_INIT;
-    int fd, rc = LK_TEMP;
+    struct str reply = STR_INIT;
+    int rc = LK_TEMP;
 
     memset(mb, 0, sizeof(*mb));
-    str_appendf(&q, "maildir %s", a->full);
-    netstring_encode(&req, q.data, q.len);
-    if ((fd = maps_connect(cfg->maps_server, deadline, err)) < 0)
-        goto out;
-    if (maps_ask(fd, &req, deadline, &reply, err) < 0) {
-        str_appendf(err, " (%s, maps_timeout %lld ms)", cfg->maps_server,
-                    cfg->maps_timeout);
-        goto close;
-    }
-    rc = lda_maps_reply(&reply, a, (unsigned long long)cfg->default_quota, mb,
-                        err);
-close:
-    close(fd);
-out:
-    str_free(&req);
-    str_free(&q);
+    if (maps_request(cfg, "ldamailbox", a, deadline, &reply, err) == 0 &&
+        (reply.len != sizeof(old_maps) - 1 ||
+         memcmp(reply.data, old_maps, reply.len) != 0 ||
+         maps_request(cfg, "maildir", a, deadline, &reply, err) == 0))
+        rc = lda_maps_reply(&reply, a,
+                            (unsigned long long)cfg->default_quota, mb, err);
     str_free(&reply);
     return rc;
 }

@@ -16,6 +16,9 @@
  * than 15 minutes (the rules of the Maildir++ specification).  Like
  * Dovecot, every folder counts, Trash included.
  *
+ * quota_usage gives the absolute figures (bytes and messages) for the
+ * mailbox_usage row (quota_warn.c), read or recalculated the same way.
+ *
  * Concurrency: appends are single O_APPEND writes; two deliveries racing
  * near the limit may both pass (the usual Maildir++ softness).
  *
@@ -88,21 +91,18 @@ static int add_maildir(const char *md, unsigned long long *bytes,
     return 0;
 }
 
-int quota_recalc(const char *root, unsigned long long limit,
-                 unsigned long long *bytes_r, unsigned long long *count_r,
-                 struct str *err)
+int quota_count(const char *root, unsigned long long *bytes_r,
+                unsigned long long *count_r, struct str *err)
 {
     unsigned long long bytes = 0, count = 0;
-    char p[LDA_PATH_MAX], tmp[LDA_PATH_MAX], line[96];
+    char p[LDA_PATH_MAX];
     struct dirent *de;
     DIR *d;
-    int fd, n;
 
+    *bytes_r = *count_r = 0;
     if ((d = opendir(root)) == NULL) {
-        if (errno == ENOENT) { /* no mailbox yet: empty, nothing to write */
-            *bytes_r = *count_r = 0;
-            return 0;
-        }
+        if (errno == ENOENT) /* no mailbox yet: empty */
+            return 1;
         str_appendf(err, "opendir %s: %s", root, strerror(errno));
         return -1;
     }
@@ -125,14 +125,38 @@ int quota_recalc(const char *root, unsigned long long limit,
     closedir(d);
     *bytes_r = bytes;
     *count_r = count;
-    n = snprintf(line, sizeof(line), "%lluS\n%llu %llu\n", limit, bytes,
-                 count);
+    return 0;
+fail:
+    closedir(d);
+    return -1;
+}
+
+int quota_recalc(const char *root, unsigned long long limit,
+                 unsigned long long *bytes_r, unsigned long long *count_r,
+                 struct str *err)
+{
+    char p[LDA_PATH_MAX], tmp[LDA_PATH_MAX], line[96];
+    struct stat rst;
+    int fd, n, r;
+
+    if ((r = quota_count(root, bytes_r, count_r, err)) != 0)
+        return r < 0 ? -1 : 0; /* no mailbox yet: nothing to write */
+    n = snprintf(line, sizeof(line), "%lluS\n%llu %llu\n", limit, *bytes_r,
+                 *count_r);
     snprintf(tmp, sizeof(tmp), "%s/tmp/%ld.%d.maildirsize", root,
              (long)time(NULL), (int)getpid());
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
         if (errno == ENOENT) /* no tmp/ yet */
             return 0;
         str_appendf(err, "open %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    /* written by root (postern quota recount): the mailbox owner keeps it */
+    if (geteuid() == 0 && stat(root, &rst) == 0 && rst.st_uid != 0 &&
+        fchown(fd, rst.st_uid, rst.st_gid) < 0) {
+        str_appendf(err, "chown %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
         return -1;
     }
     if (write(fd, line, (size_t)n) != n || close(fd) < 0) {
@@ -147,12 +171,17 @@ int quota_recalc(const char *root, unsigned long long limit,
         return -1;
     }
     return 0;
-fail:
-    closedir(d);
-    return -1;
 }
 
 int quota_parse_usage(char *buf, unsigned long long limit, long long *bytes)
+{
+    long long count;
+
+    return quota_parse_usage_count(buf, limit, bytes, &count);
+}
+
+int quota_parse_usage_count(char *buf, unsigned long long limit,
+                            long long *bytes, long long *count)
 {
     char *line, *save;
 
@@ -164,19 +193,23 @@ int quota_parse_usage(char *buf, unsigned long long limit, long long *bytes)
         if (end == line || *end != 'S' || def != limit)
             return 0;
     }
-    *bytes = 0;
+    *bytes = *count = 0;
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        char *end;
-        long long b = strtoll(line, &end, 10);
+        char *end, *cend;
+        long long b = strtoll(line, &end, 10), c;
         if (end == line || __builtin_add_overflow(*bytes, b, bytes))
             return 0; /* damaged, or a sum past 2^63: recalculate */
+        c = strtoll(end, &cend, 10); /* the count (absent: 0) */
+        if (__builtin_add_overflow(*count, c, count))
+            return 0;
     }
     return 1;
 }
 
 /* read_usage - 1 parsed, 0 must recalculate, -1 error. */
 static int read_usage(const char *path, unsigned long long limit,
-                      long long *bytes, time_t *mtime, struct str *err)
+                      long long *bytes, long long *count, time_t *mtime,
+                      struct str *err)
 {
     char buf[QUOTA_FILE_MAX + 2];
     struct stat st;
@@ -200,7 +233,7 @@ static int read_usage(const char *path, unsigned long long limit,
         return 0;
     buf[n] = '\0';
     *mtime = st.st_mtime;
-    return quota_parse_usage(buf, limit, bytes);
+    return quota_parse_usage_count(buf, limit, bytes, count);
 }
 
 enum quota_check quota_check(const char *root, unsigned long long limit,
@@ -208,7 +241,7 @@ enum quota_check quota_check(const char *root, unsigned long long limit,
 {
     char path[LDA_PATH_MAX];
     unsigned long long b, c;
-    long long used = 0;
+    long long used = 0, n = 0;
     time_t mtime = 0;
     int r;
 
@@ -216,7 +249,7 @@ enum quota_check quota_check(const char *root, unsigned long long limit,
         return QUOTA_OK;
     if (path_join(path, sizeof(path), root, "maildirsize") < 0)
         return str_appendf(err, "path too long"), QUOTA_TEMP;
-    if ((r = read_usage(path, limit, &used, &mtime, err)) < 0)
+    if ((r = read_usage(path, limit, &used, &n, &mtime, err)) < 0)
         return QUOTA_TEMP;
     if (r == 1 && used >= 0 && (unsigned long long)used + size <= limit)
         return QUOTA_OK;
@@ -246,4 +279,25 @@ int quota_add(const char *root, long long bytes, long long count,
         return -1;
     }
     return close(fd) < 0 ? -1 : 0;
+}
+
+int quota_usage(const char *root, unsigned long long limit,
+                unsigned long long *bytes_r, unsigned long long *count_r,
+                struct str *err)
+{
+    char path[LDA_PATH_MAX];
+    long long used = 0, n = 0;
+    time_t mtime = 0;
+    int r;
+
+    if (path_join(path, sizeof(path), root, "maildirsize") < 0)
+        return str_appendf(err, "path too long"), -1;
+    if ((r = read_usage(path, limit, &used, &n, &mtime, err)) < 0)
+        return -1;
+    if (r == 1 && used >= 0 && n >= 0) {
+        *bytes_r = (unsigned long long)used;
+        *count_r = (unsigned long long)n;
+        return 0;
+    }
+    return quota_recalc(root, limit, bytes_r, count_r, err);
 }

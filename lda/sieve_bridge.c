@@ -31,6 +31,9 @@
  *               or this mailbox redirected the same Message-ID there
  *               before: sieve_state.c); a failed or skipped redirect
  *               stores in the default folder instead
+ *   forwarding rate limits  redirects count against the mailbox's
+ *               forwarder rules before any action is carried out; over a
+ *               limit the whole delivery is deferred (sieve_state.c)
  *   vacation, notify  after a successful delivery only (sieve_state.c)
  *   sending     redirect, notify and vacation share one bound
  *               (sieve_lda_send_claim): [lda] sieve_send_max_per_message
@@ -411,6 +414,10 @@ static void execute(const struct sieve_lda_run *run, struct lda_msg *m,
             str_free(&o.text);
             return;
         }
+    }
+    if (sieve_lda_forward_limit(run, m, sr, res) < 0) {
+        str_free(&o.text); /* deferred before anything was done */
+        return;
     }
     for (size_t i = 0; i < sr->n; i++) {
         const struct sieve_action *a = &sr->acts[i];

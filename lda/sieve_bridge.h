@@ -53,6 +53,13 @@ struct sieve_lda_run {
    the rest counted for sieve_lda_send_summary). */
 int sieve_lda_send_claim(const struct sieve_lda_run *run, const char *what,
                          const char *to);
+/* sieve_lda_forward_limit - count the redirects of sr that would be sent
+   against the mailbox's forwarder rate limits, before any action is
+   carried out: 0 go on; -1 over a limit or database trouble (*res set to
+   a temporary failure, logged): the delivery is deferred as a whole */
+int sieve_lda_forward_limit(const struct sieve_lda_run *run,
+                            struct lda_msg *m, const struct sieve_result *sr,
+                            struct lda_result *res);
 /* sieve_lda_send_summary - log how many sends were refused, if any */
 void sieve_lda_send_summary(const struct sieve_lda_run *run);
 

@@ -39,6 +39,21 @@
  * only the per-message bound and the timeout apply; a database error
  * refuses the send.
  *
+ * Forwarding rate limits (sieve_lda_forward_limit, and in
+ * sieve_lda_send_claim): rules of ratelimit_rules key type forwarder
+ * count what the scripts send against the mailbox (its canonical
+ * address), with postern-policyd's exact sliding windows
+ * (lib/ratelimit.c), as postern-forward counts alias forwards.
+ * Redirects are counted before any action of the result is carried out:
+ * over a limit (or a database error) the whole delivery is deferred
+ * (EX_TEMPFAIL / 4xx, nothing stored, nothing sent), and Postfix retries
+ * it; a redirect that already happened is not counted again (the
+ * redirect loop state).  A retry after a later temporary failure counts
+ * again: more than sent, never fewer.  Notifications and vacation replies
+ * over a limit are not sent (logged), as for the other sending bounds:
+ * the message itself is delivered (docs/sieve.md).  Without a database
+ * (lookup = maps) nothing is counted.
+ *
  * duplicate (RFC 7352) and redirects: sieve_duplicates rows, one per
  * (mailbox, SHA-256 of handle + id).  A redirect is remembered under
  * "redirect" + target + Message-ID for [lda] sieve_duplicate_period.
@@ -55,6 +70,8 @@
 #include "clock.h"
 #include "dbtext.h"
 #include "log.h"
+#include "mem.h"
+#include "ratelimit.h"
 
 #define OWN_MAX 200   /* aliases counted as the user's addresses */
 
@@ -335,6 +352,75 @@ static int period_claim(const struct sieve_lda_run *run, struct str *err)
     return affected > 0 ? LK_FOUND : LK_NOTFOUND;
 }
 
+/* forwarder_count - count n sends (size bytes each) of the mailbox
+   against the forwarder rules: 1 over (*v), 0 within or no rule,
+   LK_TEMP (+ *err) */
+static int forwarder_count(const struct sieve_lda_run *run, long long n,
+                           long long size, struct rl_rules *rules,
+                           struct rl_verdict *v, char *key, size_t keysize,
+                           struct str *err)
+{
+    int rc;
+
+    memset(v, 0, sizeof(*v));
+    if (run->ctx->db == NULL || rl_key_bound(run->mb->address, key,
+                                             keysize) < 0)
+        return 0;
+    rc = rl_rules_load(run->ctx->db, "forwarder", key, rules, err);
+    if (rc != LK_FOUND)
+        return rc;
+    rc = rl_check(run->ctx->db, rules, key, n, n * size,
+                  (long long)time(NULL), v, err);
+    if (v->warned)
+        log_warn("to=<%s>: sieve: forward ratelimit %s: key %s over %lld "
+                 "per %lld s (warn only)", run->mb->address, v->warned->name,
+                 key, v->warned->win[v->warned_win].max,
+                 v->warned->win[v->warned_win].seconds);
+    return rc;
+}
+
+int sieve_lda_forward_limit(const struct sieve_lda_run *run,
+                            struct lda_msg *m, const struct sieve_result *sr,
+                            struct lda_result *res)
+{
+    struct rl_rules *rules;
+    struct rl_verdict v;
+    struct str err = STR_INIT;
+    char key[RL_COL_KEY * 4 + 1];
+    long long n = 0;
+    int rc;
+
+    for (size_t i = 0; i < sr->n; i++)
+        if (sr->acts[i].kind == SIEVE_ACT_REDIRECT &&
+            sieve_lda_redirect_loop(run, m, sr->acts[i].arg) == NULL)
+            n++; /* only what would be sent (not done before) */
+    if (n == 0 || run->ctx->db == NULL)
+        return 0;
+    rules = xmalloc(sizeof(*rules));
+    rc = forwarder_count(run, n, (long long)m->size, rules, &v, key,
+                         sizeof(key), &err);
+    if (rc == LK_TEMP) {
+        log_warn("to=<%s>: sieve: forwarding rate limits cannot be checked: "
+                 "%s; deferring the delivery", run->mb->address,
+                 str_cstr(&err));
+        lda_result_set(res, LDA_TEMP, "<%s>: forwarding rate limits cannot "
+                       "be checked now", run->mb->address);
+    } else if (rc == 1) {
+        log_info("to=<%s>: sieve: forward ratelimit %s: key %s over %lld per "
+                 "%lld s: %lld redirect(s) deferred", run->mb->address,
+                 v.rule->name, key, v.rule->win[v.win].max,
+                 v.rule->win[v.win].seconds, n);
+        lda_result_set(res, LDA_TEMP, "<%s>: %s (Sieve redirect, try again "
+                       "in %lld seconds)", run->mb->address,
+                       v.rule->text[0] ? v.rule->text
+                                       : "Forwarding rate limit exceeded",
+                       v.retry);
+    }
+    free(rules);
+    str_free(&err);
+    return rc == 0 ? 0 : -1;
+}
+
 static int refuse(const struct sieve_lda_run *run, const char *what,
                   const char *to, const char *why)
 {
@@ -371,6 +457,28 @@ int sieve_lda_send_claim(const struct sieve_lda_run *run, const char *what,
         if (rc == LK_NOTFOUND)
             return refuse(run, what, to, "over [lda] "
                           "sieve_send_max_per_period");
+    }
+    if (strcmp(what, "redirect") != 0 && run->ctx->db) {
+        /* notify, vacation: redirects were counted before the actions */
+        struct rl_rules *rules = xmalloc(sizeof(*rules));
+        struct rl_verdict v;
+        char key[RL_COL_KEY * 4 + 1];
+        rc = forwarder_count(run, 1, 0, rules, &v, key, sizeof(key), &err);
+        if (rc == LK_TEMP)
+            log_warn("to=<%s>: sieve: cannot count %s against forwarding "
+                     "rate limits: %s", run->mb->address, what,
+                     str_cstr(&err));
+        else if (rc == 1)
+            log_info("to=<%s>: sieve: forward ratelimit %s: key %s over "
+                     "%lld per %lld s: %s not sent", run->mb->address,
+                     v.rule->name, key, v.rule->win[v.win].max,
+                     v.rule->win[v.win].seconds, what);
+        free(rules);
+        str_free(&err);
+        if (rc == LK_TEMP)
+            return refuse(run, what, to, "the database cannot count it");
+        if (rc == 1)
+            return refuse(run, what, to, "over a forwarding rate limit");
     }
     b->left--;
     return 1;

@@ -212,6 +212,7 @@ struct cfg_reader {
     unsigned char *seen;           /* per key of cur: set once */
     size_t seen_cap;
     struct str *err;
+    int partial;                   /* cfg_load_keys: skip what is not ours */
 };
 
 static int reader_fail(struct cfg_reader *r, const char *fmt, ...)
@@ -246,6 +247,8 @@ static int reader_section(struct cfg_reader *r, char *p)
         for (size_t i = 0; r->ignored && r->ignored[i]; i++)
             if (!strcmp(r->ignored[i], p))
                 return 0;
+        if (r->partial)
+            return 0;
         return reader_fail(r, "unknown section [%s]", p);
     }
     for (const struct cfg_def *d = r->cur->defs; d->name; d++)
@@ -274,6 +277,8 @@ static int reader_keyval(struct cfg_reader *r, char *p)
     for (d = r->cur->defs; d->name; d++, idx++)
         if (!strcmp(d->name, key))
             break;
+    if (d->name == NULL && r->partial)
+        return 0; /* another program's key of a shared section */
     if (d->name == NULL) {
         str_appendf(r->err, "%s:%d: unknown key '%s' in section [%s]", r->path,
                     r->line, key, r->cur->name);
@@ -302,11 +307,30 @@ static int reader_line(struct cfg_reader *r, char *p)
     return reader_keyval(r, p);
 }
 
+static int load(const char *path, const struct cfg_section *sections,
+                size_t nsections, const char *const *ignored, int partial,
+                struct str *err);
+
 int cfg_load(const char *path, const struct cfg_section *sections,
              size_t nsections, const char *const *ignored, struct str *err)
 {
+    return load(path, sections, nsections, ignored, 0, err);
+}
+
+int cfg_load_keys(const char *path, const char *section,
+                  const struct cfg_def *defs, void *target, struct str *err)
+{
+    struct cfg_section s = {section, defs, target};
+
+    return load(path, &s, 1, NULL, 1, err);
+}
+
+static int load(const char *path, const struct cfg_section *sections,
+                size_t nsections, const char *const *ignored, int partial,
+                struct str *err)
+{
     struct cfg_reader r = {path, 0, sections, nsections, ignored, NULL, 0,
-                           NULL, 0, err};
+                           NULL, 0, err, partial};
     char *buf = NULL;
     size_t cap = 0;
     ssize_t len;

@@ -60,6 +60,17 @@ struct cfg_section {
 int cfg_load(const char *path, const struct cfg_section *sections,
              size_t nsections, const char *const *ignored, struct str *err);
 
+/*
+ * cfg_load_keys - set the keys of defs to their defaults, then read only
+ * those keys of [section] from path: other sections and the section's
+ * other keys (another program's) are skipped unchecked; the keys read are
+ * checked as by cfg_load (bounds, duplicates, FILE:LINE).  For a program
+ * that shares a few settings of another's section (postern-forward reads
+ * the srs_* keys of [maps]).  0, or -1 with *err.
+ */
+int cfg_load_keys(const char *path, const char *section,
+                  const struct cfg_def *defs, void *target, struct str *err);
+
 /* cfg_defaults - set every key of the sections to its default. */
 int cfg_defaults(const struct cfg_section *sections, size_t nsections,
                  struct str *err);

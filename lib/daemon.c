@@ -30,7 +30,7 @@
 
 const char *const daemon_all_sections[] = {
     "database", "ldap", "policyd", "milter", "maps", "lda", "sieve",
-    "managesieve", "directory", "audit", NULL};
+    "managesieve", "directory", "audit", "forward", "quota", "dmarc", NULL};
 
 static void usage(const char *name)
 {
@@ -78,7 +78,7 @@ void *daemon_load_config(const struct daemon_app *app, const char *path,
                          struct str *err)
 {
     struct cfg_section secs[DAEMON_MAX_SECTIONS];
-    const char *ign[DAEMON_MAX_SECTIONS + 8];
+    const char *ign[sizeof(daemon_all_sections) / sizeof(*daemon_all_sections)];
     void *cfg = xcalloc(1, app->config_size);
     size_t n;
 

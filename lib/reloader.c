@@ -53,6 +53,7 @@ struct reloader {
     pthread_cond_t cond;
     struct server *srv;
     struct db_config dbcfg;   /* strings owned by the loader */
+    struct db *db0;           /* opened by reloader_start, taken by the thread */
     int dbcfg_changed;
     long long poll_ms;
     long long full_ms;
@@ -397,11 +398,13 @@ static void *reloader_main(void *arg)
 {
     struct reloader *l = arg;
     struct str err = STR_INIT;
-    struct db *db = NULL;
+    struct db *db;
     struct poll_state *ps = xcalloc(1, sizeof(*ps));
 
     db_thread_init();
     pthread_mutex_lock(&l->lock);
+    db = l->db0;
+    l->db0 = NULL;
     while (!l->stop) {
         struct timespec until;
         if (l->dbcfg_changed || db == NULL) {
@@ -457,7 +460,16 @@ struct reloader *reloader_start(const struct reloader_ops *ops,
                               METRICS_L(ops->what, "error"));
     l->m_age = metrics_series(metrics_snap_age, METRICS_L(ops->what));
     db_config_copy(&l->dbcfg, dbcfg);
+    /* the handle (and the password file it reads) is opened here, by the
+       caller, before a daemon drops its privileges: the thread may run
+       only after the drop (no connection is made yet; the thread retries
+       the open itself when this one fails) */
+    if ((l->db0 = db_open(&l->dbcfg, err)) == NULL) {
+        log_error("database: %s", str_cstr(err));
+        str_reset(err);
+    }
     if (pthread_create(&l->thread, NULL, reloader_main, l) != 0) {
+        db_close(l->db0);
         db_config_free(&l->dbcfg);
         free(l);
         return str_appendf(err, "cannot start the reloader thread"), NULL;

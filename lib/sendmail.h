@@ -3,7 +3,8 @@
  * never hang on it: the child's side (a clean process: default signals,
  * nothing inherited but stdin) and the parent's (wait with a deadline, then
  * kill the child's whole process group).  postern-lda (Sieve redirect,
- * vacation, notify) and postern-dirsync (leaving notices) use them.
+ * vacation, notify) and postern-dirsync (leaving notices) use them;
+ * sendmail_send does the whole round (postern quota report).
  *
  * Limits: descriptors above 2 are closed up to 65535 where close_range(2)
  * is missing.
@@ -32,5 +33,17 @@ void sendmail_exec(const char *path, int fd, const char *from, const char *to)
  * failed.
  */
 int sendmail_reap(pid_t pid, long long deadline);
+
+struct str;
+/*
+ * sendmail_send - the whole round: path -i -f FROM -- TO with msg[0..len)
+ * on stdin (a memory file: nothing blocks or raises SIGPIPE on our side),
+ * the child in its own process group, killed after timeout_ms.  0 when
+ * sendmail exited 0; -1 with the reason appended to *err otherwise (the
+ * message was then not taken: the caller retries or reports).
+ */
+int sendmail_send(const char *path, const char *from, const char *to,
+                  const char *msg, size_t len, long long timeout_ms,
+                  struct str *err);
 
 #endif

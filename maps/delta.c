@@ -54,7 +54,7 @@ static const char *const TABLES[] = {"domains", "mailboxes", "aliases",
                                      "transports", "relayhosts",
                                      "sender_grants", "directory_groups",
                                      NULL};
-static const unsigned COLS[] = {6, 7, 3, 4, 3, 3, 1};
+static const unsigned COLS[] = {7, 8, 3, 4, 3, 3, 1};
 
 static int table_of(const char *tbl)
 {

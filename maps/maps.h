@@ -17,6 +17,7 @@
 #include "lookup.h"
 #include "daemon.h"
 #include "reloader.h"
+#include "srs.h"
 #include "db.h"
 #include "str.h"
 #include "strmap.h"
@@ -31,12 +32,7 @@ struct maps_config {
     long long poll_interval;  /* ms */
     long long max_staleness;  /* ms */
     long long full_reload_interval; /* ms, 0 = only when needed */
-    char *srs_domain;         /* "" = SRS off */
-    char *srs_secret_file;
-    long long srs_max_age;    /* ms, whole days */
-    int srs_separator;        /* index into "=+-" */
-    long long srs_hash_length;
-    int srs_hash;             /* 0 sha1, 1 sha256 */
+    struct srs_config srs;    /* srs_* keys (lib/srs.h) */
     char *closed_text;        /* rcptcheck's text for a closed mailbox */
     struct db_config db;
 };
@@ -52,6 +48,7 @@ struct dom {
     const char *transport;        /* override or NULL */
     const char *legacy_transport; /* or NULL */
     const char *relayhost;        /* or NULL */
+    long long default_quota;      /* default_quota_bytes; -1 = NULL */
 };
 
 /* mailboxes.state (sql/migrations/0006_directory.sql): leaving is
@@ -67,6 +64,7 @@ struct mbox {
     const char *relayhost;        /* or NULL */
     enum mbox_state state;
     const char *closed_forward;   /* MBOX_CLOSED: forward here, or NULL */
+    long long quota;              /* quota_bytes; -1 = NULL (the domain's) */
 };
 
 /* A list of strings with a flag (alias targets with keep_copy, logins). */
@@ -112,9 +110,9 @@ void snapshot_free(struct snapshot *s);
  * a database (unit tests), indexed as the loader indexes.  Each row holds
  * the columns the loader's SELECT returns (NULL = SQL NULL):
  *   SNAP_DOMAINS     name, kind, alias_target, transport, legacy_transport,
- *                    relayhost
+ *                    relayhost, default_quota_bytes
  *   SNAP_MAILBOXES   address, maildir, migration_state, transport, relayhost,
- *                    state, closed_forward
+ *                    state, closed_forward, quota_bytes
  *   SNAP_ALIASES     source, target, keep_copy
  *   SNAP_TRANSPORTS  match_type, pattern, purpose, transport
  *   SNAP_RELAYHOSTS  match_type, pattern, nexthop
@@ -126,7 +124,7 @@ void snapshot_free(struct snapshot *s);
 enum snap_table { SNAP_DOMAINS, SNAP_MAILBOXES, SNAP_ALIASES, SNAP_TRANSPORTS,
                   SNAP_RELAYHOSTS, SNAP_GRANTS, SNAP_GROUPS };
 #define SNAP_TABLES (SNAP_GROUPS + 1)
-#define SNAP_COLS_MAX 7
+#define SNAP_COLS_MAX 8
 struct snapshot *snapshot_new(void);
 void snapshot_add_row(struct snapshot *s, enum snap_table t,
                       const char *const *v);
@@ -188,11 +186,16 @@ struct srs;
 int maps_srs_load(const struct maps_config *cfg, struct srs **out,
                   struct str *err);
 void maps_srs_free(struct srs *srs);
-/* maps_srs_lookup - answer srsencode / srsdecode (s may be NULL for
-   srsdecode, which needs no snapshot); srs must not be NULL. */
-int maps_srs_lookup(const struct srs *srs,
-                                   const struct snapshot *s, const char *name,
-                                   const char *key, size_t len, struct str *out);
+/* maps_srs_lookup - answer srsencode / srsdecode / forwardtransport /
+   srstransport (s may be NULL for srsdecode, which needs no snapshot);
+   srs must not be NULL. */
+int maps_srs_lookup(const struct srs *srs, const struct snapshot *s,
+                    const char *delims, const char *name, const char *key,
+                    size_t len, struct str *out);
+/* maps_srs_name - 1 if name is one of the SRS names above */
+int maps_srs_name(const char *name);
+/* the transport forwardtransport names for forwarded copies (master.cf) */
+#define MAPS_FORWARD_TRANSPORT "postern-forward:"
 
 /* the snapshot as the reloader thread loads it (lib/reloader.h) */
 extern const struct reloader_ops maps_reloader_ops;

@@ -47,18 +47,7 @@ static const struct cfg_def maps_defs[] = {
      offsetof(struct maps_config, max_staleness), NULL},
     {"full_reload_interval", CFG_TIME, "1h", 0, 7 * 86400000LL,
      offsetof(struct maps_config, full_reload_interval), NULL},
-    {"srs_domain", CFG_STR, "", 0, 253,
-     offsetof(struct maps_config, srs_domain), NULL},
-    {"srs_secret_file", CFG_STR, "/etc/postern/srs-secrets", 1, 1024,
-     offsetof(struct maps_config, srs_secret_file), NULL},
-    {"srs_max_age", CFG_TIME, "21d", 86400000, 1023LL * 86400000,
-     offsetof(struct maps_config, srs_max_age), NULL},
-    {"srs_separator", CFG_ENUM, "=", 0, 0,
-     offsetof(struct maps_config, srs_separator), "=|+|-"},
-    {"srs_hash_length", CFG_INT, "4", 4, 26,
-     offsetof(struct maps_config, srs_hash_length), NULL},
-    {"srs_hash", CFG_ENUM, "sha1", 0, 0,
-     offsetof(struct maps_config, srs_hash), "sha1|sha256"},
+    SRS_CFG_DEFS(struct maps_config, srs),
     {"closed_text", CFG_STR, "mailbox closed", 1, MAPS_CLOSED_TEXT_MAX,
      offsetof(struct maps_config, closed_text), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
@@ -85,9 +74,6 @@ static int maps_check(void *cfgp, struct str *err)
         if (*p < ' ' || *p > '~')
             return str_appendf(err, "[maps] closed_text: printable ASCII "
                                "only (it goes into an SMTP reply)"), -1;
-    if (cfg->srs_max_age % 86400000 != 0)
-        return str_appendf(err, "[maps] srs_max_age must be whole days "
-                           "(21d)"), -1;
     /* the secret file is read here so that -t (and a reload) checks it */
     if (maps_srs_load(cfg, &srs, err) < 0)
         return -1;
@@ -127,7 +113,7 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
     }
     memcpy(name, req, (size_t)(sp - req));
     name[sp - req] = '\0';
-    int srs = !strcmp(name, "srsdecode") || !strcmp(name, "srsencode");
+    int srs = maps_srs_name(name);
     if (!srs && !maps_known_name(name)) {
         count(st, "-", "perm");
         reply(c, st, "PERM ", "unknown map name", 16);
@@ -141,10 +127,10 @@ static void answer(struct conn *c, struct maps_state *st, const char *req,
         return;
     }
     if (!strcmp(name, "srsdecode") ||
-        (!strcmp(name, "srsencode") && st->snap != NULL &&
+        (srs && st->snap != NULL &&
          reloader_fresh(st->loader, st->cfg->max_staleness)))
-        ls = maps_srs_lookup(st->srs, st->snap, name, sp + 1,
-                             len - (size_t)(sp + 1 - req), &out);
+        ls = maps_srs_lookup(st->srs, st->snap, st->cfg->recipient_delimiter,
+                             name, sp + 1, len - (size_t)(sp + 1 - req), &out);
     else if (st->snap == NULL ||
         !reloader_fresh(st->loader, st->cfg->max_staleness)) {
         count(st, name, "temp");

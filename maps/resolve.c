@@ -31,6 +31,11 @@
  *                nothing for a closed mailbox, and a closed mailbox owns no
  *                alias
  *   maildir      the derived maildir path of a mailbox
+ *   ldamailbox   for postern-lda ([lda] lookup = maps), not for Postfix:
+ *                -> OK quota=BYTES MAILDIR, BYTES the mailbox's quota_bytes,
+ *                else its domain's default_quota_bytes (0 = unlimited);
+ *                OK MAILDIR (as maildir) when neither is set: the LDA's
+ *                [lda] default_quota applies
  *   relayrecipient  relay_recipient_maps: at a relay domain with mailbox
  *                rows (the admin has the list) its mailboxes, aliases and
  *                catch-all only; a relay domain without mailbox rows (aliases
@@ -459,6 +464,26 @@ static int lk_maildir(const struct snapshot *s,
     return lk_mailbox(s, k, 0, out);
 }
 
+static int lk_ldamailbox(const struct snapshot *s, const struct key *k,
+                         struct str *out)
+{
+    const struct mbox *m = mbox_find(s, k);
+    const char *at;
+    const struct dom *d;
+    long long q;
+
+    if (m == NULL)
+        return LK_NOTFOUND;
+    q = m->quota;
+    if (q < 0 && (at = strrchr(m->address, '@')) != NULL &&
+        (d = dom_get(s, at + 1)) != NULL)
+        q = d->default_quota;
+    if (q >= 0)
+        str_appendf(out, "quota=%lld ", q);
+    str_append_cstr(out, m->maildir);
+    return LK_FOUND;
+}
+
 static int lk_relayrecipient(const struct snapshot *s, const struct key *k,
                              struct str *out)
 {
@@ -669,7 +694,7 @@ int maps_known_name(const char *name)
     static const char *const names[] = {
         "domain", "mailboxdomain", "relaydomain", "mailbox", "alias",
         "transport", "relayhost", "senderlogin", "maildir",
-        "relayrecipient", "rcptcheck"};
+        "relayrecipient", "rcptcheck", "ldamailbox"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (!strcmp(name, names[i]))
@@ -710,6 +735,8 @@ int maps_lookup(const struct snapshot *s, const char *delims,
         st = lk_relayrecipient(s, &k, out);
     else if (!strcmp(name, "rcptcheck"))
         st = lk_rcptcheck(s, delims, &k, keybuf, keylen, out);
+    else if (!strcmp(name, "ldamailbox"))
+        st = lk_ldamailbox(s, &k, out);
     else
         st = lk_maildir(s, &k, out);
     if (st == LK_FOUND && out->len > MAPS_MAX_REPLY - 16) {

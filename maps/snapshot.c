@@ -30,18 +30,19 @@
    delta.c).  Column order matters to the loaders; each pair reads the same
    columns. */
 static const char SQL_DOMAINS[] =
-    "SELECT name, kind, alias_target, transport, legacy_transport, relayhost "
-    "FROM domains WHERE active = 1";
+    "SELECT name, kind, alias_target, transport, legacy_transport, relayhost, "
+    "default_quota_bytes FROM domains WHERE active = 1";
 static const char SQL_DOMAINS_KEY[] =
-    "SELECT name, kind, alias_target, transport, legacy_transport, relayhost "
-    "FROM domains WHERE active = 1 AND name = ?";
+    "SELECT name, kind, alias_target, transport, legacy_transport, relayhost, "
+    "default_quota_bytes FROM domains WHERE active = 1 AND name = ?";
 static const char SQL_MAILBOXES[] =
     "SELECT m.address, m.maildir, m.migration_state, m.transport, m.relayhost, "
-    "m.state, m.closed_forward FROM mailboxes m WHERE m.active = 1";
+    "m.state, m.closed_forward, m.quota_bytes FROM mailboxes m "
+    "WHERE m.active = 1";
 static const char SQL_MAILBOXES_KEY[] =
     "SELECT m.address, m.maildir, m.migration_state, m.transport, m.relayhost, "
-    "m.state, m.closed_forward FROM mailboxes m WHERE m.active = 1 "
-    "AND m.address = ?";
+    "m.state, m.closed_forward, m.quota_bytes FROM mailboxes m "
+    "WHERE m.active = 1 AND m.address = ?";
 static const char SQL_ALIASES[] =
     "SELECT source, target, keep_copy FROM aliases WHERE active = 1 "
     "ORDER BY id";
@@ -171,6 +172,7 @@ static void add_domain(struct snapshot *s, char **v)
     d->transport = opt(v[3]);
     d->legacy_transport = opt(v[4]);
     d->relayhost = opt(v[5]);
+    d->default_quota = v[6] ? strtoll(v[6], NULL, 10) : -1;
     if (d->kind == DOM_ALIAS && d->alias_target == NULL)
         d->kind = DOM_LOCAL; /* the schema forbids it; be safe */
     strmap_put(&s->domains, d->name, d);
@@ -210,6 +212,7 @@ static void add_mailbox(struct snapshot *s, char **v)
                                                   : MBOX_ACTIVE;
     m->closed_forward = m->state == MBOX_CLOSED && opt(v[6]) ? lower(v[6])
                                                               : NULL;
+    m->quota = v[7] ? strtoll(v[7], NULL, 10) : -1;
     if (strmap_put(&s->mailboxes, m->address, m) == m)
         rcpt_domain_count(s, m->address, +1);
 }
@@ -301,7 +304,7 @@ static int load_domains(struct snapshot *s, struct db *db, struct str *err)
     struct rows rs;
     struct arena scratch = {0};
 
-    if (read_table(db, &s->arena, &scratch, SQL_DOMAINS, 6, &rs, err) < 0)
+    if (read_table(db, &s->arena, &scratch, SQL_DOMAINS, 7, &rs, err) < 0)
         return arena_free(&scratch), -1;
     strmap_init(&s->domains, rs.n);
     strmap_init(&s->rcpt_doms, rs.n);
@@ -317,7 +320,7 @@ static int load_mailboxes(struct snapshot *s, struct db *db, struct str *err)
     struct rows rs;
     struct arena scratch = {0};
 
-    if (read_table(db, &s->arena, &scratch, SQL_MAILBOXES, 7, &rs, err) < 0)
+    if (read_table(db, &s->arena, &scratch, SQL_MAILBOXES, 8, &rs, err) < 0)
         return arena_free(&scratch), -1;
     strmap_init(&s->mailboxes, rs.n);
     for (struct row *r = rs.head; r; r = r->next)
@@ -471,7 +474,7 @@ void snapshot_add_row(struct snapshot *s, enum snap_table t,
     static void (*const add[])(struct snapshot *, char **) = {
         add_domain, add_mailbox, add_alias, add_transport, add_relayhost,
         add_grant, add_group};
-    static const unsigned cols[] = {6, 7, 3, 4, 3, 3, 1};
+    static const unsigned cols[] = {7, 8, 3, 4, 3, 3, 1};
     char *c[SNAP_COLS_MAX] = {NULL};
 
     for (unsigned i = 0; i < cols[t]; i++)

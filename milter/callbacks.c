@@ -22,7 +22,8 @@
  *             logged apart)
  *   header    buffered for DKIM signing, or fed to DKIM verification
  *             (bounded by max_headers/max_header_bytes); Authentication-
- *             Results headers with our authserv-id are noted by index
+ *             Results headers with our authserv-id are noted by index;
+ *             inbound: the From domains (DMARC) and X-Postern-DMARC headers
  *   eoh/body  DKIM: an authenticated login's From must be its own
  *             (fromcheck.c; else 550 5.7.1 or unsigned per unowned_from,
  *             451 4.3.0 when that cannot be checked), then pick the key
@@ -35,7 +36,10 @@
  *             then add the DKIM-Signature header(s); remove every
  *             Authentication-Results header that claims our authserv-id
  *             (any message), and for inbound mail add ours at the top:
- *             SPF (spf.c) and DKIM (verify.c) results
+ *             SPF (spf.c), DKIM (verify.c) and DMARC (dmarc.c) results;
+ *             then the DMARC disposition: 550 5.7.1, the header
+ *             X-Postern-DMARC: quarantine (incoming ones removed) or
+ *             Postfix's hold queue
  *   abort/close  forget the message / the session
  *
  * Diagnostics: one info line per expanded group and per signature, one
@@ -55,10 +59,12 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "cidr.h"
 #include "hash.h"
 #include "log.h"
 #include "mem.h"
 #include "milter.h"
+#include "msghdr.h"
 
 struct mrcpt {
     char *arg;     /* as Postfix sent it (for smfi_delrcpt) */
@@ -68,10 +74,12 @@ struct mrcpt {
 
 #define MILTER_HELO_MAX 255
 #define AR_NAME "Authentication-Results"
+#define XDMARC_NAME "X-Postern-DMARC"
 
 struct mconn {
     char client[64];
     char helo[MILTER_HELO_MAX + 1];
+    char host[256];       /* the client's verified name, or "[IP]" */
     int leadspc;          /* header values keep their leading space */
     char *login;          /* SASL login or NULL */
     char *sender;         /* bare envelope sender, lower-case ("" for <>) */
@@ -85,6 +93,12 @@ struct mconn {
     int *ar_ours;         /* 1-based indexes of those claiming our id */
     size_t n_ar_ours;
     int ar_overflow;
+    int dmarc;            /* evaluate DMARC (inbound, [milter] dmarc) */
+    char *from_dom[DMARC_FROM_MAX]; /* distinct From domains */
+    size_t nfrom;
+    int from_bad;         /* a From without a usable address, or more
+                             than DMARC_FROM_MAX domains */
+    size_t n_xdmarc;      /* X-Postern-DMARC headers that came in */
 };
 
 static struct mconn *conn_of(SMFICTX *ctx)
@@ -130,6 +144,19 @@ void milter_metrics_register(void)
         METRICS_COUNTER, "postern_milter_spf_total",
         "SPF results of inbound mail (pass, fail, softfail, none, ...).",
         "result");
+    m->dmarc = metrics_register(
+        METRICS_COUNTER, "postern_milter_dmarc_total",
+        "DMARC results of inbound mail per From domain (pass, fail, none, "
+        "temperror, permerror).", "result");
+    m->dmarc_action = metrics_register(
+        METRICS_COUNTER, "postern_milter_dmarc_actions_total",
+        "Inbound messages acted on for DMARC (rejected, quarantined, held).",
+        "action");
+    m->dmarc_dropped = metrics_register(
+        METRICS_COUNTER, "postern_milter_dmarc_results_dropped_total",
+        "DMARC results not written to dmarc_results (queue over "
+        "dmarc_queue_max while the database was away).", NULL);
+    metrics_series(m->dmarc_dropped, NULL);
     metrics_series(m->expanded, NULL);
     metrics_series(m->refusals, NULL);
 }
@@ -178,6 +205,10 @@ static void message_reset(struct mconn *c)
     c->ar_ours = NULL;
     c->n_ar_ours = c->ar_seen = 0;
     c->ar_overflow = c->inbound = 0;
+    for (size_t i = 0; i < c->nfrom; i++)
+        free(c->from_dom[i]);
+    c->nfrom = c->n_xdmarc = 0;
+    c->from_bad = c->dmarc = 0;
 }
 
 /* bare_address - "<User@Dom>" -> "user@dom" (local part kept as sent). */
@@ -254,7 +285,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
     (void)f2;
     (void)f3;
     *pf0 = f0 & (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS |
-                 SMFIF_CHGHDRS);
+                 SMFIF_CHGHDRS | SMFIF_QUARANTINE);
     *pf1 = milter_protocol(f1);
     *pf2 = *pf3 = 0;
     c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
@@ -265,9 +296,11 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
     struct mconn *c = conn_get(ctx);
 
-    (void)host;
     message_reset(c); /* a new client on the same session (XCLIENT) */
     c->client[0] = c->helo[0] = '\0';
+    if (!host || str_copy_bounded(c->host, sizeof(c->host), host,
+                                  strlen(host)) < 0)
+        c->host[0] = '\0';
     if (sa && sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr,
                   c->client, sizeof(c->client));
@@ -316,7 +349,12 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
     if (cfg->dkim_sign && trusted)
         c->sign = sign_begin();
     /* no client address: a local submission (non_smtpd_milters) */
-    c->inbound = !trusted && c->client[0] && (cfg->verify || cfg->spf);
+    c->inbound = !trusted && c->client[0] &&
+                 (cfg->verify || cfg->spf || cfg->dmarc);
+    /* our own networks (default loopback: a local submission, a content
+       filter's re-injection) are not evaluated */
+    c->dmarc = c->inbound && cfg->dmarc &&
+               !cidr_list_contains(cfg->dmarc_own_networks, c->client);
     if (c->inbound && cfg->verify)
         c->verify = verify_begin();
     return SMFIS_CONTINUE;
@@ -435,6 +473,68 @@ static void note_ar(struct mconn *c, const char *value)
     c->ar_ours[c->n_ar_ours++] = (int)c->ar_seen;
 }
 
+/* from_domain_add - the domain of one From mailbox (text inside
+   v[0..len)), once; a mailbox without a usable domain marks from_bad */
+static void from_domain_add(struct mconn *c, const char *v, size_t len)
+{
+    char box[MILTER_ADDR_MAX + 1];
+    const char *at;
+    size_t dl;
+
+    if (!msghdr_mailbox(v, len, box, sizeof(box)) ||
+        (at = strrchr(box, '@')) == NULL || (dl = strlen(at + 1)) == 0 ||
+        dl > 253) {
+        c->from_bad = 1;
+        return;
+    }
+    str_lower(box, strlen(box));
+    if (at[dl] == '.')
+        box[at - box + dl] = '\0'; /* a trailing dot */
+    for (const char *p = at + 1; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '.')) {
+            c->from_bad = 1;
+            return;
+        }
+    for (size_t i = 0; i < c->nfrom; i++)
+        if (!strcmp(c->from_dom[i], at + 1))
+            return;
+    if (c->nfrom >= DMARC_FROM_MAX) {
+        c->from_bad = 1;
+        return;
+    }
+    c->from_dom[c->nfrom++] = xstrdup(at + 1);
+}
+
+/* note_from - the From field's mailboxes (a comma outside quotes,
+   comments and angle brackets separates them: RFC 5322 mailbox-list) */
+static void note_from(struct mconn *c, const char *value)
+{
+    const char *start = value;
+    int quoted = 0, angle = 0, comment = 0;
+
+    for (const char *p = value;; p++) {
+        if (*p == '\0' || (*p == ',' && !quoted && !angle && !comment)) {
+            from_domain_add(c, start, (size_t)(p - start));
+            if (*p == '\0')
+                break;
+            start = p + 1;
+        } else if (*p == '\\' && p[1] && (quoted || comment)) {
+            p++;
+        } else if (*p == '"' && !comment) {
+            quoted = !quoted;
+        } else if (!quoted && *p == '(') {
+            comment++;
+        } else if (!quoted && *p == ')' && comment) {
+            comment--;
+        } else if (!quoted && !comment && *p == '<') {
+            angle = 1;
+        } else if (!quoted && !comment && *p == '>') {
+            angle = 0;
+        }
+    }
+}
+
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
     struct mconn *c = conn_of(ctx);
@@ -445,6 +545,10 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
         return SMFIS_TEMPFAIL;
     if (!strcasecmp(name, AR_NAME))
         note_ar(c, value);
+    if (c->dmarc && !strcasecmp(name, "From"))
+        note_from(c, value);
+    if (c->inbound && !strcasecmp(name, XDMARC_NAME))
+        c->n_xdmarc++;
     if (c->verify)
         verify_header(milter_ctx, c->verify, name, value, c->leadspc);
     if (c->sign && sign_header(milter_ctx, c->sign, name, bare) < 0)
@@ -721,14 +825,107 @@ static void count_dkim(const char *entry)
     metrics_inc(milter_metrics.dkim_verify, METRICS_L(n ? word : "other"));
 }
 
-/* add_auth_results - SPF and DKIM results of inbound mail, one header */
+/* rcpt_action - the DMARC action for this message: each recipient
+   domain's domains.dmarc_action or [milter] dmarc_action, the most
+   lenient of them (record > quarantine > reject: one recipient domain
+   that only records keeps the message for all, rather than refusing mail
+   that domain wants) */
+static int rcpt_action(struct mconn *c)
+{
+    static const char *const names[] = {"reject", "quarantine", "record"};
+    int act = -1;
+
+    for (size_t i = 0; i < c->nrcpt; i++) {
+        const char *at = strrchr(c->rcpt[i].addr, '@');
+        char v[16];
+        int a = milter_ctx->cfg->dmarc_action;
+        if (at && milter_dmarc_action(milter_ctx, at + 1, v, sizeof(v)))
+            for (int k = 0; k < 3; k++)
+                if (!strcmp(v, names[k]))
+                    a = k;
+        act = act < 0 ? a : dmarc_lenient(act, a);
+    }
+    return act < 0 ? milter_ctx->cfg->dmarc_action : act;
+}
+
+/* dmarc_message - evaluate DMARC (dmarc.c) into ar and logs */
+static void dmarc_message(struct mconn *c, const char *spf, struct str *ar,
+                          struct strvec *logs, struct dmarc_outcome *out)
+{
+    struct dmarc_input in = {0};
+    const char *at = strrchr(c->sender, '@');
+    const char *rat = c->nrcpt ? strrchr(c->rcpt[0].addr, '@') : NULL;
+
+    in.client = c->client;
+    in.host = c->host;
+    in.helo = c->helo;
+    in.mailfrom_domain = at ? at + 1 : "";
+    in.spf = spf;
+    in.rcpt_domain = rat ? rat + 1 : NULL;
+    in.action = rcpt_action(c);
+    for (size_t i = 0; i < c->nfrom; i++)
+        in.from_domains[i] = c->from_dom[i];
+    in.nfrom = c->nfrom;
+    in.from_bad = c->from_bad;
+    verify_results(c->verify, &in);
+    dmarc_eval(milter_ctx, &in, ar, logs, out);
+    dmarc_input_free(&in);
+}
+
+/* dmarc_act - the disposition: 550 5.7.1, or quarantine (header or
+   Postfix's hold queue); forged X-Postern-DMARC headers are removed */
+static sfsistat dmarc_act(SMFICTX *ctx, struct mconn *c,
+                          const struct dmarc_outcome *o)
+{
+    const struct milter_config *cfg = milter_ctx->cfg;
+    struct str text = STR_INIT;
+    sfsistat st = SMFIS_CONTINUE;
+
+    for (size_t i = c->n_xdmarc; i > 0 && st == SMFIS_CONTINUE; i--)
+        if (smfi_chgheader(ctx, XDMARC_NAME, (int)i, NULL) != MI_SUCCESS)
+            st = tempfail(ctx, "451", "4.3.0", "Cannot remove a header");
+    if (st != SMFIS_CONTINUE || o->disposition == DMARC_POL_NONE)
+        return st;
+    if (o->disposition == DMARC_POL_REJECT) {
+        str_appendf(&text, "Message rejected: it fails the DMARC policy "
+                    "(p=reject) of its From domain %s", o->reject_domain);
+        metrics_inc(milter_metrics.dmarc_action, METRICS_L("rejected"));
+        decision(ctx, c, "reject", "dmarc", NULL, str_cstr(&text));
+        smfi_setreply(ctx, "550", "5.7.1", (char *)str_cstr(&text));
+        str_free(&text);
+        return SMFIS_REJECT;
+    }
+    str_appendf(&text, "quarantined: fails the DMARC policy of %s",
+                o->reject_domain);
+    if (cfg->dmarc_quarantine == DMARC_Q_HOLD) {
+        if (smfi_quarantine(ctx, (char *)str_cstr(&text)) != MI_SUCCESS)
+            st = tempfail(ctx, "451", "4.3.0", "Cannot quarantine");
+        else
+            metrics_inc(milter_metrics.dmarc_action, METRICS_L("held"));
+    } else if (insert_header(ctx, c, XDMARC_NAME, "quarantine") !=
+               MI_SUCCESS) {
+        st = tempfail(ctx, "451", "4.3.0", "Cannot add a header");
+    } else {
+        metrics_inc(milter_metrics.dmarc_action, METRICS_L("quarantined"));
+    }
+    if (st == SMFIS_CONTINUE)
+        decision(ctx, c, cfg->dmarc_quarantine == DMARC_Q_HOLD ? "hold"
+                                                               : "quarantine",
+                 "dmarc", NULL, str_cstr(&text));
+    str_free(&text);
+    return st;
+}
+
+/* add_auth_results - SPF, DKIM and DMARC results of inbound mail, one
+   header; then the DMARC disposition */
 static sfsistat add_auth_results(SMFICTX *ctx, struct mconn *c)
 {
     const struct milter_config *cfg = milter_ctx->cfg;
     const char *spf = cfg->spf ? milter_spf_check(c->client, c->helo, c->sender)
                                : NULL;
     struct str ar = STR_INIT, dkim = STR_INIT;
-    struct strvec dlog = {0};
+    struct strvec dlog = {0}, mlog = {0};
+    struct dmarc_outcome dm = {DMARC_POL_NONE, ""};
     sfsistat st = SMFIS_CONTINUE;
 
     /* bounded: an address, a HELO name, one result per signature (at most
@@ -745,10 +942,12 @@ static sfsistat add_auth_results(SMFICTX *ctx, struct mconn *c)
         verify_eom(c->verify, &dkim, &dlog);
         str_append(&ar, dkim.data ? dkim.data : "", dkim.len);
     }
-    if ((spf || c->verify) && insert_header(ctx, c, AR_NAME, ar.data) !=
-                                  MI_SUCCESS)
+    if (c->dmarc)
+        dmarc_message(c, spf, &ar, &mlog, &dm);
+    if ((spf || c->verify || c->dmarc) &&
+        insert_header(ctx, c, AR_NAME, ar.data) != MI_SUCCESS)
         st = tempfail(ctx, "451", "4.3.0", "Cannot add a header");
-    if (st == SMFIS_CONTINUE && (spf || c->verify)) {
+    if (st == SMFIS_CONTINUE && (spf || c->verify || c->dmarc)) {
         struct str line = STR_INIT;
         str_appendf(&line, "helo=<%s> spf=%s; ", log_safe_cstr(c->helo),
                     spf ? spf : "-");
@@ -761,14 +960,19 @@ static sfsistat add_auth_results(SMFICTX *ctx, struct mconn *c)
             metrics_inc(milter_metrics.dkim_verify, METRICS_L("none"));
         str_append_cstr(&line, !c->verify ? "dkim -"
                                : dlog.n ? "" : "dkim=none");
+        for (size_t i = 0; i < mlog.n; i++)
+            str_appendf(&line, "; %s", log_safe_cstr(mlog.v[i]));
         if (spf)
             metrics_inc(milter_metrics.spf, METRICS_L(spf));
         decision(ctx, c, "authres", "inbound", NULL, str_cstr(&line));
         str_free(&line);
     }
+    if (st == SMFIS_CONTINUE && c->dmarc)
+        st = dmarc_act(ctx, c, &dm);
     str_free(&ar);
     str_free(&dkim);
     strvec_free(&dlog);
+    strvec_free(&mlog);
     return st;
 }
 
@@ -815,7 +1019,8 @@ static sfsistat mlfi_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
     .xxfi_name = "postern-milter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+    .xxfi_flags = SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS | SMFIF_CHGHDRS |
+                  SMFIF_QUARANTINE,
     .xxfi_connect = mlfi_connect,
     .xxfi_helo = mlfi_helo,
     .xxfi_envfrom = mlfi_envfrom,

@@ -49,6 +49,8 @@ static const struct cfg_def milter_defs[] = {
      offsetof(struct milter_config, trusted_networks), NULL},
     {"dkim_missing_key", CFG_ENUM, "pass", 0, 0,
      offsetof(struct milter_config, dkim_missing_key), "pass|tempfail"},
+    {"dkim_fallback", CFG_STR, "none", 1, 253,
+     offsetof(struct milter_config, dkim_fallback), NULL},
     {"unowned_from", CFG_ENUM, "reject", 0, 0,
      offsetof(struct milter_config, unowned_from), "reject|unsigned"},
     {"max_headers", CFG_INT, "1000", 10, 100000,
@@ -66,6 +68,27 @@ static const struct cfg_def milter_defs[] = {
      offsetof(struct milter_config, poll_interval), NULL},
     {"recipient_delimiter", CFG_STR, "+", 0, ADDR_DELIM_MAX,
      offsetof(struct milter_config, recipient_delimiter), NULL},
+    {"dmarc", CFG_BOOL, "yes", 0, 0, offsetof(struct milter_config, dmarc),
+     NULL},
+    {"dmarc_action", CFG_ENUM, "reject", 0, 0,
+     offsetof(struct milter_config, dmarc_action), "reject|quarantine|record"},
+    {"dmarc_quarantine", CFG_ENUM, "header", 0, 0,
+     offsetof(struct milter_config, dmarc_quarantine), "header|hold"},
+    {"dmarc_trusted_forwarders", CFG_STR, "", 0, 2048,
+     offsetof(struct milter_config, dmarc_trusted_forwarders), NULL},
+    {"dmarc_mailing_lists", CFG_STR, "", 0, 2048,
+     offsetof(struct milter_config, dmarc_mailing_lists), NULL},
+    {"dmarc_own_networks", CFG_STR, "127.0.0.0/8, ::1/128", 0, 2048,
+     offsetof(struct milter_config, dmarc_own_networks), NULL},
+    {"dmarc_psl_file", CFG_STR,
+     "/usr/share/publicsuffix/public_suffix_list.dat", 1, 1024,
+     offsetof(struct milter_config, dmarc_psl_file), NULL},
+    {"dmarc_dns_timeout", CFG_TIME, "2s", 1000, 30000,
+     offsetof(struct milter_config, dmarc_dns_timeout), NULL},
+    {"dmarc_queue_max", CFG_INT, "100000", 100, 10000000,
+     offsetof(struct milter_config, dmarc_queue_max), NULL},
+    {"dmarc_record", CFG_BOOL, "yes", 0, 0,
+     offsetof(struct milter_config, dmarc_record), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def ldap_defs[] = {
@@ -82,7 +105,8 @@ static size_t milter_sections(void *cfg, struct cfg_section *secs)
     return 3;
 }
 
-static int check_networks(const char *list, struct str *err)
+static int check_networks(const char *key, const char *list, int hosts,
+                          struct str *err)
 {
     char item[80], addr[64];
     const char *cur = list;
@@ -92,6 +116,8 @@ static int check_networks(const char *list, struct str *err)
     while ((rc = cfg_list_next(&cur, item, sizeof(item))) > 0) {
         char *slash = strchr(item, '/');
         long bits = -1;
+        if (hosts && item[0] == '.' && item[1] && !strchr(item, '/'))
+            continue; /* a host-name suffix */
         if (slash) {
             char *end;
             bits = strtol(slash + 1, &end, 10);
@@ -108,7 +134,8 @@ static int check_networks(const char *list, struct str *err)
     if (rc == 0)
         return 0;
 bad:
-    str_appendf(err, "[milter] trusted_networks: bad network '%s'", item);
+    str_appendf(err, "[milter] %s: bad %s '%s'", key,
+                hosts ? "network or .host-suffix" : "network", item);
     return -1;
 }
 
@@ -144,7 +171,15 @@ static int milter_check(void *cfgp, struct str *err)
 
     if (milter_listen_spec(cfg->srv.listen, &spec, err) < 0 ||
         ldapgroup_check_config(&cfg->ldap, err) < 0 ||
-        check_networks(cfg->trusted_networks, err) < 0 ||
+        check_networks("trusted_networks", cfg->trusted_networks, 0,
+                       err) < 0 ||
+        check_networks("dmarc_trusted_forwarders",
+                       cfg->dmarc_trusted_forwarders, 0, err) < 0 ||
+        check_networks("dmarc_mailing_lists", cfg->dmarc_mailing_lists, 1,
+                       err) < 0 ||
+        check_networks("dmarc_own_networks", cfg->dmarc_own_networks, 0,
+                       err) < 0 ||
+        sign_fallback_check(cfg->dkim_fallback, err) < 0 ||
         check_authserv_id(cfg, err) < 0)
         rc = -1;
     str_free(&spec);

@@ -28,6 +28,10 @@
  * snapshot is loaded (database unreachable since the start), policy-group
  * questions are LK_TEMP; afterwards the last snapshot serves while the
  * database is away.
+ *
+ * The snapshot also holds domains.dmarc_action of every domain that has
+ * one (milter_dmarc_action, for milter/dmarc.c); without send_rules_sql
+ * there is no snapshot and every domain uses [milter] dmarc_action.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -94,6 +98,8 @@ int milter_user_addresses(struct mctx *m, struct mres *r, const char *login,
 struct mload {
     struct pgroup_set *set;
     struct aliasdom alias;       /* alias domain -> target */
+    struct arena dm_arena;       /* domains.dmarc_action (milter/dmarc.c) */
+    struct strmap dmarc;         /* domain -> "reject"/"quarantine"/"record" */
 };
 
 struct msnap {
@@ -115,10 +121,27 @@ static void pg_free(void *p)
         return;
     pgroup_set_free(l->set);
     aliasdom_free(&l->alias);
+    strmap_free(&l->dmarc);
+    arena_free(&l->dm_arena);
     free(l);
 }
 
-/* pg_load - the alias domains, then the policy groups with their address
+#define SQL_DMARC_ACTIONS \
+    "SELECT name, dmarc_action FROM domains WHERE dmarc_action IS NOT NULL"
+
+static int dmarc_row(void *ctx, unsigned ncols, char **v,
+                     const unsigned long *lens)
+{
+    struct mload *l = ctx;
+
+    (void)lens;
+    if (ncols == 2 && v[0] && v[1] && strlen(v[0]) <= ADDR_DOMAIN_MAX)
+        strmap_put(&l->dmarc, arena_strdup_lower(&l->dm_arena, v[0]),
+                   arena_strdup(&l->dm_arena, v[1]));
+    return 0;
+}
+
+/* pg_load - the alias domains, the per-domain DMARC actions, then the policy groups with their address
    and domain members in canonical form (a member's +extension is kept:
    the snapshot loader does not know the delimiter) */
 static void *pg_load(struct db *db, struct str *err)
@@ -126,7 +149,9 @@ static void *pg_load(struct db *db, struct str *err)
     struct mload *l = xcalloc(1, sizeof(*l));
 
     aliasdom_init(&l->alias);
+    strmap_init(&l->dmarc, 16);
     if (aliasdom_load(&l->alias, db, err) < 0 ||
+        db_query(db, SQL_DMARC_ACTIONS, NULL, 0, dmarc_row, l, err) < 0 ||
         (l->set = pgroup_load_canonical(db, NULL, aliasdom_target, &l->alias,
                                         1, err)) == NULL) {
         pg_free(l);
@@ -246,6 +271,18 @@ int milter_canonical(struct mctx *m, const char *in, int flags,
     rc = addr_canonical(in, strlen(in), m->cfg->recipient_delimiter, flags,
                         s ? aliasdom_target : NULL, s ? &s->data->alias : NULL,
                         out, &why);
+    if (s)
+        snap_put(m->pgroups, s);
+    return rc;
+}
+
+int milter_dmarc_action(struct mctx *m, const char *domain, char *out,
+                        size_t outsize)
+{
+    struct msnap *s = m->pgroups ? snap_get(m->pgroups) : NULL;
+    const char *v = s ? strmap_get(&s->data->dmarc, domain) : NULL;
+    int rc = v && str_copy_bounded(out, outsize, v, strlen(v)) == 0;
+
     if (s)
         snap_put(m->pgroups, s);
     return rc;

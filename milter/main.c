@@ -208,7 +208,8 @@ static int run(const struct daemon *d)
     daemon_drop_privileges(d);
     if (sign_global_init(&err) < 0 ||
         verify_global_init(cfg->max_signatures, &err) < 0 ||
-        (cfg->spf && milter_spf_global_init(&err) < 0))
+        (cfg->spf && milter_spf_global_init(&err) < 0) ||
+        dmarc_global_init(&m, &err) < 0)
         log_fatal("%s", str_cstr(&err));
     milter_ctx = &m;
     signal(SIGPIPE, SIG_IGN);
@@ -216,12 +217,14 @@ static int run(const struct daemon *d)
         log_fatal("%s", str_cstr(&err));
     log_info("postern-milter %s started (listening on %s)", POSTERN_VERSION,
              cfg->srv.listen);
-    log_info("inbound mail: SPF %s, DKIM verification %s, authserv-id %s",
-             cfg->spf ? "on" : "off", cfg->verify ? "on" : "off",
+    log_info("inbound mail: SPF %s, DKIM verification %s, DMARC %s, "
+             "authserv-id %s", cfg->spf ? "on" : "off",
+             cfg->verify ? "on" : "off", cfg->dmarc ? "on" : "off",
              cfg->authserv_id);
     rc = serve(d, hupfd);
     log_info("postern-milter stopping");
     metrics_http_stop();
+    dmarc_global_end(); /* its last flush uses the pool */
     milter_groups_stop(&m);
     milter_pool_free(m.pool);
     sign_global_end();

@@ -19,6 +19,8 @@
  *   spf.c        SPF with libspf2 (inbound)
  *   dns.c        the per-thread DNS query service of libopendkim
  *   authres.c    Authentication-Results: reading authserv-ids, quoting
+ *   dmarc.c      DMARC (RFC 7489) of inbound mail: policy discovery,
+ *                alignment, disposition, the dmarc_results writer thread
  *
  * Threads: libmilter runs callbacks in its own threads.  The only shared
  * mutable state is the handle pool, the LDAP group caches and the policy
@@ -52,6 +54,10 @@
 enum missing_key { MISSING_KEY_PASS, MISSING_KEY_TEMPFAIL };
 /* an authenticated login's From: it may not use: 550 5.7.1, or unsigned */
 enum unowned_from { UNOWNED_FROM_REJECT, UNOWNED_FROM_UNSIGNED };
+/* [milter] dmarc_action, domains.dmarc_action: the order of the enum
+   strings "reject|quarantine|record", most lenient last */
+enum dmarc_action { DMARC_ACT_REJECT, DMARC_ACT_QUARANTINE, DMARC_ACT_RECORD };
+enum dmarc_quarantine { DMARC_Q_HEADER, DMARC_Q_HOLD };
 
 struct milter_config {
     struct server_config srv;      /* listen, user, unix_socket_mode */
@@ -67,6 +73,7 @@ struct milter_config {
     int dkim_sign;
     char *trusted_networks;        /* clients whose mail is signed */
     int dkim_missing_key;          /* enum missing_key */
+    char *dkim_fallback;           /* none|parent|DOMAIN (sign.c) */
     int unowned_from;              /* enum unowned_from */
     long long max_headers;
     long long max_header_bytes;
@@ -76,6 +83,16 @@ struct milter_config {
     long long max_signatures;      /* DKIM signatures verified per message */
     long long poll_interval;       /* ms, policy-group snapshot reloads */
     char *recipient_delimiter;     /* addr_canonical: "+" */
+    int dmarc;                     /* DMARC evaluation of inbound mail */
+    int dmarc_action;              /* enum dmarc_action */
+    int dmarc_quarantine;          /* enum dmarc_quarantine */
+    char *dmarc_trusted_forwarders; /* networks: evaluated, not enforced */
+    char *dmarc_mailing_lists;     /* networks or .host-suffixes: likewise */
+    char *dmarc_own_networks;      /* clients never evaluated */
+    char *dmarc_psl_file;          /* the Public Suffix List */
+    long long dmarc_dns_timeout;   /* ms, per _dmarc lookup */
+    long long dmarc_queue_max;     /* result tuples waiting for SQL */
+    int dmarc_record;              /* write dmarc_results */
     struct ldapc_config ldap;
     struct db_config db;
 };
@@ -251,6 +268,14 @@ int sign_key_settled(const struct stat *st, time_t now);
    (lib/msghdr.h msghdr_mailbox), or NULL: no From, several From fields or
    mailboxes, a group, malformed.  Valid after the headers. */
 const char *sign_from(const struct msign *s);
+/* sign_fallback_check - is [milter] dkim_fallback none, parent or a domain
+   name (lower-cased in place); 0, or -1 + *err */
+int sign_fallback_check(char *value, struct str *err);
+/* sign_parent_domains - the parent domains of domain, nearest first, not
+   above its organizational domain (org, from the Public Suffix List; NULL
+   or "" = none known), into out; the number added */
+size_t sign_parent_domains(const char *domain, const char *org,
+                           struct strvec *out);
 
 /* fromcheck.c */
 /* from_owned - may the SASL login use the From address from (NULL: none
@@ -274,6 +299,12 @@ void verify_body(struct mverify *v, const unsigned char *buf, size_t len);
 /* verify_eom - append ";\n\tdkim=..." per signature to ar, one log text
    per result to logs */
 void verify_eom(struct mverify *v, struct str *ar, struct strvec *logs);
+/* verify_results - after verify_eom: each signature's d=, s= and result
+   word into in->dkim (for DMARC; strings allocated, freed by
+   dmarc_input_free) */
+struct dmarc_input;
+void verify_results(struct mverify *v, struct dmarc_input *in);
+void dmarc_input_free(struct dmarc_input *in);
 
 /* dns.c */
 struct dkim_lib;
@@ -295,6 +326,92 @@ int ar_authserv_id(const char *value, char *out, size_t outsize);
 int ar_is_ours(const char *value, const char *authserv_id);
 /* ar_append_value - v as a token or a quoted-string; 0 or -1 */
 int ar_append_value(struct str *s, const char *v);
+
+/* dmarc.c: see the top of dmarc.c for the whole design */
+enum dmarc_result { DMARC_RES_NONE, DMARC_RES_PASS, DMARC_RES_FAIL,
+                    DMARC_RES_TEMPERROR, DMARC_RES_PERMERROR };
+enum dmarc_policy { DMARC_POL_UNSET = -1, DMARC_POL_NONE,
+                    DMARC_POL_QUARANTINE, DMARC_POL_REJECT };
+enum dmarc_reason { DMARC_WHY_NONE, DMARC_WHY_SAMPLED_OUT,
+                    DMARC_WHY_TRUSTED_FORWARDER, DMARC_WHY_MAILING_LIST,
+                    DMARC_WHY_LOCAL_POLICY };
+/* enum dmarc_policy values double as dispositions: none, quarantine,
+   reject */
+
+/* dmarc_decide - the disposition of one evaluated message, a pure
+   function (RFC 7489 6.6.4 and 6.7): result and the applied policy (p, or
+   sp for a subdomain), pct and a draw in 0..99 (the message is sampled in
+   when draw < pct), exempt (DMARC_WHY_NONE, _TRUSTED_FORWARDER or
+   _MAILING_LIST) and the recipient domain's action.  The disposition
+   (DMARC_POL_NONE/QUARANTINE/REJECT) is returned, the reason why it
+   differs from the policy in *reason. */
+int dmarc_decide(int result, int policy, int pct, int draw, int exempt,
+                 int action, int *reason);
+/* dmarc_aligned - do domains a and b align (RFC 7489 3.1): strict: equal;
+   relaxed: the same organizational domain (orgdomain: NULL = the last two
+   labels, for tests without a list).  1 or 0. */
+typedef const char *(*dmarc_org_fn)(const char *domain, char *buf,
+                                    size_t size);
+int dmarc_aligned(const char *a, const char *b, int strict,
+                  dmarc_org_fn orgdomain);
+/* dmarc_lenient - the more lenient of two actions (record > quarantine >
+   reject): a message to several recipient domains */
+int dmarc_lenient(int a, int b);
+/* dmarc_exempt - is the client a trusted forwarder or a mailing-list host
+   ([milter] dmarc_trusted_forwarders, dmarc_mailing_lists: networks, or
+   ".suffix"/name of the client's verified host name)?  DMARC_WHY_* */
+int dmarc_exempt(const struct milter_config *cfg, const char *ip,
+                 const char *host);
+/* dmarc_parse_record - the tags of a DMARC record through libopendmarc;
+   0 or -1 (not a valid DMARC record) */
+struct dmarc_rec {
+    int p, sp;              /* enum dmarc_policy; sp DMARC_POL_UNSET */
+    int pct;
+    char adkim, aspf;       /* 'r' or 's' */
+    char fo[17];
+    char rua[1001];
+};
+int dmarc_parse_record(const char *txt, const char *domain,
+                       struct dmarc_rec *rec);
+
+/* dmarc_global_init - the suffix list and the dmarc_results writer (it
+   borrows a handle of m's pool once a second); 0 or -1 + *err */
+struct mctx;
+int dmarc_global_init(struct mctx *m, struct str *err);
+void dmarc_global_end(void);
+/* milter_dmarc_action - the domains.dmarc_action of a recipient domain
+   from the policy-group snapshot (groups.c); 1 with out set, 0 none */
+struct mctx;
+int milter_dmarc_action(struct mctx *m, const char *domain, char *out,
+                        size_t outsize);
+
+/* One message's DMARC evaluation (dmarc_eval), filled by callbacks.c */
+struct dmarc_dkim {
+    char *domain, *selector;
+    const char *result;     /* "pass", "fail", ... (static) */
+};
+#define DMARC_FROM_MAX 4    /* distinct From domains evaluated */
+#define DMARC_DKIM_MAX 64
+struct dmarc_input {
+    const char *client, *host, *helo;
+    const char *mailfrom_domain; /* "" for <> */
+    const char *spf;             /* result word or NULL (not checked) */
+    const char *rcpt_domain;     /* the first recipient's */
+    int action;                  /* the most lenient of the recipients' */
+    const char *from_domains[DMARC_FROM_MAX];
+    size_t nfrom;
+    int from_bad;                /* no usable From (none, malformed) */
+    struct dmarc_dkim dkim[DMARC_DKIM_MAX];
+    size_t ndkim;
+};
+struct dmarc_outcome {
+    int disposition;            /* the strictest over the From domains */
+    char reject_domain[256];    /* the domain whose policy rejects */
+};
+/* dmarc_eval - evaluate, append ";\n\tdmarc=..." per From domain to ar,
+   log text per domain to logs, queue the results for SQL, count them */
+void dmarc_eval(struct mctx *m, const struct dmarc_input *in, struct str *ar,
+                struct strvec *logs, struct dmarc_outcome *out);
 
 /* The program's state, shared by all threads (read-only except the pool,
    the LDAP group caches and the policy-group snapshot, which lock). */
@@ -322,6 +439,9 @@ struct milter_metrics {
     struct metrics_family *dkim_sign;   /* result */
     struct metrics_family *dkim_verify; /* result */
     struct metrics_family *spf;         /* result */
+    struct metrics_family *dmarc;       /* result */
+    struct metrics_family *dmarc_action; /* rejected, quarantined, ... */
+    struct metrics_family *dmarc_dropped; /* results not written */
 };
 extern struct milter_metrics milter_metrics;
 void milter_metrics_register(void);

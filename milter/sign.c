@@ -21,9 +21,25 @@
  * From fields, several mailboxes in one (RFC 5322 allows them with a
  * Sender), a group or a malformed value: never signed.  Before the keys
  * are read, callbacks.c asks fromcheck.c whether an authenticated login
- * may use that address at all (sign_from); the key is always the From
- * domain's own, so a From that passed that check is signed with its own
- * domain's key and never with another tenant's.
+ * may use that address at all (sign_from); the key is the From domain's
+ * own, or the fallback the admin configured for that domain (below), so a
+ * From that passed that check is never signed with another tenant's key
+ * by accident.
+ *
+ * Fallback keys: an active domain of ours with no active key of its own
+ * (of its dkim_selector, when set) is signed with the keys of another of
+ * our domains: domains.dkim_fallback (a domain) when set, else [milter]
+ * dkim_fallback: "none" (unsigned, as before), "parent" (the nearest
+ * parent domain with an active key, label by label, never above the
+ * organizational domain of the Public Suffix List: libpsl with the
+ * distribution's list, psl_latest), or a DOMAIN (a provider whose keys
+ * sign its customer domains).  Only one step: the fallback domain's own
+ * fallback is not followed.  A domain whose own active keys are all
+ * unusable gets no fallback (an error to see, not to paper over).  The signature's d= is the fallback key's
+ * domain (the key is published there, DKIM requires it): for a parent
+ * the signature is aligned with the From domain under relaxed DMARC
+ * alignment (same organizational domain), for a provider domain it gives
+ * DKIM pass without DMARC alignment.
  *
  * Outcomes: the From domain is not ours, or there is no single usable
  * From mailbox: no signature, no error.  Our domain without a usable key (no
@@ -51,6 +67,7 @@
 
 #include <dkim.h>
 #include <errno.h>
+#include <libpsl.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -73,6 +90,7 @@
 #define SIGN_KEY_SETTLE_S 2      /* a key file younger than this is re-read */
 
 static DKIM_LIB *dkim_lib; /* set once in sign_global_init */
+static psl_ctx_t *sign_psl; /* likewise; NULL: no list, no parent fallback */
 
 static const char *const sign_headers[] = {
     "from", "sender", "reply-to", "subject", "date", "message-id", "to", "cc",
@@ -96,6 +114,7 @@ struct msign {
     int overflow;            /* over the header limits: never signed */
     char from[ADDR_MAX + 1];               /* "" = no single usable From */
     char from_domain[ADDR_DOMAIN_MAX + 1]; /* "" likewise */
+    char sign_domain[ADDR_DOMAIN_MAX + 1]; /* d=: from_domain or fallback */
     DKIM *dkim[SIGN_KEYS_MAX];
     size_t ndkim;
     struct strvec keys;      /* "selector/domain" of each handle, for logs */
@@ -120,6 +139,9 @@ int sign_global_init(struct str *err)
         str_appendf(err, "libopendkim: cannot set the signing options");
         return -1;
     }
+    if ((sign_psl = psl_latest(NULL)) == NULL)
+        log_error("DKIM: no Public Suffix List (libpsl): "
+                  "dkim_fallback = parent signs nothing");
     return 0;
 }
 
@@ -232,6 +254,9 @@ void sign_global_end(void)
     if (dkim_lib)
         dkim_close(dkim_lib);
     dkim_lib = NULL;
+    if (sign_psl)
+        psl_free(sign_psl);
+    sign_psl = NULL;
     key_cache_free();
 }
 
@@ -330,16 +355,51 @@ static void keyrows_free(struct keyrows *k)
     strvec_free(&k->path);
 }
 
-/* our_domain - is the domain in the domains table?  LK_FOUND, LK_NOTFOUND,
-   LK_TEMP. */
-static int our_domain(struct mres *r, const char *domain, struct str *err)
+/* first_col - a db_row_fn keeping the first column of the first row */
+static int first_col(void *ctx, unsigned ncols, char **vals,
+                     const unsigned long *lens)
+{
+    (void)lens;
+    strvec_add(ctx, ncols > 0 && vals[0] ? vals[0] : "");
+    return 1;
+}
+
+/* domain_fallback - is the domain one of ours (active), and its
+   domains.dkim_fallback into fb ("" when NULL): LK_FOUND, LK_NOTFOUND,
+   LK_TEMP */
+static int domain_fallback(struct mres *r, const char *domain, char *fb,
+                           size_t fbsize, struct str *err)
 {
     static const char sql[] =
-        "SELECT 1 FROM domains WHERE name = ? AND active = 1";
+        "SELECT COALESCE(dkim_fallback, '') FROM domains"
+        " WHERE name = ? AND active = 1";
     struct db_param p[] = {DBP_S(domain)};
-    int rc = db_query(r->db, sql, p, 1, db_row_exists, NULL, err);
+    struct strvec v = STRVEC_INIT;
+    int rc = db_query(r->db, sql, p, 1, first_col, &v, err);
 
-    return rc < 0 ? LK_TEMP : rc > 0 ? LK_FOUND : LK_NOTFOUND;
+    fb[0] = '\0';
+    if (rc >= 0 && v.n > 0 &&
+        str_copy_bounded(fb, fbsize, v.v[0], strlen(v.v[0])) < 0)
+        fb[0] = '\0'; /* longer than a domain: the schema forbids it */
+    rc = rc < 0 ? LK_TEMP : v.n > 0 ? LK_FOUND : LK_NOTFOUND;
+    strvec_free(&v);
+    return rc;
+}
+
+/* domain_keys - the active keys of domain (only its dkim_selector when
+   set) into k; 0, or -1 + *err */
+static int domain_keys(struct mres *r, const char *domain, struct keyrows *k,
+                       struct str *err)
+{
+    static const char sql[] =
+        "SELECT k.selector, k.algorithm, k.key_path FROM dkim_keys k"
+        " JOIN domains d ON d.name = k.domain"
+        " WHERE k.domain = ? AND k.active = 1 AND d.active = 1"
+        " AND (d.dkim_selector IS NULL OR d.dkim_selector = k.selector)"
+        " ORDER BY k.algorithm, k.selector";
+    struct db_param p[] = {DBP_S(domain)};
+
+    return db_query(r->db, sql, p, 1, key_row, k, err) < 0 ? -1 : 0;
 }
 
 /* start_handle - one signing handle fed with the buffered headers. */
@@ -357,13 +417,13 @@ static int start_handle(struct msign *s, const char *selector,
         return -1;
     d = dkim_sign(dkim_lib, (const unsigned char *)"postern", NULL,
                   (dkim_sigkey_t)key.data, (const unsigned char *)selector,
-                  (const unsigned char *)s->from_domain, DKIM_CANON_RELAXED,
+                  (const unsigned char *)s->sign_domain, DKIM_CANON_RELAXED,
                   DKIM_CANON_RELAXED, alg, -1, &st);
     explicit_bzero(key.data, key.len);
     str_free(&key);
     if (d == NULL) {
         str_appendf(err, "key %s (%s._domainkey.%s): %s", path, selector,
-                    s->from_domain, dkim_getresultstr(st));
+                    s->sign_domain, dkim_getresultstr(st));
         return -1;
     }
     for (size_t i = 0; i < s->headers.n && st == DKIM_STAT_OK; i++)
@@ -380,26 +440,22 @@ static int start_handle(struct msign *s, const char *selector,
     return 0;
 }
 
-int sign_eoh(struct mctx *m, struct mres *r, struct msign *s,
-             struct str *err)
+/* start_domain - a signing handle per key of domain (d= domain); keys
+   that cannot be used are logged and skipped; the number of key rows
+   (usable or not), or -1 (SQL) */
+static int start_domain(struct mres *r, struct msign *s, const char *domain,
+                        struct str *err)
 {
-    static const char sql[] =
-        "SELECT k.selector, k.algorithm, k.key_path FROM dkim_keys k"
-        " JOIN domains d ON d.name = k.domain"
-        " WHERE k.domain = ? AND k.active = 1 AND d.active = 1"
-        " AND (d.dkim_selector IS NULL OR d.dkim_selector = k.selector)"
-        " ORDER BY k.algorithm, k.selector";
     struct keyrows k = {STRVEC_INIT, STRVEC_INIT, STRVEC_INIT};
-    struct db_param p[] = {DBP_S(s->from_domain)};
-    int rc, ours;
+    int n;
 
-    if (s->from_domain[0] == '\0' || s->overflow)
-        return 0; /* no single usable From, or over the limits: unsigned */
-    rc = db_query(r->db, sql, p, 1, key_row, &k, err);
-    if (rc < 0) {
+    if (domain_keys(r, domain, &k, err) < 0) {
         keyrows_free(&k);
         return -1;
     }
+    if (str_copy_bounded(s->sign_domain, sizeof(s->sign_domain), domain,
+                         strlen(domain)) < 0)
+        k.selector.n = 0; /* cannot happen: a domain fits */
     for (size_t i = 0; i < k.selector.n; i++) {
         size_t before = err->len;
         if (start_handle(s, k.selector.v[i], k.algorithm.v[i], k.path.v[i],
@@ -407,14 +463,87 @@ int sign_eoh(struct mctx *m, struct mres *r, struct msign *s,
             log_error("DKIM: %s", str_cstr(err) + before);
         str_truncate(err, before);
     }
+    n = (int)k.selector.n;
     keyrows_free(&k);
+    return n;
+}
+
+int sign_fallback_check(char *value, struct str *err)
+{
+    str_lower(value, strlen(value));
+    if (!strcmp(value, "none") || !strcmp(value, "parent") ||
+        (strchr(value, '.') && addr_domain_valid(value, strlen(value))))
+        return 0;
+    str_appendf(err, "[milter] dkim_fallback: none, parent or a domain "
+                     "name, not '%s'", value);
+    return -1;
+}
+
+size_t sign_parent_domains(const char *domain, const char *org,
+                           struct strvec *out)
+{
+    size_t dlen = strlen(domain), olen = org ? strlen(org) : 0, n = 0;
+    const char *p = domain;
+
+    /* org must be domain itself or a suffix of it at a label boundary */
+    if (olen == 0 || olen > dlen || strcmp(domain + dlen - olen, org) != 0 ||
+        (olen < dlen && domain[dlen - olen - 1] != '.'))
+        return 0;
+    while ((size_t)(p - domain) < dlen - olen && (p = strchr(p, '.')) != NULL) {
+        strvec_add(out, ++p);
+        n++;
+    }
+    return n;
+}
+
+/* start_fallback - sign with the keys of the fallback domain fb, or with
+   those of the nearest parent that has keys (fb = "parent"); 0, or -1 */
+static int start_fallback(struct mres *r, struct msign *s, const char *fb,
+                          struct str *err)
+{
+    struct strvec parents = STRVEC_INIT;
+    const char *org;
+    int rc = 0;
+
+    if (strcmp(fb, "parent") != 0)
+        return strcmp(fb, s->from_domain) && start_domain(r, s, fb, err) < 0
+               ? -1 : 0;
+    org = sign_psl ? psl_registrable_domain(sign_psl, s->from_domain) : NULL;
+    sign_parent_domains(s->from_domain, org, &parents);
+    /* the nearest parent with key rows; its keys unusable: no further */
+    for (size_t i = 0; i < parents.n && rc == 0; i++)
+        rc = start_domain(r, s, parents.v[i], err);
+    strvec_free(&parents);
+    return rc < 0 ? -1 : 0;
+}
+
+int sign_eoh(struct mctx *m, struct mres *r, struct msign *s,
+             struct str *err)
+{
+    char fb[ADDR_DOMAIN_MAX + 1];
+    int ours, own;
+
+    if (s->from_domain[0] == '\0' || s->overflow)
+        return 0; /* no single usable From, or over the limits: unsigned */
+    if ((own = start_domain(r, s, s->from_domain, err)) < 0)
+        return -1;
     if (s->ndkim > 0)
         return 0;
-    if ((ours = our_domain(r, s->from_domain, err)) < 0)
+    if ((ours = domain_fallback(r, s->from_domain, fb, sizeof(fb), err)) < 0)
         return -1;
     if (ours == LK_NOTFOUND)
         return 0; /* not our domain: not our signature */
+    if (own > 0)
+        fb[0] = '\0'; /* keys of its own, none usable: no fallback */
+    else if (fb[0] == '\0' && strcmp(m->cfg->dkim_fallback, "none") != 0)
+        snprintf(fb, sizeof(fb), "%s", m->cfg->dkim_fallback);
+    if (fb[0] && start_fallback(r, s, fb, err) < 0)
+        return -1;
+    if (s->ndkim > 0)
+        return 0;
     str_appendf(err, "no usable DKIM key for %s", s->from_domain);
+    if (fb[0])
+        str_appendf(err, " (nor of its fallback %s)", fb);
     if (m->cfg->dkim_missing_key == MISSING_KEY_TEMPFAIL)
         return -1;
     str_appendf(err, ": message passes unsigned");

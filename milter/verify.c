@@ -19,6 +19,9 @@
  * least 8 characters).  No signature: "dkim=none".  Over the header limits
  * or a header libopendkim refuses: "dkim=permerror" with the reason.
  *
+ * verify_results() hands each signature's d=, s= and result word to DMARC
+ * (dmarc.c) after verify_eom().
+ *
  * The DKIM_LIB of verification is created once before libmilter starts its
  * threads (its own DNS service, see dns.c) and only read afterwards.
  */
@@ -244,5 +247,25 @@ void verify_eom(struct mverify *v, struct str *ar, struct strvec *logs)
         size_t before = ar->len;
         append_sig(v, sigs[i], ar);
         strvec_add(logs, ar->data + before + 3);
+    }
+}
+
+void verify_results(struct mverify *v, struct dmarc_input *in)
+{
+    DKIM_SIGINFO **sigs = NULL;
+    int nsigs = 0;
+
+    if (v == NULL || v->dkim == NULL ||
+        dkim_getsiglist(v->dkim, &sigs, &nsigs) != DKIM_STAT_OK)
+        return;
+    for (int i = 0; i < nsigs && in->ndkim < DMARC_DKIM_MAX; i++) {
+        const unsigned char *d = dkim_sig_getdomain(sigs[i]);
+        const unsigned char *s = dkim_sig_getselector(sigs[i]);
+        const char *reason;
+        struct dmarc_dkim *k = &in->dkim[in->ndkim++];
+        k->domain = xstrdup(d ? (const char *)d : "");
+        str_lower(k->domain, strlen(k->domain));
+        k->selector = xstrdup(s ? (const char *)s : "");
+        k->result = sig_result(sigs[i], &reason);
     }
 }

@@ -25,7 +25,8 @@ static const struct cfg_def policyd_defs[] = {
     {"greylist_fail", CFG_ENUM, "pass", 0, 0, C(greylist_fail), "defer|pass"},
     {"ratelimit_fail", CFG_ENUM, "defer", 0, 0, C(ratelimit_fail),
      "defer|pass"},
-    {"checks", CFG_STR, "spf, sender_rules, greylist, ratelimit", 0, 256,
+    {"checks", CFG_STR, "spf, sender_rules, quota, greylist, ratelimit", 0,
+     256,
      C(checks), NULL},
     {"reject_text", CFG_STR, "Sender not allowed to write to this recipient",
      1, PD_TEXT_MAX, C(reject_text), NULL},
@@ -35,6 +36,10 @@ static const struct cfg_def policyd_defs[] = {
      PD_TEXT_MAX, C(greylist_text), NULL},
     {"ratelimit_text", CFG_STR, "Sending rate limit exceeded", 1, PD_TEXT_MAX,
      C(ratelimit_text), NULL},
+    {"quota_text", CFG_STR, "Mailbox is full", 1, PD_TEXT_MAX, C(quota_text),
+     NULL},
+    {"quota_cache_ttl", CFG_TIME, "30s", 0, 3600000, C(quota_cache_ttl),
+     NULL},
     {"hostname", CFG_STR, "", 0, 253, C(hostname), NULL},
     {"prune_interval", CFG_TIME, "10m", 1000, 86400000, C(prune_interval),
      NULL},
@@ -89,7 +94,7 @@ int pd_stage_of(const char *st)
  * parse the checks list: "name" runs at RCPT, "name:STATE" at that state.
  * Where a check can run: spf at MAIL, RCPT or DATA; sender_rules at RCPT
  * (it needs the recipient); greylist at RCPT or DATA; ratelimit at RCPT,
- * DATA or END-OF-MESSAGE.  The order of the checks is fixed (decide.c).
+ * DATA or END-OF-MESSAGE; quota at RCPT (it refuses one recipient).  The order of the checks is fixed (decide.c).
  */
 static int parse_checks(struct policyd_config *c, struct str *err)
 {
@@ -106,12 +111,14 @@ static int parse_checks(struct policyd_config *c, struct str *err)
          1u << ST_RCPT | 1u << ST_DATA},
         {"ratelimit", offsetof(struct policyd_config, ratelimit_on),
          1u << ST_RCPT | 1u << ST_DATA | 1u << ST_EOM},
+        {"quota", offsetof(struct policyd_config, quota_on), 1u << ST_RCPT},
     };
     const char *cur = c->checks;
     char item[64];
     int rc;
 
     c->sender_rules_on = c->greylist_on = c->ratelimit_on = c->spf_on = 0;
+    c->quota_on = 0;
     while ((rc = cfg_list_next(&cur, item, sizeof(item))) > 0) {
         char *colon = strchr(item, ':');
         int stage = ST_RCPT;
@@ -128,7 +135,8 @@ static int parse_checks(struct policyd_config *c, struct str *err)
                 break;
         if (i == sizeof(tab) / sizeof(tab[0]))
             return str_appendf(err, "[policyd] checks: unknown check '%s' "
-                               "(spf, sender_rules, greylist, ratelimit)",
+                               "(spf, sender_rules, quota, greylist, "
+                               "ratelimit)",
                                item), -1;
         if (!(tab[i].allowed & 1u << stage))
             return str_appendf(err, "[policyd] checks: %s cannot run at "

@@ -1,8 +1,8 @@
 /*
  * decide - the answer to one policy request.
  *
- * The enabled checks run in a fixed order, spf, sender_rules, greylist,
- * ratelimit, each at the protocol state [policyd] checks gives it (RCPT
+ * The enabled checks run in a fixed order, spf, sender_rules, quota,
+ * greylist, ratelimit, each at the protocol state [policyd] checks gives it (RCPT
  * unless "name:STATE"; policy_domain_checks switches them per recipient
  * domain): the first that objects gives the answer.  With no objection, a
  * header a check asked for (Received-SPF, X-Greylist) is returned as
@@ -17,7 +17,7 @@
  * defer ("451 4.3.0": Postfix makes the client retry,
  * nothing is bounced) or pass (no objection from that check, with a logged
  * warning).  Defaults: sender rules and rate limits defer, greylisting
- * passes.  A group question that hits a limit (LK_LIMIT: policy or LDAP
+ * passes; the quota check always passes (quota.c: never refuse on doubt).  A group question that hits a limit (LK_LIMIT: policy or LDAP
  * groups nested too deep, an LDAP group too large) is no outage: the check
  * defers (451 4.3.0) whatever its fail mode and logs "group over a limit";
  * it never counts as "not a member".
@@ -99,11 +99,13 @@ static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
     int v;
 
     e->rule = NULL; /* set by the check when a rule of its fires */
-    v = e->rules || check == check_spf ? check(e) : PV_TEMP;
+    v = e->rules || check == check_spf || check == check_quota ? check(e)
+                                                                : PV_TEMP;
     if (v != PV_DUNNO || e->rule) /* decided, or a rule permitted */
         e->check = check == check_spf             ? "spf"
                    : check == check_sender_rules ? "sender_rules"
                    : check == check_greylist     ? "greylist"
+                   : check == check_quota        ? "quota"
                                                  : "ratelimit";
     else
         e->rule = rule0;
@@ -231,6 +233,10 @@ void pd_metrics_register(void)
         METRICS_COUNTER, "postern_spf_results_total",
         "SPF results of policy checks by identity (mail_from, helo).",
         "identity,result");
+    pd_metrics.quota = metrics_register(
+        METRICS_COUNTER, "postern_quota_checks_total",
+        "Quota checks at RCPT by result: full (refused), room, no_row, "
+        "unknown (database trouble: passed).", "result");
 }
 
 void pd_count(const struct pd_eval *e, struct metrics_family *f,
@@ -307,7 +313,7 @@ static void decide(struct pd_eval *e)
     const char *state = preq_get(e->req, A_PROTOCOL_STATE);
     const char *request = preq_get(e->req, A_REQUEST);
     const struct pd_domchecks *dc;
-    int stage, spf, sr, gl, rl;
+    int stage, spf, sr, gl, rl, qt;
 
     str_reset(&e->reply);
     str_append_cstr(&e->reply, "DUNNO");
@@ -344,11 +350,13 @@ static void decide(struct pd_eval *e)
     sr = which(c->sender_rules_on, dc ? dc->sender_rules : -1);
     gl = which(c->greylist_on, dc ? dc->greylist : -1);
     rl = which(c->ratelimit_on, dc ? dc->ratelimit : -1);
+    qt = c->quota_on; /* not switched per domain */
     tl_stage = stage;
     tl_main = rl;
     if ((spf == stage && run(e, check_spf, "spf", FAIL_DEFER) != PV_DUNNO) ||
         (sr == stage && run(e, check_sender_rules, "sender rules",
                             c->sender_rules_fail) != PV_DUNNO) ||
+        (qt == stage && run(e, check_quota, "quota", FAIL_PASS) != PV_DUNNO) ||
         (gl == stage &&
          run(e, check_greylist, "greylist", c->greylist_fail) != PV_DUNNO) ||
         ((rl == stage || (rl != ST_NONE && stage == ST_EOM)) &&

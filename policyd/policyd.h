@@ -15,7 +15,7 @@
  *   groups.c     policy group membership (lib/pgroup.h over the
  *                snapshot) with LDAP groups (lib/ldapgroup.h, cached)
  *   decide.c     the order of the checks and the combined answer
- *   senderrules.c, greylist.c, ratelimit.c, spf.c   the checks
+ *   senderrules.c, greylist.c, ratelimit.c, spf.c, quota.c   the checks
  *   prune.c      deleting expired greylisting and rate-limit state
  */
 #ifndef POSTERN_POLICYD_H
@@ -67,12 +67,14 @@ struct policyd_config {
     int sender_rules_fail, greylist_fail, ratelimit_fail;
                                /* enum pd_fail: a dependency is down */
     char *checks;              /* RCPT checks in order */
-    int sender_rules_on, greylist_on, ratelimit_on, spf_on;
+    int sender_rules_on, greylist_on, ratelimit_on, spf_on, quota_on;
                                /* 0 = off, else the enum pd_stage it runs at */
     char *reject_text;         /* sender rules: default text */
     char *defer_text;
     char *greylist_text;
     char *ratelimit_text;
+    char *quota_text;          /* 552 5.2.2 TEXT for a full mailbox */
+    long long quota_cache_ttl; /* ms, 0 = no cache (quota.c) */
     char *hostname;            /* X-Greylist, Received-SPF; "" = gethostname */
     long long prune_interval;  /* ms */
     int spf_fail, spf_softfail, spf_neutral, spf_none, spf_permerror,
@@ -146,7 +148,9 @@ struct pd_wl {
 };
 
 enum pd_rl_key { RK_LOGIN, RK_SENDER, RK_SENDER_DOMAIN, RK_CLIENT,
-                 RK_RECIPIENT };
+                 RK_RECIPIENT, RK_FORWARDER /* not counted by policyd:
+                 postern-forward and postern-lda count it; loaded only
+                 so that pruning keeps its windows */ };
 enum pd_rl_counts { RC_MESSAGES, RC_RECIPIENTS, RC_BYTES };
 enum pd_rl_action { RL_DEFER, RL_REJECT, RL_HOLD, RL_WARN };
 
@@ -332,6 +336,7 @@ struct pd_worker {
     void *spf;                      /* SPF_server_t */
     struct ldapgroup *ldgroups;     /* shared; its caches lock */
     struct greycache *gc;           /* shared, locked */
+    struct ttlcache *quota_cache;   /* shared (quota.c); NULL = none */
     const struct policyd_config *cfg;
     char hostname[256];
 };
@@ -390,7 +395,7 @@ struct pd_eval {
    check, action and rule; greylisting results; rate-limit hits by rule and
    action; SPF results */
 struct pd_metrics {
-    struct metrics_family *decisions, *greylist, *ratelimit, *spf;
+    struct metrics_family *decisions, *greylist, *ratelimit, *spf, *quota;
 };
 extern struct pd_metrics pd_metrics;
 void pd_metrics_register(void);
@@ -409,6 +414,28 @@ int check_greylist(struct pd_eval *e);
    recipients at (bytes are always counted at END-OF-MESSAGE) */
 int check_ratelimit(struct pd_eval *e, int stage, int main);
 int check_spf(struct pd_eval *e);
+/* check_quota - 552 5.2.2 for a local mailbox whose usage row says it is
+   full (quota.c); PV_TEMP only for database trouble, which decide.c
+   always passes (never refuse on doubt) */
+int check_quota(struct pd_eval *e);
+#define PD_QUOTA_CACHE_MAX 200000 /* addresses in the quota cache */
+/* a mailbox's figures as the quota check reads them: -1 = NULL */
+struct pd_quota_row {
+    long long bytes;           /* mailbox_usage.bytes */
+    long long row_limit;       /* mailbox_usage.quota_bytes, 0 unlimited */
+    long long cur_limit;       /* mailboxes.quota_bytes, else the domain's
+                                  default_quota_bytes; 0 unlimited */
+};
+/* pd_quota_limit - the limit the check holds the mailbox to: the larger
+   of the known ones; 0 = none (unlimited, or no limit known) */
+long long pd_quota_limit(const struct pd_quota_row *q);
+/* pd_quota_full - 1 when a message of size bytes (< 1: 1) does not fit:
+   bytes + size > limit.  Pure. */
+int pd_quota_full(const struct pd_quota_row *q, long long size);
+struct ttlcache;
+/* pd_quota_cache_new - the cache the workers share ([policyd]
+   quota_cache_ttl) */
+struct ttlcache *pd_quota_cache_new(const struct policyd_config *cfg);
 void *pd_spf_server_new(void);
 void pd_spf_server_free(void *s);
 /* pd_spf_result - run SPF for MAIL FROM (HELO when <>) once per message;

@@ -12,8 +12,9 @@
  * 500 per 86400 s"), each with per-key overrides (ratelimit_overrides,
  * NULL = unlimited).
  *
- * Algorithm: an exact sliding window over one-second buckets
- * (ratelimit_events).  For one rule and key, a transaction locks the key's
+ * Algorithm (lib/ratelimit.c, shared with postern-forward and postern-lda,
+ * which count rules of key type forwarder; policyd skips those rules): an
+ * exact sliding window over one-second buckets (ratelimit_events).  For one rule and key, a transaction locks the key's
  * row in ratelimit_keys (so instances on several hosts serialise on the
  * same key, and only on it), sums the buckets inside each window, and adds
  * the amount only when every window stays within its limit: mail that is
@@ -39,40 +40,7 @@
 #include "dbtext.h"
 #include "log.h"
 #include "policyd.h"
-
-/* The key's row always changes (last_seen alternates between now and
-   now + 1 within one second): on a Galera cluster a row lock is local to
-   its node, and only a real change of the row makes a concurrent count of
-   the same key on another node conflict (certification, or the applier
-   aborting the holder of the lock).  An unchanged row would let two nodes
-   both read the sum and both add: one over the limit (tests/galera). */
-static const char SQL_KEY[] =
-    "INSERT INTO ratelimit_keys (rule_id, key_value, first_seen, last_seen)"
-    " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_seen ="
-    " IF(last_seen = VALUES(last_seen), VALUES(last_seen) + 1,"
-    " VALUES(last_seen))";
-static const char SQL_SUM[] =
-    "SELECT COALESCE(SUM(amount), 0), MIN(bucket) FROM ratelimit_events"
-    " WHERE rule_id = ? AND key_value = ? AND bucket > ?";
-static const char SQL_ADD[] =
-    "INSERT INTO ratelimit_events (rule_id, key_value, bucket, amount)"
-    " VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)";
-
-struct sum {
-    long long total, oldest;
-};
-
-static int sum_row(void *ctx, unsigned n, char **v, const unsigned long *l)
-{
-    struct sum *s = ctx;
-
-    (void)l;
-    if (n >= 2) {
-        s->total = v[0] ? strtoll(v[0], NULL, 10) : 0;
-        s->oldest = v[1] ? strtoll(v[1], NULL, 10) : 0;
-    }
-    return 1;
-}
+#include "ratelimit.h"
 
 /* rule_key - the key this request has for rule rl; 0 or -1 (no key) */
 static int rule_key(struct pd_eval *e, const struct pd_rl_rule *rl,
@@ -88,6 +56,8 @@ static int rule_key(struct pd_eval *e, const struct pd_rl_rule *rl,
     case RK_SENDER_DOMAIN: v = e->sender.has_domain ? e->sender.domain : ""; break;
     case RK_RECIPIENT: v = e->rcpt.full; break; /* "" after RCPT when
                                                    the message has several */
+    case RK_FORWARDER:
+        return -1; /* never built into the rules (rules.c) */
     case RK_CLIENT:
         if (rl->match && !cidr_contains(&rl->match_net, client))
             return -1;
@@ -115,85 +85,29 @@ static long long limit_for(const struct pd_rules *r,
     return o ? o->max : rl->win[w].max;
 }
 
-/* The inputs and outputs of one count: the body of a transaction that
-   db_transaction may run several times, so it sets every output itself. */
-struct count_tx {
-    struct pd_eval *e;
-    const struct pd_rl_rule *rl;
-    const char *key;
-    long long amount;
-    int win;                 /* out: the window over its limit */
-    long long retry;         /* out: seconds until that window has room */
-};
-
-#define RL_TX_TRIES 3        /* whole-transaction runs after a deadlock or
-                                a lost connection */
-
-/* count_tx_body - lock the key, sum the windows, add: 1 over a limit,
-   0 within, LK_TEMP database trouble */
-static int count_tx_body(struct db *db, void *ctx, struct str *err)
-{
-    struct count_tx *c = ctx;
-    const struct pd_rl_rule *rl = c->rl;
-    long long now = (long long)c->e->now;
-    int over = 0;
-
-    c->win = 0;
-    c->retry = 0;
-    struct db_param kp[] = {DBP_I(rl->id), DBP_S(c->key), DBP_I(now),
-                            DBP_I(now)};
-    if (db_exec(db, SQL_KEY, kp, 4, NULL, err) < 0)
-        return LK_TEMP;
-    for (int w = 0; w < rl->nwin; w++) {
-        long long lim = limit_for(c->e->rules, rl, w, c->key);
-        struct sum s = {0, 0};
-        struct db_param sp[] = {DBP_I(rl->id), DBP_S(c->key),
-                                DBP_I(now - rl->win[w].seconds)};
-        if (lim < 0)
-            continue; /* unlimited for this key */
-        if (db_query(db, SQL_SUM, sp, 3, sum_row, &s, err) == LK_TEMP)
-            return LK_TEMP;
-        if (c->amount > 0 ? s.total + c->amount > lim : s.total >= lim) {
-            over = 1;
-            c->win = w;
-            c->retry = s.oldest ? s.oldest + rl->win[w].seconds - now + 1 : 1;
-            if (c->retry < 1)
-                c->retry = 1;
-            break;
-        }
-    }
-    if (c->amount > 0 && (!over || rl->action == RL_WARN)) {
-        struct db_param ap[] = {DBP_I(rl->id), DBP_S(c->key), DBP_I(now),
-                                DBP_I(c->amount)};
-        if (db_exec(db, SQL_ADD, ap, 4, NULL, err) < 0)
-            return LK_TEMP;
-    }
-    return over;
-}
-
-/* count_one - the transaction for one rule and key, run again as a whole
-   after a deadlock or a lost connection (never a statement alone: the
-   row lock on the key is what makes the count exact across hosts): 1 over
-   a limit (*win, *retry set), 0 within, -1 database trouble */
+/* count_one - one rule and key through the shared counting core
+   (lib/ratelimit.c): the windows with this key's overrides, one
+   transaction run again as a whole after a deadlock or a lost connection
+   (the row lock on the key is what makes the count exact across hosts);
+   a dry run (postern explain) rolls it back.  1 over a limit (*win,
+   *retry set), 0 within, -1 database trouble */
 static int count_one(struct pd_eval *e, const struct pd_rl_rule *rl,
                      const char *key, long long amount, int *win,
                      long long *retry)
 {
-    struct count_tx c = {e, rl, key, amount, 0, 0};
+    struct rl_window w[PD_WINDOWS_MAX];
+    struct rl_count c = {rl->id, key, amount, (long long)e->now, w, rl->nwin,
+                         rl->action == RL_WARN, 0, 0};
     int rc;
 
-    if (e->dry) { /* the same transaction, rolled back: counts nothing */
-        if (db_begin(e->w->db, &e->err) < 0)
-            return -1;
-        rc = count_tx_body(e->w->db, &c, &e->err);
-        db_rollback(e->w->db);
-    } else {
-        rc = db_transaction(e->w->db, count_tx_body, &c, RL_TX_TRIES, &e->err);
+    for (int i = 0; i < rl->nwin; i++) {
+        w[i].seconds = rl->win[i].seconds;
+        w[i].max = limit_for(e->rules, rl, i, key);
     }
-
+    rc = rl_count(e->w->db, &c, e->dry, &e->err);
     if (rc < 0)
         return -1;
-    *win = c.win;
+    *win = c.win_over;
     *retry = c.retry;
     return rc;
 }

@@ -386,7 +386,7 @@ static void build_rl(struct pd_rules *r, struct rowset *rs, struct rowset *win,
 {
     static const char *const keys[] = {"sasl_login", "sender",
                                        "sender_domain", "client_address",
-                                       "recipient"};
+                                       "recipient", "forwarder"};
     static const char *const counts[] = {"messages", "recipients", "bytes"};
     static const char *const acts[] = {"defer", "reject", "hold", "warn"};
     struct str k = STR_INIT;
@@ -398,7 +398,7 @@ static void build_rl(struct pd_rules *r, struct rowset *rs, struct rowset *win,
         memset(rl, 0, sizeof(*rl));
         rl->id = (unsigned)num(row[0], 0);
         rl->name = arena_strdup(&r->arena, row[1] ? row[1] : "?");
-        rl->key = pick(row[2], keys, 5);
+        rl->key = pick(row[2], keys, 6);
         rl->match = row[3] ? arena_strdup_lower(&r->arena, row[3]) : NULL;
         if (rl->match && rl->key == RK_CLIENT &&
             cidr_parse(rl->match, &rl->match_net) < 0) {
@@ -432,7 +432,8 @@ static void build_rl(struct pd_rules *r, struct rowset *rs, struct rowset *win,
                 r->max_window = rl->win[rl->nwin].seconds;
             rl->nwin++;
         }
-        if (rl->nwin > 0)
+        if (rl->nwin > 0 && rl->key != RK_FORWARDER) /* its windows
+               still count for pruning (max_window) */
             r->nrl++;
     }
     strmap_init(&r->overrides, ovr->n + 1);

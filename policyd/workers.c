@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mem.h"
 #include "policyd.h"
+#include "ttlcache.h"
 
 struct pd_pool {
     pthread_mutex_t lock;
@@ -32,6 +33,7 @@ struct pd_pool {
     const struct policyd_config *cfg;
     struct ldapgroup *ldgroups;
     struct greycache *gc;
+    struct ttlcache *quota_cache;
 };
 
 static void worker_setup(struct pd_pool *p, struct pd_worker *w)
@@ -42,6 +44,7 @@ static void worker_setup(struct pd_pool *p, struct pd_worker *w)
     w->cfg = p->cfg;
     w->ldgroups = p->ldgroups;
     w->gc = p->gc;
+    w->quota_cache = p->quota_cache;
     if ((w->db = db_open(&p->cfg->db, &err)) == NULL)
         log_error("database: %s", str_cstr(&err));
     str_reset(&err);
@@ -141,6 +144,7 @@ struct pd_pool *pd_pool_start(const struct policyd_config *cfg,
         return NULL;
     if ((p->gc = gc_new(cfg, err)) == NULL)
         return NULL;
+    p->quota_cache = pd_quota_cache_new(cfg); /* ttl: set at start */
     if (cfg->ldap_on)
         ldapc_global_init();
     for (int i = 0; i < cfg->workers; i++) {
@@ -199,6 +203,7 @@ void pd_pool_stop(struct pd_pool *p)
         pthread_join(p->threads[i], NULL);
     ldapgroup_free(p->ldgroups);
     gc_free(p->gc); /* after the workers: it writes what they queued */
+    ttlcache_free(p->quota_cache);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->cond);
     free(p->threads);

@@ -1578,6 +1578,20 @@ DELIMITER ;
 INSERT INTO schema_version (version, name) VALUES (8, 'dmarc');
 
 -- ---------------------------------------------------------------------
+-- Migration 0009 (sql/migrations/0009_forward_limits.sql)
+-- ---------------------------------------------------------------------
+ALTER TABLE ratelimit_rules
+  MODIFY key_type ENUM('sasl_login','sender','sender_domain','client_address','recipient','forwarder') NOT NULL
+    COMMENT 'what is counted separately: per SASL login, sender address, sender domain, (masked) client address, recipient address, or forwarding account (forwarded copies, Sieve redirect/notify/vacation)';
+
+ALTER TABLE ratelimit_rules
+  DROP CONSTRAINT ratelimit_rules_match_address,
+  ADD CONSTRAINT ratelimit_rules_match_address CHECK (match_value IS NULL OR key_type NOT IN ('sender','recipient','forwarder')
+      OR match_value REGEXP '^[^@[:space:][:cntrl:]]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?[.])+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'),
+  ADD CONSTRAINT ratelimit_rules_forwarder_group CHECK (group_id IS NULL OR key_type <> 'forwarder');
+INSERT INTO schema_version (version, name) VALUES (9, 'forward_limits');
+
+-- ---------------------------------------------------------------------
 -- Migration 0010 (sql/migrations/0010_quota_usage.sql)
 -- ---------------------------------------------------------------------
 CREATE TABLE mailbox_usage (
@@ -1593,3 +1607,19 @@ CREATE TABLE mailbox_usage (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
   COMMENT='STATE (written by postern-lda, postern quota recount, Dovecot quota_clone): storage usage and quota warning state per mailbox';
 INSERT INTO schema_version (version, name) VALUES (10, 'quota_usage');
+
+-- ---------------------------------------------------------------------
+-- Migration 0011 (sql/migrations/0011_dmarc_reports.sql)
+-- ---------------------------------------------------------------------
+CREATE TABLE dmarc_reports_sent (
+  id              BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY COMMENT 'surrogate key (Galera needs a primary key)',
+  day             DATE NOT NULL COMMENT 'UTC day the report covers',
+  policy_domain   VARCHAR(253) NOT NULL COMMENT 'the domain the report is about (dmarc_results.policy_domain)',
+  destination     VARCHAR(320) NOT NULL COMMENT 'the mailto: address of rua the report went to (lower-case)',
+  report_id       VARCHAR(255) NOT NULL COMMENT 'report_metadata/report_id of the report',
+  bytes           INT UNSIGNED NOT NULL COMMENT 'size of the message handed to sendmail',
+  sent_at         TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  UNIQUE KEY dmarc_reports_sent_dest (day, policy_domain, destination)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='STATE (written by postern dmarc report): aggregate reports sent, so a re-run sends nothing twice';
+INSERT INTO schema_version (version, name) VALUES (11, 'dmarc_reports');

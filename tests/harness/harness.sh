@@ -215,14 +215,20 @@ h_track_pid() { h__svc_add "pid:$1"; }
 
 # h_free_port - print a free 127.0.0.1 (and ::1) TCP port, never one handed out before
 # in this run.  Ports come from 20000-32767, below the kernel's ephemeral range.
+# The registry of ports handed out is $H_PORT_REGISTRY when tests/run sets it
+# (shared by the suites it runs side by side; locked while a port is chosen),
+# else $H_DIR/ports.
 h_free_port() {
     local p
-    p=$("$H_PYTHON" - "$H_DIR/ports" <<'EOF'
-import random, socket, sys
+    p=$("$H_PYTHON" - "${H_PORT_REGISTRY:-$H_DIR/ports}" <<'EOF'
+import fcntl, random, socket, sys
+reg = open(sys.argv[1], "a+")
+fcntl.flock(reg, fcntl.LOCK_EX)
+reg.seek(0)
 used = set()
 try:
-    used = {int(x) for x in open(sys.argv[1]).read().split()}
-except (OSError, ValueError):
+    used = {int(x) for x in reg.read().split()}
+except ValueError:
     pass
 def free(port):
     for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
@@ -248,12 +254,13 @@ def free(port):
 for _ in range(500):
     p = random.randint(20000, 32767)
     if p not in used and free(p):
+        reg.write("%d\n" % p)
+        reg.flush()
         print(p)
         sys.exit(0)
 sys.exit(1)
 EOF
     ) || { h__err "no free port found"; return 1; }
-    echo "$p" >> "$H_DIR/ports"
     echo "$p"
 }
 
@@ -358,7 +365,7 @@ h__mdb_get() { local v; v="H_$(h__upper "$1")_$2"; printf '%s' "${!v:-}"; }
 h__mariadbd_launch() {
     local name=$1 d="$H_DIR/mariadb-$1" port pid
     port=$(h__mdb_get "$name" PORT)
-    mariadbd --no-defaults --datadir="$d/data" --socket="$d/mysqld.sock" \
+    mariadbd --no-defaults --datadir="$d/data" --tmpdir="$d/tmp" --socket="$d/mysqld.sock" \
         --port="$port" --bind-address=127.0.0.1 --user=root \
         --log-error="$d/error.log" --pid-file="$d/mysqld.pid" \
         --innodb-log-file-size=8M --innodb-buffer-pool-size=64M --skip-log-bin \
@@ -393,8 +400,10 @@ h_start_mariadb() {
         h__err "mariadb '$name' is already running"
         return 1
     fi
-    mkdir -p "$d"
-    if ! mariadb-install-db --no-defaults --datadir="$d/data" --user=root \
+    # a tmpdir of its own: bootstraps running side by side in one /tmp
+    # collide on their temporary tables' names (tests/run runs suites in parallel)
+    mkdir -p "$d/tmp"
+    if ! mariadb-install-db --no-defaults --datadir="$d/data" --tmpdir="$d/tmp" --user=root \
             --auth-root-authentication-method=normal --skip-test-db \
             --innodb-log-file-size=8M >"$d/install.log" 2>&1; then
         h__fatal "mariadb-install-db failed for '$name'" "$d/install.log"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tests/run: alone
 # deb.sh - the Debian package (debian/): a copy of the tree builds with
 # `dpkg-buildpackage -b -us -uc`, lintian reports no error, `dpkg -i`
 # installs it on this machine (system user postern, /etc/postern/postern.conf
@@ -81,7 +82,7 @@ out=$(dpkg -i "$DEB" 2>&1); rc=$?
 t_eq "dpkg -i exits 0 ($(( $(date +%s) - start ))s)" 0 "$rc"
 [ "$rc" = 0 ] || echo "$out" | tail -n 20
 for b in postern postern-maps postern-policyd postern-milter postern-lda \
-         postern-managesieve postern-dirsync postern-sieve postern-sieve-test \
+         postern-managesieve postern-dirsync postern-forward postern-sieve postern-sieve-test \
          postern-postconf; do
     t_ok "/usr/sbin/$b installed" test -x "/usr/sbin/$b"
 done

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tests/run: alone
 # e2e-latency.sh - no fixed wait in the whole stack's SMTP transaction
 # (tests/integration/e2e-lib.sh, a real Postfix on port 25, postern-milter
 # and -policyd wired by scripts/postern-postconf):

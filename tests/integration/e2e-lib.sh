@@ -101,6 +101,7 @@ lda fsync no
 lda temp_dir $E2E_DIR/tmp
 lda sieve_global_dir $E2E_DIR/sieve-global
 lda sendmail_path $E2E_DIR/sendmail
+forward sendmail_path $E2E_DIR/sendmail
 EOF
     # E2E_CONF_EXTRA: more "SECTION KEY VALUE" lines from the caller
     while read -r s k v; do
@@ -292,7 +293,8 @@ e2e_start_postfix() {
         --sasl-path "inet:127.0.0.1:$E2E_AUTH_PORT"
         --smarthost "[127.0.0.1]:$H_SINK_SMARTHOST_PORT" --smarthost-tls encrypt
         --sasl-passwords "$E2E_DIR/sasl_passwd" --tls-policy "$E2E_DIR/tls_policy"
-        --srs "$E2E_SRS" --mydestination empty)
+        --srs "$E2E_SRS" --mydestination empty
+        --forward-path "$BUILD/postern-forward" --forward-user nobody --conf "$E2E_CONF")
     h_tls_cert
     printf '[127.0.0.1]:%s %s\n' "$H_SINK_SMARTHOST_PORT" "$E2E_SMARTHOST_LOGIN" > "$E2E_DIR/sasl_passwd"
     chmod 600 "$E2E_DIR/sasl_passwd"

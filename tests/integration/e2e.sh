@@ -34,7 +34,7 @@ t_eq "conf/postern.conf [lda] keys are postern-lda's (lda/config.c)" \
     "$(conf_keys conf/postern.conf lda)"
 printf 'x\n' > "$H_DIR/db.secret"
 sed "s|^password_file = /etc/postern/db.secret|password_file = $H_DIR/db.secret|" conf/postern.conf > "$H_DIR/example.conf"
-for d in maps policyd milter lda; do
+for d in maps policyd milter lda forward; do
     t_ok "postern-$d -t accepts conf/postern.conf" "$BUILD/postern-$d" -t -c "$H_DIR/example.conf"
 done
 t_eq "conf/postfix/main.cf is postern-postconf --main" "$(cat conf/postfix/main.cf)" "$(scripts/postern-postconf --main)"
@@ -51,7 +51,8 @@ t_ok "postern-postconf --apply on the running Postfix passes postfix check" \
         --lda lmtp --lda-lmtp "inet:127.0.0.1:$E2E_LDA_PORT" --submission "127.0.0.1:$E2E_SUB_PORT" \
         --sasl-path "inet:127.0.0.1:$E2E_AUTH_PORT" --smarthost "[127.0.0.1]:$H_SINK_SMARTHOST_PORT" \
         --smarthost-tls encrypt --sasl-passwords "$E2E_DIR/sasl_passwd" --tls-policy "$E2E_DIR/tls_policy" \
-        --tls-cert "$H_TLS_CERT" --tls-key "$H_TLS_KEY" --srs "$E2E_SRS" --apply
+        --tls-cert "$H_TLS_CERT" --tls-key "$H_TLS_KEY" --srs "$E2E_SRS" \
+        --forward-path "$BUILD/postern-forward" --forward-user nobody --conf "$E2E_CONF" --apply
 h_postconf -e 'mynetworks = 192.0.2.255/32' 'smtp_tls_CAfile =' >/dev/null
 h_postfix_reload >/dev/null 2>&1
 sleep 1
@@ -69,8 +70,8 @@ t_wait "... delivered by postern-lda (LMTP) into the Maildir" 15 e2e_find m.muel
 f=$(e2e_find m.mueller@bns.school.example "$SUBJ")
 t_match "... with Authentication-Results from the milter" 'Authentication-Results: mx.test.example;' "$(cat "$f")"
 t_match "... and Received-SPF from postern-policyd" 'Received-SPF: pass' "$(cat "$f")"
-t_match "... and Return-Path from postern-lda (the sender, SRS-encoded when SRS is on)" \
-    'Return-Path: <(besucher@outside.example|SRS0=[^=]+=[^=]+=outside.example=besucher@school.example)>' "$(head -1 "$f")"
+t_match "... and Return-Path from postern-lda: the original sender (SRS only on forwarded copies)" \
+    'Return-Path: <besucher@outside\.example>' "$(head -1 "$f")"
 
 subj "internal"
 e2e_submit m.mueller@bns.school.example --from m.mueller@bns.school.example --to k.richter@gym.school.example --subject "$SUBJ"
@@ -155,6 +156,10 @@ t_wait "Sieve fileinto: stored in the folder .Schule" 15 sh -c "grep -lq '$SUBJ'
 subj "bitte weiterleiten"
 e2e_send --from besucher@outside.example --to paul.lehrer@gym.school.example --subject "$SUBJ"
 t_wait "Sieve redirect: re-injected and relayed through the smarthost" 20 e2e_sink_has smarthost paul.privat@web-mail.example "$SUBJ"
+if [ "$E2E_SRS" = yes ]; then
+    f=$(e2e_sink_has smarthost paul.privat@web-mail.example "$SUBJ")
+    t_match "... with an SRS envelope sender (postern-forward)" '^MAIL FROM:<SRS0[=+-]' "$(grep '^MAIL FROM' "${f%.eml}.env")"
+fi
 
 if [ "$E2E_VACATION" = yes ]; then
     d=$(e2e_maildir bernd.lehrer@bns.school.example)
@@ -171,6 +176,9 @@ subj "legacy"
 e2e_send --from besucher@outside.example --to s.klein@gym.school.example --subject "$SUBJ"
 t_match "unmigrated mailbox accepted" '^DATA 250 ' "$E2E_R"
 t_wait "... routed to the legacy store" 20 e2e_sink_has legacy s.klein@gym.school.example "$SUBJ"
+f=$(e2e_sink_has legacy s.klein@gym.school.example "$SUBJ")
+t_match "... with the original envelope sender (no SRS on legacy routes)" '^MAIL FROM:<besucher@outside\.example>' \
+    "$(grep '^MAIL FROM' "${f%.eml}.env")"
 h_sql "UPDATE mailboxes SET migration_state = 'migrated' WHERE address = 's.klein@gym.school.example'"
 t_wait "the migration switch is live in postern-maps within a second" 1 \
     bash -c "postmap -c $H_PF_CONF -q s.klein@gym.school.example socketmap:inet:127.0.0.1:$E2E_MAPS_PORT:transport | grep -q '^postern-lda'"
@@ -187,9 +195,19 @@ t_match "ISP: alias domain + alias with two targets accepted" '^DATA 250 ' "$E2E
 t_wait "... buchhaltung@kunde1 got it through pipe(8) postern-lda" 20 e2e_find buchhaltung@kunde1.example "$SUBJ"
 t_wait "... and chef@kunde1" 20 e2e_find chef@kunde1.example "$SUBJ"
 t_wait "... chef's forward with copy went out" 20 e2e_sink_has smarthost karl.kunde@mobil-mail.example "$SUBJ"
+if [ "$E2E_SRS" = yes ]; then
+    f=$(e2e_sink_has smarthost karl.kunde@mobil-mail.example "$SUBJ")
+    t_match "... one message, a local and a forwarded copy: the forward has an SRS sender" \
+        '^MAIL FROM:<SRS0[=+-]' "$(grep '^MAIL FROM' "${f%.eml}.env")"
+    t_match "... the local copy the original sender" 'Return-Path: <besucher@outside\.example>' \
+        "$(head -1 "$(e2e_find chef@kunde1.example "$SUBJ")")"
+fi
 subj "isp relay"
 e2e_send --from besucher@outside.example --to it@kunde3.example --subject "$SUBJ"
 t_wait "ISP: relay domain passed on to the customer's server" 20 e2e_sink_has other-mx it@kunde3.example "$SUBJ"
+f=$(e2e_sink_has other-mx it@kunde3.example "$SUBJ")
+t_match "... with the original envelope sender (no SRS on relay domains)" '^MAIL FROM:<besucher@outside\.example>' \
+    "$(grep '^MAIL FROM' "${f%.eml}.env")"
 subj "isp legacy"
 e2e_send --from besucher@outside.example --to vorstand@kunde2.example --subject "$SUBJ"
 t_wait "ISP: per-address route" 20 e2e_sink_has other-mx vorstand@kunde2.example "$SUBJ"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tests/run: alone
 # install.sh - `make install` into a staging directory (DESTDIR): every
 # program, the example configuration (valid for every daemon's -t), the
 # schema with its migrations and the docs land under PREFIX; the installed
@@ -14,7 +15,7 @@ out=$(make --no-print-directory BUILD="$BUILD" install DESTDIR="$D" PREFIX="$P" 
 t_eq "make install DESTDIR=... exits 0" 0 "$rc"
 [ "$rc" = 0 ] || echo "$out" | tail -n 20
 for b in postern-maps postern-policyd postern-milter postern-lda postern-sieve \
-         postern-sieve-test postern-managesieve postern-dirsync postern-postconf; do
+         postern-sieve-test postern-managesieve postern-dirsync postern-forward postern-postconf; do
     t_ok "$b installed and executable" test -x "$D$P/sbin/$b"
 done
 EX=$D/etc/postern/postern.conf.example

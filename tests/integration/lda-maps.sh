@@ -1,6 +1,11 @@
 #!/bin/bash
 # lda-maps.sh - postern-lda with [lda] lookup = maps: the mailbox comes from
-# postern-maps' socketmap "maildir" map instead of MariaDB.
+# postern-maps' socketmap "ldamailbox" map instead of MariaDB.
+#
+# The quota comes with it: the mailbox's quota_bytes, else the domain's
+# default_quota_bytes (over it: 77 / 5.2.2), quota_bytes 0 = unlimited;
+# with [database] away a mailbox with a quota is still delivered (the
+# usage row is not written, logged).
 #
 # Against a real postern-maps (over a private MariaDB): a mailbox is found
 # and delivered into its hashed maildir, with its Sieve script; an alias
@@ -19,7 +24,11 @@ h_start_mariadb
 t_ok "schema migrates" sql/migrate --no-defaults --socket="$H_DB_SOCKET" -uroot postern
 h_sql "INSERT INTO domains (name, kind) VALUES ('maps.example', 'local');
        INSERT INTO domains (name, kind, alias_target) VALUES ('alias.example', 'alias', 'maps.example');
-       INSERT INTO mailboxes (local_part, domain) VALUES ('anna', 'maps.example');" || exit 1
+       INSERT INTO mailboxes (local_part, domain) VALUES ('anna', 'maps.example');
+       INSERT INTO domains (name, kind, default_quota_bytes) VALUES ('dq.example', 'local', 1500);
+       INSERT INTO mailboxes (local_part, domain, quota_bytes) VALUES
+         ('small', 'maps.example', 1000), ('big', 'maps.example', 1000000),
+         ('dflt', 'dq.example', NULL), ('free', 'dq.example', 0);" || exit 1
 md_anna=$(h_sql "SELECT maildir FROM mailboxes WHERE address = 'anna@maps.example'")
 
 MPORT=$(h_free_port)
@@ -76,7 +85,23 @@ out=$(printf 'Subject: hi\n\nbody\n' | lda -f s@ext.example -a nobody@maps.examp
 t_eq "unknown through postern-maps: 67" 67 "$rc"
 t_match "5.1.1" '^5\.1\.1 ' "$out"
 
-# no database work at all in pipe mode with lookup = maps
+# the mailbox's quota comes with postern-maps' answer (ldamailbox map)
+big=$(head -c 2000 /dev/zero | tr '\0' 'x' | fold -w 70)
+out=$(printf 'Subject: big\n\n%s\n' "$big" | lda -f s@ext.example -a small@maps.example); rc=$?
+t_eq "mailbox quota_bytes 1000 via maps: over quota, 77" 77 "$rc"
+t_match "5.2.2" '^5\.2\.2 ' "$out"
+out=$(printf 'Subject: big\n\n%s\n' "$big" | lda -f s@ext.example -a dflt@dq.example); rc=$?
+t_eq "domain default_quota_bytes 1500 via maps: over quota, 77" 77 "$rc"
+out=$(printf 'Subject: big\n\n%s\n' "$big" | lda -f s@ext.example -a free@dq.example); rc=$?
+t_eq "quota_bytes 0 via maps wins over the domain default: delivered" 0 "$rc"
+# a mailbox with a quota: the usage row needs [database], which is away
+# here: the delivery succeeds, logged once
+out=$(printf 'Subject: big\n\n%s\n' "$big" | lda -v -f s@ext.example -a big@maps.example 2> "$H_DIR/usage.log"); rc=$?
+t_eq "usage database away: still delivered, 0" 0 "$rc"
+t_ok "the failed usage write is logged" grep -q 'mailbox usage not written' "$H_DIR/usage.log"
+
+# no database work at all in pipe mode with lookup = maps (a mailbox
+# without quota: no usage row to write)
 printf 'Subject: trace\n\nb\n' > "$H_DIR/m.eml"
 # (LeakSanitizer cannot run under ptrace: off for this one run under make asan)
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \

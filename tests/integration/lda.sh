@@ -55,6 +55,9 @@ user = nobody
 mail_root = $ROOT
 temp_dir = $H_DIR/spool
 hostname = mx1.test.example
+# the quota tests below count files and bytes exactly: no quota warnings
+# (tests/integration/lda-quota.sh tests those)
+quota_warning =
 [database]
 hosts = 127.0.0.1:$H_DB_PORT
 user = $H_DB_USER

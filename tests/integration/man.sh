@@ -1,4 +1,5 @@
 #!/bin/bash
+# tests/run: alone
 # man.sh - the man pages (man/) are true to the programs:
 #   - every program has a page, and `make install` installs them all;
 #   - every key that a program's -d prints is in postern.conf(5) under its
@@ -14,7 +15,7 @@ BUILD=${BUILD:-build}
 h_init
 
 conf5=man/postern.conf.5
-DAEMONS="maps policyd milter lda managesieve dirsync"
+DAEMONS="maps policyd milter lda managesieve dirsync forward"
 
 # page PROGRAM -> its page in man/
 page_of() {
@@ -72,11 +73,27 @@ done
 # admin/audit.c defines them
 cat >> "$H_DIR/all-d.txt" <<'EOF2'
 [audit] retention 365d
+[dmarc] org_name
+[dmarc] report_from
+[dmarc] sendmail /usr/sbin/sendmail
+[dmarc] keep 14d
+[quota] report_to
+[quota] report_over 90
+[quota] report_from
+[quota] sendmail /usr/sbin/sendmail
 EOF2
 while read -r s k v; do
     grep -qxF -- "$s $k${v:+ $v}" "$CONF" || missing_admin="${missing_admin:-} $s $k = $v;"
 done <<'EOF2'
 [audit] retention 365d
+[dmarc] org_name
+[dmarc] report_from
+[dmarc] sendmail /usr/sbin/sendmail
+[dmarc] keep 14d
+[quota] report_to
+[quota] report_over 90
+[quota] report_from
+[quota] sendmail /usr/sbin/sendmail
 EOF2
 t_eq "postern's [audit]: every key in postern.conf(5) with its default" "" "${missing_admin:-}"
 stale=""
@@ -96,7 +113,7 @@ usage_of() {
 
 PROGS="postern postern-maps postern-policyd postern-milter postern-lda
        postern-managesieve postern-dirsync postern-sieve postern-sieve-test
-       postern-postconf"
+       postern-postconf postern-forward"
 for p in $PROGS; do
     f=$(page_of "$p")
     t_ok "$p has a man page" test -f "$f"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tests/run: alone
 # quickstart.sh - issue 14, "the first hour": the Quick start of README.md,
 # run as it stands.  The shell blocks under "## Quick start" are extracted
 # from README.md (so README and test cannot drift) and run as one script

@@ -1,36 +1,57 @@
 #!/bin/bash
-# srs.sh - SRS in postern-maps (srsencode / srsdecode) through a real
-# Postfix with sender_canonical_maps and recipient_canonical_maps on
-# socketmap: a forwarded message (virtual alias to an external address)
+# srs.sh - SRS only on forwarded copies, through a real Postfix wired as
+# `postern-postconf --srs yes` wires it: transport_maps = srstransport,
+# sender_dependent_default_transport_maps = forwardtransport (postern-maps),
+# the postern-forward pipe(8) transport, recipient_canonical_maps =
+# srsdecode.  A forwarded message (virtual alias to an external address)
 # reaches the external sink with an SRS envelope sender that the
-# independent Python reference (srs_ref.py) verifies; a bounce to that
-# address comes back to the original sender's domain; forged and expired
-# SRS addresses are refused with 550; secret rotation on SIGHUP; -t checks.
+# independent Python reference (srs_ref.py) verifies; relay-domain, legacy
+# and local copies keep the original sender, also when one message has a
+# local and a forwarded recipient; a bounce to the SRS address comes back
+# to the original sender's domain; forged and expired SRS addresses are
+# refused with 550; secret rotation on SIGHUP; -t checks.
 set -u
 . "$(dirname "$0")/../harness/harness.sh"
 BUILD=${BUILD:-build}
+BUILD=$(cd "$BUILD" && pwd)
 REF="$(cd "$(dirname "$0")" && pwd)/srs_ref.py"
 h_init
 h_start_mariadb
 h_start_smtp_sink ext     # the forward target's MX (default route)
 h_start_smtp_sink orig    # the original sender's domain orig.example
+h_start_smtp_sink relay   # a relay domain's own server
+h_start_smtp_sink legacy  # the legacy store
+h_start_smtp_sink local   # local delivery (the default local route)
 sql/migrate --no-defaults --socket="$H_DB_SOCKET" -uroot postern >/dev/null
 h_sql "
 INSERT INTO domains (name, kind) VALUES ('a.example', 'local');
 INSERT INTO domains (name, kind, alias_target) VALUES ('alias-a.example', 'alias', 'a.example');
-INSERT INTO domains (name, kind, transport) VALUES ('relay.example', 'relay', 'relay:[127.0.0.1]:9');
+INSERT INTO domains (name, kind, transport) VALUES ('relay.example', 'relay', 'relay:[127.0.0.1]:$H_SINK_RELAY_PORT');
+INSERT INTO domains (name, kind) VALUES ('legacy.example', 'legacy');
 INSERT INTO mailboxes (local_part, domain) VALUES ('alice', 'a.example');
-INSERT INTO aliases (domain, local_part, target) VALUES ('a.example', 'fwd', 'friend@ext.example');
+INSERT INTO aliases (domain, local_part, target) VALUES ('a.example', 'fwd', 'friend@ext.example'),
+  ('a.example', 'both', 'alice@a.example'), ('a.example', 'both', 'friend2@ext.example');
 INSERT INTO transports (match_type, pattern, purpose, transport) VALUES
   ('default', '', 'delivery', 'smtp:[127.0.0.1]:$H_SINK_EXT_PORT'),
+  ('default', '', 'local', 'smtp:[127.0.0.1]:$H_SINK_LOCAL_PORT'),
+  ('default', '', 'legacy', 'smtp:[127.0.0.1]:$H_SINK_LEGACY_PORT'),
   ('domain', 'orig.example', 'delivery', 'smtp:[127.0.0.1]:$H_SINK_ORIG_PORT');"
 
 SECRET1=old-secret-0123456789abcdef
 SECRET2=new-secret-fedcba9876543210
 printf '# postern SRS secrets: the first signs, all verify\n%s\n' "$SECRET1" \
     > "$H_DIR/srs-secrets"
+chown nobody "$H_DIR/srs-secrets"   # postern-forward runs as nobody here
 chmod 600 "$H_DIR/srs-secrets"
+cp "$H_DB_PASSWORD_FILE" "$H_DIR/db.secret"
+chown nobody "$H_DIR/db.secret"; chmod 600 "$H_DIR/db.secret"
 MPORT=$(h_free_port)
+INJECT=$(h_free_port)
+# postern-forward re-submits over SMTP here (Postfix's sendmail refuses -C
+# for an unprivileged user; in production it is /usr/sbin/sendmail)
+printf '#!/bin/sh\nexec python3 %s/sendmail_smtp.py %s "$@"\n' \
+    "$H_HARNESS_DIR" "$INJECT" > "$H_DIR/sendmail"
+chmod 755 "$H_DIR/sendmail"
 conf() {
     cat <<CONF
 [maps]
@@ -41,13 +62,18 @@ srs_domain = a.example
 srs_secret_file = $1
 srs_max_age = 10d
 $2
+[forward]
+sendmail_path = $H_DIR/sendmail
+log = stderr
 [database]
 hosts = 127.0.0.1:$H_DB_PORT
 user = postern
-password_file = $H_DB_PASSWORD_FILE
+password_file = $H_DIR/db.secret
 CONF
 }
 conf "$H_DIR/srs-secrets" "" > "$H_DIR/postern.conf"
+chmod 644 "$H_DIR/postern.conf"
+t_ok "postern-forward -t reads the [maps] SRS keys" "$BUILD/postern-forward" -t -c "$H_DIR/postern.conf"
 
 # --- configuration checks (-t)
 t_ok "-t accepts the SRS configuration" "$BUILD/postern-maps" -t -c "$H_DIR/postern.conf"
@@ -73,18 +99,28 @@ MPID=$!
 h_track_pid $MPID
 
 PM="socketmap:inet:127.0.0.1:$MPORT"
-h_start_postfix - <<EOF
+cat > "$H_DIR/master.add" <<EOF
+127.0.0.1:$INJECT inet n - n - - smtpd
+  -o mynetworks=127.0.0.0/8 -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+$(scripts/postern-postconf --srs yes --master --conf "$H_DIR/postern.conf" \
+    --forward-path "$BUILD/postern-forward" --forward-user nobody --submission none \
+    | grep -A2 '^postern-forward ')
+EOF
+# the SRS lines exactly as postern-postconf --srs yes prints them
+scripts/postern-postconf --srs yes --main --maps "127.0.0.1:$MPORT" \
+    | grep -E '^(postern_maps|transport_maps|sender_dependent_default_transport_maps|postern-forward_destination_recipient_limit|recipient_canonical_(maps|classes)) ' \
+    > "$H_DIR/main.add"
+cat >> "$H_DIR/main.add" <<EOF
 virtual_mailbox_domains = $PM:mailboxdomain
 virtual_mailbox_maps = $PM:mailbox
 virtual_alias_maps = $PM:alias
 relay_domains = $PM:relaydomain
-transport_maps = $PM:transport
-sender_canonical_maps = $PM:srsencode
-recipient_canonical_maps = $PM:srsdecode
-sender_canonical_classes = envelope_sender
-recipient_canonical_classes = envelope_recipient
 smtpd_relay_restrictions = reject_unauth_destination
 EOF
+t_eq "postern-postconf --srs yes no longer sets sender_canonical_maps" "" \
+    "$(scripts/postern-postconf --srs yes --main | grep '^sender_canonical_maps')"
+h_start_postfix "$H_DIR/main.add" "$H_DIR/master.add"
 q() { h_postmap_q "$1" "$PM:$2" 2>&1; }
 t_wait "postern-maps answers" 10 bash -c "postmap -c $H_PF_CONF -q a.example $PM:domain >/dev/null"
 
@@ -115,6 +151,26 @@ t_eq "srsencode: SRS0 of another forwarder becomes SRS1 (reference)" \
     "$("$REF" forward "$SECRET1" a.example SRS0=HHHH=TT=orig.example=joe@fwd.example "$today")" "$srs1"
 t_eq "srsdecode: SRS1 back to the first forwarder" \
     "SRS0=HHHH=TT=orig.example=joe@fwd.example" "$(q "$srs1" srsdecode)"
+# forwardtransport (key: sender) and srstransport (key: recipient)
+t_eq "forwardtransport: a foreign sender goes to postern-forward" "postern-forward:" \
+    "$(q joe@orig.example forwardtransport)"
+t_eq "forwardtransport: @domain of a foreign sender too" "postern-forward:" \
+    "$(q @orig.example forwardtransport)"
+t_eq "forwardtransport: our own sender takes the default route" \
+    "smtp:[127.0.0.1]:$H_SINK_EXT_PORT" "$(q alice@a.example forwardtransport)"
+t_eq "forwardtransport: the null sender takes the default route" \
+    "smtp:[127.0.0.1]:$H_SINK_EXT_PORT" "$(q '<>' forwardtransport)"
+t_eq "srstransport: a foreign domain's default route is left to forwardtransport" "" \
+    "$(q friend@ext.example srstransport)"
+t_eq "srstransport: ... also for the bare domain key" "" "$(q ext.example srstransport)"
+t_eq "srstransport: an explicit route of a foreign domain stays" \
+    "smtp:[127.0.0.1]:$H_SINK_ORIG_PORT" "$(q joe@orig.example srstransport)"
+t_eq "srstransport: relay domains as transport" "relay:[127.0.0.1]:$H_SINK_RELAY_PORT" \
+    "$(q x@relay.example srstransport)"
+t_eq "srstransport: legacy domains as transport" "smtp:[127.0.0.1]:$H_SINK_LEGACY_PORT" \
+    "$(q y@legacy.example srstransport)"
+t_eq "srstransport: local mailboxes as transport" "smtp:[127.0.0.1]:$H_SINK_LOCAL_PORT" \
+    "$(q alice@a.example srstransport)"
 t_match "the refused SRS addresses are logged with the reason" "refused: bad hash" \
     "$(cat "$H_DIR/maps.log")"
 
@@ -150,6 +206,32 @@ r=$(h_smtp --port "$H_PF_SMTP_PORT" --from alice@a.example --to fwd@a.example --
 t_ok "our own sender's forward arrives" h_wait_sink_count ext 2 15
 t_match "our own sender is not rewritten" 'MAIL FROM:<alice@a\.example>' \
     "$(cat "$(h_sink_last ext env)" 2>/dev/null)"
+
+# --- relay domains, legacy routes and local copies keep the sender
+r=$(h_smtp --port "$H_PF_SMTP_PORT" --from joe@orig.example --to x@relay.example --subject relayed)
+t_match "mail to a relay domain is accepted" '^DATA 250 ' "$r"
+t_ok "it reaches the relay domain's server" h_wait_sink_count relay 1 15
+t_match "... with the original envelope sender (no SRS)" 'MAIL FROM:<joe@orig\.example>' \
+    "$(cat "$(h_sink_last relay env)" 2>/dev/null)"
+r=$(h_smtp --port "$H_PF_SMTP_PORT" --from joe@orig.example --to y@legacy.example --subject legacy)
+t_match "mail to a legacy domain is accepted" '^DATA 250 ' "$r"
+t_ok "it reaches the legacy store" h_wait_sink_count legacy 1 15
+t_match "... with the original envelope sender (no SRS)" 'MAIL FROM:<joe@orig\.example>' \
+    "$(cat "$(h_sink_last legacy env)" 2>/dev/null)"
+r=$(h_smtp --port "$H_PF_SMTP_PORT" --from joe@orig.example --to both@a.example --subject mixed)
+t_match "one message to a local and a forwarded recipient is accepted" '^DATA 250 ' "$r"
+t_ok "the local copy arrives" h_wait_sink_count local 1 15
+t_match "... with the original envelope sender" 'MAIL FROM:<joe@orig\.example>' \
+    "$(cat "$(h_sink_last local env)" 2>/dev/null)"
+t_match "... for the local mailbox" 'RCPT TO:<alice@a\.example>' \
+    "$(cat "$(h_sink_last local env)" 2>/dev/null)"
+t_ok "the forwarded copy arrives" h_wait_sink_count ext 3 15
+env=$(cat "$(h_sink_last ext env)" 2>/dev/null)
+t_match "... for the forward target" 'RCPT TO:<friend2@ext\.example>' "$env"
+t_match "... with an SRS envelope sender" 'MAIL FROM:<SRS0=[A-Za-z0-9+/]{4}=[A-Z2-7]{2}=orig\.example=joe@a\.example>' "$env"
+t_match "Postfix delivered the copy via postern-forward (its log line as status text)" \
+    'status=sent \(delivered via postern-forward service .*srs=<SRS0=' \
+    "$(cat "$H_PF_LOG")"
 
 # --- rotation: a new first secret signs, the old one still verifies
 printf '%s\n%s\n' "$SECRET2" "$SECRET1" > "$H_DIR/srs-secrets"

@@ -2,6 +2,7 @@
    every error path with file:line. */
 #include <stddef.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -129,6 +130,35 @@ int main(void)
         while (cfg_list_next(&cur, item, sizeof(item)) == 1)
             n++;
         CHECK(n == 3, "list splitting on commas and blanks");
+    }
+    {   /* cfg_load_keys: a few keys of another program's section */
+        static const char text[] =
+            "[maps]\nlisten = inet:127.0.0.1:1\ncount = 42\n"
+            "[unknown]\nwhatever = 1\n[test]\ncount = 7\n";
+        char path[] = "/tmp/postern-test-config-XXXXXX";
+        int fd = mkstemp(path);
+        struct tcfg k = {0};
+        struct cfg_section ks = {"maps", defs, &k};
+        CHECK(fd >= 0 && write(fd, text, sizeof(text) - 1) > 0, "wrote file");
+        close(fd);
+        str_reset(&err);
+        CHECK(cfg_load_keys(path, "maps", defs, &k, &err) == 0 &&
+                  k.count == 42 && k.timeout == 2000,
+              "cfg_load_keys: the section's own key read, defaults set, "
+              "other keys and sections skipped (%s)", str_cstr(&err));
+        cfg_free(&ks, 1);
+        fd = open(path, O_WRONLY | O_TRUNC);
+        CHECK(fd >= 0 && write(fd, "[maps]\ncount = 500\n", 19) == 19,
+              "rewrote file");
+        close(fd);
+        memset(&k, 0, sizeof(k));
+        str_reset(&err);
+        CHECK(cfg_load_keys(path, "maps", defs, &k, &err) < 0 &&
+                  strstr(str_cstr(&err), ":2: ") != NULL,
+              "cfg_load_keys: a bad value of a key read is an error with "
+              "file:line (%s)", str_cstr(&err));
+        cfg_free(&ks, 1);
+        unlink(path);
     }
     cfg_free(&sec, 1);
     str_free(&err);

@@ -1,5 +1,6 @@
 /*
- * test_srs - the Sender Rewriting Scheme of postern-maps (maps/srs.c).
+ * test_srs - the Sender Rewriting Scheme (lib/srs.c), shared by postern-maps
+ * and postern-forward.
  *
  * The expected addresses were computed with the independent Python
  * reference implementation tests/integration/srs_ref.py (hmac, hashlib,

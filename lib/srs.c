@@ -11,6 +11,7 @@
  * *why, srs_read_secrets through *err.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,9 @@
 #include <openssl/hmac.h>
 
 #include "srs.h"
+#include "addr.h"
 #include "file.h"
+#include "mem.h"
 
 #define SRS_FILE_MAX (SRS_SECRETS_MAX * (SRS_SECRET_MAX + 64))
 
@@ -339,4 +342,39 @@ int srs_reverse(const struct srs *srs, const char *addr, size_t len,
     str_append_char(out, '@');
     str_append(out, f[1], fl[1]);
     return bounded(out, why);
+}
+
+int srs_load_config(const struct srs_config *cfg, const char *section,
+                    struct srs **out, struct str *err)
+{
+    static const char seps[] = "=+-";
+    struct srs *srs;
+
+    *out = NULL;
+    if (cfg->max_age % 86400000 != 0)
+        return str_appendf(err, "[%s] srs_max_age must be whole days (21d)",
+                           section), -1;
+    if (cfg->domain[0] == '\0')
+        return 0;
+    if (!addr_domain_valid(cfg->domain, strlen(cfg->domain)))
+        return str_appendf(err, "[%s] srs_domain '%s' is not a domain name",
+                           section, cfg->domain), -1;
+    srs = xcalloc(1, sizeof(*srs));
+    if (srs_setup(srs, cfg->domain, seps[cfg->separator],
+                  (int)(cfg->max_age / 86400000), (int)cfg->hash_length,
+                  cfg->hash ? SRS_SHA256 : SRS_SHA1, err) < 0 ||
+        srs_read_secrets(srs, cfg->secret_file, err) < 0) {
+        srs_free(srs);
+        return -1;
+    }
+    *out = srs;
+    return 0;
+}
+
+void srs_free(struct srs *srs)
+{
+    if (srs) {
+        srs_wipe(srs);
+        free(srs);
+    }
 }

@@ -1,7 +1,8 @@
 /*
  * srs - the Sender Rewriting Scheme (Shevek, "Sender Rewriting Scheme",
  * 2004; the format of libsrs2, postsrsd and Mail::SRS), without any
- * knowledge of postern's tables.
+ * knowledge of postern's tables; shared by postern-maps (srsencode,
+ * srsdecode) and postern-forward.
  *
  *   forward  user@host            -> SRS0=HHHH=TT=host=user@DOMAIN
  *            SRS0=HHHH=TT=h=u@fwd -> SRS1=GGGG=fwd==HHHH=TT=h=u@DOMAIN
@@ -22,12 +23,13 @@
  * addresses up to SRS_ADDR_MAX bytes in and out (a longer result is not
  * rewritten).  Local parts that would need quoting are not rewritten.
  */
-#ifndef POSTERN_MAPS_SRS_H
-#define POSTERN_MAPS_SRS_H
+#ifndef POSTERN_SRS_H
+#define POSTERN_SRS_H
 
 #include <stddef.h>
 #include <time.h>
 
+#include "config.h"
 #include "str.h"
 
 #define SRS_SECRETS_MAX 16
@@ -51,6 +53,42 @@ struct srs {
     size_t secret_len[SRS_SECRETS_MAX];
     char secret[SRS_SECRETS_MAX][SRS_SECRET_MAX];
 };
+
+/*
+ * The SRS settings of postern.conf: they live in [maps] (postern-maps
+ * decodes with them), and postern-forward reads the same keys from there
+ * (cfg_load_keys), so one secret file signs and verifies.
+ */
+struct srs_config {
+    char *domain;             /* "" = SRS off */
+    char *secret_file;
+    long long max_age;        /* ms, whole days */
+    int separator;            /* index into "=+-" */
+    long long hash_length;
+    int hash;                 /* 0 sha1, 1 sha256 */
+};
+
+#define SRS_CFG_DEFS(T, m)                                                    \
+    {"srs_domain", CFG_STR, "", 0, SRS_DOMAIN_MAX, offsetof(T, m.domain),     \
+     NULL},                                                                   \
+    {"srs_secret_file", CFG_STR, "/etc/postern/srs-secrets", 1, 1024,         \
+     offsetof(T, m.secret_file), NULL},                                       \
+    {"srs_max_age", CFG_TIME, "21d", 86400000, 1023LL * 86400000,             \
+     offsetof(T, m.max_age), NULL},                                           \
+    {"srs_separator", CFG_ENUM, "=", 0, 0, offsetof(T, m.separator),          \
+     "=|+|-"},                                                                \
+    {"srs_hash_length", CFG_INT, "4", SRS_HASH_MIN, SRS_HASH_MAX,             \
+     offsetof(T, m.hash_length), NULL},                                       \
+    {"srs_hash", CFG_ENUM, "sha1", 0, 0, offsetof(T, m.hash), "sha1|sha256"}
+
+/*
+ * srs_load_config - the SRS state for cfg: checks the values, reads the
+ * secret file.  *out is NULL when cfg->domain is empty (SRS off).  0, or
+ * -1 + *err (naming "[section] key").  srs_free forgets it (wiped).
+ */
+int srs_load_config(const struct srs_config *cfg, const char *section,
+                    struct srs **out, struct str *err);
+void srs_free(struct srs *srs);
 
 /*
  * srs_setup - set the parameters (no secrets yet).  0, or -1 + *err when a
