@@ -10,7 +10,9 @@
  *
  * KEYs: kind, alias_target, transport, legacy_transport, relayhost,
  * default_quota (a size: 2G, 500M, 0 = unlimited), dkim_selector,
- * description.  A value "" or "null" clears a column.  alias_target
+ * dkim_fallback (the domain whose DKIM keys sign this one's mail when it
+ * has none; docs/milter.md), dmarc_action (reject, quarantine or record:
+ * inbound mail to this domain failing DMARC; docs/milter.md), description.  A value "" or "null" clears a column.  alias_target
  * without kind means kind=alias.
  *
  * Before SQL is touched: the name's syntax; on add, that its top-level
@@ -34,11 +36,12 @@
 #define WHAT "domain"
 
 enum { D_KIND, D_TARGET, D_TRANSPORT, D_LEGACY, D_RELAYHOST, D_QUOTA,
-       D_DKIM, D_DESC, D_NF };
+       D_DKIM, D_FALLBACK, D_DMARC, D_DESC, D_NF };
 
 static const char *const dom_keys[] = {
     "kind", "alias_target", "transport", "legacy_transport", "relayhost",
-    "default_quota", "dkim_selector", "description", NULL};
+    "default_quota", "dkim_selector", "dkim_fallback", "dmarc_action",
+    "description", NULL};
 
 struct dom {
     char name[ADDR_DOMAIN_MAX + 1];
@@ -76,6 +79,7 @@ static int dom_load(struct db *db, struct dom *d)
     int rc = db_query(db,
                       "SELECT kind, alias_target, transport, legacy_transport, "
                       "relayhost, default_quota_bytes, dkim_selector, "
+                      "dkim_fallback, dmarc_action, "
                       "description FROM domains WHERE name = ?",
                       &p, 1, dom_load_row, d, &err);
     if (rc < 0)
@@ -141,7 +145,7 @@ static int dom_apply(struct dom *d, const struct admin_kv *kv)
             return admin_error(ADMIN_EX_DATAERR, WHAT,
                                "kind cannot be empty (local, alias, relay "
                                "or legacy)");
-        if (v && f == D_TARGET) {
+        if (v && (f == D_TARGET || f == D_FALLBACK)) {
             char dom[ADDR_DOMAIN_MAX + 1];
             int rc = admin_parse_domain(WHAT, v, dom);
             if (rc)
@@ -166,6 +170,12 @@ static int dom_apply(struct dom *d, const struct admin_kv *kv)
             return ADMIN_EX_DATAERR;
         if (v && f == D_DKIM && dom_check_selector(v))
             return ADMIN_EX_DATAERR;
+        if (v && f == D_DMARC && strcmp(v, "reject") &&
+            strcmp(v, "quarantine") && strcmp(v, "record"))
+            return admin_error(ADMIN_EX_DATAERR, WHAT,
+                               "dmarc_action '%s' is not reject, quarantine "
+                               "or record (empty = [milter] dmarc_action)",
+                               v);
         if (v && f == D_DESC && strlen(v) > 255)
             return admin_error(ADMIN_EX_DATAERR, WHAT,
                                "description longer than 255 characters");
@@ -185,6 +195,14 @@ static int dom_validate(struct db *db, const struct dom *d)
         return admin_error(ADMIN_EX_DATAERR, WHAT,
                            "kind '%s' is not local, alias, relay or legacy",
                            kind);
+    if (d->v[D_FALLBACK] && !strcmp(d->v[D_FALLBACK], d->name))
+        return admin_error(ADMIN_EX_DATAERR, WHAT,
+                           "dkim_fallback of %s cannot be %s itself",
+                           d->name, d->name);
+    /* its keys are dkim_keys rows, which name one of our domains */
+    if (d->v[D_FALLBACK] &&
+        (rc = rt_domain(db, WHAT, d->v[D_FALLBACK], &t, ADMIN_EX_DATAERR)))
+        return rc;
     if (strcmp(kind, "alias") != 0) {
         if (d->v[D_TARGET])
             return admin_error(ADMIN_EX_DATAERR, WHAT,
@@ -242,13 +260,15 @@ static int dom_write(struct admin *a, struct db *db, void *vctx, int *status,
         return rt_tx_exec(db,
                           "INSERT INTO domains (name, kind, alias_target, "
                           "transport, legacy_transport, relayhost, "
-                          "default_quota_bytes, dkim_selector, description) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          "default_quota_bytes, dkim_selector, dkim_fallback, "
+                          "dmarc_action, description) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           p, D_NF + 1, &t->rows, err);
     return rt_tx_exec(db,
                       "UPDATE domains SET kind = ?, alias_target = ?, "
                       "transport = ?, legacy_transport = ?, relayhost = ?, "
                       "default_quota_bytes = ?, dkim_selector = ?, "
+                      "dkim_fallback = ?, dmarc_action = ?, "
                       "description = ? WHERE name = ?",
                       p, D_NF + 1, &t->rows, err);
 }
@@ -442,8 +462,8 @@ static int dom_show(struct admin *a, int argc, char **argv)
 {
     static const char *const cols[] = {
         "domain", "kind", "alias_target", "transport", "legacy_transport",
-        "relayhost", "default_quota_bytes", "dkim_selector", "description",
-        "active", "mailboxes", "aliases", "alias_domains", "created_at",
+        "relayhost", "default_quota_bytes", "dkim_selector", "dkim_fallback",
+        "dmarc_action", "description", "active", "mailboxes", "aliases", "alias_domains", "created_at",
         "updated_at", NULL};
     char name[ADDR_DOMAIN_MAX + 1];
     struct db_param p;
@@ -463,7 +483,8 @@ static int dom_show(struct admin *a, int argc, char **argv)
     rc = admin_show(a, WHAT, cols,
                     "SELECT d.name, d.kind, d.alias_target, d.transport, "
                     "d.legacy_transport, d.relayhost, d.default_quota_bytes, "
-                    "d.dkim_selector, d.description, d.active, "
+                    "d.dkim_selector, d.dkim_fallback, d.dmarc_action, "
+                    "d.description, d.active, "
                     "(SELECT COUNT(*) FROM mailboxes m WHERE m.domain = d.name), "
                     "(SELECT COUNT(*) FROM aliases l WHERE l.domain = d.name), "
                     "(SELECT COUNT(*) FROM domains x WHERE x.alias_target = d.name), "

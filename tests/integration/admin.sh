@@ -147,6 +147,21 @@ qwait "closed with forward: alias map" "sekretariat@school.example.org" lisa@sch
 refused "ldap row: remove is postern-dirsync purge" 65 'postern-dirsync purge' \
     mailbox remove lisa@school.example.org
 
+# --- DKIM fallback and DMARC action per domain (issue 17)
+ok "domain set dkim_fallback + dmarc_action" domain set school.example.org \
+    dkim_fallback=kunde.example.org dmarc_action=quarantine
+t_eq "... stored" "kunde.example.org quarantine" \
+    "$(h_sql "SELECT CONCAT(dkim_fallback, ' ', dmarc_action) FROM domains WHERE name='school.example.org'")"
+ok "... cleared" domain set school.example.org dkim_fallback= dmarc_action=
+t_eq "... NULL again" "1" \
+    "$(h_sql "SELECT dkim_fallback IS NULL AND dmarc_action IS NULL FROM domains WHERE name='school.example.org'")"
+refused "dmarc_action not a known action" 65 "dmarc_action 'bounce' is not reject, quarantine or record" \
+    domain set school.example.org dmarc_action=bounce
+refused "dkim_fallback not one of our domains" 65 'nowhere\.example\.com' \
+    domain set school.example.org dkim_fallback=nowhere.example.com
+refused "dkim_fallback is the domain itself" 65 'cannot be school\.example\.org itself' \
+    domain set school.example.org dkim_fallback=school.example.org
+
 # --- validation: each error once, before SQL
 refused "typo in a domain" 65 'no domain kunde\.exmaple\.org; did you mean kunde\.example\.org\?' \
     mailbox add x@kunde.exmaple.org
