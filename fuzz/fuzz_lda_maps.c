@@ -3,13 +3,15 @@
  * ([lda] lookup = maps): the bytes a socketmap server sends back, read as
  * lda/maps_lookup.c reads them (one netstring of at most
  * LDA_MAPS_REPLY_MAX bytes, netstring_decode) and interpreted by
- * lda_maps_reply ("OK maildir", "NOTFOUND", anything else temporary).
+ * lda_maps_reply ("OK maildir", "OK quota=BYTES maildir" from the
+ * ldamailbox map, "NOTFOUND", anything else temporary).
  * Checks: an LK_* outcome; LK_FOUND only with a maildir that
  * lda_maildir_valid accepts (relative, no "." or ".." component, no
- * control characters) and fits the mailbox; every other outcome leaves a
- * reason in *err.
+ * control characters) and fits the mailbox, and the default quota unless
+ * the reply named one; every other outcome leaves a reason in *err.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz.h"
 #include "lda.h"
@@ -36,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == LK_FOUND) {
         if (!lda_maildir_valid(mb.maildir) || mb.maildir[0] == '/' ||
             strnlen(mb.maildir, sizeof(mb.maildir)) > LDA_MAILDIR_MAX ||
-            strcmp(mb.address, a.full) != 0 || mb.quota != 1024)
+            strcmp(mb.address, a.full) != 0 ||
+            (mb.quota != 1024 && (len < 9 || memcmp(d, "OK quota=", 9) != 0)))
             abort();
     } else if (rc != LK_NOTFOUND && (rc != LK_TEMP || err.len == 0)) {
         abort();

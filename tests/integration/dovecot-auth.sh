@@ -31,21 +31,10 @@ h_sql "INSERT INTO domains (name, kind, default_quota_bytes) VALUES ('dc.example
        INSERT INTO mailboxes (local_part, domain, password_hash) VALUES
          ('x', 'off.example', '$HASH'), ('gone', 'dc.example', '$HASH');
        UPDATE mailboxes SET state = 'closed' WHERE address = 'gone@dc.example'"
-MAIL=$H_DIR/mail/postern
-mkdir -p "$MAIL"; chown nobody:nogroup "$MAIL"
-chmod 755 "$H_DIR/mail"
-
+. "$(dirname "$0")/dovecot-common.sh"
 # --- postern-lda delivers a message (pipe mode, as nobody; the password
 # file readable by its group, as docs/lda.md asks)
-chgrp nogroup "$H_DB_PASSWORD_FILE"; chmod 640 "$H_DB_PASSWORD_FILE"
-cat > "$H_DIR/lda.conf" <<EOF
-[lda]
-user = nobody
-mail_root = $MAIL
-[database]
-hosts = 127.0.0.1:$H_DB_PORT
-password_file = $H_DB_PASSWORD_FILE
-EOF
+dovecot_lda_conf
 out=$(printf 'Subject: for dovecot\nFrom: s@ext.example\n\nread me over IMAP\n' |
       "$BUILD/postern-lda" -c "$H_DIR/lda.conf" -f s@ext.example -a anna@dc.example)
 t_match "postern-lda delivers to anna@dc.example" '^2\.0\.0 ' "$out"
@@ -59,49 +48,7 @@ t_ok "docs/dovecot.md has the dovecot-sql.conf.ext block" grep -q '^password_que
 sed -e "s|^connect = .*|connect = host=127.0.0.1 port=$H_DB_PORT dbname=postern user=postern password=$H_DB_PASSWORD|" \
     -e "s|'/var/mail/postern/'|'$MAIL/'|" "$D/sql.literal" > "$D/dovecot-sql.conf.ext"
 chmod 600 "$D/dovecot-sql.conf.ext"
-IP=$(h_free_port)
-cat > "$D/dovecot.conf" <<EOF
-base_dir = $D/run
-state_dir = $D/state
-log_path = $D/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:~
-mail_uid = nobody
-mail_gid = nogroup
-first_valid_uid = 100
-passdb {
-  driver = sql
-  args = $D/dovecot-sql.conf.ext
-}
-userdb {
-  driver = sql
-  args = $D/dovecot-sql.conf.ext
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $IP
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service anvil {
-  chroot =
-}
-EOF
-mkdir -p "$D/run" "$D/state"
-dovecot -c "$D/dovecot.conf" 2> "$D/start.err"
-t_eq "a private dovecot starts with that configuration" 0 $?
-[ -s "$D/start.err" ] && sed 's/^/# /' "$D/start.err"
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-t_wait "... and listens on 127.0.0.1:$IP" 10 port_open "$IP"
-DPID=$(cat "$D/run/master.pid" 2>/dev/null)
-[ -n "$DPID" ] && h_track_pid "$DPID"
+dovecot_start "$D" "a private dovecot starts with that configuration"
 
 # imap LOGIN PASSWORD: "login ok N SUBJECT" or "login refused"
 imap() {

@@ -27,18 +27,8 @@ h_sql "INSERT INTO domains (name, kind) VALUES ('dc.example', 'local');
        CREATE USER 'dovecot'@'127.0.0.1' IDENTIFIED BY 'dove-pw';
        GRANT SELECT, INSERT (address, bytes, messages), UPDATE (address, bytes, messages)
          ON postern.mailbox_usage TO 'dovecot'@'127.0.0.1';"
-MAIL=$H_DIR/mail/postern
-mkdir -p "$MAIL"; chown nobody:nogroup "$MAIL"
-chmod 755 "$H_DIR/mail"
-chgrp nogroup "$H_DB_PASSWORD_FILE"; chmod 640 "$H_DB_PASSWORD_FILE"
-cat > "$H_DIR/lda.conf" <<EOF
-[lda]
-user = nobody
-mail_root = $MAIL
-[database]
-hosts = 127.0.0.1:$H_DB_PORT
-password_file = $H_DB_PASSWORD_FILE
-EOF
+. "$(dirname "$0")/dovecot-common.sh"
+dovecot_lda_conf
 for i in 1 2 3; do
     out=$({ printf 'Subject: m%s\nFrom: s@ext.example\n\n' "$i"; head -c 3000 /dev/zero | tr '\0' 'y' | fold -w 60; } |
           "$BUILD/postern-lda" -c "$H_DIR/lda.conf" -f s@ext.example -a anna@dc.example)
@@ -60,20 +50,7 @@ t_ok "docs/dovecot.md has the dovecot-usage block" grep -q 'table = mailbox_usag
 sed -e "s|^connect = .*|connect = host=127.0.0.1 port=$H_DB_PORT dbname=postern user=dovecot password=dove-pw|" \
     "$D/usage.literal" > "$D/dovecot-dict-usage.conf.ext"
 chmod 644 "$D/dovecot-sql.conf.ext" "$D/dovecot-dict-usage.conf.ext"
-IP=$(h_free_port)
-cat > "$D/dovecot.conf" <<EOF
-base_dir = $D/run
-state_dir = $D/state
-log_path = $D/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:~
-mail_uid = nobody
-mail_gid = nogroup
-first_valid_uid = 100
+dovecot_start "$D" "a private dovecot starts with quota_clone" "$(cat <<EOF
 mail_plugins = \$mail_plugins quota quota_clone
 plugin {
   quota = maildir:User quota
@@ -82,39 +59,15 @@ plugin {
 dict {
   postern-usage = mysql:$D/dovecot-dict-usage.conf.ext
 }
-passdb {
-  driver = sql
-  args = $D/dovecot-sql.conf.ext
-}
-userdb {
-  driver = sql
-  args = $D/dovecot-sql.conf.ext
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $IP
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
+EOF
+)" "$(cat <<'EOF'
 service dict {
   unix_listener dict {
     mode = 0666
   }
 }
-service anvil {
-  chroot =
-}
 EOF
-dovecot -c "$D/dovecot.conf" 2> "$D/start.err"
-t_eq "a private dovecot starts with quota_clone" 0 $?
-[ -s "$D/start.err" ] && sed 's/^/# /' "$D/start.err"
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-t_wait "... and listens on 127.0.0.1:$IP" 10 port_open "$IP"
-DPID=$(cat "$D/run/master.pid" 2>/dev/null)
-[ -n "$DPID" ] && h_track_pid "$DPID"
+)"
 
 # imap USER ACTION: "expunge" deletes message 1, "append" stores one
 imap() {

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tests/run: alone
 # server-pressure.sh - a local process holding thousands of idle connections to
 # postern-maps or postern-policyd must not stall Postfix (issue 15, item 9):
 # past the reserve the oldest idle connections are shed, so a fresh client
