@@ -79,6 +79,18 @@ static int db_trouble(const struct fwd_config *cfg, const struct fwd_args *a,
     return FWD_EX_TEMPFAIL;
 }
 
+/* orig_domain - the domain of the original recipient as addr_parse sees
+   it (lower-case, no trailing dot), "" when it has none */
+static const char *orig_domain(const char *orig)
+{
+    static struct addr o;
+    const char *why;
+
+    if (addr_parse(orig, strlen(orig), NULL, ADDR_NEED_DOMAIN, &o, &why) < 0)
+        return "";
+    return o.domain;
+}
+
 static int check_limit(const struct fwd_config *cfg, const struct fwd_args *a,
                        struct str *text)
 {
@@ -96,7 +108,7 @@ static int check_limit(const struct fwd_config *cfg, const struct fwd_args *a,
     db_global_init();
     aliasdom_init(&ad);
     if ((db = db_open(&cfg->db, &err)) == NULL ||
-        aliasdom_load(&ad, db, &err) < 0) {
+        aliasdom_load_domain(&ad, db, orig_domain(a->orig_rcpt), &err) < 0) {
         rc = db_trouble(cfg, a, &err, text);
         goto out;
     }

@@ -29,6 +29,12 @@ void aliasdom_add(struct aliasdom *m, const char *alias, const char *target);
 /* aliasdom_load - read the table with the caller's handle (inside its
    snapshot transaction); 0, or LK_TEMP + *err. */
 int aliasdom_load(struct aliasdom *m, struct db *db, struct str *err);
+/* aliasdom_load_domain - only the alias chain that starts at domain (at
+   most ADDR_ALIAS_DOMAIN_DEPTH indexed lookups), for a program that
+   canonicalizes one address per run (postern-forward); 0, or LK_TEMP +
+   *err. */
+int aliasdom_load_domain(struct aliasdom *m, struct db *db,
+                         const char *domain, struct str *err);
 void aliasdom_free(struct aliasdom *m);
 
 /* aliasdom_target - addr_alias_fn for addr_canonical: ctx is the map. */
