@@ -12,20 +12,54 @@
 
 #include "sieve-int.h"
 
-static const struct sv_ext *registry[SV_EXT_MAX] = {
-    &sv_ext_core,        &sv_ext_core_actions, &sv_ext_core_tests,
-    &sv_ext_fileinto,    &sv_ext_envelope,
-    &sv_ext_copy,        &sv_ext_reject,      &sv_ext_ereject,
-    &sv_ext_imap4flags,  &sv_ext_subaddress,  &sv_ext_relational,
-    &sv_ext_mailbox,     &sv_ext_body,        &sv_ext_variables,
-    &sv_ext_include,     &sv_ext_regex,       &sv_ext_date,
-    &sv_ext_index,       &sv_ext_environment, &sv_ext_ihave,
-    &sv_ext_encoded,     &sv_ext_cmp_numeric, &sv_ext_cmp_octet,
-    &sv_ext_cmp_casemap, &sv_ext_vacation,    &sv_ext_vacation_seconds,
-    &sv_ext_spamtest,    &sv_ext_spamtestplus, &sv_ext_virustest,
-    &sv_ext_duplicate,   &sv_ext_enotify,     &sv_ext_editheader,
+/* the engine's own extensions, one line each (add new ones at the end) */
+static const struct sv_ext *const builtin[] = {
+    &sv_ext_core,
+    &sv_ext_core_actions,
+    &sv_ext_core_tests,
+    &sv_ext_fileinto,
+    &sv_ext_envelope,
+    &sv_ext_copy,
+    &sv_ext_reject,
+    &sv_ext_ereject,
+    &sv_ext_imap4flags,
+    &sv_ext_subaddress,
+    &sv_ext_relational,
+    &sv_ext_mailbox,
+    &sv_ext_body,
+    &sv_ext_variables,
+    &sv_ext_include,
+    &sv_ext_regex,
+    &sv_ext_date,
+    &sv_ext_index,
+    &sv_ext_environment,
+    &sv_ext_ihave,
+    &sv_ext_encoded,
+    &sv_ext_cmp_numeric,
+    &sv_ext_cmp_octet,
+    &sv_ext_cmp_casemap,
+    &sv_ext_vacation,
+    &sv_ext_vacation_seconds,
+    &sv_ext_spamtest,
+    &sv_ext_spamtestplus,
+    &sv_ext_virustest,
+    &sv_ext_duplicate,
+    &sv_ext_enotify,
+    &sv_ext_editheader,
 };
-static int nregistry = 32;
+#define NBUILTIN ((int)(sizeof(builtin) / sizeof(builtin[0])))
+_Static_assert(sizeof(builtin) / sizeof(builtin[0]) <= SV_EXT_MAX,
+               "too many extensions for the 64-bit mask");
+
+/* extensions registered at run time (sieve_ext_register) */
+static const struct sv_ext *extra[SV_EXT_MAX];
+static int nextra;
+static int nregistry = NBUILTIN;
+
+static const struct sv_ext *reg_at(int i)
+{
+    return i < NBUILTIN ? builtin[i] : extra[i - NBUILTIN];
+}
 
 int sv_ext_count(void)
 {
@@ -34,13 +68,13 @@ int sv_ext_count(void)
 
 const struct sv_ext *sv_ext_get(int i)
 {
-    return i >= 0 && i < nregistry ? registry[i] : NULL;
+    return i >= 0 && i < nregistry ? reg_at(i) : NULL;
 }
 
 int sv_ext_find(const char *name)
 {
     for (int i = 0; i < nregistry; i++)
-        if (!registry[i]->core && strcmp(registry[i]->name, name) == 0)
+        if (!reg_at(i)->core && strcmp(reg_at(i)->name, name) == 0)
             return i;
     return -1;
 }
@@ -48,7 +82,7 @@ int sv_ext_find(const char *name)
 int sv_ext_id(const struct sv_ext *e)
 {
     for (int i = 0; i < nregistry; i++)
-        if (registry[i] == e)
+        if (reg_at(i) == e)
             return i;
     return -1;
 }
@@ -59,7 +93,8 @@ int sieve_ext_register(const struct sv_ext *e)
         return 0;
     if (nregistry == SV_EXT_MAX)
         return -1;
-    registry[nregistry++] = e;
+    extra[nextra++] = e;
+    nregistry++;
     return 0;
 }
 
@@ -73,10 +108,12 @@ int sv_has(const struct sieve_script *s, const struct sv_ext *e)
 void sieve_capabilities(struct str *out)
 {
     for (int i = 0; i < nregistry; i++) {
-        if (registry[i]->extra || registry[i]->core)
+        const struct sv_ext *e = reg_at(i);
+
+        if (e->extra || e->core)
             continue;
         if (out->len)
             str_append_char(out, ' ');
-        str_append_cstr(out, registry[i]->name);
+        str_append_cstr(out, e->name);
     }
 }

@@ -97,16 +97,39 @@ const struct sv_ext *sv_ext_get(int i);
 int sv_ext_find(const char *name);
 int sv_ext_id(const struct sv_ext *e);
 
-extern const struct sv_ext sv_ext_core, sv_ext_core_actions,
-    sv_ext_core_tests, sv_ext_fileinto, sv_ext_envelope,
-    sv_ext_copy, sv_ext_reject, sv_ext_ereject, sv_ext_imap4flags,
-    sv_ext_subaddress, sv_ext_relational, sv_ext_mailbox, sv_ext_body,
-    sv_ext_variables, sv_ext_include, sv_ext_regex, sv_ext_date,
-    sv_ext_index, sv_ext_environment, sv_ext_ihave, sv_ext_encoded,
-    sv_ext_cmp_numeric, sv_ext_cmp_octet, sv_ext_cmp_casemap,
-    sv_ext_vacation, sv_ext_vacation_seconds, sv_ext_spamtest,
-    sv_ext_spamtestplus, sv_ext_virustest, sv_ext_duplicate, sv_ext_enotify,
-    sv_ext_editheader;
+/* the engine's extensions, one line each (registry.c lists them) */
+extern const struct sv_ext sv_ext_core;
+extern const struct sv_ext sv_ext_core_actions;
+extern const struct sv_ext sv_ext_core_tests;
+extern const struct sv_ext sv_ext_fileinto;
+extern const struct sv_ext sv_ext_envelope;
+extern const struct sv_ext sv_ext_copy;
+extern const struct sv_ext sv_ext_reject;
+extern const struct sv_ext sv_ext_ereject;
+extern const struct sv_ext sv_ext_imap4flags;
+extern const struct sv_ext sv_ext_subaddress;
+extern const struct sv_ext sv_ext_relational;
+extern const struct sv_ext sv_ext_mailbox;
+extern const struct sv_ext sv_ext_body;
+extern const struct sv_ext sv_ext_variables;
+extern const struct sv_ext sv_ext_include;
+extern const struct sv_ext sv_ext_regex;
+extern const struct sv_ext sv_ext_date;
+extern const struct sv_ext sv_ext_index;
+extern const struct sv_ext sv_ext_environment;
+extern const struct sv_ext sv_ext_ihave;
+extern const struct sv_ext sv_ext_encoded;
+extern const struct sv_ext sv_ext_cmp_numeric;
+extern const struct sv_ext sv_ext_cmp_octet;
+extern const struct sv_ext sv_ext_cmp_casemap;
+extern const struct sv_ext sv_ext_vacation;
+extern const struct sv_ext sv_ext_vacation_seconds;
+extern const struct sv_ext sv_ext_spamtest;
+extern const struct sv_ext sv_ext_spamtestplus;
+extern const struct sv_ext sv_ext_virustest;
+extern const struct sv_ext sv_ext_duplicate;
+extern const struct sv_ext sv_ext_enotify;
+extern const struct sv_ext sv_ext_editheader;
 
 /* --- compiled script ------------------------------------------------------------- */
 
