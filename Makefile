@@ -76,7 +76,9 @@ UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 EXT_CFLAGS = $(DB_CFLAGS) $(LDAP_CFLAGS) $(SSL_CFLAGS) $(DKIM_CFLAGS)
 ALL_LIBS = $(MILTER_LIBS) $(DKIM_LIBS) $(OPENDMARC_LIBS) $(SPF_LIBS) $(LDAP_LIBS) $(DB_LIBS) \
-           $(SSL_LIBS) -lpsl -lcrypt -lpthread
+           $(SSL_LIBS) -lpsl -lcrypt -lpthread $(SIEVE_LIBS)
+# the Sieve engine's own: libunistring for i;unicode-casemap (RFC 5051)
+SIEVE_LIBS = -lunistring
 
 # include paths per layer
 INC_lib       = -Ilib
@@ -138,16 +140,17 @@ LDA_STATIC_OK = $(and $(filter yes,$(LDA_STATIC)),$(filter /%,$(shell $(CC) -pri
 LDA_LIBS_STATIC = $(filter -L%,$(DB_LIBS)) -Wl,-Bstatic -lmariadb -lssl -lcrypto -lz -Wl,-Bdynamic -ldl -lm -lpthread
 LDA_LIBS = $(if $(LDA_STATIC_OK),$(LDA_LIBS_STATIC),$(DB_LIBS) $(SSL_LIBS))
 $(BUILD)/postern-lda: $(BUILD)/lda/main.o $(BUILD)/lda.a $(SIEVE_A) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDA_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDA_LIBS) $(LDAP_LIBS) $(SIEVE_LIBS)
 
-$(BUILD)/postern-sieve: $(BUILD)/tools/sieve.o $(SIEVE_A) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SSL_LIBS)
+$(BUILD)/postern-sieve: $(BUILD)/tools/sieve.o $(BUILD)/tools/sieve-check.o \
+                       $(BUILD)/tools/sieve-convert.o $(SIEVE_A) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SSL_LIBS) $(SIEVE_LIBS)
 
 $(BUILD)/postern-sieve-test: $(BUILD)/tools/sieve-test.o $(SIEVE_A) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SSL_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(SSL_LIBS) $(SIEVE_LIBS)
 
 $(BUILD)/postern-managesieve: $(BUILD)/managesieve/main.o $(BUILD)/managesieve.a $(SIEVE_A) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(LDAP_LIBS) $(SSL_LIBS) -lcrypt
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DB_LIBS) $(LDAP_LIBS) $(SSL_LIBS) -lcrypt $(SIEVE_LIBS)
 
 $(BUILD)/postern-dirsync: $(BUILD)/dirsync/main.o $(BUILD)/dirsync.a $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDAP_LIBS) $(DB_LIBS) $(SSL_LIBS) -lpthread
@@ -227,6 +230,7 @@ install: progs
 	install -m 640 $$(getent group postern >/dev/null && echo -g postern) conf/postern.conf $(DESTDIR)$(SYSCONFDIR)/postern.conf.example
 	install -d $(DESTDIR)$(PREFIX)/share/postern/postfix $(DESTDIR)$(PREFIX)/share/postern/mysql
 	install -m 644 conf/postfix/main.cf conf/postfix/master.cf $(DESTDIR)$(PREFIX)/share/postern/postfix/
+	install -m 644 conf/greylist-pools.conf $(DESTDIR)$(PREFIX)/share/postern/
 	install -m 644 conf/mysql/*.cf $(DESTDIR)$(PREFIX)/share/postern/mysql/
 	install -m 644 sql/*.sql $(DESTDIR)$(PREFIX)/share/postern/sql/
 	install -m 755 sql/migrate $(DESTDIR)$(PREFIX)/share/postern/sql/

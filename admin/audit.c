@@ -50,7 +50,10 @@ static const char *const audit_tables[] = {
     "sender_rules", "group_send_rules", "group_send_allowed",
     "greylist_settings", "greylist_whitelist", "ratelimit_rules",
     "ratelimit_windows", "ratelimit_overrides", "policy_domain_checks",
-    "directory_groups", NULL};
+    "directory_groups",
+    "mailbox_settings", "mailbox_forwards", /* 0012_sieve_settings.sql */
+    "group_moderators", /* 0014_moderation.sql */
+    NULL};
 
 struct audit_config {
     long long retention; /* ms; 0 = keep forever */

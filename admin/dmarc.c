@@ -434,11 +434,6 @@ struct dest {
     char uri[DMARC_URI_MAX + 1];  /* as published, for messages */
 };
 
-static int hexval(int c)
-{
-    return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
-
 /* parse_uri - one dmarc-uri (RFC 7489 6.4): URI [ "!" size [kmgt] ];
    0 or -1 (malformed) */
 static int parse_uri(const char *s, size_t len, struct dest *d)
@@ -475,9 +470,9 @@ static int parse_uri(const char *s, size_t len, struct dest *d)
         int c = (unsigned char)s[i];
         if (c == '?')
             break; /* hfields are ignored */
-        if (c == '%' && i + 2 < ulen && hexval(s[i + 1]) >= 0 &&
-            hexval(s[i + 2]) >= 0) {
-            c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+        if (c == '%' && i + 2 < ulen && str_hexval(s[i + 1]) >= 0 &&
+            str_hexval(s[i + 2]) >= 0) {
+            c = str_hexval(s[i + 1]) * 16 + str_hexval(s[i + 2]);
             i += 2;
         }
         if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == ',')

@@ -3,6 +3,9 @@
  *
  *   postern explain [client=IP] [helo=NAME] [sender=ADDR] recipient=ADDR
  *                   [login=SASL-LOGIN] [message=FILE] [size=BYTES]
+ *                   [client_name=NAME]  (the verified host name Postfix
+ *                   would send; default "unknown": greylisting's provider
+ *                   pools and selective mode look at it)
  *   postern explain queue QUEUEID [log=FILE]
  *
  * The first form runs the programs' own code, read-only, in the order
@@ -77,6 +80,7 @@ struct explain {
     struct strvec final;      /* final recipients after alias expansion */
     int ours;                 /* the recipient domain is postern's */
     struct str logs;          /* what the checks logged (log_capture) */
+    const char *client_name;   /* client_name= (greylisting pools) */
 };
 
 /* with --json the text is collected and printed as one member */
@@ -411,8 +415,8 @@ static void part_policy(struct explain *x)
         preq_set(&req, "protocol_state", states[i]);
         preq_set(&req, "protocol_name", "ESMTP");
         preq_set(&req, "client_address", x->client);
-        preq_set(&req, "client_name", "unknown");
-        preq_set(&req, "reverse_client_name", "unknown");
+        preq_set(&req, "client_name", x->client_name);
+        preq_set(&req, "reverse_client_name", x->client_name);
         preq_set(&req, "helo_name", x->helo);
         preq_set(&req, "sender", x->sender);
         preq_set(&req, "recipient", i == 0 ? x->rcpt : "");
@@ -519,7 +523,12 @@ static void milter_group(struct explain *x, struct mctx *m, struct mres *r)
             decide(x, "451", "4.3.0 Cannot check the send rights now "
                    "(postern-milter)");
         } else {
-            out("    send rights: allowed\n");
+            if (v.rc == RIGHTS_HOLD)
+                out("    send rights: refused, but the rule is moderated "
+                    "(#%lld): accepted and held for the moderators\n",
+                    v.hold_rule);
+            else
+                out("    send rights: allowed\n");
             rc = milter_group_expand(m, r, v.info.dn, &members, &err);
             if (rc < 0) {
                 out("    expansion: %s: %s\n", rc == LK_LIMIT ? "over a limit"
@@ -811,7 +820,7 @@ int cmd_explain(struct admin *a, int argc, char **argv)
 {
     static const char *const keys[] = {"client", "helo", "sender",
                                        "recipient", "login", "message",
-                                       "size", NULL};
+                                       "size", "client_name", NULL};
     struct explain x = {.a = a};
     struct admin_kv kv;
     int st;
@@ -828,6 +837,7 @@ int cmd_explain(struct admin *a, int argc, char **argv)
                            "helo=, login=, message=FILE as known)");
     x.client = (v = admin_kv_get(&kv, "client")) ? v : "192.0.2.1";
     x.helo = (v = admin_kv_get(&kv, "helo")) ? v : "unknown";
+    x.client_name = (v = admin_kv_get(&kv, "client_name")) ? v : "unknown";
     x.sender = (v = admin_kv_get(&kv, "sender")) ? v : "";
     x.login = (v = admin_kv_get(&kv, "login")) ? v : "";
     x.msgfile = admin_kv_get(&kv, "message");

@@ -13,6 +13,11 @@
  *   postern greylist whitelist list
  *   postern greylist whitelist add KIND VALUE [comment=TEXT]
  *   postern greylist whitelist disable|enable|remove KIND VALUE
+ *   postern greylist pools check [FILE]   validate a provider pools file
+ *       (policyd/greypool.c; default: the file postern-policyd reads
+ *       without [policyd] greylist_pools); prints the entries per provider
+ *       and warns about entries last checked more than a year ago; 65 when
+ *       it does not parse (FILE:LINE: reason), 66 when there is none
  *
  * KIND: network (client_network: IP or CIDR), hostname (client_hostname),
  * sender_domain, sender (sender_address), recipient, recipient_domain;
@@ -25,11 +30,15 @@
  * shorter than the retry window, prefixes 8..32 and 16..128.  Whitelist
  * values are checked by kind; a duplicate is 73, a missing entry 66.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
+#include "file.h"
 #include "lookup.h"
+#include "policyd.h"
 #include "util.h"
 
 #define GL_NKEYS 9
@@ -285,7 +294,8 @@ static int greylist_usage(void)
                        "usage: greylist show [DOMAIN] | set [DOMAIN] "
                        "KEY=VALUE... | remove DOMAIN | whitelist list | "
                        "whitelist add KIND VALUE [comment=TEXT] | whitelist "
-                       "disable|enable|remove KIND VALUE");
+                       "disable|enable|remove KIND VALUE | pools check "
+                       "[FILE]");
 }
 
 static int parse_set(struct glctx *c, int argc, char **argv)
@@ -335,6 +345,46 @@ static int parse_set(struct glctx *c, int argc, char **argv)
     return ADMIN_EX_OK;
 }
 
+/* pools_check - postern greylist pools check [FILE] */
+static int pools_check(int argc, char **argv)
+{
+    const char *what = "greylist pools check";
+    const char *path = argc > 3 ? argv[3] : pd_pools_path("");
+    struct pd_pools *p = NULL;
+    struct str err = STR_INIT, text = STR_INIT;
+    char old[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    int rc;
+
+    if (argc < 3 || strcmp(argv[2], "check") || argc > 4)
+        return admin_error(ADMIN_EX_USAGE, what, "usage: greylist pools "
+                           "check [FILE]");
+    if (path == NULL)
+        return admin_error(ADMIN_EX_NOINPUT, what, "no pools file (%s, %s "
+                           "or %s)", PD_POOLS_ETC, PD_POOLS_SHARE,
+                           PD_POOLS_LOCAL);
+    if (file_read("pools file", path, PD_POOL_FILE_MAX, 0, &text, &err) < 0) {
+        rc = admin_error(ADMIN_EX_NOINPUT, what, "%s", str_cstr(&err));
+        str_free(&err);
+        return rc;
+    }
+    rc = pd_pools_parse(path, text.data ? text.data : "", text.len, &p, &err);
+    str_free(&text);
+    if (rc < 0) {
+        rc = admin_error(ADMIN_EX_DATAERR, what, "%s", str_cstr(&err));
+        str_free(&err);
+        return rc;
+    }
+    now -= 365 * 86400;
+    gmtime_r(&now, &tm);
+    strftime(old, sizeof(old), "%Y-%m-%d", &tm);
+    pd_pools_report(p, old, stdout);
+    printf("%s: %zu entries: ok\n", path, pd_pools_count(p));
+    pd_pools_free(p);
+    return ADMIN_EX_OK;
+}
+
 int cmd_greylist(struct admin *a, int argc, char **argv)
 {
     static const char *const set_cols[] = {"domain", "enabled", "delay",
@@ -352,6 +402,8 @@ int cmd_greylist(struct admin *a, int argc, char **argv)
 
     if (argc < 2)
         return greylist_usage();
+    if (!strcmp(argv[1], "pools"))
+        return pools_check(argc, argv);
     verb = argv[1];
     snprintf(what, sizeof(what), "greylist %s", verb);
     c.what = what;

@@ -8,7 +8,7 @@
  *   postern ratelimit add NAME key=TYPE limit=N/WINDOW[,N/WINDOW...]
  *       [counts=messages|recipients|bytes] [action=defer|reject|hold|warn]
  *       [match=VALUE] [group=GROUP] [text=TEXT] [priority=N]
- *       [ipv4_prefix=N] [ipv6_prefix=N] [comment=TEXT]
+ *       [ipv4_prefix=N] [ipv6_prefix=N] [comment=TEXT] [contain=yes|no]
  *   postern ratelimit set NAME KEY=VALUE...     (limit= replaces the windows)
  *   postern ratelimit disable|enable|remove NAME
  *   postern ratelimit override NAME KEY window=WINDOW max=N|unlimited [comment=TEXT]
@@ -24,6 +24,11 @@
  * the wrong shape are refused before SQL; so is a group that does not
  * exist (did-you-mean).  A rule that exists is 73, an unknown one 66.
  * An override names a window the rule has.
+ *
+ * counts=networks (key sasl_login only) counts the distinct client
+ * networks of a login (ipv4_prefix/ipv6_prefix: their size, 24 and 64 by
+ * default); contain=yes makes a login over the limit receive-only
+ * (docs/policyd.md "Containing a hijacked account"; postern contain).
  *
  * Limits: RL_WINDOWS_MAX windows per rule.
  */
@@ -52,6 +57,7 @@ struct rctx {
     int text_given, comment_given, match_given, group_given;
     long long priority, v4, v6;
     int priority_given, v4_given, v6_given;
+    int contain, contain_given;
     unsigned long long win[RL_WINDOWS_MAX], max[RL_WINDOWS_MAX];
     unsigned nwin;
     /* override */
@@ -126,8 +132,9 @@ static int parse_settings(struct rctx *c, int argc, char **argv)
     static const char *const keys[] = {"key", "limit", "counts", "action",
                                        "match", "group", "text", "priority",
                                        "ipv4_prefix", "ipv6_prefix", "comment",
-                                       NULL};
-    static const char *const counts[] = {"messages", "recipients", "bytes", NULL};
+                                       "contain", NULL};
+    static const char *const counts[] = {"messages", "recipients", "bytes",
+                                         "networks", NULL};
     static const char *const actions[] = {"defer", "reject", "hold", "warn", NULL};
     const char *v;
     int rc;
@@ -142,8 +149,15 @@ static int parse_settings(struct rctx *c, int argc, char **argv)
     if ((v = admin_kv_get(&c->kv, "counts"))) {
         if (admin_index(v, counts) < 0)
             return admin_error(ADMIN_EX_DATAERR, c->what,
-                               "counts=%s: messages, recipients or bytes", v);
+                               "counts=%s: messages, recipients, bytes or "
+                               "networks", v);
         c->counts = v;
+    }
+    if ((v = admin_kv_get(&c->kv, "contain"))) {
+        if ((c->contain = admin_parse_bool(v)) < 0)
+            return admin_error(ADMIN_EX_DATAERR, c->what,
+                               "contain=%s: yes or no", v);
+        c->contain_given = 1;
     }
     if ((v = admin_kv_get(&c->kv, "action"))) {
         if (admin_index(v, actions) < 0)
@@ -207,9 +221,14 @@ static int check_with_type(struct rctx *c, const char *type)
         return admin_error(ADMIN_EX_DATAERR, c->what,
                            "group= cannot restrict forwarder keys; use "
                            "match=ADDRESS");
-    if ((c->v4_given == 2 || c->v6_given == 2) && !client)
+    int networks = c->counts && !strcmp(c->counts, "networks");
+    if (networks && strcmp(type, "sasl_login"))
         return admin_error(ADMIN_EX_DATAERR, c->what,
-                           "ipv4_prefix/ipv6_prefix are for key=client_address");
+                           "counts=networks is for key=sasl_login");
+    if ((c->v4_given == 2 || c->v6_given == 2) && !client && !networks)
+        return admin_error(ADMIN_EX_DATAERR, c->what,
+                           "ipv4_prefix/ipv6_prefix are for key=client_address "
+                           "or counts=networks");
     if (!c->match)
         return ADMIN_EX_OK;
     if (strlen(c->match) > ADDR_MAX)
@@ -399,7 +418,7 @@ static int ratelimit_tx(struct admin *a, struct db *db, void *vctx, int *status,
     }
     if (c->op == R_ADD) {
         char m[ADDR_MAX + 1] = "";
-        struct db_param p[11];
+        struct db_param p[12];
         if (c->match) {
             str_copy_bounded(m, sizeof(m), c->match, strlen(c->match));
             str_lower(m, strlen(m));
@@ -415,10 +434,12 @@ static int ratelimit_tx(struct admin *a, struct db *db, void *vctx, int *status,
         p[8] = c->v4_given == 2 ? DBP_I(c->v4) : DBP_NUL;
         p[9] = c->v6_given == 2 ? DBP_I(c->v6) : DBP_NUL;
         p[10] = c->comment ? DBP_S(c->comment) : DBP_NUL;
+        p[11] = DBP_I(c->contain_given && c->contain);
         if (db_exec(db, "INSERT INTO ratelimit_rules (name, key_type, "
                         "match_value, group_id, counts, action, text, priority, "
-                        "ipv4_prefix, ipv6_prefix, comment) VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p, 11, NULL, err) < 0)
+                        "ipv4_prefix, ipv6_prefix, comment, contain) VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", p, 12, NULL,
+                    err) < 0)
             return -1;
         if (admin_value(db, c->what, "SELECT id FROM ratelimit_rules WHERE "
                                      "name = ?", &pn, 1, buf, sizeof(buf)) < 0)
@@ -462,6 +483,8 @@ static int ratelimit_tx(struct admin *a, struct db *db, void *vctx, int *status,
                              c->v6_given == 2 ? DBP_I(c->v6) : DBP_NUL);
         if (c->comment_given)
             admin_update_str(&u, "comment", c->comment);
+        if (c->contain_given)
+            admin_update_col(&u, "contain", DBP_I(c->contain));
         if (admin_update_run(&u, db, id, err) < 0)
             return -1;
         return c->nwin ? set_windows(c, db, id, err) : 0;
@@ -486,15 +509,15 @@ static int ratelimit_usage(void)
     "w.rule_id = r.id), r.action, r.priority, r.active, "                     \
     "(SELECT GROUP_CONCAT(CONCAT(o.key_value, '=', IFNULL(o.max_count, "      \
     "'unlimited'), '/', o.window_seconds, 's') ORDER BY o.key_value SEPARATOR " \
-    "' ') FROM ratelimit_overrides o WHERE o.rule_id = r.id), r.text "        \
-    "FROM ratelimit_rules r LEFT JOIN policy_groups g ON g.id = r.group_id "
+    "' ') FROM ratelimit_overrides o WHERE o.rule_id = r.id), r.text, "      \
+    "IF(r.contain, 'yes', 'no') FROM ratelimit_rules r LEFT JOIN policy_groups g ON g.id = r.group_id "
 
 int cmd_ratelimit(struct admin *a, int argc, char **argv)
 {
     static const char *const cols[] = {"name", "key", "match", "group",
                                        "counts", "limits", "action",
                                        "priority", "active", "overrides",
-                                       "text", NULL};
+                                       "text", "contain", NULL};
     static const char *const okeys[] = {"window", "max", "comment", NULL};
     struct rctx c = {0};
     char what[40];

@@ -9,6 +9,10 @@
  *     allow=anyone | authenticated | members | GROUP[,GROUP...]
  *     auth=yes|no (identify senders by SASL login; default yes)
  *     text=TEXT (after 550 5.7.1), description=TEXT
+ *     moderators=ADDRESS|GROUP[,...] | none (group_moderators, migration
+ *     0014: a refused sender's mail is held for them instead; an address
+ *     may be an LDAP group's, GROUP a policy group that must exist;
+ *     docs/milter.md "Moderated groups")
  *
  *   a rule NAME (parents-closed): postern-policyd's sender_rules
  *   (docs/policyd.md, "Sender rules") - evaluated by priority, the first
@@ -43,6 +47,7 @@
 #include "util.h"
 
 #define SENDRULE_ALLOW_MAX 32
+#define SENDRULE_MODERATORS_MAX 32
 #define SENDRULE_NAME_MAX ADMIN_NAME_MAX
 
 enum sop { S_ADD, S_SET, S_DISABLE, S_ENABLE, S_REMOVE, S_CLOSE };
@@ -59,6 +64,9 @@ struct sctx {
     const char *may_send;    /* NULL = not given */
     char allow[SENDRULE_ALLOW_MAX][SENDRULE_NAME_MAX + 1];
     unsigned nallow;
+    char mods[SENDRULE_MODERATORS_MAX][ADDR_MAX + 1]; /* moderators= */
+    unsigned nmods;
+    int mods_given;
     int auth, spf;           /* -1 = not given */
     const char *text, *comment;
     int text_given, comment_given;
@@ -100,6 +108,43 @@ static int parse_allow(struct sctx *c, const char *v)
     return ADMIN_EX_OK;
 }
 
+/* parse_moderators - moderators=A[,B...] (canonical addresses) or none */
+static int parse_moderators(struct sctx *c, const char *v)
+{
+    const char *p = v;
+
+    c->mods_given = 1;
+    if (!strcmp(v, "none") || !*v)
+        return ADMIN_EX_OK;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        char one[ADDR_MAX + 1];
+        struct addr ad;
+        if (n == 0 || n > ADDR_MAX)
+            return admin_error(ADMIN_EX_DATAERR, c->what, "moderators=%s: "
+                               "addresses separated by ',', or none", v);
+        if (c->nmods >= SENDRULE_MODERATORS_MAX)
+            return admin_error(ADMIN_EX_DATAERR, c->what, "moderators: more "
+                               "than %d addresses", SENDRULE_MODERATORS_MAX);
+        memcpy(one, p, n);
+        one[n] = 0;
+        if (!strchr(one, '@')) { /* a policy group's name */
+            if (admin_parse_name(c->what, one))
+                return ADMIN_EX_DATAERR;
+            snprintf(c->mods[c->nmods++], ADDR_MAX + 1, "%s", one);
+        } else if (admin_parse_address(c->what, one, &ad)) {
+            return ADMIN_EX_DATAERR;
+        } else {
+            snprintf(c->mods[c->nmods++], ADDR_MAX + 1, "%s@%s", ad.local,
+                     ad.domain);
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return ADMIN_EX_OK;
+}
+
 static int parse_flag(struct sctx *c, const char *key, int *out)
 {
     const char *v = admin_kv_get(&c->kv, key);
@@ -114,7 +159,7 @@ static int parse_flag(struct sctx *c, const char *key, int *out)
 static int parse_settings(struct sctx *c, int argc, char **argv)
 {
     static const char *const gkeys[] = {"allow", "auth", "text", "description",
-                                        NULL};
+                                        "moderators", NULL};
     static const char *const pkeys[] = {"from", "to", "action", "priority",
                                         "auth", "spf", "text", "comment", NULL};
     static const char *const ckeys[] = {"allow", "priority", "text", NULL};
@@ -125,6 +170,9 @@ static int parse_settings(struct sctx *c, int argc, char **argv)
                              c->what)))
         return rc;
     if ((v = admin_kv_get(&c->kv, "allow")) && (rc = parse_allow(c, v)))
+        return rc;
+    if ((v = admin_kv_get(&c->kv, "moderators")) &&
+        (rc = parse_moderators(c, v)))
         return rc;
     if (c->op == S_CLOSE && (!c->may_send || strcmp(c->may_send, "groups")))
         return admin_error(ADMIN_EX_USAGE, c->what,
@@ -344,6 +392,27 @@ static int policyd_tx(struct sctx *c, struct db *db, int *status,
     }
 }
 
+/* set_moderators - moderators= given: the rule's group_moderators rows
+   become the list; 0 or -1 */
+static int set_moderators(struct sctx *c, struct db *db, long long id,
+                          struct str *err)
+{
+    struct db_param q = DBP_I(id);
+
+    if (!c->mods_given)
+        return 0;
+    if (db_exec(db, "DELETE FROM group_moderators WHERE rule_id = ?", &q, 1,
+                NULL, err) < 0)
+        return -1;
+    for (unsigned i = 0; i < c->nmods; i++) {
+        struct db_param p[2] = {DBP_I(id), DBP_S(c->mods[i])};
+        if (db_exec(db, "INSERT IGNORE INTO group_moderators (rule_id, "
+                        "moderator) VALUES (?, ?)", p, 2, NULL, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int milter_tx(struct sctx *c, struct db *db, int *status,
                      struct str *err)
 {
@@ -398,6 +467,11 @@ static int milter_tx(struct sctx *c, struct db *db, int *status,
     }
     for (unsigned i = 0; i < c->nallow; i++)
         GROUP_OR_RETURN(db, c->allow[i], &gids[i]);
+    for (unsigned i = 0; i < c->nmods; i++) {
+        long long mgid;
+        if (!strchr(c->mods[i], '@'))
+            GROUP_OR_RETURN(db, c->mods[i], &mgid);
+    }
     if (c->op == S_REMOVE) {
         struct db_param p = DBP_I(id);
         return db_exec(db, "DELETE FROM group_send_rules WHERE id = ?", &p, 1,
@@ -426,6 +500,8 @@ static int milter_tx(struct sctx *c, struct db *db, int *status,
                         sizeof(buf)) < 0)
             return -1;
         id = strtoll(buf, NULL, 10);
+        if (set_moderators(c, db, id, err) < 0)
+            return -1;
         if (c->auth == 0 && strcmp(c->may_send, "anyone"))
             fprintf(stderr, "postern: %s: warning: auth=no trusts the "
                             "envelope sender, which anyone can forge\n", c->what);
@@ -441,6 +517,8 @@ static int milter_tx(struct sctx *c, struct db *db, int *status,
         if (c->comment_given)
             admin_update_str(&u, "description", c->comment);
         if (admin_update_run(&u, db, id, err) < 0)
+            return -1;
+        if (set_moderators(c, db, id, err) < 0)
             return -1;
         if (!c->may_send)
             return 0;
@@ -473,7 +551,8 @@ static int sendrule_usage(void)
 {
     return admin_error(ADMIN_EX_USAGE, "sendrule",
                        "usage: sendrule list | show RULE | add GROUP-ADDRESS "
-                       "allow=anyone|authenticated|members|GROUP[,GROUP] | add "
+                       "allow=anyone|authenticated|members|GROUP[,GROUP] "
+                       "[moderators=ADDRESS[,...]] | add "
                        "NAME to=GROUP [from=GROUP] action=permit|reject|defer "
                        "[priority=N] [auth=yes] | close GROUP allow=GROUP[,...] "
                        "| set RULE KEY=VALUE... | disable RULE | enable RULE | "
@@ -485,7 +564,8 @@ static int sendrule_usage(void)
     "SELECT 'policyd' AS kind, r.name AS rule, r.priority, "                  \
     "IFNULL(s.name, '*') AS senders, IFNULL(g.name, '*') AS recipients, "     \
     "r.action, r.require_auth, r.require_spf_pass, r.reject_text, r.active, " \
-    "'sql' AS owner FROM sender_rules r LEFT JOIN policy_groups s ON "        \
+    "'sql' AS owner, NULL AS moderators FROM sender_rules r "                 \
+    "LEFT JOIN policy_groups s ON "                                           \
     "s.id = r.sender_group_id LEFT JOIN policy_groups g ON "                  \
     "g.id = r.recipient_group_id "                                            \
     "UNION ALL SELECT 'group', gr.group_address, NULL, "                      \
@@ -493,13 +573,16 @@ static int sendrule_usage(void)
     "p.name) FROM group_send_allowed a JOIN policy_groups p ON "              \
     "p.id = a.policy_group_id WHERE a.rule_id = gr.id), ''), gr.may_send), "  \
     "gr.group_address, 'allow', gr.require_auth, 0, gr.reject_text, "         \
-    "gr.active, gr.owner FROM group_send_rules gr) x "
+    "gr.active, gr.owner, (SELECT GROUP_CONCAT(m.moderator ORDER BY "       \
+    "m.moderator) FROM group_moderators m WHERE m.rule_id = gr.id) "          \
+    "FROM group_send_rules gr) x "
 
 int cmd_sendrule(struct admin *a, int argc, char **argv)
 {
     static const char *const cols[] = {"kind", "rule", "priority", "senders",
                                        "recipients", "action", "auth", "spf",
-                                       "text", "active", "owner", NULL};
+                                       "text", "active", "owner",
+                                       "moderators", NULL};
     struct sctx *c;
     const char *verb;
     int rc;

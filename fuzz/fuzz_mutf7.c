@@ -1,5 +1,5 @@
 /*
- * fuzz_mutf7 - lda/mutf7.c and lda/folder.c: IMAP modified UTF-7 both
+ * fuzz_mutf7 - lib/mutf7.c and lda/folder.c: IMAP modified UTF-7 both
  * ways and folder names (Sieve fileinto, LMTP +extension folders) into
  * Maildir++ directory names, on any bytes.
  * Checks: decode(encode(x)) == x for every x encode accepts;

@@ -1,5 +1,6 @@
 /*
- * config - the configuration tables of postern-lda: [lda] and [database].
+ * config - the configuration tables of postern-lda: [lda], [database] and
+ * [ldap] (read only with [lda] ldap = yes: Sieve extlists, sieve_lists.c).
  *
  * [lda] holds the delivery settings and the LMTP listener (the shared
  * SERVER_CFG_DEFS rows: listen, user, max_connections, idle_timeout,
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "lda.h"
+#include "ldapgroup.h"
 
 static const struct cfg_def lda_defs[] = {
     SERVER_CFG_DEFS(struct lda_config, srv, "unix:/run/postern/lda.sock"),
@@ -100,16 +102,29 @@ static const struct cfg_def lda_defs[] = {
      offsetof(struct lda_config, quota_warning_from), NULL},
     {"quota_warning_language", CFG_ENUM, "en", 0, 0,
      offsetof(struct lda_config, quota_warning_language), "en|de"},
+    /* Sieve special-use (RFC 8579): "\FLAG=Folder ..." (mailbox_meta.c) */
+    {"special_use", CFG_STR, "", 0, 1024,
+     offsetof(struct lda_config, special_use), NULL},
+    /* a broken user script is reported into the INBOX (sieve_report.c) */
+    {"sieve_report_errors", CFG_BOOL, "yes", 0, 1,
+     offsetof(struct lda_config, sieve_report_errors), NULL},
+    /* Sieve extlists: directory groups, ldap_group members ([ldap]) */
+    {"ldap", CFG_BOOL, "no", 0, 1, offsetof(struct lda_config, ldap_on),
+     NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def lda_db_defs[] = {
     DB_CFG_DEFS(struct lda_config, db)};
 
+static const struct cfg_def lda_ldap_defs[] = {
+    LDAPC_CFG_DEFS(struct lda_config, ldap)};
+
 size_t lda_config_sections(void *cfg, struct cfg_section *s)
 {
     s[0] = (struct cfg_section){"lda", lda_defs, cfg};
     s[1] = (struct cfg_section){"database", lda_db_defs, cfg};
-    return 2;
+    s[2] = (struct cfg_section){"ldap", lda_ldap_defs, cfg};
+    return 3;
 }
 
 static int lda_check(void *cfgp, struct str *err)
@@ -160,6 +175,8 @@ static int lda_check(void *cfgp, struct str *err)
                                     "characters (it is a From: field)"), -1;
     if (strchr(cfg->hostname, '/') || strchr(cfg->hostname, ' '))
         return str_appendf(err, "[lda] hostname: no '/' or blanks"), -1;
+    if (cfg->ldap_on && ldapgroup_check_config(&cfg->ldap, err) < 0)
+        return -1;
     return 0;
 }
 

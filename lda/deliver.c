@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "lda.h"
+#include "mailbox_meta.h"
 
 void lda_ctx_init(struct lda_ctx *ctx, const struct lda_config *cfg,
                   struct db *db)
@@ -167,9 +168,15 @@ void lda_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
         while (root.len > 1 && root.data[root.len - 1] == '/')
             str_truncate(&root, root.len - 1);
         if (lda_sieve_deliver(ctx, env, mb, m, str_cstr(&root),
-                              deliver_checked, res) == 0)
+                              deliver_checked, res) == 0) {
+            /* a folder this delivery creates is subscribed (mailbox_meta.c) */
+            int fresh = mbmeta_missing(str_cstr(&root), str_cstr(&folder));
             deliver_checked(ctx, env, mb, m, res, str_cstr(&folder), NULL,
                             str_cstr(&root));
+            if (fresh)
+                mbmeta_subscribe_new(ctx->cfg, str_cstr(&root),
+                                     str_cstr(&folder), mb->address);
+        }
     }
     lda_count(res->status);
     log_info("%s%sfrom=<%s> to=<%s> size=%llu status=%s %s",

@@ -9,10 +9,13 @@
  *   msg.c      reading a message: CRLF -> LF, NUL -> 0x80, size bound,
  *              spooled in memory then in an unlinked temporary file
  *   header.c   looking at the kept header section (Delivered-To loops)
- *   mutf7.c    UTF-8 folder names -> IMAP modified UTF-7 (RFC 3501 5.1.3)
+ *   (lib/mutf7.c  UTF-8 folder names <-> IMAP modified UTF-7, RFC 3501 5.1.3)
  *   folder.c   folder names -> Maildir++ directory names (".Sent")
  *   maildir.c  the crash-safe Maildir write (tmp/ -> fsync -> new/)
  *   quota.c    Maildir++ quota (maildirsize), Courier/Dovecot compatible
+ *   mailbox_meta.c  Dovecot's files beside the messages: keywords
+ *              (dovecot-keywords), subscriptions, mailbox GUIDs, special-use
+ *              folders, the Sieve fcc copy (mailbox_meta.h)
  *   quota_warn.c  the usage row in SQL (mailbox_usage) and quota warnings
  *   lookup.c   the mailbox lookup in MariaDB (three outcomes)
  *   maps_lookup.c  the same through postern-maps' socketmap ([lda] lookup
@@ -30,6 +33,7 @@
 #include "addr.h"
 #include "daemon.h"
 #include "db.h"
+#include "ldapc.h"
 #include "lookup.h"
 #include "metrics.h"
 #include "str.h"
@@ -90,6 +94,15 @@ struct lda_config {
     char *quota_warning_from;      /* "" = postmaster@ the mailbox domain */
     int quota_warning_language;    /* enum lda_warn_lang */
     struct db_config db;
+    int sieve_report_errors;       /* tell the user of a broken script
+                                      (sieve_report.c) */
+    /* special-use folders (RFC 8579, Sieve special-use and fcc):
+       "\Junk=Junk \Sent=Sent", as the admin gives Dovecot */
+    char *special_use;
+    /* Sieve extlists: directory groups and ldap_group members are asked
+       in LDAP ([ldap], lib/ldapgroup.h) when ldap_on (sieve_lists.c) */
+    int ldap_on;
+    struct ldapc_config ldap;
 };
 
 enum lda_warn_lang { LDA_WARN_EN, LDA_WARN_DE };
@@ -176,11 +189,8 @@ int lda_header_has_value(const struct lda_msg *m, const char *name,
 
 /* --- folders (mutf7.c, folder.c) ---------------------------------------------- */
 
-/* mutf7_encode - append the modified UTF-7 form of UTF-8 in[0..len) to out;
-   0, or -1 for invalid UTF-8. */
-int mutf7_encode(const char *in, size_t len, struct str *out);
-/* mutf7_decode - the reverse; 0 or -1 for invalid modified UTF-7. */
-int mutf7_decode(const char *in, size_t len, struct str *out);
+/* mutf7_encode / mutf7_decode: lib/mutf7.h (shared with postern-sieve) */
+#include "mutf7.h"
 
 /*
  * folder_to_maildir - a folder name as a user gives it (UTF-8, hierarchy
@@ -211,9 +221,10 @@ int maildir_deliver(struct maildir_ctx *ctx, const char *base,
                     unsigned long long *size_r, struct str *err);
 
 /*
- * maildir_deliver_flags - the same with IMAP system flags (Sieve
- * imap4flags): flags holds Maildir flag letters, any of "DFPRST" (D draft,
- * F flagged, P passed, R replied/answered, S seen, T trashed/deleted);
+ * maildir_deliver_flags - the same with IMAP flags (Sieve imap4flags):
+ * flags holds Maildir flag letters, any of "DFPRST" (D draft, F flagged,
+ * P passed, R replied/answered, S seen, T trashed/deleted) and keyword
+ * letters a..z (the folder's dovecot-keywords, lda/mailbox_meta.c);
  * other characters are ignored.  With at least one flag the message is
  * published as cur/NAME:2,FLAGS (letters sorted), else as new/NAME;
  * NULL or "" is maildir_deliver().

@@ -10,7 +10,8 @@
  *   4. link tmp/NAME to new/NAME (never overwrites; on EEXIST a new name),
  *      or rename where the file system has no hard links, then unlink tmp;
  *      with IMAP flags (maildir_deliver_flags, for Sieve imap4flags) the
- *      target is cur/NAME:2,FLAGS instead, as a Maildir reader expects;
+ *      target is cur/NAME:2,FLAGS instead, as a Maildir reader expects
+ *      (keywords as Dovecot's letters a..z, see mailbox_meta.c);
  *   5. fsync new/ (or cur/) so the directory entry is on disk before we
  *      report 0.
  *
@@ -168,14 +169,14 @@ static int write_file(struct maildir_ctx *ctx, int fd,
 }
 
 /*
- * info_suffix - ":2,FLAGS" for the Maildir system flags in `flags` (in the
- * order of the Maildir specification, each once; letters other than
- * D F P R S T are ignored: keywords are not stored here), "" when there is
- * no known flag.
+ * info_suffix - ":2,FLAGS" for the Maildir flags in `flags`: the system
+ * flags D F P R S T, then the keyword letters a..z (Dovecot's, mapped by
+ * the folder's dovecot-keywords: mailbox_meta.c), in ASCII order, each
+ * once; other characters are ignored; "" when there is no known flag.
  */
 static void info_suffix(const char *flags, char *out, size_t outsize)
 {
-    static const char order[] = "DFPRST";
+    static const char order[] = "DFPRSTabcdefghijklmnopqrstuvwxyz";
     size_t k;
 
     out[0] = '\0';
@@ -239,7 +240,7 @@ int maildir_deliver_flags(struct maildir_ctx *ctx, const char *base,
                           struct lda_msg *m, unsigned long long *size_r,
                           struct str *err)
 {
-    char dir[LDA_PATH_MAX], tmppath[LDA_PATH_MAX], name[512], info[16];
+    char dir[LDA_PATH_MAX], tmppath[LDA_PATH_MAX], name[512], info[40];
     const char *sub;
     unsigned long long size = prefix->len + m->size;
     unsigned long long vsize = size + count_lf(prefix) + m->lines;

@@ -3,7 +3,9 @@
  * action list they produce.
  *
  * Scripts, in this order, sharing one result: [lda] sieve_before (a file,
- * "" = none), the mailbox's active script <mailbox>/.postern.sieve (a
+ * "" = none), the script generated from the mailbox's settings rows
+ * (vacation, forward, spam: sieve_settings.c; unreadable = deferred),
+ * the mailbox's active script <mailbox>/.postern.sieve (a
  * symlink to sieve/NAME.sieve as ManageSieve writes it, or a file;
  * missing = none; the layout is lib-sieve/storage.h), [lda] sieve_after.
  * "stop" in sieve_before or the user's script skips to sieve_after;
@@ -12,7 +14,9 @@
  *
  * A script that does not compile is skipped (logged; for the user's
  * script the errors are also written to <mailbox>/.postern.sieve.log, as
- * is a run-time error of the user's script, e.g. a budget spent).
+ * is a run-time error of the user's script, e.g. a budget spent; both
+ * are also delivered to the user's INBOX once per script version:
+ * sieve_report.c, [lda] sieve_report_errors).
  * A run-time error in any script drops every action and keeps the
  * message in the default folder: mail is never lost.
  *
@@ -21,10 +25,15 @@
  *   fileinto    store in the folder (created on demand, modified UTF-7);
  *               an unusable name stores in INBOX (logged)
  *   imap4flags  \Seen \Answered \Flagged \Deleted \Draft become Maildir
- *               info letters, stored as the message is written: it goes
- *               straight to cur/NAME:2,LETTERS (maildir_deliver_flags),
- *               never through new/, as Dovecot does; keywords are not
- *               stored
+ *               info letters, keywords the letters a..z of the folder's
+ *               dovecot-keywords (mailbox_meta.c), stored as the message
+ *               is written: it goes straight to cur/NAME:2,LETTERS
+ *               (maildir_deliver_flags), never through new/, as Dovecot
+ *               does
+ *   special-use, mailboxid  fileinto :specialuse / :mailboxid store into
+ *               the folder with that flag / id when there is one
+ *               (mailbox_meta.c); a folder created on delivery is added
+ *               to the mailbox's subscriptions
  *   redirect    piped to [lda] sendmail_path -i -f SENDER -- ADDRESS, with
  *               a Delivered-To of this mailbox on top; not done when it
  *               would loop (a Delivered-To or X-Loop naming the target,
@@ -63,12 +72,17 @@
 #include <unistd.h>
 
 #include "sieve_bridge.h"
+#include "mailbox_meta.h"
 #include "clock.h"
 #include "file.h"
 #include "log.h"
 #include "mem.h"
 #include "sendmail.h"
 #include "storage.h"
+#include "sieve_report.h"
+#include "sieve_lists.h"
+#include "sieve_settings.h"
+#include "sieve_mime.h"
 
 static int msg_load(void *ctx, struct str *out)
 {
@@ -279,7 +293,7 @@ static int run_one(const char *path, const char *name,
                    const struct sieve_storage *user,
                    const struct sieve_host *host,
                    const struct sieve_message *sm, struct sieve_result *res,
-                   const char *who)
+                   const char *who, struct sieve_report *rep)
 {
     struct str errors = STR_INIT;
     struct sieve_script *s;
@@ -289,6 +303,8 @@ static int run_one(const char *path, const char *name,
         log_errors(who, &errors);
         if (user)
             user_log(user, &errors);
+        if (rep) /* told to the user once (sieve_report.c) */
+            str_append(&rep->errors, errors.data, errors.len);
         str_free(&errors);
         return 2;
     }
@@ -300,6 +316,10 @@ static int run_one(const char *path, const char *name,
         if (user) {     /* the user sees it too (a budget spent, ...) */
             str_appendf(&errors, "%s\n", str_cstr(&res->error));
             user_log(user, &errors);
+        }
+        if (rep) {
+            str_append(&rep->errors, errors.data, errors.len);
+            rep->runtime = 1;
         }
     }
     str_free(&errors);
@@ -328,28 +348,25 @@ static void store_one(struct lda_ctx *ctx, const struct lda_envelope *env,
                       const char *root, lda_store_fn *store,
                       const struct sieve_action *a, struct outcome *o)
 {
-    struct str dir = STR_INIT;
+    struct mbmeta_target t; /* folder, flags, keywords: mailbox_meta.c */
     struct lda_result r1;
     const char *e = NULL;
-    char letters[8];
 
-    if (folder_to_maildir(a->arg, &dir, &e) < 0) {
+    if (mbmeta_prepare(&t, ctx->cfg, root, a, mb->address, &e) < 0)
         log_warn("to=<%s>: sieve: folder '%s': %s; delivering to INBOX",
                  mb->address, log_safe_cstr(a->arg), e);
-        str_truncate(&dir, 0);
-    }
-    sieve_maildir_flags(a->flags, letters, sizeof(letters));
-    store(ctx, env, mb, m, &r1, str_cstr(&dir), letters, root);
+    store(ctx, env, mb, m, &r1, str_cstr(&t.dir), t.letters, root);
+    mbmeta_stored(&t, ctx->cfg, root, mb->address);
     if (r1.status == LDA_OK) {
         o->stored++;
         str_appendf(&o->text, "%s%s", o->text.len ? ", " : "",
-                    dir.len ? a->arg : "INBOX");
+                    t.dir.len ? a->arg : "INBOX");
     }
     if (!o->have || severity(r1.status) > severity(o->res.status)) {
         o->res = r1;
         o->have = 1;
     }
-    str_free(&dir);
+    mbmeta_target_free(&t);
 }
 
 /* redirect, unless it would loop (then the message is kept) */
@@ -421,6 +438,9 @@ static void execute(const struct sieve_lda_run *run, struct lda_msg *m,
     }
     for (size_t i = 0; i < sr->n; i++) {
         const struct sieve_action *a = &sr->acts[i];
+        if (a->note)    /* the engine changed the action (sverr) */
+            log_info("to=<%s>: sieve: %s", mb->address,
+                     log_safe_cstr(a->note));
         if (a->kind == SIEVE_ACT_KEEP || a->kind == SIEVE_ACT_FILEINTO)
             store_one(ctx, env, mb, m, root, store, a, &o);
         else if (a->kind == SIEVE_ACT_REDIRECT) {
@@ -510,13 +530,17 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
     char user[SIEVE_STORAGE_PATH_MAX], personal[SIEVE_STORAGE_PATH_MAX];
     struct sieve_storage st;
     struct exists_ctx ectx = {root};
+    struct mbmeta_host mctx;  /* special-use, mailboxid: mailbox_meta.c */
     struct sieve_lda_run run;
     struct sieve_send_budget sends;
     struct sieve_message sm;
     struct sieve_result sr;
     struct sieve_host host;
+    struct sieve_lists lists;       /* extlists (sieve_lists.c) */
     const char *at = strrchr(mb->address, '@');
     int rc = 0, has_user;
+    struct str settings = STR_INIT; /* generated script (sieve_settings.c) */
+    struct sieve_report rep = {STR_INIT, 0}; /* user script errors */
 
     if (sieve_storage_init(&st, root, 0, SIEVE_SCRIPT_MAX) < 0 ||
         sieve_storage_active_path(&st, user, sizeof(user)) < 0 ||
@@ -526,7 +550,10 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
         user[0] = personal[0] = '\0';
     }
     has_user = file_exists(user);
-    if (!has_user && !cfg->sieve_before[0] && !cfg->sieve_after[0])
+    if (sieve_lda_settings(ctx, mb, &settings, res) < 0)
+        return 1; /* settings unreadable: deferred, never ignored */
+    if (!has_user && !cfg->sieve_before[0] && !cfg->sieve_after[0] &&
+        settings.len == 0)
         return 0;
     memset(&host, 0, sizeof(host));
     host.personal_dir = personal;
@@ -535,8 +562,10 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
     host.default_folder = env->folder ? env->folder : "INBOX";
     host.domain = at ? at + 1 : "";
     host.hostname = ctx->hostname;
+    host.user_email = mb->address;  /* redirect to oneself: kept (sverr) */
     host.mailbox_exists = mailbox_exists;
     host.ctx = &ectx;
+    mbmeta_host_setup(&host, &mctx, root, cfg);
     sieve_lda_message(&sm, m, env->sender, env->recipient);
     run.ctx = ctx;
     run.env = env;
@@ -555,20 +584,44 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
     host.spam_score_max = strtod(cfg->sieve_spam_score_max, NULL);
     host.spam_flag_header = cfg->sieve_spam_flag_header;
     host.virus_header = cfg->sieve_virus_header;
+    sieve_lists_init(&lists, ctx, mb->address);
+    sieve_lists_host(&lists, &host);
     sieve_result_init(&sr, host.default_folder);
     if (file_exists(cfg->sieve_before))
         rc = run_one(cfg->sieve_before, "sieve_before", NULL, &host, &sm,
-                     &sr, mb->address);
+                     &sr, mb->address, NULL);
     else if (cfg->sieve_before[0])
         log_warn("[lda] sieve_before %s: not found", cfg->sieve_before);
+    if (rc >= 0 && rc != 1 && settings.len &&
+        (rc = sieve_lda_settings_run(&settings, &host, &sm, &sr,
+                                     mb->address, res)) == -2) {
+        sieve_result_free(&sr);
+        str_free(&settings);
+        sieve_lists_free(&lists);
+        return 1;
+    }
+    str_free(&settings);
     if (rc >= 0 && rc != 1 && has_user)
         rc = run_one(user, SIEVE_STORAGE_ACTIVE, &st, &host, &sm, &sr,
-                     mb->address);
+                     mb->address, &rep);
     if (rc >= 0 && file_exists(cfg->sieve_after))
         run_one(cfg->sieve_after, "sieve_after", NULL, &host, &sm, &sr,
-                mb->address);
+                mb->address, NULL);
+    sieve_lists_free(&lists);
     sieve_result_finish(&sr);
-    if (sr.new_header && !sr.failed) {
+    if (sr.new_message && !sr.failed) { /* replace/enclose (sieve_mime.c) */
+        struct lda_msg *em = xcalloc(1, sizeof(*em));
+        em->fd = -1;
+        if (sieve_mime_message(cfg, m, sr.new_message, em) == 0) {
+            execute(&run, em, root, store, &sr, res);
+        } else {
+            log_warn("to=<%s>: sieve replace/enclose: cannot spool the new "
+                     "message; storing it unchanged", mb->address);
+            execute(&run, m, root, store, &sr, res);
+        }
+        lda_msg_free(em);
+        free(em);
+    } else if (sr.new_header && !sr.failed) {
         struct lda_msg *em = xcalloc(1, sizeof(*em));
         em->fd = -1; /* lda_msg_free closes fd; edited_msg may fail first */
         if (edited_msg(cfg, m, sr.new_header, em) == 0) {
@@ -583,5 +636,8 @@ int lda_sieve_deliver(struct lda_ctx *ctx, const struct lda_envelope *env,
     } else
         execute(&run, m, root, store, &sr, res);
     sieve_result_free(&sr);
+    if (rep.errors.len) /* the user is told, once per script version */
+        sieve_report_deliver(ctx, env, mb, root, store, user, personal, &rep);
+    str_free(&rep.errors);
     return 1;
 }

@@ -67,6 +67,7 @@
 #include <openssl/evp.h>
 
 #include "sieve_bridge.h"
+#include "mailbox_meta.h"
 #include "clock.h"
 #include "dbtext.h"
 #include "log.h"
@@ -270,6 +271,8 @@ void sieve_lda_vacation(const struct sieve_lda_run *run,
     }
     log_info("to=<%s>: vacation: replied to <%s> (period %llds)", who,
              log_safe_cstr(from), v->effective);
+    if (v->fcc)     /* fcc (RFC 8580): mailbox_meta.c */
+        mbmeta_fcc(run, v->fcc, &msg);
     vacation_prune(run, now);
 out:
     str_free(&err);
@@ -282,6 +285,7 @@ void sieve_lda_notify(const struct sieve_lda_run *run,
 {
     struct str msg = STR_INIT, to = STR_INIT, err = STR_INIT, as = STR_INIT;
     const char *who = run->mb->address;
+    int sent = 0;
 
     if (sieve_header_first(run->sm, "Auto-Submitted", &as) &&
         strncasecmp(str_cstr(&as), "no", 2) != 0) {
@@ -310,12 +314,16 @@ void sieve_lda_notify(const struct sieve_lda_run *run,
                                    run->sends->deadline, &err) < 0)
                 log_error("to=<%s>: notify <%s>: %s", who,
                           log_safe_cstr(rcpt), str_cstr(&err));
-            else
+            else {
                 log_info("to=<%s>: notify: sent to <%s>", who,
                          log_safe_cstr(rcpt));
+                sent++;
+            }
         }
         p += len + (c != NULL);
     }
+    if (n->fcc && sent)     /* fcc (RFC 8580): mailbox_meta.c */
+        mbmeta_fcc(run, n->fcc, &msg);
 out:
     str_free(&msg);
     str_free(&to);

@@ -17,6 +17,7 @@
  *
  * Limits: addresses are cut into at most 1000 elements per field.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "sieve-int.h"
@@ -182,12 +183,68 @@ size_t sv_address_list(struct arena *a, const char *v, size_t len,
     return n;
 }
 
+/* a domain of a path: dot-separated labels of letters, digits and '-',
+   or an address literal [...] */
+static int path_domain(const char *s, size_t len)
+{
+    size_t i, label = 0;
+
+    if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+        for (i = 1; i + 1 < len; i++)
+            if (s[i] == '[' || s[i] == ']' || s[i] == '\\' ||
+                (unsigned char)s[i] <= ' ')
+                return 0;
+        return len > 2;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+        } else if (isalnum(c) || c == '-' || c == '_' || c >= 0x80) {
+            label++;
+        } else {
+            return 0;
+        }
+    }
+    return label > 0;
+}
+
+/* the local part of a path: a dot-atom or a quoted string */
+static int path_local(const char *s, size_t len)
+{
+    static const char atext[] = "!#$%&'*+-/=?^_`{|}~";
+    size_t i, word = 0;
+
+    if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
+        for (i = 1; i + 1 < len; i++) {
+            if (s[i] == '\\' && i + 2 < len)
+                i++;
+            else if (s[i] == '"' || s[i] == '\\')
+                return 0;
+        }
+        return 1;
+    }
+    /* dots anywhere: Japanese mobile carriers hand out "a..b.@" */
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '.' || isalnum(c) || c >= 0x80 || strchr(atext, c))
+            word++;
+        else
+            return 0;
+    }
+    return word > 0;
+}
+
 void sv_envelope_address(struct arena *a, const char *s,
                          struct sv_address *out)
 {
-    size_t len = strlen(s);
+    size_t len = strlen(s), at;
+    const char *q;
 
     memset(out, 0, sizeof(*out));
+    out->local = out->domain = out->raw = (struct sv_str){"", 0, 0};
     if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
         s++;
         len -= 2;
@@ -195,10 +252,54 @@ void sv_envelope_address(struct arena *a, const char *s,
     if (len == 0) {
         /* the null sender: every part is "" */
         out->valid = 1;
-        out->local = out->domain = out->raw = (struct sv_str){"", 0, 0};
         return;
     }
-    parse_spec(a, s, s + len, out);
+    if (memchr(s, '<', len) || memchr(s, '>', len))
+        return;
+    /* a source route "@a,@b:" is ignored (RFC 5321 4.1.2) */
+    if (s[0] == '@') {
+        const char *colon = memchr(s, ':', len), *p = s;
+        if (colon == NULL)
+            return;
+        while (p < colon) {
+            const char *e = memchr(p, ',', (size_t)(colon - p));
+            if (e == NULL)
+                e = colon;
+            if (*p != '@' || !path_domain(p + 1, (size_t)(e - p - 1)))
+                return;
+            p = e + (e < colon);
+        }
+        len -= (size_t)(colon + 1 - s);
+        s = colon + 1;
+    }
+    /* the last '@' outside a quoted local part */
+    q = s;
+    if (len > 0 && s[0] == '"') {
+        for (q = s + 1; q < s + len && *q != '"'; q++)
+            if (*q == '\\' && q + 1 < s + len)
+                q++;
+    }
+    q = memchr(q, '@', len - (size_t)(q - s));
+    if (q == NULL) {
+        /* a local part only ("<MAILER-DAEMON>"): :all is the local part,
+           :domain is "" */
+        if (!path_local(s, len))
+            return;
+        out->valid = 1;
+        out->raw = out->local = (struct sv_str){arena_strndup(a, s, len),
+                                                len, 0};
+        return;
+    }
+    at = (size_t)(q - s);
+    if (!path_local(s, at) || !path_domain(q + 1, len - at - 1))
+        return;
+    {
+        char *buf = arena_strndup(a, s, len);
+        out->valid = 1;
+        out->raw = (struct sv_str){buf, len, 0};
+        out->local = (struct sv_str){buf, at, 0};
+        out->domain = (struct sv_str){buf + at + 1, len - at - 1, 0};
+    }
 }
 
 int sv_address_part(struct sv_run *r, int part, const struct sv_address *ad,
@@ -236,7 +337,7 @@ int sv_address_part(struct sv_run *r, int part, const struct sv_address *ad,
         *out = (struct sv_str){ad->local.s + i + 1, ad->local.len - i - 1, 0};
         return 1;
     default:
-        if (!ad->valid || ad->local.len + ad->domain.len == 0) {
+        if (!ad->valid || ad->domain.len == 0) {
             *out = ad->raw;
             return 1;
         }

@@ -8,7 +8,9 @@
  *
  * :flags comes from imap4flags, :copy from copy (their modules register
  * the tags).  A redirect address must be a plain local@domain address
- * (checked at compile time when it is a literal, else at run time).
+ * (checked at compile time when it is a literal, else at run time).  A
+ * redirect to the user's own address or the envelope recipient is kept
+ * instead (sv_result_add, result.c).
  */
 #include <string.h>
 
@@ -70,6 +72,8 @@ static int redirect_validate(struct sv_valctx *v, struct sv_node *n)
     const struct sv_str *s = &a->list.v[0];
     struct sv_str b = bare(*s);
 
+    if (sv_tag(n, "list"))              /* extlists: a list name */
+        return sv_list_redirect_validate(v, n);
     if (sv_literal(s) && !address_ok(b.s, b.len)) {
         sv_verror(v, a->line, "invalid redirect address \"%.100s\"", s->s);
         return -1;
@@ -82,12 +86,14 @@ static int redirect_exec(struct sv_run *r, struct sv_node *n)
     struct sv_str s = bare(sv_eval(r, &sv_pos(n, 0)->list.v[0]));
     struct sieve_action *a;
 
+    if (sv_tag(n, "list"))              /* extlists: every member */
+        return sv_list_redirect(r, n);
     if (!address_ok(s.s, s.len))
         return sv_rerror(r, n, "invalid redirect address \"%.100s\"", s.s);
     if ((a = sv_result_add(r, n, SIEVE_ACT_REDIRECT, s.s, s.len)) == NULL)
         return -1;
     if (sv_tag(n, "copy")) {
-        a->copy = 1;
+        a->copy = a->kind == SIEVE_ACT_REDIRECT; /* not a keep (to self) */
         return 0;
     }
     return sv_result_cancel_keep(r);

@@ -8,6 +8,9 @@
  *                    infinity" (equal to any other such string).  No
  *                    substring operations (:contains, :matches refused)
  *
+ * i;unicode-casemap (RFC 5051) is in ext_cmp_unicode.c and needs
+ * "comparator-i;unicode-casemap".
+ *
  * i;octet and i;ascii-casemap need no "require"; "comparator-i;octet" and
  * "comparator-i;ascii-casemap" may still be required.  i;ascii-numeric
  * needs "comparator-i;ascii-numeric".
@@ -106,13 +109,14 @@ const struct sv_ext sv_ext_cmp_numeric = {"comparator-i;ascii-numeric", NULL,
                                           0, NULL, 0, 0, 0};
 
 static const struct sv_cmp cmp_octet = {"i;octet", &sv_ext_core, 1, octet_eq,
-                                        octet_order, octet_ceq};
+                                        octet_order, octet_ceq, NULL};
 const struct sv_cmp sv_cmp_casemap = {"i;ascii-casemap", &sv_ext_core, 1,
                                       casemap_eq, casemap_order,
-                                      casemap_ceq};
+                                      casemap_ceq, NULL};
 static const struct sv_cmp cmp_numeric = {"i;ascii-numeric",
                                           &sv_ext_cmp_numeric, 0,
-                                          numeric_eq, numeric_order, NULL};
+                                          numeric_eq, numeric_order, NULL,
+                                          NULL};
 
 const struct sv_cmp *sv_cmp_find(const char *name)
 {
@@ -122,5 +126,7 @@ const struct sv_cmp *sv_cmp_find(const char *name)
         return &sv_cmp_casemap;
     if (strcasecmp(name, "i;ascii-numeric") == 0)
         return &cmp_numeric;
+    if (strcasecmp(name, "i;unicode-casemap") == 0)
+        return &sv_cmp_unicode;
     return NULL;
 }

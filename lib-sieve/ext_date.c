@@ -64,6 +64,9 @@ static int date_validate(struct sv_valctx *v, struct sv_node *n)
     const struct sv_arg *p = sv_pos(n, n->npos - 2);
     int dummy;
 
+    /* "Date:" is no header name: a warning, never matches */
+    if (strcmp(n->name, "date") == 0)
+        sv_check_header_names(v, sv_pos(n, 0));
     if (z && sv_literal(&z->param->list.v[0]) &&
         zone_parse(z->param->list.v[0].s, z->param->list.v[0].len,
                    &dummy) < 0) {

@@ -10,8 +10,11 @@
  * every later test of this run and of the following scripts sees it;
  * postern-lda stores and redirects the message with it (lda/sieve_bridge.c).
  *
- * addheader puts the field on top (":last": at the end).  The value goes
- * through sieve_encode_header(): CR and LF can never start a new field,
+ * addheader puts the field on top (":last": at the end).  A line break in
+ * the value is unfolded (dropped before white space, else a space), then
+ * the value goes through sieve_encode_header(): other control
+ * characters become spaces (Pigeonhole keeps them), CR and LF can
+ * never start a new field,
  * non-ASCII text becomes RFC 2047 encoded words.  A field name must be
  * 1-997 printable ASCII characters without ':' (compile or run-time
  * error).  deleteheader removes the fields of that name (one with
@@ -79,6 +82,31 @@ static struct str *edit_buffer(struct sv_run *r)
     return res->new_header;
 }
 
+/* a value with line breaks as the field will be read: a break before
+   white space is unfolded away (RFC 5322 2.2.3), any other becomes a
+   space */
+static struct sv_str unfold(struct sv_run *r, struct sv_str v)
+{
+    char *out;
+    size_t k = 0;
+
+    if (memchr(v.s, '\n', v.len) == NULL && memchr(v.s, '\r', v.len) == NULL)
+        return v;
+    out = arena_alloc(r->a, v.len + 1);
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.s[i] == '\r' && i + 1 < v.len && v.s[i + 1] == '\n')
+            continue;
+        if (v.s[i] == '\n' || v.s[i] == '\r') {
+            if (!(i + 1 < v.len && (v.s[i + 1] == ' ' || v.s[i + 1] == '\t')))
+                out[k++] = ' ';
+            continue;
+        }
+        out[k++] = v.s[i];
+    }
+    out[k] = '\0';
+    return (struct sv_str){out, k, 0};
+}
+
 static int addheader_exec(struct sv_run *r, struct sv_node *n)
 {
     struct sv_str name = sv_eval(r, &sv_pos(n, 0)->list.v[0]);
@@ -92,6 +120,7 @@ static int addheader_exec(struct sv_run *r, struct sv_node *n)
         return 0;
     str_append(&field, name.s, name.len);
     str_append_cstr(&field, ": ");
+    value = unfold(r, value);
     sieve_encode_header(&field, value.s, value.len, name.len + 2);
     str_append_char(&field, '\n');
     h = edit_buffer(r);

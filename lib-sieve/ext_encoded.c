@@ -14,17 +14,6 @@
 
 #include "sieve-int.h"
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -74,8 +63,11 @@ static int one(const char *p, const char *end, const char **endp,
             q++;
         if (q < end && *q == '}' && count > 0)
             break;
-        while (q < end && hexdig(*q) >= 0 && nd < 9) {
-            v = v * 16 + (unsigned long)hexdig(*q++);
+        /* unicode-hex is 1*HEXDIG: leading zeros do not count */
+        while (uni && q + 1 < end && *q == '0' && str_hexval(q[1]) >= 0)
+            q++;
+        while (q < end && str_hexval(*q) >= 0 && nd < 9) {
+            v = v * 16 + (unsigned long)str_hexval(*q++);
             nd++;
         }
         if (nd == 0 || q >= end || (!blank(*q) && *q != '}') ||

@@ -18,8 +18,10 @@
  * is itself auto-submitted.  Identical notifications in one run are sent
  * once (RFC 5435 3.10).  "online" capability: "maybe".
  *
- * Limits: NOTIFY_RCPTS_MAX addresses per URI; the :encodeurl modifier of
- * variables is not supported.
+ * With "variables", the set modifier :encodeurl (RFC 5435 4.1)
+ * percent-encodes a value for a URI (ext_variables.c applies it).
+ *
+ * Limits: NOTIFY_RCPTS_MAX addresses per URI.
  */
 #include <ctype.h>
 #include <string.h>
@@ -31,11 +33,6 @@
 
 #define NOTIFY_RCPTS_MAX 16
 
-static int hexval(int c)
-{
-    return isdigit(c) ? c - '0' : isxdigit(c) ? (tolower(c) - 'a' + 10) : -1;
-}
-
 /* percent-decode s[0..n) into out; -1 on a bad escape or a control char */
 static int pct_decode(const char *s, size_t n, struct str *out)
 {
@@ -45,8 +42,8 @@ static int pct_decode(const char *s, size_t n, struct str *out)
             int h, l;
             if (i + 2 >= n)
                 return -1;
-            h = hexval((unsigned char)s[i + 1]);
-            l = hexval((unsigned char)s[i + 2]);
+            h = str_hexval((unsigned char)s[i + 1]);
+            l = str_hexval((unsigned char)s[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             c = h * 16 + l;
@@ -143,6 +140,17 @@ static int method_valid(const char *uri)
     return rc == 0;
 }
 
+/* a header value of the original message, RFC 2047 words decoded */
+static void append_decoded(struct str *out, const struct str *v)
+{
+    struct arena a = {0};
+    struct sv_str d;
+
+    sv_decode_2047(&a, v->data ? v->data : "", v->len, &d);
+    str_append(out, d.s, d.len);
+    arena_free(&a);
+}
+
 int sieve_notify_compose(const struct sieve_message *m,
                          const struct sieve_notify *n, const char *from,
                          const char *hostname, struct str *out,
@@ -169,7 +177,7 @@ int sieve_notify_compose(const struct sieve_message *m,
         else {
             str_append_cstr(&subject, "Notification: ");
             if (sieve_header_first(m, "Subject", &orig))
-                str_append(&subject, orig.data, orig.len);
+                append_decoded(&subject, &orig);
         }
     }
     sieve_encode_header(out, subject.data ? subject.data : "", subject.len,
@@ -182,8 +190,7 @@ int sieve_notify_compose(const struct sieve_message *m,
         str_append_cstr(out, "X-Priority: 1 (Highest)\nImportance: High\n");
     else if (n->importance[0] == '3')
         str_append_cstr(out, "X-Priority: 5 (Lowest)\nImportance: Low\n");
-    str_append_cstr(out, "MIME-Version: 1.0\nContent-Type: text/plain; "
-                         "charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n");
+    str_append_cstr(out, "MIME-Version: 1.0\n");
     if (!have_body) {
         if (n->message)
             str_appendf(&body, "%s\n", n->message);
@@ -191,20 +198,17 @@ int sieve_notify_compose(const struct sieve_message *m,
             str_append_cstr(&body, "New mail");
             if (sieve_header_first(m, "From", &orig)) {
                 str_append_cstr(&body, " from ");
-                str_append(&body, orig.data, orig.len);
+                append_decoded(&body, &orig);
             }
             if (sieve_header_first(m, "Subject", &orig)) {
                 str_append_cstr(&body, "\nSubject: ");
-                str_append(&body, orig.data, orig.len);
+                append_decoded(&body, &orig);
             }
             str_append_char(&body, '\n');
         }
     }
-    for (size_t i = 0; i < body.len; i++)
-        if (body.data[i] != '\r' && body.data[i] != '\0')
-            str_append_char(out, body.data[i]);
-    if (out->data[out->len - 1] != '\n')
-        str_append_char(out, '\n');
+    /* UTF-8 text/plain, quoted-printable when not plain ASCII */
+    sv_put_text_body(out, body.data ? body.data : "", body.len);
     str_free(&subject);
     str_free(&body);
     str_free(&orig);
@@ -221,6 +225,8 @@ static int notify_validate(struct sv_valctx *v, struct sv_node *n)
                   "\"%.100s\" (only mailto: is supported)", m->s);
         return -1;
     }
+    if (sv_fcc_validate(v, n) < 0)   /* fcc (RFC 8580), ext_fcc.c */
+        return -1;
     if (t && sv_literal(&t->param->list.v[0]) &&
         !(t->param->list.v[0].len == 1 && t->param->list.v[0].s[0] >= '1' &&
           t->param->list.v[0].s[0] <= '3')) {
@@ -262,6 +268,8 @@ static int notify_exec(struct sv_run *r, struct sv_node *n)
                                           !s[1] ? s : "2");
     if ((s = tag_str(r, n, "message")) != NULL)
         no->message = arena_strdup(ra, s);
+    if (sv_fcc_eval(r, n, &no->fcc) < 0)   /* fcc (RFC 8580) */
+        return -1;
     if ((a = sv_result_add(r, n, SIEVE_ACT_NOTIFY, "", 0)) == NULL)
         return -1;
     a->notify = no;
@@ -305,6 +313,7 @@ static const struct sv_tagdef tags[] = {
     {"importance", SV_G_NONE, 0, 'S', " notify "},
     {"options", SV_G_NONE, 0, 'L', " notify "},
     {"message", SV_G_NONE, 0, 'S', " notify "},
+    {"encodeurl", SV_G_OTHER, 0, 0, " set "}, /* ext_variables.c applies it */
 };
 
 const struct sv_ext sv_ext_enotify = {

@@ -8,7 +8,10 @@
  * every address part of it is ""), "to" (RCPT TO as Postfix gave it, with
  * its +detail), "orig_to" (the original recipient when known, else "to")
  * and "auth" (the SASL login, when known).  An unknown literal part is a
- * compile error.
+ * compile error.  "from", "to" and "orig_to" are SMTP paths ("a@b" or
+ * "<a@b>", a source route "<@r1,@r2:a@b>" ignored): one that is not
+ * syntactically valid ("a@", "<<a@b>", "a@@b") matches nothing, not even
+ * with :all (as Pigeonhole).
  */
 #include <string.h>
 #include <strings.h>
@@ -69,6 +72,14 @@ static int envelope_exec(struct sv_run *r, struct sv_node *n)
         if (v == NULL)
             continue;
         sv_envelope_address(r->a, v, &ad);
+        if (!ad.valid) {
+            /* auth is a login, not always an address: :all sees it */
+            if (parts.v[i].len == 4 &&
+                strncasecmp(parts.v[i].s, "auth", 4) == 0 &&
+                (n->addrpart == 0 || n->addrpart == SV_AP_ALL))
+                vals[nv++] = (struct sv_str){v, strlen(v), 0};
+            continue;
+        }
         if (sv_address_part(r, n->addrpart, &ad, &vals[nv]))
             nv++;
     }

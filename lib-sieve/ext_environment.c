@@ -6,7 +6,8 @@
  * Items: "domain" and "host" (from the host), "location" ("MDA"),
  * "name" ("postern"), "phase" ("during"), "remote-host" and "remote-ip"
  * (when the host knows them), "version" (POSTERN_SIEVE_VERSION).  An
- * unknown or unset item matches nothing (:count sees 0 values).
+ * unknown or unset item makes the test false, whatever the match type
+ * (RFC 5183 4: also :count "eq" "0").
  */
 #include <string.h>
 #include <strings.h>
@@ -45,7 +46,7 @@ static int environment_exec(struct sv_run *r, struct sv_node *n)
 
     sv_eval_list(r, &sv_pos(n, 1)->list, &keys);
     if (v == NULL)
-        return sv_match(r, n, NULL, 0, &keys) && n->mtype == SV_MT_COUNT;
+        return 0;
     val = (struct sv_str){v, strlen(v), 0};
     return sv_match(r, n, &val, 1, &keys);
 }

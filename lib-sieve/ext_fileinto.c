@@ -1,19 +1,23 @@
 /*
  * ext_fileinto - "fileinto" (RFC 5228 section 4.1):
  *
- *   fileinto [:copy] [:flags <list>] [:create] <folder: string>
+ *   fileinto [:copy] [:flags <list>] [:create] [:specialuse <flag>]
+ *            [:mailboxid <id>] <folder: string>
  *
  * The folder name is UTF-8 (the delivery maps it to modified UTF-7 on
  * disk); an empty name or invalid UTF-8 is refused, at compile time for
  * a literal and at run time otherwise.  Without :copy it cancels the
- * implicit keep.  :copy (copy), :flags (imap4flags) and :create (mailbox)
- * belong to their extensions.
+ * implicit keep.  :copy (copy), :flags (imap4flags), :create (mailbox),
+ * :specialuse (special-use, RFC 8579) and :mailboxid (mailboxid, RFC
+ * 9042) belong to their extensions; the last two are recorded in the
+ * action (the caller picks the folder that has the flag or the ID, and
+ * the named folder when none has).
  */
 #include <string.h>
 
 #include "sieve-int.h"
 
-static int utf8_ok(const char *s, size_t len)
+int sv_folder_valid(const char *s, size_t len)
 {
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
@@ -34,8 +38,25 @@ static int fileinto_validate(struct sv_valctx *v, struct sv_node *n)
     const struct sv_arg *a = sv_pos(n, 0);
     const struct sv_str *s = &a->list.v[0];
 
-    if (sv_literal(s) && !utf8_ok(s->s, s->len)) {
+    const struct sv_tagval *su = sv_tag(n, "specialuse");
+    const struct sv_tagval *id = sv_tag(n, "mailboxid");
+
+    if (sv_literal(s) && !sv_folder_valid(s->s, s->len)) {
         sv_verror(v, a->line, "invalid folder name \"%.100s\"", s->s);
+        return -1;
+    }
+    if (su && sv_literal(&su->param->list.v[0]) &&
+        !sv_specialuse_valid(su->param->list.v[0].s,
+                             su->param->list.v[0].len)) {
+        sv_verror(v, su->param->line, "fileinto: invalid special-use flag "
+                  "\"%.100s\"", su->param->list.v[0].s);
+        return -1;
+    }
+    if (id && sv_literal(&id->param->list.v[0]) &&
+        !sv_mailboxid_valid(id->param->list.v[0].s,
+                            id->param->list.v[0].len)) {
+        sv_verror(v, id->param->line, "fileinto: invalid mailbox id "
+                  "\"%.100s\"", id->param->list.v[0].s);
         return -1;
     }
     return 0;
@@ -44,14 +65,28 @@ static int fileinto_validate(struct sv_valctx *v, struct sv_node *n)
 static int fileinto_exec(struct sv_run *r, struct sv_node *n)
 {
     struct sv_str s = sv_eval(r, &sv_pos(n, 0)->list.v[0]);
+    const struct sv_tagval *t;
     struct sieve_action *a;
 
-    if (!utf8_ok(s.s, s.len))
+    if (!sv_folder_valid(s.s, s.len))
         return sv_rerror(r, n, "invalid folder name \"%.100s\"", s.s);
     if ((a = sv_result_add(r, n, SIEVE_ACT_FILEINTO, s.s, s.len)) == NULL)
         return -1;
     a->flags = sv_flags_for(r, n);
     a->create = a->create || sv_tag(n, "create") != NULL;
+    if ((t = sv_tag(n, "specialuse")) != NULL) {
+        const char *f = sv_cstr(r, &t->param->list.v[0]);
+        if (!sv_specialuse_valid(f, strlen(f)))
+            return sv_rerror(r, n, "fileinto: invalid special-use flag "
+                             "\"%.100s\"", f);
+        a->specialuse = arena_strdup(&r->res->arena, f);
+    }
+    if ((t = sv_tag(n, "mailboxid")) != NULL) {
+        /* an unusable id matches no folder: the name is used (RFC 9042) */
+        const char *id = sv_cstr(r, &t->param->list.v[0]);
+        if (sv_mailboxid_valid(id, strlen(id)))
+            a->mailboxid = arena_strdup(&r->res->arena, id);
+    }
     if (sv_tag(n, "copy")) {
         a->copy = 1;
         return 0;

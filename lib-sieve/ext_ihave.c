@@ -8,8 +8,12 @@
  * the block of "if ihave "fileinto" { fileinto ...; }" compiles; when it
  * is not known the test is false and the block of its if/elsif is not
  * compiled at all (it may use commands postern does not have).
+ * "encoded-character" and "variables" change how strings already parsed
+ * are read: ihave is always false for them (as in Pigeonhole); a script
+ * uses them with require.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "sieve-int.h"
 
@@ -19,7 +23,8 @@ static int ihave_validate(struct sv_valctx *v, struct sv_node *n)
 
     for (size_t i = 0; i < a->list.n; i++) {
         const struct sv_str *s = &a->list.v[i];
-        if (!sv_literal(s) || sv_enable(v, s->s, 0) < 0)
+        if (!sv_literal(s) || strcasecmp(s->s, "encoded-character") == 0 ||
+            strcasecmp(s->s, "variables") == 0 || sv_enable(v, s->s, 0) < 0)
             n->skip = 1;
     }
     return 0;

@@ -12,8 +12,11 @@
  * without case) are dropped.  Without a variable name the commands work
  * on the internal variable, whose value keep and fileinto (without
  * :flags) and the implicit keep use.  The variable-name forms need
- * "variables".  postern-lda maps \Seen \Answered \Flagged \Deleted \Draft
- * to Maildir info letters (S R F T D); other keywords are not stored.
+ * "variables".  :flags on vacation and notify is an option of :fcc
+ * (ext_fcc.c).  postern-lda maps \Seen \Answered \Flagged \Deleted
+ * \Draft to Maildir info letters (S R F T D) and keywords ($Junk, NonJunk,
+ * ...) to the letters a..z of the folder's dovecot-keywords file, as
+ * Dovecot does (lda/mailbox_meta.c).
  */
 #include <string.h>
 #include <strings.h>
@@ -175,6 +178,16 @@ static void split_into(struct sv_run *r, const struct sv_str *s,
             ;
         if (e == p)
             break;
+        /* a flag given twice counts once (flags are a set, compared
+           case-insensitively as IMAP does; hasflag :count sees each once) */
+        size_t k = 0;
+        while (k < *n && !((*v)[k].len == (size_t)(e - p) &&
+                           strncasecmp((*v)[k].s, p, (size_t)(e - p)) == 0))
+            k++;
+        if (k < *n) {
+            p = e;
+            continue;
+        }
         if (*n == *cap) {
             struct sv_str *nv;
             *cap = *cap ? *cap * 2 : 8;
@@ -243,7 +256,7 @@ static const struct sv_cmddef cmds[] = {
 };
 
 static const struct sv_tagdef tags[] = {
-    {"flags", SV_G_NONE, 0, 'L', " keep fileinto "},
+    {"flags", SV_G_NONE, 0, 'L', " keep fileinto vacation notify "},
 };
 
 const struct sv_ext sv_ext_imap4flags = {

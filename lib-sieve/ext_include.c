@@ -9,20 +9,30 @@
  * directory (postern-lda: <mailbox>/sieve), :global in the global one
  * ([lda] sieve_global_dir).  A name holding '/' or starting with '.' is
  * refused.  Included scripts are compiled when first reached and kept
- * for the rest of the run; :once skips a script included before;
- * :optional makes a missing script no error.  An included script has its
+ * for the rest of the run; :once skips a script included before or
+ * running now (no loop error then, RFC 6609 3.2); an include without
+ * :once runs the script again.  :optional makes a missing script (a file
+ * that does not exist) no error; a script that exists but does not
+ * compile is an error with or without it.  An included script has its
  * own variables except those declared "global" (shared through the
  * "global." namespace too).  "return" ends the current script; "stop"
  * ends all of them.
  *
+ * The script the run started with counts as running when it was compiled
+ * from a file (sieve_compile_file): an include naming that file (also
+ * through a symlink, as <mailbox>/.postern.sieve is) is a loop, or
+ * skipped with :once.
+ *
  * Limits: SIEVE_INCLUDE_DEPTH nested includes, SIEVE_INCLUDES_MAX
- * distinct scripts per run; a script including itself (directly or not)
- * is a run-time error "include loop".
+ * distinct scripts per run (the top script takes one); a script
+ * including itself (directly or not) without :once is a run-time error
+ * "include loop".
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sieve-int.h"
 
@@ -67,12 +77,43 @@ static int global_validate(struct sv_valctx *v, struct sv_node *n)
     return 0;
 }
 
+/* two paths naming one file (the top script may be a symlink) */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* the included script at path; the top script (entry without a
+   compiled script) also when path is another name of its file */
 static struct sv_included *lookup(struct sv_run *r, const char *path)
 {
     for (size_t i = 0; i < r->ninc; i++)
-        if (strcmp(r->inc[i].path, path) == 0)
+        if (strcmp(r->inc[i].path, path) == 0 ||
+            (r->inc[i].s == NULL && same_file(r->inc[i].path, path)))
             return &r->inc[i];
     return NULL;
+}
+
+/* the first include of a run happens in the top script: note it as an
+   entry that is running, so that including it again is a loop (or
+   skipped with :once) like any running script */
+static void note_top(struct sv_run *r)
+{
+    const char *top = r->fr->s->path;
+
+    if (r->depth != 0 || top == NULL || r->ninc >= SIEVE_INCLUDES_MAX)
+        return;
+    for (size_t i = 0; i < r->ninc; i++)
+        if (r->inc[i].s == NULL)
+            return;
+    r->inc[r->ninc].path = xstrdup(top);
+    r->inc[r->ninc].s = NULL;
+    r->inc[r->ninc].done = 1;
+    r->inc[r->ninc].active = 1;
+    r->ninc++;
 }
 
 static int include_exec(struct sv_run *r, struct sv_node *n)
@@ -88,6 +129,7 @@ static int include_exec(struct sv_run *r, struct sv_node *n)
 
     if (!name_ok(name.s, name.len))
         return sv_rerror(r, n, "invalid script name \"%.60s\"", name.s);
+    note_top(r);
     if (dir == NULL || dir[0] == '\0')
         return sv_rerror(r, n, "no %s script directory is configured",
                          global ? "global" : "personal");
@@ -97,11 +139,13 @@ static int include_exec(struct sv_run *r, struct sv_node *n)
         sizeof(path))
         return sv_rerror(r, n, "script path too long");
     if ((inc = lookup(r, path)) != NULL) {
+        /* :once: a script running now counts as included (RFC 6609 3.2:
+           no error for a recursive include :once) */
+        if (sv_tag(n, "once") && (inc->done || inc->active))
+            return 0;
         if (inc->active)
             return sv_rerror(r, n, "include loop: \"%.60s\" is already "
                              "running", name.s);
-        if (sv_tag(n, "once") && inc->done)
-            return 0;
     } else {
         struct str err = STR_INIT;
         struct sieve_script *s;

@@ -7,7 +7,9 @@
  * Existence is asked of the host (postern-lda looks for the Maildir++
  * directory; INBOX always exists); without a host callback every folder
  * exists.  postern-lda creates folders on demand anyway, so :create is
- * accepted and recorded in the action.
+ * accepted and recorded in the action; a folder created on delivery is
+ * added to the mailbox's subscriptions (lda/mailbox_meta.c).  :create on
+ * vacation and notify is an option of :fcc (ext_fcc.c).
  */
 #include "sieve-int.h"
 
@@ -31,7 +33,7 @@ static const struct sv_cmddef cmds[] = {
 };
 
 static const struct sv_tagdef tags[] = {
-    {"create", SV_G_NONE, 0, 0, " fileinto "},
+    {"create", SV_G_NONE, 0, 0, " fileinto vacation notify "},
 };
 
 const struct sv_ext sv_ext_mailbox = {"mailbox", cmds, 1, tags, 1, 0, 0};

@@ -5,8 +5,11 @@
  *   ereject <reason: string>    "5.7.1 reason"; Postfix bounces it)
  *
  * Both cancel the implicit keep and conflict with keep, fileinto and
- * redirect (result.c).  postern-lda refuses at delivery time for both, so
- * their effect is the same; the action list keeps them apart.
+ * redirect (result.c).  One reject per delivery: a second reject or
+ * ereject is a run-time error, "duplicate reject action not allowed"
+ * (RFC 5429 2.1.1; result.c), not merged into the first.  postern-lda
+ * refuses at delivery time for both, so their effect is the same; the
+ * action list keeps them apart.
  */
 #include "sieve-int.h"
 

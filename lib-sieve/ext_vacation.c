@@ -3,7 +3,7 @@
  *
  *   vacation [:days number | :seconds number] [:subject string]
  *            [:from string] [:addresses string-list] [:mime]
- *            [:handle string] <reason: string>
+ *            [:handle string] [:fcc string [FCC-OPTS]] <reason: string>
  *
  * The command only records the action (SIEVE_ACT_VACATION with a struct
  * sieve_vacation); it does not cancel the implicit keep.  Whether a reply
@@ -14,6 +14,8 @@
  *
  * Without :handle the handle is derived from the reason, :subject, :from
  * and :mime (RFC 5230 4.2), so a changed text starts a new period.
+ *
+ * :fcc (RFC 8580, ext_fcc.c): the caller files the reply it sent.
  *
  * Errors: :days and :seconds together, a literal :from that is not an
  * address (compile time); a second vacation action in one result, and
@@ -47,6 +49,8 @@ static int vacation_validate(struct sv_valctx *v, struct sv_node *n)
 {
     const struct sv_tagval *from = sv_tag(n, "from");
 
+    if (sv_fcc_validate(v, n) < 0)
+        return -1;
     if (sv_tag(n, "days") && sv_tag(n, "seconds")) {
         sv_verror(v, n->line, "vacation: :days and :seconds are mutually "
                   "exclusive");
@@ -145,6 +149,8 @@ static int vacation_exec(struct sv_run *r, struct sv_node *n)
     s = tag_str(r, n, "handle");
     v->handle = arena_strdup(ra, s ? s : implicit_handle(r, v));
     v->effective = -1;
+    if (sv_fcc_eval(r, n, &v->fcc) < 0)
+        return -1;
     if ((a = sv_result_add(r, n, SIEVE_ACT_VACATION, "", 0)) == NULL)
         return -1;
     a->vac = v;

@@ -97,6 +97,10 @@ int sv_var_get(struct sv_run *r, const char *name, size_t len,
     *out = (struct sv_str){"", 0, 0};
     if (all_digits(name, len)) {
         size_t idx = 0;
+        while (len > 1 && name[0] == '0') { /* RFC 5229 3: ${007} is ${7} */
+            name++;
+            len--;
+        }
         if (len > 2)
             return 0;
         for (size_t i = 0; i < len; i++)
@@ -105,8 +109,15 @@ int sv_var_get(struct sv_run *r, const char *name, size_t len,
             *out = r->mvars[idx];
         return 0;
     }
-    if ((sc = scope(r, &name, &len)) == NULL)
+    if ((sc = scope(r, &name, &len)) == NULL) {
+        /* another namespace: the host's (sieve_host.var_namespace) */
+        struct str ns = STR_INIT;
+        if (r->host && r->host->var_namespace &&
+            r->host->var_namespace(r->host->ctx, name, len, &ns) == 1)
+            *out = sv_dup(r, ns.data ? ns.data : "", ns.len);
+        str_free(&ns);
         return 0;
+    }
     if ((v = find(sc, name, len)) != NULL)
         *out = v->val;
     return 0;
@@ -187,6 +198,8 @@ static int precedence(const char *m)
         return 30;
     if (!strcmp(m, "quotewildcard") || !strcmp(m, "quoteregex"))
         return 20;
+    if (!strcmp(m, "encodeurl"))        /* enotify (RFC 5435 4.1) */
+        return 15;
     if (!strcmp(m, "length"))
         return 10;
     return 0;
@@ -213,6 +226,43 @@ static int set_validate(struct sv_valctx *v, struct sv_node *n)
                 return -1;
             }
     return 0;
+}
+
+/* :encodeurl - percent-encode every octet but the URI "unreserved"
+   ones (RFC 3986 2.3); a UTF-8 character is encoded whole or not at all,
+   and the result is cut before the escape that would take it over
+   SIEVE_VARIABLE_SIZE (so no escape is ever cut in two) */
+static void encodeurl(const struct str *s, struct str *o)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (size_t i = 0; i < s->len;) {
+        unsigned char c = (unsigned char)s->data[i];
+        size_t n = 1, w;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+            c == '~') {
+            if (o->len + 1 > SIEVE_VARIABLE_SIZE)
+                return;
+            str_append_char(o, (char)c);
+            i++;
+            continue;
+        }
+        if (c >= 0xc0)
+            while (i + n < s->len && n < 4 &&
+                   ((unsigned char)s->data[i + n] & 0xc0) == 0x80)
+                n++;
+        w = 3 * n;
+        if (o->len + w > SIEVE_VARIABLE_SIZE)
+            return;
+        for (size_t k = 0; k < n; k++) {
+            unsigned char b = (unsigned char)s->data[i + k];
+            str_append_char(o, '%');
+            str_append_char(o, hex[b >> 4]);
+            str_append_char(o, hex[b & 15]);
+        }
+        i += n;
+    }
 }
 
 static void modify(const char *m, struct str *s)
@@ -245,6 +295,8 @@ static void modify(const char *m, struct str *s)
                 str_append_char(&o, '\\');
             str_append_char(&o, s->data[i]);
         }
+    } else if (!strcmp(m, "encodeurl")) {
+        encodeurl(s, &o);
     } else if (!strcmp(m, "length")) {
         size_t chars = 0;
         for (size_t i = 0; i < s->len; i++)
@@ -265,7 +317,7 @@ static int set_exec(struct sv_run *r, struct sv_node *n)
     int rc;
 
     str_set(&s, val.s, val.len);
-    for (int prec = 40; prec >= 10; prec -= 10)
+    for (int prec = 40; prec >= 10; prec -= 5) /* 15: :encodeurl */
         for (size_t i = 0; i < n->ntags; i++)
             if (precedence(n->tags[i].def->name) == prec)
                 modify(n->tags[i].def->name, &s);
@@ -306,3 +358,17 @@ static const struct sv_tagdef tags[] = {
 
 const struct sv_ext sv_ext_variables = {
     "variables", cmds, 2, tags, sizeof(tags) / sizeof(tags[0]), 0, 0};
+
+/* the modifiers of set for other commands (extracttext, RFC 5703 7) */
+int sv_var_modifier_rank(const char *name)
+{
+    return precedence(name);
+}
+
+void sv_var_modifiers(const struct sv_node *n, struct str *s)
+{
+    for (int prec = 40; prec >= 10; prec -= 5) /* 15: :encodeurl */
+        for (size_t i = 0; i < n->ntags; i++)
+            if (precedence(n->tags[i].def->name) == prec)
+                modify(n->tags[i].def->name, s);
+}

@@ -65,8 +65,11 @@ size_t sv_mem_used(const struct sv_run *r)
 
     if (r->res->new_header)
         n += r->res->new_header->len;
+    if (r->res->new_message)         /* replace/enclose (ext_replace.c) */
+        n += r->res->new_message->len;
     for (size_t i = 0; i < r->ninc; i++)
-        n += r->inc[i].s->arena.used_total;
+        if (r->inc[i].s)                /* NULL: the top script (ext_include.c) */
+            n += r->inc[i].s->arena.used_total;
     return n;
 }
 

@@ -14,7 +14,12 @@
  *
  * Diagnostics: SV_T_ERROR with lx->err, e.g. "unterminated string",
  * "unexpected character '&'", "number too large"; lx->tline is the line
- * where the token starts.
+ * where the token starts.  An error token is always consumed whole (a bad
+ * character, the rest of a bad number, an over-long string up to its
+ * end, an unterminated comment or string up to the end of the script),
+ * so the parser can report it and go on lexing after it.  "unterminated
+ * string" names the line of an earlier quoted string that ran over
+ * several lines, the likely place of a lost closing quote.
  */
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +70,7 @@ static int skip_space(struct sv_lexer *lx)
             for (;;) {
                 if (lx->p + 1 >= lx->end) {
                     lx->tline = start;
+                    lx->p = lx->end;
                     return -1;
                 }
                 if (lx->p[0] == '*' && lx->p[1] == '/')
@@ -105,6 +111,24 @@ static enum sv_tok lex_ident(struct sv_lexer *lx, enum sv_tok t)
     return lx->tok = t;
 }
 
+/* can a token, a blank or a comment start at p? */
+static int token_start(const char *p, const char *end)
+{
+    char c = *p;
+
+    if (is_alpha(c) || is_digit(c) || strchr(" \t\r\n[](){},;\":#", c))
+        return c != '\0';
+    return c == '/' && p + 1 < end && p[1] == '*';
+}
+
+/* the rest of a bad number or word, so lexing goes on after it */
+static enum sv_tok lex_bad_word(struct sv_lexer *lx, const char *msg)
+{
+    while (lx->p < lx->end && (is_alpha(*lx->p) || is_digit(*lx->p)))
+        lx->p++;
+    return lex_error(lx, msg);
+}
+
 static enum sv_tok lex_number(struct sv_lexer *lx)
 {
     unsigned long long n = 0, mul = 1;
@@ -112,7 +136,7 @@ static enum sv_tok lex_number(struct sv_lexer *lx)
     while (lx->p < lx->end && is_digit(*lx->p)) {
         unsigned d = (unsigned)(*lx->p++ - '0');
         if (n > (0x7fffffffffffffffULL - d) / 10)
-            return lex_error(lx, "number too large");
+            return lex_bad_word(lx, "number too large");
         n = n * 10 + d;
     }
     if (lx->p < lx->end) {
@@ -123,9 +147,9 @@ static enum sv_tok lex_number(struct sv_lexer *lx)
         }
     }
     if (n > 0x7fffffffffffffffULL / mul)
-        return lex_error(lx, "number too large");
+        return lex_bad_word(lx, "number too large");
     if (lx->p < lx->end && (is_alpha(*lx->p) || is_digit(*lx->p)))
-        return lex_error(lx, "invalid character after number");
+        return lex_bad_word(lx, "invalid character after number");
     lx->num = n * mul;
     return lx->tok = SV_T_NUMBER;
 }
@@ -133,11 +157,20 @@ static enum sv_tok lex_number(struct sv_lexer *lx)
 static enum sv_tok lex_quoted(struct sv_lexer *lx)
 {
     struct str s = STR_INIT;
+    int start = lx->line;
 
     lx->p++;
     for (;;) {
         if (lx->p >= lx->end) {
             str_free(&s);
+            if (lx->nl_string_line > 0) {
+                /* usually an earlier string lost its closing quote */
+                snprintf(lx->err, sizeof(lx->err), "unterminated string "
+                         "(the string from line %d runs over several "
+                         "lines: a missing '\"' there?)",
+                         lx->nl_string_line);
+                return lx->tok = SV_T_ERROR;
+            }
             return lex_error(lx, "unterminated string");
         }
         char c = *lx->p++;
@@ -153,6 +186,13 @@ static enum sv_tok lex_quoted(struct sv_lexer *lx)
         if (c == '\n')
             lx->line++;
         if (s.len >= SIEVE_STRING_MAX || str_append_char(&s, c) < 0) {
+            /* skip to its end, so lexing goes on after it */
+            while (lx->p < lx->end && *lx->p != '"') {
+                if (*lx->p == '\n')
+                    lx->line++;
+                lx->p += *lx->p == '\\' && lx->p + 1 < lx->end ? 2 : 1;
+            }
+            lx->p += lx->p < lx->end;
             str_free(&s);
             return lex_error(lx, "string too long");
         }
@@ -160,6 +200,8 @@ static enum sv_tok lex_quoted(struct sv_lexer *lx)
     lx->text = arena_strndup(lx->a, s.data ? s.data : "", s.len);
     lx->len = s.len;
     str_free(&s);
+    if (lx->line > start)
+        lx->nl_string_line = start;
     return lx->tok = SV_T_STRING;
 }
 
@@ -199,6 +241,17 @@ static enum sv_tok lex_multiline(struct sv_lexer *lx)
             ls++, n--;
         if (s.len + n + 1 > SIEVE_STRING_MAX || str_append(&s, ls, n) < 0 ||
             str_append_char(&s, '\n') < 0) {
+            /* skip to the "." line, so lexing goes on after it */
+            while (lx->p < lx->end) {
+                nl = memchr(lx->p, '\n', (size_t)(lx->end - lx->p));
+                ls = lx->p;
+                lx->p = nl ? nl + 1 : lx->end;
+                lx->line += nl != NULL;
+                if (ls[0] == '.' && (ls + 1 == lx->p || ls[1] == '\n' ||
+                                     (ls[1] == '\r' && ls + 2 < lx->end &&
+                                      ls[2] == '\n')))
+                    break;
+            }
             str_free(&s);
             return lex_error(lx, "string too long");
         }
@@ -251,5 +304,10 @@ enum sv_tok sv_lex_next(struct sv_lexer *lx)
     else
         snprintf(lx->err, sizeof(lx->err),
                  "unexpected character 0x%02x", (unsigned char)c);
+    /* past it and the run of bad characters after it (one error for
+       "$$$"), so lexing goes on */
+    lx->p++;
+    while (lx->p < lx->end && !token_start(lx->p, lx->end))
+        lx->p++;
     return lx->tok = SV_T_ERROR;
 }

@@ -237,11 +237,20 @@ void sv_set_match_vars(struct sv_run *r, const struct sv_str *caps,
 static int one(struct sv_run *r, const struct sv_node *n,
                const struct sv_str *v, const struct sv_str *k)
 {
-    struct sv_str caps[SIEVE_MATCH_VARS];
+    struct sv_str caps[SIEVE_MATCH_VARS], fv, fk;
     size_t nc = 0;
-    long long had = budget_of(r), left = had;
+    long long had, left;
     int m;
 
+    if (n->cmp && n->cmp->fold && (n->mtype == SV_MT_CONTAINS ||
+                                   n->mtype == SV_MT_MATCHES)) {
+        fv = *v;        /* i;unicode-casemap: canonical forms */
+        fk = *k;
+        sv_cmp_prepare(r, n, &fv, &fk);
+        v = &fv;
+        k = &fk;
+    }
+    had = left = budget_of(r);
     switch (n->mtype) {
     case SV_MT_CONTAINS:
         m = contains(n->cmp, v->s, v->len, k->s, k->len, &left);
@@ -260,6 +269,8 @@ static int one(struct sv_run *r, const struct sv_node *n,
         if (m > 0)
             sv_set_match_vars(r, caps, nc);
         return m;
+    case SV_MT_LIST:                    /* extlists: the host answers */
+        return sv_list_match(r, n, v, k);
     case SV_MT_VALUE:
         if (sv_charge(r, n, (v->len < k->len ? v->len : k->len) / 16) < 0)
             return -1;

@@ -46,6 +46,16 @@ static const struct sv_ext *const builtin[] = {
     &sv_ext_duplicate,
     &sv_ext_enotify,
     &sv_ext_editheader,
+    &sv_ext_specialuse,
+    &sv_ext_mailboxid,
+    &sv_ext_fcc,
+    &sv_ext_extlists,
+    &sv_ext_mime,
+    &sv_ext_foreverypart,
+    &sv_ext_extracttext,
+    &sv_ext_cmp_unicode,
+    &sv_ext_replace,
+    &sv_ext_enclose,
 };
 #define NBUILTIN ((int)(sizeof(builtin) / sizeof(builtin[0])))
 _Static_assert(sizeof(builtin) / sizeof(builtin[0]) <= SV_EXT_MAX,

@@ -7,8 +7,15 @@
  *   - fileinto and redirect (without :copy), reject, ereject and discard
  *     cancel the implicit keep; an explicit keep still keeps;
  *   - reject/ereject conflict with keep, fileinto and redirect, in either
- *     order (run-time error, RFC 5429 2.1.1); a second reject is ignored;
- *   - at most SIEVE_ACTIONS_MAX actions and SIEVE_REDIRECT_MAX redirects.
+ *     order (run-time error, RFC 5429 2.1.1); a second reject or ereject
+ *     is a run-time error too ("duplicate reject action not allowed");
+ *   - at most SIEVE_ACTIONS_MAX actions and SIEVE_REDIRECT_MAX redirects:
+ *     one more is a run-time error, "too many actions (limit 64)", "too
+ *     many redirects (limit 4)" (the message is kept);
+ *   - a redirect to the user's own address (sieve_host.user_email), the
+ *     envelope recipient or the original recipient, in canonical form, is
+ *     not done: it becomes a keep with a note for the caller's log, as
+ *     Pigeonhole does (it would only loop back).
  *
  * sieve_result_finish() adds the implicit keep (with the imap4flags
  * internal flags) when nothing cancelled it; a failed run is replaced by
@@ -24,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "sieve-int.h"
 
 void sieve_result_init(struct sieve_result *r, const char *default_folder)
@@ -37,6 +45,9 @@ void sieve_result_free(struct sieve_result *r)
     if (r->new_header)
         str_free(r->new_header);
     r->new_header = NULL;
+    if (r->new_message)              /* replace/enclose (ext_replace.c) */
+        str_free(r->new_message);
+    r->new_message = NULL;
     arena_free(&r->arena);
     str_free(&r->error);
     r->acts = NULL;
@@ -97,9 +108,9 @@ static struct sieve_action *append(struct sieve_result *res)
     return &res->acts[res->n++];
 }
 
-struct sieve_action *sv_result_add(struct sv_run *r, const struct sv_node *n,
-                                   enum sieve_action_kind k,
-                                   const char *arg, size_t arglen)
+static struct sieve_action *add(struct sv_run *r, const struct sv_node *n,
+                                enum sieve_action_kind k, const char *arg,
+                                size_t arglen)
 {
     struct sieve_result *res = r->res;
     struct sieve_action *a;
@@ -127,8 +138,13 @@ struct sieve_action *sv_result_add(struct sv_run *r, const struct sv_node *n,
                       o->line);
             return NULL;
         }
-        if (is_reject(k) && is_reject(o->kind))
-            return o;
+        if (is_reject(k) && is_reject(o->kind)) {
+            /* RFC 5429 2.1.1: one reject; a second is an error */
+            sv_rerror(r, n, "duplicate %s action not allowed (the earlier "
+                      "%s action: %s:%d)", sieve_action_name(k),
+                      sieve_action_name(o->kind), o->script, o->line);
+            return NULL;
+        }
         if (is_store(k) && is_store(o->kind) &&
             same_folder(o->arg, arg)) {
             if (k == SIEVE_ACT_FILEINTO && o->kind == SIEVE_ACT_FILEINTO)
@@ -142,13 +158,11 @@ struct sieve_action *sv_result_add(struct sv_run *r, const struct sv_node *n,
         redirects += o->kind == SIEVE_ACT_REDIRECT;
     }
     if (res->n >= SIEVE_ACTIONS_MAX) {
-        sv_rerror(r, n, "total number of actions exceeds policy limit (%d)",
-                  SIEVE_ACTIONS_MAX);
+        sv_rerror(r, n, "too many actions (limit %d)", SIEVE_ACTIONS_MAX);
         return NULL;
     }
     if (k == SIEVE_ACT_REDIRECT && redirects >= SIEVE_REDIRECT_MAX) {
-        sv_rerror(r, n, "number of redirect actions exceeds policy limit "
-                  "(%d)", SIEVE_REDIRECT_MAX);
+        sv_rerror(r, n, "too many redirects (limit %d)", SIEVE_REDIRECT_MAX);
         return NULL;
     }
     a = append(res);
@@ -156,6 +170,56 @@ struct sieve_action *sv_result_add(struct sv_run *r, const struct sv_node *n,
     a->arg = arena_strndup(&res->arena, arg ? arg : "", arg ? arglen : 0);
     a->script = r->fr && r->fr->s ? r->fr->s->name : "script";
     a->line = n ? n->line : 0;
+    return a;
+}
+
+/* is `to` the user's own address, the envelope recipient or the original
+   recipient?  Compared in canonical form (lib/addr.h: case, +detail with
+   the host's delimiters); an address that does not parse is not */
+static int to_self(const struct sv_run *r, const char *to, size_t len)
+{
+    const char *delims = r->host && r->host->delimiters ? r->host->delimiters
+                                                        : "+";
+    const char *own[3] = {r->host ? r->host->user_email : NULL,
+                          r->msg ? r->msg->env_to : NULL,
+                          r->msg ? r->msg->env_orig_to : NULL};
+    struct addr t, o;
+    const char *err;
+
+    if (addr_canonical(to, len, delims, ADDR_NEED_DOMAIN, NULL, NULL, &t,
+                       &err) < 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        if (own[i] && own[i][0] &&
+            addr_canonical(own[i], strlen(own[i]), delims, ADDR_NEED_DOMAIN,
+                           NULL, NULL, &o, &err) == 0 &&
+            strcmp(t.full, o.full) == 0)
+            return 1;
+    return 0;
+}
+
+struct sieve_action *sv_result_add(struct sv_run *r, const struct sv_node *n,
+                                   enum sieve_action_kind k,
+                                   const char *arg, size_t arglen)
+{
+    struct sieve_action *a;
+    char note[400];
+
+    if (k != SIEVE_ACT_REDIRECT || !to_self(r, arg, arglen))
+        return add(r, n, k, arg, arglen);
+    /* a redirect to oneself would loop: the message is kept instead */
+    a = add(r, n, SIEVE_ACT_KEEP, r->res->default_folder,
+            strlen(r->res->default_folder));
+    if (a == NULL)
+        return NULL;
+    snprintf(note, sizeof(note), "redirect to <%.*s> (%s:%d) is to the "
+             "user's own address: kept instead", (int)(arglen > 320 ? 320
+                                                       : arglen),
+             arg, a->script, n ? n->line : 0);
+    if (a->note == NULL)
+        a->note = arena_strdup(&r->res->arena, note);
+    if (a->flags == NULL && n)
+        a->flags = sv_flags_for(r, n);
     return a;
 }
 
@@ -246,6 +310,8 @@ static void print_vacation(const struct sieve_vacation *v, const char *to,
         str_append_cstr(out, " mime");
     print_quoted(out, "subject", v->subject ? v->subject : "");
     print_quoted(out, "reason", v->reason);
+    if (v->fcc)     /* fcc (RFC 8580): ext_fcc.c */
+        sv_store_print(NULL, v->fcc, out);
     str_append_char(out, '\n');
 }
 
@@ -256,6 +322,8 @@ static void print_notify(const struct sieve_notify *n, struct str *out)
     str_appendf(out, " importance=%s", n->importance);
     if (n->message)
         print_quoted(out, "message", n->message);
+    if (n->fcc)     /* fcc (RFC 8580): ext_fcc.c */
+        sv_store_print(NULL, n->fcc, out);
     str_append_char(out, '\n');
 }
 
@@ -288,6 +356,7 @@ void sieve_result_print_to(const struct sieve_result *res, const char *to,
             }
             str_append_char(out, ']');
         }
+        sv_store_print(a, NULL, out);   /* :specialuse, :mailboxid */
         str_append_char(out, '\n');
         shown++;
     }

@@ -117,7 +117,8 @@ struct sv_ext {
 
 /* match types */
 enum { SV_MT_IS = 1, SV_MT_CONTAINS, SV_MT_MATCHES, SV_MT_REGEX,
-       SV_MT_COUNT, SV_MT_VALUE };
+       SV_MT_COUNT, SV_MT_VALUE,
+       SV_MT_LIST /* extlists (ext_extlists.c) */ };
 /* relational operators */
 enum { SV_REL_GT = 1, SV_REL_GE, SV_REL_LT, SV_REL_LE, SV_REL_EQ,
        SV_REL_NE };

@@ -52,6 +52,8 @@ struct sv_lexer {
     size_t len;
     unsigned long long num;
     char err[256];
+    int nl_string_line;     /* where the last quoted string holding a line
+                               break began (a hint for "unterminated") */
 };
 
 void sv_lex_init(struct sv_lexer *lx, const char *text, size_t len,
@@ -84,6 +86,8 @@ struct sv_node {
     int last;                 /* :last */
     int skip;                 /* ihave of an unknown extension: block not compiled */
     void *data;               /* command-specific */
+    int broken;               /* a syntax error inside: reported by the
+                                 parser, skipped by the validator */
 };
 
 /* --- tables ---------------------------------------------------------------------- */
@@ -130,6 +134,16 @@ extern const struct sv_ext sv_ext_virustest;
 extern const struct sv_ext sv_ext_duplicate;
 extern const struct sv_ext sv_ext_enotify;
 extern const struct sv_ext sv_ext_editheader;
+extern const struct sv_ext sv_ext_specialuse;
+extern const struct sv_ext sv_ext_mailboxid;
+extern const struct sv_ext sv_ext_fcc;
+extern const struct sv_ext sv_ext_extlists;
+extern const struct sv_ext sv_ext_mime;
+extern const struct sv_ext sv_ext_foreverypart;
+extern const struct sv_ext sv_ext_extracttext;
+extern const struct sv_ext sv_ext_cmp_unicode;
+extern const struct sv_ext sv_ext_replace;
+extern const struct sv_ext sv_ext_enclose;
 
 /* --- compiled script ------------------------------------------------------------- */
 
@@ -138,6 +152,9 @@ struct sieve_script {
     char *name;
     struct sv_node *root;
     sv_mask mask;           /* enabled extensions */
+    char *path;             /* the file (sieve_compile_file), else NULL:
+                               include knows the running top script */
+    struct str warnings;    /* "NAME:LINE: warning: ..." lines */
 };
 
 int sv_has(const struct sieve_script *s, const struct sv_ext *e);
@@ -151,12 +168,24 @@ struct sv_valctx {
     int nerrors;
     int seen_command;       /* a command other than require was seen */
     size_t regex_cost;      /* bytes of :regex keys compiled so far */
+    int nwarnings;
 };
 
 int sv_validate(struct sv_valctx *v, struct sv_node *list);
 int sv_validate_block(struct sv_valctx *v, struct sv_node *list, int depth);
 /* sv_enable - enable a capability by name; 0 or -1 (unknown) */
 int sv_enable(struct sv_valctx *v, const char *name, int line);
+/* sv_vwarning - a compile warning at `line` ("NAME:LINE: warning:
+   ..."); the script still compiles (sieve_script_warnings) */
+void sv_vwarning(struct sv_valctx *v, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* sv_header_name_ok - s[0..len) is a valid header field name (RFC 5322
+   ftext: printable ASCII but ':'; "Subject:" is not) */
+int sv_header_name_ok(const char *s, size_t len);
+/* sv_check_header_names - a test's literal header names: an invalid one
+   is a warning (the test never matches it at run time; Pigeonhole
+   warns too, so scripts written for it still compile).  0 */
+int sv_check_header_names(struct sv_valctx *v, const struct sv_arg *a);
 
 /* parser.c */
 int sv_parse(struct sv_valctx *v, const char *text, size_t len,
@@ -171,10 +200,20 @@ struct sv_cmp {
     int (*eq)(const char *a, size_t al, const char *b, size_t bl);
     int (*order)(const char *a, size_t al, const char *b, size_t bl);
     int (*ceq)(unsigned char a, unsigned char b);
+    /* i;unicode-casemap (ext_cmp_unicode.c): the canonical form of s
+       (RFC 5051) into out, 0; -1 when s is not UTF-8 (compared as
+       octets); NULL: the comparator compares bytes itself */
+    int (*fold)(const char *s, size_t len, struct str *out);
 };
 
 const struct sv_cmp *sv_cmp_find(const char *name);
 extern const struct sv_cmp sv_cmp_casemap;
+extern const struct sv_cmp sv_cmp_unicode;   /* ext_cmp_unicode.c */
+/* sv_cmp_prepare - :contains/:matches under a folding comparator (fold
+   set): value and key in canonical form (left as they are when either
+   is not UTF-8) */
+void sv_cmp_prepare(struct sv_run *r, const struct sv_node *n,
+                    struct sv_str *v, struct sv_str *k);
 
 /* --- run time (interp.c) ---------------------------------------------------------------- */
 
@@ -204,7 +243,7 @@ struct sv_frame {
 
 struct sv_included {
     char *path;
-    struct sieve_script *s;
+    struct sieve_script *s;     /* NULL: the top script (ext_include.c) */
     int done;               /* included once already */
     int active;             /* running now (loop check) */
 };
@@ -243,6 +282,10 @@ struct sv_run {
     size_t ninc;
     /* extension state (testsuite etc.) */
     void *ext_state;
+    /* extlists (ext_extlists.c): the run's (list, value) answers */
+    void *extlists;
+    /* mime/foreverypart (message.c): the MIME tree and the loop state */
+    struct sv_mime *mime;
 };
 
 int sv_exec_block(struct sv_run *r, struct sv_node *list);
@@ -323,7 +366,9 @@ size_t sv_address_list(struct arena *a, const char *v, size_t len,
    without separator) */
 int sv_address_part(struct sv_run *r, int part, const struct sv_address *ad,
                      struct sv_str *out);
-/* sv_envelope_address - parse a bare envelope address */
+/* sv_envelope_address - parse an SMTP path ("a@b", "<a@b>", "<>" or "",
+   a source route ignored); out->valid is 0 for a path that is not
+   syntactically valid (the envelope test then matches nothing) */
 void sv_envelope_address(struct arena *a, const char *s,
                          struct sv_address *out);
 
@@ -350,7 +395,90 @@ int sv_decode_encoded(struct arena *a, struct sv_str *s, char *err,
                       size_t errsize);
 /* vacation.c: an address field "Field: Name <a@b>" (name encoded) */
 void sieve_put_address(struct str *out, const char *field, const char *v);
+/* fileinto (ext_fileinto.c): a usable folder name (UTF-8, no control
+   characters, not empty) */
+int sv_folder_valid(const char *s, size_t len);
+/* special-use (ext_specialuse.c): "\Name", an atom after the backslash */
+int sv_specialuse_valid(const char *s, size_t len);
+/* mailboxid (ext_mailboxid.c): an objectid (RFC 8474): 1..255 of
+   A-Z a-z 0-9 _ - */
+int sv_mailboxid_valid(const char *s, size_t len);
+/* fcc (ext_fcc.c): the :fcc tag and its options on vacation and notify;
+   sv_fcc_validate 0 or -1 (compile error); sv_fcc_eval *out NULL
+   without :fcc, else the options evaluated into the result's arena; 0,
+   or -1 (a run-time error) */
+int sv_fcc_validate(struct sv_valctx *v, struct sv_node *n);
+/* sv_store_print - result.c: " specialuse=F mailboxid=I" of a fileinto,
+   or " fcc=\"FOLDER\" [FLAGS] create specialuse=F mailboxid=I" (f) */
+void sv_store_print(const struct sieve_action *a, const struct sieve_fcc *f,
+                    struct str *out);
+int sv_fcc_eval(struct sv_run *r, const struct sv_node *n,
+                const struct sieve_fcc **out);
 /* include (ext_include.c) */
 void sv_include_free(struct sv_run *r);
+/* extlists (ext_extlists.c): :list against one value and one list name
+   (1, 0, -1); redirect :list (validate: 0 or -1; exec: 0 or -1) */
+int sv_list_match(struct sv_run *r, const struct sv_node *n,
+                  const struct sv_str *val, const struct sv_str *list);
+int sv_list_redirect_validate(struct sv_valctx *v, struct sv_node *n);
+int sv_list_validate(struct sv_valctx *v, struct sv_node *n);
+int sv_list_redirect(struct sv_run *r, struct sv_node *n);
+/* vacation.c: a UTF-8 text/plain body with its Content-Type and
+   Content-Transfer-Encoding fields (quoted-printable when not 7bit) */
+void sv_put_text_body(struct str *out, const char *text, size_t len);
+
+/* --- MIME parts (message.c; mime, foreverypart, extracttext) ----------------------- */
+
+struct sv_mpart {
+    const char *hdr;         /* the part's header section */
+    size_t hlen;
+    const char *body;        /* its body, undecoded */
+    size_t blen;
+    char type[64], sub[64], charset[64];   /* lower-cased */
+    int b64, qp;             /* Content-Transfer-Encoding */
+    int kids;                /* its children were parsed (multipart/...,
+                                message/rfc822 above SIEVE_MIME_DEPTH) */
+    int depth;
+    size_t end;              /* the index after its last descendant */
+    struct sv_hdr *hdrs;     /* parsed on first use */
+    size_t nhdrs;
+    int hdrs_ready;
+};
+
+/* the message's parts in document order (depth first): p[0] is the
+   message, the descendants of p[i] are p[i+1 .. p[i].end) */
+struct sv_mime {
+    struct sv_mpart *p;
+    size_t n, cap;
+    int truncated;           /* more than SIEVE_MIME_PARTS parts */
+    size_t cur;              /* the part foreverypart is at (0: message) */
+    int loops;               /* foreverypart loops running */
+    const void *brk;         /* the loop a break leaves (NULL: none) */
+    void *edit;              /* replace/enclose of this run (ext_replace.c) */
+};
+
+/* sv_mime_tree - the MIME tree of the message, parsed once per run; NULL
+   when the message cannot be read (a run-time error is set) */
+struct sv_mime *sv_mime_tree(struct sv_run *r, const struct sv_node *n);
+/* sv_mime_headers - the header fields of part i (part 0: the message's,
+   as editheader left them) */
+size_t sv_mime_headers(struct sv_run *r, size_t i, struct sv_hdr **out);
+/* sv_mime_text - the text of part i for extracttext: a text/... part
+   decoded and converted to UTF-8 (HTML without tags), message/rfc822 the
+   text parts of the enclosed message, others ""; 0 or -1 */
+int sv_mime_text(struct sv_run *r, const struct sv_node *n, size_t i,
+                 struct str *out);
+/* sv_to_utf8 - in[0..len) in charset cs (lower case) as UTF-8 (iconv;
+   an unknown charset passes the bytes through) */
+void sv_to_utf8(const char *cs, const char *in, size_t len, struct str *out);
+/* ext_mime.c: header/address/exists with :mime */
+size_t sv_mime_header_values(struct sv_run *r, const struct sv_node *n,
+                             const char *name, size_t nlen, int decode,
+                             struct sv_str **out);
+int sv_mime_validate(struct sv_valctx *v, struct sv_node *n);
+/* ext_variables.c: the modifier tags on n (set, extracttext) applied to
+   s by precedence; the precedence of one modifier (0: not one) */
+void sv_var_modifiers(const struct sv_node *n, struct str *s);
+int sv_var_modifier_rank(const char *name);
 
 #endif

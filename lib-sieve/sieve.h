@@ -38,7 +38,7 @@
 #define SIEVE_INCLUDES_MAX 32            /* distinct scripts included per run */
 #define SIEVE_VARIABLES_MAX 255          /* variables per scope */
 #define SIEVE_VARIABLE_SIZE 4096         /* bytes of one variable's value */
-#define SIEVE_MATCH_VARS 10              /* ${0} .. ${9} */
+#define SIEVE_MATCH_VARS 100             /* ${0} .. ${99} (Pigeonhole too) */
 /*
  * The CPU budget of one delivery: every script run into one result
  * (sieve_before, the user's, sieve_after and everything they include)
@@ -80,6 +80,10 @@
 #define SIEVE_REGEX_COMPILE_MAX (64 * 1024)
 #define SIEVE_BODY_MAX (16 * 1024 * 1024)/* bytes of a message the body test reads */
 #define SIEVE_MIME_DEPTH 10              /* nested multiparts the body test walks */
+/* mime/foreverypart/extracttext (RFC 5703): parts of the MIME tree
+   (more are not seen), and the bytes of one part extracttext decodes */
+#define SIEVE_MIME_PARTS 1000
+#define SIEVE_EXTRACT_MAX (1024 * 1024)
 #define SIEVE_HEADERS_MAX 10000          /* header fields looked at */
 
 struct sieve_script;
@@ -131,7 +135,57 @@ struct sieve_host {
     /* budgets; 0: the default (SIEVE_STEPS_MAX, SIEVE_MEMORY_MAX) */
     unsigned long long max_steps;   /* steps per delivery (one result) */
     size_t max_memory;              /* bytes per run */
+    /* special-use (RFC 8579): does `folder` carry the special-use flag
+       (e.g. "\Junk")?  folder NULL: does any folder carry it?
+       LK_FOUND, LK_NOTFOUND, or < 0 (the test fails with a run-time
+       error); NULL: no folder has a special use */
+    int (*specialuse_exists)(void *ctx, const char *folder,
+                             const char *flag);
+    /* mailboxid (RFC 9042): is there a folder whose MAILBOXID is id?
+       LK_FOUND, LK_NOTFOUND, or < 0 (run-time error); NULL: none */
+    int (*mailboxid_exists)(void *ctx, const char *id);
+    void *store_ctx;                /* ctx of the two above */
+    /* extlists (RFC 6134, ext_extlists.c): lists named "tag:NAME".
+       list_member - is value a member of list?  LK_FOUND, LK_NOTFOUND
+       (also: no such list), LK_TEMP / LK_LIMIT (a run-time error: the
+       message is kept).  list_valid - does the list exist?  LK_*.
+       list_members - the list's addresses, one per line, into out (at
+       most max; more is LK_LIMIT), for redirect :list.  NULL: no list
+       exists (valid_ext_list is false, :list never matches). */
+    int (*list_member)(void *ctx, const char *list, const char *value);
+    int (*list_valid)(void *ctx, const char *list);
+    int (*list_members)(void *ctx, const char *list, struct str *out,
+                        size_t max);
+    void *list_ctx;
+    /* the user's own address (postern-lda: the mailbox address); a
+       redirect to it, to the envelope recipient or to the original
+       recipient (canonical form: case, +detail) is not done: the
+       message is kept instead, with a note (cmd_actions.c).  NULL: the
+       envelope recipients only */
+    const char *user_email;
+    /* spamtest / virustest configured as Pigeonhole does it
+       (ext_spamtest.c): a POSIX ERE on the status field's value whose
+       group 1 is the status (NULL: the whole value); the status type
+       SIEVE_STATUS_SCORE (a number), _STRLEN (the length of the value),
+       _TEXT (compared with text_values[i], i = the result); for spamtest
+       the maximum may come from a field (spam_max_header, with its ERE) */
+    const char *spam_status_regex;
+    int spam_status_type;
+    const char *spam_max_header, *spam_max_regex;
+    const char *spam_text_values[11];   /* spamtest values 0..10 */
+    const char *virus_status_regex;
+    int virus_status_type;
+    double virus_score_max;             /* score type: the score that is 5 */
+    const char *virus_text_values[6];   /* virustest values 0..5 */
+    /* ${NS.NAME} of a namespace other than "global" (postern-sieve-test:
+       "tst.path"): the value into out, 1; 0: unknown (the empty string).
+       NULL: every such variable is empty (ext_variables.c) */
+    int (*var_namespace)(void *ctx, const char *name, size_t len,
+                         struct str *out);
 };
+
+enum { SIEVE_STATUS_DEFAULT, SIEVE_STATUS_SCORE, SIEVE_STATUS_STRLEN,
+       SIEVE_STATUS_TEXT };
 
 #define SIEVE_DUPLICATES_MAX 16          /* duplicate tests per run */
 
@@ -155,6 +209,16 @@ enum sieve_action_kind {
     SIEVE_ACT_NOTIFY,    /* enotify (RFC 5435), mailto method only */
 };
 
+/* fcc (RFC 8580): the folder that gets a copy of a reply or
+   notification that was really sent; the caller stores it */
+struct sieve_fcc {
+    const char *folder;      /* :fcc FOLDER (UTF-8) */
+    const char **flags;      /* :flags, NULL-terminated; NULL: \Seen */
+    int create;              /* :create */
+    const char *specialuse;  /* :specialuse, NULL: none */
+    const char *mailboxid;   /* :mailboxid, NULL: none */
+};
+
 /* vacation - what the script asked for; the caller applies the RFC 3834
    rules (sieve_vacation_check) and the per-sender period. */
 struct sieve_vacation {
@@ -168,6 +232,7 @@ struct sieve_vacation {
     /* set by the caller before printing or sending */
     const char *suppressed;  /* the rule that stops the reply, NULL: reply */
     long long effective;     /* the period after the configured bounds */
+    const struct sieve_fcc *fcc; /* :fcc (RFC 8580), NULL: none */
 };
 
 /* notify :method "mailto:..." (RFC 5435/5436) */
@@ -177,6 +242,7 @@ struct sieve_notify {
     const char *importance;  /* "1" "2" "3" */
     const char *message;     /* :message, NULL: the default text */
     const char **options;    /* :options, NULL-terminated */
+    const struct sieve_fcc *fcc; /* :fcc (RFC 8580), NULL: none */
 };
 
 struct sieve_action {
@@ -190,6 +256,14 @@ struct sieve_action {
     int line;
     struct sieve_vacation *vac;    /* SIEVE_ACT_VACATION */
     struct sieve_notify *notify;   /* SIEVE_ACT_NOTIFY */
+    /* fileinto :specialuse (RFC 8579) / :mailboxid (RFC 9042): the
+       caller stores into the folder that has this flag / ID if there is
+       one, else into arg; NULL: not given */
+    const char *specialuse;
+    const char *mailboxid;
+    /* why the engine changed an action, for the caller's log (e.g. a
+       redirect to the user's own address became this keep); NULL: none */
+    const char *note;
 };
 
 struct sieve_result {
@@ -210,6 +284,10 @@ struct sieve_result {
     struct str *new_header;
     /* steps spent by every run into this result (the CPU budget) */
     unsigned long long steps;
+    /* replace/enclose (RFC 5703 5, 6): the whole message (header and
+       body, LF line ends) as the script left it, NULL if unchanged; it
+       takes the place of new_header; the caller stores it */
+    struct str *new_message;
 };
 
 void sieve_result_init(struct sieve_result *r, const char *default_folder);
@@ -231,7 +309,10 @@ const char *sieve_action_name(enum sieve_action_kind k);
 
 /*
  * sieve_compile - compile text[0..len) named `name` (for messages).  0 with
- * *out, or -1 with the error lines appended to *errors.
+ * *out, or -1 with the error lines appended to *errors: every error of the
+ * script found in one pass (the parser recovers, the validator goes on),
+ * "NAME:LINE: error: ..." in line order, at most SIEVE_ERRORS_MAX, then
+ * "NAME: error: too many errors" (docs/sieve.md, "Errors").
  */
 int sieve_compile(const char *name, const char *text, size_t len,
                   const struct sieve_host *host, struct sieve_script **out,
@@ -243,6 +324,11 @@ int sieve_compile_file(const char *path, const char *name,
                        struct sieve_script **out, struct str *errors);
 void sieve_script_free(struct sieve_script *s);
 const char *sieve_script_name(const struct sieve_script *s);
+/* sieve_script_warnings - the compiler's warnings for s, one
+   "NAME:LINE: warning: ..." line each (at most SIEVE_ERRORS_MAX), or "";
+   e.g. a test on a header name that is not valid ("Subject:"), which
+   never matches.  ManageSieve answers OK (WARNINGS) with them. */
+const char *sieve_script_warnings(const struct sieve_script *s);
 
 /*
  * sieve_execute - run s on msg, adding actions to res.  1 when the script
@@ -302,6 +388,13 @@ int sieve_header_first(const struct sieve_message *m, const char *name,
    RFC 2047 encoded words, long values are folded. */
 void sieve_encode_header(struct str *out, const char *text, size_t len,
                          size_t used);
+
+/* sieve_lists_dir - extlists from files (postern-sieve-test, dry runs):
+   "tag:NAME" is the file dir/NAME, one address per line ('#' comments);
+   members compare case-insensitively; a NAME that cannot be read (a
+   directory, no permission) answers LK_TEMP.  Sets h's list callbacks;
+   dir must outlive h. */
+void sieve_lists_dir(struct sieve_host *h, const char *dir);
 
 /* sieve_capabilities - the space-separated list of supported extensions. */
 void sieve_capabilities(struct str *out);

@@ -11,41 +11,59 @@
  * :over :under.  header compares RFC 2047-decoded values; address
  * compares the addresses of address-list fields (address.c).  :index and
  * :last (index extension) pick one field occurrence.  allof/anyof stop at
- * the first test that decides.
+ * the first test that decides.  size is the message's size as the host
+ * gives it (sieve_message.size), changed by what editheader did to the
+ * header, each line counted with a CRLF end as the message is
+ * transmitted.
  *
- * Diagnostics: "invalid header name "..."", "size needs :over or
- * :under".
+ * address on a field known to hold no address (Subject, Date,
+ * Message-ID, Received, Content-*, List-*, ...: not_address[]) is a
+ * compile error; unknown fields are allowed (Pigeonhole allows only a
+ * fixed list of address fields).
+ *
+ * Diagnostics: "invalid header name "..." (never matches)" (a warning),
+ * "size needs :over or
+ * :under", "header "..." holds no address: ...".
  */
 #include <string.h>
+#include <strings.h>
 
 #include "sieve-int.h"
 
-static int hname_ok(const char *s, size_t len)
-{
-    if (len == 0)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] <= 32 || (unsigned char)s[i] >= 127 ||
-            s[i] == ':')
-            return 0;
-    return 1;
-}
-
-static int check_names(struct sv_valctx *v, const struct sv_arg *a)
-{
-    for (size_t i = 0; i < a->list.n; i++) {
-        const struct sv_str *s = &a->list.v[i];
-        if (sv_literal(s) && !hname_ok(s->s, s->len)) {
-            sv_verror(v, a->line, "invalid header name \"%.100s\"", s->s);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static int names_validate(struct sv_valctx *v, struct sv_node *n)
 {
-    return check_names(v, sv_pos(n, 0));
+    if (sv_mime_validate(v, n) < 0)   /* :mime :anychild (ext_mime.c) */
+        return -1;
+    return sv_check_header_names(v, sv_pos(n, 0));
+}
+
+/* fields known to hold no addresses: address on them is a compile error
+   (RFC 5228 5.1: "MUST restrict the address test to headers that
+   contain addresses"); other and unknown fields are allowed */
+static const char *const not_address[] = {
+    "subject", "comments", "keywords", "date", "resent-date", "message-id",
+    "resent-message-id", "in-reply-to", "references", "received",
+    "mime-version", "content-type", "content-transfer-encoding",
+    "content-disposition", "content-id", "content-description",
+    "content-language", "precedence", "auto-submitted", "importance",
+    "priority", "x-priority", "user-agent", "x-mailer", "list-id",
+    "list-unsubscribe", "list-subscribe", "list-post", "list-help",
+    "list-archive", "list-owner", NULL};
+
+static int address_validate(struct sv_valctx *v, struct sv_node *n)
+{
+    const struct sv_arg *a = sv_pos(n, 0);
+
+    if (names_validate(v, n) < 0)
+        return -1;
+    for (size_t i = 0; i < a->list.n; i++)
+        for (size_t k = 0; sv_literal(&a->list.v[i]) && not_address[k]; k++)
+            if (strcasecmp(a->list.v[i].s, not_address[k]) == 0) {
+                sv_verror(v, a->line, "header \"%s\" holds no address: "
+                          "the address test cannot use it", not_address[k]);
+                return -1;
+            }
+    return 0;
 }
 
 /* append vals */
@@ -113,7 +131,7 @@ static int exists_exec(struct sv_run *r, struct sv_node *n)
     sv_eval_list(r, &sv_pos(n, 0)->list, &names);
     for (size_t i = 0; i < names.n; i++) {
         struct sv_str *hv;
-        if (sv_header_values(r, NULL, names.v[i].s, names.v[i].len, 0,
+        if (sv_header_values(r, n, names.v[i].s, names.v[i].len, 0,
                              &hv) == 0)
             return 0;
     }
@@ -129,13 +147,30 @@ static int size_validate(struct sv_valctx *v, struct sv_node *n)
     return 0;
 }
 
+/* bytes of s[0..len) with CRLF line ends */
+static unsigned long long crlf_len(const char *s, size_t len)
+{
+    unsigned long long n = len;
+
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+            n++;
+    return n;
+}
+
 static int size_exec(struct sv_run *r, struct sv_node *n)
 {
     const struct sv_tagval *t = sv_tag_group(n, SV_G_SIZE);
-    unsigned long long lim = t->param->num;
+    unsigned long long lim = t->param->num, size = r->msg->size;
+    const struct str *nh = r->res ? r->res->new_header : NULL;
 
-    (void)r;
-    return t->def->id == 1 ? r->msg->size > lim : r->msg->size < lim;
+    if (nh) { /* editheader changed the header */
+        unsigned long long was = crlf_len(r->msg->header,
+                                          r->msg->header_len);
+        unsigned long long now = crlf_len(nh->data ? nh->data : "", nh->len);
+        size = size + now > was ? size + now - was : 0;
+    }
+    return t->def->id == 1 ? size > lim : size < lim;
 }
 
 static int allof_exec(struct sv_run *r, struct sv_node *n)
@@ -180,7 +215,7 @@ static int false_exec(struct sv_run *r, struct sv_node *n)
 }
 
 static const struct sv_cmddef cmds[] = {
-    {"address", 1, "LL", 0, 0, SV_F_MATCH | SV_F_ADDR, names_validate,
+    {"address", 1, "LL", 0, 0, SV_F_MATCH | SV_F_ADDR, address_validate,
      address_exec},
     {"header", 1, "LL", 0, 0, SV_F_MATCH, names_validate, header_exec},
     {"exists", 1, "L", 0, 0, 0, names_validate, exists_exec},

@@ -22,11 +22,22 @@
  * sieve_vacation_compose() writes the reply.  Every header value that
  * comes from the script or the message goes through sieve_encode_header():
  * CR, LF and other control characters become spaces, so no text can start
- * a new field; non-ASCII text becomes RFC 2047 "B" encoded words of at
- * most 75 characters on folded lines.  The body is UTF-8 text/plain
- * (7bit, 8bit, or quoted-printable when a line is over 900 bytes); with
- * :mime the reason is a MIME entity whose Content-* fields are kept and
- * every other field dropped.
+ * a new field; non-ASCII text becomes RFC 2047 "B" encoded words (UTF-8)
+ * of at most 75 characters, split between characters, on folded lines of
+ * at most 76 columns; long ASCII text is folded at spaces.  A display
+ * name (:from, the recipient) is an atom sequence, a quoted string when
+ * it holds specials ("Doe, John"), or encoded words.  The "Auto: "
+ * subject is made from the original's decoded subject (any charset the
+ * engine decodes), then encoded again.  The body is UTF-8 text/plain,
+ * 7bit when it is ASCII with lines of at most 900 bytes, else
+ * quoted-printable (never raw 8bit: no relay needs 8BITMIME); with :mime
+ * the reason is a MIME entity whose Content-* fields are kept and every
+ * other field dropped: Content-Type and Content-Disposition parameters
+ * with non-ASCII values (a file name) are written in RFC 2231 form
+ * (name*=utf-8''%XX..., continuations name*0*, name*1* of at most
+ * VAC_PARAM_CHUNK bytes), a single 8-bit part without a
+ * Content-Transfer-Encoding is sent quoted-printable.  Notifications
+ * (ext_enotify.c) use the same header and body encoding.
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +50,11 @@
 #define VAC_WORD_RAW 45      /* bytes per encoded word: 60 base64 chars */
 #define VAC_REFS_MAX 4000    /* bytes of References kept from the original */
 #define VAC_LINE_MAX 900     /* longer body lines: quoted-printable */
+#define VAC_WORD_LINE 76     /* columns of a line with encoded words */
+#define VAC_WORD_OVERHEAD 12 /* "=?UTF-8?B?" + "?=" */
+#define VAC_FOLD_AT 78       /* plain header text is folded before this */
+#define VAC_HARD_LINE 990    /* a longer plain word: encoded words */
+#define VAC_PARAM_CHUNK 45   /* bytes of one RFC 2231 continuation */
 
 long long sieve_vacation_period(const struct sieve_vacation *v,
                                 const struct sieve_vacation_policy *p)
@@ -268,10 +284,48 @@ static void b64(struct str *out, const unsigned char *p, size_t n)
     }
 }
 
+/* plain ASCII folded at spaces so no line passes VAC_FOLD_AT columns
+   (a word longer than a line stays whole) */
+static void fold_ascii(struct str *out, const char *t, size_t len,
+                       size_t used)
+{
+    size_t col = used, i = 0;
+
+    while (i < len) {
+        size_t s = i, e;
+        while (i < len && t[i] == ' ')
+            i++;
+        while (i < len && t[i] != ' ')
+            i++;
+        e = i;
+        if (col + (e - s) > VAC_FOLD_AT && col > used && s < e &&
+            t[s] == ' ') {
+            str_append_char(out, '\n');   /* the space starts the next line */
+            col = 0;
+        }
+        str_append(out, t + s, e - s);
+        col += e - s;
+    }
+}
+
+/* the longest run of non-spaces */
+static size_t longest_word(const char *t, size_t len)
+{
+    size_t best = 0, cur = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        cur = t[i] == ' ' ? 0 : cur + 1;
+        if (cur > best)
+            best = cur;
+    }
+    return best;
+}
+
 void sieve_encode_header(struct str *out, const char *text, size_t len,
                          size_t used)
 {
     struct str clean = STR_INIT;
+    size_t col = used;
     int ascii = 1;
 
     for (size_t i = 0; i < len; i++) {
@@ -282,26 +336,38 @@ void sieve_encode_header(struct str *out, const char *text, size_t len,
             ascii = 0;
         str_append_char(&clean, (char)c);
     }
-    /* plain text that cannot be mistaken for an encoded word */
-    if (ascii && used + clean.len < 990 &&
-        (clean.len == 0 || strstr(str_cstr(&clean), "=?") == NULL)) {
-        str_append(out, clean.data ? clean.data : "", clean.len);
+    /* plain text that cannot be mistaken for an encoded word, and whose
+       words fit on a line (RFC 5322 2.1.1: at most 998 characters) */
+    if (ascii && (clean.len == 0 || strstr(str_cstr(&clean), "=?") == NULL) &&
+        used + longest_word(clean.data, clean.len) < VAC_HARD_LINE) {
+        fold_ascii(out, clean.data ? clean.data : "", clean.len, used);
         str_free(&clean);
         return;
     }
+    /* encoded words (RFC 2047 2: at most 75 characters each, lines with
+       them at most 76), split between UTF-8 characters only */
     for (size_t i = 0; i < clean.len;) {
-        size_t n = clean.len - i < VAC_WORD_RAW ? clean.len - i
-                                                : VAC_WORD_RAW;
-        /* do not split a UTF-8 sequence */
+        size_t room, n;
+        if (col + VAC_WORD_OVERHEAD + 8 > VAC_WORD_LINE) {
+            str_append_cstr(out, "\n ");
+            col = 1;
+        }
+        room = (VAC_WORD_LINE - col - VAC_WORD_OVERHEAD) / 4 * 3;
+        if (room > VAC_WORD_RAW)
+            room = VAC_WORD_RAW;
+        n = clean.len - i < room ? clean.len - i : room;
         while (n > 1 && i + n < clean.len &&
                ((unsigned char)clean.data[i + n] & 0xC0) == 0x80)
             n--;
-        if (i > 0)
-            str_append_cstr(out, "\n ");
         str_append_cstr(out, "=?UTF-8?B?");
         b64(out, (const unsigned char *)clean.data + i, n);
         str_append_cstr(out, "?=");
+        col += VAC_WORD_OVERHEAD + (n + 2) / 3 * 4;
         i += n;
+        if (i < clean.len) {
+            str_append_cstr(out, "\n ");
+            col = 1;
+        }
     }
     str_free(&clean);
 }
@@ -327,6 +393,42 @@ static void put_msgid(struct str *out, const char *hostname)
                 hostname && *hostname ? hostname : "localhost");
 }
 
+/* a display name: as it is when it is an atom sequence, a quoted
+   string when ASCII with specials (RFC 5322 3.2.3), encoded words when
+   it is not ASCII (RFC 2047 5.3); a name already quoted stays quoted */
+static void put_phrase(struct str *out, const char *v, size_t n, size_t used)
+{
+    int ascii = 1, special = 0;
+
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        v++;
+        n -= 2;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c >= 0x80)
+            ascii = 0;
+        else if (strchr("()<>[]:;@\\,.\"", c) || c < 0x20 || c == 0x7f)
+            special = 1;
+    }
+    if (!ascii || (n >= 2 && memmem(v, n, "=?", 2))) {
+        sieve_encode_header(out, v, n, used);
+        return;
+    }
+    if (!special) {
+        str_append(out, v, n);
+        return;
+    }
+    str_append_char(out, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '"' || c == '\\')
+            str_append_char(out, '\\');
+        str_append_char(out, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+    }
+    str_append_char(out, '"');
+}
+
 /* an address field: "Name <a@b>" with the name encoded, or "<a@b>" */
 void sieve_put_address(struct str *out, const char *field, const char *v)
 {
@@ -339,7 +441,7 @@ void sieve_put_address(struct str *out, const char *field, const char *v)
         while (nl && v[nl - 1] == ' ')
             nl--;
         if (nl)
-            sieve_encode_header(out, v, nl, strlen(field) + 2);
+            put_phrase(out, v, nl, strlen(field) + 2);
         str_append_char(out, ' ');
     }
     bare(v, &p, &len);
@@ -417,8 +519,10 @@ static void qp_line(struct str *out, const char *p, size_t n)
     str_append_char(out, '\n');
 }
 
-/* a text body: CR dropped, LF line ends, a final newline */
-static void put_text_body(struct str *out, const char *text, size_t len)
+/* a text body: CR dropped, LF line ends, a final newline; 7bit when
+   it is ASCII with short lines, else quoted-printable (safe through any
+   relay: no 8BITMIME needed) */
+void sv_put_text_body(struct str *out, const char *text, size_t len)
 {
     int eight = 0, longl = 0;
     size_t col = 0;
@@ -432,7 +536,8 @@ static void put_text_body(struct str *out, const char *text, size_t len)
     }
     str_appendf(out, "Content-Type: text/plain; charset=utf-8\n"
                      "Content-Transfer-Encoding: %s\n\n",
-                longl ? "quoted-printable" : eight ? "8bit" : "7bit");
+                longl || eight ? "quoted-printable" : "7bit");
+    longl = longl || eight;
     for (size_t i = 0; i < len;) {
         const char *nl = memchr(text + i, '\n', len - i);
         size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
@@ -451,14 +556,137 @@ static void put_text_body(struct str *out, const char *text, size_t len)
     }
 }
 
-/* :mime - the reason's Content-* fields, then its body */
+/* "; " before a parameter of len bytes, or ";" and a fold when the line
+   would pass VAC_FOLD_AT columns; *col follows the line */
+static void param_sep(struct str *out, size_t *col, size_t len)
+{
+    if (*col + 2 + len > VAC_FOLD_AT) {
+        str_append_cstr(out, ";\n ");
+        *col = 1;
+    } else {
+        str_append_cstr(out, "; ");
+        *col += 2;
+    }
+    *col += len;
+}
+
+/* one parameter value RFC 2231 encoded: name*=utf-8''%XX.., or
+   name*0*=utf-8''..; name*1*=.. continuations of VAC_PARAM_CHUNK
+   bytes; no %XX escape is split */
+static void put_2231(struct str *out, size_t *col, const char *name,
+                     size_t nl, const char *v, size_t vl)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    struct str enc = STR_INIT;
+    size_t part = 0;
+
+    for (size_t i = 0; i < vl; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            (c >= '0' && c <= '9') || strchr("!#$&+-.^_`|~", c))
+            str_append_char(&enc, (char)c);
+        else {
+            str_append_char(&enc, '%');
+            str_append_char(&enc, hex[c >> 4]);
+            str_append_char(&enc, hex[c & 15]);
+        }
+    }
+    if (enc.len + nl <= VAC_PARAM_CHUNK) {
+        param_sep(out, col, nl + 9 + enc.len);
+        str_append(out, name, nl);
+        str_append_cstr(out, "*=utf-8''");
+        str_append(out, enc.data, enc.len);
+        str_free(&enc);
+        return;
+    }
+    for (size_t i = 0; i < enc.len; part++) {
+        size_t n = enc.len - i < VAC_PARAM_CHUNK ? enc.len - i
+                                                 : VAC_PARAM_CHUNK;
+        if (n < enc.len - i) {          /* do not cut "%XX" */
+            if (enc.data[i + n - 1] == '%')
+                n -= 1;
+            else if (enc.data[i + n - 2] == '%')
+                n -= 2;
+        }
+        param_sep(out, col, nl + 12 + n);
+        str_append(out, name, nl);
+        str_appendf(out, "*%zu*=%s", part, part == 0 ? "utf-8''" : "");
+        str_append(out, enc.data + i, n);
+        i += n;
+    }
+    str_free(&enc);
+}
+
+/* a Content-Type or Content-Disposition value (its field name took
+   `used` columns): the type as it is, then the parameters, folded
+   between them when a line would grow long; a value that is not ASCII
+   in RFC 2231 form (a file name), the others as written */
+static void put_params(struct str *out, const char *v, size_t len,
+                       size_t used)
+{
+    size_t i = 0, first = 1, col = used;
+
+    while (i < len) {
+        size_t s, e, q = 0;
+        struct str val = STR_INIT;
+        const char *eq;
+        int ascii = 1;
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ';'))
+            i++;
+        s = i;
+        for (; i < len && (q || v[i] != ';'); i++) {
+            if (v[i] == '\\' && q && i + 1 < len)
+                i++;
+            else if (v[i] == '"')
+                q = !q;
+        }
+        e = i;
+        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+            e--;
+        if (e == s)
+            continue;
+        eq = memchr(v + s, '=', e - s);
+        if (!first && eq) {
+            /* the value, unquoted */
+            for (const char *p = eq + 1; p < v + e; p++) {
+                if (*p == '"')
+                    continue;
+                if (*p == '\\' && p + 1 < v + e)
+                    p++;
+                if ((unsigned char)*p >= 0x80)
+                    ascii = 0;
+                str_append_char(&val, *p);
+            }
+        }
+        if (!ascii) {
+            size_t nl = (size_t)(eq - (v + s));
+            while (nl && (v[s + nl - 1] == ' ' || v[s + nl - 1] == '*'))
+                nl--;
+            put_2231(out, &col, v + s, nl, val.data ? val.data : "",
+                     val.len);
+        } else {
+            if (first)
+                col += e - s;
+            else
+                param_sep(out, &col, e - s);
+            for (size_t k = s; k < e; k++)
+                str_append_char(out, (unsigned char)v[k] < 0x20 ? ' ' : v[k]);
+        }
+        first = 0;
+        str_free(&val);
+    }
+}
+
+/* :mime - the reason's Content-* fields, then its body; a single part
+   with 8-bit text and no Content-Transfer-Encoding is sent
+   quoted-printable */
 static void put_mime_body(struct str *out, const char *r, size_t len)
 {
     struct arena a = {0};
     struct sv_hdr *h;
     const char *body;
     size_t hl, n;
-    int ctype = 0;
+    int ctype = 0, cte = 0, multi = 0, eight = 0;
 
     while (len && (*r == '\r'))
         r++, len--;
@@ -484,13 +712,38 @@ static void put_mime_body(struct str *out, const char *r, size_t len)
         if (h[i].nlen < 8 || strncasecmp(h[i].name, "content-", 8) != 0)
             continue;
         ctype |= name_is(&h[i], "content-type");
+        cte |= name_is(&h[i], "content-transfer-encoding");
+        if (name_is(&h[i], "content-type") && h[i].vlen >= 10 &&
+            strncasecmp(h[i].value, "multipart/", 10) == 0)
+            multi = 1;
         str_append(out, h[i].name, h[i].nlen);
         str_append_cstr(out, ": ");
-        sieve_encode_header(out, h[i].value, h[i].vlen, h[i].nlen + 2);
+        if (name_is(&h[i], "content-type") ||
+            name_is(&h[i], "content-disposition"))
+            put_params(out, h[i].value, h[i].vlen, h[i].nlen + 2);
+        else
+            sieve_encode_header(out, h[i].value, h[i].vlen, h[i].nlen + 2);
         str_append_char(out, '\n');
     }
+    for (const char *p = body; p < r + len && !eight; p++)
+        eight = (unsigned char)*p >= 0x80;
     if (!ctype)
         str_append_cstr(out, "Content-Type: text/plain; charset=utf-8\n");
+    if (!cte && !multi && eight) {
+        str_append_cstr(out, "Content-Transfer-Encoding: "
+                             "quoted-printable\n\n");
+        for (const char *p = body; p < r + len;) {
+            const char *nl = memchr(p, '\n', (size_t)(r + len - p));
+            size_t e = nl ? (size_t)(nl - p) : (size_t)(r + len - p);
+            size_t k = e;
+            while (k > 0 && p[k - 1] == '\r')
+                k--;
+            qp_line(out, p, k);
+            p += e + (nl != NULL);
+        }
+        arena_free(&a);
+        return;
+    }
     str_append_char(out, '\n');
     for (const char *p = body; p < r + len; p++)
         if (*p != '\r')
@@ -537,7 +790,7 @@ int sieve_vacation_compose(const struct sieve_message *m,
     if (v->mime)
         put_mime_body(out, v->reason, strlen(v->reason));
     else
-        put_text_body(out, v->reason, strlen(v->reason));
+        sv_put_text_body(out, v->reason, strlen(v->reason));
     str_free(&subj);
     arena_free(&a);
     return 0;

@@ -10,6 +10,19 @@
  * hook (e.g. set checks its variable name).  "require" must come before
  * any other command; elsif/else must follow if/elsif.
  *
+ * Recovery: an error never stops the pass.  The tree is validated even
+ * after syntax errors (commands the parser marked broken are skipped; a
+ * broken require allows every extension, so its commands do not cascade
+ * into "requires" errors); bad arguments still let the tests and the
+ * block be checked; the block of an unknown command is checked; an
+ * elsif/else after a command with an error (broken, unknown, "else if")
+ * is not reported again; a command without a block of its own that got
+ * a command as its test ("keep" then "if" on the next line) is reported
+ * once as a missing ';' and the rest is checked as the command it is;
+ * "else if" is one error ("write 'elsif'"); a tag without its ':'
+ * ("address matches ...") is reported once and put back as the tag it
+ * is; a run of bad characters is one error (lexer.c).
+ *
  * Limits: SIEVE_SCRIPT_MAX bytes of script; at most SIEVE_ERRORS_MAX
  * errors are reported, then "too many errors".
  *
@@ -27,22 +40,35 @@
 
 #include "sieve-int.h"
 
+/* errors one compilation collects before sorting (bounds its memory) */
+#define SV_ERRORS_COLLECT (SIEVE_ERRORS_MAX * 50)
+
 void sv_verror(struct sv_valctx *v, int line, const char *fmt, ...)
 {
     va_list ap;
 
-    v->nerrors++;
-    if (v->nerrors > SIEVE_ERRORS_MAX) {
-        if (v->nerrors == SIEVE_ERRORS_MAX + 1)
-            str_appendf(v->errors, "%s: error: too many errors\n",
-                        v->s->name);
+    /* collected here, sorted by line and cut to SIEVE_ERRORS_MAX by
+       sieve_compile() */
+    if (++v->nerrors > SV_ERRORS_COLLECT)
         return;
-    }
     str_appendf(v->errors, "%s:%d: error: ", v->s->name, line);
     va_start(ap, fmt);
     str_vappendf(v->errors, fmt, ap);
     va_end(ap);
     str_append_char(v->errors, '\n');
+}
+
+void sv_vwarning(struct sv_valctx *v, int line, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (++v->nwarnings > SIEVE_ERRORS_MAX)
+        return;
+    str_appendf(&v->s->warnings, "%s:%d: warning: ", v->s->name, line);
+    va_start(ap, fmt);
+    str_vappendf(&v->s->warnings, fmt, ap);
+    va_end(ap);
+    str_append_char(&v->s->warnings, '\n');
 }
 
 int sv_literal(const struct sv_str *s)
@@ -88,6 +114,35 @@ int sv_enable(struct sv_valctx *v, const char *name, int line)
     if (strcmp(name, "vacation-seconds") == 0)
         return sv_enable(v, "vacation", 0);
     return 0;
+}
+
+int sv_header_name_ok(const char *s, size_t len)
+{
+    if (len == 0)
+        return 0;
+    for (size_t k = 0; k < len; k++)
+        if ((unsigned char)s[k] <= 32 || (unsigned char)s[k] >= 127 ||
+            s[k] == ':')
+            return 0;
+    return 1;
+}
+
+int sv_check_header_names(struct sv_valctx *v, const struct sv_arg *a)
+{
+    for (size_t i = 0; a && i < a->list.n; i++) {
+        const struct sv_str *s = &a->list.v[i];
+        if (sv_literal(s) && !sv_header_name_ok(s->s, s->len))
+            sv_vwarning(v, a->line, "invalid header name \"%.100s\" "
+                        "(never matches)", s->s);
+    }
+    return 0;
+}
+
+static void enable_all(struct sv_valctx *v)
+{
+    for (int i = 0; i < sv_ext_count(); i++)
+        if (visible(v, i))
+            v->s->mask |= (sv_mask)1 << i;
 }
 
 static int enabled(const struct sv_valctx *v, int id)
@@ -329,6 +384,8 @@ static int check_match(struct sv_valctx *v, struct sv_node *n)
         }
         n->cmp = c;
     }
+    if (n->mtype == SV_MT_LIST && sv_list_validate(v, n) < 0)
+        return -1;                      /* extlists: the list names */
     if (n->mtype == SV_MT_REGEX && n->npos > 0 && n->pos[n->npos - 1]) {
         const struct sv_arg *k = n->pos[n->npos - 1];
         char err[200];
@@ -393,10 +450,51 @@ static int check_index(struct sv_valctx *v, struct sv_node *n)
 static int validate_node(struct sv_valctx *v, struct sv_node *n, int depth,
                          int is_test);
 
+/*
+ * missing_colon - "address matches "from" "x"" parses as address with the
+ * test "matches": a command or test that takes no test got one named like
+ * a tag, with arguments.  One error; the tag and its arguments are put
+ * back where they belong, so the rest is checked as meant.
+ */
+static int missing_colon(struct sv_valctx *v, struct sv_node *n)
+{
+    struct sv_node *t;
+    struct sv_arg *na;
+    int ext;
+
+    if (n->def->ntests != 0 || n->ntests != 1 || n->test_list)
+        return 0;
+    t = n->tests[0];
+    if (t->nargs == 0 || (find_tag(v, n, t->name, 1, &ext) == NULL &&
+                          find_tag(v, n, t->name, 0, &ext) == NULL))
+        return 0;
+    sv_verror(v, t->line, "missing ':' before tag '%s' of '%s'?", t->name,
+              n->name);
+    na = arena_alloc(&v->s->arena, (n->nargs + 1 + t->nargs) * sizeof(*na));
+    if (n->nargs)
+        memcpy(na, n->args, n->nargs * sizeof(*na));
+    memset(&na[n->nargs], 0, sizeof(*na));
+    na[n->nargs].type = SV_A_TAG;
+    na[n->nargs].line = t->line;
+    na[n->nargs].tag = t->name;
+    memcpy(na + n->nargs + 1, t->args, t->nargs * sizeof(*na));
+    n->args = na;
+    n->nargs += 1 + t->nargs;
+    n->tests = t->tests;
+    n->ntests = t->ntests;
+    n->test_list = t->test_list;
+    return -1;
+}
+
 static int validate_tests(struct sv_valctx *v, struct sv_node *n, int depth)
 {
     int want = n->def->ntests, rc = 0;
 
+    if (want == 0 && n->ntests == 1 && !n->test_list &&
+        (n->def->flags & SV_F_ELSE) && strcmp(n->tests[0]->name, "if") == 0) {
+        sv_verror(v, n->line, "'else if' is not Sieve: write 'elsif'");
+        return -1;
+    }
     if (want == 0 && n->ntests > 0) {
         sv_verror(v, n->line, "'%s' takes no test%s%s%s", n->name,
                   n->test_list ? "" : " (missing ';' before '",
@@ -420,12 +518,46 @@ static int validate_tests(struct sv_valctx *v, struct sv_node *n, int depth)
     return rc;
 }
 
+/*
+ * missing_semicolon - "keep\nif true {...}" parses as keep with the test
+ * "if": a command that takes no test but got one (not a test list) whose
+ * name is a command lost its ';'.  One error; the command is cut there
+ * and the rest (with the block) becomes the next command, so it is
+ * checked as what it is.
+ */
+static int missing_semicolon(struct sv_valctx *v, struct sv_node *n)
+{
+    struct sv_node *t;
+    int ext;
+    const struct sv_cmddef *d;
+
+    /* a command with a block of its own ("else if ...") keeps it */
+    if (n->def->ntests != 0 || n->ntests != 1 || n->test_list ||
+        n->def->block)
+        return 0;
+    t = n->tests[0];
+    if ((d = find_cmd(v, t->name, 1, &ext)) == NULL)
+        d = find_cmd(v, t->name, 0, &ext);
+    if (d == NULL || d->is_test)
+        return 0;
+    sv_verror(v, n->line, "'%s' takes no test (missing ';' before '%s'?)",
+              n->name, t->name);
+    t->has_block = n->has_block;
+    t->block = n->block;
+    t->next = n->next;
+    n->next = t;
+    n->has_block = 0;
+    n->block = NULL;
+    n->ntests = 0;
+    return -1;
+}
+
 static int validate_node(struct sv_valctx *v, struct sv_node *n, int depth,
                          int is_test)
 {
     struct sv_arg **given;
     size_t ng;
-    int ext, rc = 0;
+    int ext, rc = 0, args_ok = 1;
 
     if ((n->def = find_cmd(v, n->name, 1, &ext)) == NULL) {
         if (find_cmd(v, n->name, 0, &ext))
@@ -435,12 +567,17 @@ static int validate_node(struct sv_valctx *v, struct sv_node *n, int depth,
         else
             sv_verror(v, n->line, "unknown %s '%s'",
                       is_test ? "test" : "command", n->name);
+        /* the commands in its block are checked all the same */
+        if (n->has_block)
+            sv_validate_block(v, n->block, depth + 1);
         return -1;
     }
     if (n->def->is_test != is_test && !(n->def->flags & SV_F_EITHER)) {
         sv_verror(v, n->line, "'%s' is a %s, not a %s", n->name,
                   n->def->is_test ? "test" : "command",
                   is_test ? "test" : "command");
+        if (n->has_block)       /* "header ... { ... }" without "if" */
+            sv_validate_block(v, n->block, depth + 1);
         return -1;
     }
     if (n->def->flags & SV_F_TOPLEVEL) {
@@ -452,9 +589,14 @@ static int validate_node(struct sv_valctx *v, struct sv_node *n, int depth,
     } else if (!is_test) {
         v->seen_command = 1;
     }
+    if (missing_colon(v, n) < 0)
+        rc = -1;
+    else if (!is_test && missing_semicolon(v, n) < 0)
+        rc = -1;
+    /* bad arguments: the tests and the block are still checked */
     if (sort_args(v, n, &given, &ng) < 0 ||
         map_positional(v, n, given, ng) < 0)
-        return -1;
+        args_ok = 0, rc = -1;
     if (n->def->block && !n->has_block) {
         sv_verror(v, n->line, "'%s' needs a block", n->name);
         rc = -1;
@@ -462,9 +604,10 @@ static int validate_node(struct sv_valctx *v, struct sv_node *n, int depth,
         sv_verror(v, n->line, "'%s' takes no block", n->name);
         rc = -1;
     }
-    if ((n->def->flags & (SV_F_MATCH | SV_F_ADDR)) && check_match(v, n) < 0)
+    if (args_ok && (n->def->flags & (SV_F_MATCH | SV_F_ADDR)) &&
+        check_match(v, n) < 0)
         rc = -1;
-    if (check_index(v, n) < 0)
+    if (args_ok && check_index(v, n) < 0)
         rc = -1;
     if (rc == 0 && n->def->validate && n->def->validate(v, n) < 0)
         rc = -1;
@@ -479,6 +622,20 @@ static int validate_node(struct sv_valctx *v, struct sv_node *n, int depth,
     return rc;
 }
 
+/* may an elsif/else follow prev?  After if/elsif; also after a command
+   whose error was reported already (broken, unknown, a test used as a
+   command, "else if"): not a new error */
+static int chain_ok(const struct sv_node *prev)
+{
+    if (prev == NULL)
+        return 0;
+    if (prev->broken || prev->def == NULL || prev->def->is_test ||
+        (prev->def->flags & (SV_F_IF | SV_F_ELSIF)))
+        return 1;
+    return (prev->def->flags & SV_F_ELSE) && prev->ntests == 1 &&
+           !prev->test_list && strcmp(prev->tests[0]->name, "if") == 0;
+}
+
 int sv_validate_block(struct sv_valctx *v, struct sv_node *list, int depth)
 {
     const struct sv_node *prev = NULL;
@@ -490,15 +647,19 @@ int sv_validate_block(struct sv_valctx *v, struct sv_node *list, int depth)
         return -1;
     }
     for (struct sv_node *n = list; n; n = n->next) {
-        if (validate_node(v, n, depth, 0) < 0) {
+        if (n->broken) {
+            /* the parser reported it; a broken require may have named
+               any extension: allow them all, so its commands do not
+               each report a missing require */
+            if (strcmp(n->name, "require") == 0)
+                enable_all(v);
             rc = -1;
-        } else if (n->def->flags & (SV_F_ELSIF | SV_F_ELSE)) {
-            if (prev == NULL || prev->def == NULL ||
-                !(prev->def->flags & (SV_F_IF | SV_F_ELSIF))) {
-                sv_verror(v, n->line, "'%s' without a preceding 'if'",
-                          n->name);
-                rc = -1;
-            }
+        } else if (validate_node(v, n, depth, 0) < 0) {
+            rc = -1;
+        } else if ((n->def->flags & (SV_F_ELSIF | SV_F_ELSE)) &&
+                   !chain_ok(prev)) {
+            sv_verror(v, n->line, "'%s' without a preceding 'if'", n->name);
+            rc = -1;
         }
         prev = n;
     }
@@ -521,28 +682,82 @@ static struct sieve_script *script_new(const char *name)
     return s;
 }
 
+struct err_line {
+    const char *p;
+    size_t len;
+    long line;
+    size_t seq;
+};
+
+static int err_cmp(const void *a, const void *b)
+{
+    const struct err_line *x = a, *y = b;
+
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * put_errors - the collected lines "NAME:LINE: error: ..." into out, in
+ * line order (reported order within a line), at most SIEVE_ERRORS_MAX,
+ * then "NAME: error: too many errors".
+ */
+static void put_errors(const struct sv_valctx *v, const struct str *all,
+                       struct str *out)
+{
+    size_t nl = (size_t)(v->nerrors < SV_ERRORS_COLLECT ? v->nerrors
+                                                         : SV_ERRORS_COLLECT);
+    size_t n = 0, skip = strlen(v->s->name) + 1;
+    struct err_line *e = xcalloc(nl + 1, sizeof(*e));
+    const char *p = all->data, *end = all->data + all->len;
+
+    while (p && p < end && n < nl) {
+        const char *q = memchr(p, '\n', (size_t)(end - p));
+        size_t len = q ? (size_t)(q - p) + 1 : (size_t)(end - p);
+        e[n] = (struct err_line){p, len, 0, n};
+        if (len > skip)
+            e[n].line = strtol(p + skip, NULL, 10);
+        n++;
+        p += len;
+    }
+    qsort(e, n, sizeof(*e), err_cmp);
+    for (size_t i = 0; i < n && i < SIEVE_ERRORS_MAX; i++)
+        str_append(out, e[i].p, e[i].len);
+    if (v->nerrors > SIEVE_ERRORS_MAX)
+        str_appendf(out, "%s: error: too many errors\n", v->s->name);
+    free(e);
+}
+
 int sieve_compile(const char *name, const char *text, size_t len,
                   const struct sieve_host *host, struct sieve_script **out,
                   struct str *errors)
 {
     struct sieve_script *s = script_new(name);
     struct sv_valctx v;
+    struct str all = STR_INIT;
 
     *out = NULL;
     memset(&v, 0, sizeof(v));
     v.s = s;
     v.host = host;
-    v.errors = errors;
+    v.errors = &all;
     if (len > SIEVE_SCRIPT_MAX) {
         sv_verror(&v, 1, "script too large (%zu bytes, max %d)", len,
                   SIEVE_SCRIPT_MAX);
-    } else if (sv_parse(&v, text, len, &s->root) == 0) {
+    } else {
+        /* the tree holds what parsed, syntax errors and all: its
+           semantic errors are reported in the same pass */
+        sv_parse(&v, text, len, &s->root);
         sv_validate(&v, s->root);
     }
     if (v.nerrors) {
+        put_errors(&v, &all, errors);
+        str_free(&all);
         sieve_script_free(s);
         return -1;
     }
+    str_free(&all);
     *out = s;
     return 0;
 }
@@ -590,6 +805,8 @@ int sieve_compile_file(const char *path, const char *name,
     str_free(&text);
     if (rc < 0)
         errno = EINVAL;
+    else                                /* include: the running script */
+        (*out)->path = arena_strdup(&(*out)->arena, path);
     return rc;
 }
 
@@ -598,10 +815,16 @@ void sieve_script_free(struct sieve_script *s)
     if (s == NULL)
         return;
     arena_free(&s->arena);
+    str_free(&s->warnings);
     free(s);
 }
 
 const char *sieve_script_name(const struct sieve_script *s)
 {
     return s->name;
+}
+
+const char *sieve_script_warnings(const struct sieve_script *s)
+{
+    return str_cstr(&s->warnings);
 }

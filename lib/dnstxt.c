@@ -28,6 +28,7 @@
 
 #define DNSTXT_HDR 12           /* bytes of the DNS header */
 #define DNSTXT_TYPE_TXT 16
+#define DNSTXT_TYPE_A 1
 #define DNSTXT_CLASS_IN 1
 #define DNSTXT_RCODE_NXDOMAIN 3
 
@@ -209,18 +210,18 @@ int dnstxt_parse(const unsigned char *msg, size_t len, struct dnstxt *out,
     return rc;
 }
 
-int dnstxt_lookup(const char *name, struct dnstxt *out, const char **error_r)
+/* dnstxt_query - one query of `type` for name through this thread's
+   resolver (its timeout and tries): LK_FOUND with the reply in
+   buf[0..*len), else LK_NOTFOUND (a name no server could hold), LK_LIMIT
+   (a name over DNSTXT_NAME_MAX) or LK_TEMP, with *error_r set */
+static int dnstxt_query(const char *name, int type, unsigned char *buf,
+                        size_t size, size_t *len, const char **error_r)
 {
     unsigned char q[NS_PACKETSZ];
-    const char *dummy;
     size_t nlen = strlen(name);
-    unsigned char *buf;
     res_state st;
-    int n, r, rc;
+    int n, r;
 
-    if (error_r == NULL)
-        error_r = &dummy;
-    out->n = 0;
     if (nlen > 0 && name[nlen - 1] == '.')
         nlen--;
     if (nlen == 0 || nlen > DNSTXT_NAME_MAX) {
@@ -231,21 +232,112 @@ int dnstxt_lookup(const char *name, struct dnstxt *out, const char **error_r)
         *error_r = "cannot initialize the resolver";
         return LK_TEMP;
     }
-    n = res_nmkquery(st, ns_o_query, name, ns_c_in, ns_t_txt, NULL, 0, NULL,
+    n = res_nmkquery(st, ns_o_query, name, ns_c_in, type, NULL, 0, NULL,
                      q, sizeof(q));
     if (n <= 0) {
         *error_r = "cannot build the query";
-        return LK_NOTFOUND; /* a name no server could hold */
+        return LK_NOTFOUND;
     }
-    buf = xmalloc(DNSTXT_MAX_REPLY);
-    r = res_nsend(st, q, n, buf, DNSTXT_MAX_REPLY);
+    r = res_nsend(st, q, n, buf, (int)size);
     if (r < 0) {
         *error_r = "no usable reply (timeout or server failure)";
-        rc = LK_TEMP;
-    } else {
-        rc = dnstxt_parse(buf, (size_t)r > DNSTXT_MAX_REPLY ? DNSTXT_MAX_REPLY
-                          : (size_t)r, out, error_r);
+        return LK_TEMP;
     }
+    *len = (size_t)r > size ? size : (size_t)r;
+    return LK_FOUND;
+}
+
+int dnstxt_lookup(const char *name, struct dnstxt *out, const char **error_r)
+{
+    const char *dummy;
+    unsigned char *buf;
+    size_t len;
+    int rc;
+
+    if (error_r == NULL)
+        error_r = &dummy;
+    out->n = 0;
+    buf = xmalloc(DNSTXT_MAX_REPLY);
+    rc = dnstxt_query(name, ns_t_txt, buf, DNSTXT_MAX_REPLY, &len, error_r);
+    if (rc == LK_FOUND)
+        rc = dnstxt_parse(buf, len, out, error_r);
     free(buf);
     return rc;
+}
+
+/* dnstxt_count_a - A records (class IN) in the answer section; -1 when the
+   reply is malformed */
+static int dnstxt_count_a(const unsigned char *msg, size_t len)
+{
+    unsigned qd = dnstxt_u16(msg + 4), an = dnstxt_u16(msg + 6);
+    size_t off = DNSTXT_HDR;
+    int n = 0;
+
+    for (unsigned i = 0; i < qd; i++) {
+        if ((off = dnstxt_skip_name(msg, len, off)) == 0 || len - off < 4)
+            return -1;
+        off += 4;
+    }
+    for (unsigned i = 0; i < an; i++) {
+        size_t rdlen;
+
+        if ((off = dnstxt_skip_name(msg, len, off)) == 0 || len - off < 10)
+            return -1;
+        rdlen = dnstxt_u16(msg + off + 8);
+        if (dnstxt_u16(msg + off) == DNSTXT_TYPE_A &&
+            dnstxt_u16(msg + off + 2) == DNSTXT_CLASS_IN && rdlen == 4)
+            n++;
+        off += 10;
+        if (rdlen > len - off)
+            return -1;
+        off += rdlen;
+    }
+    return n;
+}
+
+int dnstxt_parse_a(const unsigned char *msg, size_t len,
+                   const char **error_r)
+{
+    const char *dummy;
+    unsigned rcode;
+    int n;
+
+    if (error_r == NULL)
+        error_r = &dummy;
+    *error_r = NULL;
+    if (len < DNSTXT_HDR || !(msg[2] & 0x80)) {
+        *error_r = len < DNSTXT_HDR ? "short reply" : "not a reply";
+        return LK_TEMP;
+    }
+    rcode = msg[3] & 0x0f;
+    if (rcode == DNSTXT_RCODE_NXDOMAIN) {
+        *error_r = "no such domain (NXDOMAIN)";
+        return LK_NOTFOUND;
+    }
+    if (rcode != 0 || (msg[2] & 0x02)) {
+        *error_r = rcode == 2 ? "server failure (SERVFAIL)"
+                   : rcode == 5 ? "query refused (REFUSED)"
+                   : rcode ? "DNS error" : "truncated reply";
+        return LK_TEMP;
+    }
+    if ((n = dnstxt_count_a(msg, len)) < 0) {
+        *error_r = "malformed reply";
+        return LK_TEMP;
+    }
+    if (n == 0)
+        *error_r = "no A record";
+    return n > 0 ? LK_FOUND : LK_NOTFOUND;
+}
+
+int dnstxt_a_exists(const char *name, const char **error_r)
+{
+    unsigned char buf[NS_PACKETSZ];
+    const char *dummy;
+    size_t len;
+    int rc;
+
+    if (error_r == NULL)
+        error_r = &dummy;
+    rc = dnstxt_query(name, ns_t_a, buf, sizeof(buf), &len, error_r);
+    return rc == LK_FOUND ? dnstxt_parse_a(buf, len, error_r) : rc;
 }

@@ -60,6 +60,15 @@ int dnstxt_lookup(const char *name, struct dnstxt *out, const char **error_r);
 /* dnstxt_parse - the outcome of one reply of len bytes (see above). */
 int dnstxt_parse(const unsigned char *msg, size_t len, struct dnstxt *out,
                  const char **error_r);
+/* dnstxt_a_exists - query NAME IN A through the same per-thread resolver
+   state (the same timeout and tries), for DNS blocklists: LK_FOUND when the
+   answer holds an A record, LK_NOTFOUND for NXDOMAIN or none, LK_TEMP and
+   LK_LIMIT as above.  A reply longer than 512 bytes (NS_PACKETSZ) counts
+   as truncated (LK_TEMP). */
+int dnstxt_a_exists(const char *name, const char **error_r);
+/* dnstxt_parse_a - the outcome of one reply to an A query (pure). */
+int dnstxt_parse_a(const unsigned char *msg, size_t len,
+                   const char **error_r);
 /* dnstxt_free - free the records of *t and set t->n to 0. */
 void dnstxt_free(struct dnstxt *t);
 

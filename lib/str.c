@@ -142,6 +142,17 @@ void str_lower(char *p, size_t len)
             p[i] = (char)(p[i] - 'A' + 'a');
 }
 
+int str_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 void str_wipe(struct str *s)
 {
     if (s->data)

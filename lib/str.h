@@ -46,6 +46,8 @@ const char *str_cstr(const struct str *s);
 int str_copy_bounded(char *dst, size_t dstsize, const char *src, size_t srclen);
 /* Lower-case ASCII in place. */
 void str_lower(char *p, size_t len);
+/* str_hexval - the value of one hex digit (either case), or -1. */
+int str_hexval(int c);
 
 /* str_utf8_seq - the length of the well-formed UTF-8 sequence at p
    (left > 0 bytes there; RFC 3629: no overlong form, no surrogate, at most

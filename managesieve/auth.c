@@ -54,6 +54,11 @@ struct ms_auth *ms_auth_open(const struct ms_config *cfg, struct str *err)
     return a;
 }
 
+struct db *ms_auth_db(struct ms_auth *a)
+{
+    return a ? a->db : NULL;
+}
+
 void ms_auth_close(struct ms_auth *a)
 {
     if (a) {

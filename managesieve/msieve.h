@@ -45,6 +45,7 @@ struct ms_config {
     long long auth_penalty_initial;      /* ms; 0 = no login throttle */
     long long auth_penalty_max;          /* ms */
     long long auth_penalty_forget;       /* ms */
+    char *spam_score_max;  /* as [lda] sieve_spam_score_max (settings script) */
     struct db_config db;
     struct ldapc_config ldap;
 };
@@ -119,12 +120,19 @@ int ms_auth_plain_login(const char *resp, size_t len, char *buf, size_t size);
    {SHA512-CRYPT}, {SHA256-CRYPT}, {BLF-CRYPT}, {MD5-CRYPT}, {CRYPT} and
    bare $id$ hashes go through crypt(3); other schemes are refused. */
 int ms_password_ok(const char *hash, const char *password);
+/* ms_auth_db - the database connection of a (settings script) */
+struct db *ms_auth_db(struct ms_auth *a);
 
 /* --- store.c ---------------------------------------------------------------- */
 
 struct ms_store {
     char dir[MS_PATH_MAX];     /* the mailbox directory */
     long long max_scripts, max_size;
+    /* the settings script (lib-sieve/settings.h), read-only: the
+       database and the mailbox address (NULL: none shown) */
+    struct db *db;
+    const char *user;
+    double spam_score_max;     /* [managesieve] spam_score_max */
 };
 
 /* Replies of the store functions: 0 OK, or a ManageSieve response code. */

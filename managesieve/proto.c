@@ -102,6 +102,9 @@ static const struct cfg_def ms_defs[] = {
      offsetof(struct ms_config, auth_penalty_max), NULL},
     {"auth_penalty_forget", CFG_TIME, "60s", 1000, 86400000,
      offsetof(struct ms_config, auth_penalty_forget), NULL},
+    /* the settings script (store.c): as [lda] sieve_spam_score_max */
+    {"spam_score_max", CFG_STR, "10", 1, 20,
+     offsetof(struct ms_config, spam_score_max), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def ms_db_defs[] = {DB_CFG_DEFS(struct ms_config, db)};
@@ -257,6 +260,9 @@ static void check_login(struct ms_conn *mc, const struct str *resp)
         snprintf(mc->store.dir, sizeof(mc->store.dir), "%s/%s",
                  mc->st->cfg->mail_root, md.data);
         snprintf(mc->user, sizeof(mc->user), "%s", addr.data);
+        mc->store.db = ms_auth_db(mc->st->auth); /* settings script */
+        mc->store.user = mc->user;
+        mc->store.spam_score_max = strtod(mc->st->cfg->spam_score_max, NULL);
         mc->authed = 1;
         penalty_clear(pen, mc->pk_user);
         metrics_inc(ms_logins, METRICS_L("ok"));
@@ -396,9 +402,10 @@ static void cmd_authenticate(struct ms_conn *mc, struct ms_cmd *cmd)
     flush(mc);
 }
 
-/* compile - 0 ok, or -1 with the compiler's messages in *errors */
+/* compile - 0 ok (the compiler's warnings, if any, in *warnings), or -1
+   with its messages in *errors */
 static int compile(struct ms_conn *mc, const char *name, const struct str *text,
-                   struct str *errors)
+                   struct str *errors, struct str *warnings)
 {
     struct sieve_script *s = NULL;
     struct sieve_host host;
@@ -413,8 +420,22 @@ static int compile(struct ms_conn *mc, const char *name, const struct str *text,
     if (sieve_compile(name, text->data ? text->data : "", text->len, &host, &s,
                       errors) < 0)
         return -1;
+    str_append_cstr(warnings, sieve_script_warnings(s));
+    while (warnings->len && warnings->data[warnings->len - 1] == '\n')
+        warnings->data[--warnings->len] = '\0';
     sieve_script_free(s);
     return 0;
+}
+
+/* ok_warnings - OK, or OK (WARNINGS) "the compiler's warnings" (RFC 5804
+   2.6: the script is valid, but...) */
+static void ok_warnings(struct ms_conn *mc, const struct str *warnings,
+                        const char *done)
+{
+    if (warnings->len)
+        reply(mc, "OK", "WARNINGS", warnings->data, warnings->len);
+    else
+        ok(mc, done);
 }
 
 static void store_result(struct ms_conn *mc, int rc, const char *code,
@@ -444,7 +465,7 @@ static int name_arg(struct ms_conn *mc, struct ms_cmd *cmd, size_t i)
 
 static void cmd_scripts(struct ms_conn *mc, struct ms_cmd *cmd)
 {
-    struct str err = STR_INIT, text = STR_INIT;
+    struct str err = STR_INIT, text = STR_INIT, warn = STR_INIT;
     const char *code = NULL, *n = cmd->nargs ? str_cstr(&cmd->arg[0]) : "";
     int rc;
 
@@ -477,19 +498,22 @@ static void cmd_scripts(struct ms_conn *mc, struct ms_cmd *cmd)
             no(mc, MS_QUOTA_SIZE, "The script is larger than the allowed size");
             goto out;
         }
-        if (compile(mc, put ? n : "script", &cmd->arg[ti], &err) < 0) {
+        if (compile(mc, put ? n : "script", &cmd->arg[ti], &err, &warn) < 0) {
             while (err.len && (err.data[err.len - 1] == '\n'))
                 err.data[--err.len] = '\0';
             reply(mc, "NO", NULL, err.data ? err.data : "compile error", err.len);
             goto out;
         }
         if (!put) {
-            ok(mc, "Script is valid");
+            ok_warnings(mc, &warn, "Script is valid");
             goto out;
         }
         rc = ms_store_put(&mc->store, n, cmd->arg[1].data ? cmd->arg[1].data : "",
                           cmd->arg[1].len, &code, &err);
-        store_result(mc, rc, code, &err, "Putscript completed");
+        if (rc == 0)
+            ok_warnings(mc, &warn, "Putscript completed");
+        else
+            store_result(mc, rc, code, &err, "Putscript completed");
     } else if (!strcmp(cmd->name, "SETACTIVE")) {
         if (cmd->nargs >= 1 && cmd->arg[0].len == 0 && !cmd->is_atom[0])
             rc = ms_store_activate(&mc->store, "", &code, &err);
@@ -527,6 +551,7 @@ static void cmd_scripts(struct ms_conn *mc, struct ms_cmd *cmd)
 out:
     str_free(&err);
     str_free(&text);
+    str_free(&warn);
 }
 
 static void feed_tls(struct ms_conn *mc, const char *buf, size_t len);

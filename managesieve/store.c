@@ -8,16 +8,67 @@
  *
  * A .postern.sieve that is a regular file (placed by an admin) is left
  * alone: SETACTIVE then fails with a message instead of destroying it.
+ *
+ * The script generated from the mailbox's settings (vacation, forward,
+ * spam: lib-sieve/settings.h) is listed as SIEVE_SETTINGS_NAME
+ * ("postern-settings", never ACTIVE: it runs before the active script)
+ * when the mailbox has settings; GETSCRIPT returns its text (read from
+ * the database at that moment); PUTSCRIPT, DELETESCRIPT, RENAMESCRIPT
+ * (from or to it), SETACTIVE and HAVESPACE on that name answer NO: the
+ * name is reserved, a user cannot make a script of their own with it.
+ * A database that does not answer fails LISTSCRIPTS and that GETSCRIPT.
  */
 #include <errno.h>
 #include <string.h>
 
+#include "lookup.h"
 #include "msieve.h"
+#include "settings.h"
 #include "storage.h"
 
 int ms_name_ok(const char *name, size_t len)
 {
     return sieve_storage_name_valid(name, len);
+}
+
+static int is_settings(const char *name)
+{
+    return name && strcmp(name, SIEVE_SETTINGS_NAME) == 0;
+}
+
+/* readonly - the refusal of every change to the settings script */
+static int readonly(const char **code, struct str *err)
+{
+    *code = NULL;
+    str_appendf(err, "\"%s\" is generated from your mailbox settings "
+                "(out-of-office reply, forward, spam folder) and is "
+                "read-only: ask your administrator to change them; the name "
+                "is reserved", SIEVE_SETTINGS_NAME);
+    return -1;
+}
+
+/* settings_text - the generated script: LK_FOUND (text in out),
+   LK_NOTFOUND (no settings), LK_TEMP + *err */
+static int settings_text(const struct ms_store *st, struct str *out,
+                         struct str *err)
+{
+    struct sieve_settings s;
+    struct str e = STR_INIT;
+    int rc;
+
+    if (st->db == NULL || st->user == NULL)
+        return LK_NOTFOUND;
+    sieve_settings_init(&s);
+    rc = sieve_settings_load(st->db, st->user, &s, &e);
+    if (rc == LK_FOUND)
+        sieve_settings_script(&s, st->spam_score_max, out);
+    else if (rc < 0)
+        str_appendf(err, "mailbox settings not available now, try again "
+                    "later (%s)", str_cstr(&e));
+    sieve_settings_free(&s);
+    str_free(&e);
+    return rc < 0 ? LK_TEMP : rc == LK_FOUND && out->len ? LK_FOUND
+                                                         : LK_NOTFOUND;
 }
 
 /* open_store - 0, or -1 with *err when there is no mailbox directory */
@@ -79,8 +130,17 @@ int ms_store_list(const struct ms_store *st, struct str *out, struct str *err)
         return -1;
     if (sieve_storage_active(&ss, act) == 1)
         lc.act = act;
+    struct str gen = STR_INIT;
+    int rc = settings_text(st, &gen, err);
+    str_free(&gen);
+    if (rc < 0)
+        return -1;
     if (sieve_storage_list(&ss, list_one, &lc) < 0)
         return str_appendf(err, "cannot list scripts: %s", strerror(errno)), -1;
+    if (rc == LK_FOUND) {
+        lc.act = NULL; /* never ACTIVE: it runs before the active script */
+        list_one(&lc, SIEVE_SETTINGS_NAME);
+    }
     return 0;
 }
 
@@ -89,6 +149,14 @@ int ms_store_get(const struct ms_store *st, const char *name, struct str *out,
 {
     struct sieve_storage ss;
 
+    if (is_settings(name)) {
+        int rc = settings_text(st, out, err);
+        *code = rc == LK_NOTFOUND ? MS_NONEXISTENT : NULL;
+        if (rc == LK_NOTFOUND)
+            str_appendf(err, "no settings: \"%s\" is shown when an "
+                        "administrator set any", SIEVE_SETTINGS_NAME);
+        return rc == LK_FOUND ? 0 : -1;
+    }
     if (open_store(st, &ss, err) < 0)
         return *code = NULL, -1;
     return code_of(sieve_storage_read(&ss, name, out, err), code);
@@ -99,6 +167,8 @@ int ms_store_space(const struct ms_store *st, const char *name,
 {
     struct sieve_storage ss;
 
+    if (is_settings(name))
+        return readonly(code, err);
     if (open_store(st, &ss, err) < 0)
         return *code = NULL, -1;
     return code_of(sieve_storage_space(&ss, name, size, err), code);
@@ -109,6 +179,8 @@ int ms_store_put(const struct ms_store *st, const char *name, const char *text,
 {
     struct sieve_storage ss;
 
+    if (is_settings(name))
+        return readonly(code, err);
     if (open_store(st, &ss, err) < 0)
         return *code = NULL, -1;
     return code_of(sieve_storage_write(&ss, name, text, len, err), code);
@@ -119,6 +191,8 @@ int ms_store_activate(const struct ms_store *st, const char *name,
 {
     struct sieve_storage ss;
 
+    if (is_settings(name))
+        return readonly(code, err);
     if (open_store(st, &ss, err) < 0)
         return *code = NULL, -1;
     return code_of(sieve_storage_activate(&ss, name, err), code);
@@ -129,6 +203,8 @@ int ms_store_delete(const struct ms_store *st, const char *name,
 {
     struct sieve_storage ss;
 
+    if (is_settings(name))
+        return readonly(code, err);
     if (open_store(st, &ss, err) < 0)
         return *code = NULL, -1;
     return code_of(sieve_storage_delete(&ss, name, err), code);
@@ -139,6 +215,8 @@ int ms_store_rename(const struct ms_store *st, const char *from, const char *to,
 {
     struct sieve_storage ss;
 
+    if (is_settings(from) || is_settings(to))
+        return readonly(code, err);
     if (open_store(st, &ss, err) < 0)
         return *code = NULL, -1;
     return code_of(sieve_storage_rename(&ss, from, to, err), code);

@@ -20,6 +20,10 @@
  *             it is a group; 451 4.3.0 when the send rights cannot be
  *             checked (LDAP/SQL down, or a group over a limit, LK_LIMIT,
  *             logged apart)
+ *             a moderated rule's refusal (RIGHTS_HOLD) is accepted and
+ *             the message held at eom; a moderation reply address
+ *             (LOCAL+TOKEN@DOMAIN, moderate.c) must name a waiting
+ *             message (550 5.1.1 otherwise)
  *   header    buffered for DKIM signing, or fed to DKIM verification
  *             (bounded by max_headers/max_header_bytes); Authentication-
  *             Results headers with our authserv-id are noted by index;
@@ -40,6 +44,10 @@
  *             then the DMARC disposition: 550 5.7.1, the header
  *             X-Postern-DMARC: quarantine (incoming ones removed) or
  *             Postfix's hold queue
+ *             moderation: record the decisions of replies (the reply
+ *             is discarded); a held group's message goes, expanded and
+ *             signed, to Postfix's hold queue with a moderation_queue
+ *             row (451 4.3.0 when the row cannot be written)
  *   abort/close  forget the message / the session
  *
  * Diagnostics: one info line per expanded group and per signature, one
@@ -70,6 +78,7 @@ struct mrcpt {
     char *arg;     /* as Postfix sent it (for smfi_delrcpt) */
     char *addr;    /* bare, lower-case */
     char *dn;      /* group DN, NULL for an ordinary recipient */
+    int ctl;       /* a moderation reply address (addr is the token) */
 };
 
 #define MILTER_HELO_MAX 255
@@ -99,6 +108,11 @@ struct mconn {
     int from_bad;         /* a From without a usable address, or more
                              than DMARC_FROM_MAX domains */
     size_t n_xdmarc;      /* X-Postern-DMARC headers that came in */
+    size_t nheld, nctl;   /* groups held for moderation, reply tokens */
+    long long hold_rule;  /* the first held group's moderated rule */
+    char *hold_group;     /* and its address */
+    struct str subject;   /* for moderation (moderate.c) */
+    struct str excerpt;
 };
 
 static struct mconn *conn_of(SMFICTX *ctx)
@@ -209,6 +223,12 @@ static void message_reset(struct mconn *c)
         free(c->from_dom[i]);
     c->nfrom = c->n_xdmarc = 0;
     c->from_bad = c->dmarc = 0;
+    c->nheld = c->nctl = 0;
+    c->hold_rule = 0;
+    free(c->hold_group);
+    c->hold_group = NULL;
+    str_free(&c->subject);
+    str_free(&c->excerpt);
 }
 
 /* bare_address - "<User@Dom>" -> "user@dom" (local part kept as sent). */
@@ -369,7 +389,7 @@ static int rcpt_add(struct mconn *c, const char *arg, const char *addr,
         return -1;
     v = c->rcpt = xreallocarray(c->rcpt, c->nrcpt + 1, sizeof(*v));
     v[c->nrcpt] = (struct mrcpt){xstrdup(arg), xstrdup(addr),
-                                 dn ? xstrdup(dn) : NULL};
+                                 dn ? xstrdup(dn) : NULL, 0};
     c->nrcpt++;
     c->ngroups += dn != NULL;
     return 0;
@@ -417,6 +437,14 @@ static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
         st = SMFIS_REJECT;
     } else if (rcpt_add(c, arg, addr, v.group ? v.info.dn : NULL) < 0) {
         st = tempfail(ctx, "452", "4.5.3", "Too many recipients");
+    } else if (v.group && v.rc == RIGHTS_HOLD) {
+        c->nheld++;
+        if (c->hold_group == NULL) {
+            c->hold_group = xstrdup(addr);
+            c->hold_rule = v.hold_rule;
+        }
+        decision(ctx, c, "moderate", "send_rights", addr,
+                 "not allowed to send directly: held for the moderators");
     }
     milter_pool_put(milter_ctx->pool, r);
     rights_rcpt_free(&v);
@@ -424,10 +452,42 @@ static sfsistat group_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
     return st;
 }
 
+/* ctl_rcpt - a reply to a moderation notice (moderate.c): its token must
+   name a message still waiting (550 5.1.1 otherwise, 451 on trouble) */
+static sfsistat ctl_rcpt(SMFICTX *ctx, struct mconn *c, const char *arg,
+                         const char *token)
+{
+    struct str err = STR_INIT;
+    struct mres *r = milter_pool_get(milter_ctx->pool, &err);
+    int rc = r ? moderate_known(r, token, &err) : LK_TEMP;
+    sfsistat st = SMFIS_CONTINUE;
+
+    milter_pool_put(milter_ctx->pool, r);
+    if (rc < 0) {
+        log_error("%s: moderation reply: %s (451)", queue_id(ctx),
+                  str_cstr(&err));
+        st = tempfail(ctx, "451", "4.3.0", "Temporary failure, try again "
+                      "later");
+    } else if (rc == LK_NOTFOUND) {
+        log_info("%s: moderation reply from <%s>: unknown or used token: "
+                 "refused", queue_id(ctx), log_safe_cstr(c->sender));
+        smfi_setreply(ctx, "550", "5.1.1", "Unknown or used moderation "
+                      "address");
+        st = SMFIS_REJECT;
+    } else if (rcpt_add(c, arg, token, NULL) < 0) {
+        st = tempfail(ctx, "452", "4.5.3", "Too many recipients");
+    } else {
+        c->rcpt[c->nrcpt - 1].ctl = 1;
+        c->nctl++;
+    }
+    str_free(&err);
+    return st;
+}
+
 static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
     struct mconn *c = conn_of(ctx);
-    char *addr;
+    char *addr, token[MODERATE_TOKEN_LEN + 1];
     sfsistat st;
 
     if (c == NULL || argv[0] == NULL)
@@ -435,6 +495,12 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
     if ((addr = bare_address(argv[0])) == NULL)
         return tempfail(ctx, "452", "4.5.3", "Recipient address too long");
     str_lower(addr, strlen(addr));
+    if (milter_ctx->cfg->moderation_address[0] &&
+        moderate_token_of(milter_ctx->cfg, addr, token)) {
+        st = ctl_rcpt(ctx, c, argv[0], token);
+        free(addr);
+        return st;
+    }
     { /* 9A+x@alias-domain. is the group 9a@domain */
         char *canon = canonical_address(addr);
         if (canon == NULL) {
@@ -549,6 +615,8 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
         note_from(c, value);
     if (c->inbound && !strcasecmp(name, XDMARC_NAME))
         c->n_xdmarc++;
+    if ((c->nheld || c->nctl) && !strcasecmp(name, "Subject"))
+        moderate_note_subject(&c->subject, value);
     if (c->verify)
         verify_header(milter_ctx, c->verify, name, value, c->leadspc);
     if (c->sign && sign_header(milter_ctx, c->sign, name, bare) < 0)
@@ -629,6 +697,8 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 
     if (c && c->verify)
         verify_body(c->verify, buf, len);
+    if (c && c->nheld)
+        moderate_note_body(&c->excerpt, buf, len);
     if (c && c->sign && sign_active(c->sign) &&
         sign_body(c->sign, buf, len) < 0) {
         log_error("%s: DKIM: body hashing failed: message not signed",
@@ -653,7 +723,7 @@ static sfsistat expand_all(SMFICTX *ctx, struct mconn *c, struct strvec *add,
 
     hmap_init(&seen, c->nrcpt + 64, HMAP_NOCASE);
     for (size_t k = 0; k < c->nrcpt; k++)
-        if (!c->rcpt[k].dn)
+        if (!c->rcpt[k].dn && !c->rcpt[k].ctl)
             hmap_put(&seen, c->rcpt[k].addr, c);
     for (size_t i = 0; r && i < c->nrcpt && st == SMFIS_CONTINUE; i++) {
         struct strvec members = STRVEC_INIT;
@@ -714,7 +784,7 @@ static sfsistat expand_all(SMFICTX *ctx, struct mconn *c, struct strvec *add,
 static sfsistat apply_expansion(SMFICTX *ctx, struct mconn *c)
 {
     struct strvec add = {0};
-    size_t excluded = 0, remaining = c->nrcpt - c->ngroups;
+    size_t excluded = 0, remaining = c->nrcpt - c->ngroups - c->nctl;
     sfsistat st = expand_all(ctx, c, &add, &excluded);
 
     if (st != SMFIS_CONTINUE) {
@@ -976,6 +1046,113 @@ static sfsistat add_auth_results(SMFICTX *ctx, struct mconn *c)
     return st;
 }
 
+/* reply_identity - who replies: the SASL login's addresses (LDAP), else
+   the envelope sender; canonical.  0 or LK_TEMP. */
+static int reply_identity(struct mconn *c, struct mres *r, struct strvec *who,
+                          struct str *err)
+{
+    struct strvec raw = STRVEC_INIT;
+    struct addr a;
+
+    if (c->login == NULL || !milter_ldap_on(milter_ctx->cfg)) {
+        if (c->sender_canon[0])
+            strvec_add(who, c->sender_canon);
+        return 0;
+    }
+    if (milter_user_addresses(milter_ctx, r, c->login, &raw, err) < 0) {
+        strvec_free(&raw);
+        return LK_TEMP;
+    }
+    for (size_t i = 0; i < raw.n; i++)
+        if (milter_canonical(milter_ctx, raw.v[i], ADDR_NEED_DOMAIN, &a) == 0 &&
+            !strvec_has(who, a.full))
+            strvec_add(who, a.full);
+    /* a login outside LDAP that is an address (an SQL mailbox) */
+    if (who->n == 0 && strchr(c->login, '@') &&
+        milter_canonical(milter_ctx, c->login, ADDR_NEED_DOMAIN, &a) == 0)
+        strvec_add(who, a.full);
+    strvec_free(&raw);
+    return 0;
+}
+
+/* apply_replies - record the moderators' decisions (moderate.c), then
+   drop the reply addresses: the reply itself is discarded when it has no
+   other recipient */
+static sfsistat apply_replies(SMFICTX *ctx, struct mconn *c)
+{
+    struct str err = STR_INIT;
+    struct mres *r = milter_pool_get(milter_ctx->pool, &err);
+    struct strvec who = STRVEC_INIT;
+    sfsistat st = SMFIS_CONTINUE;
+
+    if (r == NULL || reply_identity(c, r, &who, &err) < 0)
+        st = tempfail(ctx, "451", "4.3.0", "Temporary failure, try again "
+                      "later");
+    for (size_t i = 0; i < c->nrcpt && st == SMFIS_CONTINUE; i++) {
+        struct str what = STR_INIT;
+        int rc;
+        if (!c->rcpt[i].ctl)
+            continue;
+        rc = moderate_reply(milter_ctx, r, c->rcpt[i].addr, &who,
+                            str_cstr(&c->subject), &what, &err);
+        if (rc < 0)
+            st = tempfail(ctx, "451", "4.3.0", "Temporary failure, try "
+                          "again later");
+        else
+            log_info("%s: moderation reply from <%s> login=%s: %s",
+                     queue_id(ctx), log_safe_cstr(c->sender),
+                     c->login ? log_safe_cstr(c->login) : "-",
+                     log_safe_cstr(str_cstr(&what)));
+        str_free(&what);
+    }
+    if (st != SMFIS_CONTINUE)
+        log_error("%s: moderation reply: %s (451)", queue_id(ctx),
+                  str_cstr(&err));
+    milter_pool_put(milter_ctx->pool, r);
+    strvec_free(&who);
+    str_free(&err);
+    if (st == SMFIS_CONTINUE && c->nctl == c->nrcpt)
+        return SMFIS_DISCARD;
+    for (size_t i = 0; i < c->nrcpt && st == SMFIS_CONTINUE; i++)
+        if (c->rcpt[i].ctl && smfi_delrcpt(ctx, c->rcpt[i].arg) != MI_SUCCESS)
+            st = tempfail(ctx, "451", "4.3.0", "Cannot remove recipients");
+    return st;
+}
+
+/* apply_hold - into Postfix's hold queue, and a moderation_queue row
+   (moderate.c); without the row the whole message is a temporary
+   failure, so nothing is held that nobody knows about */
+static sfsistat apply_hold(SMFICTX *ctx, struct mconn *c)
+{
+    struct str err = STR_INIT, why = STR_INIT;
+    struct mres *r;
+    struct moderate_msg msg = {queue_id(ctx), c->hold_group, c->sender,
+                               c->login, c->hold_rule,
+                               str_cstr(&c->subject), str_cstr(&c->excerpt)};
+    int rc;
+
+    str_appendf(&why, "moderation: %s", c->hold_group);
+    if (smfi_quarantine(ctx, (char *)str_cstr(&why)) != MI_SUCCESS) {
+        str_free(&why);
+        return tempfail(ctx, "451", "4.3.0", "Cannot hold the message");
+    }
+    r = milter_pool_get(milter_ctx->pool, &err);
+    rc = r ? moderate_hold(r, &msg, &err) : LK_TEMP;
+    milter_pool_put(milter_ctx->pool, r);
+    str_free(&why);
+    if (rc < 0) {
+        log_error("%s: cannot record the message held for moderation: %s "
+                  "(451)", queue_id(ctx), str_cstr(&err));
+        str_free(&err);
+        return tempfail(ctx, "451", "4.3.0", "Temporary failure, try again "
+                        "later");
+    }
+    decision(ctx, c, "hold", "moderation", c->hold_group,
+             "held in the hold queue for the moderators");
+    str_free(&err);
+    return SMFIS_CONTINUE;
+}
+
 static sfsistat mlfi_eom(SMFICTX *ctx)
 {
     struct mconn *c = conn_of(ctx);
@@ -983,7 +1160,9 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 
     if (c == NULL)
         return SMFIS_TEMPFAIL;
-    if (c->ngroups)
+    if (c->nctl)
+        st = apply_replies(ctx, c);
+    if (st == SMFIS_CONTINUE && c->ngroups)
         st = apply_expansion(ctx, c);
     if (st == SMFIS_CONTINUE && c->sign && sign_active(c->sign))
         st = apply_signatures(ctx, c);
@@ -991,6 +1170,8 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
         st = remove_forged_ar(ctx, c);
     if (st == SMFIS_CONTINUE && c->inbound)
         st = add_auth_results(ctx, c);
+    if (st == SMFIS_CONTINUE && c->nheld)
+        st = apply_hold(ctx, c);
     message_reset(c);
     return st;
 }

@@ -89,6 +89,15 @@ static const struct cfg_def milter_defs[] = {
      offsetof(struct milter_config, dmarc_queue_max), NULL},
     {"dmarc_record", CFG_BOOL, "yes", 0, 0,
      offsetof(struct milter_config, dmarc_record), NULL},
+    /* moderated groups (moderate.c, admin/moderate.c) */
+    {"moderation_address", CFG_STR, "", 0, 320,
+     offsetof(struct milter_config, moderation_address), NULL},
+    {"moderation_timeout", CFG_TIME, "7d", 1000, 90LL * 86400 * 1000,
+     offsetof(struct milter_config, moderation_timeout), NULL},
+    {"moderation_sendmail", CFG_STR, "/usr/sbin/sendmail", 1, 1024,
+     offsetof(struct milter_config, moderation_sendmail), NULL},
+    {"moderation_postsuper", CFG_STR, "/usr/sbin/postsuper", 1, 1024,
+     offsetof(struct milter_config, moderation_postsuper), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def ldap_defs[] = {

@@ -13,6 +13,8 @@
  *                by lib/reloader.h)
  *   rights.c     who may send to a group (SQL rules, LDAP attribute), the
  *                group written to and every group nested below it
+ *   moderate.c   moderated groups: the held message's moderation_queue
+ *                row, the moderators' one-time reply addresses
  *   sign.c       DKIM signing with libopendkim
  *   fromcheck.c  may the login use the From address (before signing)
  *   verify.c     DKIM verification with libopendkim (inbound)
@@ -93,6 +95,11 @@ struct milter_config {
     long long dmarc_dns_timeout;   /* ms, per _dmarc lookup */
     long long dmarc_queue_max;     /* result tuples waiting for SQL */
     int dmarc_record;              /* write dmarc_results */
+    char *moderation_address;      /* moderate@DOMAIN: replies go to
+                                      moderate+TOKEN@DOMAIN; "" = off */
+    long long moderation_timeout;  /* ms, held without a decision */
+    char *moderation_sendmail;     /* postern moderate: mails */
+    char *moderation_postsuper;    /* postern moderate: -H / -d */
     struct ldapc_config ldap;
     struct db_config db;
 };
@@ -181,6 +188,7 @@ int milter_canonical(struct mctx *m, const char *in, int flags,
    names below say what FOUND and NOTFOUND mean here) */
 #define RIGHTS_ALLOW LK_FOUND
 #define RIGHTS_DENY LK_NOTFOUND
+#define RIGHTS_HOLD 2 /* a moderated rule refuses: hold for moderators */
 
 struct rights_query {
     const char *group_addr;   /* canonical; NULL: a group without address
@@ -192,6 +200,9 @@ struct rights_query {
     struct strvec *login_addrs; /* NULL, or a cache of the login's
                                    canonical addresses (filled on first
                                    use; n == 0: not read yet) */
+    long long *hold_rule;     /* NULL, or set to the id of the moderated
+                                 rule that turned a refusal into
+                                 RIGHTS_HOLD (the first one) */
 };
 
 /* rights_check - may the sender send to the group?  RIGHTS_ALLOW,
@@ -218,16 +229,51 @@ struct rights_rcpt {
     int group;                 /* 1: addr is a group (info filled) */
     int rc;                    /* group 0: the lookup's LK_NOTFOUND or
                                   LK_TEMP; group 1: RIGHTS_ALLOW,
-                                  RIGHTS_DENY, LK_TEMP, LK_LIMIT */
+                                  RIGHTS_DENY, RIGHTS_HOLD, LK_TEMP,
+                                  LK_LIMIT */
     struct ldapgroup_info info;
     struct str text;           /* RIGHTS_DENY: the reply text */
     struct str nested;         /* RIGHTS_DENY by a nested group: it */
     struct str err;            /* rc < 0: why */
+    long long hold_rule;       /* rc RIGHTS_HOLD: the moderated rule */
 };
 void rights_rcpt(struct mctx *m, struct mres *r, const char *addr,
                  const char *login, const char *sender,
                  struct rights_rcpt *v);
 void rights_rcpt_free(struct rights_rcpt *v);
+
+/* moderate.c: moderated groups (see the top of moderate.c) */
+#define MODERATE_TOKEN_LEN 32       /* hex digits: 128 bits */
+#define MODERATE_SUBJECT_MAX 255
+#define MODERATE_EXCERPT_MAX 1000
+struct moderate_msg {
+    const char *queue_id, *group, *sender, *login; /* login NULL: none */
+    long long rule_id;
+    const char *subject, *excerpt;
+};
+/* moderate_token_hash - SHA-256 of token in hex; 0, -1 */
+int moderate_token_hash(const char *token, char out[65]);
+/* moderate_token_of - is addr (bare, as sent) LOCAL+TOKEN@DOMAIN of
+   [milter] moderation_address?  1 with token (lower case) set, or 0 */
+int moderate_token_of(const struct milter_config *cfg, const char *addr,
+                      char token[MODERATE_TOKEN_LEN + 1]);
+/* moderate_note_subject / _body - keep the Subject and the first bytes
+   of the body, sanitized and bounded */
+void moderate_note_subject(struct str *subject, const char *value);
+void moderate_note_body(struct str *excerpt, const unsigned char *buf,
+                        size_t len);
+/* moderate_hold - record a held message in moderation_queue; 0, LK_TEMP */
+int moderate_hold(struct mres *r, const struct moderate_msg *msg,
+                  struct str *err);
+/* moderate_known - does token name a message waiting for a decision?
+   LK_FOUND, LK_NOTFOUND, LK_TEMP */
+int moderate_known(struct mres *r, const char *token, struct str *err);
+/* moderate_reply - a reply to token from who (canonical addresses, the
+   login's or the envelope sender) with this Subject: LK_FOUND decision
+   recorded, LK_NOTFOUND ignored, LK_TEMP; what it did in *what */
+int moderate_reply(struct mctx *m, struct mres *r, const char *token,
+                   const struct strvec *who, const char *subject,
+                   struct str *what, struct str *err);
 
 /* callbacks.c */
 /* milter_protocol - the SMFIP_* protocol flags asked of an MTA that offers

@@ -36,6 +36,11 @@
  * the refusing group's text (550 5.7.1).  A nested group without a rule
  * adds no condition.
  *
+ * Moderation: an SQL rule with group_moderators rows (0014_moderation)
+ * turns its refusal into RIGHTS_HOLD (and names itself in
+ * rights_query.hold_rule): the message is held for the moderators
+ * (moderate.c).  A refusal by another group on the way still refuses.
+ *
  * Outcomes: RIGHTS_ALLOW, RIGHTS_DENY (with the reply text), LK_TEMP
  * when SQL or LDAP cannot answer, LK_LIMIT when a group passes a limit
  * (LDAP groups: [ldap] max_nesting, LDAPGROUP_MEMBERS_MAX; policy groups:
@@ -65,6 +70,7 @@ struct rule {
     unsigned long allowed[RIGHTS_ALLOWED_MAX]; /* policy group ids */
     size_t nallowed;
     int too_many;                /* more allowed groups than that */
+    int moderated;               /* SQL rule with moderators: hold */
 };
 
 /* --- reading the rule ---------------------------------------------------- */
@@ -90,8 +96,9 @@ static int rule_row(void *ctx, unsigned ncols, char **vals,
     struct rule *rule = ctx;
 
     (void)lens;
-    if (ncols < 5 || !vals[0] || !vals[1] || !vals[2])
+    if (ncols < 6 || !vals[0] || !vals[1] || !vals[2])
         return 1;
+    rule->moderated = vals[5] && atoi(vals[5]) != 0;
     rule->id = atoll(vals[0]);
     rule->may = may_from_text(vals[1]);
     rule->require_auth = atoi(vals[2]) != 0;
@@ -110,7 +117,8 @@ static int sql_rule(struct mres *r, const char *group, struct rule *rule,
 {
     static const char sql[] =
         "SELECT r.id, r.may_send, r.require_auth, r.reject_text,"
-        " a.policy_group_id FROM group_send_rules r"
+        " a.policy_group_id, EXISTS (SELECT 1 FROM group_moderators m"
+        " WHERE m.rule_id = r.id) FROM group_send_rules r"
         " LEFT JOIN group_send_allowed a ON a.rule_id = r.id"
         " WHERE r.group_address = ? AND r.active = 1";
     struct db_param p[] = {DBP_S(group)};
@@ -251,6 +259,11 @@ int rights_check(struct mctx *m, struct mres *r, const struct rights_query *q,
     if (!found && q->ldap_rules->n > 0)
         found = ldap_rule(q->ldap_rules, &rule);
     rc = found ? rights_decide(m, r, &rule, q, err) : RIGHTS_ALLOW;
+    if (rc == RIGHTS_DENY && rule.moderated) {
+        rc = RIGHTS_HOLD; /* held for the moderators, not refused */
+        if (q->hold_rule && *q->hold_rule == 0)
+            *q->hold_rule = rule.id;
+    }
     if (rc == RIGHTS_DENY)
         str_append_cstr(text, rule.text.len ? str_cstr(&rule.text)
                                             : m->cfg->reject_text);
@@ -265,7 +278,7 @@ int rights_check_nested(struct mctx *m, struct mres *r,
 {
     struct ldapgroup_subs subs = {NULL, 0};
     struct strvec login_addrs = STRVEC_INIT; /* read once for all groups */
-    int first_neg = 0, rc;
+    int first_neg = 0, held = 0, rc;
 
     if (!m->cfg->send_rules_sql && !m->cfg->send_rule_attribute[0])
         return RIGHTS_ALLOW; /* no group can have a rule */
@@ -281,11 +294,14 @@ int rights_check_nested(struct mctx *m, struct mres *r,
         struct rights_query sq = {ga, sub->dn, &sub->values, q->login,
                                   q->sender,
                                   q->login_addrs ? q->login_addrs
-                                                 : &login_addrs};
+                                                 : &login_addrs,
+                                  q->hold_rule};
         int one = rights_check(m, r, &sq, text, err);
         if (one == RIGHTS_DENY) {
             str_append_cstr(which, ga ? ga : sub->dn);
             rc = RIGHTS_DENY; /* a definite refusal wins over trouble */
+        } else if (one == RIGHTS_HOLD) {
+            held = 1;
         } else if (one < 0 && first_neg == 0) {
             first_neg = one;
         }
@@ -293,7 +309,7 @@ int rights_check_nested(struct mctx *m, struct mres *r,
     ldapgroup_subs_free(&subs);
     strvec_free(&login_addrs);
     if (rc == LK_FOUND)
-        rc = first_neg ? first_neg : RIGHTS_ALLOW;
+        rc = first_neg ? first_neg : held ? RIGHTS_HOLD : RIGHTS_ALLOW;
     return rc;
 }
 
@@ -305,7 +321,7 @@ void rights_rcpt(struct mctx *m, struct mres *r, const char *addr,
     int rc;
 
     *v = (struct rights_rcpt){0, LK_TEMP, {NULL, STRVEC_INIT}, STR_INIT,
-                              STR_INIT, STR_INIT};
+                              STR_INIT, STR_INIT, 0};
     if (r == NULL) {
         str_append_cstr(&v->err, "no LDAP/database handle");
         return;
@@ -318,10 +334,14 @@ void rights_rcpt(struct mctx *m, struct mres *r, const char *addr,
     v->group = 1;
     {
         struct rights_query q = {addr, v->info.dn, &v->info.values, login,
-                                 sender, &login_addrs};
+                                 sender, &login_addrs, &v->hold_rule};
         rc = rights_check(m, r, &q, &v->text, &v->err);
-        if (rc == RIGHTS_ALLOW) /* every group nested below it too */
-            rc = rights_check_nested(m, r, &q, &v->text, &v->nested, &v->err);
+        if (rc == RIGHTS_ALLOW || rc == RIGHTS_HOLD) { /* nested ones too */
+            int nested = rights_check_nested(m, r, &q, &v->text, &v->nested,
+                                             &v->err);
+            if (nested != RIGHTS_ALLOW) /* refusal, trouble or a hold */
+                rc = nested;
+        }
     }
     v->rc = rc;
     strvec_free(&login_addrs);

@@ -61,6 +61,31 @@ static const struct cfg_def policyd_defs[] = {
      C(greylist_cache_size), NULL},
     {"greylist_cache_ttl", CFG_TIME, "60s", 0, 3600000, C(greylist_cache_ttl),
      NULL},
+    {"greylist_pools", CFG_STR, "", 0, 255, C(greylist_pools), NULL},
+    {"greylist_reply_ttl", CFG_TIME, "60d", 0, 3650LL * 86400000,
+     C(greylist_reply_ttl), NULL},
+    {"greylist_reply_domain", CFG_BOOL, "no", 0, 0, C(greylist_reply_domain),
+     NULL},
+    {"greylist_reply_max", CFG_INT, "1000", 1, 1000000, C(greylist_reply_max),
+     NULL},
+    {"greylist_mode", CFG_ENUM, "all", 0, 0, C(greylist_mode),
+     "all|selective"},
+    {"greylist_dynamic_patterns", CFG_STR, PD_GREY_DYNAMIC_DEFAULT, 0, 1024,
+     C(greylist_dynamic), NULL},
+    {"greylist_dnsbl", CFG_STR, "", 0, 1024, C(greylist_dnsbl), NULL},
+    {"greylist_domain_awl", CFG_INT, "0", 0, 1000000, C(greylist_domain_awl),
+     NULL},
+    {"contain_contact", CFG_STR, "your administrator", 1, PD_TEXT_MAX - 64,
+     C(contain_contact), NULL},
+    {"contain_notify", CFG_STR, "", 0, 320, C(contain_notify), NULL},
+    {"contain_from", CFG_STR, "", 0, 320, C(contain_from), NULL},
+    {"contain_sendmail", CFG_STR, "/usr/sbin/sendmail", 1, 1024,
+     C(contain_sendmail), NULL},
+    {"contain_fail", CFG_ENUM, "defer", 0, 0, C(contain_fail), "defer|pass"},
+    {"contain_postsuper", CFG_STR, "/usr/sbin/postsuper", 1, 1024,
+     C(contain_postsuper), NULL}, /* read by postern contain clear */
+    {"contain_postqueue", CFG_STR, "/usr/sbin/postqueue", 1, 1024,
+     C(contain_postqueue), NULL}, /* read by postern contain clear */
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def policyd_db_defs[] = {
@@ -148,6 +173,33 @@ static int parse_checks(struct policyd_config *c, struct str *err)
     return 0;
 }
 
+/* grey_config_check - the DNSBL zones and the pools file (read here, so
+   that -t and SIGHUP check it like the rest of the file) */
+static int grey_config_check(struct policyd_config *c, struct str *err)
+{
+    const char *cur = c->greylist_dnsbl, *path;
+    struct str why = STR_INIT;
+    char item[256];
+    int rc;
+
+    while ((rc = cfg_list_next(&cur, item, sizeof(item))) > 0)
+        if (strlen(item) > 200 || !strchr(item, '.'))
+            return str_appendf(err, "[policyd] greylist_dnsbl: '%s' is not "
+                               "a DNS zone", item), -1;
+    if (rc < 0)
+        return str_appendf(err, "[policyd] greylist_dnsbl: item too long"),
+               -1;
+    pd_pools_free(c->pools);
+    c->pools = NULL;
+    path = pd_pools_path(c->greylist_pools);
+    if (path && pd_pools_load(path, &c->pools, &why) < 0) {
+        str_appendf(err, "[policyd] greylist_pools: %s", str_cstr(&why));
+        str_free(&why);
+        return -1;
+    }
+    return 0;
+}
+
 int policyd_config_check(void *p, struct str *err)
 {
     struct policyd_config *c = p;
@@ -166,5 +218,5 @@ int policyd_config_check(void *p, struct str *err)
     if (rc < 0)
         return str_appendf(err, "[policyd] spf_skip_networks: item too "
                            "long"), -1;
-    return 0;
+    return grey_config_check(c, err);
 }

@@ -30,6 +30,11 @@
  * address LDAP has for it) replaces <> for every check; a login without
  * any address is refused (550 5.7.1) when sender rules are on.
  *
+ * Before the checks, an authenticated request of a login that a contain
+ * rule made receive-only is refused or held (contain.c; [policyd]
+ * contain_fail when its state cannot be read, default defer); this needs
+ * the ratelimit check on.
+ *
  * The rules themselves are kept in memory: when the database goes
  * away, the last snapshot keeps serving.  Before the first snapshot was
  * ever loaded, every check is in trouble.
@@ -92,6 +97,8 @@ static int defer(struct pd_eval *e, const char *name, const char *why, int v)
     return v;
 }
 
+static int contained_now(struct pd_eval *e);
+
 static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
                const char *name, int fail)
 {
@@ -106,6 +113,7 @@ static int run(struct pd_eval *e, int (*check)(struct pd_eval *),
                    : check == check_sender_rules ? "sender_rules"
                    : check == check_greylist     ? "greylist"
                    : check == check_quota        ? "quota"
+                   : check == contained_now      ? "contain"
                                                  : "ratelimit";
     else
         e->rule = rule0;
@@ -139,6 +147,11 @@ static __thread int tl_stage, tl_main;
 static int ratelimit_now(struct pd_eval *e)
 {
     return check_ratelimit(e, tl_stage, tl_main);
+}
+
+static int contained_now(struct pd_eval *e)
+{
+    return check_contained(e, tl_stage);
 }
 
 /* switch - the stage check runs at: its configuration, overridden per
@@ -224,7 +237,8 @@ void pd_metrics_register(void)
     pd_metrics.greylist = metrics_register(
         METRICS_COUNTER, "postern_greylist_total",
         "Greylisting results: defer, pass (first pass after the delay), "
-        "whitelist, autowhitelist.", "result");
+        "whitelist, autowhitelist, pool, selective, reply, domain_awl.",
+        "result");
     pd_metrics.ratelimit = metrics_register(
         METRICS_COUNTER, "postern_ratelimit_hits_total",
         "Rate-limit rules over their limit, by rule and action (defer, "
@@ -353,6 +367,11 @@ static void decide(struct pd_eval *e)
     qt = c->quota_on; /* not switched per domain */
     tl_stage = stage;
     tl_main = rl;
+    /* a contained login (contain.c) is answered before any other check,
+       at every state, whatever the recipient domain switches */
+    if (e->login[0] && c->ratelimit_on != ST_NONE &&
+        run(e, contained_now, "contain", c->contain_fail) != PV_DUNNO)
+        return;
     if ((spf == stage && run(e, check_spf, "spf", FAIL_DEFER) != PV_DUNNO) ||
         (sr == stage && run(e, check_sender_rules, "sender rules",
                             c->sender_rules_fail) != PV_DUNNO) ||

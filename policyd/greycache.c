@@ -15,7 +15,9 @@
  *           part; a change the server refuses is logged and dropped, the
  *           rest of its batch is written.  "Seen again"
  *           updates of last_seen are written at most every GC_SEEN_GRAIN
- *           seconds per row (expiry is counted in days).
+ *           seconds per row (expiry is counted in days).  The
+ *           sender-domain whitelist (greylist_domain_awl) is written the
+ *           same way (GC_DOMAIN_PASS, GC_DOMAIN_SEEN).
  *
  * What this changes, and why it keeps the semantics: a first sight is in
  * the database within ~100 ms, long before any retry (minutes); a host
@@ -344,6 +346,17 @@ static const char SQL_CLIENT_PASS[] =
 static const char SQL_CLIENT_SEEN[] =
     "UPDATE greylist_clients SET last_seen = GREATEST(last_seen, ?)"
     " WHERE client_net = ?";
+/* the sender-domain whitelist (greylist.c, greylist_domain_awl): a row
+   unused for longer than the expiry counts from 1 again */
+static const char SQL_DOMAIN_PASS[] =
+    "INSERT INTO greylist_domain_awl (sender_domain, client_net, first_seen,"
+    " last_seen, pass_count) VALUES (?, ?, ?, ?, 1) ON DUPLICATE KEY UPDATE"
+    " pass_count = IF(last_seen + ? < VALUES(last_seen), 1, pass_count + 1),"
+    " first_seen = IF(pass_count = 1, VALUES(first_seen), first_seen),"
+    " last_seen = GREATEST(last_seen, VALUES(last_seen))";
+static const char SQL_DOMAIN_SEEN[] =
+    "UPDATE greylist_domain_awl SET last_seen = GREATEST(last_seen, ?)"
+    " WHERE sender_domain = ? AND client_net = ?";
 
 _Static_assert(GC_ROWS * 8 <= DB_PARAMS_MAX, "DB_PARAMS_MAX too small");
 
@@ -396,6 +409,15 @@ static int write_one(struct db *db, struct gc_op *o, struct str *err)
     case GC_CLIENT_SEEN: {
         struct db_param p[] = {DBP_I(o->now), k[0]};
         return db_exec(db, SQL_CLIENT_SEEN, p, 2, NULL, err);
+    }
+    case GC_DOMAIN_PASS: {
+        struct db_param p[] = {k[1], k[0], DBP_I(o->now), DBP_I(o->now),
+                               DBP_I(o->first /* the expiry */)};
+        return db_exec(db, SQL_DOMAIN_PASS, p, 5, NULL, err);
+    }
+    case GC_DOMAIN_SEEN: {
+        struct db_param p[] = {DBP_I(o->now), k[1], k[0]};
+        return db_exec(db, SQL_DOMAIN_SEEN, p, 3, NULL, err);
     }
     }
     return 0;

@@ -12,6 +12,29 @@
  * auto_whitelist_after triplets is no longer greylisted.  Settings come
  * per recipient domain (greylist_settings, NULL columns inherit).
  *
+ * Learning (issue 19, docs/policyd.md "Greylisting that learns"):
+ *   - provider pools (greypool.c): a client in a listed pool (verified
+ *     host name suffix or network) is not greylisted;
+ *   - replies: an authenticated local user's mail to an outside address
+ *     records (user, address) in greylist_reply_awl for
+ *     [policyd] greylist_reply_ttl; mail from that address (with
+ *     greylist_reply_domain = yes: from its domain) to that user is not
+ *     greylisted.  At most greylist_reply_max rows per user (a full user
+ *     only refreshes its rows), at most two statements per recipient and
+ *     none when this host refreshed the row within the last hour;
+ *   - selective mode (greylist_mode = selective): only clients without a
+ *     verified host name (Postfix's client_name "unknown": forward and
+ *     reverse DNS do not match), with a dynamic-looking name
+ *     (greylist_dynamic_patterns) or listed on a greylist_dnsbl zone are
+ *     greylisted; a DNS temporary failure greylists (logged);
+ *   - sender domains (greylist_domain_awl = N): a domain that passed N
+ *     triplets from one client network is not greylisted from it while
+ *     the settings' expiry holds (greylist_domain_awl, sqlgrey's
+ *     domain_awl).
+ * The reply and domain whitelists are read with the triplet in the same
+ * query and cached like it (greylist_cache_ttl: another host's new reply
+ * row is seen within it).
+ *
  * Never greylisted: SASL-authenticated clients, the whitelists
  * (greylist_whitelist: client networks, client host names, sender domains
  * and addresses, recipients and recipient domains; ".name" also matches
@@ -39,18 +62,41 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+#include <ctype.h>
+
 #include "dbtext.h"
+#include "dnstxt.h"
 #include "log.h"
 #include "policyd.h"
 
 #define TRIPLET_HASH PD_TRIPLET_HASH
-/* one round trip for both: the triplet and the client network */
-static const char SQL_READ[] =
-    "SELECT (SELECT CONCAT_WS(' ', first_seen, last_seen,"
-    " IFNULL(passed_at, -1)) FROM greylist_triplets WHERE triplet_hash = "
-    TRIPLET_HASH "), (SELECT CONCAT_WS(' ', pass_count, last_seen)"
-    " FROM greylist_clients WHERE client_net = ?)";
-
+/* one round trip: the triplet and the client network, and the reply and
+   domain whitelists when they are on and not cached (SQL_READS[want]) */
+#define READ_TC                                                               \
+    "SELECT (SELECT CONCAT_WS(' ', first_seen, last_seen,"                    \
+    " IFNULL(passed_at, -1)) FROM greylist_triplets WHERE triplet_hash = "    \
+    TRIPLET_HASH "), (SELECT CONCAT_WS(' ', pass_count, last_seen)"           \
+    " FROM greylist_clients WHERE client_net = ?)"
+#define READ_R                                                                \
+    ", (SELECT MAX(expires_at) FROM greylist_reply_awl WHERE local_user = ?"  \
+    " AND (peer = ? OR (? = 1 AND peer_domain = ?)))"
+#define READ_D                                                                \
+    ", (SELECT CONCAT_WS(' ', pass_count, last_seen) FROM greylist_domain_awl"\
+    " WHERE sender_domain = ? AND client_net = ?)"
+enum { WANT_R = 1, WANT_D = 2 };
+static const char *const SQL_READS[4] = {READ_TC, READ_TC READ_R,
+                                         READ_TC READ_D,
+                                         READ_TC READ_R READ_D};
+static const char SQL_REPLY_REFRESH[] =
+    "UPDATE greylist_reply_awl SET expires_at = ? WHERE local_user = ?"
+    " AND peer = ?";
+/* a new row only while the user has fewer than the cap */
+static const char SQL_REPLY_ADD[] =
+    "INSERT INTO greylist_reply_awl (local_user, peer, peer_domain,"
+    " created_at, expires_at) SELECT ?, ?, ?, ?, ? FROM DUAL WHERE"
+    " (SELECT COUNT(*) FROM greylist_reply_awl WHERE local_user = ?) < ?"
+    " ON DUPLICATE KEY UPDATE expires_at = VALUES(expires_at)";
 /* name_match - host name h against "name" or ".name" (subdomains too) */
 static int name_match(const char *pat, const char *h)
 {
@@ -94,13 +140,28 @@ static int whitelisted(const struct pd_eval *e, const char **why)
 
 struct reads {
     struct gc_state t, c;
+    struct gc_state r, d;      /* reply: passed = expires_at (-1 none);
+                                  domain: pass_count, last */
+    int want;                  /* WANT_R | WANT_D: the columns after t, c */
 };
 
 static int read_row(void *ctx, unsigned n, char **v, const unsigned long *l)
 {
     struct reads *r = ctx;
+    unsigned i = 2;
 
     (void)l;
+    if ((r->want & WANT_R) && n > i) {
+        r->r.absent = v[i] == NULL;
+        if (v[i])
+            r->r.passed = strtoll(v[i], NULL, 10);
+        i++;
+    }
+    if ((r->want & WANT_D) && n > i) {
+        r->d.absent = v[i] == NULL;
+        if (v[i])
+            sscanf(v[i], "%lld %lld", &r->d.pass_count, &r->d.last);
+    }
     if (n >= 2) {
         r->t.absent = v[0] == NULL;
         if (v[0])
@@ -117,36 +178,83 @@ static int read_row(void *ctx, unsigned n, char **v, const unsigned long *l)
 struct grey_vals {
     char net[PD_COL_NET + 1];
     char sender[ADDR_MAX + 1], rcpt[ADDR_MAX + 1];
+    char sdom[PD_COL_NET + 1]; /* the sender's domain */
 };
 
-/* load - the triplet and client states, from the cache or the database */
-static int load(struct pd_eval *e, const char *tkey, const char *ckey,
-                const struct grey_vals *gv, struct gc_state *t,
-                struct gc_state *c)
+/* the cache keys of one request: triplet, client network, reply
+   whitelist (recipient and sender), domain whitelist (domain and net) */
+struct grey_keys {
+    char t[PD_COL_NET + 2 * ADDR_MAX + 8], c[PD_COL_NET + 4];
+    char r[2 * ADDR_MAX + 4], d[2 * PD_COL_NET + 4];
+};
+
+/* the states load() fills */
+struct grey_states {
+    struct gc_state t, c, r, d;
+};
+
+/* load - the triplet, client, reply and domain states, from the cache or
+   (one query) the database */
+static int load(struct pd_eval *e, const struct grey_keys *k,
+                const struct grey_vals *gv, struct grey_states *s)
 {
+    const struct policyd_config *cfg = e->w->cfg;
     const char *net = gv->net;
     struct reads r;
-    int ht = gc_get(e->w->gc, tkey, e->now, t);
-    int hc = gc_get(e->w->gc, ckey, e->now, c);
+    int ht = gc_get(e->w->gc, k->t, e->now, &s->t);
+    int hc = gc_get(e->w->gc, k->c, e->now, &s->c);
+    int hr = 1, hd = 1;
+    long long dom = cfg->greylist_reply_domain ? 1 : 0;
+    struct db_param p[10];
+    unsigned np = 4;
 
-    if (ht && hc)
+    s->r = s->d = (struct gc_state){.passed = -1, .absent = 1};
+    if (cfg->greylist_reply_ttl && gv->sender[0])
+        hr = gc_get(e->w->gc, k->r, e->now, &s->r);
+    if (cfg->greylist_domain_awl && gv->sdom[0])
+        hd = gc_get(e->w->gc, k->d, e->now, &s->d);
+    if (ht && hc && hr && hd)
         return 0;
     memset(&r, 0, sizeof(r));
-    r.t.passed = -1;
-    struct db_param p[] = {DBP_S(net), DBP_S(gv->sender), DBP_S(gv->rcpt),
-                           DBP_S(net)};
-    if (db_query(e->w->db, SQL_READ, p, 4, read_row, &r, &e->err) < 0)
+    r.t.passed = r.r.passed = r.d.passed = -1;
+    r.r.absent = r.d.absent = 1;
+    r.want = (hr ? 0 : WANT_R) | (hd ? 0 : WANT_D);
+    p[0] = DBP_S(net);
+    p[1] = DBP_S(gv->sender);
+    p[2] = DBP_S(gv->rcpt);
+    p[3] = DBP_S(net);
+    if (!hr) {
+        p[np++] = DBP_S(gv->rcpt);
+        p[np++] = DBP_S(gv->sender);
+        p[np++] = DBP_I(dom);
+        p[np++] = DBP_S(gv->sdom);
+    }
+    if (!hd) {
+        p[np++] = DBP_S(gv->sdom);
+        p[np++] = DBP_S(net);
+    }
+    if (db_query(e->w->db, SQL_READS[r.want], p, np, read_row, &r,
+                 &e->err) < 0)
         return -1;
-    r.t.cached_at = r.c.cached_at = e->now;
+    r.t.cached_at = r.c.cached_at = r.r.cached_at = r.d.cached_at = e->now;
     r.t.written = r.t.last;
     r.c.written = r.c.last;
+    r.d.written = r.d.last;
     if (!ht) {
-        *t = r.t;
-        gc_put(e->w->gc, tkey, t);
+        s->t = r.t;
+        gc_put(e->w->gc, k->t, &s->t);
     }
     if (!hc) {
-        *c = r.c;
-        gc_put(e->w->gc, ckey, c);
+        s->c = r.c;
+        gc_put(e->w->gc, k->c, &s->c);
+    }
+    if (!hr) {
+        s->r = r.r;
+        gc_put(e->w->gc, k->r, &s->r);
+    }
+    if (!hd) {
+        s->d = r.d;
+        gc_put(e->w->gc, k->d, &s->d);
     }
     return 0;
 }
@@ -277,6 +385,10 @@ static void grey_bound(struct pd_eval *e, const char *net,
     if (dbtext_bound(gv->rcpt, sizeof(gv->rcpt), e->rcpt.full,
                      strlen(e->rcpt.full), PD_COL_ADDR) > 0)
         what = "recipient";
+    gv->sdom[0] = '\0';
+    if (e->sender.has_domain && e->sender.full[0])
+        dbtext_bound(gv->sdom, sizeof(gv->sdom), e->sender.domain,
+                     strlen(e->sender.domain), PD_COL_NET);
     if (what)
         log_info("%s: greylist: a %s is not UTF-8 or too long for the "
                  "database: triplet stored as client=%s from=<%s> to=<%s>",
@@ -336,34 +448,259 @@ static int grey_answer(struct pd_eval *e, const struct pd_grey_settings *g,
     return PV_DECIDED;
 }
 
+/* --- learning: pools, selective mode, replies, sender domains ---------- */
+
+/* dyn_at - pattern pat (len pl) at h: "#" a run of digits */
+static int dyn_at(const char *pat, size_t pl, const char *h)
+{
+    for (size_t i = 0; i < pl; i++) {
+        if (pat[i] == '#') {
+            if (!isdigit((unsigned char)*h))
+                return 0;
+            while (isdigit((unsigned char)*h))
+                h++;
+        } else if (tolower((unsigned char)pat[i]) !=
+                   tolower((unsigned char)*h++)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int pd_grey_dynamic(const char *pats, const char *h)
+{
+    const char *cur = pats;
+    char item[128];
+
+    while (cfg_list_next(&cur, item, sizeof(item)) > 0) {
+        size_t pl = strlen(item);
+        for (const char *p = h; *p; p++)
+            if (dyn_at(item, pl, p))
+                return 1;
+    }
+    return 0;
+}
+
+/* dnsbl_name - the query name of client address a in zone; -1 when a is
+   not an address */
+static int dnsbl_name(const char *a, const char *zone, char *out, size_t size)
+{
+    unsigned char b[16];
+    struct str q = STR_INIT;
+    int ok = 0;
+
+    if (inet_pton(AF_INET, a, b) == 1) {
+        str_appendf(&q, "%u.%u.%u.%u.%s", b[3], b[2], b[1], b[0], zone);
+        ok = 1;
+    } else if (inet_pton(AF_INET6, a, b) == 1) {
+        for (int i = 15; i >= 0; i--)
+            str_appendf(&q, "%x.%x.", b[i] & 15, b[i] >> 4);
+        str_append_cstr(&q, zone);
+        ok = 1;
+    }
+    if (ok && q.len < size)
+        memcpy(out, str_cstr(&q), q.len + 1);
+    else
+        ok = 0;
+    str_free(&q);
+    return ok ? 0 : -1;
+}
+
+/* selective_skip - selective mode: 1 when the client looks real (verified
+   host name that does not look dynamic, on no blocklist); 0 and *why
+   (a buffer) when it is greylisted */
+static int selective_skip(struct pd_eval *e, char *why, size_t size)
+{
+    const struct policyd_config *cfg = e->w->cfg;
+    const char *client = preq_get(e->req, A_CLIENT_ADDRESS);
+    const char *name = preq_get(e->req, A_CLIENT_NAME);
+    const char *rname = preq_get(e->req, A_REVERSE_CLIENT_NAME);
+    const char *cur = cfg->greylist_dnsbl;
+    char zone[256], q[512];
+
+    if (!name[0] || !strcasecmp(name, "unknown"))
+        return snprintf(why, size, "no matching forward/reverse DNS"), 0;
+    if (pd_grey_dynamic(cfg->greylist_dynamic, name) ||
+        (rname[0] && strcasecmp(rname, "unknown") &&
+         pd_grey_dynamic(cfg->greylist_dynamic, rname)))
+        return snprintf(why, size, "dynamic-looking host name"), 0;
+    while (cfg_list_next(&cur, zone, sizeof(zone)) > 0) {
+        const char *err = NULL;
+        int rc;
+        if (dnsbl_name(client, zone, q, sizeof(q)) < 0)
+            break;
+        rc = dnstxt_a_exists(q, &err);
+        if (rc == LK_FOUND)
+            return snprintf(why, size, "listed on %s", zone), 0;
+        if (rc < 0) {
+            log_warn("%s: greylist: DNS blocklist %s: %s for %s: "
+                     "greylisting", log_safe_cstr(preq_get(e->req,
+                                                           A_QUEUE_ID)),
+                     log_safe_cstr(zone), err ? err : "temporary failure",
+                     log_safe_cstr(q));
+            return snprintf(why, size, "DNS blocklist %s: temporary "
+                            "failure", zone), 0;
+        }
+    }
+    return 1;
+}
+
+/* reply_record - an authenticated local user writes to an outside
+   address: remember it for the replies (bounded per user) */
+static void reply_record(struct pd_eval *e)
+{
+    const struct policyd_config *cfg = e->w->cfg;
+    char user[ADDR_MAX + 1], peer[ADDR_MAX + 1], pdom[PD_COL_NET + 1];
+    char key[2 * ADDR_MAX + 4];
+    long long now = (long long)e->now, exp;
+    unsigned long long n = 0;
+    struct gc_state st;
+
+    if (!cfg->greylist_reply_ttl || e->dry || !e->sender_ok ||
+        !e->rcpt_ok || !e->sender.has_domain || !e->rcpt.has_domain ||
+        !strcasecmp(e->sender.domain, e->rcpt.domain))
+        return;
+    exp = now + cfg->greylist_reply_ttl / 1000;
+    dbtext_bound(user, sizeof(user), e->sender.full, strlen(e->sender.full),
+                 PD_COL_ADDR);
+    dbtext_bound(peer, sizeof(peer), e->rcpt.full, strlen(e->rcpt.full),
+                 PD_COL_ADDR);
+    dbtext_bound(pdom, sizeof(pdom), e->rcpt.domain, strlen(e->rcpt.domain),
+                 PD_COL_NET);
+    snprintf(key, sizeof(key), "r %s %s", user, peer);
+    if (gc_get(e->w->gc, key, e->now, &st) && !st.absent &&
+        st.passed >= exp - GC_SEEN_GRAIN)
+        return; /* refreshed within the hour */
+    struct db_param up[] = {DBP_I(exp), DBP_S(user), DBP_S(peer)};
+    struct db_param add[] = {DBP_S(user), DBP_S(peer), DBP_S(pdom),
+                             DBP_I(now), DBP_I(exp), DBP_S(user),
+                             DBP_I(cfg->greylist_reply_max)};
+    if (db_exec(e->w->db, SQL_REPLY_REFRESH, up, 3, &n, &e->err) < 0 ||
+        (n == 0 && db_exec(e->w->db, SQL_REPLY_ADD, add, 7, &n, &e->err) < 0)) {
+        log_warn("%s: greylist: reply whitelist for %s -> %s not stored: %s",
+                 log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
+                 log_safe_cstr(user), log_safe_cstr(peer), str_cstr(&e->err));
+        str_reset(&e->err);
+        return;
+    }
+    if (n == 0) {
+        log_info("%s: greylist: reply whitelist of %s is full (%lld "
+                 "addresses): %s not added",
+                 log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
+                 log_safe_cstr(user), cfg->greylist_reply_max,
+                 log_safe_cstr(peer));
+        return;
+    }
+    st = (struct gc_state){.passed = exp, .cached_at = e->now};
+    gc_put(e->w->gc, key, &st);
+}
+
+/* domain_pass - a triplet passed: count it for its sender domain and
+   network (greylist_domain_awl) */
+static void domain_pass(struct pd_eval *e, const struct pd_grey_settings *g,
+                        const struct grey_vals *gv, const struct grey_keys *k,
+                        struct gc_state *d)
+{
+    long long now = (long long)e->now;
+
+    if (!e->w->cfg->greylist_domain_awl || !gv->sdom[0])
+        return;
+    /* written in the batches of greycache.c, like the triplet's pass */
+    gc_queue(e->w->gc, GC_DOMAIN_PASS, gv->net, gv->sdom, "", now, g->expiry);
+    if (d->absent || d->last + g->expiry < now)
+        *d = (struct gc_state){.first = now, .passed = -1, .cached_at = e->now};
+    d->pass_count++;
+    d->last = d->written = now;
+    gc_put(e->w->gc, k->d, d);
+}
+
+/* domain_awl - the sender domain is whitelisted from this network;
+   last_seen is refreshed hourly */
+static int domain_awl(struct pd_eval *e, const struct pd_grey_settings *g,
+                      const struct grey_vals *gv, const struct grey_keys *k,
+                      struct gc_state *d)
+{
+    long long now = (long long)e->now, n = e->w->cfg->greylist_domain_awl;
+
+    if (!n || d->absent || d->pass_count < n || d->last + g->expiry < now)
+        return 0;
+    if (!e->dry && now - d->written >= GC_SEEN_GRAIN) {
+        gc_queue(e->w->gc, GC_DOMAIN_SEEN, gv->net, gv->sdom, "", now, 0);
+        d->last = d->written = now;
+        gc_put(e->w->gc, k->d, d);
+    }
+    return 1;
+}
+
+/* skip - not greylisted for a learned reason: count, log and trace it */
+static int skip(struct pd_eval *e, const char *metric, const char *rule,
+                const char *detail)
+{
+    pd_count(e, pd_metrics.greylist, METRICS_L(metric));
+    /* the client, sender and recipient are on the decision line
+       (decide.c, rule=RULE) */
+    log_info("%s: greylist: skipped (%s: %s)",
+             log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), rule,
+             log_safe_cstr(detail));
+    if (e->trace)
+        str_appendf(e->trace, "greylist: skipped: %s (%s)\n", rule, detail);
+    e->rule = rule;
+    return PV_DUNNO;
+}
+
 int check_greylist(struct pd_eval *e)
 {
+    const struct policyd_config *cfg = e->w->cfg;
     const struct pd_grey_settings *g = rules_grey(e->rules, e->rcpt.domain);
-    char net[CIDR_TEXT_MAX + ADDR_DOMAIN_MAX + 8];
+    char net[CIDR_TEXT_MAX + ADDR_DOMAIN_MAX + 8], why[300];
     struct grey_vals gv;
-    char tkey[sizeof(gv.net) + 2 * ADDR_MAX + 8], ckey[sizeof(gv.net) + 4];
-    struct gc_state t, c;
+    struct grey_keys k;
+    struct grey_states s;
     struct grey_outcome o;
-    const char *why;
+    const char *wl;
 
-    if (!g->enabled || e->login[0])
+    if (e->login[0]) {
+        reply_record(e);
         return PV_DUNNO;
-    if (whitelisted(e, &why)) {
+    }
+    if (!g->enabled)
+        return PV_DUNNO;
+    if (whitelisted(e, &wl)) {
         pd_count(e, pd_metrics.greylist, METRICS_L("whitelist"));
         log_debug("%s: greylist: whitelisted (%s)",
                   log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
-                  log_safe_cstr(why));
+                  log_safe_cstr(wl));
         return PV_DUNNO;
     }
+    if ((wl = pd_pools_match(cfg->pools, preq_get(e->req, A_CLIENT_NAME),
+                             preq_get(e->req, A_CLIENT_ADDRESS))) != NULL)
+        return skip(e, "pool", "provider-pool", wl);
     if (grey_key(e, g, net, sizeof(net)) < 0)
         return PV_DUNNO; /* no IP address (a local submission): nothing to key */
+    if (cfg->greylist_mode == GM_SELECTIVE && selective_skip(e, why,
+                                                             sizeof(why)))
+        return skip(e, "selective", "selective", "verified host name, "
+                    "not listed");
     grey_bound(e, net, &gv);
-    snprintf(tkey, sizeof(tkey), "t %s %s %s", gv.net, gv.sender, gv.rcpt);
-    snprintf(ckey, sizeof(ckey), "c %s", gv.net);
-    if (load(e, tkey, ckey, &gv, &t, &c) < 0)
+    snprintf(k.t, sizeof(k.t), "t %s %s %s", gv.net, gv.sender, gv.rcpt);
+    snprintf(k.c, sizeof(k.c), "c %s", gv.net);
+    snprintf(k.r, sizeof(k.r), "r %s %s", gv.rcpt, gv.sender);
+    snprintf(k.d, sizeof(k.d), "d %s %s", gv.sdom, gv.net);
+    if (load(e, &k, &gv, &s) < 0)
         return PV_TEMP;
-    greylist_step(g, (long long)e->now, &t, &c, &o);
-    if (!e->dry)
-        grey_store(e, g, &gv, tkey, ckey, &o);
+    if (!s.r.absent && s.r.passed >= (long long)e->now)
+        return skip(e, "reply", "reply-whitelist", "the recipient wrote to "
+                    "this sender");
+    if (domain_awl(e, g, &gv, &k, &s.d))
+        return skip(e, "domain_awl", "domain-whitelist", gv.sdom);
+    greylist_step(g, (long long)e->now, &s.t, &s.c, &o);
+    if (!e->dry) {
+        grey_store(e, g, &gv, k.t, k.c, &o);
+        if (o.first_pass)
+            domain_pass(e, g, &gv, &k, &s.d);
+    }
+    if (o.verdict == GV_DEFER && cfg->greylist_mode == GM_SELECTIVE)
+        log_info("%s: greylist: selective: %s",
+                 log_safe_cstr(preq_get(e->req, A_QUEUE_ID)), why);
     return grey_answer(e, g, gv.net, &o);
 }

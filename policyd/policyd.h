@@ -22,6 +22,7 @@
 #define POSTERN_POLICYD_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "addr.h"
@@ -85,9 +86,66 @@ struct policyd_config {
     int ldap_on;               /* ldap_group members are looked up */
     long long greylist_cache_size; /* entries */
     long long greylist_cache_ttl;  /* ms */
+    /* containing a hijacked account (contain.c) */
+    char *contain_contact;     /* "contact ..." in the refusal */
+    char *contain_notify;      /* the admin's address, "" = no admin mail */
+    char *contain_from;        /* sender of the notices, "" = <> */
+    char *contain_sendmail;    /* sendmail(1) path for the notices */
+    int contain_fail;          /* enum pd_fail: state cannot be read */
+    char *contain_postsuper;   /* for postern contain clear (admin) */
+    char *contain_postqueue;   /* for postern contain clear (admin) */
     struct db_config db;
     struct ldapc_config ldap;
+    /* greylisting that learns (greylist.c, greypool.c; issue 19) */
+    char *greylist_pools;          /* "" = the installed file, "none", or
+                                      a path */
+    struct pd_pools *pools;        /* loaded by policyd_config_check */
+    long long greylist_reply_ttl;  /* ms; 0 = no reply whitelist */
+    int greylist_reply_domain;     /* replies from the whole domain */
+    long long greylist_reply_max;  /* reply rows per local user */
+    int greylist_mode;             /* enum pd_grey_mode */
+    char *greylist_dynamic;        /* host name patterns (selective) */
+    char *greylist_dnsbl;          /* DNS blocklist zones (selective) */
+    long long greylist_domain_awl; /* passed triplets; 0 = off */
 };
+
+enum pd_grey_mode { GM_ALL, GM_SELECTIVE };
+/* host names that look dynamic: "#" is a run of digits, other characters
+   match themselves (case-insensitive), anywhere in the name */
+#define PD_GREY_DYNAMIC_DEFAULT "dynamic, dyn., dsl, pool, dhcp, dialup, " \
+    "ppp, cable, ip-#-#-#-#, #-#-#-#, #.#.#.#"
+
+/* --- provider pools (greypool.c) ----------------------------------------- */
+
+#define PD_POOLS_ETC "/etc/postern/greylist-pools.conf"
+#define PD_POOLS_SHARE "/usr/share/postern/greylist-pools.conf"
+#define PD_POOLS_LOCAL "/usr/local/share/postern/greylist-pools.conf"
+#define PD_POOL_LINE_MAX 512   /* bytes a line */
+#define PD_POOL_MAX 10000      /* entries */
+#define PD_POOL_FILE_MAX (1024 * 1024)
+struct pd_pools;
+/* pd_pools_path - the file to read for [policyd] greylist_pools: the
+   configured path; for "" the first of PD_POOLS_ETC, PD_POOLS_SHARE,
+   PD_POOLS_LOCAL (make install's PREFIX) that exists, else NULL; NULL for
+   "none" */
+const char *pd_pools_path(const char *configured);
+/* pd_pools_load / pd_pools_parse - 0 and *out, or -1 and "FILE:LINE:
+   reason" in err */
+int pd_pools_load(const char *path, struct pd_pools **out, struct str *err);
+int pd_pools_parse(const char *path, const char *text, size_t len,
+                   struct pd_pools **out, struct str *err);
+void pd_pools_free(struct pd_pools *p);
+size_t pd_pools_count(const struct pd_pools *p);
+/* pd_pools_report - one line per entry on fp ("PROVIDER KIND VALUE
+   CHECKED"), marking entries checked before the date stale (YYYY-MM-DD) */
+void pd_pools_report(const struct pd_pools *p, const char *stale, FILE *fp);
+/* pd_pools_match - the provider whose pool holds the client (verified host
+   name client_name, or address), else NULL; p may be NULL */
+const char *pd_pools_match(const struct pd_pools *p, const char *client_name,
+                           const char *client_addr);
+/* pd_grey_dynamic - 1 when host name h looks dynamic under the pattern
+   list pats (greylist.c; pure) */
+int pd_grey_dynamic(const char *pats, const char *h);
 
 extern const struct daemon_app policyd_app;
 size_t policyd_config_sections(void *cfg, struct cfg_section *secs);
@@ -151,7 +209,8 @@ enum pd_rl_key { RK_LOGIN, RK_SENDER, RK_SENDER_DOMAIN, RK_CLIENT,
                  RK_RECIPIENT, RK_FORWARDER /* not counted by policyd:
                  postern-forward and postern-lda count it; loaded only
                  so that pruning keeps its windows */ };
-enum pd_rl_counts { RC_MESSAGES, RC_RECIPIENTS, RC_BYTES };
+enum pd_rl_counts { RC_MESSAGES, RC_RECIPIENTS, RC_BYTES,
+                    RC_NETWORKS /* distinct client networks (contain.c) */ };
 enum pd_rl_action { RL_DEFER, RL_REJECT, RL_HOLD, RL_WARN };
 
 struct pd_rl_window {
@@ -169,6 +228,8 @@ struct pd_rl_rule {
     int v4prefix, v6prefix;
     struct pd_rl_window win[PD_WINDOWS_MAX];
     int nwin;
+    int contain;               /* over the limit: the login becomes
+                                  receive-only (contain.c) */
 };
 
 /* policy_domain_checks: per recipient domain, -1 = as [policyd] checks */
@@ -268,7 +329,10 @@ struct gc_state {
                                   ratelimit_keys/events.key_value */
 
 enum gc_op_type { GC_FIRST, GC_RESTART, GC_BLOCK, GC_PASS, GC_SEEN,
-                  GC_CLIENT_SEEN };
+                  GC_CLIENT_SEEN,
+                  GC_DOMAIN_PASS,  /* sender = the sender domain, first =
+                                      the expiry (greylist_domain_awl) */
+                  GC_DOMAIN_SEEN };
 
 struct greycache;
 struct greycache *gc_new(const struct policyd_config *cfg, struct str *err);
@@ -414,6 +478,23 @@ int check_greylist(struct pd_eval *e);
    recipients at (bytes are always counted at END-OF-MESSAGE) */
 int check_ratelimit(struct pd_eval *e, int stage, int main);
 int check_spf(struct pd_eval *e);
+/* contain.c: check_contained - an authenticated request of a login that
+   is contained (contained_logins): its reply (550 5.7.1 or HOLD), its
+   recipient, client and queue id kept as evidence; PV_DUNNO for other
+   requests; PV_TEMP when the state cannot be read */
+int check_contained(struct pd_eval *e, int stage);
+/* contain_fire - rule rl (contain) is over its limit for e->login: open an
+   incident (one row; the instance that inserts it sends the notices) and
+   set the reply; evidence says what the rule saw.  PV_DECIDED or PV_TEMP */
+int contain_fire(struct pd_eval *e, const struct pd_rl_rule *rl,
+                 const char *evidence);
+/* contain_networks - rule rl (counts networks): record the request's
+   client network for login key, then 1 when window w holds more distinct
+   networks than max[w] (< 0 unlimited) (*win, *count set), 0 within, -1
+   database trouble (e->err) */
+int contain_networks(struct pd_eval *e, const struct pd_rl_rule *rl,
+                     const char *key, const long long *max, int *win,
+                     long long *count);
 /* check_quota - 552 5.2.2 for a local mailbox whose usage row says it is
    full (quota.c); PV_TEMP only for database trouble, which decide.c
    always passes (never refuse on doubt) */

@@ -268,6 +268,8 @@ static void *policyd_reconfigure(void *app, void *newcfg)
         nanosleep(&pause, NULL);
     st->cfg = newcfg;
     reloader_reconfigure(st->reloader, &st->cfg->db, st->cfg->poll_interval);
+    pd_pools_free(((struct policyd_config *)old)->pools); /* read anew */
+    ((struct policyd_config *)old)->pools = NULL;
     return old;
 }
 
@@ -277,6 +279,8 @@ static void policyd_fini(void *app)
 
     pd_pool_stop(st->pool);
     reloader_stop(st->reloader);
+    pd_pools_free(st->cfg->pools);
+    st->cfg->pools = NULL;
     for (size_t i = 0; i < st->nold; i++)
         rules_free(st->old[i]);
     rules_free(st->rules);

@@ -1,5 +1,7 @@
 /*
- * prune - delete expired greylisting and rate-limit state.
+ * prune - delete expired greylisting and rate-limit state (the learned
+ * whitelists of 0015_greylist_learn.sql too: reply rows past expires_at,
+ * domain rows unused for the longest greylisting expiry).
  *
  * Runs as a job in a worker every [policyd] prune_interval, so requests are
  * never blocked by it (other workers keep answering).  Deletes in batches of
@@ -18,17 +20,22 @@ static const char *const SQL_PRUNE[] = {
     "DELETE FROM greylist_clients WHERE last_seen < ? LIMIT 5000",
     "DELETE FROM ratelimit_events WHERE bucket < ? LIMIT 5000",
     "DELETE FROM ratelimit_keys WHERE last_seen < ? LIMIT 5000",
+    "DELETE FROM greylist_reply_awl WHERE expires_at < ? LIMIT 5000",
+    "DELETE FROM greylist_domain_awl WHERE last_seen < ? LIMIT 5000",
 };
+#define PRUNE_TABLES (sizeof(SQL_PRUNE) / sizeof(SQL_PRUNE[0]))
 
 int prune_state(struct pd_worker *w, const struct pd_rules *r, time_t now)
 {
-    long long cut[4];
+    long long cut[PRUNE_TABLES];
     unsigned long long total = 0;
     struct str err = STR_INIT;
 
     cut[0] = cut[1] = (long long)now - r->max_expiry;
     cut[2] = cut[3] = (long long)now - (r->max_window ? r->max_window : 1);
-    for (int t = 0; t < 4; t++) {
+    cut[4] = (long long)now;
+    cut[5] = (long long)now - r->max_expiry;
+    for (size_t t = 0; t < PRUNE_TABLES; t++) {
         for (int round = 0; round < PRUNE_ROUNDS; round++) {
             unsigned long long n = 0;
             struct db_param p[] = {DBP_I(cut[t])};

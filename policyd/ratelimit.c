@@ -27,6 +27,12 @@
  * or warn.  Of several exceeded rules, the first in priority order decides.
  * Database trouble: PV_TEMP.
  *
+ * counts = networks (SASL login keys only) counts the distinct client
+ * networks of a login instead (contain.c).  A rule with contain = 1 over
+ * its limit for an authenticated request makes the login receive-only
+ * (contain_fire in contain.c), whatever its action (hold holds, anything
+ * else rejects).
+ *
  * Keys are bounded to the key_value column (PD_COL_ADDR characters, UTF-8)
  * before they are used (lib/dbtext.h): a longer or non-UTF-8 login or
  * address is canonicalised (leading part and a hash of the whole), so it
@@ -133,7 +139,7 @@ int check_ratelimit(struct pd_eval *e, int stage, int main)
     for (size_t i = 0; i < r->nrl; i++) {
         const struct pd_rl_rule *rl = &r->rl[i];
         char key[ADDR_MAX + 1];
-        long long amount, retry = 0;
+        long long amount, retry = 0, seen = 0;
         int w = 0, rc;
 
         if (rule_key(e, rl, key, sizeof(key)) < 0)
@@ -144,23 +150,50 @@ int check_ratelimit(struct pd_eval *e, int stage, int main)
             if (rc == 0)
                 continue;
         }
-        if (rl->counts == RC_BYTES)
-            /* counted at END-OF-MESSAGE; earlier, a key already at its
-               limit is refused */
-            amount = stage == ST_EOM ? (size > 0 ? size : 0) : 0;
-        else if (stage != main)
-            continue; /* messages and recipients count at one stage */
-        else if (rl->counts == RC_MESSAGES && counted(e->ms, i, 0))
-            continue; /* this message passed this rule already */
-        else if (rl->counts == RC_MESSAGES)
-            amount = 1;
-        else /* recipients: one per RCPT, or all of them after RCPT */
-            amount = stage == ST_RCPT ? 1 : (nrcpt > 0 ? nrcpt : 1);
-        if (stage == ST_EOM && amount == 0)
-            continue;
-        rc = count_one(e, rl, key, amount, &w, &retry);
+        if (rl->counts == RC_NETWORKS) { /* distinct client networks of
+                                            a login (contain.c) */
+            long long max[PD_WINDOWS_MAX];
+            if (rl->key != RK_LOGIN || stage != main)
+                continue;
+            for (int j = 0; j < rl->nwin; j++)
+                max[j] = limit_for(r, rl, j, key);
+            amount = 0;
+            rc = contain_networks(e, rl, key, max, &w, &seen);
+        } else {
+            if (rl->counts == RC_BYTES)
+                /* counted at END-OF-MESSAGE; earlier, a key already at its
+                   limit is refused */
+                amount = stage == ST_EOM ? (size > 0 ? size : 0) : 0;
+            else if (stage != main)
+                continue; /* messages and recipients count at one stage */
+            else if (rl->counts == RC_MESSAGES && counted(e->ms, i, 0))
+                continue; /* this message passed this rule already */
+            else if (rl->counts == RC_MESSAGES)
+                amount = 1;
+            else /* recipients: one per RCPT, or all of them after RCPT */
+                amount = stage == ST_RCPT ? 1 : (nrcpt > 0 ? nrcpt : 1);
+            if (stage == ST_EOM && amount == 0)
+                continue;
+            rc = count_one(e, rl, key, amount, &w, &retry);
+        }
         if (rc < 0)
             return PV_TEMP;
+        if (rc == 1 && rl->contain && e->login[0]) {
+            char ev[256];
+            static const char *const what[] = {"messages", "recipients",
+                                               "bytes", "client networks"};
+            if (rl->counts == RC_NETWORKS)
+                snprintf(ev, sizeof(ev), "%lld client networks (/%d, /%d) "
+                         "within %lld s, limit %lld", seen, rl->v4prefix,
+                         rl->v6prefix, rl->win[w].seconds,
+                         limit_for(r, rl, w, key));
+            else
+                snprintf(ev, sizeof(ev), "over %lld %s within %lld s",
+                         limit_for(r, rl, w, key), what[rl->counts],
+                         rl->win[w].seconds);
+            pd_count(e, pd_metrics.ratelimit, METRICS_L(rl->name, "contain"));
+            return contain_fire(e, rl, ev);
+        }
         if (rc == 0 || rl->action == RL_WARN) {
             if (rc == 1)
                 pd_count(e, pd_metrics.ratelimit, METRICS_L(rl->name, "warn"));

@@ -41,7 +41,7 @@ static const char SQL_WL[] =
     "SELECT kind, value FROM greylist_whitelist WHERE active = 1";
 static const char SQL_RL[] =
     "SELECT id, name, key_type, match_value, group_id, counts, action, text,"
-    " priority, ipv4_prefix, ipv6_prefix FROM ratelimit_rules"
+    " priority, ipv4_prefix, ipv6_prefix, contain FROM ratelimit_rules"
     " WHERE active = 1 ORDER BY priority, id";
 static const char SQL_RLWIN[] =
     "SELECT rule_id, window_seconds, max_count FROM ratelimit_windows"
@@ -387,7 +387,8 @@ static void build_rl(struct pd_rules *r, struct rowset *rs, struct rowset *win,
     static const char *const keys[] = {"sasl_login", "sender",
                                        "sender_domain", "client_address",
                                        "recipient", "forwarder"};
-    static const char *const counts[] = {"messages", "recipients", "bytes"};
+    static const char *const counts[] = {"messages", "recipients", "bytes",
+                                         "networks"};
     static const char *const acts[] = {"defer", "reject", "hold", "warn"};
     struct str k = STR_INIT;
 
@@ -412,11 +413,12 @@ static void build_rl(struct pd_rules *r, struct rowset *rs, struct rowset *win,
                      rl->name);
             continue;
         }
-        rl->counts = pick(row[5], counts, 3);
+        rl->counts = pick(row[5], counts, 4);
         rl->action = pick(row[6], acts, 4);
         rl->text = row[7] ? arena_strdup(&r->arena, row[7]) : NULL;
         rl->priority = (int)num(row[8], 100);
-        rl->v4prefix = (int)num(row[9], 32);
+        rl->v4prefix = (int)num(row[9], rl->counts == RC_NETWORKS ? 24 : 32);
+        rl->contain = (int)num(row[11], 0) == 1;
         rl->v6prefix = (int)num(row[10], 64);
         for (size_t w = 0; w < win->n; w++) {
             if ((unsigned)num(win->rows[w][0], 0) != rl->id)

@@ -1623,3 +1623,270 @@ CREATE TABLE dmarc_reports_sent (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
   COMMENT='STATE (written by postern dmarc report): aggregate reports sent, so a re-run sends nothing twice';
 INSERT INTO schema_version (version, name) VALUES (11, 'dmarc_reports');
+
+-- ---------------------------------------------------------------------
+-- Migration 0012 (sql/migrations/0012_sieve_settings.sql)
+-- ---------------------------------------------------------------------
+CREATE TABLE mailbox_settings (
+  mailbox_id         INT UNSIGNED NOT NULL PRIMARY KEY COMMENT 'mailboxes.id',
+  vacation_active    TINYINT(1) NOT NULL DEFAULT 0 COMMENT '1 = send the out-of-office reply (within the window below)',
+  vacation_subject   VARCHAR(255) NULL COMMENT 'subject of the reply; NULL = "Auto: " + the original subject',
+  vacation_body      TEXT NULL COMMENT 'the reply text (UTF-8, at most 8000 characters)',
+  vacation_from      DATETIME NULL COMMENT 'UTC: no reply before this time; NULL = at once',
+  vacation_until     DATETIME NULL COMMENT 'UTC: no reply after this time; NULL = until switched off',
+  vacation_days      SMALLINT UNSIGNED NULL COMMENT 'one reply per sender per N days (:days); NULL = [lda] vacation_default_period',
+  vacation_addresses VARCHAR(2000) NULL COMMENT 'further addresses of the user (:addresses), separated by ","',
+  forward_keep       TINYINT(1) NOT NULL DEFAULT 1 COMMENT 'forwards (mailbox_forwards): 1 = keep a copy here, 0 = do not (the user''s own script still runs and may file one)',
+  spam_threshold     DECIMAL(7,2) NULL COMMENT 'spam score (the scanner''s, [lda] sieve_spam_score_header) at or over which mail goes to spam_folder; NULL = off',
+  spam_folder        VARCHAR(255) NOT NULL DEFAULT 'Junk' COMMENT 'folder for spam (UTF-8, "/" or "." as separator)',
+  updated_at         TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  CONSTRAINT fk_mailbox_settings_mailbox FOREIGN KEY (mailbox_id) REFERENCES mailboxes (id) ON DELETE CASCADE,
+  CONSTRAINT mailbox_settings_body_len CHECK (vacation_body IS NULL OR CHAR_LENGTH(vacation_body) <= 8000),
+  CONSTRAINT mailbox_settings_vacation_text CHECK (vacation_active = 0 OR vacation_body IS NOT NULL),
+  CONSTRAINT mailbox_settings_window CHECK (vacation_from IS NULL OR vacation_until IS NULL OR vacation_from <= vacation_until),
+  CONSTRAINT mailbox_settings_days CHECK (vacation_days IS NULL OR vacation_days BETWEEN 1 AND 365),
+  CONSTRAINT mailbox_settings_spam CHECK (spam_threshold IS NULL OR spam_threshold BETWEEN -1000 AND 1000),
+  CONSTRAINT mailbox_settings_folder CHECK (spam_folder <> '' AND spam_folder NOT REGEXP '[[:cntrl:]]')
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='CONFIGURATION: per-mailbox out-of-office reply, forward copy flag and spam threshold (a generated Sieve script)';
+
+CREATE TABLE mailbox_forwards (
+  id         INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY COMMENT 'surrogate key',
+  mailbox_id INT UNSIGNED NOT NULL COMMENT 'mailboxes.id',
+  target     VARCHAR(320) NOT NULL COMMENT 'forward every message to this address (Sieve redirect; at most 10 per mailbox)',
+  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  UNIQUE KEY mailbox_forwards_target (mailbox_id, target),
+  CONSTRAINT fk_mailbox_forwards_mailbox FOREIGN KEY (mailbox_id) REFERENCES mailboxes (id) ON DELETE CASCADE,
+  CONSTRAINT mailbox_forwards_target_syntax CHECK (target REGEXP '^[^@[:space:][:cntrl:]"]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?[.])+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='CONFIGURATION: forward targets of a mailbox (Sieve redirect; mailbox_settings.forward_keep says whether a copy stays)';
+
+DELIMITER //
+
+CREATE TRIGGER mailbox_settings_audit_ai AFTER INSERT ON mailbox_settings FOR EACH ROW BEGIN
+  DECLARE a VARCHAR(320) DEFAULT (SELECT address FROM mailboxes WHERE id = NEW.mailbox_id);
+  INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'mailbox_settings', 'INSERT', LEFT(COALESCE(a, NEW.mailbox_id), 700), LEFT(a, 320), LEFT(SUBSTRING_INDEX(a, '@', -1), 253), NULL, JSON_OBJECT('mailbox_id', NEW.mailbox_id, 'vacation_active', NEW.vacation_active, 'vacation_subject', NEW.vacation_subject, 'vacation_body', NEW.vacation_body, 'vacation_from', NEW.vacation_from, 'vacation_until', NEW.vacation_until, 'vacation_days', NEW.vacation_days, 'vacation_addresses', NEW.vacation_addresses, 'forward_keep', NEW.forward_keep, 'spam_threshold', NEW.spam_threshold, 'spam_folder', NEW.spam_folder));
+END//
+CREATE TRIGGER mailbox_settings_audit_au AFTER UPDATE ON mailbox_settings FOR EACH ROW BEGIN
+  DECLARE o, n LONGTEXT DEFAULT '{}';
+  DECLARE a VARCHAR(320) DEFAULT (SELECT address FROM mailboxes WHERE id = NEW.mailbox_id);
+  IF NOT (BINARY OLD.mailbox_id <=> BINARY NEW.mailbox_id) THEN SET o = JSON_SET(o, '$.mailbox_id', OLD.mailbox_id), n = JSON_SET(n, '$.mailbox_id', NEW.mailbox_id); END IF;
+  IF NOT (BINARY OLD.vacation_active <=> BINARY NEW.vacation_active) THEN SET o = JSON_SET(o, '$.vacation_active', OLD.vacation_active), n = JSON_SET(n, '$.vacation_active', NEW.vacation_active); END IF;
+  IF NOT (BINARY OLD.vacation_subject <=> BINARY NEW.vacation_subject) THEN SET o = JSON_SET(o, '$.vacation_subject', OLD.vacation_subject), n = JSON_SET(n, '$.vacation_subject', NEW.vacation_subject); END IF;
+  IF NOT (BINARY OLD.vacation_body <=> BINARY NEW.vacation_body) THEN SET o = JSON_SET(o, '$.vacation_body', OLD.vacation_body), n = JSON_SET(n, '$.vacation_body', NEW.vacation_body); END IF;
+  IF NOT (BINARY OLD.vacation_from <=> BINARY NEW.vacation_from) THEN SET o = JSON_SET(o, '$.vacation_from', OLD.vacation_from), n = JSON_SET(n, '$.vacation_from', NEW.vacation_from); END IF;
+  IF NOT (BINARY OLD.vacation_until <=> BINARY NEW.vacation_until) THEN SET o = JSON_SET(o, '$.vacation_until', OLD.vacation_until), n = JSON_SET(n, '$.vacation_until', NEW.vacation_until); END IF;
+  IF NOT (BINARY OLD.vacation_days <=> BINARY NEW.vacation_days) THEN SET o = JSON_SET(o, '$.vacation_days', OLD.vacation_days), n = JSON_SET(n, '$.vacation_days', NEW.vacation_days); END IF;
+  IF NOT (BINARY OLD.vacation_addresses <=> BINARY NEW.vacation_addresses) THEN SET o = JSON_SET(o, '$.vacation_addresses', OLD.vacation_addresses), n = JSON_SET(n, '$.vacation_addresses', NEW.vacation_addresses); END IF;
+  IF NOT (BINARY OLD.forward_keep <=> BINARY NEW.forward_keep) THEN SET o = JSON_SET(o, '$.forward_keep', OLD.forward_keep), n = JSON_SET(n, '$.forward_keep', NEW.forward_keep); END IF;
+  IF NOT (BINARY OLD.spam_threshold <=> BINARY NEW.spam_threshold) THEN SET o = JSON_SET(o, '$.spam_threshold', OLD.spam_threshold), n = JSON_SET(n, '$.spam_threshold', NEW.spam_threshold); END IF;
+  IF NOT (BINARY OLD.spam_folder <=> BINARY NEW.spam_folder) THEN SET o = JSON_SET(o, '$.spam_folder', OLD.spam_folder), n = JSON_SET(n, '$.spam_folder', NEW.spam_folder); END IF;
+  IF o <> '{}' THEN
+    INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'mailbox_settings', 'UPDATE', LEFT(COALESCE(a, NEW.mailbox_id), 700), LEFT(a, 320), LEFT(SUBSTRING_INDEX(a, '@', -1), 253), o, n);
+  END IF;
+END//
+CREATE TRIGGER mailbox_settings_audit_ad AFTER DELETE ON mailbox_settings FOR EACH ROW BEGIN
+  DECLARE a VARCHAR(320) DEFAULT (SELECT address FROM mailboxes WHERE id = OLD.mailbox_id);
+  INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'mailbox_settings', 'DELETE', LEFT(COALESCE(a, OLD.mailbox_id), 700), LEFT(a, 320), LEFT(SUBSTRING_INDEX(a, '@', -1), 253), JSON_OBJECT('mailbox_id', OLD.mailbox_id, 'vacation_active', OLD.vacation_active, 'vacation_subject', OLD.vacation_subject, 'vacation_body', OLD.vacation_body, 'vacation_from', OLD.vacation_from, 'vacation_until', OLD.vacation_until, 'vacation_days', OLD.vacation_days, 'vacation_addresses', OLD.vacation_addresses, 'forward_keep', OLD.forward_keep, 'spam_threshold', OLD.spam_threshold, 'spam_folder', OLD.spam_folder), NULL);
+END//
+
+CREATE TRIGGER mailbox_forwards_audit_ai AFTER INSERT ON mailbox_forwards FOR EACH ROW BEGIN
+  DECLARE a VARCHAR(320) DEFAULT (SELECT address FROM mailboxes WHERE id = NEW.mailbox_id);
+  INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'mailbox_forwards', 'INSERT', LEFT(CONCAT(COALESCE(a, NEW.mailbox_id), ' -> ', NEW.target), 700), LEFT(a, 320), LEFT(SUBSTRING_INDEX(a, '@', -1), 253), NULL, JSON_OBJECT('id', NEW.id, 'mailbox_id', NEW.mailbox_id, 'target', NEW.target));
+END//
+CREATE TRIGGER mailbox_forwards_audit_au AFTER UPDATE ON mailbox_forwards FOR EACH ROW BEGIN
+  DECLARE o, n LONGTEXT DEFAULT '{}';
+  DECLARE a VARCHAR(320) DEFAULT (SELECT address FROM mailboxes WHERE id = NEW.mailbox_id);
+  IF NOT (BINARY OLD.id <=> BINARY NEW.id) THEN SET o = JSON_SET(o, '$.id', OLD.id), n = JSON_SET(n, '$.id', NEW.id); END IF;
+  IF NOT (BINARY OLD.mailbox_id <=> BINARY NEW.mailbox_id) THEN SET o = JSON_SET(o, '$.mailbox_id', OLD.mailbox_id), n = JSON_SET(n, '$.mailbox_id', NEW.mailbox_id); END IF;
+  IF NOT (BINARY OLD.target <=> BINARY NEW.target) THEN SET o = JSON_SET(o, '$.target', OLD.target), n = JSON_SET(n, '$.target', NEW.target); END IF;
+  IF o <> '{}' THEN
+    INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'mailbox_forwards', 'UPDATE', LEFT(CONCAT(COALESCE(a, NEW.mailbox_id), ' -> ', NEW.target), 700), LEFT(a, 320), LEFT(SUBSTRING_INDEX(a, '@', -1), 253), o, n);
+  END IF;
+END//
+CREATE TRIGGER mailbox_forwards_audit_ad AFTER DELETE ON mailbox_forwards FOR EACH ROW BEGIN
+  DECLARE a VARCHAR(320) DEFAULT (SELECT address FROM mailboxes WHERE id = OLD.mailbox_id);
+  INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'mailbox_forwards', 'DELETE', LEFT(CONCAT(COALESCE(a, OLD.mailbox_id), ' -> ', OLD.target), 700), LEFT(a, 320), LEFT(SUBSTRING_INDEX(a, '@', -1), 253), JSON_OBJECT('id', OLD.id, 'mailbox_id', OLD.mailbox_id, 'target', OLD.target), NULL);
+END//
+
+DELIMITER ;
+INSERT INTO schema_version (version, name) VALUES (12, 'sieve_settings');
+
+-- ---------------------------------------------------------------------
+-- Migration 0013 (sql/migrations/0013_contain.sql)
+-- ---------------------------------------------------------------------
+ALTER TABLE ratelimit_rules
+  MODIFY counts ENUM('messages','recipients','bytes','networks') NOT NULL DEFAULT 'messages'
+    COMMENT 'what is counted (bytes at END-OF-MESSAGE; networks: distinct client networks of a SASL login)',
+  ADD COLUMN contain TINYINT(1) NOT NULL DEFAULT 0
+    COMMENT '1 = over the limit, an authenticated login becomes receive-only (contained_logins) until an admin clears it',
+  DROP CONSTRAINT ratelimit_rules_prefix,
+  ADD CONSTRAINT ratelimit_rules_prefix CHECK ((ipv4_prefix IS NULL AND ipv6_prefix IS NULL) OR ((key_type = 'client_address' OR counts = 'networks')
+      AND (ipv4_prefix IS NULL OR ipv4_prefix BETWEEN 8 AND 32) AND (ipv6_prefix IS NULL OR ipv6_prefix BETWEEN 16 AND 128))),
+  ADD CONSTRAINT ratelimit_rules_networks CHECK (counts <> 'networks' OR key_type = 'sasl_login'),
+  ADD CONSTRAINT ratelimit_rules_contain_flag CHECK (contain IN (0, 1)),
+  ADD CONSTRAINT ratelimit_rules_contain_keys CHECK (contain = 0 OR key_type <> 'forwarder');
+
+CREATE TABLE contained_logins (
+  id          INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY COMMENT 'surrogate key: one row per incident',
+  login       VARCHAR(320) NOT NULL COMMENT 'the SASL login (canonical, lower-case) that may not send',
+  since       TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP COMMENT 'when the rule fired',
+  rule_name   VARCHAR(64) NOT NULL COMMENT 'the ratelimit_rules.name that fired',
+  action      ENUM('reject','hold') NOT NULL DEFAULT 'reject' COMMENT 'what happens to its submissions: 550 5.7.1, or HOLD in the Postfix queue (the rule''s action hold)',
+  evidence    VARCHAR(1000) NOT NULL COMMENT 'what the rule saw: the window and its limit, the count',
+  clients     VARCHAR(2000) NULL COMMENT 'client addresses seen in the incident, comma-separated (bounded)',
+  recipients  VARCHAR(2000) NULL COMMENT 'a sample of the recipients of its refused or held mail, comma-separated (bounded)',
+  queue_ids   VARCHAR(2000) NULL COMMENT 'Postfix queue ids of its held messages, comma-separated (contain_action = hold)',
+  attempts    INT UNSIGNED NOT NULL DEFAULT 0 COMMENT 'refused or held requests since',
+  notified_at TIMESTAMP NULL COMMENT 'when the admin and the user were told (once per incident)',
+  cleared_at  TIMESTAMP NULL COMMENT 'NULL = the login is contained now',
+  cleared_by  VARCHAR(80) NULL COMMENT 'the admin who cleared it (postern contain clear)',
+  cleared_how ENUM('keep','release','discard') NULL COMMENT 'what was done with the held messages',
+  open_login  VARCHAR(320) AS (IF(cleared_at IS NULL, login, NULL)) PERSISTENT COMMENT 'login while contained: at most one open incident per login',
+  UNIQUE KEY contained_logins_open (open_login),
+  KEY contained_logins_login (login, since),
+  CONSTRAINT contained_logins_login_lower CHECK (login <> '' AND login = LOWER(login) COLLATE utf8mb4_bin)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='STATE (written by postern-policyd, cleared by postern contain clear): logins made receive-only by a contain rule';
+
+CREATE TABLE contain_networks (
+  rule_id   INT UNSIGNED NOT NULL COMMENT 'the ratelimit_rules row (counts = networks)',
+  login     VARCHAR(320) NOT NULL COMMENT 'the SASL login',
+  net       VARCHAR(64) NOT NULL COMMENT 'the client network (address masked to the rule prefix)',
+  client    VARCHAR(64) NOT NULL COMMENT 'the last client address seen in that network',
+  last_seen BIGINT UNSIGNED NOT NULL COMMENT 'Unix time the login last submitted from it',
+  PRIMARY KEY (rule_id, login, net),
+  KEY contain_networks_seen (last_seen),
+  CONSTRAINT fk_contain_networks_rule FOREIGN KEY (rule_id) REFERENCES ratelimit_rules (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='STATE (written by postern-policyd): the client networks each login submitted from, for counts = networks rules';
+
+-- the audit triggers of ratelimit_rules (0007) again, with the new column
+DROP TRIGGER ratelimit_rules_audit_ai;
+DROP TRIGGER ratelimit_rules_audit_au;
+DROP TRIGGER ratelimit_rules_audit_ad;
+
+DELIMITER //
+
+CREATE TRIGGER ratelimit_rules_audit_ai AFTER INSERT ON ratelimit_rules FOR EACH ROW FOLLOWS ratelimit_rules_ai
+  INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'ratelimit_rules', 'INSERT', LEFT(NEW.name, 700), LEFT(IF(NEW.match_value LIKE '%@%', NEW.match_value, NULL), 320), LEFT(IF(NEW.match_value LIKE '%@%', SUBSTRING_INDEX(NEW.match_value, '@', -1), NULL), 253), NULL, JSON_OBJECT('id', NEW.id, 'name', NEW.name, 'key_type', NEW.key_type, 'match_value', NEW.match_value, 'group_id', NEW.group_id, 'counts', NEW.counts, 'action', NEW.action, 'text', NEW.text, 'priority', NEW.priority, 'ipv4_prefix', NEW.ipv4_prefix, 'ipv6_prefix', NEW.ipv6_prefix, 'comment', NEW.comment, 'active', NEW.active, 'contain', NEW.contain))//
+CREATE TRIGGER ratelimit_rules_audit_au AFTER UPDATE ON ratelimit_rules FOR EACH ROW FOLLOWS ratelimit_rules_au BEGIN
+  DECLARE o, n LONGTEXT DEFAULT '{}';
+  IF NOT (BINARY OLD.id <=> BINARY NEW.id) THEN SET o = JSON_SET(o, '$.id', OLD.id), n = JSON_SET(n, '$.id', NEW.id); END IF;
+  IF NOT (BINARY OLD.name <=> BINARY NEW.name) THEN SET o = JSON_SET(o, '$.name', OLD.name), n = JSON_SET(n, '$.name', NEW.name); END IF;
+  IF NOT (BINARY OLD.key_type <=> BINARY NEW.key_type) THEN SET o = JSON_SET(o, '$.key_type', OLD.key_type), n = JSON_SET(n, '$.key_type', NEW.key_type); END IF;
+  IF NOT (BINARY OLD.match_value <=> BINARY NEW.match_value) THEN SET o = JSON_SET(o, '$.match_value', OLD.match_value), n = JSON_SET(n, '$.match_value', NEW.match_value); END IF;
+  IF NOT (BINARY OLD.group_id <=> BINARY NEW.group_id) THEN SET o = JSON_SET(o, '$.group_id', OLD.group_id), n = JSON_SET(n, '$.group_id', NEW.group_id); END IF;
+  IF NOT (BINARY OLD.counts <=> BINARY NEW.counts) THEN SET o = JSON_SET(o, '$.counts', OLD.counts), n = JSON_SET(n, '$.counts', NEW.counts); END IF;
+  IF NOT (BINARY OLD.action <=> BINARY NEW.action) THEN SET o = JSON_SET(o, '$.action', OLD.action), n = JSON_SET(n, '$.action', NEW.action); END IF;
+  IF NOT (BINARY OLD.text <=> BINARY NEW.text) THEN SET o = JSON_SET(o, '$.text', OLD.text), n = JSON_SET(n, '$.text', NEW.text); END IF;
+  IF NOT (BINARY OLD.priority <=> BINARY NEW.priority) THEN SET o = JSON_SET(o, '$.priority', OLD.priority), n = JSON_SET(n, '$.priority', NEW.priority); END IF;
+  IF NOT (BINARY OLD.ipv4_prefix <=> BINARY NEW.ipv4_prefix) THEN SET o = JSON_SET(o, '$.ipv4_prefix', OLD.ipv4_prefix), n = JSON_SET(n, '$.ipv4_prefix', NEW.ipv4_prefix); END IF;
+  IF NOT (BINARY OLD.ipv6_prefix <=> BINARY NEW.ipv6_prefix) THEN SET o = JSON_SET(o, '$.ipv6_prefix', OLD.ipv6_prefix), n = JSON_SET(n, '$.ipv6_prefix', NEW.ipv6_prefix); END IF;
+  IF NOT (BINARY OLD.comment <=> BINARY NEW.comment) THEN SET o = JSON_SET(o, '$.comment', OLD.comment), n = JSON_SET(n, '$.comment', NEW.comment); END IF;
+  IF NOT (BINARY OLD.active <=> BINARY NEW.active) THEN SET o = JSON_SET(o, '$.active', OLD.active), n = JSON_SET(n, '$.active', NEW.active); END IF;
+  IF NOT (BINARY OLD.contain <=> BINARY NEW.contain) THEN SET o = JSON_SET(o, '$.contain', OLD.contain), n = JSON_SET(n, '$.contain', NEW.contain); END IF;
+  IF o <> '{}' THEN
+    INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'ratelimit_rules', 'UPDATE', LEFT(NEW.name, 700), LEFT(IF(NEW.match_value LIKE '%@%', NEW.match_value, NULL), 320), LEFT(IF(NEW.match_value LIKE '%@%', SUBSTRING_INDEX(NEW.match_value, '@', -1), NULL), 253), o, n);
+  END IF;
+END//
+CREATE TRIGGER ratelimit_rules_audit_ad AFTER DELETE ON ratelimit_rules FOR EACH ROW FOLLOWS ratelimit_rules_ad
+  INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'ratelimit_rules', 'DELETE', LEFT(OLD.name, 700), LEFT(IF(OLD.match_value LIKE '%@%', OLD.match_value, NULL), 320), LEFT(IF(OLD.match_value LIKE '%@%', SUBSTRING_INDEX(OLD.match_value, '@', -1), NULL), 253), JSON_OBJECT('id', OLD.id, 'name', OLD.name, 'key_type', OLD.key_type, 'match_value', OLD.match_value, 'group_id', OLD.group_id, 'counts', OLD.counts, 'action', OLD.action, 'text', OLD.text, 'priority', OLD.priority, 'ipv4_prefix', OLD.ipv4_prefix, 'ipv6_prefix', OLD.ipv6_prefix, 'comment', OLD.comment, 'active', OLD.active, 'contain', OLD.contain), NULL)//
+
+DELIMITER ;
+INSERT INTO schema_version (version, name) VALUES (13, 'contain');
+
+-- ---------------------------------------------------------------------
+-- Migration 0014 (sql/migrations/0014_moderation.sql)
+-- ---------------------------------------------------------------------
+CREATE TABLE group_moderators (
+  rule_id     INT UNSIGNED NOT NULL COMMENT 'the group_send_rules row this moderator decides for',
+  moderator   VARCHAR(320) NOT NULL COMMENT 'an address (a person), the address of an LDAP group whose members moderate (e.g. the class teachers), or the name of a policy group (its address and LDAP-group members moderate)',
+  created_at  TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (rule_id, moderator),
+  CONSTRAINT fk_group_moderators_rule FOREIGN KEY (rule_id) REFERENCES group_send_rules (id) ON DELETE CASCADE,
+  CONSTRAINT group_moderators_syntax CHECK (moderator = LOWER(moderator) COLLATE utf8mb4_bin AND (moderator REGEXP '^[^@[:space:][:cntrl:]]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?[.])+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' OR moderator REGEXP '^[a-z0-9][a-z0-9._-]*$'))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='CONFIGURATION: moderators of a group_send_rules row; a rule with moderators holds refused mail for them instead of refusing it';
+
+CREATE TABLE moderation_queue (
+  id            BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY COMMENT 'the ID of postern moderate approve|reject ID',
+  host          VARCHAR(255) NOT NULL COMMENT 'the MX host whose Postfix hold queue has the message (gethostname)',
+  queue_id      VARCHAR(32) NOT NULL COMMENT 'Postfix queue ID of the held message',
+  rule_id       INT UNSIGNED NULL COMMENT 'the group_send_rules row that held it (NULL once the rule is gone)',
+  group_address VARCHAR(320) NOT NULL COMMENT 'the group written to',
+  sender        VARCHAR(320) NOT NULL COMMENT 'envelope sender ("" for <>)',
+  login         VARCHAR(320) NULL COMMENT 'SASL login of the sender, NULL unauthenticated',
+  subject       VARCHAR(255) NULL COMMENT 'Subject, sanitized and cut',
+  excerpt       VARCHAR(2000) NULL COMMENT 'the first lines of the body, sanitized and cut',
+  token_hash    CHAR(64) NULL COMMENT 'SHA-256 (hex) of the one-time reply token; NULL until the moderators are mailed, and again once used',
+  created_at    TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP COMMENT 'when the message was held',
+  notified_at   TIMESTAMP NULL COMMENT 'when the moderators were mailed',
+  decision      ENUM('approve','reject','expire') NULL COMMENT 'NULL = waiting',
+  decided_by    VARCHAR(320) NULL COMMENT 'the moderator (address or admin user), or "timeout"',
+  decided_at    TIMESTAMP NULL,
+  reason        VARCHAR(255) NULL COMMENT 'reject reason told to the sender',
+  applied_at    TIMESTAMP NULL COMMENT 'when the decision was carried out on the hold queue (released or deleted)',
+  UNIQUE KEY moderation_queue_msg (host, queue_id),
+  UNIQUE KEY moderation_queue_token (token_hash),
+  KEY moderation_queue_todo (host, applied_at),
+  CONSTRAINT fk_moderation_queue_rule FOREIGN KEY (rule_id) REFERENCES group_send_rules (id) ON DELETE SET NULL,
+  CONSTRAINT moderation_queue_decided CHECK (decision IS NULL OR (decided_by IS NOT NULL AND decided_at IS NOT NULL)),
+  CONSTRAINT moderation_queue_applied CHECK (applied_at IS NULL OR decision IS NOT NULL)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='STATE: messages held for moderation (postern-milter) and their decisions (postern moderate)';
+
+DELIMITER //
+CREATE TRIGGER group_moderators_audit_ai AFTER INSERT ON group_moderators FOR EACH ROW
+  INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'group_moderators', 'INSERT', LEFT(CONCAT('rule#', NEW.rule_id, ' ', NEW.moderator), 700), LEFT(NEW.moderator, 320), LEFT(SUBSTRING_INDEX(NEW.moderator, '@', -1), 253), NULL, JSON_OBJECT('rule_id', NEW.rule_id, 'moderator', NEW.moderator))//
+CREATE TRIGGER group_moderators_audit_au AFTER UPDATE ON group_moderators FOR EACH ROW BEGIN
+  DECLARE o, n LONGTEXT DEFAULT '{}';
+  IF NOT (BINARY OLD.rule_id <=> BINARY NEW.rule_id) THEN SET o = JSON_SET(o, '$.rule_id', OLD.rule_id), n = JSON_SET(n, '$.rule_id', NEW.rule_id); END IF;
+  IF NOT (BINARY OLD.moderator <=> BINARY NEW.moderator) THEN SET o = JSON_SET(o, '$.moderator', OLD.moderator), n = JSON_SET(n, '$.moderator', NEW.moderator); END IF;
+  IF o <> '{}' THEN
+    INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'group_moderators', 'UPDATE', LEFT(CONCAT('rule#', NEW.rule_id, ' ', NEW.moderator), 700), LEFT(NEW.moderator, 320), LEFT(SUBSTRING_INDEX(NEW.moderator, '@', -1), 253), o, n);
+  END IF;
+END//
+CREATE TRIGGER group_moderators_audit_ad AFTER DELETE ON group_moderators FOR EACH ROW
+  INSERT INTO audit_log (db_user, admin_user, table_name, op, row_key, address, domain, old_values, new_values)
+    VALUES (LEFT(USER(), 384), LEFT(@postern_user, 80), 'group_moderators', 'DELETE', LEFT(CONCAT('rule#', OLD.rule_id, ' ', OLD.moderator), 700), LEFT(OLD.moderator, 320), LEFT(SUBSTRING_INDEX(OLD.moderator, '@', -1), 253), JSON_OBJECT('rule_id', OLD.rule_id, 'moderator', OLD.moderator), NULL)//
+DELIMITER ;
+INSERT INTO schema_version (version, name) VALUES (14, 'moderation');
+
+-- ---------------------------------------------------------------------
+-- Migration 0015 (sql/migrations/0015_greylist_learn.sql)
+-- ---------------------------------------------------------------------
+CREATE TABLE greylist_reply_awl (
+  local_user  VARCHAR(320) NOT NULL COMMENT 'the local sender, canonical (lib/addr addr_canonical)',
+  peer        VARCHAR(320) NOT NULL COMMENT 'the outside recipient it wrote to, canonical',
+  peer_domain VARCHAR(255) NOT NULL COMMENT 'the domain of peer (greylist_reply_domain = yes)',
+  created_at  BIGINT UNSIGNED NOT NULL COMMENT 'Unix time of the first such mail',
+  expires_at  BIGINT UNSIGNED NOT NULL COMMENT 'Unix time: replies skip greylisting until then',
+  PRIMARY KEY (local_user, peer),
+  KEY greylist_reply_awl_domain (local_user, peer_domain),
+  KEY greylist_reply_awl_expires (expires_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='STATE (written by postern-policyd): replies to addresses local users wrote to skip greylisting';
+
+CREATE TABLE greylist_domain_awl (
+  sender_domain VARCHAR(255) NOT NULL COMMENT 'the sender domain, canonical',
+  client_net    VARCHAR(255) NOT NULL COMMENT 'client network in CIDR form or spf:DOMAIN, as in greylist_triplets',
+  first_seen    BIGINT UNSIGNED NOT NULL COMMENT 'Unix time of the first passed triplet',
+  last_seen     BIGINT UNSIGNED NOT NULL COMMENT 'Unix time of the latest passed triplet',
+  pass_count    INT UNSIGNED NOT NULL DEFAULT 0 COMMENT 'triplets of this domain that passed from this network; >= greylist_domain_awl means whitelisted',
+  PRIMARY KEY (sender_domain, client_net),
+  KEY greylist_domain_awl_last_seen (last_seen)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='STATE (written by postern-policyd): sender domains auto-whitelisted per client network';
+INSERT INTO schema_version (version, name) VALUES (15, 'greylist_learn');

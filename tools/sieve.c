@@ -20,6 +20,8 @@
  *   -I DIR        include :personal directory (default: the script's)
  *   -G DIR        include :global directory
  *   -r FILE       write the vacation reply (if one is due) to FILE
+ *   -u ADDRESS    the user's own address: a redirect to it (or to -a) is
+ *                 not done, the message is kept ("note: ..." on stderr)
  *
  * vacation: the RFC 3834 rules are applied with the -a recipient as the
  * user's address and the default periods of postern-lda (1 day minimum,
@@ -31,6 +33,14 @@
  *
  * Exit: 0 done, 1 compile error, 2 run-time error (the error on stderr,
  * the fallback "keep" on stdout), 64 usage, 66 unreadable message.
+ *
+ * The migration modes, when the first argument names them:
+ *
+ *   postern-sieve --check [--json] [-v] [-G DIR] DIR   (sieve-check.c)
+ *   postern-sieve convert [--dry-run] [--from-cyrus]
+ *                 [--separator .|/] FILE...|DIR...      (sieve-convert.c)
+ *
+ * (a script really named "convert" is given as ./convert).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +54,7 @@
 #include "file.h"
 #include "mem.h"
 #include "sieve.h"
+#include "sieve-tools.h"
 #include "version.h"
 
 #define TOOL_MESSAGE_MAX (64ULL * 1024 * 1024)
@@ -52,8 +63,11 @@ static void usage(void)
 {
     fprintf(stderr, "usage: postern-sieve [-f SENDER] [-a RECIPIENT] "
                     "[-m FOLDER] [-d DELIMITERS] [-I DIR] [-G DIR] "
-                    "[-r FILE] SCRIPT "
-                    "[MESSAGE]\n       postern-sieve -V\n");
+                    "[-r FILE] [-u USER_EMAIL] SCRIPT "
+                    "[MESSAGE]\n       postern-sieve --check [--json] [-v] "
+                    "[-G DIR] DIR\n       postern-sieve convert [--dry-run] "
+                    "[--from-cyrus] [--separator .|/] FILE...|DIR...\n"
+                    "       postern-sieve -V\n");
 }
 
 /* read_message - the message as postern-lda spools it: LF line ends, NUL
@@ -117,7 +131,8 @@ static void vacations(const struct sieve_message *sm,
 int main(int argc, char **argv)
 {
     const char *sender = NULL, *rcpt = NULL, *folder = NULL, *delims = "+",
-               *personal = NULL, *global = NULL, *reply = NULL;
+               *personal = NULL, *global = NULL, *reply = NULL,
+               *user_email = NULL; /* -u (sverr) */
     struct str errors = STR_INIT, out = STR_INIT;
     struct sieve_script *s;
     struct sieve_message sm;
@@ -127,7 +142,11 @@ int main(int argc, char **argv)
     char *dircopy;
     int opt, rc;
 
-    while ((opt = getopt(argc, argv, "f:a:m:d:I:G:r:hV")) != -1) {
+    if (argc > 1 && strcmp(argv[1], "--check") == 0)
+        return sieve_check_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "convert") == 0)
+        return sieve_convert_main(argc - 1, argv + 1);
+    while ((opt = getopt(argc, argv, "f:a:m:d:I:G:r:u:hV")) != -1) {
         switch (opt) {
         case 'V': printf("postern-sieve %s\n", POSTERN_VERSION); return 0;
         case 'f': sender = optarg; break;
@@ -137,6 +156,7 @@ int main(int argc, char **argv)
         case 'I': personal = optarg; break;
         case 'G': global = optarg; break;
         case 'r': reply = optarg; break;
+        case 'u': user_email = optarg; break;
         case 'h': usage(); return 0;
         default: usage(); return EX_USAGE;
         }
@@ -152,6 +172,7 @@ int main(int argc, char **argv)
     host.delimiters = delims;
     host.default_folder = folder ? folder : "INBOX";
     host.hostname = "localhost";
+    host.user_email = user_email;
     /* spamtest/virustest: postern-lda's default fields */
     host.spam_score_header = "X-Spam-Score";
     host.spam_score_max = 10;
@@ -164,6 +185,7 @@ int main(int argc, char **argv)
         free(dircopy);
         return 1;
     }
+    fputs(sieve_script_warnings(s), stderr); /* e.g. "Subject:" never matches */
     if (read_message(argc - optind == 2 ? argv[optind + 1] : NULL,
                      &text) < 0) {
         sieve_script_free(s);
@@ -182,6 +204,9 @@ int main(int argc, char **argv)
     if (rc < 0)
         fprintf(stderr, "%s\n", str_cstr(&res.error));
     sieve_result_finish(&res);
+    for (size_t i = 0; i < res.n; i++)  /* e.g. a redirect to oneself */
+        if (res.acts[i].note)
+            fprintf(stderr, "note: %s\n", res.acts[i].note);
     vacations(&sm, &res, reply);
     sieve_result_print_to(&res, sender, &out);
     fputs(str_cstr(&out), stdout);

@@ -66,6 +66,9 @@ listen = unix:$H_DIR/lda.sock
 sendmail_path = $H_DIR/sendmail
 sieve_send_max_per_period = 15
 sieve_send_timeout = 3s
+# the user is told of run-time errors elsewhere (sieve-migrate.sh);
+# here INBOX holds only the kept messages
+sieve_report_errors = no
 $(cat)
 [database]
 hosts = 127.0.0.1:$H_DB_PORT
@@ -209,7 +212,7 @@ t_eq "period: the message is in INBOX" 2 "$(inbox "$md_notif")"
 rm -f "$SENT"/*
 deliver "$H_DIR/small.eml" many
 t_eq "1,024 notify actions: delivered" 0 "$RC"
-t_match "1,024 notify actions: the error is logged" 'total number of actions exceeds policy limit.*keeping the message' "$LOG"
+t_match "1,024 notify actions: the error is logged" 'too many actions \(limit 64\).*keeping the message' "$LOG"
 t_eq "1,024 notify actions: nothing sent" 0 "$(ls "$SENT" | wc -l)"
 t_eq "1,024 notify actions: the message is in INBOX" 1 "$(inbox "$md_many")"
 # a sendmail that hangs: killed at sieve_send_timeout (3 s), message kept

@@ -113,13 +113,13 @@ t_match "reply: To the envelope sender" $'(^|\n)To: <ann@ext.example>\n' "$R"
 t_match "reply: From the recipient" $'(^|\n)From: <me@example.com>\n' "$R"
 t_match "reply: In-Reply-To the Message-ID" $'In-Reply-To:\n <m2@ext.example>\n' "$R"
 t_match "reply: References = old refs + Message-ID" $'References:\n <m0@ext.example>\n <m1@ext.example>\n <m2@ext.example>\n' "$R"
-t_match "reply: UTF-8 text body" $'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n' "$R"
+t_match "reply: UTF-8 text body, quoted-printable" $'Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n' "$R"
 t_match "reply: MIME-Version" $'\nMIME-Version: 1.0\n' "$R"
 subj=$(printf '%s\n' "$R" | sed -n 's/^Subject: //p')
 t_match "reply: default subject RFC 2047 encoded" '^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$' "$subj"
 dec=$(python3 -c 'import sys,email.header as h; print(str(h.make_header(h.decode_header(sys.argv[1]))))' "$subj")
 t_eq "reply: default subject 'Auto: <original>'" "Auto: Grüße aus Bonn" "$dec"
-t_match "reply: body" $'\n\nIch bin im Urlaub.\nGrüße' "$R"
+t_match "reply: body" $'\n\nIch bin im Urlaub.\nGr=C3=BC=C3=9Fe' "$R"
 # header injection: a subject with line breaks (text: and variables) and a From with a display name
 cat > "$D/s.sieve" <<'EOS'
 require ["vacation", "variables"];
@@ -426,4 +426,61 @@ send sam@remote.example carl@va.example "dup again" --header 'Message-ID: <dup1@
 settle
 t_eq "duplicate: the second copy goes to Dups" 1 "$(find "$ROOT/$md_carl/.Dups/new" -type f 2>/dev/null | wc -l)"
 t_eq "duplicate: one row more in sieve_duplicates for carl" $((rows + 1)) "$(h_sql "SELECT COUNT(*) FROM sieve_duplicates WHERE mailbox = 'carl@va.example'")"
+
+# --- non-ASCII vacation through Postfix: RFC 2047 words, QP body, RFC 2231 ---------
+# what a mail client shows: python3's email parser reads the reply the sink got
+readreply() {
+    python3 - "$1" <<'PYEOF'
+import sys, email, email.policy
+raw = open(sys.argv[1], "rb").read()
+m = email.message_from_bytes(raw, policy=email.policy.default)
+lines = raw.replace(b"\r\n", b"\n").split(b"\n")
+body = m.get_body(("plain",))
+print("subject=" + str(m["Subject"]))
+print("from=" + m["From"].addresses[0].display_name + " <" + m["From"].addresses[0].addr_spec + ">")
+print("charset=" + str(m.get_content_charset()))
+print("cte=" + str(m["Content-Transfer-Encoding"]))
+print("body=" + body.get_content().replace("\n", "|"))
+print("filename=" + str(m.get_filename()))
+print("ascii=" + str(all(b < 128 for b in raw)))
+print("longest=" + str(max(len(l) for l in lines)))
+PYEOF
+}
+cat > "$ROOT/$md_dora/.postern.sieve" <<'EOS'
+require ["vacation"];
+vacation :from "Dörte Müller <dora@va.example>" :subject "Abwesenheit – Grüße aus Köln, zurück am 14. März, bitte wenden Sie sich an das Sekretariat" "Ich bin bis Montag nicht im Büro.
+Viele Grüße";
+EOS
+chown nobody "$ROOT/$md_dora/.postern.sieve"
+base=$(sink)
+send ute@remote.example dora@va.example "=?ISO-8859-1?Q?Gr=FC=DFe?=" --header 'To: dora@va.example'
+settle
+t_ok "non-ASCII vacation: the reply reaches the smarthost" h_wait_sink_count smarthost $((base + 1)) 10
+P=$(readreply "$(h_sink_last smarthost eml)")
+t_match "non-ASCII vacation: Subject decodes to the UTF-8 text" \
+    $'(^|\n)subject=Abwesenheit – Grüße aus Köln, zurück am 14. März, bitte wenden Sie sich an das Sekretariat\n' "$P"
+t_match "non-ASCII vacation: From display name decodes" $'\nfrom=Dörte Müller <dora@va.example>\n' "$P"
+t_match "non-ASCII vacation: text/plain; charset=utf-8" $'\ncharset=utf-8\n' "$P"
+t_match "non-ASCII vacation: quoted-printable" $'\ncte=quoted-printable\n' "$P"
+t_match "non-ASCII vacation: the body decodes" $'\nbody=Ich bin bis Montag nicht im Büro.|Viele Grüße|\n' "$P"
+t_match "non-ASCII vacation: the reply is 7-bit ASCII on the wire" $'\nascii=True\n' "$P"
+t_match "non-ASCII vacation: no line over 78 characters" $'\nlongest=([0-9]|[1-6][0-9]|7[0-8])$' "$P"
+cat > "$ROOT/$md_dora/.postern.sieve" <<'EOS'
+require ["vacation"];
+vacation :mime text:
+Content-Type: text/plain; charset=utf-8
+Content-Disposition: inline; filename="Übersicht.txt"
+
+Grüße
+.
+;
+EOS
+send vera@remote.example dora@va.example "=?ISO-8859-1?Q?Gr=FC=DFe_aus_K=F6ln?=" --header 'To: dora@va.example'
+settle
+t_ok "Auto: vacation: the reply reaches the smarthost" h_wait_sink_count smarthost $((base + 2)) 10
+P=$(readreply "$(h_sink_last smarthost eml)")
+t_match "Auto: + the decoded original subject (ISO-8859-1 word)" $'(^|\n)subject=Auto: Grüße aus Köln\n' "$P"
+t_match ":mime: a non-ASCII file name in RFC 2231 form decodes" $'\nfilename=Übersicht.txt\n' "$P"
+t_match ":mime: 8-bit text sent quoted-printable" $'\ncte=quoted-printable\n' "$P"
+t_match ":mime: the body decodes" $'\nbody=Grüße|\n' "$P"
 t_summary

@@ -6,9 +6,12 @@ usage: xclient_send.py PORT CLIENT_IP HELO FROM TO [TO ...]
 Uses Postfix's XCLIENT (the server must list 127.0.0.0/8 in
 smtpd_authorized_xclient_hosts) so that smtpd, its policy service and its
 milters see CLIENT_IP and HELO, while the TCP connection stays on loopback.
+The environment variable XCLIENT_NAME sets the verified client host name
+(Postfix's client_name and reverse_client_name); default [UNAVAILABLE].
 Prints one line "STEP CODE TEXT" like tests/harness/smtp_client.py:
 "DATA 250 ..." on success, else the refused step.
 """
+import os
 import smtplib
 import sys
 
@@ -18,8 +21,9 @@ def main():
     rcpts = sys.argv[5:]
     s = smtplib.SMTP("127.0.0.1", int(port), timeout=30)
     s.ehlo("localhost")
-    code, msg = s.docmd("XCLIENT", "ADDR=%s NAME=[UNAVAILABLE] HELO=%s"
-                        % (client, helo))
+    name = os.environ.get("XCLIENT_NAME") or "[UNAVAILABLE]"
+    code, msg = s.docmd("XCLIENT", "ADDR=%s NAME=%s HELO=%s"
+                        % (client, name, helo))
     if code != 220:
         print("XCLIENT %d %s" % (code, msg.decode()))
         return 1

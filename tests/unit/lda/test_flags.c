@@ -1,8 +1,8 @@
 /*
  * test_lda_flags - maildir_deliver_flags(): a message with IMAP system flags
- * is published as cur/NAME:2,FLAGS (flags sorted, each once, unknown letters
- * ignored), without flags in new/; the quota recalculation reads S= from
- * flagged names too.
+ * is published as cur/NAME:2,FLAGS (flags sorted, each once, keyword letters
+ * a..z after the system flags, unknown characters ignored), without flags in
+ * new/; the quota recalculation reads S= from flagged names too.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -85,9 +85,13 @@ int main(void)
     CHECK(strlen(n) > 9 && strcmp(n + strlen(n) - 9, ":2,DFPRST") == 0,
           "every flag once, in order: '%s'", n);
 
-    CHECK(put(&md, "c", "x$label") == 0 && only_name("c/new")[0] &&
+    CHECK(put(&md, "c", "X$9!") == 0 && only_name("c/new")[0] &&
               only_name("c/cur")[0] == '\0',
           "no known flag: new/");
+    CHECK(put(&md, "e", "cSa") == 0, "keyword letters (dovecot-keywords)");
+    n = only_name("e/cur");
+    CHECK(strlen(n) > 6 && strcmp(n + strlen(n) - 6, ":2,Sac") == 0,
+          "system flags, then keyword letters, sorted: '%s'", n);
     CHECK(put(&md, "d", NULL) == 0 && only_name("d/new")[0],
           "NULL flags: new/");
     CHECK(put(&md, "d", "") == 0, "empty flags");

@@ -203,5 +203,29 @@ int main(void)
               "name longer than the limit: no query");
         CHECK(dnstxt_lookup("", &t, &err) == LK_NOTFOUND, "empty name");
     }
+    { /* dnstxt_parse_a: DNS blocklist answers */
+        static const unsigned char a[4] = {127, 0, 0, 2};
+        msg_start(&m, 0, 0, 1);
+        msg_rr(&m, 1, a, 4);
+        CHECK(dnstxt_parse_a(m.b, m.len, &err) == LK_FOUND,
+              "A: an address is found (listed)");
+        msg_start(&m, 0, 0, 1);
+        msg_txt(&m, (const char *const[]){"listed", NULL});
+        CHECK(dnstxt_parse_a(m.b, m.len, &err) == LK_NOTFOUND,
+              "A: a TXT record alone is no A record");
+        msg_start(&m, 0, 3, 0);
+        CHECK(dnstxt_parse_a(m.b, m.len, &err) == LK_NOTFOUND,
+              "A: NXDOMAIN is not listed");
+        msg_start(&m, 0, 2, 0);
+        CHECK(dnstxt_parse_a(m.b, m.len, &err) == LK_TEMP,
+              "A: SERVFAIL is a temporary failure");
+        msg_start(&m, 0x02, 0, 0);
+        CHECK(dnstxt_parse_a(m.b, m.len, &err) == LK_TEMP,
+              "A: a truncated reply is a temporary failure");
+        msg_start(&m, 0, 0, 1);
+        msg_rr(&m, 1, a, 4);
+        CHECK(dnstxt_parse_a(m.b, m.len - 2, &err) == LK_TEMP,
+              "A: an answer cut short is a temporary failure");
+    }
     return UNIT_END();
 }

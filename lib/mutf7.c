@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "lda.h"
+#include "mutf7.h"
 
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";

@@ -1,0 +1,3 @@
+frobnicate;
+keep;
+frobnicate2;

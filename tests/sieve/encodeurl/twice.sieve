@@ -1,0 +1,2 @@
+require ["variables", "enotify"];
+set :encodeurl :encodeurl "u" "a b";

@@ -1,0 +1,5 @@
+require ["reject", "ereject"];
+if true {
+	reject "one";
+}
+ereject "two";

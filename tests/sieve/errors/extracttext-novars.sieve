@@ -1,0 +1,4 @@
+require ["foreverypart", "extracttext"];
+foreverypart {
+  extracttext "text";
+}

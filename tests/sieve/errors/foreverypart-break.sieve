@@ -1,0 +1,9 @@
+require "foreverypart";
+
+break;
+foreverypart :name "outer" {
+  foreverypart {
+    break :name "inner";
+  }
+}
+foreverypart { discard; } break;

@@ -1,0 +1,3 @@
+require "mime";
+# :anychild needs :mime
+if header :anychild "Subject" "x" { keep; }

@@ -1,0 +1,1 @@
+if header :mime "Subject" "x" { keep; }

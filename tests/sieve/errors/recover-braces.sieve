@@ -1,0 +1,8 @@
+require "fileinto";
+if true {
+	keep;
+if false {
+	discard;
+}
+frob;
+fileinto "x"

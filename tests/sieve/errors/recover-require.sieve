@@ -1,0 +1,4 @@
+require ["fileinto" "reject"];
+fileinto "A";
+reject "no";
+frob;

@@ -1,0 +1,2 @@
+require "encoded-character";
+if header :is "subject" "${unicode:d800}" { keep; }

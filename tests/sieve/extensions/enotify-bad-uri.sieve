@@ -1,0 +1,2 @@
+require "enotify";
+notify "frob:a@example.net";

@@ -1,0 +1,6 @@
+require ["ihave", "fileinto"];
+if ihave "x-frobnicate" {
+	frobnicate :hard "now";
+} else {
+	fileinto "Fallback";
+}

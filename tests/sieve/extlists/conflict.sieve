@@ -1,0 +1,4 @@
+require ["extlists", "relational"];
+if address :list :count "eq" "from" "tag:parents" {
+	discard;
+}

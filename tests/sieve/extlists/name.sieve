@@ -1,0 +1,4 @@
+require "extlists";
+if address :list "from" "parents" {
+	discard;
+}

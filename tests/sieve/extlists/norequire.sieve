@@ -1,0 +1,4 @@
+require "fileinto";
+if address :list "from" "tag:parents" {
+	fileinto "Parents";
+}

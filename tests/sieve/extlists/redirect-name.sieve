@@ -1,0 +1,2 @@
+require "extlists";
+redirect :list "parents@example.org";

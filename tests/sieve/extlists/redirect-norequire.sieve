@@ -1,0 +1,1 @@
+redirect :list "tag:parents";

@@ -1,0 +1,4 @@
+# include-optional.svtest: exists but does not compile (:optional does
+# not hide it)
+require "include";
+frobnicate;

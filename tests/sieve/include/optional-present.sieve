@@ -1,0 +1,4 @@
+# include-optional.svtest: an optional script that exists
+require ["include", "variables"];
+global "result";
+set "result" "${result} P";

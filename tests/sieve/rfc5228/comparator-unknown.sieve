@@ -1,0 +1,1 @@
+if header :is :comparator "i;frobnicate" "subject" "x" { keep; }

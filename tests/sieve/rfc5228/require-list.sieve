@@ -1,0 +1,2 @@
+require ["fileinto", "envelope", "copy"];
+fileinto :copy "A";

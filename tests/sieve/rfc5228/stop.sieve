@@ -1,0 +1,3 @@
+discard;
+stop;
+redirect "x@example.net";

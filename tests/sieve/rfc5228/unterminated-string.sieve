@@ -1,0 +1,4 @@
+keep;
+if header :is "subject" "open {
+  keep;
+}

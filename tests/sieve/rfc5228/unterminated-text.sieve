@@ -1,0 +1,3 @@
+require "variables";
+set "a" text:
+no end

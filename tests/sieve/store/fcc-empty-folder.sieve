@@ -1,0 +1,3 @@
+require ["vacation", "fcc"];
+
+vacation :fcc "" "away";

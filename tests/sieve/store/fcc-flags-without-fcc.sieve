@@ -1,0 +1,3 @@
+require ["vacation", "imap4flags"];
+
+vacation :flags "\\Seen" "away";

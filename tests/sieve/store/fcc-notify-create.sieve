@@ -1,0 +1,3 @@
+require ["enotify", "fcc", "mailbox"];
+
+notify :create "mailto:a@example.org";

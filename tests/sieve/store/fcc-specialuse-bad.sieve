@@ -1,0 +1,3 @@
+require ["vacation", "fcc", "special-use"];
+
+vacation :fcc "Sent" :specialuse "Sent" "away";

@@ -1,0 +1,3 @@
+require ["fileinto", "mailboxid"];
+
+fileinto :mailboxid "F00/bar" "Other";

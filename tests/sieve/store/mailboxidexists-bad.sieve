@@ -1,0 +1,3 @@
+require "mailboxid";
+
+if mailboxidexists ["aa", ""] { keep; }

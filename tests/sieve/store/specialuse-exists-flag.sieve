@@ -1,0 +1,5 @@
+require "special-use";
+
+if specialuse_exists "Junk" ["\\Junk", "\\Sp am"] {
+	discard;
+}

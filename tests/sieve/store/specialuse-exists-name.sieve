@@ -1,0 +1,3 @@
+require "special-use";
+
+if specialuse_exists "" "\\Junk" { discard; }

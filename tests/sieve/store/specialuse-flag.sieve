@@ -1,0 +1,3 @@
+require ["fileinto", "special-use"];
+
+fileinto :specialuse "Junk" "Spam";

@@ -1,0 +1,4 @@
+# two errors
+frobnicate;
+keep;
+if header :is "subject" { keep; }

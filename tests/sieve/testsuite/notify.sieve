@@ -1,0 +1,2 @@
+require "enotify";
+notify :message "new mail" "mailto:carol@example.net";

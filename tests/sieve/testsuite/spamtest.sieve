@@ -1,0 +1,6 @@
+require ["spamtest", "relational", "comparator-i;ascii-numeric", "fileinto"];
+if spamtest :value "ge" :comparator "i;ascii-numeric" "2" {
+	fileinto "Junk";
+} else {
+	discard;
+}
