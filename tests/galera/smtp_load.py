@@ -11,7 +11,9 @@ message on stdout, flushed as soon as it is final:
     i <TAB> final-code <TAB> attempts <TAB> codes-of-every-attempt (comma)
 final-code is 250 (accepted), the 5xx code, or TIMEOUT.  While it runs,
 PROGRESS_FILE (env SMTP_LOAD_PROGRESS, optional) holds the number of
-messages accepted so far.
+messages accepted so far.  SMTP_LOAD_GAP (seconds, optional) paces the
+load: the pause after each accepted message, so that a test can be sure
+the load is still running when it breaks something.
 """
 import os
 import smtplib
@@ -53,6 +55,7 @@ def main():
     deadline = time.time() + float(sys.argv[6])
     pause = float(sys.argv[7]) if len(sys.argv) > 7 else 0.5
     progress = os.environ.get("SMTP_LOAD_PROGRESS")
+    gap = float(os.environ.get("SMTP_LOAD_GAP", "0"))
     accepted = 0
     for i in range(count):
         msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: %s-%d\r\n"
@@ -78,6 +81,7 @@ def main():
                 with open(progress + ".tmp", "w") as f:
                     f.write("%d\n" % accepted)
                 os.rename(progress + ".tmp", progress)
+            time.sleep(gap)
     return 0
 
 
