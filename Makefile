@@ -54,7 +54,7 @@ DMARC_LIBS  = $(shell $(PKG_CONFIG) --libs libxml-2.0 libzip zlib 2>/dev/null)
 # Each layer is compiled with the include paths it may use and no other, so
 # a header of a higher layer cannot be included by accident; `make layering`
 # also rejects relative includes that climb out of a directory.
-LIB_SRC  = $(wildcard lib/*.c)
+LIB_SRC  = $(filter-out $(LDAPMOD_MAIN),$(wildcard lib/*.c))
 LIB_A    = $(BUILD)/libpostern.a
 SIEVE_SRC = $(wildcard lib-sieve/*.c)
 SIEVE_A  = $(BUILD)/libpostern-sieve.a
@@ -64,6 +64,9 @@ PROGS = postern-maps postern-policyd postern-milter postern-lda \
         postern-sieve postern-sieve-test postern-managesieve postern-dirsync \
         postern-forward postern
 BINS  = $(PROGS:%=$(BUILD)/%)
+# modules loaded at run time (lib/ldapload.h), installed in MODULE_DIR
+MODULES = $(BUILD)/postern-ldap.so
+MODULE_DIR ?= $(PREFIX)/lib/postern
 
 # PROG_A(dir): the program archive; PROG_OBJ(dir): its objects without main
 PROG_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
@@ -91,18 +94,37 @@ INC_admin     = -Iadmin $(PROG_DIRS:%=-I%) -Ilib-sieve -Ilib $(XML_CFLAGS)
 layer_inc = $(if $(INC_$(1)),$(INC_$(1)),$(call INC_prog,$(1)))
 
 .PHONY: all check asan test deps install demo demo-stop bench clean layering galera
-all: $(BINS) $(UNIT_BINS)
+all: $(BINS) $(MODULES) $(UNIT_BINS)
 # progs: the programs only (debian/rules, make install)
 .PHONY: progs
-progs: $(BINS)
+progs: $(BINS) $(MODULES)
 
 # -MMD -MP: every object depends on the headers it really includes
 # (build/**/*.d, read below), so a changed header rebuilds what uses it.
 $(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(OPT) $(SAN) $(CFLAGS) \
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SAN) $(CFLAGS) $(DEFS) \
 	    $(call layer_inc,$(firstword $(subst /, ,$<))) $(EXT_CFLAGS) \
 	    -MMD -MP -c -o $@ $<
+
+# where ldapload looks for its module when it is not beside the program
+$(BUILD)/lib/ldapload.o $(BUILD)/pic/lib/ldapload.o: DEFS = -DPOSTERN_MODULE_DIR='"$(MODULE_DIR)"'
+
+# postern-ldap.so (lib/ldapload.h): the LDAP client with libldap, for
+# postern-lda, which loads it only when a Sieve script asks the directory.
+# Its own -fPIC copies of the lib/ modules it uses; it exports only the
+# table (lib/ldapmodule.map), and --no-undefined proves the list complete.
+LDAPMOD_MAIN = lib/ldapmodule.c
+LDAPMOD_SRC = $(LDAPMOD_MAIN) lib/ldapc.c lib/ldapgroup_ldapc.c lib/ldapfilter.c \
+              lib/mem.c lib/str.c lib/log.c lib/file.c lib/config.c \
+              lib/metrics.c lib/metrics_http.c
+$(BUILD)/pic/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(SAN) $(CFLAGS) $(DEFS) -fPIC $(INC_lib) $(EXT_CFLAGS) \
+	    -MMD -MP -c -o $@ $<
+$(BUILD)/postern-ldap.so: $(LDAPMOD_SRC:%.c=$(BUILD)/pic/%.o) lib/ldapmodule.map
+	$(CC) $(LDFLAGS_ALL) -shared -Wl,--no-undefined \
+	    -Wl,--version-script=lib/ldapmodule.map -o $@ $(filter %.o,$^) $(LDAP_LIBS) -lpthread
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -140,7 +162,7 @@ LDA_STATIC_OK = $(and $(filter yes,$(LDA_STATIC)),$(filter /%,$(shell $(CC) -pri
 LDA_LIBS_STATIC = $(filter -L%,$(DB_LIBS)) -Wl,-Bstatic -lmariadb -lssl -lcrypto -lz -Wl,-Bdynamic -ldl -lm -lpthread
 LDA_LIBS = $(if $(LDA_STATIC_OK),$(LDA_LIBS_STATIC),$(DB_LIBS) $(SSL_LIBS))
 $(BUILD)/postern-lda: $(BUILD)/lda/main.o $(BUILD)/lda.a $(SIEVE_A) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDA_LIBS) $(LDAP_LIBS) $(SIEVE_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDA_LIBS) $(SIEVE_LIBS)
 
 $(BUILD)/postern-sieve: $(BUILD)/tools/sieve.o $(BUILD)/tools/sieve-check.o \
                        $(BUILD)/tools/sieve-convert.o $(SIEVE_A) $(LIB_A)
@@ -225,6 +247,8 @@ install: progs
 	    $(DESTDIR)$(PREFIX)/share/postern/sql/migrations \
 	    $(DESTDIR)$(PREFIX)/share/doc/postern
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
+	install -d $(DESTDIR)$(MODULE_DIR)
+	install -m 644 $(MODULES) $(DESTDIR)$(MODULE_DIR)/
 	install -m 755 scripts/postern-postconf $(DESTDIR)$(PREFIX)/sbin/
 	@# 0640, group postern when it exists: the daemons (user = postern) reread it on SIGHUP (docs/configuration.md)
 	install -m 640 $$(getent group postern >/dev/null && echo -g postern) conf/postern.conf $(DESTDIR)$(SYSCONFDIR)/postern.conf.example

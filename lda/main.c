@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "lda.h"
+#include "ldapload.h"
 #include "log.h"
 #include "mem.h"
 #include "version.h"
@@ -144,6 +145,14 @@ static int check_main(const char *path)
 
     if (cfg == NULL) {
         fprintf(stderr, "postern-lda: %s\n", str_cstr(&err));
+        str_free(&err);
+        return 1;
+    }
+    /* [lda] ldap = yes: the LDAP module must load (lib/ldapload.h) */
+    if (((struct lda_config *)cfg)->ldap_on && ldapload_get(&err) == NULL) {
+        fprintf(stderr, "postern-lda: %s: [lda] ldap = yes: %s\n", path,
+                str_cstr(&err));
+        daemon_free_config(&lda_lmtp_app, cfg);
         str_free(&err);
         return 1;
     }

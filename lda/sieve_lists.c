@@ -32,8 +32,10 @@
  *                  than the max is LK_LIMIT.
  *
  * LDAP: one connection per delivery, opened when a script first needs it
- * (lib/ldapc.h; the [ldap] password_file is read then, so it must be
- * readable by [lda] user).  LDAP trouble (LK_TEMP) and LDAP limits
+ * (lib/ldapc.h, loaded then as the module postern-ldap.so through
+ * lib/ldapload.h, so that deliveries without it do not pay for libldap;
+ * the [ldap] password_file is read then, so it must be readable by [lda]
+ * user).  A missing module is LDAP trouble, below.  LDAP trouble (LK_TEMP) and LDAP limits
  * (LK_LIMIT: [ldap] max_nesting, LDAPGROUP_MEMBERS_MAX) are run-time
  * errors of the script, logged with the reason: the message is kept,
  * never filed by a wrong "not a member".
@@ -73,7 +75,7 @@ void sieve_lists_free(struct sieve_lists *l)
     if (l->ldgroups != NULL)
         ldapgroup_free(l->ldgroups);
     if (l->ld != NULL)
-        ldapc_close(l->ld);
+        l->ldap->close(l->ld);
     l->ldgroups = NULL;
     l->ld = NULL;
 }
@@ -87,8 +89,8 @@ static int ldap_open(struct sieve_lists *l)
     if (l->ldap_state != 0)
         return l->ldap_state == 1 ? 0 : LK_TEMP;
     l->ldap_state = LK_TEMP;
-    ldapc_global_init();
-    if ((l->ld = ldapc_open(&cfg->ldap, &err)) == NULL ||
+    if ((l->ldap = ldapload_get(&err)) == NULL ||
+        (l->ld = l->ldap->open(&cfg->ldap, &err)) == NULL ||
         (l->ldgroups = ldapgroup_new(&cfg->ldap, "", &err)) == NULL) {
         log_warn("to=<%s>: sieve extlists: [ldap]: %s", l->address,
                  str_cstr(&err));
@@ -111,7 +113,7 @@ static int ldap_has(void *ctx, const char *group, const char *addr,
         str_appendf(err, "no LDAP connection ([ldap])");
         return LK_TEMP;
     }
-    be = ldapgroup_backend_ldapc(l->ld);
+    be = l->ldap->backend(l->ld);
     return ldapgroup_has(l->ldgroups, &be, group, addr, err);
 }
 
@@ -297,7 +299,7 @@ static int dir_members(struct sieve_lists *l, const char *list,
 
     if (ldap_open(l) < 0)
         return LK_TEMP;
-    be = ldapgroup_backend_ldapc(l->ld);
+    be = l->ldap->backend(l->ld);
     rc = ldapgroup_expand(l->ldgroups, &be, group, &v, &err);
     if (rc == LK_NOTFOUND)
         rc = LK_TEMP;           /* in the table, not in LDAP: stale */

@@ -12,6 +12,7 @@
 #include "aliasdom.h"
 #include "lda.h"
 #include "ldapc.h"
+#include "ldapload.h"
 #include "ldapgroup.h"
 #include "pgroup.h"
 #include "sieve.h"
@@ -24,6 +25,7 @@ struct sieve_lists {
     struct aliasdom alias;
     struct pgroup_set *groups;
     int ldap_state;             /* 0 not opened, 1 open, LK_TEMP failed */
+    const struct ldapload *ldap; /* the LDAP module, loaded on first use */
     struct ldapc *ld;           /* [lda] ldap = yes: opened on first use */
     struct ldapgroup *ldgroups;
 };

@@ -1,8 +1,9 @@
 /*
  * ldapc - a small LDAP client on OpenLDAP's libldap: a list of server URIs
  * tried in order, an optional simple bind with the password read from a
- * file, connect and search timeouts, RFC 4515 filter escaping and filter
- * templates, and searches that keep three outcomes apart (lib/lookup.h):
+ * file, connect and search timeouts (filter escaping and templates are
+ * lib/ldapfilter.h), and searches that keep three outcomes apart
+ * (lib/lookup.h):
  *
  *   LK_FOUND (1)     at least one entry
  *   LK_NOTFOUND (0)  the search ran and returned no entry (or the base DN
@@ -27,6 +28,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "ldapfilter.h"
 #include "lookup.h"
 #include "str.h"
 
@@ -147,17 +149,5 @@ void *ldapc_handle(struct ldapc *lc, struct str *err);
 void ldapc_reset(struct ldapc *lc);
 /* ldapc_ping - connect (and bind) if needed; 0 or LK_TEMP. */
 int ldapc_ping(struct ldapc *lc, struct str *err);
-
-/* ldapc_escape - append s[0..len) to out escaped per RFC 4515; 0 or -1. */
-int ldapc_escape(struct str *out, const char *s, size_t len);
-
-/*
- * ldapc_filter - expand a filter template into out: "%s" is the escaped
- * value, "%u" its escaped local part (before the last '@'), "%d" its
- * escaped domain (after it, "" if none), "%%" a '%'.  Any other '%' is an
- * error.  0 or -1 (+ *err).
- */
-int ldapc_filter(struct str *out, const char *tmpl, const char *value,
-                 struct str *err);
 
 #endif

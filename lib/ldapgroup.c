@@ -198,7 +198,7 @@ struct ldapgroup *ldapgroup_new(const struct ldapc_config *cfg,
 static int check_filter(const char *key, const char *tmpl, struct str *err)
 {
     struct str f = STR_INIT;
-    int rc = ldapc_filter(&f, tmpl, "x@y", err);
+    int rc = ldapfilter_expand(&f, tmpl, "x@y", err);
 
     if (rc == 0 && (f.len < 3 || f.data[0] != '(' || f.data[f.len - 1] != ')')) {
         str_appendf(err, "[ldap] %s: not an LDAP filter: %s", key, tmpl);
@@ -260,22 +260,6 @@ void ldapgroup_stats(const struct ldapgroup *g, struct ldapgroup_stats *out)
     out->refreshes = a.refreshes;
     out->checks = a.checks + b.checks;
     out->waits = a.waits + b.waits;
-}
-
-/* --- the real backend ---------------------------------------------------- */
-
-static int ldapc_backend_search(void *ctx, const char *base, int scope,
-                                const char *filter, const char *const *attrs,
-                                size_t max_entries, ldapc_entry_fn fn,
-                                void *fnctx, struct str *err)
-{
-    return ldapc_search(ctx, base, scope, filter, attrs, max_entries, fn,
-                        fnctx, err);
-}
-
-struct ldapgroup_backend ldapgroup_backend_ldapc(struct ldapc *lc)
-{
-    return (struct ldapgroup_backend){ldapc_backend_search, lc};
 }
 
 static int search(struct ldapgroup *g, const struct ldapgroup_backend *be,
@@ -357,7 +341,7 @@ static int find_load(void *ctx, const char *addr, void **val, struct str *err)
     struct lg_find_read r = {NULL, 0};
     int rc;
 
-    if (ldapc_filter(&filter, g->group_filter, addr, err) < 0) {
+    if (ldapfilter_expand(&filter, g->group_filter, addr, err) < 0) {
         str_free(&filter);
         return LK_TEMP;
     }
@@ -519,7 +503,7 @@ static int read_entry(struct ldapgroup *g, const struct ldapgroup_backend *be,
     int rc;
 
     entry_attrs(g, attrs, 1, NULL);
-    if (by_uid && ldapc_filter(&filter, g->uid_filter, value, err) < 0) {
+    if (by_uid && ldapfilter_expand(&filter, g->uid_filter, value, err) < 0) {
         str_free(&filter);
         return LK_TEMP;
     }
@@ -668,7 +652,7 @@ static int dn_split(const char *dn, struct str *term, struct str *parent)
     str_append_char(term, '(');
     str_append(term, a, (size_t)(ae - a));
     str_append_char(term, '=');
-    if (ldapc_escape(term, v, (size_t)(ve - v)) < 0)
+    if (ldapfilter_escape(term, v, (size_t)(ve - v)) < 0)
         return -1;
     str_append_char(term, ')');
     str_set(parent, pp, strlen(pp));
@@ -766,7 +750,7 @@ static int batch_uids(struct ldapgroup *g, const struct ldapgroup_backend *be,
 
     str_append(&filter, "(|", 2);
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = ldapc_filter(&filter, g->uid_filter, uids[i], err);
+        rc = ldapfilter_expand(&filter, g->uid_filter, uids[i], err);
     if (rc < 0 || str_append_char(&filter, ')') < 0) {
         str_free(&filter);
         str_appendf(err, "LDAP batch filter too long");
@@ -1231,7 +1215,7 @@ int ldapgroup_user_addresses(struct ldapgroup *g,
     attrs[n] = NULL;
     if (strchr(login, '@') && !strvec_has(out, login))
         strvec_add(out, login);
-    if (ldapc_filter(&filter, g->user_filter, login, err) < 0) {
+    if (ldapfilter_expand(&filter, g->user_filter, login, err) < 0) {
         str_free(&filter);
         return LK_TEMP;
     }

@@ -103,7 +103,8 @@ struct ldapgroup_backend {
     void *ctx;
 };
 
-/* ldapgroup_backend_ldapc - the real backend: searches on lc. */
+/* ldapgroup_backend_ldapc - the real backend: searches on lc (in its own
+   file, lib/ldapgroup_ldapc.c, so that ldapgroup needs no libldap). */
 struct ldapgroup_backend ldapgroup_backend_ldapc(struct ldapc *lc);
 
 struct ldapgroup;

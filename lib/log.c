@@ -36,6 +36,13 @@ void log_open(const char *ident, enum log_target target, int verbose)
         openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
+void log_get(const char **ident, enum log_target *target, int *verbose)
+{
+    *ident = log_ident;
+    *target = log_target;
+    *verbose = log_verbosity;
+}
+
 void log_set_verbose(int verbose)
 {
     log_verbosity = verbose;

@@ -19,6 +19,9 @@ enum log_target { LOG_TO_STDERR, LOG_TO_SYSLOG };
 
 void log_open(const char *ident, enum log_target target, int verbose);
 void log_set_verbose(int verbose);
+/* log_get - what log_open was given (for a loaded module's own copy of
+   this log, lib/ldapload.h) */
+void log_get(const char **ident, enum log_target *target, int *verbose);
 int log_verbose(void);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -186,7 +186,7 @@ static int auth_ldap(struct ms_auth *a, const char *login, const char *password,
     struct str filter = STR_INIT;
     int rc;
 
-    if (ldapc_filter(&filter, a->cfg->ldap.user_filter, login, err) < 0) {
+    if (ldapfilter_expand(&filter, a->cfg->ldap.user_filter, login, err) < 0) {
         str_free(&filter);
         return -1;
     }

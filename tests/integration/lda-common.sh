@@ -1,7 +1,8 @@
 # lda-common.sh - postern-lda behind a real Postfix, for the Sieve suites
 # (sourced after harness.sh and h_start_mariadb):
 #
-#   lda_install            $LDA: a copy of postern-lda that nobody may run,
+#   lda_install            $LDA: a copy of postern-lda that nobody may run
+#                          (and its LDAP module, lib/ldapload.h, beside it),
 #                          $H_DIR/dbpw: the database password readable by
 #                          nobody, $H_DIR/spool: its temp_dir
 #   lda_conf FILE ROOT     writes FILE: [lda] with mail_root ROOT, the spool,
@@ -28,7 +29,7 @@
 
 lda_install() {
     mkdir -p "$H_DIR/spool"
-    cp "$BUILD/postern-lda" "$H_DIR/postern-lda"
+    cp "$BUILD/postern-lda" "$BUILD/postern-ldap.so" "$H_DIR/"
     chmod 755 "$H_DIR/postern-lda"
     LDA=$H_DIR/postern-lda
     cp "$H_DB_PASSWORD_FILE" "$H_DIR/dbpw"

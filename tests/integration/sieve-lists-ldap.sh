@@ -52,6 +52,16 @@ query_timeout = 2s
 EOC
 t_ok "postern-lda -t (ldap = yes, [ldap])" "$LDA" -c "$CONF" -t
 t_ok "postern-lda -t (without [ldap])" "$LDA" -c "$CONF_NOLDAP" -t
+# the LDAP module (lib/ldapload.h) is loaded on demand; without it the
+# configuration test says so, and ldap = no never needs it
+mkdir -p "$H_DIR/nomod"
+cp "$LDA" "$H_DIR/nomod/postern-lda"
+out=$("$H_DIR/nomod/postern-lda" -c "$CONF" -t 2>&1)
+t_match "postern-lda -t without postern-ldap.so: a clear error" \
+    'ldap = yes: cannot load the LDAP module: .*postern-ldap.so' "$out"
+t_ok "... ldap = no does not need it" "$H_DIR/nomod/postern-lda" -c "$CONF_NOLDAP" -t
+t_ok "postern-lda itself does not link libldap" \
+    sh -c "! ldd '$LDA' | grep -q libldap"
 t_match "postern-lda -d lists [lda] ldap and [ldap] uri" '^#? *uri = ' \
     "$("$LDA" -d 2>&1 | grep -A200 '^\[ldap\]' | grep 'uri = ')"
 lda_start_postfix school.example "$CONF" relay

@@ -163,7 +163,7 @@ static const char *filt(const char *tmpl, const char *value)
     static char buf[512];
     struct str out = STR_INIT, err = STR_INIT;
 
-    if (ldapc_filter(&out, tmpl, value, &err) < 0)
+    if (ldapfilter_expand(&out, tmpl, value, &err) < 0)
         snprintf(buf, sizeof(buf), "ERR");
     else
         snprintf(buf, sizeof(buf), "%s", str_cstr(&out));
@@ -186,7 +186,7 @@ static void test_ldap_filter(void)
               "%%d without domain");
     CHECK_STR(filt("(x=100%%)", "v"), "(x=100%)", "%%%%");
     CHECK_STR(filt("(x=%q)", "v"), "ERR", "unknown escape");
-    CHECK(ldapc_escape(&out, "a\0b", 3) == 0 &&
+    CHECK(ldapfilter_escape(&out, "a\0b", 3) == 0 &&
               !strcmp(str_cstr(&out), "a\\00b"), "NUL escaped");
     str_free(&out);
 }
