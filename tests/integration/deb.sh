@@ -58,8 +58,9 @@ tar -C . --exclude='./build*' --exclude='./.git' --exclude='./debian/build' \
     --exclude='./debian/postern' --exclude='./debian/.debhelper' -cf - . |
     tar -C "$SRC" -xf -
 start=$(date +%s)
-# noddebs: no -dbgsym package (saves its stripping and packing here)
-(cd "$SRC" && DEB_BUILD_OPTIONS=noddebs dpkg-buildpackage -b -us -uc) > "$H_DIR/build.log" 2>&1
+# noddebs: no -dbgsym package (saves its stripping and packing here);
+# parallel: debian/rules builds with make -jN
+(cd "$SRC" && DEB_BUILD_OPTIONS="noddebs parallel=$(nproc)" dpkg-buildpackage -b -us -uc) > "$H_DIR/build.log" 2>&1
 rc=$?
 t_eq "dpkg-buildpackage -b -us -uc exits 0 ($(( $(date +%s) - start ))s)" 0 "$rc"
 [ "$rc" = 0 ] || { tail -n 30 "$H_DIR/build.log"; t_summary; exit 1; }
@@ -86,6 +87,12 @@ for b in postern postern-maps postern-policyd postern-milter postern-lda \
          postern-postconf; do
     t_ok "/usr/sbin/$b installed" test -x "/usr/sbin/$b"
 done
+t_ok "the LDAP module postern-lda loads on demand is installed" \
+    test -s /usr/lib/postern/postern-ldap.so
+t_ok "... and postern-lda finds it (-t with [lda] ldap = yes)" \
+    sh -c 'printf "[lda]\nldap = yes\n" > /tmp/postern-deb-lda.conf &&
+           /usr/sbin/postern-lda -c /tmp/postern-deb-lda.conf -t; rc=$?;
+           rm -f /tmp/postern-deb-lda.conf; exit $rc'
 t_ok "system user postern" getent passwd postern
 t_ok "system group postern" getent group postern
 t_eq "/etc/postern/postern.conf is 640 root:postern" "640 root:postern" \
