@@ -12,7 +12,8 @@
  * auto_whitelist_after triplets is no longer greylisted.  Settings come
  * per recipient domain (greylist_settings, NULL columns inherit).
  *
- * Learning (issue 19, docs/policyd.md "Greylisting that learns"):
+ * Learning (issue 19, docs/policyd.md "Greylisting that learns"; replies
+ * and selective mode are greylearn.c, the sender domains are here):
  *   - provider pools (greypool.c): a client in a listed pool (verified
  *     host name suffix or network) is not greylisted;
  *   - replies: an authenticated local user's mail to an outside address
@@ -62,11 +63,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <arpa/inet.h>
-#include <ctype.h>
-
 #include "dbtext.h"
-#include "dnstxt.h"
 #include "log.h"
 #include "policyd.h"
 
@@ -88,15 +85,6 @@ enum { WANT_R = 1, WANT_D = 2 };
 static const char *const SQL_READS[4] = {READ_TC, READ_TC READ_R,
                                          READ_TC READ_D,
                                          READ_TC READ_R READ_D};
-static const char SQL_REPLY_REFRESH[] =
-    "UPDATE greylist_reply_awl SET expires_at = ? WHERE local_user = ?"
-    " AND peer = ?";
-/* a new row only while the user has fewer than the cap */
-static const char SQL_REPLY_ADD[] =
-    "INSERT INTO greylist_reply_awl (local_user, peer, peer_domain,"
-    " created_at, expires_at) SELECT ?, ?, ?, ?, ? FROM DUAL WHERE"
-    " (SELECT COUNT(*) FROM greylist_reply_awl WHERE local_user = ?) < ?"
-    " ON DUPLICATE KEY UPDATE expires_at = VALUES(expires_at)";
 /* name_match - host name h against "name" or ".name" (subdomains too) */
 static int name_match(const char *pat, const char *h)
 {
@@ -448,152 +436,8 @@ static int grey_answer(struct pd_eval *e, const struct pd_grey_settings *g,
     return PV_DECIDED;
 }
 
-/* --- learning: pools, selective mode, replies, sender domains ---------- */
-
-/* dyn_at - pattern pat (len pl) at h: "#" a run of digits */
-static int dyn_at(const char *pat, size_t pl, const char *h)
-{
-    for (size_t i = 0; i < pl; i++) {
-        if (pat[i] == '#') {
-            if (!isdigit((unsigned char)*h))
-                return 0;
-            while (isdigit((unsigned char)*h))
-                h++;
-        } else if (tolower((unsigned char)pat[i]) !=
-                   tolower((unsigned char)*h++)) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-int pd_grey_dynamic(const char *pats, const char *h)
-{
-    const char *cur = pats;
-    char item[128];
-
-    while (cfg_list_next(&cur, item, sizeof(item)) > 0) {
-        size_t pl = strlen(item);
-        for (const char *p = h; *p; p++)
-            if (dyn_at(item, pl, p))
-                return 1;
-    }
-    return 0;
-}
-
-/* dnsbl_name - the query name of client address a in zone; -1 when a is
-   not an address */
-static int dnsbl_name(const char *a, const char *zone, char *out, size_t size)
-{
-    unsigned char b[16];
-    struct str q = STR_INIT;
-    int ok = 0;
-
-    if (inet_pton(AF_INET, a, b) == 1) {
-        str_appendf(&q, "%u.%u.%u.%u.%s", b[3], b[2], b[1], b[0], zone);
-        ok = 1;
-    } else if (inet_pton(AF_INET6, a, b) == 1) {
-        for (int i = 15; i >= 0; i--)
-            str_appendf(&q, "%x.%x.", b[i] & 15, b[i] >> 4);
-        str_append_cstr(&q, zone);
-        ok = 1;
-    }
-    if (ok && q.len < size)
-        memcpy(out, str_cstr(&q), q.len + 1);
-    else
-        ok = 0;
-    str_free(&q);
-    return ok ? 0 : -1;
-}
-
-/* selective_skip - selective mode: 1 when the client looks real (verified
-   host name that does not look dynamic, on no blocklist); 0 and *why
-   (a buffer) when it is greylisted */
-static int selective_skip(struct pd_eval *e, char *why, size_t size)
-{
-    const struct policyd_config *cfg = e->w->cfg;
-    const char *client = preq_get(e->req, A_CLIENT_ADDRESS);
-    const char *name = preq_get(e->req, A_CLIENT_NAME);
-    const char *rname = preq_get(e->req, A_REVERSE_CLIENT_NAME);
-    const char *cur = cfg->greylist_dnsbl;
-    char zone[256], q[512];
-
-    if (!name[0] || !strcasecmp(name, "unknown"))
-        return snprintf(why, size, "no matching forward/reverse DNS"), 0;
-    if (pd_grey_dynamic(cfg->greylist_dynamic, name) ||
-        (rname[0] && strcasecmp(rname, "unknown") &&
-         pd_grey_dynamic(cfg->greylist_dynamic, rname)))
-        return snprintf(why, size, "dynamic-looking host name"), 0;
-    while (cfg_list_next(&cur, zone, sizeof(zone)) > 0) {
-        const char *err = NULL;
-        int rc;
-        if (dnsbl_name(client, zone, q, sizeof(q)) < 0)
-            break;
-        rc = dnstxt_a_exists(q, &err);
-        if (rc == LK_FOUND)
-            return snprintf(why, size, "listed on %s", zone), 0;
-        if (rc < 0) {
-            log_warn("%s: greylist: DNS blocklist %s: %s for %s: "
-                     "greylisting", log_safe_cstr(preq_get(e->req,
-                                                           A_QUEUE_ID)),
-                     log_safe_cstr(zone), err ? err : "temporary failure",
-                     log_safe_cstr(q));
-            return snprintf(why, size, "DNS blocklist %s: temporary "
-                            "failure", zone), 0;
-        }
-    }
-    return 1;
-}
-
-/* reply_record - an authenticated local user writes to an outside
-   address: remember it for the replies (bounded per user) */
-static void reply_record(struct pd_eval *e)
-{
-    const struct policyd_config *cfg = e->w->cfg;
-    char user[ADDR_MAX + 1], peer[ADDR_MAX + 1], pdom[PD_COL_NET + 1];
-    char key[2 * ADDR_MAX + 4];
-    long long now = (long long)e->now, exp;
-    unsigned long long n = 0;
-    struct gc_state st;
-
-    if (!cfg->greylist_reply_ttl || e->dry || !e->sender_ok ||
-        !e->rcpt_ok || !e->sender.has_domain || !e->rcpt.has_domain ||
-        !strcasecmp(e->sender.domain, e->rcpt.domain))
-        return;
-    exp = now + cfg->greylist_reply_ttl / 1000;
-    dbtext_bound(user, sizeof(user), e->sender.full, strlen(e->sender.full),
-                 PD_COL_ADDR);
-    dbtext_bound(peer, sizeof(peer), e->rcpt.full, strlen(e->rcpt.full),
-                 PD_COL_ADDR);
-    dbtext_bound(pdom, sizeof(pdom), e->rcpt.domain, strlen(e->rcpt.domain),
-                 PD_COL_NET);
-    snprintf(key, sizeof(key), "r %s %s", user, peer);
-    if (gc_get(e->w->gc, key, e->now, &st) && !st.absent &&
-        st.passed >= exp - GC_SEEN_GRAIN)
-        return; /* refreshed within the hour */
-    struct db_param up[] = {DBP_I(exp), DBP_S(user), DBP_S(peer)};
-    struct db_param add[] = {DBP_S(user), DBP_S(peer), DBP_S(pdom),
-                             DBP_I(now), DBP_I(exp), DBP_S(user),
-                             DBP_I(cfg->greylist_reply_max)};
-    if (db_exec(e->w->db, SQL_REPLY_REFRESH, up, 3, &n, &e->err) < 0 ||
-        (n == 0 && db_exec(e->w->db, SQL_REPLY_ADD, add, 7, &n, &e->err) < 0)) {
-        log_warn("%s: greylist: reply whitelist for %s -> %s not stored: %s",
-                 log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
-                 log_safe_cstr(user), log_safe_cstr(peer), str_cstr(&e->err));
-        str_reset(&e->err);
-        return;
-    }
-    if (n == 0) {
-        log_info("%s: greylist: reply whitelist of %s is full (%lld "
-                 "addresses): %s not added",
-                 log_safe_cstr(preq_get(e->req, A_QUEUE_ID)),
-                 log_safe_cstr(user), cfg->greylist_reply_max,
-                 log_safe_cstr(peer));
-        return;
-    }
-    st = (struct gc_state){.passed = exp, .cached_at = e->now};
-    gc_put(e->w->gc, key, &st);
-}
+/* --- learning: sender domains (pools: greypool.c; selective mode and
+   replies: greylearn.c) ---------------------------------------------- */
 
 /* domain_pass - a triplet passed: count it for its sender domain and
    network (greylist_domain_awl) */
@@ -660,7 +504,7 @@ int check_greylist(struct pd_eval *e)
     const char *wl;
 
     if (e->login[0]) {
-        reply_record(e);
+        pd_grey_reply_record(e);
         return PV_DUNNO;
     }
     if (!g->enabled)
@@ -677,8 +521,8 @@ int check_greylist(struct pd_eval *e)
         return skip(e, "pool", "provider-pool", wl);
     if (grey_key(e, g, net, sizeof(net)) < 0)
         return PV_DUNNO; /* no IP address (a local submission): nothing to key */
-    if (cfg->greylist_mode == GM_SELECTIVE && selective_skip(e, why,
-                                                             sizeof(why)))
+    if (cfg->greylist_mode == GM_SELECTIVE && pd_grey_selective(e, why,
+                                                                sizeof(why)))
         return skip(e, "selective", "selective", "verified host name, "
                     "not listed");
     grey_bound(e, net, &gv);

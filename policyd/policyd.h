@@ -144,8 +144,24 @@ void pd_pools_report(const struct pd_pools *p, const char *stale, FILE *fp);
 const char *pd_pools_match(const struct pd_pools *p, const char *client_name,
                            const char *client_addr);
 /* pd_grey_dynamic - 1 when host name h looks dynamic under the pattern
-   list pats (greylist.c; pure) */
+   list pats (greylearn.c; pure) */
 int pd_grey_dynamic(const char *pats, const char *h);
+
+/* --- greylisting that learns (greylearn.c) ------------------------------ */
+
+#define PD_DNSBL_CACHE_TTL (5 * 60 * 1000LL) /* ms a DNSBL answer is kept */
+#define PD_DNSBL_CACHE_MAX 65536             /* answers kept */
+struct pd_eval;
+/* pd_dnsbl_cache_new - the DNSBL answer cache the workers share (made at
+   start whatever the mode, which a reload may change; empty until used) */
+struct ttlcache *pd_dnsbl_cache_new(void);
+/* pd_grey_selective - selective mode: 1 when the client looks real
+   (verified host name that does not look dynamic, on no blocklist); 0
+   and why (a buffer of size bytes) when it is greylisted */
+int pd_grey_selective(struct pd_eval *e, char *why, size_t size);
+/* pd_grey_reply_record - an authenticated local user writes to an
+   outside address: remember it for the replies (bounded per user) */
+void pd_grey_reply_record(struct pd_eval *e);
 
 extern const struct daemon_app policyd_app;
 size_t policyd_config_sections(void *cfg, struct cfg_section *secs);
@@ -401,6 +417,7 @@ struct pd_worker {
     struct ldapgroup *ldgroups;     /* shared; its caches lock */
     struct greycache *gc;           /* shared, locked */
     struct ttlcache *quota_cache;   /* shared (quota.c); NULL = none */
+    struct ttlcache *dnsbl_cache;   /* shared (greylearn.c); NULL = none */
     const struct policyd_config *cfg;
     char hostname[256];
 };

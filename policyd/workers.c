@@ -34,6 +34,7 @@ struct pd_pool {
     struct ldapgroup *ldgroups;
     struct greycache *gc;
     struct ttlcache *quota_cache;
+    struct ttlcache *dnsbl_cache;
 };
 
 static void worker_setup(struct pd_pool *p, struct pd_worker *w)
@@ -45,6 +46,7 @@ static void worker_setup(struct pd_pool *p, struct pd_worker *w)
     w->ldgroups = p->ldgroups;
     w->gc = p->gc;
     w->quota_cache = p->quota_cache;
+    w->dnsbl_cache = p->dnsbl_cache;
     if ((w->db = db_open(&p->cfg->db, &err)) == NULL)
         log_error("database: %s", str_cstr(&err));
     str_reset(&err);
@@ -145,6 +147,7 @@ struct pd_pool *pd_pool_start(const struct policyd_config *cfg,
     if ((p->gc = gc_new(cfg, err)) == NULL)
         return NULL;
     p->quota_cache = pd_quota_cache_new(cfg); /* ttl: set at start */
+    p->dnsbl_cache = pd_dnsbl_cache_new();
     if (cfg->ldap_on)
         ldapc_global_init();
     for (int i = 0; i < cfg->workers; i++) {
@@ -204,6 +207,7 @@ void pd_pool_stop(struct pd_pool *p)
     ldapgroup_free(p->ldgroups);
     gc_free(p->gc); /* after the workers: it writes what they queued */
     ttlcache_free(p->quota_cache);
+    ttlcache_free(p->dnsbl_cache);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->cond);
     free(p->threads);

@@ -177,7 +177,17 @@ t_match "... the reasons are logged (listed)" 'greylist: selective: listed on bl
 t_match "... (dynamic)" 'greylist: selective: dynamic-looking host name' "$log"
 t_match "... (no FCrDNS)" 'greylist: selective: no matching forward/reverse DNS' "$log"
 t_match "the DNSBL query went to the private DNS server" '51\.2\.0\.192\.bl\.test' "$(cat "$H_DNS_DIR/dnsmasq.log")"
+# DNSBL answers are cached (greylearn.c, PD_DNSBL_CACHE_TTL): a second
+# message from each client asks no DNS server
+xs mx.clean.test 192.0.2.50 news2@clean.test teacher@school.test
+t_match "selective: the clean client's 2nd message passes" '^DATA 250 ' "$r"; n=$((n + 1))
+xs mx.listed.test 192.0.2.51 news2@listed.test teacher@school.test
+t_match "selective: the listed client's 2nd message is greylisted" "$GREY" "$r"
+t_eq "... each client's DNSBL name was asked once (cached answers)" "1 1" \
+    "$(grep -c 'query\[A\] 50\.2\.0\.192\.bl\.test' "$H_DNS_DIR/dnsmasq.log") $(grep -c 'query\[A\] 51\.2\.0\.192\.bl\.test' "$H_DNS_DIR/dnsmasq.log")"
 h_stop_dns
+xs mx.clean.test 192.0.2.50 news3@clean.test teacher@school.test
+t_match "selective, DNS down: a client whose answer is cached still passes" '^DATA 250 ' "$r"; n=$((n + 1))
 xs mx.clean2.test 192.0.2.54 news@clean.test teacher@school.test
 t_match "selective, DNS down: the clean client is greylisted (the safe default)" "$GREY" "$r"
 t_match "... and the DNS failure is logged" 'DNS blocklist bl\.test: .* greylisting' "$(cat "$H_DIR/policyd.log")"
