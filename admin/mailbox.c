@@ -213,8 +213,6 @@ static int mb_get(struct admin *a, const char *arg, struct mb *m,
 {
     struct db_param p;
     struct str err = {0};
-    struct rt_domain d;
-    char near[ADDR_MAX + 1];
     int rc;
     if ((rc = admin_parse_address(WHAT, arg, &m->addr)))
         return rc;
@@ -232,19 +230,7 @@ static int mb_get(struct admin *a, const char *arg, struct mb *m,
     }
     if (rc == LK_FOUND)
         return ADMIN_EX_OK;
-    if ((rc = rt_domain(*dbp, WHAT, m->addr.domain, &d, ADMIN_EX_NOINPUT)))
-        return rc;
-    if (admin_suggest(*dbp, "mailboxes", "address", m->addr.full, near,
-                      sizeof(near)) == LK_FOUND)
-        return admin_error(ADMIN_EX_NOINPUT, WHAT,
-                           "no mailbox %s; did you mean %s?", m->addr.full,
-                           near);
-    return admin_error(ADMIN_EX_NOINPUT, WHAT, "no mailbox %s%s",
-                       m->addr.full,
-                       strcmp(d.kind, "alias") ? ""
-                                               : " (its domain is an alias "
-                                                 "domain: mailboxes live in "
-                                                 "the target domain)");
+    return rt_no_mailbox(*dbp, WHAT, &m->addr);
 }
 
 /* --- settings into column assignments --- */

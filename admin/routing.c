@@ -386,3 +386,22 @@ int rt_parse_pattern(const char *what, const char *in, const char **type,
     }
     return admin_parse_domain(what, in, pattern);
 }
+
+int rt_no_mailbox(struct db *db, const char *what, const struct addr *ad)
+{
+    struct rt_domain d;
+    char near[ADDR_MAX + 1];
+    int rc;
+
+    if ((rc = rt_domain(db, what, ad->domain, &d, ADMIN_EX_NOINPUT)))
+        return rc;
+    if (admin_suggest(db, "mailboxes", "address", ad->full, near,
+                      sizeof(near)) == LK_FOUND)
+        return admin_error(ADMIN_EX_NOINPUT, what,
+                           "no mailbox %s; did you mean %s?", ad->full, near);
+    return admin_error(ADMIN_EX_NOINPUT, what, "no mailbox %s%s", ad->full,
+                       strcmp(d.kind, "alias") ? ""
+                                               : " (its domain is an alias "
+                                                 "domain: mailboxes live in "
+                                                 "the target domain)");
+}

@@ -30,6 +30,14 @@ struct rt_domain {
 int rt_domain(struct db *db, const char *what, const char *name,
               struct rt_domain *d, int missing_status);
 
+/*
+ * rt_no_mailbox - the error for a mailbox address ad that has no row,
+ * printed under what: its domain unknown ("did you mean" a domain), a near
+ * address ("did you mean" it), or a note that the domain is an alias
+ * domain.  ADMIN_EX_NOINPUT, or ADMIN_EX_TEMPFAIL.
+ */
+int rt_no_mailbox(struct db *db, const char *what, const struct addr *ad);
+
 /* rt_check_transport, rt_check_relayhost - the syntax of a Postfix
    transport:nexthop and of a [host]:port relay host; 0 or
    ADMIN_EX_DATAERR with the reason printed under what/key */

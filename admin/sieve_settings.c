@@ -52,6 +52,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "routing.h"
 #include "file.h"
 #include "lookup.h"
 #include "mem.h"
@@ -169,7 +170,7 @@ static int mailbox_id(struct admin *a, const char *what, const char *arg,
                       struct addr *ad, long long *id, struct db **dbp)
 {
     struct db_param p;
-    char v[32], near[ADDR_MAX + 1];
+    char v[32];
     int rc;
 
     if ((rc = admin_parse_address(what, arg, ad)))
@@ -185,11 +186,7 @@ static int mailbox_id(struct admin *a, const char *what, const char *arg,
         *id = atoll(v);
         return ADMIN_EX_OK;
     }
-    if (admin_suggest(*dbp, "mailboxes", "address", ad->full, near,
-                      sizeof(near)) == LK_FOUND)
-        return admin_error(ADMIN_EX_NOINPUT, what, "no mailbox %s; did you "
-                           "mean %s?", ad->full, near);
-    return admin_error(ADMIN_EX_NOINPUT, what, "no mailbox %s", ad->full);
+    return rt_no_mailbox(*dbp, what, ad);
 }
 
 /* the value after an option: argv[*i + 1] */

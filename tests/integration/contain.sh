@@ -8,7 +8,7 @@
 # smtpd_data_restrictions).  Every mail leaves through a sink (the "world"
 # and the mailboxes alike).  Clients are made authenticated logins from a
 # chosen address with XCLIENT ADDR= LOGIN= (tests/integration/
-# contain_send.py).
+# xclient_send.py).
 #
 #  A. rule burst (3 messages per hour, action hold, contain): the 4th
 #     message of pupil1 on instance 1 is held and contains the login; its
@@ -31,7 +31,7 @@ set -u
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
-SEND="$HERE/contain_send.py"
+SEND="$HERE/xclient_send.py"
 h_init
 h_start_mariadb
 sql/migrate --no-defaults --socket="$H_DB_SOCKET" -uroot postern >/dev/null
@@ -109,7 +109,14 @@ t_wait "policyd 1 answers" 10 up "$P1"
 t_wait "policyd 2 answers" 10 up "$P2"
 
 ADMIN="$BUILD/postern -c $H_DIR/p1.conf"
-send() { python3 "$SEND" "$@" 2>&1; }
+# send PORT CLIENT_IP LOGIN ("-": none) SUBJECT FROM TO...
+send() {
+    local port=$1 client=$2 login=$3 subject=$4
+    shift 4
+    [ "$login" = - ] && login=""
+    XCLIENT_LOGIN=$login XCLIENT_SUBJECT=$subject \
+        python3 "$SEND" "$port" "$client" client.test "$@" 2>&1
+}
 qid_of() { sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p' <<<"$1"; }
 # sink_count RCPT [PATTERN]: messages the sink took for RCPT (matching)
 sink_count() {
