@@ -11,8 +11,9 @@
  * postern-milter holds a message (Postfix's hold queue, already expanded
  * to the group's members) and writes a moderation_queue row.  This
  * command does the rest, as root on the MX host that holds the message
- * (the row's host; [milter] moderation_postsuper and _sendmail, which
- * honour MAIL_CONFIG):
+ * (the row's host: [milter] moderation_host, else the host name, of the
+ * same configuration file as that host's milter; [milter]
+ * moderation_postsuper and _sendmail, which honour MAIL_CONFIG):
  *   run      mails the moderators of every new row of this host (one
  *            fresh one-time token, 128 bits from getrandom, only its
  *            SHA-256 in SQL; LDAP group moderators get it at each
@@ -134,14 +135,15 @@ static int mod_open(struct mod *x, struct admin *a)
     struct str err = STR_INIT;
 
     *x = (struct mod){.a = a};
-    if (gethostname(x->host, sizeof(x->host) - 1) < 0)
-        return admin_error(ADMIN_EX_SOFTWARE, WHAT, "gethostname failed");
     x->cfg = daemon_load_config(&milter_app, a->config_path, &err);
     if (x->cfg == NULL) {
         admin_error(ADMIN_EX_CONFIG, WHAT, "%s", str_cstr(&err));
         str_free(&err);
         return ADMIN_EX_CONFIG;
     }
+    if (moderate_host(x->cfg, x->host, sizeof(x->host)) < 0)
+        return admin_error(ADMIN_EX_CONFIG, WHAT, "no host name: set "
+                           "[milter] moderation_host");
     if ((x->db = admin_db(a)) == NULL)
         return ADMIN_EX_TEMPFAIL;
     return ADMIN_EX_OK;

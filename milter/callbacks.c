@@ -1137,7 +1137,7 @@ static sfsistat apply_hold(SMFICTX *ctx, struct mconn *c)
         return tempfail(ctx, "451", "4.3.0", "Cannot hold the message");
     }
     r = milter_pool_get(milter_ctx->pool, &err);
-    rc = r ? moderate_hold(r, &msg, &err) : LK_TEMP;
+    rc = r ? moderate_hold(milter_ctx->cfg, r, &msg, &err) : LK_TEMP;
     milter_pool_put(milter_ctx->pool, r);
     str_free(&why);
     if (rc < 0) {

@@ -98,6 +98,8 @@ static const struct cfg_def milter_defs[] = {
      offsetof(struct milter_config, moderation_sendmail), NULL},
     {"moderation_postsuper", CFG_STR, "/usr/sbin/postsuper", 1, 1024,
      offsetof(struct milter_config, moderation_postsuper), NULL},
+    {"moderation_host", CFG_STR, "", 0, 255,
+     offsetof(struct milter_config, moderation_host), NULL},
     {NULL, 0, NULL, 0, 0, 0, NULL}};
 
 static const struct cfg_def ldap_defs[] = {

@@ -100,6 +100,8 @@ struct milter_config {
     long long moderation_timeout;  /* ms, held without a decision */
     char *moderation_sendmail;     /* postern moderate: mails */
     char *moderation_postsuper;    /* postern moderate: -H / -d */
+    char *moderation_host;         /* moderation_queue.host; "" = the
+                                      host name (moderate_host) */
     struct ldapc_config ldap;
     struct db_config db;
 };
@@ -262,9 +264,12 @@ int moderate_token_of(const struct milter_config *cfg, const char *addr,
 void moderate_note_subject(struct str *subject, const char *value);
 void moderate_note_body(struct str *excerpt, const unsigned char *buf,
                         size_t len);
+/* moderate_host - this MX host's name in moderation_queue.host: [milter]
+   moderation_host, else gethostname; 0, or -1 (no name) */
+int moderate_host(const struct milter_config *cfg, char *buf, size_t size);
 /* moderate_hold - record a held message in moderation_queue; 0, LK_TEMP */
-int moderate_hold(struct mres *r, const struct moderate_msg *msg,
-                  struct str *err);
+int moderate_hold(const struct milter_config *cfg, struct mres *r,
+                  const struct moderate_msg *msg, struct str *err);
 /* moderate_known - does token name a message waiting for a decision?
    LK_FOUND, LK_NOTFOUND, LK_TEMP */
 int moderate_known(struct mres *r, const char *token, struct str *err);

@@ -6,7 +6,8 @@
  * refusal into RIGHTS_HOLD (rights.c).  At end of message callbacks.c
  * expands the groups as for any message, puts the message into Postfix's
  * hold queue (smfi_quarantine) and calls moderate_hold, which records it
- * in moderation_queue (this host, the queue ID, the group, the sender,
+ * in moderation_queue (this host: [milter] moderation_host, else the
+ * host name; the queue ID, the group, the sender,
  * the Subject and the first lines of the body, sanitized and cut).  No
  * row, no hold: a database error is a temporary failure (451), so the
  * sender retries and nothing is held that nobody knows about.  Approval
@@ -123,8 +124,20 @@ void moderate_note_body(struct str *excerpt, const unsigned char *buf,
         sanitize(excerpt, (const char *)buf, len, MODERATE_EXCERPT_MAX, 1);
 }
 
-int moderate_hold(struct mres *r, const struct moderate_msg *msg,
-                  struct str *err)
+int moderate_host(const struct milter_config *cfg, char *buf, size_t size)
+{
+    if (size == 0)
+        return -1;
+    memset(buf, 0, size);
+    if (cfg->moderation_host && cfg->moderation_host[0])
+        snprintf(buf, size, "%s", cfg->moderation_host);
+    else if (gethostname(buf, size - 1) < 0)
+        return -1;
+    return buf[0] ? 0 : -1;
+}
+
+int moderate_hold(const struct milter_config *cfg, struct mres *r,
+                  const struct moderate_msg *msg, struct str *err)
 {
     static const char sql[] =
         "INSERT INTO moderation_queue (host, queue_id, rule_id,"
@@ -137,8 +150,8 @@ int moderate_hold(struct mres *r, const struct moderate_msg *msg,
         DBP_S(msg->sender), msg->login ? DBP_S(msg->login) : DBP_NUL,
         DBP_S(msg->subject), DBP_S(msg->excerpt)};
 
-    if (gethostname(host, sizeof(host) - 1) < 0) {
-        str_append_cstr(err, "gethostname failed");
+    if (moderate_host(cfg, host, sizeof(host)) < 0) {
+        str_append_cstr(err, "no host name: set [milter] moderation_host");
         return LK_TEMP;
     }
     p[0] = DBP_S(host);

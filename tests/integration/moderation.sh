@@ -20,22 +20,14 @@ h_init
 . "$(dirname "$0")/milter-common.sh"
 start_group_stack
 
+. "$(dirname "$0")/moderation-common.sh"
+
 D=bns.school.example
+moderation_rules "$D" || t_fail "the SQL rules load"
 h_sql "
-INSERT INTO domains (name, kind) VALUES ('$D', 'local');
-INSERT INTO policy_groups (name) VALUES ('bns-teachers'), ('ag-leitung');
-INSERT INTO policy_group_members (group_id, member_type, value)
-  SELECT id, 'address', 'extra.teacher@example.org' FROM policy_groups WHERE name = 'ag-leitung';
-INSERT INTO policy_group_members (group_id, member_type, value)
-  SELECT id, 'ldap_group', 'lehrer@$D' FROM policy_groups WHERE name = 'bns-teachers';
-INSERT INTO group_send_rules (group_address, may_send, require_auth) VALUES
-  ('9a@$D', 'groups', 1), ('9b@$D', 'members', 1);
-INSERT INTO group_send_allowed (rule_id, policy_group_id)
-  SELECT r.id, g.id FROM group_send_rules r JOIN policy_groups g
-   WHERE r.group_address = '9a@$D' AND g.name = 'bns-teachers';
 INSERT INTO group_moderators (rule_id, moderator)
   SELECT id, 'anna.lehrer@$D' FROM group_send_rules WHERE group_address = '9a@$D';
-" || t_fail "the SQL rules load"
+" || t_fail "the moderator loads"
 
 milter_conf "$MDIR/postern.conf" "group_domains = $D" \
     "moderation_address = moderate@$D"
@@ -55,23 +47,6 @@ export MAIL_CONFIG=$H_PF_CONF
 OUT=$H_DIR/mod.out
 ERR=$H_DIR/mod.err
 P() { "$BUILD/postern" -c "$MDIR/postern.conf" --user admin-test "$@" > "$OUT" 2> "$ERR"; RC=$?; }
-held_ids() {
-    postqueue -c "$H_PF_CONF" -j | "$H_PYTHON" -c '
-import json, sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m["queue_name"] == "hold":
-        print(m["queue_id"])' | sort | tr '\n' ' '
-}
-q() { h_sql "$1"; }
-row_for() { [ -n "$(q "$1")" ]; }
-# sink_to ADDR - the newest sink message with RCPT TO ADDR (path of .eml)
-sink_to() {
-    local f
-    f=$(grep -l "^RCPT TO:<$1>" "$H_DIR"/sink-smarthost/*.env 2>/dev/null | sort | tail -n 1)
-    [ -n "$f" ] && echo "${f%.env}.eml"
-}
-has_sink_to() { [ -n "$(sink_to "$1")" ]; }
 
 # 9b's moderators through the admin command: the LDAP group of teachers
 P sendrule set 9b@$D moderators=Lehrer@$D
