@@ -26,7 +26,11 @@
  *   4. Sieve: for a mailbox delivered here with a message, the actions of
  *      its active script (postern-sieve, the dry run).
  * and ends with one line "verdict: CODE ..." (2xx accepted and where it
- * goes, 4xx deferred, 5xx refused, with the program that decided).
+ * goes, "250 accepted and held for moderation" when a moderated group's
+ * rule holds it for its moderators, "250 accepted: a reply to a
+ * moderation request" for a one-time moderation address whose token
+ * names a waiting message (550 5.1.1 when it names none), 4xx deferred,
+ * 5xx refused, with the program that decided).
  * Each part says when its program is not configured or its server does
  * not answer.  Nothing is written anywhere.
  *
@@ -81,6 +85,8 @@ struct explain {
     int ours;                 /* the recipient domain is postern's */
     struct str logs;          /* what the checks logged (log_capture) */
     const char *client_name;   /* client_name= (greylisting pools) */
+    long long held_rule;      /* a moderated rule holds it (its id), or 0 */
+    int mod_reply;            /* a reply to a moderation request */
 };
 
 /* with --json the text is collected and printed as one member */
@@ -479,6 +485,42 @@ done:
 
 /* --- 3. the milter ------------------------------------------------------- */
 
+/* moderation_reply - is the recipient a one-time moderation address
+   (milter/moderate.c)?  Then the milter's RCPT decision on its token
+   (read-only) is the answer, and 1; else 0 */
+static int moderation_reply(struct explain *x, struct mctx *m, struct mres *r)
+{
+    char addr[ADDR_MAX + 1], token[MODERATE_TOKEN_LEN + 1];
+    struct str err = STR_INIT;
+    int rc;
+
+    if (!m->cfg->moderation_address[0] ||
+        str_copy_bounded(addr, sizeof(addr), x->rcpt, strlen(x->rcpt)) < 0)
+        return 0;
+    str_lower(addr, strlen(addr));
+    if (!moderate_token_of(m->cfg, addr, token))
+        return 0;
+    rc = moderate_known(r, token, &err);
+    if (rc < 0) {
+        out("  %s: a moderation reply address; its token cannot be checked "
+            "now: %s\n", x->rcpt, str_cstr(&err));
+        decide(x, "451", "4.3.0 Temporary failure, try again later "
+               "(postern-milter)");
+    } else if (rc == LK_NOTFOUND) {
+        out("  %s: a moderation reply address whose token names no waiting "
+            "message (unknown or used)\n", x->rcpt);
+        decide(x, "550", "5.1.1 Unknown or used moderation address "
+               "(postern-milter)");
+    } else {
+        out("  %s: a reply to a moderation request: the message waits; "
+            "postern-milter records the decision of a moderator (Subject "
+            "approve or reject) and discards the reply\n", x->rcpt);
+        x->mod_reply = 1;
+    }
+    str_free(&err);
+    return 1;
+}
+
 static void milter_group(struct explain *x, struct mctx *m, struct mres *r)
 {
     struct strvec members = STRVEC_INIT;
@@ -523,11 +565,12 @@ static void milter_group(struct explain *x, struct mctx *m, struct mres *r)
             decide(x, "451", "4.3.0 Cannot check the send rights now "
                    "(postern-milter)");
         } else {
-            if (v.rc == RIGHTS_HOLD)
+            if (v.rc == RIGHTS_HOLD) {
                 out("    send rights: refused, but the rule is moderated "
                     "(#%lld): accepted and held for the moderators\n",
                     v.hold_rule);
-            else
+                x->held_rule = v.hold_rule;
+            } else
                 out("    send rights: allowed\n");
             rc = milter_group_expand(m, r, v.info.dn, &members, &err);
             if (rc < 0) {
@@ -662,7 +705,8 @@ static void part_milter(struct explain *x)
         decide(x, "451", "4.4.3 Temporary failure (postern-milter)");
         goto done;
     }
-    milter_group(x, &m, r);
+    if (!moderation_reply(x, &m, r))
+        milter_group(x, &m, r);
     flush_logs(x, "  ");
     milter_dkim(x, &m, r);
 done:
@@ -876,8 +920,17 @@ int cmd_explain(struct admin *a, int argc, char **argv)
     log_capture(NULL, NULL);
     if (x.code[0]) {
         out("verdict: %s %s\n", x.code, str_cstr(&x.verdict));
+    } else if (x.mod_reply) {
+        out("verdict: 250 accepted: a reply to a moderation request "
+            "(postern-milter takes the decision and discards the "
+            "message)\n");
     } else {
-        out("verdict: 250 accepted; goes to:");
+        if (x.held_rule)
+            out("verdict: 250 accepted and held for moderation "
+                "(postern-milter, group_send_rules #%lld); once approved "
+                "goes to:", x.held_rule);
+        else
+            out("verdict: 250 accepted; goes to:");
         for (size_t i = 0; i < x.dest.n; i++)
             out(" %s", x.dest.v[i]);
         out("\n");
@@ -887,9 +940,13 @@ int cmd_explain(struct admin *a, int argc, char **argv)
         str_append_cstr(&j, "{\"code\": ");
         admin_json_str(&j, x.code[0] ? x.code : "250");
         str_append_cstr(&j, ", \"verdict\": ");
-        admin_json_str(&j, x.code[0] ? str_cstr(&x.verdict) : "accepted");
+        admin_json_str(&j, x.code[0] ? str_cstr(&x.verdict)
+                           : x.mod_reply ? "accepted: a moderation reply"
+                           : x.held_rule ? "accepted and held for moderation"
+                                         : "accepted");
         str_append_cstr(&j, ", \"goes_to\": [");
-        for (size_t i = 0; !x.code[0] && i < x.dest.n; i++) {
+        for (size_t i = 0; !x.code[0] && !x.mod_reply && i < x.dest.n;
+             i++) {
             if (i)
                 str_append_cstr(&j, ", ");
             admin_json_str(&j, x.dest.v[i]);

@@ -19,6 +19,10 @@
 # Variables: E2E_DIR, E2E_CONF (postern.conf), E2E_MAIL_ROOT, E2E_SUB_PORT,
 # E2E_MAPS_PORT, E2E_POLICYD_PORT, E2E_MILTER_PORT, E2E_LDA_PORT,
 # E2E_SMARTHOST_LOGIN, E2E_SRS (yes/no), E2E_VACATION (yes/no), E2E_PIDS.
+# Issue 19 in postern.conf: [policyd] contain_notify (it-support@school.example)
+# and contain_sendmail, [milter] moderation_address (moderate@bns.school.example),
+# moderation_sendmail ($E2E_DIR/sendmail, SMTP into this Postfix) and
+# moderation_postsuper ($E2E_DIR/postsuper: postsuper -c of this Postfix).
 # Options (set before e2e_start_stack): E2E_IPV6=1 (Postfix also on ::1),
 # E2E_GROUP_DOMAINS (the milter's group_domains; default the sample school's),
 # E2E_CONF_EXTRA ("SECTION KEY VALUE" lines for postern.conf),
@@ -102,6 +106,12 @@ lda temp_dir $E2E_DIR/tmp
 lda sieve_global_dir $E2E_DIR/sieve-global
 lda sendmail_path $E2E_DIR/sendmail
 forward sendmail_path $E2E_DIR/sendmail
+policyd contain_notify it-support@school.example
+policyd contain_contact it-support@school.example
+policyd contain_sendmail $E2E_DIR/sendmail
+milter moderation_address moderate@bns.school.example
+milter moderation_sendmail $E2E_DIR/sendmail
+milter moderation_postsuper $E2E_DIR/postsuper
 EOF
     # E2E_CONF_EXTRA: more "SECTION KEY VALUE" lines from the caller
     while read -r s k v; do
@@ -283,6 +293,9 @@ EOF
     printf '#!/bin/sh\nexec python3 %s/sendmail_smtp.py %s "$@"\n' \
         "$H_HARNESS_DIR" "$E2E_INJECT_PORT" > "$E2E_DIR/sendmail"
     chmod 755 "$E2E_DIR/sendmail"
+    # `postern moderate` (root) releases and deletes held messages here
+    printf '#!/bin/sh\nexec /usr/sbin/postsuper -c %s "$@"\n' "$H_PF_CONF" > "$E2E_DIR/postsuper"
+    chmod 755 "$E2E_DIR/postsuper"
 }
 
 e2e_start_postfix() {

@@ -1,11 +1,15 @@
 #!/bin/bash
 # explain.sh - `postern explain` against what Postfix really does: every
 # scenario of the demo (scripts/demo DEMO_MAIL: school and ISP, greylisting,
-# a rate limit, a class, a parent mailbox, DKIM, SRS, the legacy store, a
-# relay domain, an IP literal) is explained first, then sent through the
-# whole stack (tests/integration/e2e-lib.sh); the first digit of explain's
-# verdict must be the first digit of Postfix's reply, and for accepted mail
-# the verdict names where it goes.  explain must change nothing: greylisting
+# a rate limit, a login contained by a contain rule and mail to it, a class,
+# a parent mailbox, DKIM, SRS, the legacy store, a relay domain, an IP
+# literal, a moderated group: held, the moderator's reply to the one-time
+# address, released and rejected with `postern moderate`, the demo's own
+# steps) is explained first, then sent through the whole stack
+# (tests/integration/e2e-lib.sh); the first digit of explain's verdict must
+# be the first digit of Postfix's reply (a held message is a 2xx), and for
+# accepted mail the verdict names where it goes (held: "held for
+# moderation").  explain must change nothing: greylisting
 # and rate limits are decided as the next real message meets them.  Also:
 # `postern explain queue QUEUEID` finds the message's log lines, bad
 # arguments are usage errors, and the database down gives a 4xx verdict.
@@ -19,8 +23,13 @@ e2e_start_stack || { t_fail "the stack starts"; t_summary; exit 1; }
 t_pass "the stack starts"
 P=("$BUILD/postern" -c "$E2E_CONF")
 
-# the demo's own scenarios
+# the demo's own scenarios, and its steps (moderation: `postern moderate`,
+# the one-time reply address of a request)
 eval "$(sed -n '/^DEMO_MAIL=(/,/^)/p' scripts/demo)"
+eval "$(sed -n '/^# --- demo steps/,/^# --- end of demo steps/p' scripts/demo)"
+t_ok "... and its steps" declare -F demo_step demo_resolve_to
+DEMO_QIDS=()
+USED_TOKEN=""
 t_ok "the demo's scenarios are read (${#DEMO_MAIL[@]})" test "${#DEMO_MAIL[@]}" -ge 16
 
 d=$(e2e_maildir paul.lehrer@gym.school.example)
@@ -28,11 +37,11 @@ mkdir -p "$d"
 printf 'require "vacation";\nvacation :days 1 :subject "Abwesend" "Ich bin bis Montag nicht da.";\n' > "$d/.postern.sieve"
 chown -R nobody:nogroup "$E2E_MAIL_ROOT"
 
-send() {   # via from to
+send() {   # via from to [subject]
     if [ "$1" = sub ]; then
-        e2e_submit "$2" --from "$2" --to "$3" --subject "explain test"
+        e2e_submit "$2" --from "$2" --to "$3" --subject "${4:-explain test}"
     else
-        e2e_send --from "$2" --to "$3" --subject "explain test"
+        e2e_send --from "$2" --to "$3" --subject "${4:-explain test}"
     fi
 }
 
@@ -49,8 +58,21 @@ for row in "${DEMO_MAIL[@]}"; do
     i=$((i + 1))
     IFS='|' read -r label pause via from to expect _ <<< "$row"
     [ -n "$pause" ] && sleep "$pause"
+    if [ "$via" = run ]; then   # an admin command, not a message
+        demo_step "$from" "$to"
+        t_eq "$i $label: postern $to (nothing to explain): exit 0" 0 "$DEMO_STEP_RC"
+        continue
+    fi
+    subj="explain test"
+    if [[ $to == @* ]]; then    # a reply to a moderation request
+        subj=${to##*:}
+        to=$(demo_resolve_to "$to")
+        t_match "$i $label: the request's one-time address" '^moderate\+[0-9a-f]{32}@' "$to"
+        USED_TOKEN=$to
+    fi
     explain "$via" "$from" "$to"
-    send "$via" "$from" "$to"
+    send "$via" "$from" "$to" "$subj"
+    DEMO_QIDS[i - 1]=$(sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p' <<< "$E2E_R")
     code=${E2E_R#* }; code=${code:0:1}
     vcode=${V#verdict: }; vcode=${vcode:0:1}
     if [ "$vcode" = "$code" ]; then
@@ -61,6 +83,14 @@ for row in "${DEMO_MAIL[@]}"; do
     fi
     # where accepted mail goes, as the demo expects it
     case "$expect" in
+        "2;held for moderation"*)
+            t_match "$i ... explain says it is held for moderation" 'held for moderation' "$V"
+            t_ok "$i ... and Postfix holds it (moderation_queue)" \
+                test -n "$(h_sql "SELECT id FROM moderation_queue WHERE queue_id = '${DEMO_QIDS[i - 1]}'")"
+            t_match "$i ... once approved, delivered by postern-lda" 'postern-lda' "$V" ;;
+        "2;decision "*)
+            t_match "$i ... explain knows a reply to a moderation request" \
+                '^verdict: 250 accepted: a reply to a moderation request' "$V" ;;
         "2;sink smarthost"*|"2;sink other-mx"*|"2;sink legacy"*)
             case "$expect" in   # e2e_routes points every next hop at a sink
                 *legacy*) want=":$H_SINK_LEGACY_PORT" ;;
@@ -82,6 +112,20 @@ t_match "a class: the expansion is listed" 'expands to [0-9]+ addresses' "$EX"
 t_match "... with a member" 'max\.schueler@bns\.school\.example' "$EX"
 explain sub max.schueler@bns.school.example 9a@bns.school.example
 t_match "a class from a pupil: refused by the send rights" '^verdict: 550 .*send rights' "$V"
+explain sub max.schueler@bns.school.example ag-robotics@bns.school.example
+t_match "a moderated group from a non-member: the verdict says held for moderation" \
+    '^verdict: 250 accepted and held for moderation \(postern-milter, group_send_rules #[0-9]+\); once approved goes to: .*tim\.klein@' "$V"
+t_match "... and the send rights name the moderated rule" 'send rights: refused, but the rule is moderated' "$EX"
+j=$("${P[@]}" --json explain client=127.0.0.1 login=max.schueler@bns.school.example sender=max.schueler@bns.school.example recipient=ag-robotics@bns.school.example)
+t_eq "... --json: the verdict too" "250 accepted and held for moderation" \
+    "$(python3 -c 'import json,sys; d = json.load(sys.stdin); print(d["code"], d["verdict"])' <<< "$j")"
+explain sub tim.klein@bns.school.example ag-robotics@bns.school.example
+t_match "... from a member: accepted, not held" '^verdict: 250 accepted; goes to: ' "$V"
+explain sub anna.lehrer@bns.school.example "${USED_TOKEN:-moderate+00000000000000000000000000000000@bns.school.example}"
+t_match "a used moderation address: explain refuses it (550 5.1.1)" \
+    '^verdict: 550 5\.1\.1 Unknown or used moderation address' "$V"
+send sub anna.lehrer@bns.school.example "${USED_TOKEN:-moderate+00000000000000000000000000000000@bns.school.example}" approve
+t_match "... as the milter does at RCPT" '^RCPT 550 5\.1\.1 ' "$E2E_R"
 send sub max.schueler@bns.school.example 9a@bns.school.example
 t_match "... as Postfix refuses it" '^(RCPT|DATA) 550 ' "$E2E_R"
 explain sub m.mueller@bns.school.example freundin@web-mail.example

@@ -54,3 +54,37 @@ INSERT INTO greylist_whitelist (kind, value, comment) VALUES
 INSERT INTO ratelimit_overrides (rule_id, key_value, window_seconds, max_count, comment)
   SELECT id, 'jonas.schueler@bns.school.example', 3600, 3, 'e2e: rate-limit scenario'
   FROM ratelimit_rules WHERE name = 'school-students-messages';
+
+-- containment (docs/policyd.md "Containing a hijacked account"): a burst
+-- rule marked contain, checked before the defer rule above (priority 5 <
+-- 10), so it counts every message the defer rule sees.  For jonas (4 an
+-- hour here, 200 for everyone else) the 4th message is still only
+-- deferred by school-students-messages (tests/integration/e2e.sh asserts
+-- that); the 5th goes over this rule: the login becomes receive-only
+-- (550 5.7.1 account suspended), mail to it still arrives, and the
+-- notices go to [policyd] contain_notify (e2e-lib.sh: it-support@) and
+-- to jonas.  scripts/demo shows it; `postern contain clear` ends it.
+INSERT INTO ratelimit_rules (name, key_type, match_value, group_id, counts, action, text, priority, contain, comment)
+  SELECT 'school-students-burst', 'sasl_login', NULL, id, 'messages', 'reject', NULL, 5, 1,
+         'e2e: a burst from a student account contains it'
+  FROM policy_groups WHERE name = 'school-students';
+INSERT INTO ratelimit_windows (rule_id, window_seconds, max_count)
+  SELECT id, 3600, 200 FROM ratelimit_rules WHERE name = 'school-students-burst';
+INSERT INTO ratelimit_overrides (rule_id, key_value, window_seconds, max_count, comment)
+  SELECT id, 'jonas.schueler@bns.school.example', 3600, 4, 'e2e: containment scenario'
+  FROM ratelimit_rules WHERE name = 'school-students-burst';
+
+-- moderated group mail (docs/milter.md "Moderated groups"): the robotics
+-- workgroup's members write to it directly; anyone else's mail is held in
+-- Postfix's hold queue for its teacher anna.lehrer, who approves or
+-- rejects by replying to moderate+TOKEN@bns.school.example ([milter]
+-- moderation_address, e2e-lib.sh); `moderate` is a placeholder mailbox so
+-- that Postfix accepts those replies (postern-milter takes and discards
+-- them).
+INSERT INTO group_send_rules (group_address, may_send, require_auth, reject_text, description) VALUES
+  ('ag-robotics@bns.school.example', 'members', 1, NULL, 'e2e: robotics workgroup, moderated by its teacher');
+INSERT INTO group_moderators (rule_id, moderator)
+  SELECT id, 'anna.lehrer@bns.school.example' FROM group_send_rules
+   WHERE group_address = 'ag-robotics@bns.school.example';
+INSERT INTO mailboxes (local_part, domain, display_name, volume, migration_state) VALUES
+  ('moderate', 'bns.school.example', 'moderation replies (postern-milter takes them)', 'vol01', 'migrated');
