@@ -27,7 +27,9 @@
  *      its active script (postern-sieve, the dry run).
  * and ends with one line "verdict: CODE ..." (2xx accepted and where it
  * goes, "250 accepted and held for moderation" when a moderated group's
- * rule holds it for its moderators, "250 accepted: a reply to a
+ * rule holds it for its moderators, "250 accepted and held in Postfix's
+ * hold queue" when postern-policyd answers HOLD (a contained login under
+ * a hold rule, a rate-limit rule with action hold), "250 accepted: a reply to a
  * moderation request" for a one-time moderation address whose token
  * names a waiting message (550 5.1.1 when it names none), 4xx deferred,
  * 5xx refused, with the program that decided).
@@ -86,6 +88,7 @@ struct explain {
     struct str logs;          /* what the checks logged (log_capture) */
     const char *client_name;   /* client_name= (greylisting pools) */
     long long held_rule;      /* a moderated rule holds it (its id), or 0 */
+    char policy_hold[256];    /* postern-policyd answered HOLD: why */
     int mod_reply;            /* a reply to a moderation request */
 };
 
@@ -458,8 +461,12 @@ static void part_policy(struct explain *x)
         } else if (strncmp(str_cstr(&e.reply), "DEFER_IF_PERMIT", 15) == 0) {
             decide(x, "450", "%s (postern-policyd at %s: greylisting)",
                    str_cstr(&e.reply) + 16, states[i]);
-        } else if (strncmp(str_cstr(&e.reply), "HOLD", 4) == 0) {
+        } else if (strncmp(str_cstr(&e.reply), "HOLD", 4) == 0 &&
+                   !x->policy_hold[0]) {
             out("    (accepted and held in the queue: postsuper -H)\n");
+            snprintf(x->policy_hold, sizeof(x->policy_hold),
+                     "postern-policyd at %s: %s", states[i],
+                     e.reply.len > 5 ? str_cstr(&e.reply) + 5 : "HOLD");
         }
         str_free(&e.reply);
         str_free(&e.err);
@@ -929,6 +936,9 @@ int cmd_explain(struct admin *a, int argc, char **argv)
             out("verdict: 250 accepted and held for moderation "
                 "(postern-milter, group_send_rules #%lld); once approved "
                 "goes to:", x.held_rule);
+        else if (x.policy_hold[0])
+            out("verdict: 250 accepted and held in Postfix's hold queue "
+                "(%s); once released goes to:", x.policy_hold);
         else
             out("verdict: 250 accepted; goes to:");
         for (size_t i = 0; i < x.dest.n; i++)
@@ -943,7 +953,8 @@ int cmd_explain(struct admin *a, int argc, char **argv)
         admin_json_str(&j, x.code[0] ? str_cstr(&x.verdict)
                            : x.mod_reply ? "accepted: a moderation reply"
                            : x.held_rule ? "accepted and held for moderation"
-                                         : "accepted");
+                           : x.policy_hold[0] ? "accepted and held"
+                                              : "accepted");
         str_append_cstr(&j, ", \"goes_to\": [");
         for (size_t i = 0; !x.code[0] && !x.mod_reply && i < x.dest.n;
              i++) {

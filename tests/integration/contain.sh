@@ -163,6 +163,16 @@ t_match "the admin mail lists the held queue id" "$Q1" "$(cat "$ADMIN_MAIL")"
 t_match "the admin mail lists a recipient" "victim" "$(cat "$ADMIN_MAIL")"
 t_match "the admin mail lists the client address" "127.0.0.1" "$(cat "$ADMIN_MAIL")"
 t_match "postern contain list shows it" "pupil1@example.org.*burst.*hold" "$($ADMIN contain list)"
+# no sender, and a milter that signs nothing it cannot (the test data has
+# no mailboxes: explain's model of reject_sender_login_mismatch and the
+# milter's From check would refuse first)
+{ cat "$H_DIR/p1.conf"; printf '[milter]\nunowned_from = unsigned\n'; } > "$H_DIR/explain.conf"
+EXPLAIN="$BUILD/postern -c $H_DIR/explain.conf"
+ex=$($EXPLAIN explain client=127.0.0.1 login=pupil1@example.org recipient=victim3@example.net 2>&1)
+t_match "explain: a contained login under a hold rule is accepted and held" \
+    "verdict: 250 accepted and held in Postfix's hold queue \(postern-policyd at RCPT" "$ex"
+t_match "... --json says so too" '"verdict": "accepted and held"' \
+    "$($EXPLAIN --json explain client=127.0.0.1 login=pupil1@example.org recipient=victim3@example.net 2>&1)"
 sleep 2
 t_eq "the admin mail arrived exactly once" 1 "$(sink_count admin@example.org "login pupil1@example.org suspended")"
 t_eq "the user notice arrived exactly once" 1 "$(sink_count pupil1@example.org "may not send mail for now")"
