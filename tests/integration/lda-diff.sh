@@ -252,6 +252,16 @@ S
 std size "big" "$(head -c 3000 /dev/zero | tr '\0' 'x' | fold -w 70)"
 check size "" ".Big:"
 
+# size is the message as delivered, with LF line ends, in dovecot-lda as
+# in postern-lda (Pigeonhole's own test suite sees CRLF messages): 1,500
+# short lines are about 3,150 bytes with LF and 4,650 with CRLF
+sieve sizelf <<'S'
+require "fileinto";
+if size :over 4000 { fileinto "Big"; }
+S
+std sizelf "many lines" "$(for i in $(seq 1500); do echo x; done)"
+check sizelf "" "INBOX:"
+
 sieve exists <<'S'
 require "fileinto";
 if not exists "X-Priority" { fileinto "Normal"; }
