@@ -13,7 +13,11 @@
  * requests with a sasl_username are.  Clearing the row (postern contain
  * clear) restores sending at the next request: the state is read with one
  * indexed query per authenticated request (open_login is unique), there
- * is no cache to wait for.
+ * is no cache to wait for; only a message's later requests (its other
+ * recipients, DATA, END-OF-MESSAGE) within PD_CONTAIN_MEMO_MS of a "not
+ * contained" answer for it skip the query (pd_msgstate), so a message to
+ * 30 recipients costs one query, and an incident opened meanwhile on
+ * another host applies from the next message at the latest.
  *
  * counts = networks (key sasl_login): contain_networks records the
  * request's client network (the address masked to the rule's prefixes,
@@ -40,6 +44,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "dbtext.h"
 #include "log.h"
 #include "policyd.h"
@@ -391,10 +396,14 @@ int check_contained(struct pd_eval *e, int stage)
 {
     char key[ADDR_MAX + 1];
     struct open_row r;
+    long long now = clock_ms();
     int rc;
 
     if (login_key(e->login, key, sizeof(key)) < 0)
         return PV_DUNNO;
+    if (e->ms && e->ms->contain_clear_ms &&
+        now - e->ms->contain_clear_ms < PD_CONTAIN_MEMO_MS)
+        return PV_DUNNO; /* this message's login, just asked */
     memset(&r, 0, sizeof(r));
     rc = db_query(e->w->db, SQL_OPEN, (struct db_param[]){DBP_S(key)}, 1,
                   get_open, &r, &e->err);
@@ -402,8 +411,11 @@ int check_contained(struct pd_eval *e, int stage)
         str_append_cstr(&e->err, " (whether the login is contained)");
         return PV_TEMP;
     }
-    if (rc == LK_NOTFOUND)
+    if (rc == LK_NOTFOUND) {
+        if (e->ms)
+            e->ms->contain_clear_ms = now;
         return PV_DUNNO;
+    }
     memcpy(tl_rule, r.rule, sizeof(tl_rule));
     e->rule = tl_rule;
     if (!e->dry)
@@ -425,6 +437,8 @@ int contain_fire(struct pd_eval *e, const struct pd_rl_rule *rl,
 
     if (login_key(e->login, key, sizeof(key)) < 0)
         return PV_DUNNO;
+    if (e->ms)
+        e->ms->contain_clear_ms = 0; /* the message's next request asks */
     e->rule = rl->name;
     reply(e, hold);
     if (e->dry)

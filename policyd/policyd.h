@@ -433,7 +433,13 @@ struct pd_msgstate {
     char spf_header[PD_HEADER_MAX];
     char headers[PD_HEADERS_MAX][PD_HEADER_MAX];
     int nheaders;
+    long long contain_clear_ms;     /* clock_ms() when check_contained last
+                                       found this message's login not
+                                       contained; 0 = not yet (contain.c) */
 };
+/* a message's later requests (its other RCPTs, DATA, END-OF-MESSAGE)
+   within this many ms of a "not contained" answer skip the query */
+#define PD_CONTAIN_MEMO_MS 1000
 
 struct pd_eval {
     const struct preq *req;

@@ -271,6 +271,15 @@ t_match "ratelimit show lists contain" "networks.*	yes$" "$($ADMIN ratelimit sho
 $ADMIN ratelimit add bad-net key=sender counts=networks limit=5/1h > /dev/null 2>&1
 t_eq "counts=networks needs key=sasl_login" 65 $?
 
+# --- a message to many recipients asks once (PD_CONTAIN_MEMO_MS) ---------------
+h_sql "SET GLOBAL log_output = 'TABLE'; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1"
+r=$(send "$S1" 127.0.0.1 teacher@example.org many teacher@example.org \
+    p1@example.net p2@example.net p3@example.net p4@example.net p5@example.net)
+h_sql "SET GLOBAL general_log = 0"
+t_match "a message to 5 recipients passes" "^DATA 250" "$r"
+asked=$(h_sql "SELECT COUNT(*) FROM mysql.general_log WHERE command_type = 'Execute' AND CONVERT(argument USING utf8mb4) LIKE '%FROM contained_logins WHERE open_login%'")
+t_eq "... and asked once whether its login is contained (5 RCPT and DATA requests)" 1 "$asked"
+
 # --- C: the database is down ---------------------------------------------------
 h_stop_mariadb
 r=$(send "$S1" 127.0.0.1 pupil3@example.org down-1 pupil3@example.org f@example.net)
