@@ -29,6 +29,11 @@
  * questions are LK_TEMP; afterwards the last snapshot serves while the
  * database is away.
  *
+ * Closed mailboxes (postern-dirsync's life cycle, docs/directory.md) are
+ * left out of an expansion unless they have a closed_forward: they are
+ * refused at RCPT, and a member added after RCPT must not slip past that
+ * into the kept Maildir (drop_closed: one query per 100 members).
+ *
  * The snapshot also holds domains.dmarc_action of every domain that has
  * one (milter_dmarc_action, for milter/dmarc.c); without send_rules_sql
  * there is no snapshot and every domain uses [milter] dmarc_action.
@@ -44,8 +49,11 @@
 #include "milter.h"
 #include "clock.h"
 #include "reloader.h"
+#include "strvec.h"
 
 /* --- LDAP groups --------------------------------------------------------- */
+
+#define GROUP_CLOSED_BATCH 100 /* member addresses asked in one query */
 
 int milter_group_lookup(struct mctx *m, struct mres *r, const char *addr,
                         struct ldapgroup_info *info, struct str *err)
@@ -55,10 +63,82 @@ int milter_group_lookup(struct mctx *m, struct mres *r, const char *addr,
     return ldapgroup_find(m->ldgroups, &be, addr, info, err);
 }
 
+static int closed_row(void *ctx, unsigned n, char **v,
+                      const unsigned long *l)
+{
+    (void)n;
+    (void)l;
+    if (v[0])
+        strvec_add(ctx, v[0]);
+    return 0;
+}
+
+/*
+ * drop_closed - take out of members (from 'from' on) the addresses whose
+ * mailbox is closed without a closed_forward: postern-maps refuses them at
+ * RCPT (550 5.2.1), but an expansion adds recipients after RCPT, and
+ * Postfix would deliver into the kept Maildir.  A closed mailbox with a
+ * closed_forward stays: Postfix's virtual alias expansion of the added
+ * recipient forwards it.  Asked in batches of GROUP_CLOSED_BATCH
+ * addresses; LK_FOUND, or LK_TEMP (+ *err); no database: nothing to ask.
+ */
+static int drop_closed(struct mres *r, struct strvec *members, size_t from,
+                       struct str *err)
+{
+    struct db_param p[GROUP_CLOSED_BATCH];
+    char (*lower)[ADDR_MAX + 1];   /* on the heap: libmilter's threads */
+    struct strvec closed = STRVEC_INIT;
+    struct str sql = STR_INIT;
+    size_t keep = from, dropped = 0;
+
+    if (r->db == NULL || members->n <= from)
+        return LK_FOUND;
+    str_append_cstr(&sql, "SELECT address FROM mailboxes WHERE state = "
+                          "'closed' AND closed_forward IS NULL AND address "
+                          "IN (?");
+    for (int i = 1; i < GROUP_CLOSED_BATCH; i++)
+        str_append_cstr(&sql, ", ?");
+    str_append_char(&sql, ')');
+    lower = xcalloc(GROUP_CLOSED_BATCH, sizeof(*lower));
+    for (size_t i = from; i < members->n; i += GROUP_CLOSED_BATCH) {
+        for (size_t j = 0; j < GROUP_CLOSED_BATCH; j++) {
+            const char *a = i + j < members->n ? members->v[i + j] : "";
+            if (str_copy_bounded(lower[j], sizeof(lower[j]), a, strlen(a)) < 0)
+                lower[j][0] = '\0';
+            str_lower(lower[j], strlen(lower[j]));
+            p[j] = DBP_S(lower[j]);
+        }
+        if (db_query(r->db, str_cstr(&sql), p, GROUP_CLOSED_BATCH, closed_row,
+                     &closed, err) < 0) {
+            str_append_cstr(err, " (closed mailboxes among the members)");
+            strvec_free(&closed);
+            str_free(&sql);
+            free(lower);
+            return LK_TEMP;
+        }
+    }
+    str_free(&sql);
+    free(lower);
+    for (size_t i = from; i < members->n; i++) {
+        if (closed.n > 0 && strvec_has(&closed, members->v[i])) {
+            free(members->v[i]);
+            dropped++;
+            continue;
+        }
+        members->v[keep++] = members->v[i];
+    }
+    members->n = keep;
+    if (dropped > 0)
+        log_info("group expansion: %zu closed mailbox(es) left out", dropped);
+    strvec_free(&closed);
+    return LK_FOUND;
+}
+
 int milter_group_expand(struct mctx *m, struct mres *r, const char *dn,
                         struct strvec *out, struct str *err)
 {
     struct ldapgroup_backend be = ldapgroup_backend_ldapc(r->ld);
+    size_t from = out->n;
     int rc = ldapgroup_expand(m->ldgroups, &be, dn, out, err);
 
     if (rc == LK_NOTFOUND)
@@ -68,6 +148,8 @@ int milter_group_expand(struct mctx *m, struct mres *r, const char *dn,
                     m->cfg->max_recipients, out->n);
         return LK_LIMIT;
     }
+    if (rc == LK_FOUND)
+        rc = drop_closed(r, out, from, err);
     return rc;
 }
 

@@ -91,6 +91,17 @@ t_match "class mail from a teacher accepted" '^DATA 250 ' "$E2E_R"
 t_wait "... expanded from LDAP: max.schueler got it" 15 e2e_find max.schueler@bns.school.example "$SUBJ"
 t_wait "... and lena.schueler" 15 e2e_find lena.schueler@bns.school.example "$SUBJ"
 t_eq "... and nothing is stored for the group address itself" 0 "$(e2e_count 9a@bns.school.example)"
+# a closed member still in the LDAP class: refused at RCPT when written to,
+# so the expansion (after RCPT) leaves it out too, not into the kept Maildir
+h_sql "UPDATE mailboxes SET state = 'closed' WHERE address = 'max.schueler@bns.school.example'"
+subj "class-closed"
+e2e_submit anna.lehrer@bns.school.example --from anna.lehrer@bns.school.example --to 9a@bns.school.example --subject "$SUBJ"
+t_match "class mail with a closed member accepted" '^DATA 250 ' "$E2E_R"
+t_wait "... lena.schueler got it" 15 e2e_find lena.schueler@bns.school.example "$SUBJ"
+t_wait "... Postfix is done with it" 15 h_wait_queue_empty 10
+t_not "... the closed max.schueler did not (left out of the expansion)" e2e_find max.schueler@bns.school.example "$SUBJ"
+t_match "... and the milter says so" 'group expansion: 1 closed mailbox\(es\) left out' "$(cat "$E2E_DIR/milter.log")"
+h_sql "UPDATE mailboxes SET state = 'active' WHERE address = 'max.schueler@bns.school.example'"
 e2e_submit max.schueler@bns.school.example --from max.schueler@bns.school.example --to 9a@bns.school.example --subject x
 t_match "class mail from a student refused (send rights)" '^(RCPT|DATA) 550 5\.7\.1 .*Only teachers' "$E2E_R"
 
