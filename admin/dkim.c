@@ -83,7 +83,8 @@ static const char *const dop_names[] = {"add", "import", "disable", "enable",
 
 struct dctx {
     enum dop op;
-    const char *what;
+    const char *what; /* "dkim add" (in what_buf) */
+    char what_buf[32];
     char domain[ADDR_DOMAIN_MAX + 1];
     char selector[DKIM_SELECTOR_MAX + 1];
     const char *algorithm; /* rsa-sha256 | ed25519-sha256; NULL = any */
@@ -867,169 +868,202 @@ static int dkim_usage(void)
                        "disable|enable|remove DOMAIN selector=S [algorithm=A]");
 }
 
-int cmd_dkim(struct admin *a, int argc, char **argv)
+static int dk_list(struct admin *a, int argc, char **argv)
 {
-    static const char *const list_cols[] = {"domain", "selector", "algorithm",
-                                            "key_path", "active", "comment",
-                                            NULL};
+    static const char *const cols[] = {"domain", "selector", "algorithm",
+                                       "key_path", "active", "comment", NULL};
+    char what[32], domain[ADDR_DOMAIN_MAX + 1];
+    struct db_param p;
+    int rc;
+    if (argc == 0)
+        return admin_list(a, cols,
+                          "SELECT domain, selector, algorithm, key_path, "
+                          "active, comment FROM dkim_keys ORDER BY domain, "
+                          "selector, algorithm", NULL, 0);
+    if (argc != 1)
+        return dkim_usage();
+    snprintf(what, sizeof(what), "dkim %s", a->verb);
+    if ((rc = admin_parse_domain(what, argv[0], domain)))
+        return rc;
+    p = DBP_S(domain);
+    return admin_list(a, cols,
+                      "SELECT domain, selector, algorithm, key_path, "
+                      "active, comment FROM dkim_keys WHERE domain = ? "
+                      "ORDER BY selector, algorithm", &p, 1);
+}
+
+/* the DOMAIN every verb but list starts with (argv[0]), checked, into c
+   (c->what: "dkim VERB") */
+static int dkim_domain(struct admin *a, int argc, char **argv, struct dctx *c)
+{
+    snprintf(c->what_buf, sizeof(c->what_buf), "dkim %s", a->verb);
+    c->what = c->what_buf;
+    if (argc < 1)
+        return dkim_usage();
+    return admin_parse_domain(c->what, argv[0], c->domain);
+}
+
+static int dk_check(struct admin *a, int argc, char **argv)
+{
+    struct dctx c = {0};
+    const char *sel = NULL;
+    int rc;
+    if ((rc = dkim_domain(a, argc, argv, &c)))
+        return rc;
+    if (argc > 2)
+        return dkim_usage();
+    if (argc == 2) {
+        sel = strncmp(argv[1], "selector=", 9) ? argv[1] : argv[1] + 9;
+        if ((rc = selector_ok(c.what, sel, c.selector)))
+            return rc;
+    }
+    return dkim_check(a, c.what, c.domain, sel ? c.selector : NULL);
+}
+
+static int dk_show(struct admin *a, int argc, char **argv)
+{
+    static const char *const keys[] = {"selector", NULL};
+    struct dctx c = {0};
+    struct admin_kv kv;
+    const char *v;
+    int rc;
+    if ((rc = dkim_domain(a, argc, argv, &c)) ||
+        (rc = admin_kv_parse(&kv, argc - 1, argv + 1, keys, c.what)))
+        return rc;
+    if ((v = admin_kv_get(&kv, "selector")) &&
+        (rc = selector_ok(c.what, v, c.selector)))
+        return rc;
+    return dkim_show(a, &c, v != NULL);
+}
+
+/* dkim add: check the settings and make the key (not written yet); the
+   group of the file into *gid */
+static int add_key(struct dctx *c, const struct admin_kv *kv, gid_t *gid)
+{
+    const char *what = c->what, *v, *dir = admin_kv_get(kv, "dir");
+    long long bits = DKIM_RSA_MIN;
+    struct stat st;
+    int rc;
+    if (!c->algorithm)
+        c->algorithm = "rsa-sha256";
+    if ((v = admin_kv_get(kv, "bits"))) {
+        if (c->algorithm[0] == 'e')
+            return admin_error(ADMIN_EX_USAGE, what,
+                               "bits= is for RSA keys (Ed25519 has one size)");
+        if ((rc = admin_parse_int(what, "bits", v, DKIM_RSA_MIN, DKIM_RSA_MAX,
+                                  &bits)))
+            return rc;
+    }
+    if (!dir || !*dir)
+        dir = DKIM_DEFAULT_DIR;
+    if (dir[0] != '/' || strstr(dir, "/../") || strstr(dir, "/./"))
+        return admin_error(ADMIN_EX_DATAERR, what,
+                           "dir=%s: an absolute path without . or ..", dir);
+    if ((size_t)snprintf(c->path, sizeof(c->path), "%s%s%s/%s.key", dir,
+                         dir[strlen(dir) - 1] == '/' ? "" : "/", c->domain,
+                         c->selector) >= sizeof(c->path))
+        return admin_error(ADMIN_EX_DATAERR, what,
+                           "the key path is longer than %d octets",
+                           DKIM_PATH_MAX);
+    if ((v = admin_kv_get(kv, "group"))) {
+        struct group *g = getgrnam(v);
+        if (!g)
+            return admin_error(ADMIN_EX_DATAERR, what,
+                               "group=%s: no such group", v);
+        *gid = g->gr_gid;
+    }
+    if (access(c->path, F_OK) == 0)
+        return admin_error(ADMIN_EX_CANTCREAT, what,
+                           "%s exists already (use it with: postern dkim "
+                           "import %s selector=%s file=%s)", c->path,
+                           c->domain, c->selector, c->path);
+    if (stat(dir, &st) < 0)
+        return admin_error(ADMIN_EX_CANTCREAT, what, "dir=%s: %s", dir,
+                           strerror(errno));
+    if (c->algorithm[0] == 'e')
+        c->key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    else
+        c->key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+    if (!c->key)
+        return admin_error(ADMIN_EX_SOFTWARE, what,
+                           "OpenSSL could not generate the key");
+    return ADMIN_EX_OK;
+}
+
+/* dkim import: read and check the key file=PATH names */
+static int import_key(struct dctx *c, const struct admin_kv *kv)
+{
+    const char *what = c->what, *file = admin_kv_get(kv, "file"), *alg = NULL;
+    char *real;
+    int rc;
+    if (!file || !*file)
+        return admin_error(ADMIN_EX_USAGE, what, "file=PATH is required");
+    if (!(c->key = dkim_read_key(what, file, &rc)))
+        return rc;
+    if ((rc = dkim_key_ok(what, c->key, &alg)))
+        return rc; /* the caller frees c->key */
+    c->algorithm = alg;
+    real = realpath(file, NULL);
+    if (!real || strlen(real) > DKIM_PATH_MAX) {
+        free(real);
+        return admin_error(ADMIN_EX_DATAERR, what, "%s: no absolute path "
+                           "of at most %d octets", file, DKIM_PATH_MAX);
+    }
+    strcpy(c->path, real);
+    free(real);
+    return ADMIN_EX_OK;
+}
+
+/* the settings of add, import, disable, enable and remove */
+static int parse_change(struct dctx *c, struct admin_kv *kv, int argc,
+                        char **argv)
+{
     static const char *const add_keys[] = {"selector", "algorithm", "bits",
                                            "dir", "group", "comment", NULL};
     static const char *const import_keys[] = {"selector", "file", "comment",
                                               NULL};
     static const char *const sel_keys[] = {"selector", "algorithm", NULL};
-    static const char *const show_keys[] = {"selector", NULL};
-    struct dctx c = {0};
-    struct admin_kv kv;
-    char what[32];
-    const char *verb, *v;
-    gid_t gid = (gid_t)-1;
+    const char *what = c->what, *v;
     int rc;
-
-    if (argc < 2)
-        return dkim_usage();
-    verb = argv[1];
-    snprintf(what, sizeof(what), "dkim %s", verb);
-    c.what = what;
-    if (!strcmp(verb, "list")) {
-        if (argc == 2)
-            return admin_list(a, list_cols,
-                              "SELECT domain, selector, algorithm, key_path, "
-                              "active, comment FROM dkim_keys ORDER BY domain, "
-                              "selector, algorithm", NULL, 0);
-        if (argc != 3)
-            return dkim_usage();
-        if ((rc = admin_parse_domain(what, argv[2], c.domain)))
-            return rc;
-        {
-            struct db_param p = DBP_S(c.domain);
-            return admin_list(a, list_cols,
-                              "SELECT domain, selector, algorithm, key_path, "
-                              "active, comment FROM dkim_keys WHERE domain = ? "
-                              "ORDER BY selector, algorithm", &p, 1);
-        }
-    }
-    if (argc < 3)
-        return dkim_usage();
-    if ((rc = admin_parse_domain(what, argv[2], c.domain)))
-        return rc;
-    if (!strcmp(verb, "check")) {
-        const char *sel = NULL;
-        if (argc > 4)
-            return dkim_usage();
-        if (argc == 4) {
-            sel = strncmp(argv[3], "selector=", 9) ? argv[3] : argv[3] + 9;
-            if ((rc = selector_ok(what, sel, c.selector)))
-                return rc;
-        }
-        return dkim_check(a, what, c.domain, sel ? c.selector : NULL);
-    }
-    if (!strcmp(verb, "show")) {
-        if ((rc = admin_kv_parse(&kv, argc - 3, argv + 3, show_keys, what)))
-            return rc;
-        if ((v = admin_kv_get(&kv, "selector")) && (rc = selector_ok(what, v, c.selector)))
-            return rc;
-        return dkim_show(a, &c, v != NULL);
-    }
-    int op = admin_index(verb, dop_names);
-    if (op < 0)
-        return dkim_usage();
-    c.op = (enum dop)op;
-    if ((rc = admin_kv_parse(&kv, argc - 3, argv + 3,
-                             c.op == D_ADD ? add_keys
-                             : c.op == D_IMPORT ? import_keys : sel_keys,
+    if ((rc = admin_kv_parse(kv, argc, argv,
+                             c->op == D_ADD ? add_keys
+                             : c->op == D_IMPORT ? import_keys : sel_keys,
                              what)))
         return rc;
-    if (!(v = admin_kv_get(&kv, "selector")))
+    if (!(v = admin_kv_get(kv, "selector")))
         return admin_error(ADMIN_EX_USAGE, what, "selector=S is required");
-    if ((rc = selector_ok(what, v, c.selector)))
+    if ((rc = selector_ok(what, v, c->selector)))
         return rc;
-    if ((v = admin_kv_get(&kv, "algorithm"))) {
+    if ((v = admin_kv_get(kv, "algorithm"))) {
         if (!strcmp(v, "rsa") || !strcmp(v, "rsa-sha256"))
-            c.algorithm = "rsa-sha256";
+            c->algorithm = "rsa-sha256";
         else if (!strcmp(v, "ed25519") || !strcmp(v, "ed25519-sha256"))
-            c.algorithm = "ed25519-sha256";
+            c->algorithm = "ed25519-sha256";
         else
             return admin_error(ADMIN_EX_DATAERR, what,
                                "algorithm=%s: rsa (rsa-sha256) or ed25519 "
                                "(ed25519-sha256)", v);
     }
-    if ((rc = admin_parse_text(what, "comment", admin_kv_get(&kv, "comment"),
-                               255, &c.comment)))
-        return rc;
+    return admin_parse_text(what, "comment", admin_kv_get(kv, "comment"), 255,
+                            &c->comment);
+}
 
-    if (c.op == D_ADD) {
-        long long bits = DKIM_RSA_MIN;
-        const char *dir = admin_kv_get(&kv, "dir");
-        if (!c.algorithm)
-            c.algorithm = "rsa-sha256";
-        if ((v = admin_kv_get(&kv, "bits"))) {
-            if (c.algorithm[0] == 'e')
-                return admin_error(ADMIN_EX_USAGE, what,
-                                   "bits= is for RSA keys (Ed25519 has one size)");
-            if ((rc = admin_parse_int(what, "bits", v, DKIM_RSA_MIN,
-                                      DKIM_RSA_MAX, &bits)))
-                return rc;
-        }
-        if (!dir || !*dir)
-            dir = DKIM_DEFAULT_DIR;
-        if (dir[0] != '/' || strstr(dir, "/../") || strstr(dir, "/./"))
-            return admin_error(ADMIN_EX_DATAERR, what,
-                               "dir=%s: an absolute path without . or ..", dir);
-        if ((size_t)snprintf(c.path, sizeof(c.path), "%s%s%s/%s.key", dir,
-                             dir[strlen(dir) - 1] == '/' ? "" : "/", c.domain,
-                             c.selector) >= sizeof(c.path))
-            return admin_error(ADMIN_EX_DATAERR, what,
-                               "the key path is longer than %d octets",
-                               DKIM_PATH_MAX);
-        if ((v = admin_kv_get(&kv, "group"))) {
-            struct group *g = getgrnam(v);
-            if (!g)
-                return admin_error(ADMIN_EX_DATAERR, what,
-                                   "group=%s: no such group", v);
-            gid = g->gr_gid;
-        }
-        if (access(c.path, F_OK) == 0)
-            return admin_error(ADMIN_EX_CANTCREAT, what,
-                               "%s exists already (use it with: postern dkim "
-                               "import %s selector=%s file=%s)", c.path,
-                               c.domain, c.selector, c.path);
-        {
-            struct stat st;
-            if (stat(dir, &st) < 0)
-                return admin_error(ADMIN_EX_CANTCREAT, what, "dir=%s: %s", dir,
-                                   strerror(errno));
-        }
-        if (c.algorithm[0] == 'e')
-            c.key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-        else
-            c.key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
-        if (!c.key)
-            return admin_error(ADMIN_EX_SOFTWARE, what,
-                               "OpenSSL could not generate the key");
-    } else if (c.op == D_IMPORT) {
-        const char *file = admin_kv_get(&kv, "file");
-        const char *alg = NULL;
-        char *real;
-        if (!file || !*file)
-            return admin_error(ADMIN_EX_USAGE, what, "file=PATH is required");
-        if (!(c.key = dkim_read_key(what, file, &rc)))
-            return rc;
-        if ((rc = dkim_key_ok(what, c.key, &alg))) {
-            EVP_PKEY_free(c.key);
-            return rc;
-        }
-        c.algorithm = alg;
-        real = realpath(file, NULL);
-        if (!real || strlen(real) > DKIM_PATH_MAX) {
-            free(real);
-            EVP_PKEY_free(c.key);
-            return admin_error(ADMIN_EX_DATAERR, what, "%s: no absolute path "
-                               "of at most %d octets", file, DKIM_PATH_MAX);
-        }
-        strcpy(c.path, real);
-        free(real);
-    }
-    if (c.op == D_ADD && !a->dry_run && (rc = dkim_write_key(&c, gid))) {
+/* dkim add|import|disable|enable|remove DOMAIN selector=S ... */
+static int dk_change(struct admin *a, int argc, char **argv)
+{
+    struct dctx c = {0};
+    struct admin_kv kv;
+    gid_t gid = (gid_t)-1;
+    int rc;
+
+    if ((rc = dkim_domain(a, argc, argv, &c)))
+        return rc;
+    c.op = (enum dop)admin_index(a->verb, dop_names);
+    if ((rc = parse_change(&c, &kv, argc - 1, argv + 1)))
+        return rc;
+    if ((c.op == D_ADD && (rc = add_key(&c, &kv, &gid))) ||
+        (c.op == D_IMPORT && (rc = import_key(&c, &kv))) ||
+        (c.op == D_ADD && !a->dry_run && (rc = dkim_write_key(&c, gid)))) {
         if (c.written)
             unlink(c.path);
         EVP_PKEY_free(c.key);
@@ -1059,4 +1093,16 @@ int cmd_dkim(struct admin *a, int argc, char **argv)
                 c.rowpath);
     EVP_PKEY_free(c.key);
     return rc;
+}
+
+static const struct admin_verb dkim_verbs[] = {
+    {"list", dk_list},       {"show", dk_show},      {"check", dk_check},
+    {"add", dk_change},      {"import", dk_change},  {"disable", dk_change},
+    {"enable", dk_change},   {"remove", dk_change},  {NULL, NULL}};
+
+int cmd_dkim(struct admin *a, int argc, char **argv)
+{
+    if (argc < 2)
+        return dkim_usage();
+    return admin_dispatch(a, "dkim", dkim_verbs, NULL, argc, argv);
 }

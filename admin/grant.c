@@ -149,79 +149,89 @@ static int grant_usage(void)
                        "| disable|enable|remove LOGIN ADDRESS|DOMAIN");
 }
 
-int cmd_grant(struct admin *a, int argc, char **argv)
+static int gt_list(struct admin *a, int argc, char **argv)
 {
     static const char *const cols[] = {"login", "type", "pattern", "active",
                                        "comment", NULL};
-    static const char *const keys[] = {"comment", NULL};
-    static const char *const nokeys[] = {NULL};
-    struct grctx c = {0};
-    struct admin_kv kv;
-    char what[32];
-    const char *verb;
-    int rc;
-
-    if (argc < 2)
+    char login[ADDR_MAX + 1];
+    struct db_param p;
+    if (argc > 1)
         return grant_usage();
-    verb = argv[1];
-    snprintf(what, sizeof(what), "grant %s", verb);
-    c.what = what;
-    if (!strcmp(verb, "list")) {
-        if (argc > 3)
-            return grant_usage();
-        if (argc == 3) {
-            char login[ADDR_MAX + 1];
-            struct db_param p;
-            str_copy_bounded(login, sizeof(login), argv[2], strlen(argv[2]));
-            str_lower(login, strlen(login));
-            p = DBP_S(login);
-            return admin_list(a, cols,
-                              "SELECT login, match_type, pattern, active, "
-                              "comment FROM sender_grants WHERE login = ? "
-                              "ORDER BY pattern", &p, 1);
-        }
+    if (argc == 0)
         return admin_list(a, cols,
                           "SELECT login, match_type, pattern, active, comment "
                           "FROM sender_grants ORDER BY login, pattern", NULL, 0);
-    }
-    int op = admin_index(verb, grop_names);
-    if (op < 0)
-        return grant_usage();
-    c.op = (enum grop)op;
-    if (argc < 4)
-        return grant_usage();
-    /* the login: an address (canonical) or a plain user name */
-    if (strchr(argv[2], '@')) {
+    str_copy_bounded(login, sizeof(login), argv[0], strlen(argv[0]));
+    str_lower(login, strlen(login));
+    p = DBP_S(login);
+    return admin_list(a, cols,
+                      "SELECT login, match_type, pattern, active, "
+                      "comment FROM sender_grants WHERE login = ? "
+                      "ORDER BY pattern", &p, 1);
+}
+
+/* the login: an address (canonical) or a plain user name */
+static int parse_login(struct grctx *c, const char *in)
+{
+    size_t n = strlen(in);
+    if (strchr(in, '@')) {
         struct addr ad;
-        if ((rc = admin_parse_address(what, argv[2], &ad)))
+        int rc;
+        if ((rc = admin_parse_address(c->what, in, &ad)))
             return rc;
-        snprintf(c.login, sizeof(c.login), "%s@%s", ad.local, ad.domain);
-        c.login_is_addr = 1;
-    } else {
-        size_t n = strlen(argv[2]);
-        if (!n || n > ADDR_MAX || strpbrk(argv[2], " \t\r\n"))
-            return admin_error(ADMIN_EX_DATAERR, what,
-                               "'%s' is not a SASL login (no spaces, at most "
-                               "%d octets)", argv[2], ADDR_MAX);
-        memcpy(c.login, argv[2], n + 1);
-        str_lower(c.login, n);
+        snprintf(c->login, sizeof(c->login), "%s@%s", ad.local, ad.domain);
+        c->login_is_addr = 1;
+        return ADMIN_EX_OK;
     }
-    /* the pattern: x@y = address, y or @y = domain */
-    if (strchr(argv[3], '@') && argv[3][0] != '@') {
+    if (!n || n > ADDR_MAX || strpbrk(in, " \t\r\n"))
+        return admin_error(ADMIN_EX_DATAERR, c->what,
+                           "'%s' is not a SASL login (no spaces, at most "
+                           "%d octets)", in, ADDR_MAX);
+    memcpy(c->login, in, n + 1);
+    str_lower(c->login, n);
+    return ADMIN_EX_OK;
+}
+
+/* the pattern: x@y = address, y or @y = domain */
+static int parse_pattern(struct grctx *c, const char *in)
+{
+    int rc;
+    if (strchr(in, '@') && in[0] != '@') {
         struct addr ad;
-        if ((rc = admin_parse_address(what, argv[3], &ad)))
+        if ((rc = admin_parse_address(c->what, in, &ad)))
             return rc;
-        snprintf(c.pattern, sizeof(c.pattern), "%s@%s", ad.local, ad.domain);
-        strcpy(c.type, "address");
+        snprintf(c->pattern, sizeof(c->pattern), "%s@%s", ad.local, ad.domain);
+        strcpy(c->type, "address");
     } else {
         char d[ADDR_DOMAIN_MAX + 1];
-        if ((rc = admin_parse_domain(what, argv[3] + (argv[3][0] == '@'), d)))
+        if ((rc = admin_parse_domain(c->what, in + (in[0] == '@'), d)))
             return rc;
-        strcpy(c.pattern, d);
-        strcpy(c.type, "domain");
+        strcpy(c->pattern, d);
+        strcpy(c->type, "domain");
     }
-    if ((rc = admin_kv_parse(&kv, argc - 4, argv + 4,
-                             c.op == GR_ADD || c.op == GR_SET ? keys : nokeys,
+    return ADMIN_EX_OK;
+}
+
+/* grant add|set|disable|enable|remove LOGIN ADDRESS|DOMAIN [comment=TEXT] */
+static int gt_change(struct admin *a, int argc, char **argv)
+{
+    static const char *const keys[] = {"comment", NULL};
+    static const char *const done[] = {"added", "changed", "disabled",
+                                       "enabled", "removed"};
+    struct grctx c = {0};
+    struct admin_kv kv;
+    char what[32], key[2 * ADDR_MAX + 2];
+    int rc;
+
+    snprintf(what, sizeof(what), "grant %s", a->verb);
+    c.what = what;
+    c.op = (enum grop)admin_index(a->verb, grop_names);
+    if (argc < 2)
+        return grant_usage();
+    if ((rc = parse_login(&c, argv[0])) || (rc = parse_pattern(&c, argv[1])))
+        return rc;
+    if ((rc = admin_kv_parse(&kv, argc - 2, argv + 2,
+                             c.op == GR_ADD || c.op == GR_SET ? keys : keys + 1,
                              what)))
         return rc;
     if ((rc = admin_kv_text(&kv, what, "comment", 255, &c.comment,
@@ -229,12 +239,21 @@ int cmd_grant(struct admin *a, int argc, char **argv)
         return rc;
     if (c.op == GR_SET && !c.comment_given)
         return admin_error(ADMIN_EX_USAGE, what, "nothing to set (comment=TEXT)");
-    if ((rc = admin_transaction(a, grant_tx, &c)) == ADMIN_EX_OK) {
-        static const char *const done[] = {"added", "changed", "disabled",
-                                           "enabled", "removed"};
-        char key[2 * ADDR_MAX + 2];
-        snprintf(key, sizeof(key), "%s %s", c.login, c.pattern);
-        admin_done(a, "grant", done[c.op], key, 1);
-    }
+    if ((rc = admin_transaction(a, grant_tx, &c)) != ADMIN_EX_OK)
+        return rc;
+    snprintf(key, sizeof(key), "%s %s", c.login, c.pattern);
+    admin_done(a, "grant", done[c.op], key, 1);
     return rc;
+}
+
+static const struct admin_verb grant_verbs[] = {
+    {"list", gt_list},       {"add", gt_change},    {"set", gt_change},
+    {"disable", gt_change},  {"enable", gt_change}, {"remove", gt_change},
+    {NULL, NULL}};
+
+int cmd_grant(struct admin *a, int argc, char **argv)
+{
+    if (argc < 2)
+        return grant_usage();
+    return admin_dispatch(a, "grant", grant_verbs, NULL, argc, argv);
 }

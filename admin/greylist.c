@@ -67,7 +67,8 @@ static const char *const gw_names[] = {"add", "disable", "enable", "remove",
 
 struct glctx {
     enum glop op;
-    const char *what;
+    const char *what; /* "greylist set" (in what_buf) */
+    char what_buf[48];
     char domain[ADDR_DOMAIN_MAX + 1]; /* "" = the default row */
     int given[GL_NKEYS];              /* 0 no, 1 value, 2 inherit */
     long long val[GL_NKEYS];
@@ -345,11 +346,17 @@ static int parse_set(struct glctx *c, int argc, char **argv)
     return ADMIN_EX_OK;
 }
 
+static int pools_usage(void)
+{
+    return admin_error(ADMIN_EX_USAGE, "greylist pools check",
+                       "usage: greylist pools check [FILE]");
+}
+
 /* pools_check - postern greylist pools check [FILE] */
-static int pools_check(int argc, char **argv)
+static int pools_check(struct admin *a, int argc, char **argv)
 {
     const char *what = "greylist pools check";
-    const char *path = argc > 3 ? argv[3] : pd_pools_path("");
+    const char *path;
     struct pd_pools *p = NULL;
     struct str err = STR_INIT, text = STR_INIT;
     char old[16];
@@ -357,9 +364,10 @@ static int pools_check(int argc, char **argv)
     struct tm tm;
     int rc;
 
-    if (argc < 3 || strcmp(argv[2], "check") || argc > 4)
-        return admin_error(ADMIN_EX_USAGE, what, "usage: greylist pools "
-                           "check [FILE]");
+    (void)a;
+    if (argc > 1)
+        return pools_usage();
+    path = argc == 1 ? argv[0] : pd_pools_path("");
     if (path == NULL)
         return admin_error(ADMIN_EX_NOINPUT, what, "no pools file (%s, %s "
                            "or %s)", PD_POOLS_ETC, PD_POOLS_SHARE,
@@ -385,107 +393,147 @@ static int pools_check(int argc, char **argv)
     return ADMIN_EX_OK;
 }
 
-int cmd_greylist(struct admin *a, int argc, char **argv)
+/* c->what: "greylist VERB" (level: "" or "whitelist ") */
+static void greylist_what(struct admin *a, struct glctx *c, const char *level)
 {
-    static const char *const set_cols[] = {"domain", "enabled", "delay",
-                                           "retry_window", "expiry",
-                                           "auto_whitelist_after",
-                                           "ipv4_prefix", "ipv6_prefix",
-                                           "add_header", "spf_pool", NULL};
-    static const char *const wl_cols[] = {"kind", "value", "active", "comment",
-                                          NULL};
-    static const char *const comment_keys[] = {"comment", NULL};
-    struct glctx c = {0};
-    char what[48];
-    const char *verb;
-    int rc;
+    snprintf(c->what_buf, sizeof(c->what_buf), "greylist %s%s", level,
+             a->verb);
+    c->what = c->what_buf;
+}
 
+static int gl_show(struct admin *a, int argc, char **argv)
+{
+    static const char *const cols[] = {"domain", "enabled", "delay",
+                                       "retry_window", "expiry",
+                                       "auto_whitelist_after",
+                                       "ipv4_prefix", "ipv6_prefix",
+                                       "add_header", "spf_pool", NULL};
+    struct glctx c = {0};
+    struct db_param p[2];
+    int rc;
+    if (argc == 0)
+        return admin_list(a, cols,
+                          "SELECT IFNULL(domain, '(default)'), " GL_COLS
+                          " FROM greylist_settings ORDER BY domain IS NOT "
+                          "NULL, domain", NULL, 0);
+    if (argc != 1)
+        return greylist_usage();
+    greylist_what(a, &c, "");
+    if ((rc = admin_parse_domain(c.what, argv[0], c.domain)))
+        return rc;
+    p[0] = p[1] = DBP_S(c.domain);
+    return admin_list(a, cols,
+                      "SELECT ?, IFNULL(s.enabled, d.enabled), "
+                      "IFNULL(s.delay_seconds, d.delay_seconds), "
+                      "IFNULL(s.retry_window_seconds, d.retry_window_seconds), "
+                      "IFNULL(s.expiry_seconds, d.expiry_seconds), "
+                      "IFNULL(s.auto_whitelist_after, d.auto_whitelist_after), "
+                      "IFNULL(s.ipv4_prefix, d.ipv4_prefix), "
+                      "IFNULL(s.ipv6_prefix, d.ipv6_prefix), "
+                      "IFNULL(s.add_header, d.add_header), "
+                      "IFNULL(s.spf_pool, d.spf_pool) FROM "
+                      "greylist_settings d LEFT JOIN greylist_settings "
+                      "s ON s.domain = ? WHERE d.domain IS NULL",
+                      p, 2);
+}
+
+/* greylist set [DOMAIN] KEY=VALUE... */
+static int gl_set(struct admin *a, int argc, char **argv)
+{
+    struct glctx c = {.op = GL_SET};
+    int first = 0, rc;
+    greylist_what(a, &c, "");
+    if (argc > 0 && !strchr(argv[0], '=')) {
+        if ((rc = admin_parse_domain(c.what, argv[0], c.domain)))
+            return rc;
+        first = 1;
+    }
+    if ((rc = parse_set(&c, argc - first, argv + first)))
+        return rc;
+    return greylist_run(a, &c);
+}
+
+static int gl_remove(struct admin *a, int argc, char **argv)
+{
+    struct glctx c = {.op = GL_REMOVE};
+    int rc;
+    if (argc != 1)
+        return greylist_usage();
+    greylist_what(a, &c, "");
+    if ((rc = admin_parse_domain(c.what, argv[0], c.domain)))
+        return rc;
+    return greylist_run(a, &c);
+}
+
+static int wl_list(struct admin *a, int argc, char **argv)
+{
+    static const char *const cols[] = {"kind", "value", "active", "comment",
+                                       NULL};
+    (void)argv;
+    if (argc != 0)
+        return greylist_usage();
+    return admin_list(a, cols,
+                      "SELECT kind, value, active, comment FROM "
+                      "greylist_whitelist ORDER BY kind, value", NULL, 0);
+}
+
+/* greylist whitelist add|disable|enable|remove KIND VALUE [comment=TEXT] */
+static int wl_change(struct admin *a, int argc, char **argv)
+{
+    static const char *const keys[] = {"comment", NULL};
+    struct glctx c = {0};
+    struct admin_kv kv;
+    int rc;
+    greylist_what(a, &c, "whitelist ");
+    c.op = (enum glop)(GW_ADD + admin_index(a->verb, gw_names));
     if (argc < 2)
         return greylist_usage();
-    if (!strcmp(argv[1], "pools"))
-        return pools_check(argc, argv);
-    verb = argv[1];
-    snprintf(what, sizeof(what), "greylist %s", verb);
-    c.what = what;
-    if (!strcmp(verb, "show")) {
-        if (argc == 2)
-            return admin_list(a, set_cols,
-                              "SELECT IFNULL(domain, '(default)'), " GL_COLS
-                              " FROM greylist_settings ORDER BY domain IS NOT "
-                              "NULL, domain", NULL, 0);
-        if (argc != 3)
-            return greylist_usage();
-        if ((rc = admin_parse_domain(what, argv[2], c.domain)))
-            return rc;
-        {
-            struct db_param p = DBP_S(c.domain);
-            return admin_list(a, set_cols,
-                              "SELECT ?, IFNULL(s.enabled, d.enabled), "
-                              "IFNULL(s.delay_seconds, d.delay_seconds), "
-                              "IFNULL(s.retry_window_seconds, d.retry_window_seconds), "
-                              "IFNULL(s.expiry_seconds, d.expiry_seconds), "
-                              "IFNULL(s.auto_whitelist_after, d.auto_whitelist_after), "
-                              "IFNULL(s.ipv4_prefix, d.ipv4_prefix), "
-                              "IFNULL(s.ipv6_prefix, d.ipv6_prefix), "
-                              "IFNULL(s.add_header, d.add_header), "
-                              "IFNULL(s.spf_pool, d.spf_pool) FROM "
-                              "greylist_settings d LEFT JOIN greylist_settings "
-                              "s ON s.domain = ? WHERE d.domain IS NULL",
-                              (struct db_param[]){p, p}, 2);
-        }
-    }
-    if (!strcmp(verb, "set")) {
-        int first = 2;
-        if (argc > 2 && !strchr(argv[2], '=')) {
-            if ((rc = admin_parse_domain(what, argv[2], c.domain)))
-                return rc;
-            first = 3;
-        }
-        c.op = GL_SET;
-        if ((rc = parse_set(&c, argc - first, argv + first)))
-            return rc;
-        return greylist_run(a, &c);
-    }
-    if (!strcmp(verb, "remove")) {
-        if (argc != 3)
-            return greylist_usage();
-        if ((rc = admin_parse_domain(what, argv[2], c.domain)))
-            return rc;
-        c.op = GL_REMOVE;
-        return greylist_run(a, &c);
-    }
-    if (strcmp(verb, "whitelist") || argc < 3)
-        return greylist_usage();
-    verb = argv[2];
-    snprintf(what, sizeof(what), "greylist whitelist %s", verb);
-    if (!strcmp(verb, "list")) {
-        if (argc != 3)
-            return greylist_usage();
-        return admin_list(a, wl_cols,
-                          "SELECT kind, value, active, comment FROM "
-                          "greylist_whitelist ORDER BY kind, value", NULL, 0);
-    }
-    int op = admin_index(verb, gw_names);
-    if (op < 0)
-        return greylist_usage();
-    c.op = (enum glop)(GW_ADD + op);
-    if (argc < 5)
-        return greylist_usage();
-    if (!(c.kind = wl_kind(argv[3])))
-        return admin_error(ADMIN_EX_DATAERR, what,
+    if (!(c.kind = wl_kind(argv[0])))
+        return admin_error(ADMIN_EX_DATAERR, c.what,
                            "'%s' is no kind: network, hostname, sender_domain, "
-                           "sender, recipient or recipient_domain", argv[3]);
-    if ((rc = parse_wl_value(&c, argv[4])))
+                           "sender, recipient or recipient_domain", argv[0]);
+    if ((rc = parse_wl_value(&c, argv[1])) ||
+        (rc = admin_kv_parse(&kv, argc - 2, argv + 2,
+                             c.op == GW_ADD ? keys : keys + 1, c.what)) ||
+        (rc = admin_parse_text(c.what, "comment", admin_kv_get(&kv, "comment"),
+                               255, &c.comment)))
         return rc;
-    {
-        struct admin_kv kv;
-        if ((rc = admin_kv_parse(&kv, argc - 5, argv + 5,
-                                 c.op == GW_ADD ? comment_keys : comment_keys + 1,
-                                 what)))
-            return rc;
-        if ((rc = admin_parse_text(what, "comment", admin_kv_get(&kv, "comment"),
-                                   255, &c.comment)))
-            return rc;
-    }
     return greylist_run(a, &c);
+}
+
+static const struct admin_verb whitelist_verbs[] = {
+    {"list", wl_list},      {"add", wl_change},    {"disable", wl_change},
+    {"enable", wl_change},  {"remove", wl_change}, {NULL, NULL}};
+
+static const struct admin_verb pools_verbs[] = {{"check", pools_check},
+                                                {NULL, NULL}};
+
+/* greylist whitelist VERB ...: argv[0] is the verb of the level below,
+   argv[-1] this level's name (admin_dispatch's argv[0]) */
+static int gl_whitelist(struct admin *a, int argc, char **argv)
+{
+    if (argc < 1)
+        return greylist_usage();
+    return admin_dispatch(a, "greylist whitelist", whitelist_verbs, NULL,
+                          argc + 1, argv - 1);
+}
+
+static int gl_pools(struct admin *a, int argc, char **argv)
+{
+    if (argc < 1)
+        return pools_usage();
+    return admin_dispatch(a, "greylist pools", pools_verbs, NULL, argc + 1,
+                          argv - 1);
+}
+
+static const struct admin_verb greylist_verbs[] = {
+    {"show", gl_show},           {"set", gl_set},
+    {"remove", gl_remove},       {"whitelist", gl_whitelist},
+    {"pools", gl_pools},         {NULL, NULL}};
+
+int cmd_greylist(struct admin *a, int argc, char **argv)
+{
+    if (argc < 2)
+        return greylist_usage();
+    return admin_dispatch(a, "greylist", greylist_verbs, NULL, argc, argv);
 }

@@ -309,96 +309,145 @@ static int group_usage(void)
                        "remove-member NAME MEMBER");
 }
 
-int cmd_group(struct admin *a, int argc, char **argv)
+/* the NAME every verb but list starts with (argv[0]), checked */
+static int group_name(int argc, char **argv, struct gctx *c)
 {
-    static const char *const list_cols[] = {"name", "members", "description",
-                                            NULL};
-    static const char *const show_cols[] = {"group", "type", "value", "owner",
-                                            "comment", NULL};
-    static const char *const desc_keys[] = {"description", NULL};
-    static const char *const comment_keys[] = {"comment", NULL};
-    struct gctx c = {0};
-    struct admin_kv kv;
-    const char *verb;
-    int rc;
+    if (argc < 1)
+        return group_usage();
+    c->name = argv[0];
+    return admin_parse_name("group", c->name) ? ADMIN_EX_DATAERR : ADMIN_EX_OK;
+}
 
+/* run the change c describes and say what it did */
+static int group_change(struct admin *a, struct gctx *c)
+{
+    static const char *const done[] = {"added", "changed", "removed",
+                                       "member added", "member removed"};
+    char key[ADMIN_NAME_MAX + ADDR_MAX + 24];
+    int rc = admin_transaction(a, group_tx, c);
+    if (rc != ADMIN_EX_OK)
+        return rc;
+    if (c->op == G_MADD || c->op == G_MREMOVE)
+        snprintf(key, sizeof(key), "%s %s:%s", c->name, c->mtype, c->mvalue);
+    else
+        snprintf(key, sizeof(key), "%s", c->name);
+    admin_done(a, "group", done[c->op], key, 1);
+    return rc;
+}
+
+static int g_list(struct admin *a, int argc, char **argv)
+{
+    static const char *const cols[] = {"name", "members", "description",
+                                       NULL};
+    (void)argv;
+    if (argc != 0)
+        return group_usage();
+    return admin_list(a, cols,
+                      "SELECT g.name, COUNT(m.id), g.description FROM "
+                      "policy_groups g LEFT JOIN policy_group_members m ON "
+                      "m.group_id = g.id GROUP BY g.id ORDER BY g.name",
+                      NULL, 0);
+}
+
+static int g_show(struct admin *a, int argc, char **argv)
+{
+    static const char *const cols[] = {"group", "type", "value", "owner",
+                                       "comment", NULL};
+    struct gctx c = {0};
+    struct db_param p;
+    struct db *db;
+    long long id;
+    int rc;
+    if ((rc = group_name(argc, argv, &c)))
+        return rc;
+    if (argc != 1)
+        return group_usage();
+    if (!(db = admin_db(a)))
+        return ADMIN_EX_TEMPFAIL;
+    if ((rc = admin_group_id(db, "group show", c.name, ADMIN_EX_NOINPUT, &id)))
+        return rc;
+    p = DBP_S(c.name);
+    return admin_list(a, cols,
+                      "SELECT g.name, m.member_type, m.value, m.owner, "
+                      "m.comment FROM policy_groups g JOIN "
+                      "policy_group_members m ON m.group_id = g.id WHERE "
+                      "g.name = ? ORDER BY m.member_type, m.value",
+                      &p, 1);
+}
+
+/* group add|set NAME [description=TEXT] */
+static int g_describe(struct admin *a, int argc, char **argv)
+{
+    static const char *const keys[] = {"description", NULL};
+    enum gop op = strcmp(a->verb, "add") ? G_SET : G_ADD;
+    struct gctx c = {.op = op};
+    struct admin_kv kv;
+    int rc;
+    if ((rc = group_name(argc, argv, &c)))
+        return rc;
+    if ((rc = admin_kv_parse(&kv, argc - 1, argv + 1, keys,
+                             op == G_ADD ? "group add" : "group set")))
+        return rc;
+    c.description = admin_kv_get(&kv, "description");
+    if (op == G_SET && !c.description)
+        return admin_error(ADMIN_EX_USAGE, "group set",
+                           "nothing to set (description=TEXT)");
+    if (c.description && !*c.description)
+        c.description = NULL;
+    if (c.description && strlen(c.description) > 255)
+        return admin_error(ADMIN_EX_DATAERR, "group", "description longer "
+                           "than 255 characters");
+    return group_change(a, &c);
+}
+
+static int g_remove(struct admin *a, int argc, char **argv)
+{
+    struct gctx c = {.op = G_REMOVE};
+    int rc;
+    if ((rc = group_name(argc, argv, &c)))
+        return rc;
+    if (argc != 1)
+        return group_usage();
+    return group_change(a, &c);
+}
+
+/* group add-member|remove-member NAME MEMBER [comment=TEXT] */
+static int g_member(struct admin *a, int argc, char **argv)
+{
+    static const char *const keys[] = {"comment", NULL};
+    enum gop op = strcmp(a->verb, "add-member") ? G_MREMOVE : G_MADD;
+    struct gctx c = {.op = op};
+    struct admin_kv kv;
+    int rc;
+    if ((rc = group_name(argc, argv, &c)))
+        return rc;
     if (argc < 2)
         return group_usage();
-    verb = argv[1];
-    if (!strcmp(verb, "list")) {
-        if (argc != 2)
-            return group_usage();
-        return admin_list(a, list_cols,
-                          "SELECT g.name, COUNT(m.id), g.description FROM "
-                          "policy_groups g LEFT JOIN policy_group_members m ON "
-                          "m.group_id = g.id GROUP BY g.id ORDER BY g.name",
-                          NULL, 0);
-    }
-    if (argc < 3)
+    if ((rc = parse_member(a->verb, argv[1], &c)))
+        return rc;
+    if ((rc = admin_kv_parse(&kv, argc - 2, argv + 2,
+                             op == G_MADD ? keys : keys + 1, a->verb)))
+        return rc;
+    c.comment = admin_kv_get(&kv, "comment");
+    if (c.comment && strlen(c.comment) > 255)
+        return admin_error(ADMIN_EX_DATAERR, "group", "comment longer "
+                           "than 255 characters");
+    return group_change(a, &c);
+}
+
+static const struct admin_verb group_verbs[] = {
+    {"list", g_list},
+    {"show", g_show},
+    {"add", g_describe},
+    {"set", g_describe},
+    {"remove", g_remove},
+    {"add-member", g_member},
+    {"remove-member", g_member},
+    {NULL, NULL}};
+
+int cmd_group(struct admin *a, int argc, char **argv)
+{
+    if (argc < 2)
         return group_usage();
-    c.name = argv[2];
-    if (admin_parse_name("group", c.name))
-        return ADMIN_EX_DATAERR;
-    if (!strcmp(verb, "show")) {
-        struct db_param p = DBP_S(c.name);
-        long long id;
-        struct db *db = admin_db(a);
-        if (argc != 3)
-            return group_usage();
-        if (!db)
-            return ADMIN_EX_TEMPFAIL;
-        if ((rc = admin_group_id(db, "group show", c.name, ADMIN_EX_NOINPUT, &id)))
-            return rc;
-        return admin_list(a, show_cols,
-                          "SELECT g.name, m.member_type, m.value, m.owner, "
-                          "m.comment FROM policy_groups g JOIN "
-                          "policy_group_members m ON m.group_id = g.id WHERE "
-                          "g.name = ? ORDER BY m.member_type, m.value",
-                          &p, 1);
-    }
-    if (!strcmp(verb, "add") || !strcmp(verb, "set")) {
-        c.op = verb[0] == 'a' ? G_ADD : G_SET;
-        if ((rc = admin_kv_parse(&kv, argc - 3, argv + 3, desc_keys,
-                                 c.op == G_ADD ? "group add" : "group set")))
-            return rc;
-        c.description = admin_kv_get(&kv, "description");
-        if (c.op == G_SET && !c.description)
-            return admin_error(ADMIN_EX_USAGE, "group set",
-                               "nothing to set (description=TEXT)");
-        if (c.description && (!*c.description || strlen(c.description) > 255))
-            c.description = *c.description ? c.description : NULL;
-        if (c.description && strlen(c.description) > 255)
-            return admin_error(ADMIN_EX_DATAERR, "group", "description longer "
-                               "than 255 characters");
-    } else if (!strcmp(verb, "remove")) {
-        if (argc != 3)
-            return group_usage();
-        c.op = G_REMOVE;
-    } else if (!strcmp(verb, "add-member") || !strcmp(verb, "remove-member")) {
-        c.op = verb[0] == 'a' ? G_MADD : G_MREMOVE;
-        if (argc < 4)
-            return group_usage();
-        if ((rc = parse_member(argv[1], argv[3], &c)))
-            return rc;
-        if ((rc = admin_kv_parse(&kv, argc - 4, argv + 4,
-                                 c.op == G_MADD ? comment_keys : desc_keys + 1,
-                                 argv[1])))
-            return rc;
-        c.comment = admin_kv_get(&kv, "comment");
-        if (c.comment && strlen(c.comment) > 255)
-            return admin_error(ADMIN_EX_DATAERR, "group", "comment longer "
-                               "than 255 characters");
-    } else
-        return group_usage();
-    if ((rc = admin_transaction(a, group_tx, &c)) == ADMIN_EX_OK) {
-        static const char *const done[] = {"added", "changed", "removed",
-                                           "member added", "member removed"};
-        char key[ADMIN_NAME_MAX + ADDR_MAX + 24];
-        if (c.op == G_MADD || c.op == G_MREMOVE)
-            snprintf(key, sizeof(key), "%s %s:%s", c.name, c.mtype, c.mvalue);
-        else
-            snprintf(key, sizeof(key), "%s", c.name);
-        admin_done(a, "group", done[c.op], key, 1);
-    }
-    return rc;
+    return admin_dispatch(a, "group", group_verbs, NULL, argc, argv);
 }

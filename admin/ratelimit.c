@@ -50,7 +50,8 @@ static const char *const rop_names[] = {"add", "set", "disable", "enable",
 
 struct rctx {
     enum rop op;
-    const char *what;
+    const char *what; /* "ratelimit add" (in what_buf) */
+    char what_buf[40];
     const char *name;
     struct admin_kv kv;
     const char *key_type, *counts, *action, *match, *group, *text, *comment;
@@ -512,111 +513,154 @@ static int ratelimit_usage(void)
     "' ') FROM ratelimit_overrides o WHERE o.rule_id = r.id), r.text, "      \
     "IF(r.contain, 'yes', 'no') FROM ratelimit_rules r LEFT JOIN policy_groups g ON g.id = r.group_id "
 
+static const char *const ratelimit_cols[] = {
+    "name", "key", "match", "group", "counts", "limits", "action",
+    "priority", "active", "overrides", "text", "contain", NULL};
+
+static int rl_list(struct admin *a, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0)
+        return ratelimit_usage();
+    return admin_list(a, ratelimit_cols,
+                      RL_SELECT "ORDER BY r.priority, r.name", NULL, 0);
+}
+
+/* the NAME every verb but list starts with (argv[0]), checked, into c
+   (c->what: "ratelimit VERB") */
+static int ratelimit_name(struct admin *a, int argc, char **argv,
+                          struct rctx *c)
+{
+    snprintf(c->what_buf, sizeof(c->what_buf), "ratelimit %s", a->verb);
+    c->what = c->what_buf;
+    if (argc < 1)
+        return ratelimit_usage();
+    c->name = argv[0];
+    if (admin_parse_name(c->what, c->name))
+        return ADMIN_EX_DATAERR;
+    return ADMIN_EX_OK;
+}
+
+/* run the change c describes and say what it did */
+static int ratelimit_run(struct admin *a, struct rctx *c)
+{
+    static const char *const done[] = {"added", "changed", "disabled",
+                                       "enabled", "removed",
+                                       "override set", "override removed"};
+    char key[ADMIN_NAME_MAX + ADDR_MAX + 2];
+    int rc = admin_transaction(a, ratelimit_tx, c);
+    if (rc != ADMIN_EX_OK)
+        return rc;
+    if (c->op == R_OVERRIDE || c->op == R_OVREMOVE)
+        snprintf(key, sizeof(key), "%s %s", c->name, c->okey);
+    else
+        snprintf(key, sizeof(key), "%s", c->name);
+    admin_done(a, "ratelimit", done[c->op], key, 1);
+    return rc;
+}
+
+static int rl_show(struct admin *a, int argc, char **argv)
+{
+    struct rctx c = {0};
+    struct db_param p;
+    char buf[8];
+    struct db *db;
+    int rc;
+    if ((rc = ratelimit_name(a, argc, argv, &c)))
+        return rc;
+    if (!(db = admin_db(a)))
+        return ADMIN_EX_TEMPFAIL;
+    p = DBP_S(c.name);
+    rc = admin_value(db, c.what, "SELECT 1 FROM ratelimit_rules WHERE name = ?",
+                     &p, 1, buf, sizeof(buf));
+    if (rc < 0)
+        return ADMIN_EX_TEMPFAIL;
+    if (rc == LK_NOTFOUND)
+        return admin_error(ADMIN_EX_NOINPUT, c.what,
+                           "no rate-limit rule '%s'", c.name);
+    return admin_list(a, ratelimit_cols, RL_SELECT "WHERE r.name = ?", &p, 1);
+}
+
+/* the KEY and settings of override and override-remove */
+static int parse_override(struct rctx *c, int argc, char **argv)
+{
+    static const char *const keys[] = {"window", "max", "comment", NULL};
+    const char *what = c->what, *v;
+    long long m;
+    size_t n;
+    int rc;
+    if (argc < 1)
+        return ratelimit_usage();
+    n = strlen(argv[0]);
+    if (!n || n > ADDR_MAX || strpbrk(argv[0], " \t\r\n"))
+        return admin_error(ADMIN_EX_DATAERR, what,
+                           "'%s' is not a key (a login, address, domain "
+                           "or network address)", argv[0]);
+    memcpy(c->okey, argv[0], n + 1);
+    str_lower(c->okey, n);
+    if ((rc = admin_kv_parse(&c->kv, argc - 1, argv + 1, keys, what)))
+        return rc;
+    if (c->op == R_OVREMOVE && (admin_kv_get(&c->kv, "max") ||
+                                admin_kv_get(&c->kv, "comment")))
+        return admin_error(ADMIN_EX_USAGE, what, "only window= may be given");
+    if ((v = admin_kv_get(&c->kv, "window"))) {
+        if (admin_parse_duration(v, &c->owin) < 0 || c->owin == 0 ||
+            c->owin > RL_WINDOW_MAX)
+            return admin_error(ADMIN_EX_DATAERR, what,
+                               "window=%s: impossible window (1 second to "
+                               "31 days, e.g. 1h)", v);
+        c->owin_given = 1;
+    } else if (c->op == R_OVERRIDE)
+        return admin_error(ADMIN_EX_USAGE, what, "window=WINDOW is required");
+    if (c->op != R_OVERRIDE)
+        return ADMIN_EX_OK;
+    if (!(v = admin_kv_get(&c->kv, "max")))
+        return admin_error(ADMIN_EX_USAGE, what,
+                           "max=N or max=unlimited is required");
+    if (!strcmp(v, "unlimited"))
+        c->unlimited = 1;
+    else if ((rc = admin_parse_int(what, "max", v, 0, (long long)1 << 62, &m)))
+        return rc;
+    else
+        c->omax = (unsigned long long)m;
+    return admin_parse_text(what, "comment", admin_kv_get(&c->kv, "comment"),
+                            255, &c->comment);
+}
+
+/* ratelimit add|set NAME KEY=VALUE... | disable|enable|remove NAME |
+   override NAME KEY window=W max=N|unlimited [comment=TEXT] |
+   override-remove NAME KEY [window=W] */
+static int rl_change(struct admin *a, int argc, char **argv)
+{
+    struct rctx c = {0};
+    int rc;
+    if ((rc = ratelimit_name(a, argc, argv, &c)))
+        return rc;
+    c.op = (enum rop)admin_index(a->verb, rop_names);
+    if (c.op == R_ADD || c.op == R_SET)
+        rc = parse_settings(&c, argc - 1, argv + 1);
+    else if (c.op == R_OVERRIDE || c.op == R_OVREMOVE)
+        rc = parse_override(&c, argc - 1, argv + 1);
+    else if (argc != 1)
+        rc = ratelimit_usage();
+    return rc ? rc : ratelimit_run(a, &c);
+}
+
+static const struct admin_verb ratelimit_verbs[] = {
+    {"list", rl_list},
+    {"show", rl_show},
+    {"add", rl_change},
+    {"set", rl_change},
+    {"disable", rl_change},
+    {"enable", rl_change},
+    {"remove", rl_change},
+    {"override", rl_change},
+    {"override-remove", rl_change},
+    {NULL, NULL}};
+
 int cmd_ratelimit(struct admin *a, int argc, char **argv)
 {
-    static const char *const cols[] = {"name", "key", "match", "group",
-                                       "counts", "limits", "action",
-                                       "priority", "active", "overrides",
-                                       "text", "contain", NULL};
-    static const char *const okeys[] = {"window", "max", "comment", NULL};
-    struct rctx c = {0};
-    char what[40];
-    const char *verb;
-    int rc;
-
     if (argc < 2)
         return ratelimit_usage();
-    verb = argv[1];
-    snprintf(what, sizeof(what), "ratelimit %s", verb);
-    c.what = what;
-    if (!strcmp(verb, "list")) {
-        if (argc != 2)
-            return ratelimit_usage();
-        return admin_list(a, cols, RL_SELECT "ORDER BY r.priority, r.name",
-                          NULL, 0);
-    }
-    if (argc < 3)
-        return ratelimit_usage();
-    c.name = argv[2];
-    if (admin_parse_name(what, c.name))
-        return ADMIN_EX_DATAERR;
-    if (!strcmp(verb, "show")) {
-        struct db_param p = DBP_S(c.name);
-        char buf[8];
-        struct db *db = admin_db(a);
-        if (!db)
-            return ADMIN_EX_TEMPFAIL;
-        rc = admin_value(db, what, "SELECT 1 FROM ratelimit_rules WHERE name = ?",
-                         &p, 1, buf, sizeof(buf));
-        if (rc < 0)
-            return ADMIN_EX_TEMPFAIL;
-        if (rc == LK_NOTFOUND)
-            return admin_error(ADMIN_EX_NOINPUT, what,
-                               "no rate-limit rule '%s'", c.name);
-        return admin_list(a, cols, RL_SELECT "WHERE r.name = ?", &p, 1);
-    }
-    int op = admin_index(verb, rop_names);
-    if (op < 0)
-        return ratelimit_usage();
-    c.op = (enum rop)op;
-    if (c.op == R_ADD || c.op == R_SET) {
-        if ((rc = parse_settings(&c, argc - 3, argv + 3)))
-            return rc;
-    } else if (c.op == R_OVERRIDE || c.op == R_OVREMOVE) {
-        const char *v;
-        size_t n;
-        if (argc < 4)
-            return ratelimit_usage();
-        n = strlen(argv[3]);
-        if (!n || n > ADDR_MAX || strpbrk(argv[3], " \t\r\n"))
-            return admin_error(ADMIN_EX_DATAERR, what,
-                               "'%s' is not a key (a login, address, domain "
-                               "or network address)", argv[3]);
-        memcpy(c.okey, argv[3], n + 1);
-        str_lower(c.okey, n);
-        if ((rc = admin_kv_parse(&c.kv, argc - 4, argv + 4,
-                                 okeys, what)))
-            return rc;
-        if (c.op == R_OVREMOVE && (admin_kv_get(&c.kv, "max") ||
-                                   admin_kv_get(&c.kv, "comment")))
-            return admin_error(ADMIN_EX_USAGE, what, "only window= may be given");
-        if ((v = admin_kv_get(&c.kv, "window"))) {
-            if (admin_parse_duration(v, &c.owin) < 0 || c.owin == 0 ||
-                c.owin > RL_WINDOW_MAX)
-                return admin_error(ADMIN_EX_DATAERR, what,
-                                   "window=%s: impossible window (1 second to "
-                                   "31 days, e.g. 1h)", v);
-            c.owin_given = 1;
-        } else if (c.op == R_OVERRIDE)
-            return admin_error(ADMIN_EX_USAGE, what, "window=WINDOW is required");
-        if (c.op == R_OVERRIDE) {
-            long long m;
-            if (!(v = admin_kv_get(&c.kv, "max")))
-                return admin_error(ADMIN_EX_USAGE, what,
-                                   "max=N or max=unlimited is required");
-            if (!strcmp(v, "unlimited"))
-                c.unlimited = 1;
-            else if ((rc = admin_parse_int(what, "max", v, 0, (long long)1 << 62, &m)))
-                return rc;
-            else
-                c.omax = (unsigned long long)m;
-            if ((rc = admin_parse_text(what, "comment",
-                                       admin_kv_get(&c.kv, "comment"), 255,
-                                       &c.comment)))
-                return rc;
-        }
-    } else if (argc != 3)
-        return ratelimit_usage();
-    if ((rc = admin_transaction(a, ratelimit_tx, &c)) == ADMIN_EX_OK) {
-        static const char *const done[] = {"added", "changed", "disabled",
-                                           "enabled", "removed",
-                                           "override set", "override removed"};
-        char key[ADMIN_NAME_MAX + ADDR_MAX + 2];
-        if (c.op == R_OVERRIDE || c.op == R_OVREMOVE)
-            snprintf(key, sizeof(key), "%s %s", c.name, c.okey);
-        else
-            snprintf(key, sizeof(key), "%s", c.name);
-        admin_done(a, "ratelimit", done[c.op], key, 1);
-    }
-    return rc;
+    return admin_dispatch(a, "ratelimit", ratelimit_verbs, NULL, argc, argv);
 }

@@ -57,7 +57,8 @@ static const char *const sop_names[] = {"add", "set", "disable", "enable",
 struct sctx {
     enum sop op;
     int is_group;            /* the rule is a group address (milter) */
-    const char *what;
+    const char *what;        /* "sendrule add" (in what_buf) */
+    char what_buf[48];
     char rule[ADDR_MAX + 1]; /* rule name or group address */
     struct admin_kv kv;
     /* parsed settings (group_send_rules) */
@@ -577,88 +578,118 @@ static int sendrule_usage(void)
     "m.moderator) FROM group_moderators m WHERE m.rule_id = gr.id) "          \
     "FROM group_send_rules gr) x "
 
-int cmd_sendrule(struct admin *a, int argc, char **argv)
-{
-    static const char *const cols[] = {"kind", "rule", "priority", "senders",
-                                       "recipients", "action", "auth", "spf",
-                                       "text", "active", "owner",
-                                       "moderators", NULL};
-    struct sctx *c;
-    const char *verb;
-    int rc;
-    char what[48];
+static const char *const sendrule_cols[] = {
+    "kind", "rule", "priority", "senders", "recipients", "action", "auth",
+    "spf", "text", "active", "owner", "moderators", NULL};
 
-    if (argc < 2)
+static int sr_list(struct admin *a, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0)
         return sendrule_usage();
-    verb = argv[1];
-    if (!strcmp(verb, "list")) {
-        if (argc != 2)
-            return sendrule_usage();
-        return admin_list(a, cols,
-                          SENDRULE_SELECT "ORDER BY kind DESC, priority, rule",
-                          NULL, 0);
-    }
-    if (argc < 3)
+    return admin_list(a, sendrule_cols,
+                      SENDRULE_SELECT "ORDER BY kind DESC, priority, rule",
+                      NULL, 0);
+}
+
+/*
+ * sendrule_open - the RULE every verb but list names (argv[0]): a group
+ * address or a policyd rule name, checked, in a new context (*cp, freed
+ * by the caller).  0, or a status with the reason printed (*cp NULL).
+ */
+static int sendrule_open(struct admin *a, int argc, char **argv,
+                         struct sctx **cp)
+{
+    struct sctx *c;
+    int rc = ADMIN_EX_OK;
+    *cp = NULL;
+    if (argc < 1)
         return sendrule_usage();
     c = xcalloc(1, sizeof(*c));
-    snprintf(what, sizeof(what), "sendrule %s", verb);
-    c->what = what;
+    snprintf(c->what_buf, sizeof(c->what_buf), "sendrule %s", a->verb);
+    c->what = c->what_buf;
     c->auth = c->spf = -1;
-    c->is_group = strchr(argv[2], '@') != NULL;
+    c->is_group = strchr(argv[0], '@') != NULL;
     if (c->is_group) {
         struct addr ad;
-        if ((rc = admin_parse_address(what, argv[2], &ad)))
-            goto out;
-        snprintf(c->rule, sizeof(c->rule), "%s@%s", ad.local, ad.domain);
-    } else {
-        if ((rc = admin_parse_name(what, argv[2])))
-            goto out;
-        str_copy_bounded(c->rule, sizeof(c->rule), argv[2], strlen(argv[2]));
-    }
-    if (!strcmp(verb, "show")) {
-        struct db_param p = DBP_S(c->rule);
-        char buf[32];
-        struct db *db = admin_db(a);
+        if (!(rc = admin_parse_address(c->what, argv[0], &ad)))
+            snprintf(c->rule, sizeof(c->rule), "%s@%s", ad.local, ad.domain);
+    } else if (!(rc = admin_parse_name(c->what, argv[0])))
+        str_copy_bounded(c->rule, sizeof(c->rule), argv[0], strlen(argv[0]));
+    if (rc)
+        free(c);
+    else
+        *cp = c;
+    return rc;
+}
+
+static int sr_show(struct admin *a, int argc, char **argv)
+{
+    struct sctx *c;
+    struct db_param p;
+    char buf[32];
+    struct db *db;
+    int rc;
+    if ((rc = sendrule_open(a, argc, argv, &c)))
+        return rc;
+    p = DBP_S(c->rule);
+    rc = ADMIN_EX_TEMPFAIL;
+    if (!(db = admin_db(a)))
+        goto out;
+    rc = admin_value(db, c->what, SENDRULE_SELECT "WHERE rule = ?", &p, 1,
+                     buf, sizeof(buf));
+    if (rc == LK_NOTFOUND)
+        rc = admin_error(ADMIN_EX_NOINPUT, c->what, "no rule '%s'", c->rule);
+    else if (rc < 0)
         rc = ADMIN_EX_TEMPFAIL;
-        if (!db)
-            goto out;
-        rc = admin_value(db, what, SENDRULE_SELECT "WHERE rule = ?", &p, 1,
-                         buf, sizeof(buf));
-        if (rc == LK_NOTFOUND)
-            rc = admin_error(ADMIN_EX_NOINPUT, what, "no rule '%s'", c->rule);
-        else if (rc < 0)
-            rc = ADMIN_EX_TEMPFAIL;
-        else
-            rc = admin_list(a, cols, SENDRULE_SELECT "WHERE rule = ?", &p, 1);
-        goto out;
-    }
-    int op = admin_index(verb, sop_names);
-    if (op < 0) {
-        rc = sendrule_usage();
-        goto out;
-    }
-    c->op = (enum sop)op;
+    else
+        rc = admin_list(a, sendrule_cols, SENDRULE_SELECT "WHERE rule = ?",
+                        &p, 1);
+out:
+    free(c);
+    return rc;
+}
+
+/* sendrule add|set|disable|enable|remove|close RULE [KEY=VALUE...] */
+static int sr_change(struct admin *a, int argc, char **argv)
+{
+    static const char *const done[] = {"added", "changed", "disabled",
+                                       "enabled", "removed", "closed"};
+    struct sctx *c;
+    int rc;
+    if ((rc = sendrule_open(a, argc, argv, &c)))
+        return rc;
+    c->op = (enum sop)admin_index(a->verb, sop_names);
     if (c->op == S_CLOSE && c->is_group) {
-        rc = admin_error(ADMIN_EX_USAGE, what,
+        rc = admin_error(ADMIN_EX_USAGE, c->what,
                          "close takes a policy group name; for a group "
                          "address use: sendrule add ADDRESS allow=GROUPS");
         goto out;
     }
     if ((c->op == S_DISABLE || c->op == S_ENABLE || c->op == S_REMOVE) &&
-        argc != 3) {
+        argc != 1) {
         rc = sendrule_usage();
         goto out;
     }
-    if ((rc = parse_settings(c, argc - 3, argv + 3)))
+    if ((rc = parse_settings(c, argc - 1, argv + 1)))
         goto out;
     rc = admin_transaction(a, sendrule_tx, c);
-    if (rc == ADMIN_EX_OK) {
-        static const char *const done[] = {"added", "changed", "disabled",
-                                           "enabled", "removed", "closed"};
+    if (rc == ADMIN_EX_OK)
         admin_done(a, "sendrule", done[c->op], c->rule,
                    c->op == S_CLOSE ? c->nallow + 1 : 1);
-    }
 out:
     free(c);
     return rc;
+}
+
+static const struct admin_verb sendrule_verbs[] = {
+    {"list", sr_list},     {"show", sr_show},       {"add", sr_change},
+    {"set", sr_change},    {"close", sr_change},    {"disable", sr_change},
+    {"enable", sr_change}, {"remove", sr_change},   {NULL, NULL}};
+
+int cmd_sendrule(struct admin *a, int argc, char **argv)
+{
+    if (argc < 2)
+        return sendrule_usage();
+    return admin_dispatch(a, "sendrule", sendrule_verbs, NULL, argc, argv);
 }

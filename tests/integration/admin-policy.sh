@@ -302,6 +302,24 @@ refused "an unknown rate-limit rule" 66 "no rate-limit rule" ratelimit disable n
 refused "an override of a window the rule lacks" 65 "no window of 60 seconds" \
     ratelimit override viel x@bns.school.example window=1m max=5
 refused "an unknown setting" 64 "did you mean 'allow'" sendrule add 10a@bns.school.example alow=members
+# a mistyped verb: the closest one suggested, at every level of a command
+refused "group: a mistyped verb" 64 "^postern: group: no verb 'ad-member' \(did you mean 'add-member'\?\)$" \
+    group ad-member school x@bns.school.example
+refused "sendrule: a mistyped verb" 64 "^postern: sendrule: no verb 'clsoe' \(did you mean 'close'\?\)$" \
+    sendrule clsoe school allow=school-parents
+refused "grant: a mistyped verb" 64 "^postern: grant: no verb 'remve' \(did you mean 'remove'\?\)$" \
+    grant remve sekretariat@bns.school.example office@bns.school.example
+refused "dkim: a mistyped verb" 64 "^postern: dkim: no verb 'chek' \(did you mean 'check'\?\)$" \
+    dkim chek new.school.example
+refused "ratelimit: a mistyped verb" 64 "^postern: ratelimit: no verb 'overide' \(did you mean 'override'\?\)$" \
+    ratelimit overide viel x@bns.school.example window=1h max=5
+refused "greylist: a mistyped verb" 64 "^postern: greylist: no verb 'st' \(did you mean 'set'\?\)$" \
+    greylist st delay=5m
+refused "greylist whitelist: a mistyped verb" 64 "^postern: greylist whitelist: no verb 'ad' \(did you mean 'add'\?\)$" \
+    greylist whitelist ad network 192.0.2.0/24
+refused "greylist pools: a mistyped verb" 64 "^postern: greylist pools: no verb 'chek' \(did you mean 'check'\?\)$" \
+    greylist pools chek
+refused "a missing verb: the command's usage" 64 "^postern: ratelimit: usage: ratelimit list \| show NAME" ratelimit
 ok "group add loop-a" group add loop-a
 ok "group add loop-b" group add loop-b
 ok "loop-a contains loop-b" group add-member loop-a group:loop-b
