@@ -8,7 +8,9 @@
  *
  * :flags comes from imap4flags, :copy from copy (their modules register
  * the tags).  A redirect address must be a plain local@domain address
- * (checked at compile time when it is a literal, else at run time).  A
+ * (checked at compile time when it is a literal, else at run time);
+ * a quoted local part that needs no quotes loses them (RFC 5321 4.1.2:
+ * "Sirius"@example.net is sent to Sirius@example.net).  A
  * redirect to the user's own address or the envelope recipient is kept
  * instead (sv_result_add, result.c).
  */
@@ -66,6 +68,37 @@ static struct sv_str bare(struct sv_str s)
     return s;
 }
 
+/* RFC 5321 4.1.2: the minimum quoting: a quoted local part that is a
+   dot-atom loses its quotes ("Sirius"@b -> Sirius@b); one that needs
+   them ("S[r]us"@b) keeps them */
+static struct sv_str unquote_local(struct sv_run *r, struct sv_str s)
+{
+    const char *q;
+    size_t n;
+    char *out;
+
+    if (s.len < 4 || s.s[0] != '"' ||
+        (q = memchr(s.s + 1, '"', s.len - 1)) == NULL ||
+        (size_t)(q - s.s) + 1 >= s.len || q[1] != '@')
+        return s;
+    n = (size_t)(q - s.s) - 1;
+    if (n == 0 || s.s[1] == '.' || s.s[n] == '.')
+        return s;
+    for (size_t i = 1; i <= n; i++) {
+        unsigned char c = (unsigned char)s.s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c >= 0x80 ||
+              strchr("!#$%&'*+-/=?^_`{|}~.", c)) ||
+            (c == '.' && s.s[i + 1] == '.'))
+            return s;
+    }
+    out = arena_alloc(&r->res->arena, s.len - 1);
+    memcpy(out, s.s + 1, n);
+    memcpy(out + n, q + 1, s.len - n - 2);
+    out[s.len - 2] = '\0';
+    return (struct sv_str){out, s.len - 2, 0};
+}
+
 static int redirect_validate(struct sv_valctx *v, struct sv_node *n)
 {
     const struct sv_arg *a = sv_pos(n, 0);
@@ -90,6 +123,7 @@ static int redirect_exec(struct sv_run *r, struct sv_node *n)
         return sv_list_redirect(r, n);
     if (!address_ok(s.s, s.len))
         return sv_rerror(r, n, "invalid redirect address \"%.100s\"", s.s);
+    s = unquote_local(r, s);
     if ((a = sv_result_add(r, n, SIEVE_ACT_REDIRECT, s.s, s.len)) == NULL)
         return -1;
     if (sv_tag(n, "copy")) {

@@ -4,7 +4,8 @@
  * Tokens: identifiers, tags (":name"), numbers with an optional K/M/G
  * quantifier, quoted strings ("\\" and "\"" escapes; any other escaped
  * character stands for itself), multi-line strings ("text:" ... "." with
- * dot-unstuffing), the punctuation [ ] ( ) { } , ; and comments ("#" to
+ * dot-unstuffing: ".." at the start of a line is ".", a line ".foo" stays
+ * ".foo"), the punctuation [ ] ( ) { } , ; and comments ("#" to
  * the end of the line, bracketed comments).  CRLF is read as LF, so
  * strings hold LF line ends.  Identifiers and tags are lower-cased (Sieve
  * is case-insensitive there).
@@ -237,7 +238,9 @@ static enum sv_tok lex_multiline(struct sv_lexer *lx)
             n--;
         if (n == 1 && ls[0] == '.')
             break;
-        if (n > 0 && ls[0] == '.')
+        /* RFC 5228 2.4.2: ".." starts a dot-stuffed line; ".foo" is
+           ".foo" */
+        if (n > 1 && ls[0] == '.' && ls[1] == '.')
             ls++, n--;
         if (s.len + n + 1 > SIEVE_STRING_MAX || str_append(&s, ls, n) < 0 ||
             str_append_char(&s, '\n') < 0) {

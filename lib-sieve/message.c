@@ -17,8 +17,9 @@
  * part) the matching parts.  Parts are found by walking "multipart/..." (by
  * boundary) and message/rfc822, at most SIEVE_MIME_DEPTH deep; leaf parts
  * are decoded from base64 and quoted-printable.  Charsets are not
- * converted.  The message is read through sieve_message.load, at most
- * SIEVE_BODY_MAX bytes.
+ * converted.  A header not followed by an empty line means no body:
+ * every body test is false, even for "".  The message is read through
+ * sieve_message.load, at most SIEVE_BODY_MAX bytes.
  *
  * The MIME tree (RFC 5703: mime, foreverypart, extracttext, replace,
  * enclose): one parse per run, shared with the body test.  Every entity
@@ -792,6 +793,8 @@ static int type_wanted(const struct sv_strlist *types, const char *type,
         const char *sl = memchr(t->s, '/', t->len);
         if (t->len == 0)
             return 1;
+        if (sl && memchr(sl + 1, '/', t->len - (size_t)(sl + 1 - t->s)))
+            continue;           /* RFC 5173 5: two slashes match nothing */
         if (sl == NULL) {
             if (strlen(type) == t->len &&
                 strncasecmp(type, t->s, t->len) == 0)
@@ -863,6 +866,14 @@ static struct sv_bodycache *body_cache(struct sv_run *r, int transform,
     w.transform = transform;
     w.c = r->body[i] = arena_alloc(r->a, sizeof(*w.c));
     memset(w.c, 0, sizeof(*w.c));
+    {   /* RFC 5173: a header not followed by an empty line has no body:
+           every body test is false, even for "" */
+        const char *b;
+        size_t hl, bl;
+        split_entity(r->whole.data, r->whole.len, &hl, &b, &bl);
+        if (hl == r->whole.len)
+            return w.c;
+    }
     if (transform == SV_BT_RAW) {
         const char *b;
         size_t hl, bl;

@@ -232,6 +232,15 @@ struct sieve_vacation {
     /* set by the caller before printing or sending */
     const char *suppressed;  /* the rule that stops the reply, NULL: reply */
     long long effective;     /* the period after the configured bounds */
+    /* set by sieve_vacation_check: the user's address that the message
+       names in To, Cc, Bcc or Resent-* (one of the strings it was given:
+       valid as long as they are), NULL: none; the reply's From when
+       there is no :from (RFC 5230 5.4 with erratum 2035) */
+    const char *reply_from;
+    size_t max_subject;      /* code points of the reply's Subject, 0: 256 */
+    int to_header_any;       /* To: the first of Sender, Resent-From,
+                                From even when it is not the envelope
+                                sender (the reply still goes there) */
     const struct sieve_fcc *fcc; /* :fcc (RFC 8580), NULL: none */
 };
 
@@ -360,15 +369,18 @@ long long sieve_vacation_period(const struct sieve_vacation *v,
  * own[0..nown): the user's addresses (recipient, original recipient,
  * aliases); :addresses and the envelope recipients are added here.
  * NULL: a reply is due; else the rule that suppresses it (static text).
+ * Sets v->reply_from.
  */
 const char *sieve_vacation_check(const struct sieve_message *m,
-                                 const struct sieve_vacation *v,
+                                 struct sieve_vacation *v,
                                  const char *const *own, size_t nown);
 /*
  * sieve_vacation_compose - the reply (LF line ends) to the envelope
- * sender: From (:from or `from`), To, Subject (RFC 2047), Date,
- * Message-ID, In-Reply-To, References, Auto-Submitted: auto-replied,
- * MIME-Version and a UTF-8 text body, or the :mime entity.  0 or -1.
+ * sender: From (:from, v->reply_from or `from`), To (the sender with
+ * the display name the message gave it), Subject (RFC 2047, at most
+ * v->max_subject code points), Date, Message-ID, In-Reply-To,
+ * References, Auto-Submitted: auto-replied, MIME-Version and a UTF-8
+ * text body, or the :mime entity.  0 or -1.
  */
 int sieve_vacation_compose(const struct sieve_message *m,
                            const struct sieve_vacation *v, const char *from,

@@ -25,10 +25,16 @@
  * a new field; non-ASCII text becomes RFC 2047 "B" encoded words (UTF-8)
  * of at most 75 characters, split between characters, on folded lines of
  * at most 76 columns; long ASCII text is folded at spaces.  A display
- * name (:from, the recipient) is an atom sequence, a quoted string when
- * it holds specials ("Doe, John"), or encoded words.  The "Auto: "
- * subject is made from the original's decoded subject (any charset the
- * engine decodes), then encoded again.  The body is UTF-8 text/plain,
+ * name (:from, the recipient, the sender) is an atom sequence, a quoted
+ * string when it holds specials ("Doe, John") or was quoted, or encoded
+ * words; encoded words in it are decoded first.  From is :from, else
+ * the user's address the message named (v->reply_from, set by the
+ * check: RFC 5230 5.4 with erratum 2035), else the caller's; To is the
+ * envelope sender with the name Sender, Resent-From or From gave it.
+ * The "Auto: " subject is made from the original's decoded subject (any
+ * charset the engine decodes), a :subject has its encoded words decoded;
+ * either is cut to v->max_subject (0: VAC_SUBJECT_MAX) code points
+ * ending in U+2026, then encoded again.  The body is UTF-8 text/plain,
  * 7bit when it is ASCII with lines of at most 900 bytes, else
  * quoted-printable (never raw 8bit: no relay needs 8BITMIME); with :mime
  * the reason is a MIME entity whose Content-* fields are kept and every
@@ -55,6 +61,7 @@
 #define VAC_FOLD_AT 78       /* plain header text is folded before this */
 #define VAC_HARD_LINE 990    /* a longer plain word: encoded words */
 #define VAC_PARAM_CHUNK 45   /* bytes of one RFC 2231 continuation */
+#define VAC_SUBJECT_MAX 256  /* code points of the reply's Subject */
 
 long long sieve_vacation_period(const struct sieve_vacation *v,
                                 const struct sieve_vacation_policy *p)
@@ -105,7 +112,7 @@ struct own {
     const char *const *v;
     size_t n;
     const struct sieve_message *m;
-    const struct sieve_vacation *vac;
+    struct sieve_vacation *vac;
 };
 
 static int same_addr(const char *a, size_t alen, const char *b)
@@ -134,24 +141,25 @@ static void bare(const char *s, const char **p, size_t *len)
     }
 }
 
-static int is_own(const struct own *o, const char *a, size_t alen)
+/* the user's address equal to a (the caller's string), or NULL */
+static const char *is_own(const struct own *o, const char *a, size_t alen)
 {
     const char *env[2] = {o->m->env_to, o->m->env_orig_to};
 
     for (size_t i = 0; i < 2; i++)
         if (same_addr(a, alen, env[i]))
-            return 1;
+            return env[i];
     for (size_t i = 0; i < o->n; i++)
         if (same_addr(a, alen, o->v[i]))
-            return 1;
+            return o->v[i];
     for (size_t i = 0; o->vac->addresses && o->vac->addresses[i]; i++) {
         const char *p;
         size_t l;
         bare(o->vac->addresses[i], &p, &l);
         if (l == alen && strncasecmp(p, a, alen) == 0)
-            return 1;
+            return o->vac->addresses[i];
     }
-    return 0;
+    return NULL;
 }
 
 static int token_in(const char *v, size_t len, const char *const *words)
@@ -192,7 +200,7 @@ static const char *check_fields(struct arena *a, const struct sv_hdr *h,
         "resent-cc", "resent-bcc", NULL};
     static const char *const prec[] = {"bulk", "junk", "list", NULL};
     static const char *const supp[] = {"all", "oof", NULL};
-    int explicit = 0;
+    const char *explicit = NULL;
 
     for (size_t i = 0; i < n; i++) {
         if (name_is(&h[i], "auto-submitted")) {
@@ -238,11 +246,12 @@ static const char *check_fields(struct arena *a, const struct sv_hdr *h,
                 explicit = is_own(o, s, len);
             }
         }
+    o->vac->reply_from = explicit;
     return explicit ? NULL : "not an explicit recipient";
 }
 
 const char *sieve_vacation_check(const struct sieve_message *m,
-                                 const struct sieve_vacation *v,
+                                 struct sieve_vacation *v,
                                  const char *const *own, size_t nown)
 {
     struct own o = {own, nown, m, v};
@@ -251,6 +260,7 @@ const char *sieve_vacation_check(const struct sieve_message *m,
     const char *why;
     size_t n;
 
+    v->reply_from = NULL;
     if (m->env_from == NULL || m->env_from[0] == '\0' ||
         strcmp(m->env_from, "<>") == 0)
         return "null sender";
@@ -395,15 +405,33 @@ static void put_msgid(struct str *out, const char *hostname)
 
 /* a display name: as it is when it is an atom sequence, a quoted
    string when ASCII with specials (RFC 5322 3.2.3), encoded words when
-   it is not ASCII (RFC 2047 5.3); a name already quoted stays quoted */
+   it is not ASCII (RFC 2047 5.3); a name already quoted stays quoted,
+   encoded words in a name stand for their text */
 static void put_phrase(struct str *out, const char *v, size_t n, size_t used)
 {
     int ascii = 1, special = 0;
+    struct str plain = STR_INIT;
 
     if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
-        v++;
-        n -= 2;
+        /* the quoted string's text: quoted again below */
+        for (size_t i = 1; i + 1 < n; i++) {
+            if (v[i] == '\\' && i + 2 < n)
+                i++;
+            str_append_char(&plain, v[i]);
+        }
+        special = 1;
+    } else if (n >= 2 && memmem(v, n, "=?", 2)) {
+        /* encoded words (RFC 2047) stand for their text */
+        struct arena a = {0};
+        struct sv_str d;
+        sv_decode_2047(&a, v, n, &d);
+        str_append(&plain, d.s, d.len);
+        arena_free(&a);
+    } else {
+        str_append(&plain, v, n);
     }
+    v = plain.data ? plain.data : "";
+    n = plain.len;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)v[i];
         if (c >= 0x80)
@@ -413,20 +441,19 @@ static void put_phrase(struct str *out, const char *v, size_t n, size_t used)
     }
     if (!ascii || (n >= 2 && memmem(v, n, "=?", 2))) {
         sieve_encode_header(out, v, n, used);
-        return;
-    }
-    if (!special) {
+    } else if (!special) {
         str_append(out, v, n);
-        return;
+    } else {
+        str_append_char(out, '"');
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)v[i];
+            if (c == '"' || c == '\\')
+                str_append_char(out, '\\');
+            str_append_char(out, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+        }
+        str_append_char(out, '"');
     }
-    str_append_char(out, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if (c == '"' || c == '\\')
-            str_append_char(out, '\\');
-        str_append_char(out, c < 0x20 || c == 0x7f ? ' ' : (char)c);
-    }
-    str_append_char(out, '"');
+    str_free(&plain);
 }
 
 /* an address field: "Name <a@b>" with the name encoded, or "<a@b>" */
@@ -753,6 +780,110 @@ static void put_mime_body(struct str *out, const char *r, size_t len)
     arena_free(&a);
 }
 
+/* the element of an address list naming the envelope sender `to` in
+   Sender, Resent-From or From (the first of them that does), with its
+   display name: "Name <a@b>"; else `to` alone (RFC 3834: the reply goes
+   to the return path; the name is only what the sender wrote).  any: the
+   first address of those fields, whatever the envelope sender */
+static void put_reply_to(struct str *out, const struct sieve_message *m,
+                         const char *to, int any)
+{
+    static const char *const fields[] = {"Sender", "Resent-From", "From",
+                                         NULL};
+    const char *tp;
+    size_t tl;
+    struct str v = STR_INIT, full = STR_INIT;
+
+    bare(to, &tp, &tl);
+    for (size_t f = 0; fields[f] && !full.len; f++) {
+        size_t i = 0;
+        if (!sieve_header_first(m, fields[f], &v))
+            continue;
+        while (i < v.len && !full.len) {
+            size_t s = i, lt = (size_t)-1;
+            int q = 0, c = 0, ang = 0;
+            for (; i < v.len; i++) {
+                char ch = v.data[i];
+                if (q) {
+                    if (ch == '\\' && i + 1 < v.len)
+                        i++;
+                    else if (ch == '"')
+                        q = 0;
+                } else if (c) {
+                    c += ch == '(' ? 1 : ch == ')' ? -1 : 0;
+                } else if (ch == '"') {
+                    q = 1;
+                } else if (ch == '(') {
+                    c = 1;
+                } else if (ch == '<') {
+                    ang = 1;
+                    if (lt == (size_t)-1)
+                        lt = i;
+                } else if (ch == '>') {
+                    ang = 0;
+                } else if (ch == ',' && !ang) {
+                    break;
+                }
+            }
+            {
+                struct arena a = {0};
+                struct sv_address *ad;
+                size_t na = sv_address_list(&a, v.data + s, i - s, &ad);
+                if (na == 1 && ad[0].valid && (any ||
+                    (ad[0].local.len + 1 + ad[0].domain.len == tl &&
+                     strncasecmp(tp, ad[0].local.s, ad[0].local.len) == 0 &&
+                     tp[ad[0].local.len] == '@' &&
+                     strncasecmp(tp + ad[0].local.len + 1, ad[0].domain.s,
+                                 ad[0].domain.len) == 0))) {
+                    if (lt != (size_t)-1) {
+                        size_t e = lt;
+                        while (s < e && (v.data[s] == ' ' ||
+                                         v.data[s] == '\t'))
+                            s++;
+                        str_append(&full, v.data + s, e - s);
+                        str_append_char(&full, ' ');
+                    }
+                    str_append_char(&full, '<');
+                    if (any) {
+                        str_append(&full, ad[0].local.s, ad[0].local.len);
+                        str_append_char(&full, '@');
+                        str_append(&full, ad[0].domain.s, ad[0].domain.len);
+                    } else
+                        str_append(&full, tp, tl);
+                    str_append_char(&full, '>');
+                }
+                arena_free(&a);
+            }
+            i++;
+        }
+    }
+    sieve_put_address(out, "To", full.len ? str_cstr(&full) : to);
+    str_free(&v);
+    str_free(&full);
+}
+
+/* at most max code points of s (0: VAC_SUBJECT_MAX); a longer text is
+   cut between characters and ends with U+2026 (the ellipsis) within
+   the limit */
+static void limit_subject(struct str *s, size_t max)
+{
+    size_t cps = 0, cut = 0;
+
+    if (max == 0)
+        max = VAC_SUBJECT_MAX;
+    for (size_t i = 0; i < s->len; i++) {
+        if (((unsigned char)s->data[i] & 0xC0) == 0x80)
+            continue;
+        if (++cps == max)
+            cut = i;
+    }
+    if (cps <= max)
+        return;
+    s->len = cut;
+    s->data[cut] = '\0';
+    str_append_cstr(s, "\xE2\x80\xA6");
+}
+
 int sieve_vacation_compose(const struct sieve_message *m,
                            const struct sieve_vacation *v, const char *from,
                            const char *hostname, struct str *out)
@@ -762,12 +893,16 @@ int sieve_vacation_compose(const struct sieve_message *m,
 
     if (m->env_from == NULL || m->env_from[0] == '\0')
         return -1;
-    sieve_put_address(out, "From", v->from ? v->from : from);
-    sieve_put_address(out, "To", m->env_from);
+    sieve_put_address(out, "From", v->from ? v->from
+                                   : v->reply_from ? v->reply_from : from);
+    put_reply_to(out, m, m->env_from, v->to_header_any);
     str_append_cstr(out, "Subject: ");
-    if (v->subject)
-        str_append_cstr(&subj, v->subject);
-    else {
+    if (v->subject) {
+        /* encoded words in :subject stand for their text */
+        struct sv_str d;
+        sv_decode_2047(&a, v->subject, strlen(v->subject), &d);
+        str_append(&subj, d.s, d.len);
+    } else {
         struct str orig = STR_INIT;
         if (sieve_header_first(m, "Subject", &orig) && orig.len) {
             struct sv_str d;
@@ -778,6 +913,7 @@ int sieve_vacation_compose(const struct sieve_message *m,
             str_append_cstr(&subj, "Automated reply");
         str_free(&orig);
     }
+    limit_subject(&subj, v->max_subject);
     sieve_encode_header(out, subj.data ? subj.data : "", subj.len, 9);
     str_append_char(out, '\n');
     put_date(out, time(NULL));

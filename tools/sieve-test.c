@@ -12,7 +12,15 @@
  *                                  block runs; "ok N - name" or
  *                                  "not ok N - name: reason"
  *   test_fail "reason"             fail the current test and leave it
- *   test_set "message" TEXT        the message under test; also
+ *   test_set "message" TEXT        the message under test, with the
+ *                                  envelope its header gives (as
+ *                                  Pigeonhole: sender from Return-Path,
+ *                                  Sender or From, else
+ *                                  sender@example.com; recipient and
+ *                                  original recipient from Envelope-To
+ *                                  or To, else recipient@example.com; no
+ *                                  auth); the file starts with
+ *                                  Pigeonhole's default message; also
  *            "envelope.from" / "envelope.to" / "envelope.orig_to" /
  *            "envelope.auth" ("<>" and "<a@b>" are taken as "" and a@b)
  *   test_message :smtp N / :folder NAME N / :mailbox NAME N
@@ -32,8 +40,9 @@
  *   test_result_execute            (test) carry the result out: keep and
  *                                  fileinto into the in-memory mail store,
  *                                  redirect, reject, vacation (after the
- *                                  RFC 3834 checks) and notify mailto into
- *                                  the smtp outbox; false if the result
+ *                                  RFC 3834 checks) and notify mailto (not
+ *                                  for auto-submitted mail) into the smtp
+ *                                  outbox; false if the result
  *                                  failed
  *   test_result_action [MATCH-TYPE] [:index N] <keys>  (test) the action
  *                                  names: keep (also "store", as
@@ -84,7 +93,14 @@
  *                                  sieve_duplicate_max_period,
  *                                  sieve_vacation_min_period /
  *                                  default_period / max_period (seconds,
- *                                  or with s/m/h/d); every other key is
+ *                                  or with s/m/h/d), Pigeonhole's
+ *                                  sieve_vacation_use_original_recipient,
+ *                                  dont_check_recipient,
+ *                                  send_from_recipient, default_subject,
+ *                                  default_subject_template ("%$",
+ *                                  "%{subject}"), max_subject_codepoints,
+ *                                  to_header_ignore_envelope
+ *                                  (send_vacation); every other key is
  *                                  accepted and ignored (postern has no
  *                                  such setting, or it is a fixed limit
  *                                  in lib-sieve/sieve.h: sieve_max_actions,
@@ -185,10 +201,23 @@ static void set_str(char **p, const char *s, size_t len)
     *p = s ? xstrndup(s, len) : NULL;
 }
 
+/* the whole message: the text itself (ts.msg.size counts CRLF line
+   ends, so sieve_message_text's loader, which reads size bytes, would
+   read past the text) */
+static int text_load(void *ctx, struct str *out)
+{
+    size_t len = ts.text.len > SIEVE_BODY_MAX ? SIEVE_BODY_MAX : ts.text.len;
+
+    (void)ctx;
+    str_reset(out);
+    return str_append(out, ts.text.data ? ts.text.data : "", len);
+}
+
 static void apply_message(struct sv_run *r)
 {
     sieve_message_text(&ts.msg, ts.text.data ? ts.text.data : "",
                        ts.text.len);
+    ts.msg.load = text_load;
     /* the size test sees the message as transmitted: CRLF line ends */
     for (size_t i = 0; i < ts.text.len; i++)
         ts.msg.size += ts.text.data[i] == '\n';
@@ -200,12 +229,58 @@ static void apply_message(struct sv_run *r)
         sv_run_message_changed(r);
 }
 
+/* the first address of header field `name` ("Name <a@b>", "a@b (c)",
+   a list: its first member) into *dst; 0 when there is none */
+static int header_addr(const char *name, char **dst)
+{
+    struct str v = STR_INIT;
+    const char *p, *e;
+    int found = 0;
+
+    if (sieve_header_first(&ts.msg, name, &v) && v.len) {
+        p = str_cstr(&v);
+        if ((e = strchr(p, '<')) != NULL && strchr(e, '>')) {
+            p = e + 1;
+            e = strchr(p, '>');
+        } else {
+            e = p + strcspn(p, ",(");
+        }
+        while (p < e && (*p == ' ' || *p == '\t'))
+            p++;
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (e > p) {
+            set_str(dst, p, (size_t)(e - p));
+            found = 1;
+        }
+    }
+    str_free(&v);
+    return found;
+}
+
+/* test_set "message": as Pigeonhole's testsuite, a new message brings
+   its envelope from its header: the recipient (and original recipient)
+   from Envelope-To or To (else recipient@example.com), the sender from
+   Return-Path, Sender or From (else sender@example.com); no auth */
+static void envelope_from_header(void)
+{
+    if (!header_addr("Envelope-To", &ts.to) && !header_addr("To", &ts.to))
+        set_str(&ts.to, "recipient@example.com", 21);
+    set_str(&ts.orig_to, ts.to, strlen(ts.to));
+    if (!header_addr("Return-Path", &ts.from) &&
+        !header_addr("Sender", &ts.from) && !header_addr("From", &ts.from))
+        set_str(&ts.from, "sender@example.com", 18);
+    set_str(&ts.auth, NULL, 0);
+}
+
 static void set_message(struct sv_run *r, const char *s, size_t len)
 {
     str_reset(&ts.text);
     for (size_t i = 0; i < len; i++)
         if (!(s[i] == '\r' && i + 1 < len && s[i + 1] == '\n'))
             str_append_char(&ts.text, s[i]);
+    apply_message(NULL);
+    envelope_from_header();
     apply_message(r);
 }
 
@@ -534,36 +609,117 @@ static char *join_flags(const char **f)
     return out;
 }
 
+static const char *config_get(const char *key);
+
+static int config_yes(const char *key)
+{
+    const char *v = config_get(key);
+
+    return v && (strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0 ||
+                 strcasecmp(v, "true") == 0);
+}
+
+/* a setting's value; an empty one counts as not set */
+static const char *config_str(const char *key)
+{
+    const char *v = config_get(key);
+
+    return v && *v ? v : NULL;
+}
+
+/* Pigeonhole's default subject settings: sieve_vacation_default_subject
+   when the message has none, sieve_vacation_default_subject_template
+   ("%$" or "%{subject}": the original subject) when it has one */
+static const char *default_subject(struct arena *a)
+{
+    const char *tmpl = config_str("sieve_vacation_default_subject_template");
+    const char *dflt = config_str("sieve_vacation_default_subject");
+    struct str orig = STR_INIT, out = STR_INIT;
+    const char *res = NULL;
+
+    if (!sieve_header_first(&ts.msg, "Subject", &orig) || orig.len == 0)
+        res = dflt;
+    else if (tmpl) {
+        for (const char *p = tmpl; *p; p++) {
+            if (strncmp(p, "%$", 2) == 0) {
+                str_append(&out, orig.data, orig.len);
+                p++;
+            } else if (strncmp(p, "%{subject}", 10) == 0) {
+                str_append(&out, orig.data, orig.len);
+                p += 9;
+            } else
+                str_append_char(&out, *p);
+        }
+        res = arena_strdup(a, str_cstr(&out));
+    }
+    str_free(&orig);
+    str_free(&out);
+    return res;
+}
+
 /* vacation as postern-lda decides it (RFC 3834 and 5230 rules, the
-   recipient and original recipient as the user's own addresses), sent
-   from the null sender to the envelope sender */
+   recipient as the user's own address), sent from the null sender to
+   the envelope sender.  Pigeonhole's settings: the original recipient
+   is the user's too with sieve_vacation_use_original_recipient (as
+   postern-lda always has it), sieve_user_email is,
+   sieve_vacation_dont_check_recipient answers a message that names none
+   of them, sieve_vacation_send_from_recipient sends from the
+   recipient, sieve_vacation_max_subject_codepoints limits the Subject,
+   sieve_vacation_to_header_ignore_envelope names the header's sender */
 static void send_vacation(struct sieve_vacation *v)
 {
     const char *own[2];
     size_t nown = 0;
     struct str out = STR_INIT;
+    struct sieve_message m = ts.msg;
+    struct arena a = {0};
+    const char *mx = config_str("sieve_vacation_max_subject_codepoints");
+    const char *subject = v->subject;
 
+    if (!config_yes("sieve_vacation_use_original_recipient"))
+        m.env_orig_to = NULL;
     if (ts.to)
         own[nown++] = ts.to;
-    if (ts.orig_to)
-        own[nown++] = ts.orig_to;
+    if (ts.host.user_email)
+        own[nown++] = ts.host.user_email;
     v->effective = sieve_vacation_period(v, &ts.vacation);
-    v->suppressed = sieve_vacation_check(&ts.msg, v, own, nown);
+    v->suppressed = sieve_vacation_check(&m, v, own, nown);
+    if (v->suppressed && config_yes("sieve_vacation_dont_check_recipient") &&
+        strcmp(v->suppressed, "not an explicit recipient") == 0) {
+        v->suppressed = NULL;
+        v->reply_from = ts.host.user_email;
+    }
     if (v->suppressed || ts.from == NULL || ts.from[0] == '\0')
         return;
-    if (sieve_vacation_compose(&ts.msg, v, ts.to ? ts.to : "",
+    if (v->subject == NULL || v->subject[0] == '\0')
+        v->subject = default_subject(&a);
+    v->max_subject = mx ? strtoul(mx, NULL, 10) : 0;
+    v->to_header_any =
+        config_yes("sieve_vacation_to_header_ignore_envelope");
+    if (sieve_vacation_compose(&m, v, ts.to ? ts.to : "",
                                ts.host.hostname, &out) == 0)
-        add_mail(&ts.outbox, str_cstr(&out), "", "", ts.from);
+        add_mail(&ts.outbox, str_cstr(&out), "",
+                 config_yes("sieve_vacation_send_from_recipient") && ts.to
+                 ? ts.to : "", ts.from);
+    v->subject = subject;   /* a later execute makes it again */
     str_free(&out);
+    arena_free(&a);
 }
 
 /* notify mailto: one message per recipient of the URI, from the null
-   sender */
+   sender; none for a message that is itself auto-submitted (RFC 5436
+   2.7, as postern-lda) */
 static void send_notify(const struct sieve_notify *nt)
 {
     struct str out = STR_INIT, to = STR_INIT;
     const char *p;
 
+    if (sieve_header_first(&ts.msg, "Auto-Submitted", &out) &&
+        strncasecmp(str_cstr(&out), "no", 2) != 0) {
+        str_free(&out);
+        return;
+    }
+    str_reset(&out);
     if (sieve_notify_compose(&ts.msg, nt, ts.to ? ts.to : "",
                              ts.host.hostname, &out, &to) == 0) {
         for (p = str_cstr(&to); *p;) {
@@ -1168,7 +1324,11 @@ int main(int argc, char **argv)
         snprintf(listdir, sizeof(listdir), "%s/lists", ts.dir);
         sieve_lists_dir(&ts.host, listdir);
     }
-    set_message(NULL, "", 0);
+    {   /* Pigeonhole's testsuite starts with this message */
+        static const char dflt[] = "From: sender@example.com\n"
+            "To: recipient@example.org\nSubject: Frop!\n\nFriep!\n";
+        set_message(NULL, dflt, sizeof(dflt) - 1);
+    }
     if (sieve_compile_file(argv[1], argv[1], &ts.host, &s, &errors) < 0) {
         fputs(str_cstr(&errors), stdout);
         printf("not ok 1 - %s does not compile\n0 passed, 1 failed\n",

@@ -109,7 +109,7 @@ printf 'require ["vacation"];\nvacation "Ich bin im Urlaub.\nGrüße";\n' > "$D/
 "$SIEVE" -f ann@ext.example -a me@example.com -r "$D/reply" "$D/s.sieve" "$D/m" >/dev/null
 R=$(cat "$D/reply" 2>/dev/null)
 t_match "reply: Auto-Submitted: auto-replied" $'(^|\n)Auto-Submitted: auto-replied' "$R"
-t_match "reply: To the envelope sender" $'(^|\n)To: <ann@ext.example>\n' "$R"
+t_match "reply: To the envelope sender, with the name From gave it" $'(^|\n)To: Ann <ann@ext.example>\n' "$R"
 t_match "reply: From the recipient" $'(^|\n)From: <me@example.com>\n' "$R"
 t_match "reply: In-Reply-To the Message-ID" $'In-Reply-To:\n <m2@ext.example>\n' "$R"
 t_match "reply: References = old refs + Message-ID" $'References:\n <m0@ext.example>\n <m1@ext.example>\n <m2@ext.example>\n' "$R"
