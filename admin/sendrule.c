@@ -279,11 +279,11 @@ static int policyd_tx(struct sctx *c, struct db *db, int *status,
         for (unsigned i = 0; i < c->nallow; i++)
             GROUP_OR_RETURN(db, c->allow[i], &aid);
         for (unsigned i = 0; i <= c->nallow; i++) {
-            if (i < c->nallow)
-                snprintf(name, sizeof(name), "%s-from-%s", c->rule, c->allow[i]);
-            else
-                snprintf(name, sizeof(name), "%s-closed", c->rule);
-            if (strlen(name) > SENDRULE_NAME_MAX) {
+            int n = i < c->nallow ? snprintf(name, sizeof(name), "%s-from-%s",
+                                             c->rule, c->allow[i])
+                                  : snprintf(name, sizeof(name), "%s-closed",
+                                             c->rule);
+            if (n < 0 || n > SENDRULE_NAME_MAX) { /* cut: name is a prefix */
                 *status = admin_error(ADMIN_EX_DATAERR, c->what,
                                       "rule name '%s' longer than %d octets; "
                                       "use shorter group names or sendrule "

@@ -508,7 +508,8 @@ static int rename_mailbox(struct ds_run *r, long long id, const char *uuid,
     }
     r->st.renamed++;
     char why[2 * DS_ADDR_MAX + 32];
-    snprintf(why, sizeof(why), "renamed from %s to %s", old, primary);
+    if (snprintf(why, sizeof(why), "renamed from %s to %s", old, primary) < 0)
+        why[0] = '\0'; /* a log text: cut when longer */
     return ds_state_log(r->db, uuid, primary, "active", "renamed", why,
                         &r->err);
 }
@@ -599,7 +600,10 @@ int ds_apply_person(struct ds_run *r, const struct ds_entry *e)
         (rc = rename_mailbox(r, id, e->uuid, row.v[1], primary)) != 0) {
         if (rc < 0)
             return LK_TEMP;
-        snprintf(primary, sizeof(primary), "%s", row.v[1]); /* conflict */
+        /* conflict: the row keeps its address (a column of DS_ADDR_MAX) */
+        if (str_copy_bounded(primary, sizeof(primary), row.v[1],
+                             strlen(row.v[1])) < 0)
+            return LK_TEMP;
     }
     long long quota = e->quota >= 0 ? e->quota * c->quota_unit : -1;
     struct db_param up[] = {

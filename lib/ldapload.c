@@ -23,7 +23,7 @@
 #endif
 
 static const struct ldapload *loaded;
-static char load_error[512];
+static char load_error[PATH_MAX + 512]; /* a path and a reason */
 
 /* the module next to the running program: "" if there is none */
 static void beside_exe(char *out, size_t size)
