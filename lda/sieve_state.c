@@ -14,7 +14,10 @@
  *      (mailbox, SHA-256 of the handle, sender) in vacation_responses,
  *      claimed atomically (INSERT ... ON DUPLICATE KEY UPDATE only when
  *      the old period expired), so every MX host and LDA process agrees;
- *   3. the reply (vacation.c) through [lda] sendmail_path with the
+ *   3. its From (:from, or the user's address the message named) must be
+ *      the mailbox's own (lib/sendas.h: itself, a single-target alias, a
+ *      sender grant), else the reply is from the mailbox (logged);
+ *   4. the reply (vacation.c) through [lda] sendmail_path with the
  *      envelope sender [lda] vacation_envelope_sender: "null" (<>) or
  *      "recipient" (the mailbox).  If sendmail fails the claim is removed
  *      so the next message gets a reply.
@@ -73,6 +76,7 @@
 #include "log.h"
 #include "mem.h"
 #include "ratelimit.h"
+#include "sendas.h"
 
 #define OWN_MAX 200   /* aliases counted as the user's addresses */
 
@@ -200,6 +204,51 @@ static void vacation_prune(const struct sieve_lda_run *run, long long now)
     str_free(&err);
 }
 
+/*
+ * vacation_from - the reply's From (:from, else the user's address the
+ * message named, vacation.c) must be one of the mailbox's own addresses
+ * as lib/sendas.h defines them (itself in any spelling, a single-target
+ * alias of it, a sender grant): a script cannot reply as somebody else.
+ * Another address is dropped (the reply is from the mailbox) and logged.
+ * 0, or -1 + *err when the database cannot tell (no reply then).
+ */
+static int vacation_from(const struct sieve_lda_run *run,
+                         struct sieve_vacation *v, struct str *err)
+{
+    const char *f = v->from ? v->from : v->reply_from, *lt, *why = NULL;
+    struct sendas_backend be;
+    struct addr a;
+    size_t len;
+    int rc;
+
+    if (f == NULL)
+        return 0;
+    len = strlen(f);
+    if ((lt = strrchr(f, '<')) != NULL) { /* "Name <addr>" */
+        const char *gt = strchr(lt, '>');
+        f = lt + 1;
+        len = gt ? (size_t)(gt - f) : strlen(f);
+    }
+    rc = sendas_canonical_db(run->ctx->db, f, len,
+                             run->ctx->cfg->recipient_delimiter, &a, &why,
+                             err);
+    if (rc == LK_FOUND) {
+        be = sendas_backend_db(run->ctx->db);
+        rc = sendas_owns(&be, run->mb->address, &a, err);
+    }
+    if (rc < 0)
+        return -1;
+    if (rc == LK_NOTFOUND) {
+        log_warn("to=<%s>: vacation: From %s is not one of the mailbox's "
+                 "addresses: the reply is from <%s>", run->mb->address,
+                 log_safe_cstr(v->from ? v->from : v->reply_from),
+                 run->mb->address);
+        v->from = NULL;
+        v->reply_from = NULL;
+    }
+    return 0;
+}
+
 static struct sieve_vacation_policy policy(const struct lda_config *cfg)
 {
     struct sieve_vacation_policy p = {cfg->vacation_min_period / 1000,
@@ -240,6 +289,10 @@ void sieve_lda_vacation(const struct sieve_lda_run *run,
     }
     if (strlen(from) > ADDR_MAX) {
         log_warn("to=<%s>: vacation: sender address too long", who);
+        goto out;
+    }
+    if (vacation_from(run, v, &err) < 0) {
+        log_warn("to=<%s>: vacation: no reply: %s", who, str_cstr(&err));
         goto out;
     }
     lower_copy(sender, sizeof(sender), from);

@@ -483,4 +483,19 @@ t_match "Auto: + the decoded original subject (ISO-8859-1 word)" $'(^|\n)subject
 t_match ":mime: a non-ASCII file name in RFC 2231 form decodes" $'\nfilename=Übersicht.txt\n' "$P"
 t_match ":mime: 8-bit text sent quoted-printable" $'\ncte=quoted-printable\n' "$P"
 t_match ":mime: the body decodes" $'\nbody=Grüße|\n' "$P"
+# the reply's From must be the mailbox's own (lib/sendas): an alias of it
+# stays, anything else becomes the mailbox
+printf 'require ["vacation"];\nvacation :from "Info <info@va.example>" "away";\n' > "$ROOT/$md_anna/.postern.sieve"
+printf 'require ["vacation"];\nvacation :from "Chef <chef@va.example>" "away";\n' > "$ROOT/$md_emil/.postern.sieve"
+chown nobody "$ROOT/$md_anna/.postern.sieve" "$ROOT/$md_emil/.postern.sieve"
+base=$(sink)
+send own1@remote.example anna@va.example "own from"
+settle
+t_ok ":from an alias of the mailbox: the reply is sent" h_wait_sink_count smarthost $((base + 1)) 10
+t_match "... From the alias, as the script says" '^From: Info <info@va.example>' "$(grep '^From:' "$(h_sink_last smarthost eml)")"
+base=$(sink)
+send own2@remote.example emil@va.example "forged from"
+settle
+t_ok ":from another address: the reply is sent" h_wait_sink_count smarthost $((base + 1)) 10
+t_match "... From the mailbox instead" '^From: <emil@va.example>' "$(grep '^From:' "$(h_sink_last smarthost eml)")"
 t_summary
