@@ -26,7 +26,8 @@
  *   delayed delivery.  Expired rows are pruned after a reply.
  *
  * enotify mailto (RFC 5436): not sent for a message with Auto-Submitted
- * other than "no" (2.7); the envelope sender is <>.
+ * other than "no" (2.7); the envelope sender is <>; a :from that is not
+ * the mailbox's own (own_from) is replaced by the mailbox address.
  *
  * Sending bound (sieve_lda_send_claim): every mail the scripts make
  * postern-lda send (a redirect, each recipient of a notification, a
@@ -205,25 +206,24 @@ static void vacation_prune(const struct sieve_lda_run *run, long long now)
 }
 
 /*
- * vacation_from - the reply's From (:from, else the user's address the
- * message named, vacation.c) must be one of the mailbox's own addresses
- * as lib/sendas.h defines them (itself in any spelling, a single-target
- * alias of it, a sender grant): a script cannot reply as somebody else.
- * Another address is dropped (the reply is from the mailbox) and logged.
- * 0, or -1 + *err when the database cannot tell (no reply then).
+ * own_from - is f ("Name <addr>" or an address) one of the mailbox's own
+ * addresses as lib/sendas.h defines them (itself in any spelling, a
+ * single-target alias of it, a sender grant)?  A script sends vacation
+ * replies and notifications only in the mailbox's own name.  LK_FOUND,
+ * LK_NOTFOUND (also: not an address, or no database to ask), LK_TEMP
+ * (+ *err).
  */
-static int vacation_from(const struct sieve_lda_run *run,
-                         struct sieve_vacation *v, struct str *err)
+static int own_from(const struct sieve_lda_run *run, const char *f,
+                    struct str *err)
 {
-    const char *f = v->from ? v->from : v->reply_from, *lt, *why = NULL;
+    const char *lt, *why = NULL;
     struct sendas_backend be;
     struct addr a;
-    size_t len;
+    size_t len = strlen(f);
     int rc;
 
-    if (f == NULL)
-        return 0;
-    len = strlen(f);
+    if (run->ctx->db == NULL)
+        return LK_NOTFOUND;
     if ((lt = strrchr(f, '<')) != NULL) { /* "Name <addr>" */
         const char *gt = strchr(lt, '>');
         f = lt + 1;
@@ -232,17 +232,29 @@ static int vacation_from(const struct sieve_lda_run *run,
     rc = sendas_canonical_db(run->ctx->db, f, len,
                              run->ctx->cfg->recipient_delimiter, &a, &why,
                              err);
-    if (rc == LK_FOUND) {
-        be = sendas_backend_db(run->ctx->db);
-        rc = sendas_owns(&be, run->mb->address, &a, err);
-    }
-    if (rc < 0)
+    if (rc != LK_FOUND)
+        return rc;
+    be = sendas_backend_db(run->ctx->db);
+    return sendas_owns(&be, run->mb->address, &a, err);
+}
+
+/* vacation_from - the reply's From (:from, else the user's address the
+   message named, vacation.c) that is not the mailbox's own is dropped:
+   the reply is from the mailbox (logged).  0, or -1 + *err (no reply) */
+static int vacation_from(const struct sieve_lda_run *run,
+                         struct sieve_vacation *v, struct str *err)
+{
+    const char *f = v->from ? v->from : v->reply_from;
+    int rc;
+
+    if (f == NULL)
+        return 0;
+    if ((rc = own_from(run, f, err)) < 0)
         return -1;
     if (rc == LK_NOTFOUND) {
         log_warn("to=<%s>: vacation: From %s is not one of the mailbox's "
                  "addresses: the reply is from <%s>", run->mb->address,
-                 log_safe_cstr(v->from ? v->from : v->reply_from),
-                 run->mb->address);
+                 log_safe_cstr(f), run->mb->address);
         v->from = NULL;
         v->reply_from = NULL;
     }
@@ -338,14 +350,25 @@ void sieve_lda_notify(const struct sieve_lda_run *run,
 {
     struct str msg = STR_INIT, to = STR_INIT, err = STR_INIT, as = STR_INIT;
     const char *who = run->mb->address;
-    int sent = 0;
+    struct sieve_notify own = *n;
+    int sent = 0, rc;
 
     if (sieve_header_first(run->sm, "Auto-Submitted", &as) &&
         strncasecmp(str_cstr(&as), "no", 2) != 0) {
         log_info("to=<%s>: notify: not for an auto-submitted message", who);
         goto out;
     }
-    if (sieve_notify_compose(run->sm, n, who, run->ctx->hostname, &msg,
+    if (n->from && (rc = own_from(run, n->from, &err)) != LK_FOUND) {
+        if (rc < 0) {
+            log_warn("to=<%s>: notify: not sent: %s", who, str_cstr(&err));
+            goto out;
+        }
+        log_warn("to=<%s>: notify: From %s is not one of the mailbox's "
+                 "addresses: sent from <%s>", who, log_safe_cstr(n->from),
+                 who);
+        own.from = NULL;
+    }
+    if (sieve_notify_compose(run->sm, &own, who, run->ctx->hostname, &msg,
                              &to) < 0) {
         log_warn("to=<%s>: notify: unusable method %s", who,
                  log_safe_cstr(n->method));

@@ -498,4 +498,11 @@ send own2@remote.example emil@va.example "forged from"
 settle
 t_ok ":from another address: the reply is sent" h_wait_sink_count smarthost $((base + 1)) 10
 t_match "... From the mailbox instead" '^From: <emil@va.example>' "$(grep '^From:' "$(h_sink_last smarthost eml)")"
+printf 'require ["enotify"];\nnotify :from "Chef <chef@va.example>" :message "ping" "mailto:pager2@remote.example";\n' > "$ROOT/$md_emil/.postern.sieve"
+chown nobody "$ROOT/$md_emil/.postern.sieve"
+base=$(sink)
+send own3@remote.example emil@va.example "notify from"
+settle
+t_ok "notify :from another address: the notification is sent" h_wait_sink_count smarthost $((base + 1)) 10
+t_match "... From the mailbox instead" '^From: <emil@va.example>' "$(grep '^From:' "$(h_sink_last smarthost eml)")"
 t_summary
