@@ -173,17 +173,14 @@ static int dnstxt_answers(const unsigned char *msg, size_t len,
     return out->n > 0 ? LK_FOUND : LK_NOTFOUND;
 }
 
-int dnstxt_parse(const unsigned char *msg, size_t len, struct dnstxt *out,
-                 const char **error_r)
+/* reply_status - the header of reply msg: LK_FOUND when its answers can
+   be read, LK_NOTFOUND for NXDOMAIN, LK_TEMP for a short, truncated or
+   failed reply, with *error_r set (both parsers' first step) */
+static int reply_status(const unsigned char *msg, size_t len,
+                        const char **error_r)
 {
-    const char *dummy;
     unsigned rcode;
-    int rc;
 
-    if (error_r == NULL)
-        error_r = &dummy;
-    out->n = 0;
-    *error_r = NULL;
     if (len < DNSTXT_HDR || !(msg[2] & 0x80)) {
         *error_r = len < DNSTXT_HDR ? "short reply" : "not a reply";
         return LK_TEMP;
@@ -193,15 +190,27 @@ int dnstxt_parse(const unsigned char *msg, size_t len, struct dnstxt *out,
         *error_r = "no such domain (NXDOMAIN)";
         return LK_NOTFOUND;
     }
-    if (rcode != 0) {
+    if (rcode != 0 || (msg[2] & 0x02)) {
         *error_r = rcode == 2 ? "server failure (SERVFAIL)"
-                   : rcode == 5 ? "query refused (REFUSED)" : "DNS error";
+                   : rcode == 5 ? "query refused (REFUSED)"
+                   : rcode ? "DNS error" : "truncated reply";
         return LK_TEMP;
     }
-    if (msg[2] & 0x02) {
-        *error_r = "truncated reply";
-        return LK_TEMP;
-    }
+    return LK_FOUND;
+}
+
+int dnstxt_parse(const unsigned char *msg, size_t len, struct dnstxt *out,
+                 const char **error_r)
+{
+    const char *dummy;
+    int rc;
+
+    if (error_r == NULL)
+        error_r = &dummy;
+    out->n = 0;
+    *error_r = NULL;
+    if ((rc = reply_status(msg, len, error_r)) != LK_FOUND)
+        return rc;
     rc = dnstxt_answers(msg, len, out, error_r);
     if (rc != LK_FOUND)
         dnstxt_free(out);
@@ -299,27 +308,13 @@ int dnstxt_parse_a(const unsigned char *msg, size_t len,
                    const char **error_r)
 {
     const char *dummy;
-    unsigned rcode;
     int n;
 
     if (error_r == NULL)
         error_r = &dummy;
     *error_r = NULL;
-    if (len < DNSTXT_HDR || !(msg[2] & 0x80)) {
-        *error_r = len < DNSTXT_HDR ? "short reply" : "not a reply";
-        return LK_TEMP;
-    }
-    rcode = msg[3] & 0x0f;
-    if (rcode == DNSTXT_RCODE_NXDOMAIN) {
-        *error_r = "no such domain (NXDOMAIN)";
-        return LK_NOTFOUND;
-    }
-    if (rcode != 0 || (msg[2] & 0x02)) {
-        *error_r = rcode == 2 ? "server failure (SERVFAIL)"
-                   : rcode == 5 ? "query refused (REFUSED)"
-                   : rcode ? "DNS error" : "truncated reply";
-        return LK_TEMP;
-    }
+    if ((n = reply_status(msg, len, error_r)) != LK_FOUND)
+        return n;
     if ((n = dnstxt_count_a(msg, len)) < 0) {
         *error_r = "malformed reply";
         return LK_TEMP;
