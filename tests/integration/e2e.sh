@@ -102,6 +102,8 @@ t_wait "... Postfix is done with it" 15 h_wait_queue_empty 10
 t_not "... the closed max.schueler did not (left out of the expansion)" e2e_find max.schueler@bns.school.example "$SUBJ"
 t_match "... and the milter says so" 'group expansion: 1 closed mailbox\(es\) left out' "$(cat "$E2E_DIR/milter.log")"
 h_sql "UPDATE mailboxes SET state = 'active' WHERE address = 'max.schueler@bns.school.example'"
+max_sends() { h_postmap_q max.schueler@bns.school.example "socketmap:inet:127.0.0.1:$E2E_MAPS_PORT:senderlogin" 2>/dev/null | grep -q max; }
+t_wait "... active again: postern-maps lets max send as himself" 10 max_sends
 e2e_submit max.schueler@bns.school.example --from max.schueler@bns.school.example --to 9a@bns.school.example --subject x
 t_match "class mail from a student refused (send rights)" '^(RCPT|DATA) 550 5\.7\.1 .*Only teachers' "$E2E_R"
 
