@@ -80,7 +80,7 @@ struct gc_shard {
 struct gc_cache {
     struct gc_shard *shard;
     unsigned nshards;              /* a power of two */
-    long long ttl;                 /* seconds */
+    atomic_llong ttl;              /* seconds; 0: within the same second */
     atomic_int full_logged;
 };
 
@@ -114,7 +114,7 @@ struct gc_cache *gc_cache_new(size_t max, long long ttl)
     while (n < GC_SHARDS_MAX && (size_t)n * 2 * GC_SHARD_MIN <= max)
         n *= 2;
     c->nshards = n;
-    c->ttl = ttl;
+    atomic_init(&c->ttl, ttl);
     c->shard = xcalloc(n, sizeof(*c->shard));
     for (unsigned i = 0; i < n; i++) {
         struct gc_shard *sh = &c->shard[i];
@@ -185,11 +185,12 @@ int gc_cache_get(struct gc_cache *c, const char *key, time_t now,
                  struct gc_state *out)
 {
     struct gc_shard *sh = shard_of(c, key);
+    long long ttl = atomic_load(&c->ttl);
     int hit = 0;
 
     pthread_mutex_lock(&sh->lock);
     struct gc_entry *e = hmap_get(&sh->index, key);
-    if (e != NULL && now - e->st.cached_at <= c->ttl) {
+    if (e != NULL && now - e->st.cached_at <= ttl) {
         *out = e->st;
         hit = 1;
     }
@@ -202,12 +203,13 @@ void gc_cache_put(struct gc_cache *c, const char *key,
 {
     struct gc_shard *sh = shard_of(c, key);
     struct gc_entry *e;
+    long long ttl = atomic_load(&c->ttl);
     int full = 0;
 
     pthread_mutex_lock(&sh->lock);
     /* expired at the old end: dropped a few at a time */
     for (int i = 0; i < GC_EXPIRE_BATCH && sh->oldest &&
-                    st->cached_at - sh->oldest->st.cached_at > c->ttl; i++)
+                    st->cached_at - sh->oldest->st.cached_at > ttl; i++)
         if (strcmp(sh->oldest->key, key) != 0)
             evict_oldest(sh);
     if ((e = hmap_get(&sh->index, key)) != NULL) {
@@ -579,6 +581,16 @@ static void *flusher(void *arg)
     str_free(&err);
     db_thread_end();
     return NULL;
+}
+
+void gc_cache_set_ttl(struct gc_cache *c, long long ttl)
+{
+    atomic_store(&c->ttl, ttl);
+}
+
+void gc_reconfigure(struct greycache *gc, const struct policyd_config *cfg)
+{
+    gc_cache_set_ttl(gc->cache, cfg->greylist_cache_ttl / 1000);
 }
 
 struct greycache *gc_new(const struct policyd_config *cfg, struct str *err)

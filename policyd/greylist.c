@@ -173,7 +173,7 @@ struct grey_vals {
    whitelist (recipient and sender), domain whitelist (domain and net) */
 struct grey_keys {
     char t[PD_COL_NET + 2 * ADDR_MAX + 8], c[PD_COL_NET + 4];
-    char r[2 * ADDR_MAX + 4], d[2 * PD_COL_NET + 4];
+    char r[2 * ADDR_MAX + 5], d[2 * PD_COL_NET + 4];
 };
 
 /* the states load() fills */
@@ -528,7 +528,10 @@ int check_greylist(struct pd_eval *e)
     grey_bound(e, net, &gv);
     snprintf(k.t, sizeof(k.t), "t %s %s %s", gv.net, gv.sender, gv.rcpt);
     snprintf(k.c, sizeof(k.c), "c %s", gv.net);
-    snprintf(k.r, sizeof(k.r), "r %s %s", gv.rcpt, gv.sender);
+    /* the answer depends on greylist_reply_domain: a reload must not
+       find the other setting's answer */
+    snprintf(k.r, sizeof(k.r), "r%c %s %s", cfg->greylist_reply_domain ?
+             'd' : 'a', gv.rcpt, gv.sender);
     snprintf(k.d, sizeof(k.d), "d %s %s", gv.sdom, gv.net);
     if (load(e, &k, &gv, &s) < 0)
         return PV_TEMP;

@@ -353,6 +353,8 @@ enum gc_op_type { GC_FIRST, GC_RESTART, GC_BLOCK, GC_PASS, GC_SEEN,
 struct greycache;
 struct greycache *gc_new(const struct policyd_config *cfg, struct str *err);
 void gc_free(struct greycache *gc);
+/* gc_reconfigure - a reloaded greylist_cache_ttl, at once */
+void gc_reconfigure(struct greycache *gc, const struct policyd_config *cfg);
 /* gc_get - 1 and *out when key is cached and fresher than the ttl */
 int gc_get(struct greycache *gc, const char *key, time_t now,
            struct gc_state *out);
@@ -367,10 +369,13 @@ void gc_queue(struct greycache *gc, int type, const char *net,
 
 /* the cache alone (gc_get/gc_put use one; tests build their own): at most
    max entries in locked shards, evicted gradually, oldest store first
-   (greycache.c); ttl in seconds */
+   (greycache.c); ttl in seconds (0: trusted within the second it was
+   stored, so that this node's own writes are seen before the writer has
+   flushed them) */
 struct gc_cache;
 struct gc_cache *gc_cache_new(size_t max, long long ttl);
 void gc_cache_free(struct gc_cache *c);
+void gc_cache_set_ttl(struct gc_cache *c, long long ttl);
 int gc_cache_get(struct gc_cache *c, const char *key, time_t now,
                  struct gc_state *out);
 void gc_cache_put(struct gc_cache *c, const char *key,
@@ -589,5 +594,8 @@ void pd_pool_submit(struct pd_pool *p, struct pd_job *j);
 struct pd_job *pd_pool_done(struct pd_pool *p);
 void pd_pool_stop(struct pd_pool *p);
 int pd_pool_idle(struct pd_pool *p);
+/* pd_pool_reconfigure - what the pool keeps of a reloaded configuration
+   (the greylisting cache's ttl); call it while the pool is idle */
+void pd_pool_reconfigure(struct pd_pool *p, const struct policyd_config *cfg);
 
 #endif

@@ -267,6 +267,7 @@ static void *policyd_reconfigure(void *app, void *newcfg)
     while (!pd_pool_idle(st->pool))
         nanosleep(&pause, NULL);
     st->cfg = newcfg;
+    pd_pool_reconfigure(st->pool, st->cfg);
     reloader_reconfigure(st->reloader, &st->cfg->db, st->cfg->poll_interval);
     pd_pools_free(((struct policyd_config *)old)->pools); /* read anew */
     ((struct policyd_config *)old)->pools = NULL;

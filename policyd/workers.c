@@ -196,6 +196,11 @@ int pd_pool_idle(struct pd_pool *p)
     return idle;
 }
 
+void pd_pool_reconfigure(struct pd_pool *p, const struct policyd_config *cfg)
+{
+    gc_reconfigure(p->gc, cfg);
+}
+
 void pd_pool_stop(struct pd_pool *p)
 {
     pthread_mutex_lock(&p->lock);

@@ -116,6 +116,12 @@ static void expiry(void)
     key_of(k, sizeof(k), 12);
     CHECK(gc_cache_get(c, k, T0 + 161, &st) == 0,
           "an entry older than the ttl does not answer");
+    gc_cache_set_ttl(c, 0); /* a reload with greylist_cache_ttl = 0 */
+    CHECK(gc_cache_get(c, k, T0 + 101, &st) == 0,
+          "a lowered ttl applies at once");
+    CHECK(gc_cache_get(c, k, T0 + 100, &st) == 1,
+          "with ttl 0 an entry answers within the second it was stored "
+          "(this node's own writes)");
     gc_cache_free(c);
 }
 
