@@ -15,27 +15,26 @@
  * once (postqueue -i ID, each; a failure there only delays them to the
  * next queue run); with --discard they are deleted (postsuper -d ID...
  * hold): postsuper acts on the hold queue only, so a queue id that was
- * released by hand or already delivered is left alone.  The programs are
- * [policyd] contain_postsuper and contain_postqueue (/usr/sbin/...).
+ * released by hand or already delivered is left alone, and the output
+ * says how many of the incident's messages were still held.  The programs
+ * are [policyd] contain_postsuper and contain_postqueue (/usr/sbin/...),
+ * run through admin/postfixq.
  *
  * Exit statuses: 66 no such login contained, 64 both --release and
  * --discard, 69 postsuper failed (the row is cleared all the same: run
  * postsuper by hand with the ids printed), 75 database trouble.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "commands.h"
 #include "config.h"
 #include "lookup.h"
+#include "postfixq.h"
 #include "util.h"
 
-#define CT_QIDS_MAX 200
-#define CT_ARGS_MAX (2 * CT_QIDS_MAX + 4)
+#define CT_QIDS_MAX PFQ_IDS_MAX
 #define CT_LOGIN_MAX 320
 
 extern char **environ;
@@ -144,45 +143,6 @@ static int clear_tx(struct admin *a, struct db *db, void *vctx, int *status,
                ? -1 : 0;
 }
 
-/* run - path with argv; 0 when it exited 0 */
-static int run(char *const *argv)
-{
-    pid_t pid;
-    int st, rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
-
-    if (rc != 0) {
-        admin_error(ADMIN_EX_UNAVAILABLE, "contain clear", "%s: %s", argv[0],
-                    strerror(rc));
-        return -1;
-    }
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        admin_error(ADMIN_EX_UNAVAILABLE, "contain clear",
-                    "%s failed (status %d)", argv[0], st);
-        return -1;
-    }
-    return 0;
-}
-
-/* postsuper - one run with opt before each queue id, restricted to queue */
-static int postsuper(const char *path, const char *opt, char **ids, int n,
-                     const char *queue)
-{
-    char *argv[CT_ARGS_MAX];
-    int k = 0;
-
-    argv[k++] = (char *)path;
-    for (int i = 0; i < n; i++) {
-        argv[k++] = (char *)opt;
-        argv[k++] = ids[i];
-    }
-    argv[k++] = (char *)queue;
-    argv[k] = NULL;
-    return run(argv);
-}
-
 /* held - the queue ids of the incident (Postfix's alphabet only) */
 static int split_qids(char *s, char **ids)
 {
@@ -197,6 +157,32 @@ static int split_qids(char *s, char **ids)
             ids[n++] = t;
     }
     return n;
+}
+
+/* carry_out - release (and flush) or delete the incident's held messages */
+static int carry_out(const struct ct_cfg *cfg, int release, char **ids, int n)
+{
+    struct str err = STR_INIT;
+    int done = pfq_hold_op(cfg->postsuper, release ? "-H" : "-d", ids, n,
+                           &err);
+
+    if (done < 0) {
+        admin_error(ADMIN_EX_UNAVAILABLE, "contain clear", "%s",
+                    str_cstr(&err));
+        str_free(&err);
+        return ADMIN_EX_UNAVAILABLE;
+    }
+    printf("%s %d of the incident's %d held message%s%s\n",
+           release ? "released" : "deleted", done, n, n == 1 ? "" : "s",
+           done < n ? " (the others were no longer in the hold queue)" : "");
+    for (int i = 0; release && done > 0 && i < n; i++) {
+        str_reset(&err);
+        if (pfq_flush_one(cfg->postqueue, ids[i], &err) < 0)
+            fprintf(stderr, "postern: contain clear: note: %s goes at the "
+                    "next queue run (%s)\n", ids[i], str_cstr(&err));
+    }
+    str_free(&err);
+    return ADMIN_EX_OK;
 }
 
 static int ct_clear(struct admin *a, int argc, char **argv)
@@ -224,20 +210,8 @@ static int ct_clear(struct admin *a, int argc, char **argv)
     c.how = release ? "release" : discard ? "discard" : "keep";
     rc = admin_transaction(a, clear_tx, &c);
     if (rc == ADMIN_EX_OK && !a->dry_run && (release || discard) &&
-        (n = split_qids(c.qids, ids)) > 0) {
-        if (release) {
-            rc = postsuper(cfg.postsuper, "-H", ids, n, "hold") < 0
-                     ? ADMIN_EX_UNAVAILABLE : ADMIN_EX_OK;
-            for (int i = 0; rc == ADMIN_EX_OK && i < n; i++) {
-                char *argv_i[] = {cfg.postqueue, "-i", ids[i], NULL};
-                if (run(argv_i) < 0)
-                    fprintf(stderr, "postern: contain clear: note: %s "
-                            "goes at the next queue run\n", ids[i]);
-            }
-        } else
-            rc = postsuper(cfg.postsuper, "-d", ids, n, "hold") < 0
-                     ? ADMIN_EX_UNAVAILABLE : ADMIN_EX_OK;
-    }
+        (n = split_qids(c.qids, ids)) > 0)
+        rc = carry_out(&cfg, release, ids, n);
     if (rc == ADMIN_EX_OK)
         admin_done(a, "contained login", release   ? "cleared, released"
                                          : discard ? "cleared, discarded"

@@ -42,7 +42,9 @@
  *
  * Limits: EXPLAIN_ALIAS_DEPTH levels and EXPLAIN_ADDRS_MAX addresses of
  * alias expansion (Postfix's own are 100 and 1000); the message file at
- * most EXPLAIN_MESSAGE_MAX bytes; log lines of EXPLAIN_LINE_MAX bytes.
+ * most EXPLAIN_MESSAGE_MAX bytes; log lines of EXPLAIN_LINE_MAX bytes;
+ * the Sieve dry run (postern-sieve) is shown up to EXPLAIN_SIEVE_OUTPUT_MAX
+ * bytes and killed after EXPLAIN_SIEVE_TIMEOUT_MS.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -51,11 +53,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "admin.h"
+#include "child.h"
 #include "commands.h"
 #include "file.h"
 #include "lda.h"
@@ -71,6 +73,8 @@
 #define EXPLAIN_ADDRS_MAX 1000
 #define EXPLAIN_MESSAGE_MAX (64L * 1024 * 1024)
 #define EXPLAIN_LINE_MAX 8192
+#define EXPLAIN_SIEVE_OUTPUT_MAX (256 * 1024)
+#define EXPLAIN_SIEVE_TIMEOUT_MS 30000
 #define EXPLAIN_PGROUP_WAIT_MS 5000
 
 struct explain {
@@ -741,37 +745,27 @@ static const struct daemon_app lda_app_view = {
 static void run_sieve(struct explain *x, const char *tool, const char *script,
                       const char *rcpt)
 {
-    int pfd[2], status;
-    pid_t pid;
-    FILE *fp;
-    char line[EXPLAIN_LINE_MAX];
+    char *argv[] = {(char *)tool, "-f",
+                    (char *)(x->sender[0] ? x->sender : "<>"), "-a",
+                    (char *)rcpt, (char *)script, (char *)x->msgfile, NULL};
+    struct str output = STR_INIT, err = STR_INIT;
+    const char *l;
 
     if (access(script, R_OK) != 0) {
         out("    %s: none (%s): keep\n", script, strerror(errno));
         return;
     }
-    if (pipe(pfd) < 0 || (pid = fork()) < 0) {
-        out("    cannot run %s: %s\n", tool, strerror(errno));
-        return;
-    }
-    if (pid == 0) {
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
-        close(pfd[0]);
-        close(pfd[1]);
-        execl(tool, tool, "-f", x->sender[0] ? x->sender : "<>", "-a", rcpt,
-              script, x->msgfile, (char *)NULL);
-        fprintf(stderr, "cannot run %s: %s\n", tool, strerror(errno));
-        _exit(127);
-    }
-    close(pfd[1]);
     out("    %s:\n", script);
-    if ((fp = fdopen(pfd[0], "r")) != NULL) {
-        while (fgets(line, sizeof(line), fp))
-            out("      %s", line);
-        fclose(fp);
+    if (child_run(tool, argv, NULL, 0, &output, EXPLAIN_SIEVE_OUTPUT_MAX,
+                  EXPLAIN_SIEVE_TIMEOUT_MS, &err) < 0)
+        out("      cannot run %s: %s\n", tool, str_cstr(&err));
+    for (l = str_cstr(&output); *l;) {
+        size_t n = strcspn(l, "\n");
+        out("      %.*s\n", (int)n, l);
+        l += n + (l[n] == '\n');
     }
-    waitpid(pid, &status, 0);
+    str_free(&output);
+    str_free(&err);
 }
 
 static void part_sieve(struct explain *x)

@@ -7,6 +7,7 @@
  *   postern moderate reject ID [--reason TEXT]
  *   postern moderate expire
  *   postern moderate run
+ *   postern moderate settle ID
  *
  * postern-milter holds a message (Postfix's hold queue, already expanded
  * to the group's members) and writes a moderation_queue row.  This
@@ -29,6 +30,11 @@
  *   expire   every waiting message of this host held longer than
  *            [milter] moderation_timeout: deleted, the sender told.
  *   list     waiting messages (--all: every row).
+ *   settle   records a decision as carried out by hand.
+ * postsuper runs on the hold queue only (admin/postfixq): a queue ID this
+ * Postfix does not hold (released or deleted by hand, or a run with
+ * another instance's MAIL_CONFIG) leaves the decision to be carried out,
+ * reported with exit 69 at every run until it is, or is settled.
  * Every decision is in the row (decision, decided_by: the moderator's
  * address, the admin (--user) or "timeout", decided_at, reason,
  * applied_at) and on stdout.
@@ -39,19 +45,17 @@
  * 69 postsuper or sendmail failed (the next run tries again); 75 the
  * database or LDAP did not answer; 78 the configuration is wrong.
  */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "admin.h"
-#include "clock.h"
 #include "commands.h"
 #include "daemon.h"
 #include "mem.h"
 #include "milter.h"
+#include "postfixq.h"
 #include "sendmail.h"
 #include "util.h"
 
@@ -172,24 +176,6 @@ static int groups_up(struct mod *x, struct str *err)
 }
 
 /* --- Postfix --------------------------------------------------------------- */
-
-/* postsuper - postsuper -H|-d QUEUEID; 0 or -1 */
-static int postsuper(struct mod *x, const char *op, const char *qid)
-{
-    pid_t pid = fork();
-    int st;
-
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        setpgid(0, 0);
-        execl(x->cfg->moderation_postsuper, "postsuper", op, qid,
-              (char *)NULL);
-        _exit(75);
-    }
-    st = sendmail_reap(pid, clock_ms() + MOD_CHILD_TIMEOUT_MS);
-    return st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
 
 static int send_mail(struct mod *x, const char *to, const struct str *msg)
 {
@@ -437,15 +423,35 @@ static int mark_applied(struct mod *x, long long id)
     return rc < 0 ? ADMIN_EX_TEMPFAIL : ADMIN_EX_OK;
 }
 
-/* apply - the decision of a row of this host on the hold queue */
+/* apply - the decision of a row of this host on the hold queue; a queue
+   ID that is not held here leaves the row pending, with the reason */
 static int apply(struct mod *x, const struct mrow *r)
 {
     int approve = !strcmp(r->decision, "approve");
+    const char *op = approve ? "-H" : "-d";
+    char *ids[] = {r->queue_id};
+    struct str err = STR_INIT;
+    int n = pfq_hold_op(x->cfg->moderation_postsuper, op, ids, 1, &err);
 
-    if (postsuper(x, approve ? "-H" : "-d", r->queue_id) < 0)
-        return admin_error(ADMIN_EX_UNAVAILABLE, WHAT, "#%lld: postsuper "
-                           "%s %s failed", r->id, approve ? "-H" : "-d",
-                           r->queue_id);
+    if (n < 0) {
+        admin_error(ADMIN_EX_UNAVAILABLE, WHAT, "#%lld: %s", r->id,
+                    str_cstr(&err));
+        str_free(&err);
+        return ADMIN_EX_UNAVAILABLE;
+    }
+    str_free(&err);
+    if (n == 0) {
+        const char *mc = getenv("MAIL_CONFIG");
+        return admin_error(ADMIN_EX_UNAVAILABLE, WHAT, "#%lld: %s is not in "
+                           "the hold queue of this Postfix (%s%s): it was "
+                           "released or deleted by hand, or another Postfix "
+                           "instance holds it (run postern moderate with its "
+                           "MAIL_CONFIG); the %s stays to be carried out "
+                           "('postern moderate settle %lld' records it as "
+                           "done by hand)", r->id, r->queue_id,
+                           mc ? "MAIL_CONFIG=" : "the default configuration",
+                           mc ? mc : "", r->decision, r->id);
+    }
     if (!approve) {
         struct str why = STR_INIT;
         if (!strcmp(r->decision, "expire"))
@@ -604,6 +610,44 @@ static int mod_reject(struct admin *a, int argc, char **argv)
     return decide(a, argc, argv, "reject");
 }
 
+/* settle - a decision carried out by hand (the message was released or
+   deleted outside postern): recorded as applied, nothing run */
+static int mod_settle(struct admin *a, int argc, char **argv)
+{
+    struct mod x;
+    struct str err = STR_INIT;
+    unsigned long long n = 0;
+    char *end;
+    long long id;
+    int status;
+
+    if (argc != 1)
+        return admin_error(ADMIN_EX_USAGE, WHAT, "settle ID");
+    id = strtoll(argv[0], &end, 10);
+    if (*end || id <= 0)
+        return admin_error(ADMIN_EX_DATAERR, WHAT, "bad ID '%s'", argv[0]);
+    if ((status = mod_open(&x, a)) != ADMIN_EX_OK) {
+        mod_close(&x);
+        return status;
+    }
+    {
+        struct db_param p[] = {DBP_I(id)};
+        if (db_exec(x.db, "UPDATE moderation_queue SET applied_at = NOW()"
+                    " WHERE id = ? AND decision IS NOT NULL AND applied_at"
+                    " IS NULL", p, 1, &n, &err) < 0)
+            status = admin_dbfail(WHAT, &err);
+        else if (n == 0)
+            status = admin_error(ADMIN_EX_NOINPUT, WHAT, "no message #%lld "
+                                 "with a decision still to be carried out",
+                                 id);
+        else
+            printf("%lld\tsettled by hand\tby %s\n", id, a->user);
+    }
+    str_free(&err);
+    mod_close(&x);
+    return status;
+}
+
 static int mod_expire(struct admin *a, int argc, char **argv)
 {
     struct mod x;
@@ -653,5 +697,6 @@ static int mod_run(struct admin *a, int argc, char **argv)
 const struct admin_verb moderate_verbs[] = {
     {"list", mod_list},       {"approve", mod_approve},
     {"reject", mod_reject},   {"expire", mod_expire},
-    {"run", mod_run},         {NULL, NULL},
+    {"run", mod_run},         {"settle", mod_settle},
+    {NULL, NULL},
 };

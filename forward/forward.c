@@ -43,6 +43,7 @@
 #include "log.h"
 #include "mem.h"
 #include "ratelimit.h"
+#include "child.h"
 #include "sendmail.h"
 
 int fwd_ratelimit_key(const char *orig_rcpt, const char *recipient,
@@ -195,7 +196,7 @@ static int submit(const struct fwd_config *cfg, const char *from,
         sendmail_exec(cfg->sendmail_path, 0, from, to);
     }
     (void)setpgid(pid, pid);
-    status = sendmail_reap(pid, clock_ms() + cfg->sendmail_timeout);
+    status = child_reap(pid, clock_ms() + cfg->sendmail_timeout);
     if (status == -2)
         return str_appendf(text, "4.3.0 %s did not finish within [forward] "
                            "sendmail_timeout; killed", cfg->sendmail_path),

@@ -77,6 +77,7 @@
 #include "file.h"
 #include "log.h"
 #include "mem.h"
+#include "child.h"
 #include "sendmail.h"
 #include "storage.h"
 #include "sieve_report.h"
@@ -215,7 +216,7 @@ int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
     if ((wpid = fork()) < 0) {
         close(pfd[1]);
         (void)kill(pid, SIGKILL);
-        (void)sendmail_reap(pid, 0);
+        (void)child_reap(pid, 0);
         return str_appendf(err, "fork: %s", strerror(errno)), -1;
     }
     if (wpid == 0) {
@@ -224,8 +225,8 @@ int sieve_lda_sendmail(struct lda_ctx *ctx, const char *from, const char *to,
     }
     (void)setpgid(wpid, wpid);
     close(pfd[1]);
-    wstatus = sendmail_reap(wpid, deadline_ms);
-    status = sendmail_reap(pid, wstatus == -2 ? clock_ms() : deadline_ms);
+    wstatus = child_reap(wpid, deadline_ms);
+    status = child_reap(pid, wstatus == -2 ? clock_ms() : deadline_ms);
     if (wstatus == -2 || status == -2) {
         if (wstatus != -2)
             (void)kill(wpid, SIGKILL);

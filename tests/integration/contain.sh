@@ -180,6 +180,7 @@ t_eq "the user notice arrived exactly once" 1 "$(sink_count pupil1@example.org "
 out=$($ADMIN contain clear pupil1@example.org --release 2>&1)
 t_eq "contain clear --release succeeds" 0 $?
 t_match "postsuper released the held ids" "-H .*$Q1" "$(cat "$H_DIR/postsuper.calls")"
+t_match "... and says how many were held" "released 2 of the incident's 2 held messages" "$out"
 t_wait "the hold queue is empty" 20 bash -c "[ \"\$(postqueue -c '$H_PF_CONF' -j | grep -c '\"queue_name\": *\"hold\"')\" = 0 ]"
 t_wait "held-1 is delivered" 20 sink_has victim1@example.net "Subject: held-1"
 t_wait "held-2 is delivered" 20 sink_has victim2@example.net "Subject: held-2"
@@ -258,8 +259,9 @@ Q3=$(qid_of "$r")
 t_match "a new burst is held again" "^DATA 250" "$r"
 t_eq "a second incident row" 2 "$(h_sql "SELECT COUNT(*) FROM contained_logins WHERE login = 'pupil1@example.org'")"
 t_wait "it is in the hold queue" 10 held_has "$Q3"
-$ADMIN contain clear pupil1@example.org --discard > /dev/null 2>&1
+out=$($ADMIN contain clear pupil1@example.org --discard 2>&1)
 t_eq "contain clear --discard succeeds" 0 $?
+t_match "... deleted 1 of 1" "deleted 1 of the incident's 1 held message[^s]" "$out"
 t_match "postsuper deleted it from the hold queue" "-d $Q3 hold" "$(cat "$H_DIR/postsuper.calls")"
 t_eq "the hold queue is empty" 0 "$(held)"
 sleep 2

@@ -13,7 +13,10 @@
 #   - rejected by command with a reason: deleted from the hold queue, the
 #     sender told with the reason;
 #   - not decided within moderation_timeout: deleted, the sender told;
-#   - allowed senders (an SQL policy group, LDAP membership) are not held.
+#   - allowed senders (an SQL policy group, LDAP membership) are not held;
+#   - a decision for a message no longer held (released by hand, or a run
+#     with another Postfix's MAIL_CONFIG) stays to be carried out, exit 69
+#     with the reason, until `postern moderate settle ID`.
 set -u
 . "$(dirname "$0")/../harness/harness.sh"
 h_init
@@ -184,6 +187,41 @@ t_match "... released by the next run" "$ID4	released	$QID4	approve" "$(cat "$OU
 n=$((n + 1))
 t_ok "... and delivered to the class" h_wait_sink_count smarthost $n
 t_eq "... nothing left in the hold queue" "" "$(held_ids)"
+
+# --- 5. a decision for a message this Postfix no longer holds ------------------
+send outsider4@example.org 9a@$D
+t_match "9a, a fourth outsider: held" '^DATA 250 ' "$r"
+t_wait "... a row" 10 row_for "SELECT id FROM moderation_queue WHERE sender = 'outsider4@example.org'"
+ID5=$(q "SELECT id FROM moderation_queue WHERE sender = 'outsider4@example.org'")
+QID5=$(q "SELECT queue_id FROM moderation_queue WHERE id = $ID5")
+t_wait "... in the hold queue" 10 bash -c "postqueue -j | grep -q '$QID5'"
+postsuper -H "$QID5" 2>/dev/null
+postqueue -f
+n=$((n + 1))
+t_ok "released by hand (postsuper -H) and delivered" h_wait_sink_count smarthost $n
+P moderate reject "$ID5" --reason "too late"
+t_eq "rejecting it: the decision is kept, exit 69" "69	reject" \
+    "$RC	$(q "SELECT decision FROM moderation_queue WHERE id = $ID5")"
+t_match "... 'not in the hold queue of this Postfix'" "#$ID5: $QID5 is not in the hold queue of this Postfix \(MAIL_CONFIG=$H_PF_CONF\).*postern moderate settle $ID5" "$(cat "$ERR")"
+t_eq "... not marked carried out" "NULL" "$(q "SELECT IFNULL(applied_at, 'NULL') FROM moderation_queue WHERE id = $ID5")"
+t_eq "... and the sender not told (nothing was deleted)" "$n" "$(h_sink_count smarthost)"
+P moderate run
+t_eq "every run says so again (exit 69)" 69 "$RC"
+t_match "... with the queue ID" "#$ID5: $QID5 is not in the hold queue" "$(cat "$ERR")"
+MAIL_CONFIG=$H_DIR/nowhere-postfix "$BUILD/postern" -c "$MDIR/postern.conf" moderate run > "$OUT" 2> "$ERR"; RC=$?
+t_eq "a run with another Postfix's MAIL_CONFIG marks nothing done" "NULL" \
+    "$(q "SELECT IFNULL(applied_at, 'NULL') FROM moderation_queue WHERE id = $ID5")"
+t_not "... and fails" test "$RC" = 0
+P moderate settle "$ID5"
+t_eq "postern moderate settle: exit 0" 0 "$RC"
+t_match "... says so" "^$ID5	settled by hand	by admin-test" "$(cat "$OUT")"
+t_ok "... the row is carried out" test -n "$(q "SELECT applied_at FROM moderation_queue WHERE id = $ID5 AND applied_at IS NOT NULL")"
+P moderate run
+t_eq "the next run: exit 0" 0 "$RC"
+P moderate settle "$ID5"
+t_eq "settling it again: 66" 66 "$RC"
+P moderate settle 999999
+t_eq "settling an unknown ID: 66" 66 "$RC"
 
 stop_milter; rc=$?
 t_eq "SIGTERM: exit status 0" 0 "$rc"
