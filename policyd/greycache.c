@@ -7,7 +7,12 @@
  *
  *   reads   a triplet or client not in the cache, or cached longer than
  *           [policyd] greylist_cache_ttl ago, is read from the database
- *           (one statement for both); the answer is cached.
+ *           (one statement for both); the answer is cached.  A state this
+ *           host changed is answered from the cache, whatever the ttl,
+ *           until the writer has committed the change (each queued change
+ *           has a sequence number; the writer publishes the last one
+ *           committed), and a state read meanwhile never replaces it: the
+ *           database does not have it yet.
  *   writes  state changes are queued and written by one flusher thread
  *           every 100 ms (or at GC_FLUSH_AT queued changes), many rows per
  *           statement and one transaction per batch, run again as a whole
@@ -67,6 +72,7 @@
 struct gc_entry {
     struct gc_entry *prev, *next;  /* the shard's list, oldest store first */
     struct gc_state st;
+    unsigned long long seq;        /* this host's write of it (0: none) */
     char key[];
 };
 
@@ -81,11 +87,13 @@ struct gc_cache {
     struct gc_shard *shard;
     unsigned nshards;              /* a power of two */
     atomic_llong ttl;              /* seconds; 0: within the same second */
+    atomic_ullong done;            /* writes up to this seq are committed */
     atomic_int full_logged;
 };
 
 struct gc_op {
     struct gc_op *next;
+    unsigned long long seq;        /* in queue order, from 1 */
     int type;                      /* enum gc_op_type */
     long long now, first;
     char *net, *sender, *rcpt;     /* one allocation, see op_new */
@@ -97,6 +105,7 @@ struct greycache {
     struct gc_cache *cache;
     struct gc_op *q, *qtail;
     size_t nq;
+    unsigned long long seq;        /* of the last op queued */
     int stop, dropping;
     pthread_t thread;
     struct db_config dbcfg;
@@ -115,6 +124,7 @@ struct gc_cache *gc_cache_new(size_t max, long long ttl)
         n *= 2;
     c->nshards = n;
     atomic_init(&c->ttl, ttl);
+    atomic_init(&c->done, 0);
     c->shard = xcalloc(n, sizeof(*c->shard));
     for (unsigned i = 0; i < n; i++) {
         struct gc_shard *sh = &c->shard[i];
@@ -190,7 +200,8 @@ int gc_cache_get(struct gc_cache *c, const char *key, time_t now,
 
     pthread_mutex_lock(&sh->lock);
     struct gc_entry *e = hmap_get(&sh->index, key);
-    if (e != NULL && now - e->st.cached_at <= ttl) {
+    if (e != NULL && (now - e->st.cached_at <= ttl ||
+                      e->seq > atomic_load(&c->done))) {
         *out = e->st;
         hit = 1;
     }
@@ -198,22 +209,37 @@ int gc_cache_get(struct gc_cache *c, const char *key, time_t now,
     return hit;
 }
 
-void gc_cache_put(struct gc_cache *c, const char *key,
-                  const struct gc_state *st)
+/* put - store st; read: from the database, else this host's change with
+   the sequence number of its queued write (0: none queued) */
+static void put(struct gc_cache *c, const char *key, const struct gc_state *st,
+                unsigned long long seq, int read)
 {
     struct gc_shard *sh = shard_of(c, key);
     struct gc_entry *e;
     long long ttl = atomic_load(&c->ttl);
+    unsigned long long done = atomic_load(&c->done);
     int full = 0;
 
     pthread_mutex_lock(&sh->lock);
-    /* expired at the old end: dropped a few at a time */
+    /* expired at the old end: dropped a few at a time (never one whose
+       write is still queued) */
     for (int i = 0; i < GC_EXPIRE_BATCH && sh->oldest &&
+                    sh->oldest->seq <= done &&
                     st->cached_at - sh->oldest->st.cached_at > ttl; i++)
         if (strcmp(sh->oldest->key, key) != 0)
             evict_oldest(sh);
     if ((e = hmap_get(&sh->index, key)) != NULL) {
+        if (read && e->seq > done) {
+            /* read from the database, which does not have this host's
+               newer write yet: the cached state stays */
+            pthread_mutex_unlock(&sh->lock);
+            return;
+        }
         e->st = *st;
+        if (read)
+            e->seq = 0;
+        else if (seq > e->seq)
+            e->seq = seq;
         list_unlink(sh, e); /* stored again: the newest */
         list_append(sh, e);
         pthread_mutex_unlock(&sh->lock);
@@ -226,6 +252,7 @@ void gc_cache_put(struct gc_cache *c, const char *key,
     e = xmalloc(sizeof(*e) + strlen(key) + 1);
     strcpy(e->key, key);
     e->st = *st;
+    e->seq = read ? 0 : seq;
     hmap_put(&sh->index, e->key, e);
     list_append(sh, e);
     pthread_mutex_unlock(&sh->lock);
@@ -234,6 +261,23 @@ void gc_cache_put(struct gc_cache *c, const char *key,
                  "oldest entries are dropped as new ones come, and read "
                  "from the database again when needed", gc_cache_count(c),
                  c->nshards);
+}
+
+void gc_cache_put(struct gc_cache *c, const char *key,
+                  const struct gc_state *st)
+{
+    put(c, key, st, 0, 1);
+}
+
+void gc_cache_put_own(struct gc_cache *c, const char *key,
+                      const struct gc_state *st, unsigned long long seq)
+{
+    put(c, key, st, seq, 0);
+}
+
+void gc_cache_done(struct gc_cache *c, unsigned long long seq)
+{
+    atomic_store(&c->done, seq);
 }
 
 size_t gc_cache_count(struct gc_cache *c)
@@ -259,10 +303,17 @@ void gc_put(struct greycache *gc, const char *key, const struct gc_state *st)
     gc_cache_put(gc->cache, key, st);
 }
 
-void gc_queue(struct greycache *gc, int type, const char *net,
-              const char *sender, const char *rcpt, long long now,
-              long long first)
+void gc_put_own(struct greycache *gc, const char *key,
+                const struct gc_state *st, unsigned long long seq)
 {
+    gc_cache_put_own(gc->cache, key, st, seq);
+}
+
+unsigned long long gc_queue(struct greycache *gc, int type, const char *net,
+                            const char *sender, const char *rcpt,
+                            long long now, long long first)
+{
+    unsigned long long seq;
     size_t ln = strlen(net) + 1, ls = strlen(sender) + 1,
            lr = strlen(rcpt) + 1;
     long cn = dbtext_chars(net, ln - 1), cs = dbtext_chars(sender, ls - 1),
@@ -275,7 +326,7 @@ void gc_queue(struct greycache *gc, int type, const char *net,
                  "recipient <%s> does not fit the database: kept in memory "
                  "only", log_safe_cstr(net), log_safe_cstr(sender),
                  log_safe_cstr(rcpt));
-        return;
+        return 0;
     }
     op = xmalloc(sizeof(*op) + ln + ls + lr);
 
@@ -297,8 +348,9 @@ void gc_queue(struct greycache *gc, int type, const char *net,
         gc->dropping = 1;
         pthread_mutex_unlock(&gc->lock);
         free(op);
-        return;
+        return 0;
     }
+    seq = op->seq = ++gc->seq;
     if (gc->qtail)
         gc->qtail->next = op;
     else
@@ -307,6 +359,7 @@ void gc_queue(struct greycache *gc, int type, const char *net,
     if (++gc->nq >= GC_FLUSH_AT)
         pthread_cond_signal(&gc->cond);
     pthread_mutex_unlock(&gc->lock);
+    return seq;
 }
 
 /* --- writing a batch -------------------------------------------------------- */
@@ -517,6 +570,7 @@ static void *flusher(void *arg)
     struct greycache *gc = arg;
     struct str err = STR_INIT;
     struct db *db;
+    unsigned long long last_seq;
     int down = 0;
 
     db_thread_init();
@@ -534,11 +588,13 @@ static void *flusher(void *arg)
             pthread_cond_timedwait(&gc->cond, &gc->lock, &until);
         if ((batch = gc->q) == NULL)
             continue;
+        last_seq = gc->qtail->seq;
         gc->q = gc->qtail = NULL;
         gc->nq = 0;
         pthread_mutex_unlock(&gc->lock);
         str_reset(&err);
         if ((batch = db ? flush(db, batch, &err) : batch) == NULL) {
+            gc_cache_done(gc->cache, last_seq); /* in queue order */
             if (down)
                 log_info("greylisting writer: database back");
             down = 0;

@@ -392,16 +392,17 @@ static void grey_store(struct pd_eval *e, const struct pd_grey_settings *g,
 {
     struct greycache *gc = e->w->gc;
     long long now = (long long)e->now;
+    unsigned long long seq = 0;
 
     if (o->op == GC_CLIENT_SEEN)
-        gc_queue(gc, o->op, gv->net, "", "", now, 0);
+        seq = gc_queue(gc, o->op, gv->net, "", "", now, 0);
     else if (o->op != GREY_NO_OP)
-        gc_queue(gc, o->op, gv->net, gv->sender, gv->rcpt, now,
-                 o->op == GC_PASS ? g->expiry : 0);
+        seq = gc_queue(gc, o->op, gv->net, gv->sender, gv->rcpt, now,
+                       o->op == GC_PASS ? g->expiry : 0);
     if (o->put_t)
-        gc_put(gc, tkey, &o->t);
+        gc_put_own(gc, tkey, &o->t, seq);
     if (o->put_c)
-        gc_put(gc, ckey, &o->c);
+        gc_put_own(gc, ckey, &o->c, seq);
 }
 
 /* grey_answer - log the outcome and set the reply */
@@ -450,12 +451,13 @@ static void domain_pass(struct pd_eval *e, const struct pd_grey_settings *g,
     if (!e->w->cfg->greylist_domain_awl || !gv->sdom[0])
         return;
     /* written in the batches of greycache.c, like the triplet's pass */
-    gc_queue(e->w->gc, GC_DOMAIN_PASS, gv->net, gv->sdom, "", now, g->expiry);
+    unsigned long long seq = gc_queue(e->w->gc, GC_DOMAIN_PASS, gv->net,
+                                      gv->sdom, "", now, g->expiry);
     if (d->absent || d->last + g->expiry < now)
         *d = (struct gc_state){.first = now, .passed = -1, .cached_at = e->now};
     d->pass_count++;
     d->last = d->written = now;
-    gc_put(e->w->gc, k->d, d);
+    gc_put_own(e->w->gc, k->d, d, seq);
 }
 
 /* domain_awl - the sender domain is whitelisted from this network;
@@ -469,9 +471,10 @@ static int domain_awl(struct pd_eval *e, const struct pd_grey_settings *g,
     if (!n || d->absent || d->pass_count < n || d->last + g->expiry < now)
         return 0;
     if (!e->dry && now - d->written >= GC_SEEN_GRAIN) {
-        gc_queue(e->w->gc, GC_DOMAIN_SEEN, gv->net, gv->sdom, "", now, 0);
+        unsigned long long seq = gc_queue(e->w->gc, GC_DOMAIN_SEEN, gv->net,
+                                          gv->sdom, "", now, 0);
         d->last = d->written = now;
-        gc_put(e->w->gc, k->d, d);
+        gc_put_own(e->w->gc, k->d, d, seq);
     }
     return 1;
 }

@@ -358,20 +358,27 @@ void gc_reconfigure(struct greycache *gc, const struct policyd_config *cfg);
 /* gc_get - 1 and *out when key is cached and fresher than the ttl */
 int gc_get(struct greycache *gc, const char *key, time_t now,
            struct gc_state *out);
+/* gc_put - a state read from the database (it never replaces one whose
+   write by this host is still queued); gc_put_own - a state this host
+   changed, seq from gc_queue: served from the cache, whatever the ttl,
+   until the writer has committed that change */
 void gc_put(struct greycache *gc, const char *key, const struct gc_state *st);
+void gc_put_own(struct greycache *gc, const char *key,
+                const struct gc_state *st, unsigned long long seq);
 /* gc_queue - a state change for the writer (GC_PASS: first = expiry); a
    value that is not UTF-8 or longer than its column (PD_COL_*) is refused
    with a warning (the change stays in the cache only): callers bound them
-   first (dbtext_bound) */
-void gc_queue(struct greycache *gc, int type, const char *net,
-              const char *sender, const char *rcpt, long long now,
-              long long first);
+   first (dbtext_bound).  Its sequence number (for gc_put_own); 0 when it
+   was not queued */
+unsigned long long gc_queue(struct greycache *gc, int type, const char *net,
+                            const char *sender, const char *rcpt,
+                            long long now, long long first);
 
 /* the cache alone (gc_get/gc_put use one; tests build their own): at most
    max entries in locked shards, evicted gradually, oldest store first
    (greycache.c); ttl in seconds (0: trusted within the second it was
-   stored, so that this node's own writes are seen before the writer has
-   flushed them) */
+   stored); an entry put with a write's seq is trusted until
+   gc_cache_done has reached that seq */
 struct gc_cache;
 struct gc_cache *gc_cache_new(size_t max, long long ttl);
 void gc_cache_free(struct gc_cache *c);
@@ -380,6 +387,10 @@ int gc_cache_get(struct gc_cache *c, const char *key, time_t now,
                  struct gc_state *out);
 void gc_cache_put(struct gc_cache *c, const char *key,
                   const struct gc_state *st);
+void gc_cache_put_own(struct gc_cache *c, const char *key,
+                      const struct gc_state *st, unsigned long long seq);
+/* gc_cache_done - every write up to seq is in the database */
+void gc_cache_done(struct gc_cache *c, unsigned long long seq);
 size_t gc_cache_count(struct gc_cache *c);
 
 /* --- the greylisting state step (greylist.c) ----------------------------- */

@@ -210,6 +210,24 @@ sleep 4.2
 pc client_address=192.0.2.10 sender=second@example.net recipient=max.schueler@bns.school.example instance=a2 >/dev/null
 t_eq "after 2 passed triplets the client network is auto-whitelisted" "DUNNO" \
     "$(pc client_address=192.0.2.10 sender=third@example.net recipient=lena.schueler@bns.school.example instance=a3)"
+# this host's own change counts while the database lags behind: the
+# writer is held back by a table lock; the pass is still answered from
+# memory after the ttl (0), not judged anew from the database's old row
+LAG="client_address=198.18.31.1 sender=lag@example.net recipient=max.schueler@bns.school.example"
+pc $LAG instance=l1 >/dev/null
+sleep 4.2
+mariadb --no-defaults -S "$H_DB_SOCKET" -uroot postern \
+    -e "LOCK TABLES greylist_triplets READ; SELECT SLEEP(4); UNLOCK TABLES" >/dev/null 2>&1 &
+LOCKPID=$!
+sleep 0.5
+t_match "lagging database: the retry passes (its write waits for the lock)" '^PREPEND X-Greylist' "$(pc $LAG instance=l2)"
+sleep 1.2
+t_eq "... 1.2 s later (older than greylist_cache_ttl = 0): still passed, from memory" "DUNNO" "$(pc $LAG instance=l3)"
+t_eq "... and the database still has no pass" "0" \
+    "$(mariadb --no-defaults -S "$H_DB_SOCKET" -uroot -N -B postern -e "SELECT COUNT(*) FROM greylist_triplets WHERE sender = 'lag@example.net' AND passed_at IS NOT NULL")"
+wait "$LOCKPID"
+t_wait "... until the lock goes and the writer writes it" 5 \
+    bash -c "[ \"\$(mariadb --no-defaults -S $H_DB_SOCKET -uroot -N -B postern -e \"SELECT COUNT(*) FROM greylist_triplets WHERE sender='lag@example.net' AND passed_at IS NOT NULL\")\" = 1 ]"
 # shared state: first sight on instance 1, retry on instance 2
 S="client_address=198.18.20.1 sender=shared@example.net recipient=max.schueler@bns.school.example"
 t_match "instance 1: first sight" '^DEFER_IF_PERMIT ' "$(pc $S)"

@@ -125,6 +125,35 @@ static void expiry(void)
     gc_cache_free(c);
 }
 
+/* own_writes - a state this host changed answers until its write is done */
+static void own_writes(void)
+{
+    struct gc_cache *c = gc_cache_new(1000, 0);
+    struct gc_state st, got;
+
+    st = state_of(1, T0);
+    gc_cache_put_own(c, "t own", &st, 7);
+    CHECK(gc_cache_get(c, "t own", T0 + 5, &got) == 1 && got.first == T0 + 1,
+          "an own change not yet written answers after the ttl");
+    st = state_of(2, T0 + 5);
+    gc_cache_put(c, "t own", &st);
+    CHECK(gc_cache_get(c, "t own", T0 + 5, &got) == 1 && got.first == T0 + 1,
+          "a state read from the database does not replace it");
+    gc_cache_done(c, 6);
+    CHECK(gc_cache_get(c, "t own", T0 + 5, &got) == 1,
+          "the writer has committed up to an earlier change: still answers");
+    gc_cache_done(c, 7);
+    CHECK(gc_cache_get(c, "t own", T0 + 5, &got) == 0,
+          "once written, the ttl applies again");
+    gc_cache_put(c, "t own", &st);
+    CHECK(gc_cache_get(c, "t own", T0 + 5, &got) == 1 && got.first == T0 + 2,
+          "and a state read replaces it");
+    gc_cache_put_own(c, "t own", &st, 0);
+    CHECK(gc_cache_get(c, "t own", T0 + 6, &got) == 0,
+          "an own change with no write queued follows the ttl");
+    gc_cache_free(c);
+}
+
 static void large_cache(void)
 {
     struct gc_cache *c = gc_cache_new(100000, 3600);
@@ -168,6 +197,7 @@ int main(void)
 {
     small_cache();
     expiry();
+    own_writes();
     large_cache();
     return UNIT_END();
 }
