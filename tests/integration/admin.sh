@@ -76,7 +76,7 @@ refused() {
 ok "transport add default (smarthost)" transport add default 'relay:[127.0.0.1]:2525'
 ok "transport add default local route" transport add default postern-lda: purpose=local
 ok "transport add default legacy route" transport add default 'smtp:[127.0.0.1]:2526' purpose=legacy
-t_eq "transport: external -> smarthost" "relay:[127.0.0.1]:2525" "$(q x@gmail.example.com transport)"
+qwait "transport: external -> smarthost" "relay:[127.0.0.1]:2525" x@gmail.example.com transport
 
 # --- a customer domain with mailboxes and a catch-all
 ok "domain add" domain add kunde.example.org default_quota=2G description="Kunde 1"
