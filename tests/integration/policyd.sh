@@ -219,7 +219,7 @@ sleep 4.2
 mariadb --no-defaults -S "$H_DB_SOCKET" -uroot postern \
     -e "LOCK TABLES greylist_triplets READ; SELECT SLEEP(4); UNLOCK TABLES" >/dev/null 2>&1 &
 LOCKPID=$!
-sleep 0.5
+t_wait "... the table lock is taken" 5 bash -c "mariadb --no-defaults -S $H_DB_SOCKET -uroot -N -B -e \"SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(4)%'\" | grep -qx 1"
 t_match "lagging database: the retry passes (its write waits for the lock)" '^PREPEND X-Greylist' "$(pc $LAG instance=l2)"
 sleep 1.2
 t_eq "... 1.2 s later (older than greylist_cache_ttl = 0): still passed, from memory" "DUNNO" "$(pc $LAG instance=l3)"
