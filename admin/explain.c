@@ -750,15 +750,19 @@ static void run_sieve(struct explain *x, const char *tool, const char *script,
                     (char *)rcpt, (char *)script, (char *)x->msgfile, NULL};
     struct str output = STR_INIT, err = STR_INIT;
     const char *l;
+    int rc;
 
     if (access(script, R_OK) != 0) {
         out("    %s: none (%s): keep\n", script, strerror(errno));
         return;
     }
     out("    %s:\n", script);
-    if (child_run(tool, argv, NULL, 0, &output, EXPLAIN_SIEVE_OUTPUT_MAX,
-                  EXPLAIN_SIEVE_TIMEOUT_MS, &err) < 0)
+    rc = child_run(tool, argv, NULL, 0, &output, EXPLAIN_SIEVE_OUTPUT_MAX,
+                   EXPLAIN_SIEVE_TIMEOUT_MS, &err);
+    if (rc < 0)
         out("      cannot run %s: %s\n", tool, str_cstr(&err));
+    else if (rc > 0 && output.len == 0) /* 75: it could not be started */
+        out("      %s exited with status %d\n", tool, rc);
     for (l = str_cstr(&output); *l;) {
         size_t n = strcspn(l, "\n");
         out("      %.*s\n", (int)n, l);
