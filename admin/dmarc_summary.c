@@ -726,7 +726,8 @@ static int read_maildir(struct summary *s, const char *dir)
     if (n >= SUM_FILES_MAX)
         admin_error(0, s->what, "%s: only the first %d messages are read",
                     dir, SUM_FILES_MAX);
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
         read_file(s, names[i]);
         free(names[i]);
@@ -755,7 +756,8 @@ static void print_summary(struct summary *s)
     struct admin_out o;
     char num[N_COUNTERS][24];
     char *vals[3 + N_COUNTERS];
-    qsort(s->src, s->nsrc, sizeof(*s->src), cmp_source);
+    if (s->nsrc > 0) /* no rows: s->src may be NULL */
+        qsort(s->src, s->nsrc, sizeof(*s->src), cmp_source);
     admin_out_begin(&o, s->a, cols);
     for (size_t i = 0; i < s->nsrc; i++) {
         struct source *src = s->src[i];

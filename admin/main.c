@@ -176,6 +176,7 @@ int main(int argc, char **argv)
         str_free(&err);
         return ADMIN_EX_CONFIG;
     }
+    str_free(&err);
     status = cmd->run ? cmd->run(&a, argc - optind, argv + optind)
                       : admin_dispatch(&a, cmd->name, cmd->verbs, cmd->flag,
                                        argc - optind, argv + optind);

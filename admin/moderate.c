@@ -145,6 +145,7 @@ static int mod_open(struct mod *x, struct admin *a)
         str_free(&err);
         return ADMIN_EX_CONFIG;
     }
+    str_free(&err);
     if (moderate_host(x->cfg, x->host, sizeof(x->host)) < 0)
         return admin_error(ADMIN_EX_CONFIG, WHAT, "no host name: set "
                            "[milter] moderation_host");

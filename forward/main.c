@@ -116,6 +116,7 @@ int main(int argc, char **argv)
         str_free(&err);
         return tempfail("configuration error (logged)");
     }
+    str_free(&err);
     if (cfg->log_to == FWD_LOG_STDERR)
         log_open("postern-forward", LOG_TO_STDERR, verbose);
     rc = fwd_run(cfg, &a, &text);

@@ -191,4 +191,4 @@ const struct daemon_app lda_lmtp_app = {
     "postern-lda", sizeof(struct lda_config), lda_config_sections, lda_check,
     lda_srvcfg, &lda_lmtp_ops, lda_lmtp_init, lda_lmtp_start,
     lda_lmtp_reconfigure,
-    lda_lmtp_fini, 1000, 256 * 1024, 1024 * 1024, 0};
+    lda_lmtp_fini, 1000, 256 * 1024, 1024 * 1024, 0, NULL};

@@ -90,7 +90,8 @@ static void hash_personal(EVP_MD_CTX *md, const char *dir)
             names[n++] = xstrdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(names[0]), cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof(names[0]), cmp_names);
     for (size_t i = 0; i < n; i++) {
         struct str path = STR_INIT;
         str_appendf(&path, "%s/%s", dir, names[i]);

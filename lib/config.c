@@ -311,10 +311,20 @@ static int load(const char *path, const struct cfg_section *sections,
                 size_t nsections, const char *const *ignored, int partial,
                 struct str *err);
 
+/* loaded - rc of a load; on success the buffer the reader used for its
+   error prefixes in an empty *err is given back, so a caller that frees
+   err only on failure leaks nothing */
+static int loaded(int rc, struct str *err)
+{
+    if (rc == 0 && err->len == 0)
+        str_free(err);
+    return rc;
+}
+
 int cfg_load(const char *path, const struct cfg_section *sections,
              size_t nsections, const char *const *ignored, struct str *err)
 {
-    return load(path, sections, nsections, ignored, 0, err);
+    return loaded(load(path, sections, nsections, ignored, 0, err), err);
 }
 
 int cfg_load_keys(const char *path, const char *section,
@@ -322,7 +332,7 @@ int cfg_load_keys(const char *path, const char *section,
 {
     struct cfg_section s = {section, defs, target};
 
-    return load(path, &s, 1, NULL, 1, err);
+    return loaded(load(path, &s, 1, NULL, 1, err), err);
 }
 
 static int load(const char *path, const struct cfg_section *sections,

@@ -99,6 +99,8 @@ void daemon_free_config(const struct daemon_app *app, void *cfg)
 
     if (cfg == NULL)
         return;
+    if (app->release)
+        app->release(cfg);
     n = app->sections(cfg, secs);
     cfg_free(secs, n);
     free(cfg);

@@ -41,7 +41,7 @@ extern const char *const daemon_all_sections[];
 
 /*
  * A program's description.  The life cycle uses name, config_size,
- * sections, check and server_config; the other members are for
+ * sections, check, release and server_config; the other members are for
  * daemon_main() only.
  */
 struct daemon_app {
@@ -69,6 +69,9 @@ struct daemon_app {
     /* operands after the options the program takes (a command and its
        arguments, postern-dirsync); 0 = none, more is a usage error */
     int max_operands;
+    /* frees what check attached to cfg beyond its tables (a parsed file);
+       may be NULL; daemon_free_config calls it */
+    void (*release)(void *cfg);
 };
 
 /* The life cycle's state, filled by daemon_start(). */

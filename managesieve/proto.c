@@ -836,4 +836,5 @@ static const struct server_ops ms_ops = {ms_open, ms_input, ms_close,
 const struct daemon_app ms_app = {
     "postern-managesieve", sizeof(struct ms_config), ms_sections, ms_check,
     ms_srvcfg, &ms_ops, ms_init, NULL, ms_reconfigure, ms_fini,
-    MS_TICK_MS, SIEVE_SCRIPT_MAX + 4 * MS_LINE_MAX, 4 * SIEVE_SCRIPT_MAX, 0};
+    MS_TICK_MS, SIEVE_SCRIPT_MAX + 4 * MS_LINE_MAX, 4 * SIEVE_SCRIPT_MAX, 0,
+    NULL};

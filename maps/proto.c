@@ -266,4 +266,4 @@ static const struct server_ops maps_ops = {
 const struct daemon_app maps_app = {
     "postern-maps", sizeof(struct maps_config), maps_sections, maps_check,
     maps_srvcfg, &maps_ops, maps_init, NULL, maps_reconfigure, maps_fini,
-    1000, MAPS_MAX_REQUEST + 16, 4 * MAPS_MAX_REPLY, 0};
+    1000, MAPS_MAX_REQUEST + 16, 4 * MAPS_MAX_REPLY, 0, NULL};

@@ -212,7 +212,8 @@ static void key_keep(const char *path, const struct stat *st,
         k->data = (struct str)STR_INIT;
     }
     if (k) {
-        explicit_bzero(k->data.data, k->data.len);
+        if (k->data.data) /* a new slot has no buffer yet */
+            explicit_bzero(k->data.data, k->data.len);
         str_truncate(&k->data, 0);
         str_append(&k->data, key->data, key->len);
         k->st = *st;
@@ -224,7 +225,8 @@ static void key_cache_free(void)
 {
     pthread_mutex_lock(&key_lock);
     for (size_t i = 0; i < key_cache_n; i++) {
-        explicit_bzero(key_cache[i].data.data, key_cache[i].data.len);
+        if (key_cache[i].data.data)
+            explicit_bzero(key_cache[i].data.data, key_cache[i].data.len);
         str_free(&key_cache[i].data);
         free(key_cache[i].path);
     }
@@ -413,8 +415,10 @@ static int start_handle(struct msign *s, const char *selector,
                          ? DKIM_SIGN_ED25519SHA256 : DKIM_SIGN_RSASHA256;
     DKIM *d;
 
-    if (key_load(path, &key, err) < 0)
+    if (key_load(path, &key, err) < 0) {
+        str_free(&key);
         return -1;
+    }
     d = dkim_sign(dkim_lib, (const unsigned char *)"postern", NULL,
                   (dkim_sigkey_t)key.data, (const unsigned char *)selector,
                   (const unsigned char *)s->sign_domain, DKIM_CANON_RELAXED,

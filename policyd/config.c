@@ -220,3 +220,11 @@ int policyd_config_check(void *p, struct str *err)
                            "long"), -1;
     return grey_config_check(c, err);
 }
+
+void policyd_config_release(void *p)
+{
+    struct policyd_config *c = p;
+
+    pd_pools_free(c->pools);
+    c->pools = NULL;
+}

@@ -164,6 +164,8 @@ int pd_grey_selective(struct pd_eval *e, char *why, size_t size);
 void pd_grey_reply_record(struct pd_eval *e);
 
 extern const struct daemon_app policyd_app;
+/* policyd_config_release - the provider pools check read (daemon_app) */
+void policyd_config_release(void *cfg);
 size_t policyd_config_sections(void *cfg, struct cfg_section *secs);
 int policyd_config_check(void *cfg, struct str *err);
 

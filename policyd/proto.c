@@ -269,9 +269,7 @@ static void *policyd_reconfigure(void *app, void *newcfg)
     st->cfg = newcfg;
     pd_pool_reconfigure(st->pool, st->cfg);
     reloader_reconfigure(st->reloader, &st->cfg->db, st->cfg->poll_interval);
-    pd_pools_free(((struct policyd_config *)old)->pools); /* read anew */
-    ((struct policyd_config *)old)->pools = NULL;
-    return old;
+    return old; /* its pools go with it (policyd_config_release) */
 }
 
 static void policyd_fini(void *app)
@@ -280,8 +278,6 @@ static void policyd_fini(void *app)
 
     pd_pool_stop(st->pool);
     reloader_stop(st->reloader);
-    pd_pools_free(st->cfg->pools);
-    st->cfg->pools = NULL;
     for (size_t i = 0; i < st->nold; i++)
         rules_free(st->old[i]);
     rules_free(st->rules);
@@ -300,4 +296,5 @@ static const struct server_ops policyd_ops = {
 const struct daemon_app policyd_app = {
     "postern-policyd", sizeof(struct policyd_config), policyd_config_sections,
     policyd_config_check, policyd_srvcfg, &policyd_ops, policyd_init, NULL,
-    policyd_reconfigure, policyd_fini, 1000, 64 * 1024, 256 * 1024, 0};
+    policyd_reconfigure, policyd_fini, 1000, 64 * 1024, 256 * 1024, 0,
+    policyd_config_release};

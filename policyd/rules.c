@@ -282,7 +282,8 @@ void rules_srule_cands(const struct pd_rules *r, const char *rcpt,
                 cands_key(r, c, 'd', p);
         }
     }
-    qsort(c->v, c->n, sizeof(*c->v), cmp_uint);
+    if (c->n > 1)
+        qsort(c->v, c->n, sizeof(*c->v), cmp_uint);
     for (size_t i = 0; i < c->n; i++) /* a rule found through two keys */
         if (out == 0 || c->v[i] != c->v[out - 1])
             c->v[out++] = c->v[i];

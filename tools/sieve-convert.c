@@ -478,7 +478,8 @@ int sieve_convert_text(const char *text, size_t len,
         rc = -1;
     } else {
         convert_tokens(&c);
-        qsort(c.edits, c.nedits, sizeof(*c.edits), cmp_edits);
+        if (c.nedits > 1)
+            qsort(c.edits, c.nedits, sizeof(*c.edits), cmp_edits);
         for (size_t i = 0; i < c.nedits; i++) {
             if (c.edits[i].start < at)
                 continue;
