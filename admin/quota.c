@@ -142,18 +142,18 @@ static int quota_recount(struct admin *a, int argc, char **argv)
         str_append_cstr(&sql, "ORDER BY m.domain, m.local_part");
     } else if (argc == 2 && strcmp(argv[0], "--domain") == 0) {
         if ((rc = admin_parse_domain(WHAT, argv[1], dom)))
-            return rc;
+            goto out;
         str_append_cstr(&sql, "WHERE m.domain = ? ORDER BY m.local_part");
         p[np++] = DBP_S(dom);
     } else if (argc == 1 && argv[0][0] != '-') {
         if ((rc = admin_parse_address(WHAT, argv[0], &ad)))
-            return rc;
+            goto out;
         str_append_cstr(&sql, "WHERE m.address = ?");
         p[np++] = DBP_S(ad.full);
     } else {
-        return admin_error(ADMIN_EX_USAGE, WHAT,
-                           "usage: postern quota recount ADDRESS | "
-                           "--domain DOMAIN | --all");
+        rc = admin_error(ADMIN_EX_USAGE, WHAT, "usage: postern quota recount "
+                         "ADDRESS | --domain DOMAIN | --all");
+        goto out;
     }
     if ((lc = daemon_load_config(&lda_view, a->config_path, &err)) == NULL) {
         rc = admin_error(ADMIN_EX_CONFIG, WHAT, "%s", str_cstr(&err));
