@@ -8,10 +8,14 @@
 #include "sendmail.h"
 #include "str.h"
 
+/* SENDMAIL_ARGV - sendmail -i -f FROM -- TO (FROM "" = the null sender) */
+#define SENDMAIL_ARGV(from, to)                                               \
+    {"sendmail", "-i", "-f", (char *)((from)[0] ? (from) : "<>"), "--",       \
+     (char *)(to), NULL}
+
 void sendmail_exec(const char *path, int fd, const char *from, const char *to)
 {
-    char *argv[] = {"sendmail", "-i", "-f", (char *)(from[0] ? from : "<>"),
-                    "--", (char *)to, NULL};
+    char *argv[] = SENDMAIL_ARGV(from, to);
 
     child_exec(path, argv, fd, -1);
 }
@@ -20,8 +24,7 @@ int sendmail_send(const char *path, const char *from, const char *to,
                   const char *msg, size_t len, long long timeout_ms,
                   struct str *err)
 {
-    char *argv[] = {"sendmail", "-i", "-f", (char *)(from[0] ? from : "<>"),
-                    "--", (char *)to, NULL};
+    char *argv[] = SENDMAIL_ARGV(from, to);
     struct str out = STR_INIT;
     int st = child_run(path, argv, msg, len, &out, SENDMAIL_OUTPUT_MAX,
                        timeout_ms, err);
