@@ -1156,7 +1156,7 @@ EOF
 #   another test holds it (or --addr IP); a restart after h_stop_dns keeps the
 #   address.  Writes H_DNS_RESOLV for h_with_resolver.
 h_start_dns() {
-    local d="$H_DIR/dns" addr="${H_DNS_ADDR:-}" n pid src i=0
+    local d="$H_DIR/dns" addr="${H_DNS_ADDR:-}" n pid src i=0 auto=0
     if [ -n "${H_DNS_PID:-}" ] && h__alive "$H_DNS_PID"; then
         h__err "dnsmasq is already running (h_stop_dns first)"
         return 1
@@ -1176,6 +1176,7 @@ h_start_dns() {
         shift
     done
     if [ -z "$addr" ]; then
+        auto=1
         for i in $(seq 1 32); do
             h__dns_addr_free "127.0.53.$i" && { addr="127.0.53.$i"; break; }
         done
@@ -1219,6 +1220,15 @@ h_start_dns() {
         sleep 0.1
         n=$((n - 1))
     done
+    if ! h__alive "$pid" && [ "$auto" = 1 ] && [ "${H__DNS_RETRY:-0}" -lt 5 ] &&
+        grep -q 'Address already in use' "$d/dnsmasq.log" "$d/dnsmasq.out" 2>/dev/null; then
+        # another suite bound the address between the check and the bind:
+        # the next free one
+        cp "$d/records" "$d/records.retry"
+        H_DNS_ADDR= H_DNS_PID=
+        H__DNS_RETRY=$((${H__DNS_RETRY:-0} + 1)) h_start_dns "$d/records.retry"
+        return $?
+    fi
     if ! h__alive "$pid" || [ "$n" = 0 ]; then
         cat "$d/dnsmasq.out" >> "$d/dnsmasq.log" 2>/dev/null
         h__fatal "dnsmasq did not start on $addr:53" "$d/dnsmasq.log"
